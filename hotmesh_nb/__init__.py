@@ -1,0 +1,49 @@
+"""hotmesh_nb: HotMesh for Python and Jupyter.
+
+Durable workflows and a function mesh on Redis: YAML graphs run by stateless
+engines and workers (HotMesh), functions callable over the mesh (MeshCall),
+Temporal-style workflows (MeshFlow) and a searchable data layer (MeshData),
+with a notebook layer on top. Everything public is importable from here.
+"""
+
+from . import server
+from .connection import Connection, connect, connect_async
+from .errors import (
+    ConnectError,
+    DeployError,
+    DuplicateJobError,
+    HotMeshError,
+    JobError,
+    JobNotFoundError,
+    MappingError,
+    NonDeterminismError,
+    ServerError,
+    TimeoutError,
+    ValidationError,
+    WorkflowError,
+)
+from .runtime import shutdown, shutdown_async
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConnectError",
+    "Connection",
+    "DeployError",
+    "DuplicateJobError",
+    "HotMeshError",
+    "JobError",
+    "JobNotFoundError",
+    "MappingError",
+    "NonDeterminismError",
+    "ServerError",
+    "TimeoutError",
+    "ValidationError",
+    "WorkflowError",
+    "__version__",
+    "connect",
+    "connect_async",
+    "server",
+    "shutdown",
+    "shutdown_async",
+]

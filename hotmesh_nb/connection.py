@@ -1,0 +1,168 @@
+"""Connections to a Redis-compatible server.
+
+:func:`connect` resolves the URL in this order: the explicit ``url`` →
+``HOTMESH_REDIS_URL`` → ``REDIS_URL`` → the embedded server (started on
+demand). ``redis://``, ``rediss://`` (TLS) and ``unix://`` URLs work, with
+passwords and ACL users (``redis://user:secret@host:6379/0``).
+
+A :class:`Connection` is cheap to share: its clients live on the runtime loop
+and are created once per process and URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import redis.asyncio as aioredis
+from redis import exceptions as redis_errors
+
+from . import server
+from .errors import ConnectError
+from .runtime import blocking, get_runtime, on_close, on_runtime
+
+CONNECT_TIMEOUT = 3.0
+"""Seconds to wait for a server before failing with a clear message."""
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The URL :func:`connect` would use (may start the embedded server)."""
+    for candidate in (url, os.environ.get("HOTMESH_REDIS_URL"), os.environ.get("REDIS_URL")):
+        if candidate:
+            return candidate
+    return server.url()
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (safe for messages and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, ""))
+
+
+class Connection:
+    """A server URL and the clients of this process that talk to it.
+
+    ``client`` is for commands (a pool: concurrent commands get their own
+    sockets, so a blocking stream read never delays a write).
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._client: aioredis.Redis | None = None
+        self._checked = False
+
+    def __repr__(self) -> str:
+        return f"Connection({mask_url(self.url)!r})"
+
+    @property
+    def client(self) -> aioredis.Redis:
+        """The command client, bound to the runtime loop (create it there)."""
+        if self._client is None:
+            self._client = aioredis.Redis.from_url(
+                self.url,
+                decode_responses=True,
+                socket_connect_timeout=CONNECT_TIMEOUT,
+                health_check_interval=0,
+                max_connections=512,
+            )
+        return self._client
+
+    def new_client(self, **options: Any) -> aioredis.Redis:
+        """A separate client (e.g. for pub/sub or long blocking reads)."""
+        return aioredis.Redis.from_url(
+            self.url, decode_responses=True, socket_connect_timeout=CONNECT_TIMEOUT, **options
+        )
+
+    async def _check(self) -> None:
+        if self._checked:
+            return
+        try:
+            await asyncio.wait_for(self.client.ping(), CONNECT_TIMEOUT + 1)
+        except (
+            redis_errors.AuthenticationError,
+            redis_errors.AuthenticationWrongNumberOfArgsError,
+        ):
+            raise ConnectError(
+                f"the server at {mask_url(self.url)} refused the credentials; check the user "
+                "and password in the URL (redis://user:password@host:port)"
+            ) from None
+        except redis_errors.ResponseError as exc:
+            if "NOAUTH" in str(exc) or "WRONGPASS" in str(exc):
+                raise ConnectError(
+                    f"the server at {mask_url(self.url)} needs a password ({exc}); put it in "
+                    "the URL: redis://:password@host:port or redis://user:password@host:port"
+                ) from None
+            raise
+        except (redis_errors.ConnectionError, OSError, asyncio.TimeoutError) as exc:
+            raise ConnectError(
+                f"cannot reach a server at {mask_url(self.url)} ({exc}); check that it runs "
+                "and the URL is right, or unset HOTMESH_REDIS_URL / REDIS_URL to use the "
+                "embedded server"
+            ) from None
+        self._checked = True
+
+    @on_runtime
+    async def ping_async(self) -> bool:
+        """Round-trip a ``PING``; raises :class:`ConnectError` when unreachable."""
+        await self._check()
+        return bool(await self.client.ping())
+
+    ping = blocking(ping_async)
+
+    async def aclose(self) -> None:
+        """Close the clients (runs on the runtime loop)."""
+        client, self._client = self._client, None
+        self._checked = False
+        if client is not None:
+            await client.aclose()
+
+
+_connections: dict[str, Connection] = {}
+_lock = threading.Lock()
+
+
+async def _close_all() -> None:
+    with _lock:
+        conns = list(_connections.values())
+        _connections.clear()
+    for conn in conns:
+        await conn.aclose()
+
+
+on_close(_close_all)
+
+
+@on_runtime
+async def connect_async(url: str | None = None) -> Connection:
+    """Awaitable twin of :func:`connect`."""
+    loop = asyncio.get_running_loop()
+    resolved = url or os.environ.get("HOTMESH_REDIS_URL") or os.environ.get("REDIS_URL")
+    if not resolved:
+        resolved = await loop.run_in_executor(None, server.url)
+    with _lock:
+        conn = _connections.get(resolved)
+        if conn is None:
+            conn = _connections[resolved] = Connection(resolved)
+    await conn._check()
+    return conn
+
+
+def connect(url: str | Connection | None = None) -> Connection:
+    """Connect to a Redis-compatible server; the same URL gives the same Connection.
+
+    Raises :class:`ConnectError` within a few seconds when the server cannot be
+    reached or refuses the credentials; the message names the URL (password
+    masked) and what to try.
+    """
+    if isinstance(url, Connection):
+        return url
+    return get_runtime().run(connect_async(url), name="connect")

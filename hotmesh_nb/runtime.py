@@ -1,0 +1,297 @@
+"""The per-process runtime: one daemon thread running one asyncio event loop.
+
+Every engine, worker, router, timer and subscription of the process lives on
+this loop, so a notebook cell that blocks (pandas work, ``time.sleep``) never
+freezes the mesh. Public objects expose blocking methods built with
+:func:`blocking` from their ``*_async`` twins:
+
+* the blocking method submits the coroutine to the runtime loop and waits;
+  called on the runtime thread itself (inside a callback) it raises at once,
+  naming the twin, instead of deadlocking;
+* the ``*_async`` twin can be awaited from any loop (a kernel's, FastAPI's):
+  it bridges to the runtime loop and back.
+
+Long-lived services (workers, engines, subscriptions) register under a key so
+that re-running a notebook cell returns the running service instead of
+starting a second one. :func:`shutdown` stops them all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import functools
+import inspect
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
+from typing import Any, ParamSpec, Protocol, TypeVar
+
+from .errors import HotMeshError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+CALLBACK_THREADS = 32
+"""Threads available to plain ``def`` callbacks (they must not stall the loop)."""
+
+
+class Service(Protocol):
+    """A long-lived object owned by the runtime (worker, engine, subscription)."""
+
+    async def stop(self) -> None:
+        """Stop promptly and release every resource."""
+
+
+class Runtime:
+    """A background event loop thread and the services that live on it."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=CALLBACK_THREADS, thread_name_prefix="hotmesh-callback"
+        )
+        self.loop.set_default_executor(self.executor)
+        self._services: dict[Hashable, Service] = {}
+        self._starting: dict[Hashable, asyncio.Future[Any]] = {}
+        self._closed = False
+        ready = threading.Event()
+        self.thread = threading.Thread(
+            target=self._main, args=(ready,), name="hotmesh-runtime", daemon=True
+        )
+        self.thread.start()
+        ready.wait()
+
+    def _main(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.call_soon(ready.set)
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.close()
+
+    # -- running code on the loop -------------------------------------------------
+
+    @property
+    def on_runtime_thread(self) -> bool:
+        """True when the caller runs on the runtime's own thread."""
+        return threading.current_thread() is self.thread
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Schedule ``coro`` on the runtime loop from any thread."""
+        if self._closed:
+            coro.close()
+            raise HotMeshError("the hotmesh runtime was shut down; call the API again to restart")
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def run(
+        self, coro: Coroutine[Any, Any, T], *, name: str = "this call", timeout: float | None = None
+    ) -> T:
+        """Run ``coro`` on the runtime and block until it finishes.
+
+        Raises at once when called on the runtime thread: waiting there would
+        deadlock the loop that has to do the work.
+        """
+        if self.on_runtime_thread:
+            coro.close()
+            raise HotMeshError(
+                f"{name}() blocks and cannot be called on the hotmesh runtime thread "
+                f"(from an async callback); use `await {name}_async(...)` instead"
+            )
+        future = self.submit(coro)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise
+        except BaseException:
+            # KeyboardInterrupt in a notebook: do not leave the work running.
+            future.cancel()
+            raise
+
+    async def run_async(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Await ``coro`` on the runtime loop from whatever loop the caller is on."""
+        try:
+            current = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        if current is self.loop:
+            return await coro
+        return await asyncio.wrap_future(self.submit(coro))
+
+    async def call_user(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Call a user callback: ``async def`` on the loop, plain ``def`` in a thread."""
+        if inspect.iscoroutinefunction(fn):
+            return await fn(*args)
+        result = await self.loop.run_in_executor(self.executor, functools.partial(fn, *args))
+        if inspect.isawaitable(result):
+            return await result
+        return result
+
+    # -- the service registry -----------------------------------------------------
+
+    async def service(self, key: Hashable, factory: Callable[[], Awaitable[Any]]) -> Any:
+        """Return the service registered under ``key``, starting it with ``factory`` once.
+
+        Concurrent callers with the same key share one start.
+        """
+        existing = self._services.get(key)
+        if existing is not None:
+            return existing
+        pending = self._starting.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Any] = self.loop.create_future()
+        self._starting[key] = future
+        try:
+            created = await factory()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: the caller gets it below
+            raise
+        finally:
+            self._starting.pop(key, None)
+        self._services[key] = created
+        future.set_result(created)
+        return created
+
+    def services(self) -> dict[Hashable, Any]:
+        """A snapshot of the registered services."""
+        return dict(self._services)
+
+    def forget(self, key: Hashable) -> None:
+        """Drop ``key`` from the registry (the service stopped by itself)."""
+        self._services.pop(key, None)
+
+    async def stop_service(self, key: Hashable) -> None:
+        """Stop and unregister one service."""
+        svc = self._services.pop(key, None)
+        if svc is not None:
+            await svc.stop()
+
+    # -- shutdown -----------------------------------------------------------------
+
+    async def _stop_all(self) -> None:
+        services = list(self._services.items())
+        self._services.clear()
+        results = await asyncio.gather(
+            *(svc.stop() for _, svc in reversed(services)), return_exceptions=True
+        )
+        for (key, _), result in zip(reversed(services), results):
+            if isinstance(result, BaseException):
+                log.warning("stopping %r failed: %r", key, result)
+        me = asyncio.current_task()
+        others = [t for t in asyncio.all_tasks() if t is not me]
+        for task in others:
+            task.cancel()
+        if others:
+            await asyncio.gather(*others, return_exceptions=True)
+        for hook in list(_close_hooks):
+            try:
+                await hook()
+            except Exception as exc:  # a close hook must not block the rest
+                log.warning("close hook failed: %r", exc)
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop every service, cancel leftover tasks, stop the loop and join the thread."""
+        if self._closed:
+            return
+        if self.on_runtime_thread:
+            raise HotMeshError(
+                "shutdown() cannot run on the hotmesh runtime thread; "
+                "use `await hotmesh_nb.shutdown_async()`"
+            )
+        try:
+            asyncio.run_coroutine_threadsafe(self._stop_all(), self.loop).result(timeout)
+        except Exception as exc:
+            log.warning("shutdown did not finish cleanly: %r", exc)
+        self._closed = True
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout)
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        # Idle callback threads exit as soon as they see the shutdown; a callback
+        # still running user code is left to finish on its own (daemon thread).
+        for worker in list(getattr(self.executor, "_threads", ())):
+            worker.join(0.5)
+
+
+_lock = threading.Lock()
+_runtime: Runtime | None = None
+_close_hooks: list[Callable[[], Awaitable[None]]] = []
+
+
+def get_runtime() -> Runtime:
+    """The process's runtime, started on first use (and again after a shutdown)."""
+    global _runtime
+    rt = _runtime
+    if rt is not None and not rt._closed:
+        return rt
+    with _lock:
+        if _runtime is None or _runtime._closed:
+            _runtime = Runtime()
+        return _runtime
+
+
+def on_close(hook: Callable[[], Awaitable[None]]) -> None:
+    """Register a coroutine function run on the loop at shutdown (closing clients)."""
+    _close_hooks.append(hook)
+
+
+def shutdown(timeout: float = 5.0) -> None:
+    """Stop every engine, worker and subscription of this process and the runtime thread.
+
+    Safe to call twice; the next API call starts a fresh runtime.
+    """
+    global _runtime
+    with _lock:
+        rt, _runtime = _runtime, None
+    if rt is not None:
+        rt.shutdown(timeout)
+
+
+async def shutdown_async(timeout: float = 5.0) -> None:
+    """Awaitable twin of :func:`shutdown`, for code running on another event loop."""
+    await asyncio.get_running_loop().run_in_executor(None, shutdown, timeout)
+
+
+def on_runtime(
+    async_fn: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
+    """Make an ``*_async`` API method run on the runtime loop, whichever loop awaits it.
+
+    Redis clients, workers and timers are bound to the runtime loop; this lets
+    a FastAPI handler or a notebook cell ``await`` the method directly.
+    """
+
+    @functools.wraps(async_fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        return await get_runtime().run_async(async_fn(*args, **kwargs))
+
+    return wrapper
+
+
+def blocking(async_fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
+    """Build the blocking twin of an ``*_async`` function or method.
+
+    ``pub = blocking(pub_async)`` gives ``pub(...)`` that runs ``pub_async`` on
+    the runtime and waits for it; on the runtime thread it raises naming
+    ``pub_async``.
+    """
+    name = async_fn.__name__.removesuffix("_async")
+
+    @functools.wraps(async_fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        return get_runtime().run(async_fn(*args, **kwargs), name=name)
+
+    wrapper.__name__ = name
+    wrapper.__qualname__ = async_fn.__qualname__.removesuffix("_async")
+    wrapper.__doc__ = (
+        f"Blocking twin of ``{async_fn.__name__}`` (same arguments).\n\n{async_fn.__doc__ or ''}"
+    )
+    return wrapper
+
+
+atexit.register(shutdown, 2.0)

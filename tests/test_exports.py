@@ -1,0 +1,22 @@
+"""The public surface: one curated, sorted ``__all__`` whose names all resolve."""
+
+import hotmesh_nb
+
+
+def test_all_is_sorted_and_unique() -> None:
+    names = hotmesh_nb.__all__
+    assert names == sorted(names)
+    assert len(names) == len(set(names))
+
+
+def test_every_exported_name_resolves() -> None:
+    for name in hotmesh_nb.__all__:
+        assert getattr(hotmesh_nb, name) is not None, name
+
+
+def test_no_accidental_public_names() -> None:
+    public = {n for n in vars(hotmesh_nb) if not n.startswith("_")}
+    modules = {"connection", "errors", "runtime", "durations", "keys"}
+    extra = public - set(hotmesh_nb.__all__) - modules
+    # Submodules imported as a side effect are fine; anything else must be exported.
+    assert all(getattr(hotmesh_nb, n).__class__.__name__ == "module" for n in extra), extra
