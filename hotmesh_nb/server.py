@@ -187,6 +187,16 @@ def _ping(sock_path: Path) -> bool:
     return reply is not None and reply.startswith(b"+PONG")
 
 
+def _server_pid(sock_path: Path) -> int | None:
+    """The pid the server itself reports (its pidfile may lag behind its socket)."""
+    reply = _command(sock_path, "INFO", "server")
+    if reply:
+        for line in reply.decode(errors="replace").splitlines():
+            if line.startswith("process_id:"):
+                return int(line.split(":", 1)[1])
+    return None
+
+
 def _pid_alive(pid: int | None) -> bool:
     if not pid:
         return False
@@ -267,7 +277,7 @@ def _status_from(state: dict, running: bool) -> ServerStatus:
         url=f"unix://{sock}",
         data_dir=str(data_dir()),
         socket=str(sock),
-        pid=state.get("pid") if running else None,
+        pid=(_server_pid(sock) or state.get("pid")) if running else None,
         binary=state.get("binary"),
         version=state.get("version"),
         modules=list(state.get("modules", [])),
@@ -311,7 +321,7 @@ def start(search: bool | None = None) -> ServerStatus:
         binary = find_binary()
         _launch(binary, folder, sock, modules, state)
         new_state = {
-            "pid": _read_pid(folder),
+            "pid": _server_pid(sock) or _read_pid(folder),
             "binary": str(binary),
             "version": _binary_version(binary),
             "socket": str(sock),
