@@ -8,6 +8,8 @@ with a notebook layer on top. Everything public is importable from here.
 
 from . import server
 from .connection import Connection, connect, connect_async
+from .engine.config import EngineConfig
+from .engine.worker import Response, WorkerMessage
 from .errors import (
     ConnectError,
     DeployError,
@@ -22,6 +24,7 @@ from .errors import (
     ValidationError,
     WorkflowError,
 )
+from .hotmesh import HotMesh, Worker
 from .runtime import shutdown, shutdown_async
 
 __version__ = "0.1.0"
@@ -31,14 +34,19 @@ __all__ = [
     "Connection",
     "DeployError",
     "DuplicateJobError",
+    "EngineConfig",
+    "HotMesh",
     "HotMeshError",
     "JobError",
     "JobNotFoundError",
     "MappingError",
     "NonDeterminismError",
+    "Response",
     "ServerError",
     "TimeoutError",
     "ValidationError",
+    "Worker",
+    "WorkerMessage",
     "WorkflowError",
     "__version__",
     "connect",

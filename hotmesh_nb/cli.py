@@ -36,6 +36,49 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demos(args.names, url=args.url)
 
 
+def _load_callable(spec: str) -> object:
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise SystemExit(f"hotmesh-nb: callback must look like module:function, not {spec!r}")
+    import importlib
+
+    sys.path.insert(0, "")
+    target: object = importlib.import_module(module_name)
+    for part in attr.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import threading
+
+    from .engine.config import EngineConfig
+    from .hotmesh import HotMesh, Worker
+
+    workers = []
+    for item in args.topic:
+        topic, _, spec = item.partition("=")
+        if not spec:
+            raise SystemExit(f"hotmesh-nb: --topic takes TOPIC=module:function, not {item!r}")
+        workers.append(Worker(topic, _load_callable(spec)))  # type: ignore[arg-type]
+    config = EngineConfig(reclaim_after=args.reclaim_after, delivery_cap=args.delivery_cap)
+    hm = HotMesh.init(
+        args.app,
+        connection=args.url,
+        namespace=args.namespace,
+        engine=args.engine,
+        workers=workers,
+        config=config,
+    )
+    topics = ", ".join(w.topic for w in workers) or "no worker topics"
+    print(f"serving app '{args.app}' ({topics}); engine: {args.engine}; Ctrl-C stops", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        hm.stop()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and documentation)."""
     parser = argparse.ArgumentParser(
@@ -48,6 +91,32 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("action", choices=["start", "status", "stop", "url"])
     srv.add_argument("--search", action="store_true", help="load the search module ([search])")
     srv.set_defaults(func=_server)
+
+    work = sub.add_parser("worker", help="run workers (and optionally an engine) until stopped")
+    work.add_argument("app", help="app id")
+    work.add_argument(
+        "--topic",
+        action="append",
+        default=[],
+        metavar="TOPIC=MODULE:FUNCTION",
+        help="a worker topic and the function serving it (repeatable)",
+    )
+    work.add_argument("--engine", action="store_true", help="also run an engine")
+    work.add_argument("--namespace", default="hmsh", help="namespace (default hmsh)")
+    work.add_argument("--url", help="server URL (default: HOTMESH_REDIS_URL, REDIS_URL, embedded)")
+    work.add_argument(
+        "--reclaim-after",
+        type=float,
+        default=60.0,
+        help="seconds before taking over messages of a dead consumer (default 60)",
+    )
+    work.add_argument(
+        "--delivery-cap",
+        type=int,
+        default=5,
+        help="deliveries before a message goes to the dead-letter stream (default 5)",
+    )
+    work.set_defaults(func=_worker)
 
     demo = sub.add_parser("demo", help="run the demos against the embedded server (or --url)")
     demo.add_argument("names", nargs="*", help="demos to run (default: all)")

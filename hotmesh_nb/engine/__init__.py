@@ -1,0 +1,1 @@
+"""The HotMesh engine: YAML apps run by stateless engines and workers over Redis streams."""

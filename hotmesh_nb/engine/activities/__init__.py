@@ -1,0 +1,23 @@
+"""Activity types: each module implements one type's legs."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from ...model import ActivitySpec
+from ..step import Step
+from . import hook, worker
+
+
+class ActivityType(Protocol):
+    """What an activity type provides to the engine."""
+
+    def enter(self, step: Step, activity: ActivitySpec, dad: str) -> None:
+        """Leg 1: the activity is reached by a transition."""
+
+    def resume(self, step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]) -> None:
+        """Leg 2: a response, signal or timer for the activity arrived."""
+
+
+TYPES: dict[str, Any] = {"worker": worker, "hook": hook}
+"""Activity type name → module implementing it (the trigger runs from ``pub``)."""

@@ -1,0 +1,60 @@
+"""``worker``: hand the mapped input to the workers of a topic; resume on their response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...mapping import UNDEFINED
+from ...model import ActivitySpec
+from .. import flow
+from ..ids import fast_guid
+from ..step import PENDING, Step
+
+
+def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
+    """Leg 1: map the input and queue a message on the worker stream."""
+    ctx = step.context(activity, dad)
+    topic = step.resolve(activity.topic, ctx, activity, "topic")
+    if not isinstance(topic, str) or not topic:
+        raise ValueError(f"activity '{activity.id}': topic resolved to {topic!r}, not a name")
+    data = step.map_object(activity.input_maps, ctx, activity, "input.maps")
+    # As in the original, an input key named like a job data key also sets that job field.
+    for key in step.app.job_keys(step.graph).intersection(data):
+        step.set_data(key, data[key])
+    step.save_activity(activity, dad, started=True)
+    message = step.message_base(activity, dad)
+    message.update({"k": "work", "g": fast_guid(), "t": topic, "try": 0, "data": data})
+    if activity.retry:
+        message["p"] = {"retry": activity.retry}
+    step.send(step.app.keys.worker_stream(topic), message)
+
+
+def resume(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]) -> None:
+    """Leg 2: record the worker's response and move on."""
+    code = int(message.get("code") or 200)
+    status = message.get("status") or ("success" if code < 300 else "error")
+    data = message.get("data")
+    if not isinstance(data, dict):
+        data = {} if data is None else {"response": data}
+    error: Any = None
+    if status == "error":
+        error = {"message": data.get("message", f"worker failed with code {code}"), "code": code}
+        for extra in ("stack", "name", "error"):
+            if extra in data:
+                error[extra] = data[extra]
+        data = {"message": error["message"], "code": code}
+    node = step.save_activity(
+        activity,
+        dad,
+        data=data,
+        code=code,
+        status=status,
+        error=error if error is not None else UNDEFINED,
+        ended=status != "pending",
+    )
+    if error is not None:
+        node["output"]["metadata"]["error"] = {**error, "is_stream_error": True}
+    ctx = step.context(activity, dad)
+    step.apply_job_maps(activity, ctx)
+    step.resolve_flags(activity, ctx)
+    flow.complete(step, activity, dad, code, closes=code != PENDING)

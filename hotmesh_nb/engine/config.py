@@ -1,0 +1,30 @@
+"""Tunable settings of engines and workers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Settings shared by the engine and workers of one :class:`~hotmesh_nb.HotMesh`."""
+
+    default_expire: int = 3600
+    """Seconds a finished job stays readable when its graph sets no ``expire``. The original
+    keeps jobs for 1 second; an hour lets a notebook user inspect, graph and export them.
+    ``0`` keeps finished jobs until scrubbed."""
+    reclaim_after: float = 60.0
+    """Seconds a delivered message may stay unacknowledged before another consumer takes it
+    over (the consumer that had it is presumed dead)."""
+    delivery_cap: int = 5
+    """Deliveries after which a message goes to the dead-letter stream with its error
+    instead of being retried again."""
+    concurrency: int = 100
+    """Messages one engine or worker handles at the same time."""
+    batch: int = 100
+    """Most messages read from a stream in one ``XREADGROUP``."""
+    block_ms: int = 5000
+    """How long one stream read waits for a message (reads never poll)."""
+    pubsub_timeout: float = 60.0
+    """Default seconds ``pubsub`` waits for a job to finish before raising ``TimeoutError``
+    (the job keeps running)."""

@@ -1,0 +1,274 @@
+"""Reading a Redis stream with a consumer group: batches, concurrency, acks, reclaim.
+
+Each message is handled by its own task (up to ``concurrency`` at once); a new
+batch is read as soon as there is room, so the pipeline stays full. Acks are
+batched. Messages left pending by a crashed consumer are reclaimed after
+``reclaim_after`` seconds of idleness; one delivered more than
+``delivery_cap`` times goes to the dead-letter stream with its error instead
+of looping forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis import exceptions as redis_errors
+
+from .batcher import Batcher
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[str, dict[str, str], int], Awaitable[None]]
+"""``handler(message_id, fields, delivery_count)``; returning normally acks the message."""
+
+DeadLetter = Callable[[str, dict[str, str], int, str], Awaitable[None]]
+"""Called for a message that exceeded the delivery cap (before it is acked)."""
+
+
+@dataclass
+class ConsumerStats:
+    """Counters of one consumer (roll call and dashboards read them)."""
+
+    processed: int = 0
+    """Messages handled successfully."""
+    failed: int = 0
+    """Messages whose handler raised (left pending for a retry)."""
+    reclaimed: int = 0
+    """Messages taken over from an idle consumer."""
+    dead_lettered: int = 0
+    """Messages moved to the dead-letter stream."""
+    in_flight: int = 0
+    """Messages being handled right now."""
+
+
+class StreamConsumer:
+    """Consume one stream as one member of a consumer group."""
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        reader: aioredis.Redis,
+        stream: str,
+        group: str,
+        consumer: str,
+        handler: Handler,
+        *,
+        concurrency: int = 100,
+        batch: int = 100,
+        block_ms: int = 5000,
+        reclaim_after: float = 60.0,
+        delivery_cap: int = 5,
+        dead_letter: DeadLetter | None = None,
+        throttle: Callable[[], float] | None = None,
+        batcher: Batcher | None = None,
+    ) -> None:
+        self.client = client
+        self.reader = reader
+        self.stream = stream
+        self.group = group
+        self.consumer = consumer
+        self.handler = handler
+        self.concurrency = concurrency
+        self.batch = batch
+        self.block_ms = block_ms
+        self.reclaim_after = reclaim_after
+        self.delivery_cap = delivery_cap
+        self.dead_letter = dead_letter
+        self.throttle = throttle or (lambda: 0.0)
+        self.batcher = batcher or Batcher(client)
+        self.stats = ConsumerStats()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._reclaim_task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._throttle_changed = asyncio.Event()
+        self._acks: list[str] = []
+        self._ack_queued = False
+
+    async def ensure_group(self) -> None:
+        """Create the stream and group if needed (idempotent)."""
+        with contextlib.suppress(redis_errors.ResponseError):  # BUSYGROUP: already there
+            await self.client.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+
+    async def start(self) -> None:
+        """Create the group and start reading."""
+        await self.ensure_group()
+        loop = asyncio.get_running_loop()
+        self._loop_task = loop.create_task(self._read_loop(), name=f"read {self.stream}")
+        if self.reclaim_after > 0:
+            self._reclaim_task = loop.create_task(self._reclaim_loop(), name="reclaim")
+
+    def throttle_changed(self) -> None:
+        """Wake a throttled reader so a new throttle takes effect at once."""
+        self._throttle_changed.set()
+
+    async def _wait_throttle(self) -> None:
+        delay = self.throttle()
+        while delay > 0 and not self._stopping:
+            self._throttle_changed.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._throttle_changed.wait(), min(delay, 3600))
+                delay = self.throttle()
+                continue
+            return
+
+    async def _read_loop(self) -> None:
+        errors = 0
+        while not self._stopping:
+            await self._wait_throttle()
+            # Take at least one free slot before reading, so a full consumer stops reading.
+            await self._slots.acquire()
+            self._slots.release()
+            room = max(1, min(self.batch, self._free_slots()))
+            try:
+                reply = await self.reader.xreadgroup(
+                    self.group, self.consumer, {self.stream: ">"}, count=room, block=self.block_ms
+                )
+                errors = 0
+            except asyncio.CancelledError:
+                raise
+            except redis_errors.ResponseError as exc:
+                if "NOGROUP" in str(exc):
+                    await self.ensure_group()
+                    continue
+                errors += 1
+                log.warning("reading %s failed: %s", self.stream, exc)
+                await asyncio.sleep(min(0.05 * 2**errors, 5.0))
+                continue
+            except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as exc:
+                errors += 1
+                log.warning("reading %s failed: %s", self.stream, exc)
+                await asyncio.sleep(min(0.05 * 2**errors, 5.0))
+                continue
+            for message_id, fields in _entries(reply):
+                if fields is None:
+                    continue  # deleted while pending
+                await self._dispatch(message_id, fields, 1)
+
+    def _free_slots(self) -> int:
+        return self.concurrency - self.stats.in_flight
+
+    async def _dispatch(self, message_id: str, fields: dict[str, str], deliveries: int) -> None:
+        await self._slots.acquire()
+        self.stats.in_flight += 1
+        task = asyncio.get_running_loop().create_task(self._handle(message_id, fields, deliveries))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _handle(self, message_id: str, fields: dict[str, str], deliveries: int) -> None:
+        try:
+            await self.handler(message_id, fields, deliveries)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # Left pending: reclaim retries it, and the delivery cap stops a poison loop.
+            self.stats.failed += 1
+            log.exception("handling %s from %s failed", message_id, self.stream)
+        else:
+            self.stats.processed += 1
+            self.ack(message_id)
+        finally:
+            self.stats.in_flight -= 1
+            self._slots.release()
+
+    def ack(self, message_id: str) -> None:
+        """Acknowledge and delete a message.
+
+        Ids gather until the next pipeline flush, which sends one XACK and one
+        XDEL for all of them (the stream stays small).
+        """
+        self._acks.append(message_id)
+        if not self._ack_queued:
+            self._ack_queued = True
+            self.batcher.send(self._add_acks)
+
+    def _add_acks(self, pipe: Any) -> None:
+        ids, self._acks = self._acks, []
+        self._ack_queued = False
+        if ids:
+            pipe.xack(self.stream, self.group, *ids)
+            pipe.xdel(self.stream, *ids)
+
+    async def _reclaim_loop(self) -> None:
+        interval = max(self.reclaim_after / 2, 0.05)
+        while not self._stopping:
+            await asyncio.sleep(interval)
+            try:
+                await self.reclaim()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("reclaim on %s failed: %s", self.stream, exc)
+
+    async def reclaim(self) -> int:
+        """Take over messages idle longer than ``reclaim_after``; returns how many."""
+        idle_ms = int(self.reclaim_after * 1000)
+        pending = await self.client.xpending_range(
+            self.stream, self.group, min="-", max="+", count=self.batch, idle=idle_ms
+        )
+        taken = 0
+        for entry in pending:
+            message_id = entry["message_id"]
+            deliveries = int(entry["times_delivered"]) + 1
+            claimed = await self.client.xclaim(
+                self.stream, self.group, self.consumer, idle_ms, [message_id]
+            )
+            for claimed_id, fields in claimed:
+                if not fields:
+                    self.ack(claimed_id)
+                    continue
+                self.stats.reclaimed += 1
+                taken += 1
+                if deliveries > self.delivery_cap:
+                    await self._bury(claimed_id, fields, deliveries)
+                else:
+                    await self._dispatch(claimed_id, fields, deliveries)
+        return taken
+
+    async def _bury(self, message_id: str, fields: dict[str, str], deliveries: int) -> None:
+        reason = f"delivered {deliveries - 1} times without success (cap {self.delivery_cap})"
+        if self.dead_letter is not None:
+            await self.dead_letter(message_id, fields, deliveries, reason)
+        self.stats.dead_lettered += 1
+        self.ack(message_id)
+
+    async def stop(self) -> None:
+        """Stop reading, let running handlers finish briefly, flush acks."""
+        self._stopping = True
+        self._throttle_changed.set()
+        for task in (self._loop_task, self._reclaim_task):
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(
+            *(t for t in (self._loop_task, self._reclaim_task) if t), return_exceptions=True
+        )
+        if self._tasks:
+            _, still = await asyncio.wait(self._tasks, timeout=2.0)
+            for task in still:
+                task.cancel()
+            await asyncio.gather(*still, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self.batcher.drain()
+
+
+def _entries(reply: Any) -> list[tuple[str, dict[str, str] | None]]:
+    """Messages of an XREADGROUP reply, in RESP2 (list) or RESP3 (dict) shape."""
+    if not reply:
+        return []
+    if isinstance(reply, dict):
+        out: list[tuple[str, dict[str, str] | None]] = []
+        for value in reply.values():
+            entries = value[0] if value and isinstance(value[0], list) else value
+            out.extend(entries)
+        return out
+    out = []
+    for _, entries in reply:
+        out.extend(entries)
+    return out

@@ -1,0 +1,81 @@
+"""Moving a job through its graph: entering activities and following transitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..mapping import strict_equals
+from ..model import ActivitySpec, TransitionSpec
+from . import state as st
+from .activities import TYPES
+from .step import Step
+
+
+def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
+    """Run leg 1 of ``activity`` at ``dad`` within this step."""
+    handler = TYPES.get(activity.type)
+    if handler is None:
+        raise NotImplementedError(f"activity type '{activity.type}' cannot run yet")
+    handler.enter(step, activity, dad)
+
+
+def matches(step: Step, transition: TransitionSpec, activity: ActivitySpec, ctx: dict) -> bool:
+    """Whether ``transition`` is taken (the code test was already passed)."""
+    if not transition.match:
+        return True
+    results = (
+        strict_equals(
+            step.resolve(m.actual, ctx, activity, f"transitions.{transition.to}.actual"),
+            m.expected,
+        )
+        for m in transition.match
+    )
+    return all(results) if transition.gate == "and" else any(results)
+
+
+def follow(step: Step, activity: ActivitySpec, dad: str, code: int) -> list[str]:
+    """Targets of the transitions leaving ``activity`` for status ``code``."""
+    transitions = step.graph.transitions_from(activity.id)
+    if not transitions:
+        return []
+    ctx: dict[str, Any] | None = None
+    chosen = []
+    for transition in transitions:
+        if not transition.accepts_code(code):
+            continue
+        if transition.match and ctx is None:
+            ctx = step.context(activity, dad)
+        if matches(step, transition, activity, ctx or {}):
+            chosen.append(transition.to)
+    return chosen
+
+
+def complete(
+    step: Step, activity: ActivitySpec, dad: str, code: int, *, closes: bool = True
+) -> int:
+    """Follow the transitions of ``activity`` and start its children.
+
+    ``closes`` is False while the activity stays open (a pending response): its
+    thread continues. Returns the number of children started. An error code no
+    transition handles fails the job.
+    """
+    targets = follow(step, activity, dad, code)
+    step.delta += len(targets) - (1 if closes else 0)
+    if not targets and code >= 400 and step.job.error is None:
+        node = step.job.node(activity.id, dad)
+        err = node.get("output", {}).get("metadata", {}).get("error") or {
+            "code": code,
+            "message": f"activity '{activity.id}' failed with code {code}",
+        }
+        step.fail_job(dict(err))
+    for target in targets:
+        child = step.app.activity(target)
+        child_dad = st.child_dad(dad)
+        if step.app.is_join(target):
+            # Several paths lead here: a transition message lets its guard admit one.
+            message = step.message_base(child, child_dad)
+            message["k"] = "transition"
+            step.send(step.app.keys.engine_stream, message)
+        else:
+            enter(step, child, child_dad)
+    return len(targets)

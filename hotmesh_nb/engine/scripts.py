@@ -1,0 +1,54 @@
+"""The Lua scripts of the engine, loaded once per server and called by SHA."""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis import exceptions as redis_errors
+
+
+class LuaScript:
+    """A script from ``engine/lua/``; ``sha`` is computed locally, loaded on demand."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.source = resources.files(__package__).joinpath("lua", f"{name}.lua").read_text()
+        self.sha = hashlib.sha1(self.source.encode()).hexdigest()
+
+    async def load(self, client: aioredis.Redis) -> None:
+        """Make sure the server knows the script (after a restart or FLUSH)."""
+        await client.script_load(self.source)
+
+    def add(self, pipe: Any, keys: list[str], args: list[Any]) -> None:
+        """Queue an EVALSHA on a pipeline (the script must be loaded)."""
+        pipe.evalsha(self.sha, len(keys), *keys, *args)
+
+    async def call(self, client: aioredis.Redis, keys: list[str], args: list[Any]) -> Any:
+        """Run the script now, loading it first if the server has forgotten it."""
+        try:
+            return await client.evalsha(self.sha, len(keys), *keys, *args)
+        except redis_errors.NoScriptError:
+            await self.load(client)
+            return await client.evalsha(self.sha, len(keys), *keys, *args)
+
+
+STEP = LuaScript("step")
+"""Apply one engine step (see ``lua/step.lua``)."""
+
+ALL = (STEP,)
+
+
+def is_noscript(reply: Any) -> bool:
+    """True when a pipelined reply says the script was not loaded."""
+    return isinstance(reply, redis_errors.NoScriptError) or (
+        isinstance(reply, redis_errors.ResponseError) and str(reply).startswith("NOSCRIPT")
+    )
+
+
+async def load_all(client: aioredis.Redis) -> None:
+    """Load every script (at engine start)."""
+    for script in ALL:
+        await script.load(client)

@@ -1,0 +1,212 @@
+"""One engine step: everything that happens to a job between two waits, applied atomically.
+
+A step starts from a message (a new job, a worker's response, a transition)
+and runs activities in memory — mapping data, evaluating transitions,
+entering children — until every thread waits (for a worker, a timer, a
+signal, a child job) or ends. The writes, the change of the status semaphore
+and the outgoing stream messages then go to Redis in one Lua script call, so a
+step is applied completely or not at all, and a redelivered message is
+recognised by its guard and never applied twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import MappingError
+from ..mapping import UNDEFINED
+from ..model import ActivitySpec, GraphSpec
+from . import state as st
+from .codec import dumps
+from .ids import iso_compact, now_ms
+
+if TYPE_CHECKING:
+    from .app import AppRuntime
+
+SUCCESS, PENDING = 200, 202
+
+
+@dataclass
+class Step:
+    """Writes, messages and the semaphore change accumulated for one job."""
+
+    app: AppRuntime
+    """The app version the job runs on."""
+    graph: GraphSpec
+    """The job's graph."""
+    job: st.JobState
+    """The job's state, updated in memory as activities run."""
+    default_expire: int
+    """Seconds to keep a finished job when the graph sets no ``expire``."""
+    writes: dict[str, str] = field(default_factory=dict)
+    """Hash fields to set."""
+    messages: list[tuple[str, str]] = field(default_factory=list)
+    """(stream key, JSON payload) to add."""
+    delta: int = 0
+    """Change of the status semaphore (threads opened minus threads ended)."""
+    guard: str = ""
+    """Field whose presence means this step was already applied."""
+    emit: bool = False
+    """Publish the job's state to subscribers after this step (``emit``)."""
+    expire: int | None = None
+    """Resolved ``expire`` of the last activity run (seconds to keep the finished job)."""
+
+    @property
+    def job_id(self) -> str:
+        """The job's id."""
+        return self.job.metadata["jid"]
+
+    # -- context and rules -------------------------------------------------------
+
+    def context(self, activity: ActivitySpec, dad: str, extra: dict | None = None) -> dict:
+        """The mapping context of ``activity`` at ``dad``."""
+        return self.job.context(activity.id, dad, activity.ancestors, extra)
+
+    def resolve(self, value: Any, ctx: dict, activity: ActivitySpec, name: str) -> Any:
+        """Evaluate an activity field as a rule (errors name the activity and field)."""
+        return self.app.resolve(value, ctx, f"{activity.id}.{name}")
+
+    def map_object(
+        self, maps: dict[str, Any], ctx: dict, activity: ActivitySpec, name: str
+    ) -> dict:
+        """Resolve every value of a ``maps`` object (``undefined`` keys are dropped)."""
+        out = {}
+        for key, value in maps.items():
+            resolved = self.resolve(value, ctx, activity, f"{name}.{key}")
+            if resolved is not UNDEFINED:
+                out[key] = resolved
+        return out
+
+    # -- state writes ------------------------------------------------------------
+
+    def touch(self) -> None:
+        """Record the update time of the job."""
+        updated = iso_compact()
+        self.job.metadata["ju"] = updated
+        self.writes[st.UPDATED] = updated
+
+    def save_activity(
+        self,
+        activity: ActivitySpec,
+        dad: str,
+        *,
+        data: Any = UNDEFINED,
+        hook: Any = UNDEFINED,
+        code: int | None = None,
+        status: str | None = None,
+        error: Any = UNDEFINED,
+        started: bool = False,
+        ended: bool = False,
+    ) -> dict[str, Any]:
+        """Update an activity's state at ``dad`` (in memory and in the write set)."""
+        node = self.job.node(activity.id, dad)
+        output = node.setdefault("output", {})
+        meta = output.setdefault("metadata", {"aid": activity.id, "atp": activity.type})
+        meta.setdefault("dad", dad)
+        if activity.subtype and isinstance(activity.subtype, str):
+            meta.setdefault("stp", activity.subtype)
+        stamp = iso_compact()
+        if started:
+            meta["ac"] = stamp
+        meta["au"] = stamp
+        if ended:
+            meta["done"] = True
+        if code is not None:
+            meta["code"] = code
+        if status is not None:
+            meta["status"] = status
+        if error is not UNDEFINED:
+            meta["err"] = dumps(error)
+        if data is not UNDEFINED:
+            output["data"] = data
+        if hook is not UNDEFINED:
+            node["hook"] = {"data": hook}
+        self.writes[st.activity_field(activity.id, dad)] = dumps(node)
+        return node
+
+    def set_data(self, key: str, value: Any) -> None:
+        """Set a top-level job data key (``_``/``-`` keys are stored literally)."""
+        if value is UNDEFINED:
+            return
+        if key.startswith("_"):
+            text = value if isinstance(value, str) else dumps(value)
+            self.job.search[key] = text
+            self.writes[key] = text
+            return
+        if key.startswith("-"):
+            self.job.markers[key] = value
+            self.writes[key] = dumps(value)
+            return
+        value = _drop_empty_strings(value)
+        if value is UNDEFINED:
+            return
+        self.job.data[key] = value
+        self.writes[st.data_field(key)] = dumps(value)
+
+    def apply_job_maps(self, activity: ActivitySpec, ctx: dict) -> None:
+        """Write an activity's ``job.maps`` to job data (with the ``[-]``/``[_]`` forms)."""
+        for key, rule in activity.job_maps.items():
+            value = self.resolve(rule, ctx, activity, f"job.maps.{key}")
+            if key.endswith(("[-]", "[_]")):
+                if isinstance(value, dict):
+                    for inner, inner_value in value.items():
+                        self.set_data(inner, inner_value)
+                elif value is not UNDEFINED and value is not None:
+                    raise MappingError(
+                        f"'{key}' must map to an object whose keys are hoisted into the job "
+                        f"data, not {type(value).__name__}",
+                        rule=rule,
+                        path=f"{activity.id}.job.maps.{key}",
+                    )
+                continue
+            name = key.split("[", 1)[0] if key.endswith("]") and "[" in key else key
+            self.set_data(name, value)
+
+    def fail_job(self, error: dict[str, Any]) -> None:
+        """Mark the job as failed (the job still ends when its threads end)."""
+        error.setdefault("job_id", self.job_id)
+        self.job.error = error
+        self.job.metadata["err"] = dumps(error)
+        self.writes[st.ERROR] = dumps(error)
+
+    def send(self, stream: str, message: dict[str, Any]) -> None:
+        """Queue a stream message."""
+        self.messages.append((stream, dumps(message)))
+
+    def resolve_flags(self, activity: ActivitySpec, ctx: dict) -> None:
+        """Evaluate ``emit`` and ``expire`` after an activity ran."""
+        # Like the original, only a rule resolving to exactly ``true`` emits.
+        if activity.emit is not None and self.resolve(activity.emit, ctx, activity, "emit") is True:
+            self.emit = True
+        expire = activity.expire
+        if expire is not None:
+            value = self.resolve(expire, ctx, activity, "expire")
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                self.expire = int(value)
+
+    def expire_seconds(self) -> int:
+        """Seconds to keep the job once it ends (0: keep it)."""
+        value = self.expire if self.expire is not None else self.default_expire
+        return value if value > 0 else 0
+
+    def message_base(self, activity: ActivitySpec, dad: str) -> dict[str, Any]:
+        """Fields every stream message about ``activity`` carries."""
+        return {
+            "j": self.job_id,
+            "gid": self.job.metadata["gid"],
+            "a": activity.id,
+            "d": dad,
+            "v": self.app.version,
+            "ts": now_ms(),
+        }
+
+
+def _drop_empty_strings(value: Any) -> Any:
+    # The original never stores an empty string (it reads back as undefined).
+    if value == "":
+        return UNDEFINED
+    if isinstance(value, dict):
+        pairs = ((k, _drop_empty_strings(v)) for k, v in value.items())
+        return {k: v for k, v in pairs if v is not UNDEFINED}
+    return value

@@ -1,0 +1,148 @@
+"""One pub/sub connection per engine: job completions, emits and user subscriptions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from .codec import loads
+
+log = logging.getLogger(__name__)
+
+Callback = Callable[[str, dict[str, Any]], Any]
+
+
+class Subscriptions:
+    """Channel and pattern subscriptions sharing one connection, plus job waiters."""
+
+    def __init__(self, client: aioredis.Redis, done_channel: str) -> None:
+        self._client = client
+        self._done_channel = done_channel
+        self._pubsub = client.pubsub()
+        self._channels: dict[str, Callback] = {}
+        self._patterns: dict[str, Callback] = {}
+        self._confirmed: dict[str, asyncio.Event] = {}
+        self._waiters: dict[str, list[asyncio.Future[dict[str, Any]]]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._run_callback: Callable[[Callback, str, dict], Awaitable[Any]] | None = None
+
+    async def start(self, run_callback: Callable[[Callback, str, dict], Awaitable[Any]]) -> None:
+        """Subscribe to the app's completion channel and start reading."""
+        self._run_callback = run_callback
+        await self.subscribe(self._done_channel, self._on_done)
+
+    def _ensure_reader(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._read(), name="pubsub")
+
+    async def subscribe(self, channel: str, callback: Callback) -> None:
+        """Deliver messages of ``channel`` to ``callback(channel, payload)``."""
+        self._channels[channel] = callback
+        event = self._confirmed.setdefault(channel, asyncio.Event())
+        await self._pubsub.subscribe(channel)
+        self._ensure_reader()
+        await asyncio.wait_for(event.wait(), 10)
+
+    async def psubscribe(self, pattern: str, callback: Callback) -> None:
+        """Deliver messages of every channel matching ``pattern``."""
+        self._patterns[pattern] = callback
+        event = self._confirmed.setdefault(pattern, asyncio.Event())
+        await self._pubsub.psubscribe(pattern)
+        self._ensure_reader()
+        await asyncio.wait_for(event.wait(), 10)
+
+    async def unsubscribe(self, channel: str) -> None:
+        """Stop delivering ``channel``."""
+        self._channels.pop(channel, None)
+        self._confirmed.pop(channel, None)
+        await self._pubsub.unsubscribe(channel)
+
+    async def punsubscribe(self, pattern: str) -> None:
+        """Stop delivering ``pattern``."""
+        self._patterns.pop(pattern, None)
+        self._confirmed.pop(pattern, None)
+        await self._pubsub.punsubscribe(pattern)
+
+    def wait(self, job_id: str) -> asyncio.Future[dict[str, Any]]:
+        """A future resolved with the job's completion payload."""
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(job_id, []).append(future)
+        return future
+
+    def forget(self, job_id: str, future: asyncio.Future[Any]) -> None:
+        """Drop a waiter (timed out or cancelled)."""
+        waiters = self._waiters.get(job_id)
+        if waiters and future in waiters:
+            waiters.remove(future)
+            if not waiters:
+                del self._waiters[job_id]
+
+    def _on_done(self, channel: str, payload: dict[str, Any]) -> None:
+        if payload.get("k") != "done":
+            return
+        job_id = (payload.get("m") or {}).get("jid")
+        for future in self._waiters.pop(job_id, ()):
+            if not future.done():
+                future.set_result(payload)
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                message = await self._pubsub.get_message(timeout=None)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("pub/sub connection failed: %s; resubscribing", exc)
+                await asyncio.sleep(0.2)
+                continue
+            if message is None:
+                continue
+            kind = message.get("type")
+            name = message.get("pattern") or message.get("channel")
+            if kind in ("subscribe", "psubscribe"):
+                event = self._confirmed.get(message.get("channel"))
+                if event is not None:
+                    event.set()
+                continue
+            if kind not in ("message", "pmessage"):
+                continue
+            channel = message["channel"]
+            try:
+                payload = loads(message["data"])
+            except ValueError:
+                continue
+            callback = self._channels.get(channel) if kind == "message" else None
+            if callback is None:
+                callback = self._patterns.get(name) or self._match_pattern(channel)
+            if callback is None:
+                continue
+            if callback == self._on_done:
+                self._on_done(channel, payload)
+            elif self._run_callback is not None:
+                asyncio.get_running_loop().create_task(
+                    self._run_callback(callback, channel, payload)
+                )
+
+    def _match_pattern(self, channel: str) -> Callback | None:
+        for pattern, callback in self._patterns.items():
+            if fnmatch.fnmatchcase(channel, pattern):
+                return callback
+        return None
+
+    async def close(self) -> None:
+        """Cancel waiters and close the connection."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        for waiters in self._waiters.values():
+            for future in waiters:
+                future.cancel()
+        self._waiters.clear()
+        with contextlib.suppress(Exception):
+            await self._pubsub.aclose()

@@ -1,0 +1,222 @@
+"""Workers: run a Python callback for every message of a topic and send back its result."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..connection import Connection
+from ..keys import WORKER_GROUP, Keys
+from .batcher import Batcher
+from .codec import dumps, loads
+from .config import EngineConfig
+from .consumer import StreamConsumer
+from .ids import fast_guid, guid
+
+log = logging.getLogger(__name__)
+
+MAX_RETRIES = 3
+"""Most retries a ``retry`` policy can ask for (as in the original)."""
+
+
+@dataclass
+class WorkerMessage:
+    """What a worker callback receives."""
+
+    data: dict[str, Any]
+    """The activity's mapped input (``input.maps``)."""
+    metadata: dict[str, Any]
+    """``jid`` (job id), ``gid``, ``aid`` (activity), ``dad``, ``topic``, ``guid``, ``try``."""
+
+
+@dataclass
+class Response:
+    """A callback result carrying data and a status code.
+
+    ``code`` 200 succeeds, 202 is pending (the activity stays open and more
+    responses may follow), 4xx/5xx are errors (a ``retry`` policy may retry
+    them; otherwise transitions on that code run or the job fails).
+    """
+
+    data: Any = None
+    """Output data (a dict, or any JSON value returned as ``{'response': value}``)."""
+    code: int = 200
+    """Status code."""
+    status: str | None = None
+    """``success``, ``pending`` or ``error``; derived from ``code`` when omitted."""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    """Ignored; accepted so callbacks written for the original can return it."""
+
+
+Callback = Callable[[WorkerMessage], Any]
+
+
+def _status_for(code: int) -> str:
+    if code == 202:
+        return "pending"
+    return "success" if code < 400 else "error"
+
+
+def normalise(result: Any) -> tuple[str, int, dict[str, Any]]:
+    """``(status, code, data)`` of whatever a callback returned."""
+    if isinstance(result, Response):
+        code = int(result.code)
+        data = result.data
+        status = result.status or _status_for(code)
+    elif isinstance(result, dict) and (
+        "data" in result and ("metadata" in result or "code" in result or "status" in result)
+    ):
+        # The original's StreamDataResponse shape: {status?, code?, metadata, data}.
+        code = int(result.get("code") or 200)
+        data = result.get("data")
+        status = result.get("status") or _status_for(code)
+    else:
+        code, data, status = 200, result, "success"
+    if data is None:
+        data = {}
+    elif not isinstance(data, dict):
+        data = {"response": data}
+    return status, code, data
+
+
+def error_data(exc: BaseException) -> tuple[int, dict[str, Any]]:
+    """``(code, data)`` describing a callback's exception."""
+    code = getattr(exc, "code", None)
+    code = code if isinstance(code, int) and 400 <= code < 1000 else 500
+    data = {
+        "message": str(exc) or type(exc).__name__,
+        "name": type(exc).__name__,
+        "stack": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+        "code": code,
+    }
+    return code, data
+
+
+class WorkerService:
+    """The worker of one topic: reads its stream, calls the callback, answers the engine."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        keys: Keys,
+        topic: str,
+        callback: Callback,
+        config: EngineConfig,
+    ) -> None:
+        self.connection = connection
+        self.client = connection.client
+        self.keys = keys
+        self.topic = topic
+        self.callback = callback
+        self.config = config
+        self.guid = guid()
+        self.batcher = Batcher(self.client)
+        self.consumer = StreamConsumer(
+            self.client,
+            self.client,
+            keys.worker_stream(topic),
+            WORKER_GROUP,
+            f"{socket.gethostname()}:{os.getpid()}:{self.guid}",
+            self._on_message,
+            concurrency=config.concurrency,
+            batch=config.batch,
+            block_ms=config.block_ms,
+            reclaim_after=config.reclaim_after,
+            delivery_cap=config.delivery_cap,
+            dead_letter=self._dead_letter,
+            batcher=self.batcher,
+        )
+
+    async def start(self) -> None:
+        """Start consuming the topic."""
+        await self.consumer.start()
+
+    async def stop(self) -> None:
+        """Stop consuming (running callbacks get a moment to finish)."""
+        await self.consumer.stop()
+        await self.batcher.close()
+
+    async def _on_message(self, message_id: str, fields: dict[str, str], deliveries: int) -> None:
+        from ..runtime import get_runtime
+
+        message = loads(fields["m"])
+        metadata = {
+            "guid": message["g"],
+            "jid": message["j"],
+            "gid": message["gid"],
+            "aid": message["a"],
+            "dad": message["d"],
+            "topic": message["t"],
+            "try": message.get("try", 0),
+        }
+        try:
+            result = await get_runtime().call_user(
+                self.callback, WorkerMessage(message.get("data") or {}, metadata)
+            )
+            status, code, data = normalise(result)
+            dumps(data)  # a result that cannot be stored fails here, as the callback's error
+        except Exception as exc:
+            code, data = error_data(exc)
+            status = "error"
+        if status == "error" and await self._retry(message, code):
+            return
+        await self._respond(message, status, code, data)
+
+    async def _retry(self, message: dict[str, Any], code: int) -> bool:
+        policy = (message.get("p") or {}).get("retry") or {}
+        allowed = policy.get(str(code))
+        if not allowed:
+            return False
+        attempt = min(int(message.get("try") or 0), MAX_RETRIES)
+        if int(allowed[0]) <= attempt:
+            return False
+        await asyncio.sleep(10 ** (attempt + 1) / 1000)  # 10 ms, 100 ms, 1 s
+        retry = dict(message, **{"try": attempt + 1})
+        stream = self.keys.worker_stream(self.topic)
+        await self.batcher.submit(lambda pipe: pipe.xadd(stream, {"m": dumps(retry)}))
+        return True
+
+    async def _respond(self, message: dict[str, Any], status: str, code: int, data: Any) -> None:
+        response = {
+            "k": "response",
+            "j": message["j"],
+            "gid": message["gid"],
+            "a": message["a"],
+            "d": message["d"],
+            "v": message["v"],
+            "g": message["g"],
+            "rg": fast_guid(),
+            "status": status,
+            "code": code,
+            "data": data,
+            "try": message.get("try", 0),
+        }
+        stream = self.keys.engine_stream
+        await self.batcher.submit(lambda pipe: pipe.xadd(stream, {"m": dumps(response)}))
+
+    async def _dead_letter(
+        self, message_id: str, fields: dict[str, str], deliveries: int, reason: str
+    ) -> None:
+        await self.client.xadd(
+            self.keys.dead_letters,
+            {
+                "stream": self.keys.worker_stream(self.topic),
+                "id": message_id,
+                "error": reason,
+                **fields,
+            },
+        )
+        # The job must not wait forever for this activity: answer with the error.
+        try:
+            message = loads(fields["m"])
+        except (KeyError, ValueError):
+            return
+        await self._respond(
+            message, "error", 999, {"message": f"stream message {reason}", "code": 999}
+        )

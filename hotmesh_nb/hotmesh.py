@@ -1,0 +1,283 @@
+"""The HotMesh facade: deploy YAML apps, run engines and workers, start and inspect jobs.
+
+>>> hm = HotMesh.init("myfirstapp", workers=[Worker("work.do", work)])   # doctest: +SKIP
+>>> hm.deploy("myfirstapp.1.yaml"); hm.activate("1")                    # doctest: +SKIP
+>>> hm.pubsub("myfirstapp.test", {"name": "Ada"})                       # doctest: +SKIP
+
+Every method has an ``*_async`` twin that can be awaited from any event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .connection import Connection, connect_async
+from .engine import state as st
+from .engine.codec import loads
+from .engine.config import EngineConfig
+from .engine.engine import Engine
+from .engine.ids import parse_compact
+from .engine.worker import Callback, WorkerService
+from .errors import JobNotFoundError
+from .keys import DEFAULT_NAMESPACE, Keys
+from .model import AppSpec
+from .runtime import blocking, get_runtime, on_runtime
+
+
+@dataclass(frozen=True)
+class Worker:
+    """A worker to run in this process: ``callback`` serves every message of ``topic``.
+
+    The callback may be ``def`` (runs in a thread) or ``async def`` (runs on the
+    runtime loop); it receives a :class:`~hotmesh_nb.WorkerMessage` and returns a
+    dict (output data, code 200), ``None`` (empty data) or a
+    :class:`~hotmesh_nb.Response` with a status code. An exception becomes an
+    error with code 500 (or the exception's ``code`` attribute).
+    """
+
+    topic: str
+    """The worker topic (the ``topic`` of the YAML ``worker`` activity)."""
+    callback: Callback
+    """The function to call."""
+
+
+class HotMesh:
+    """A point of presence of one app: an engine and/or workers in this process."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        keys: Keys,
+        config: EngineConfig,
+        engine: Engine,
+        workers: list[WorkerService],
+    ) -> None:
+        self.connection = connection
+        self.keys = keys
+        self.config = config
+        self.engine = engine
+        self.workers = workers
+
+    def __repr__(self) -> str:
+        topics = ", ".join(w.topic for w in self.workers) or "none"
+        return (
+            f"HotMesh(app={self.keys.app!r}, namespace={self.keys.namespace!r}, "
+            f"engine={'yes' if self.engine.consume else 'client only'}, workers=[{topics}])"
+        )
+
+    @property
+    def app_id(self) -> str:
+        """The app this HotMesh serves."""
+        return self.keys.app
+
+    @property
+    def namespace(self) -> str:
+        """The namespace isolating this app's keys."""
+        return self.keys.namespace
+
+    # -- construction ------------------------------------------------------------
+
+    @classmethod
+    @on_runtime
+    async def init_async(
+        cls,
+        app_id: str,
+        *,
+        connection: Connection | str | None = None,
+        namespace: str = DEFAULT_NAMESPACE,
+        engine: bool = True,
+        workers: Sequence[Worker] = (),
+        config: EngineConfig | None = None,
+    ) -> HotMesh:
+        """Start (or find, when this process already runs them) an engine and workers.
+
+        ``engine=False`` makes a worker-only process: it can still start and read
+        jobs but does not consume the engine stream. Calling ``init`` again with
+        the same app returns the running engine and workers (re-running a
+        notebook cell never starts a second one); a worker's callback is
+        replaced by the new one.
+        """
+        conn = connection if isinstance(connection, Connection) else await connect_async(connection)
+        keys = Keys(namespace, app_id)
+        config = config or EngineConfig()
+        runtime = get_runtime()
+        base = (conn.url, namespace, app_id)
+
+        async def make_engine() -> Engine:
+            service = Engine(conn, keys, config, consume=engine)
+            await service.start()
+            return service
+
+        kind = "engine" if engine else "client"
+        engine_service = await runtime.service((kind, *base), make_engine)
+        services: list[WorkerService] = []
+        for spec in workers:
+
+            async def make_worker(spec: Worker = spec) -> WorkerService:
+                service = WorkerService(conn, keys, spec.topic, spec.callback, config)
+                await service.start()
+                return service
+
+            service = await runtime.service(("worker", *base, spec.topic), make_worker)
+            service.callback = spec.callback
+            services.append(service)
+        return cls(conn, keys, config, engine_service, services)
+
+    @classmethod
+    def init(cls, app_id: str, **options: Any) -> HotMesh:
+        """Blocking twin of :meth:`init_async` (same arguments)."""
+        return get_runtime().run(cls.init_async(app_id, **options), name="init")
+
+    # -- deployment --------------------------------------------------------------
+
+    @on_runtime
+    async def deploy_async(self, source: str | AppSpec) -> AppSpec:
+        """Validate, compile and store an app version from a YAML path or text."""
+        return await self.engine.deploy(source)
+
+    @on_runtime
+    async def activate_async(self, version: str | int) -> bool:
+        """Make ``version`` active in every engine of the namespace; new jobs use it."""
+        await self.engine.activate(str(version))
+        return True
+
+    # -- jobs --------------------------------------------------------------------
+
+    @on_runtime
+    async def pub_async(self, topic: str, data: dict[str, Any] | None = None) -> str:
+        """Start a job and return its id at once."""
+        return await self.engine.pub(topic, data)
+
+    @on_runtime
+    async def pubsub_async(
+        self, topic: str, data: dict[str, Any] | None = None, *, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Start a job, wait until it ends and return its data.
+
+        Raises :class:`~hotmesh_nb.JobError` (with ``code``, ``message`` and
+        ``job_id``) when the job ends with an error, and
+        :class:`~hotmesh_nb.TimeoutError` after ``timeout`` seconds (default
+        ``config.pubsub_timeout``) — the job keeps running.
+        """
+        job = await self.engine.pubsub(topic, data, timeout=timeout)
+        return job["data"]
+
+    @on_runtime
+    async def sub_async(self, topic: str, callback: Callable[[str, dict], Any]) -> None:
+        """Call ``callback(topic, job)`` for every message published on ``topic``."""
+        await self.engine.subscriptions.subscribe(
+            self.keys.topic_channel(topic), _job_callback(callback)
+        )
+
+    @on_runtime
+    async def psub_async(self, pattern: str, callback: Callable[[str, dict], Any]) -> None:
+        """Like :meth:`sub_async` for every topic matching ``pattern`` (``'done.*'``)."""
+        await self.engine.subscriptions.psubscribe(
+            self.keys.topic_channel(pattern), _job_callback(callback)
+        )
+
+    @on_runtime
+    async def unsub_async(self, topic: str) -> None:
+        """Stop a :meth:`sub_async` subscription."""
+        await self.engine.subscriptions.unsubscribe(self.keys.topic_channel(topic))
+
+    @on_runtime
+    async def punsub_async(self, pattern: str) -> None:
+        """Stop a :meth:`psub_async` subscription."""
+        await self.engine.subscriptions.punsubscribe(self.keys.topic_channel(pattern))
+
+    @on_runtime
+    async def get_status_async(self, job_id: str) -> int:
+        """The job's status semaphore: > 0 running, 0 done, < 0 pending or interrupted."""
+        raw = await self.connection.client.hget(self.keys.job(job_id), st.STATUS)
+        if raw is None:
+            raise JobNotFoundError(job_id)
+        return int(float(raw))
+
+    @on_runtime
+    async def get_state_async(self, job_id: str) -> dict[str, Any]:
+        """The job as ``{'data': ..., 'metadata': ...}``."""
+        return (await self.engine.get_state(job_id)).output()
+
+    @on_runtime
+    async def export_async(self, job_id: str) -> dict[str, Any]:
+        """The job with a timeline: one entry per activity and dimension.
+
+        Each timeline entry has ``activity``, ``type``, ``dimension``, ``start``,
+        ``end`` (datetimes, None while open), ``status``, ``code`` and ``data``.
+        """
+        state = await self.engine.get_state(job_id)
+        timeline = []
+        for aid, dims in state.activities.items():
+            for dad, node in dims.items():
+                meta = node.get("output", {}).get("metadata", {})
+                end = meta.get("au") if meta.get("done") else None
+                timeline.append(
+                    {
+                        "activity": aid,
+                        "type": meta.get("atp"),
+                        "dimension": dad,
+                        "start": parse_compact(meta.get("ac")),
+                        "end": parse_compact(end) if end else None,
+                        "status": meta.get("status") or ("done" if meta.get("done") else "open"),
+                        "code": meta.get("code"),
+                        "data": node.get("output", {}).get("data"),
+                    }
+                )
+        timeline.sort(key=lambda e: (e["start"] is None, e["start"], e["dimension"]))
+        return {**state.output(), "status": state.status, "timeline": timeline}
+
+    @on_runtime
+    async def scrub_async(self, job_id: str) -> None:
+        """Delete a job's state."""
+        await self.connection.client.delete(self.keys.job(job_id))
+
+    @on_runtime
+    async def dead_letters_async(self, count: int = 100) -> list[dict[str, Any]]:
+        """Messages that exceeded the delivery cap, newest first, with their error."""
+        entries = await self.connection.client.xrevrange(self.keys.dead_letters, count=count)
+        out = []
+        for entry_id, fields in entries:
+            item = {"id": entry_id, **{k: v for k, v in fields.items() if k != "m"}}
+            if "m" in fields:
+                item["message"] = loads(fields["m"])
+            out.append(item)
+        return out
+
+    @on_runtime
+    async def stop_async(self) -> None:
+        """Stop this HotMesh's engine and workers."""
+        runtime = get_runtime()
+        for key, service in runtime.services().items():
+            if service is self.engine or service in self.workers:
+                await runtime.stop_service(key)
+
+    deploy = blocking(deploy_async)
+    activate = blocking(activate_async)
+    pub = blocking(pub_async)
+    pubsub = blocking(pubsub_async)
+    sub = blocking(sub_async)
+    psub = blocking(psub_async)
+    unsub = blocking(unsub_async)
+    punsub = blocking(punsub_async)
+    get_status = blocking(get_status_async)
+    get_state = blocking(get_state_async)
+    export = blocking(export_async)
+    scrub = blocking(scrub_async)
+    dead_letters = blocking(dead_letters_async)
+    stop = blocking(stop_async)
+
+
+def _job_callback(callback: Callable[[str, dict], Any]) -> Callable[[str, dict], Any]:
+    """Adapt a raw completion payload to ``callback(topic, {'data', 'metadata'})``."""
+
+    def deliver(channel: str, payload: dict[str, Any]) -> Any:
+        meta = dict(payload.get("m") or {})
+        if payload.get("err"):
+            meta["err"] = payload["err"]
+        topic = channel.split(":q:", 1)[-1]
+        return callback(topic, {"data": payload.get("d") or {}, "metadata": meta})
+
+    return deliver

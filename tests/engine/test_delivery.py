@@ -1,0 +1,191 @@
+"""Delivery guarantees with real processes: SIGKILL, redelivery, reclaim, dead letters."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from hotmesh_nb.keys import Keys
+
+pytestmark = pytest.mark.slow
+
+KILL_APP = """
+app:
+  id: kill
+  version: '1'
+  graphs:
+    - subscribes: kill.go
+      activities:
+        t1:
+          type: trigger
+        w1:
+          type: worker
+          topic: kill.work
+          input: { maps: { n: '{t1.output.data.n}' } }
+          job: { maps: { doubled: '{$self.output.data.doubled}' } }
+        after:
+          type: hook
+          job: { maps: { after: true } }
+      transitions:
+        t1:
+          - to: w1
+        w1:
+          - to: after
+"""
+
+WORKER_MODULE = """
+import os, time, redis
+MARK = os.environ["KILL_MARK"]
+
+def stuck(msg):
+    with open(MARK, "a") as f:
+        f.write(msg.metadata["jid"] + "\\n")
+    time.sleep(600)
+
+def quick(msg):
+    r = redis.Redis.from_url(os.environ["KILL_URL"])
+    r.incr("effects:" + msg.metadata["jid"])
+    return {"doubled": msg.data["n"] * 2}
+"""
+
+
+def _spawn_worker(
+    tmp_path: Path, url: str, namespace: str, fn: str, mark: Path, *extra: str
+) -> subprocess.Popen:
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(tmp_path),
+        KILL_MARK=str(mark),
+        KILL_URL=url,
+    )
+    return subprocess.Popen(
+        [
+            sys.executable, "-m", "hotmesh_nb.cli", "worker", "kill",
+            "--topic", f"kill.work=killworker:{fn}", "--namespace", namespace,
+            "--url", url, "--reclaim-after", "1", *extra,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+
+
+def test_a_worker_killed_mid_job_loses_nothing(mesh, redis_url, namespace, tmp_path) -> None:
+    (tmp_path / "killworker.py").write_text(textwrap.dedent(WORKER_MODULE))
+    mark = tmp_path / "started.txt"
+    hm = mesh("kill", KILL_APP)  # engine only, in this process
+    doomed = _spawn_worker(tmp_path, redis_url, namespace, "stuck", mark)
+    try:
+        assert "serving" in doomed.stdout.readline()
+        job_id = hm.pub("kill.go", {"n": 21})
+        deadline = time.monotonic() + 30
+        while not (mark.exists() and job_id in mark.read_text()):
+            assert time.monotonic() < deadline, "the worker never picked the job up"
+            time.sleep(0.02)
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(10)
+    finally:
+        if doomed.poll() is None:
+            doomed.kill()
+            doomed.wait(10)
+        doomed.stdout.close()
+    rescuer = _spawn_worker(tmp_path, redis_url, namespace, "quick", mark)
+    try:
+        assert "serving" in rescuer.stdout.readline()
+        deadline = time.monotonic() + 30
+        while hm.get_status(job_id) != 0:
+            assert time.monotonic() < deadline, "the job did not finish after the crash"
+            time.sleep(0.05)
+    finally:
+        rescuer.send_signal(signal.SIGINT)
+        rescuer.wait(10)
+        rescuer.stdout.close()
+    assert hm.get_state(job_id)["data"] == {"doubled": 42, "after": True}
+    client = redis.Redis.from_url(redis_url)
+    assert client.get(f"effects:{job_id}") == b"1"
+
+
+def test_a_redelivered_response_is_applied_once(mesh, redis_url, namespace) -> None:
+    release = threading.Event()
+
+    def work(msg) -> dict:
+        release.wait(10)
+        return {"doubled": msg.data["n"] * 2}
+
+    hm = mesh("kill", KILL_APP, {"kill.work": work})
+    completions: list[dict] = []
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    keys = Keys(namespace, "kill")
+    pubsub = client.pubsub()
+    pubsub.subscribe(keys.done_channel)
+    job_id = hm.pub("kill.go", {"n": 5})
+    # Capture the worker's response as it goes to the engine stream, then replay it.
+    release.set()
+    deadline = time.monotonic() + 10
+    while hm.get_status(job_id) != 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    state = hm.export(job_id)
+    w1 = next(e for e in state["timeline"] if e["activity"] == "w1")
+    assert w1["code"] == 200
+    guards = [f for f in client.hkeys(keys.job(job_id)) if f.startswith("g:")]
+    assert len(guards) == 1
+    replay = {
+        "k": "response", "j": job_id, "gid": hm.get_state(job_id)["metadata"]["gid"],
+        "a": "w1", "d": ",0,0", "v": "1", "g": guards[0][2:], "rg": "HX",
+        "status": "success", "code": 200, "data": {"doubled": 999},
+    }  # fmt: skip
+    client.xadd(keys.engine_stream, {"m": json.dumps(replay)})
+    time.sleep(0.3)
+    while (message := pubsub.get_message(timeout=0.2)) is not None:
+        if message["type"] == "message":
+            completions.append(json.loads(message["data"]))
+    assert [c["m"]["jid"] for c in completions] == [job_id]
+    assert hm.get_state(job_id)["data"] == {"doubled": 10, "after": True}
+    assert hm.get_status(job_id) == 0
+
+
+def test_a_poison_message_ends_in_the_dead_letter_stream(
+    mesh, redis_url, namespace, tmp_path
+) -> None:
+    # Every worker that takes this message dies with it: without a cap it would loop forever.
+    (tmp_path / "killworker.py").write_text("import os\ndef crash(msg):\n    os._exit(3)\n")
+    hm = mesh("kill", KILL_APP)
+    job_id = hm.pub("kill.go", {"n": 1})
+    mark = tmp_path / "unused.txt"
+    deadline = time.monotonic() + 60
+    exits = 0
+    while not hm.dead_letters():
+        assert time.monotonic() < deadline, "no dead letter was written"
+        proc = _spawn_worker(tmp_path, redis_url, namespace, "crash", mark, "--delivery-cap", "2")
+        try:
+            while proc.poll() is None and not hm.dead_letters():
+                assert time.monotonic() < deadline, "the worker neither crashed nor buried"
+                time.sleep(0.05)
+            exits += proc.poll() is not None
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(10)
+            proc.stdout.close()
+    letter = hm.dead_letters()[0]
+    assert "delivered 2 times" in letter["error"] and letter["message"]["j"] == job_id
+    assert exits == 2  # two deliveries crashed their worker; the third buried the message
+    # The job is not left hanging: the activity ends with code 999 (and, as in the
+    # original, its unconditional transition still runs).
+    while hm.get_status(job_id) != 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    w1 = next(e for e in hm.export(job_id)["timeline"] if e["activity"] == "w1")
+    assert w1["code"] == 999 and w1["status"] == "error"

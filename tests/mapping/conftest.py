@@ -1,0 +1,81 @@
+"""Shared fixtures of the mapping tests: a UTC process time zone and JS value decoding."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from hotmesh_nb.mapping import UNDEFINED, JSDate
+
+
+@pytest.fixture(autouse=True)
+def utc_timezone() -> Iterator[None]:
+    """Run every mapping test with ``TZ=UTC`` (the Node tables were recorded so)."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
+
+
+_NUMBERS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf, "-0": -0.0}
+
+
+def decode(value: Any) -> Any:
+    """Decode the tagged JSON written by ``node/gen_expected.js`` into mapping values."""
+    if isinstance(value, dict):
+        if "$u" in value:
+            return UNDEFINED
+        if "$n" in value:
+            return _NUMBERS[value["$n"]]
+        if "$d" in value:
+            return JSDate(decode(value["$d"]))
+        if "$a" in value:
+            return [decode(v) for v in value["$a"]]
+        return {k: decode(v) for k, v in value["$o"]}
+    return value
+
+
+def same(actual: Any, expected: Any) -> bool:
+    """Deep JS SameValue, plus our representation rules (types, key order, ``int`` for
+    integral numbers)."""
+    if isinstance(expected, bool) or expected is None or expected is UNDEFINED:
+        return actual is expected
+    if isinstance(expected, (int, float)):
+        if isinstance(actual, bool) or not isinstance(actual, (int, float)):
+            return False
+        if expected != expected:
+            return actual != actual
+        if expected == 0:
+            return actual == 0 and math.copysign(1, actual) == math.copysign(1, expected)
+        if isinstance(expected, int) and abs(expected) < 2**53 and not isinstance(actual, int):
+            return False  # integral results must come back as int
+        return actual == expected
+    if isinstance(expected, str):
+        return isinstance(actual, str) and actual == expected
+    if isinstance(expected, JSDate):
+        return isinstance(actual, JSDate) and same(actual.time, expected.time)
+    if isinstance(expected, list):
+        return (
+            isinstance(actual, list)
+            and len(actual) == len(expected)
+            and all(same(a, e) for a, e in zip(actual, expected))
+        )
+    if isinstance(expected, dict):
+        return (
+            isinstance(actual, dict)
+            and list(actual) == list(expected)
+            and all(same(actual[k], expected[k]) for k in expected)
+        )
+    return False

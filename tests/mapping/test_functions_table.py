@@ -1,0 +1,135 @@
+"""Every mapping function against results recorded by running JavaScript.
+
+The tables live in ``node/cases.js`` (a reference model of each HotMesh wrapper
+calling the JavaScript built-in with every declared parameter passed
+explicitly) and ``node/expected.json`` (their results). They were confirmed
+against Node 20 (v20.20.2) on this machine with ``TZ=UTC``; regenerate with
+``TZ=UTC node tests/mapping/node/gen_expected.js``. A case whose JavaScript
+call throws must raise :class:`~hotmesh_nb.errors.MappingError` here.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hotmesh_nb.errors import MappingError
+from hotmesh_nb.mapping import function_names, resolve, strict_equals, to_js_string, to_json, truthy
+from hotmesh_nb.mapping.compiler import call_function
+from hotmesh_nb.mapping.registry import FUNCTIONS
+
+from .conftest import decode, same
+
+NODE_DIR = Path(__file__).parent / "node"
+TABLE = json.loads((NODE_DIR / "expected.json").read_text())
+CASES: list[dict[str, Any]] = TABLE["cases"]
+# Functions whose result depends on the clock or randomness: tested in test_functions_misc.
+NONDETERMINISTIC = {"@date.now", "@math.random", "@symbol.date", "@cron.nextDelay"}
+
+
+def _ids() -> list[str]:
+    seen: Counter[str] = Counter()
+    ids = []
+    for case in FUNCTION_CASES:
+        seen[case["name"]] += 1
+        ids.append(f"{case['name']}#{seen[case['name']]}")
+    return ids
+
+
+HELPERS: dict[str, Any] = {
+    "helper.to_js_string": to_js_string,
+    "helper.to_json": to_json,
+    "helper.truthy": truthy,
+    "helper.strict_equals": strict_equals,
+}
+FUNCTION_CASES = [c for c in CASES if not c["name"].startswith("helper.")]
+HELPER_CASES = [c for c in CASES if c["name"].startswith("helper.")]
+
+
+@pytest.mark.parametrize("case", HELPER_CASES, ids=lambda c: c["name"])
+def test_helper_matches_node(case: dict[str, Any]) -> None:
+    args = decode(case["args"])
+    actual = HELPERS[case["name"]](*args)
+    assert same(actual, decode(case["result"])), f"{case['name']}{tuple(args)!r}: {actual!r}"
+
+
+@pytest.mark.parametrize("case", FUNCTION_CASES, ids=_ids())
+def test_function_matches_node(case: dict[str, Any]) -> None:
+    entry = FUNCTIONS["@" + case["name"]]
+    args = decode(case["args"])
+    if "throws" in case:
+        with pytest.raises(MappingError, match=case["name"].split(".")[1]):
+            call_function(entry, args)
+        return
+    expected = decode(case["result"])
+    actual = call_function(entry, args)
+    assert same(actual, expected), f"{case['name']}{tuple(args)!r}: {actual!r} != {expected!r}"
+
+
+def test_every_function_has_two_cases() -> None:
+    counts = Counter("@" + c["name"] for c in FUNCTION_CASES)
+    lacking = [n for n in function_names() if n not in NONDETERMINISTIC and counts[n] < 2]
+    assert lacking == []
+
+
+def test_tables_cover_only_known_functions() -> None:
+    assert {"@" + c["name"] for c in FUNCTION_CASES} <= set(function_names())
+
+
+def test_function_count() -> None:
+    families = {n.split(".")[0] for n in function_names()}
+    assert families == {
+        "@array", "@bitwise", "@conditional", "@cron", "@date", "@json", "@logical",
+        "@math", "@number", "@object", "@string", "@symbol", "@unary",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "case",
+    [c for c in FUNCTION_CASES if "throws" not in c and c["name"].startswith(("string.", "math."))][
+        :40
+    ],
+)
+def test_same_results_through_a_pipe(case: dict[str, Any]) -> None:
+    """Calling through ``@pipe`` rows gives what the direct call gives."""
+    args = decode(case["args"])
+    if any(isinstance(a, str) and a.startswith("{") for a in args):
+        pytest.skip("argument would be read as a reference")
+    rule = (
+        {"@pipe": [args, [f"{{@{case['name']}}}"]]}
+        if args
+        else {"@pipe": [[f"{{@{case['name']}}}"]]}
+    )
+    assert same(resolve(rule, {}), decode(case["result"]))
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_expected_json_is_current(tmp_path: Path) -> None:
+    """Re-running the Node generator reproduces ``expected.json`` (tables not hand-edited)."""
+    for name in ("cases.js", "gen_expected.js"):
+        shutil.copy(NODE_DIR / name, tmp_path / name)
+    subprocess.run(
+        ["node", "gen_expected.js"],
+        cwd=tmp_path,
+        env={"TZ": "UTC", "PATH": "/usr/bin:/bin:/usr/local/bin"},
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    fresh = json.loads((tmp_path / "expected.json").read_text())
+    assert fresh["cases"] == CASES
+
+
+def test_to_json_of_table_results_matches_node_stringify() -> None:
+    """``to_json`` of every JSON-able result equals the ``@json.stringify`` rows' style."""
+    for case in CASES:
+        if case["name"] == "json.stringify" and "result" in case:
+            value = decode(case["args"])[0]
+            if len(decode(case["args"])) == 1:
+                assert to_json(value) == decode(case["result"])
