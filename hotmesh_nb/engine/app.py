@@ -79,17 +79,74 @@ class AppRuntime:
         """Top-level job data keys some ``job.maps`` of the graph writes."""
         return self._job_keys.get(graph.subscribes, frozenset())
 
-    def stateless(self, graph: GraphSpec) -> bool:
-        """True when no rule of the graph reads job state (its steps skip the read)."""
-        cached = self._stateless.get(graph.subscribes)
+    def needs_state(self, activity_id: str) -> bool:
+        """Whether resuming ``activity_id`` (and the activities it runs inline) reads the job.
+
+        A step that only reads the message, the app settings and activities it
+        runs itself skips the ``HGETALL`` of the job: the status and guard checks
+        happen in the step script anyway.
+        """
+        cached = self._stateless.get(activity_id)
         if cached is None:
-            cached = not any(_has_references(self, a) for a in graph.activities.values())
-            if any(t.match for ts in graph.transitions.values() for t in ts):
-                cached = False
-            if graph.expire is not None and not isinstance(graph.expire, (int, float)):
-                cached = False
-            self._stateless[graph.subscribes] = cached
+            activity = self.activity(activity_id)
+            refs = self._leg_refs(activity, LEG2_FIELDS, set())
+            local = {activity_id}
+            refs |= self._children_refs(activity, local)
+            cached = not all(_is_local(ref, local) for ref in refs)
+            if self.graph_of(activity_id).expire is not None:
+                cached = cached or bool(self._refs(self.graph_of(activity_id).expire, "expire"))
+            self._stateless[activity_id] = cached
         return cached
+
+    def _refs(self, value: Any, path: str) -> set[str]:
+        if value is None or isinstance(value, (bool, int, float)):
+            return set()
+        try:
+            return set(self.rule(value, path).references)
+        except MappingError:
+            return {"$job"}
+
+    def _leg_refs(
+        self, activity: ActivitySpec, names: tuple[str, ...], local: set[str]
+    ) -> set[str]:
+        refs: set[str] = set()
+        for name in names:
+            if name in activity.config:
+                refs |= self._refs(activity.config[name], f"{activity.id}.{name}")
+        for transition in self.graph_of(activity.id).transitions_from(activity.id):
+            for match in transition.match:
+                refs |= self._refs(match.actual, f"{activity.id}.transitions")
+        return refs
+
+    def _children_refs(self, activity: ActivitySpec, local: set[str]) -> set[str]:
+        refs: set[str] = set()
+        for transition in self.graph_of(activity.id).transitions_from(activity.id):
+            child = self.activity(transition.to)
+            if self.is_join(child.id):
+                continue
+            local.add(child.id)
+            if child.type == "worker":
+                refs |= self._refs(child.config.get("topic"), f"{child.id}.topic")
+                refs |= self._refs(child.config.get("subtype"), f"{child.id}.subtype")
+                refs |= self._refs(child.config.get("input"), f"{child.id}.input")
+            elif child.type == "hook" and child.sleep is None and not child.hook_topic:
+                refs |= self._leg_refs(child, HOOK_FIELDS, local)
+                refs |= self._children_refs(child, local)
+            else:
+                refs.add("$job")  # other types read the job
+        return refs
+
+
+LEG2_FIELDS = ("job", "emit", "expire", "persist")
+"""Fields of an activity evaluated when it resumes."""
+
+HOOK_FIELDS = ("output", "job", "emit", "expire", "persist")
+"""Fields of a pass-through hook evaluated when it runs."""
+
+
+def _is_local(reference: str, local: set[str]) -> bool:
+    head = reference.split(".", 1)[0]
+    return head in ("$self", "$app") or head in local
 
 
 def _job_map_keys(maps: dict[str, Any]) -> set[str]:
@@ -99,17 +156,3 @@ def _job_map_keys(maps: dict[str, Any]) -> set[str]:
         if not key.endswith(("[-]", "[_]")):
             keys.add(name)
     return keys
-
-
-def _has_references(app: AppRuntime, activity: ActivitySpec) -> bool:
-    for name, value in activity.config.items():
-        if name in ("type", "title", "retry", "cycle", "ancestor", "subtype", "topic"):
-            continue
-        if isinstance(value, (dict, list, str)):
-            try:
-                if app.rule(value, f"{activity.id}.{name}").references:
-                    return True
-            except MappingError:
-                return True
-    topic = activity.topic
-    return isinstance(topic, str) and topic.startswith("{") and activity.type != "trigger"

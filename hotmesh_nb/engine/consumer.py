@@ -21,11 +21,16 @@ import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
 
 from .batcher import Batcher
+from .scripts import TRIM
+
+TRIM_INTERVAL = 1.0
+"""Seconds between removals of acknowledged stream entries (only after acks)."""
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[str, dict[str, str], int], Awaitable[None]]
-"""``handler(message_id, fields, delivery_count)``; returning normally acks the message."""
+Handler = Callable[[str, dict[str, str], int], Awaitable[bool]]
+"""``handler(message_id, fields, delivery_count)``; returns True when it acknowledged the
+message itself (in the same round trip as its effect), else the consumer acks it."""
 
 DeadLetter = Callable[[str, dict[str, str], int, str], Awaitable[None]]
 """Called for a message that exceeded the delivery cap (before it is acked)."""
@@ -91,6 +96,8 @@ class StreamConsumer:
         self._throttle_changed = asyncio.Event()
         self._acks: list[str] = []
         self._ack_queued = False
+        self._acked = 0
+        self._trim_task: asyncio.Task[None] | None = None
 
     async def ensure_group(self) -> None:
         """Create the stream and group if needed (idempotent)."""
@@ -104,6 +111,7 @@ class StreamConsumer:
         self._loop_task = loop.create_task(self._read_loop(), name=f"read {self.stream}")
         if self.reclaim_after > 0:
             self._reclaim_task = loop.create_task(self._reclaim_loop(), name="reclaim")
+        self._trim_task = loop.create_task(self._trim_loop(), name="trim")
 
     def throttle_changed(self) -> None:
         """Wake a throttled reader so a new throttle takes effect at once."""
@@ -164,7 +172,7 @@ class StreamConsumer:
 
     async def _handle(self, message_id: str, fields: dict[str, str], deliveries: int) -> None:
         try:
-            await self.handler(message_id, fields, deliveries)
+            acked = await self.handler(message_id, fields, deliveries)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -173,16 +181,19 @@ class StreamConsumer:
             log.exception("handling %s from %s failed", message_id, self.stream)
         else:
             self.stats.processed += 1
-            self.ack(message_id)
+            if acked:
+                self._acked += 1
+            else:
+                self.ack(message_id)
         finally:
             self.stats.in_flight -= 1
             self._slots.release()
 
     def ack(self, message_id: str) -> None:
-        """Acknowledge and delete a message.
+        """Acknowledge a message.
 
-        Ids gather until the next pipeline flush, which sends one XACK and one
-        XDEL for all of them (the stream stays small).
+        Ids gather until the next pipeline flush, which sends one XACK for all
+        of them; the trim loop removes acknowledged entries in bulk.
         """
         self._acks.append(message_id)
         if not self._ack_queued:
@@ -194,7 +205,23 @@ class StreamConsumer:
         self._ack_queued = False
         if ids:
             pipe.xack(self.stream, self.group, *ids)
-            pipe.xdel(self.stream, *ids)
+            self._acked += len(ids)
+
+    async def _trim_loop(self) -> None:
+        # Trimming in bulk replaces an XDEL per message: a few commands a second
+        # at most, none while idle.
+        trimmed_at = 0
+        while not self._stopping:
+            await asyncio.sleep(TRIM_INTERVAL)
+            if self._acked == trimmed_at:
+                continue
+            trimmed_at = self._acked
+            try:
+                await TRIM.call(self.client, [self.stream], [])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("trimming %s failed: %s", self.stream, exc)
 
     async def _reclaim_loop(self) -> None:
         interval = max(self.reclaim_after / 2, 0.05)
@@ -243,12 +270,10 @@ class StreamConsumer:
         """Stop reading, let running handlers finish briefly, flush acks."""
         self._stopping = True
         self._throttle_changed.set()
-        for task in (self._loop_task, self._reclaim_task):
-            if task is not None:
-                task.cancel()
-        await asyncio.gather(
-            *(t for t in (self._loop_task, self._reclaim_task) if t), return_exceptions=True
-        )
+        loops = [t for t in (self._loop_task, self._reclaim_task, self._trim_task) if t]
+        for task in loops:
+            task.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
         if self._tasks:
             _, still = await asyncio.wait(self._tasks, timeout=2.0)
             for task in still:

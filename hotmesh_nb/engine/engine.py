@@ -20,15 +20,15 @@ from ..mapping import UNDEFINED
 from ..model import AppSpec, load_app
 from . import flow
 from . import state as st
-from .activities import TYPES
 from .app import AppRuntime
 from .batcher import Batcher
 from .codec import dumps, loads
 from .config import EngineConfig
 from .consumer import StreamConsumer
 from .ids import fast_guid, guid, iso_compact
-from .scripts import STEP, is_noscript, load_all
+from .scripts import load_all
 from .step import SUCCESS, Step
+from .stepper import Stepper
 from .waiters import Subscriptions
 
 log = logging.getLogger(__name__)
@@ -49,9 +49,9 @@ class Engine:
         self.consume = consume
         self.guid = guid()
         self.batcher = Batcher(self.client)
+        self.stepper = Stepper(self.client, keys, config, self.batcher)
         self.subscriptions = Subscriptions(connection.new_client(), keys.done_channel)
         self.consumer: StreamConsumer | None = None
-        self._apps: dict[str, AppRuntime] = {}
         self._active: str | None = None
         self._settings: dict[str, Any] = {}
 
@@ -122,7 +122,7 @@ class Engine:
             topic = activity.topic if activity.type == "worker" else None
             if isinstance(topic, str) and topic and not topic.startswith("{"):
                 await self._create_group(self.keys.worker_stream(topic), WORKER_GROUP)
-        self._apps[spec.version] = AppRuntime(spec, self.keys)
+        self.stepper.apps[spec.version] = AppRuntime(spec, self.keys)
         return spec
 
     async def _create_group(self, stream: str, group: str) -> None:
@@ -156,16 +156,6 @@ class Engine:
         record = await self.client.hmget(self.keys.app_record, ["version", "active"])
         if record[0] and record[1] == "true":
             self._active = record[0]
-
-    async def app_version(self, version: str) -> AppRuntime:
-        """The runtime of a deployed version (loaded from Redis once)."""
-        app = self._apps.get(version)
-        if app is None:
-            raw = await self.client.get(self.keys.version(version))
-            if raw is None:
-                raise DeployError(f"version '{version}' of app '{self.keys.app}' is not deployed")
-            app = self._apps[version] = AppRuntime(AppSpec.from_dict(loads(raw)), self.keys)
-        return app
 
     async def active_app(self) -> AppRuntime:
         """The active version's runtime."""
@@ -289,74 +279,16 @@ class Engine:
 
     # -- consuming the engine stream ---------------------------------------------
 
-    async def _on_message(self, message_id: str, fields: dict[str, str], deliveries: int) -> None:
+    async def _on_message(self, message_id: str, fields: dict[str, str], deliveries: int) -> bool:
         message = loads(fields["m"])
         kind = message.get("k")
+        ack = (self.keys.engine_stream, ENGINE_GROUP, message_id)
         if kind == "response":
-            await self._resume(message)
-        elif kind == "transition":
-            await self._transition(message)
-        else:
-            log.warning("engine ignored message %s of unknown kind %r", message_id, kind)
-
-    async def _load(
-        self, message: dict[str, Any], app: AppRuntime, graph: Any
-    ) -> st.JobState | None:
-        if app.stateless(graph):
-            return st.JobState(
-                metadata={"jid": message["j"], "gid": message["gid"]}, settings=app.spec.settings
-            )
-        fields = await self.batcher.submit(lambda pipe: pipe.hgetall(self.keys.job(message["j"])))
-        if not fields or fields.get(st.GID) != message["gid"]:
-            return None  # the job is gone or was recreated: the message is stale
-        return st.JobState.from_hash(fields, app.spec.settings)
-
-    async def _resume(self, message: dict[str, Any]) -> None:
-        app = await self.app_version(message["v"])
-        activity = app.activity(message["a"])
-        graph = app.graph_of(activity.id)
-        job = await self._load(message, app, graph)
-        if job is None:
-            return
-        guard = st.GUARD + (message["g"] if message.get("code") != 202 else message["rg"])
-        step = Step(app, graph, job, self.config.default_expire, guard=guard)
-        try:
-            TYPES[activity.type].resume(step, activity, message["d"], message)
-            step.touch()
-        except Exception as exc:  # the step is pure computation: any failure is the job's
-            step = self._failed_step(app, graph, job, guard, activity.id, exc)
-        await self.commit(step, gid=message["gid"])
-
-    async def _transition(self, message: dict[str, Any]) -> None:
-        app = await self.app_version(message["v"])
-        activity = app.activity(message["a"])
-        graph = app.graph_of(activity.id)
-        job = await self._load(message, app, graph)
-        if job is None:
-            return
-        guard = f"{st.ENTERED}{activity.id}{message['d']}"
-        step = Step(app, graph, job, self.config.default_expire, guard=guard)
-        try:
-            flow.enter(step, activity, message["d"])
-            step.touch()
-        except Exception as exc:  # the step is pure computation: any failure is the job's
-            step = self._failed_step(app, graph, job, guard, activity.id, exc)
-        code, _ = await self.commit(step, gid=message["gid"])
-        if code == 0:
-            # A second path reached a join that already ran: that path's thread ends here.
-            await self.commit(
-                Step(app, graph, job, self.config.default_expire, delta=-1), gid=message["gid"]
-            )
-
-    def _failed_step(
-        self, app: AppRuntime, graph: Any, job: st.JobState, guard: str, aid: str, exc: Exception
-    ) -> Step:
-        # The activity could not run: end its thread and record why, keep nothing else.
-        log.info("activity %s of job %s failed: %s", aid, job.metadata.get("jid"), exc)
-        step = Step(app, graph, job, self.config.default_expire, guard=guard, delta=-1)
-        step.fail_job({"code": 500, "message": str(exc), "activity": aid})
-        step.touch()
-        return step
+            return await self.stepper.resume(message, ack)
+        if kind == "transition":
+            return await self.stepper.transition(message, ack)
+        log.warning("engine ignored message %s of unknown kind %r", message_id, kind)
+        return False
 
     async def _dead_letter(
         self, message_id: str, fields: dict[str, str], deliveries: int, reason: str
@@ -366,56 +298,19 @@ class Engine:
             {"stream": self.keys.engine_stream, "id": message_id, "error": reason, **fields},
         )
 
-    # -- committing steps --------------------------------------------------------
-
-    async def commit(
-        self, step: Step, *, create_status: int | None = None, gid: str = ""
-    ) -> tuple[int, int]:
-        """Apply a step with one script call; returns ``(code, status)`` (see step.lua)."""
-        streams: list[str] = []
-        index: dict[str, int] = {}
-        message_args: list[Any] = []
-        for stream, payload in step.messages:
-            if stream not in index:
-                streams.append(stream)
-                index[stream] = len(streams)
-            message_args += [index[stream], payload]
-        graph = step.graph
-        publishes = graph.publishes if isinstance(graph.publishes, str) else ""
-        args: list[Any] = [
-            "create" if create_status is not None else "step",
-            create_status if create_status is not None else step.delta,
-            gid,
-            step.guard,
-            self.keys.done_channel,
-            self.keys.topic_channel(publishes, step.job_id) if publishes else "",
-            step.expire_seconds(),
-            len(step.writes),
-        ]
-        for name, value in step.writes.items():
-            args += [name, value]
-        args.append(len(step.messages))
-        args += message_args
-        args.append("1" if step.emit else "0")
-        keys = [self.keys.job(step.job_id), *streams]
-        reply = await self.batcher.submit(lambda pipe: STEP.add(pipe, keys, args))
-        if is_noscript(reply):
-            reply = await STEP.call(self.client, keys, args)
-        elif isinstance(reply, Exception):
-            raise reply
-        return int(reply[0]), int(reply[1])
-
     # -- reading jobs ------------------------------------------------------------
+
+    async def commit(self, step: Step, **options: Any) -> tuple[int, int]:
+        """Apply a step (see :meth:`Stepper.commit`)."""
+        return await self.stepper.commit(step, **options)
 
     async def get_state(self, job_id: str) -> st.JobState:
         """The job's data, metadata and activity states."""
-        from ..errors import JobNotFoundError
+        return await self.stepper.get_state(job_id)
 
-        fields = await self.client.hgetall(self.keys.job(job_id))
-        if not fields:
-            raise JobNotFoundError(job_id)
-        app = await self.app_version(loads(fields[st.META])["vrs"])
-        return st.JobState.from_hash(fields, app.spec.settings)
+    async def app_version(self, version: str) -> AppRuntime:
+        """The runtime of a deployed version."""
+        return await self.stepper.app_version(version)
 
 
 def _result(job_id: str, job: dict[str, Any], error: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from ..mapping import strict_equals
 from ..model import ActivitySpec, TransitionSpec
 from . import state as st
 from .activities import TYPES
+from .ids import fast_guid
 from .step import Step
 
 
@@ -75,6 +76,7 @@ def complete(
             # Several paths lead here: a transition message lets its guard admit one.
             message = step.message_base(child, child_dad)
             message["k"] = "transition"
+            message["g"] = fast_guid()
             step.send(step.app.keys.engine_stream, message)
         else:
             enter(step, child, child_dad)

@@ -38,7 +38,10 @@ class LuaScript:
 STEP = LuaScript("step")
 """Apply one engine step (see ``lua/step.lua``)."""
 
-ALL = (STEP,)
+TRIM = LuaScript("trim")
+"""Remove acknowledged entries from a stream (see ``lua/trim.lua``)."""
+
+ALL = (STEP, TRIM)
 
 
 def is_noscript(reply: Any) -> bool:

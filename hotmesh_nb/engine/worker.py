@@ -18,6 +18,7 @@ from .codec import dumps, loads
 from .config import EngineConfig
 from .consumer import StreamConsumer
 from .ids import fast_guid, guid
+from .stepper import Ack, Stepper
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ class WorkerService:
         self.config = config
         self.guid = guid()
         self.batcher = Batcher(self.client)
+        self.stepper = Stepper(self.client, keys, config, self.batcher)
         self.consumer = StreamConsumer(
             self.client,
             self.client,
@@ -142,7 +144,7 @@ class WorkerService:
         await self.consumer.stop()
         await self.batcher.close()
 
-    async def _on_message(self, message_id: str, fields: dict[str, str], deliveries: int) -> None:
+    async def _on_message(self, message_id: str, fields: dict[str, str], deliveries: int) -> bool:
         from ..runtime import get_runtime
 
         message = loads(fields["m"])
@@ -164,11 +166,12 @@ class WorkerService:
         except Exception as exc:
             code, data = error_data(exc)
             status = "error"
-        if status == "error" and await self._retry(message, code):
-            return
-        await self._respond(message, status, code, data)
+        ack = (self.keys.worker_stream(self.topic), WORKER_GROUP, message_id)
+        if status == "error" and await self._retry(message, code, ack):
+            return True
+        return await self._respond(message, status, code, data, ack)
 
-    async def _retry(self, message: dict[str, Any], code: int) -> bool:
+    async def _retry(self, message: dict[str, Any], code: int, ack: Ack) -> bool:
         policy = (message.get("p") or {}).get("retry") or {}
         allowed = policy.get(str(code))
         if not allowed:
@@ -178,11 +181,19 @@ class WorkerService:
             return False
         await asyncio.sleep(10 ** (attempt + 1) / 1000)  # 10 ms, 100 ms, 1 s
         retry = dict(message, **{"try": attempt + 1})
-        stream = self.keys.worker_stream(self.topic)
-        await self.batcher.submit(lambda pipe: pipe.xadd(stream, {"m": dumps(retry)}))
+        stream, group, message_id = ack
+
+        def requeue(pipe: Any) -> None:
+            pipe.xadd(stream, {"m": dumps(retry)})
+            pipe.xack(stream, group, message_id)
+
+        await self.batcher.submit(requeue)
         return True
 
-    async def _respond(self, message: dict[str, Any], status: str, code: int, data: Any) -> None:
+    async def _respond(
+        self, message: dict[str, Any], status: str, code: int, data: Any, ack: Ack | None = None
+    ) -> bool:
+        """Complete the activity with the callback's result (leg 2, in place)."""
         response = {
             "k": "response",
             "j": message["j"],
@@ -197,8 +208,7 @@ class WorkerService:
             "data": data,
             "try": message.get("try", 0),
         }
-        stream = self.keys.engine_stream
-        await self.batcher.submit(lambda pipe: pipe.xadd(stream, {"m": dumps(response)}))
+        return await self.stepper.resume(response, ack)
 
     async def _dead_letter(
         self, message_id: str, fields: dict[str, str], deliveries: int, reason: str

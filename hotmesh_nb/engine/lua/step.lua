@@ -9,7 +9,9 @@
 -- ARGV[5]  done channel (every completion of the app)
 -- ARGV[6]  publishes channel ('' = none)
 -- ARGV[7]  expire seconds when the job ends (<= 0: keep)
--- ARGV[8]  number of field/value pairs N, then N pairs
+-- ARGV[8]  stream message to acknowledge: index into KEYS (0 = none), ARGV[9] group,
+--          ARGV[10] message id (acknowledged whatever the outcome: the message is handled)
+-- ARGV[11] number of field/value pairs N, then N pairs
 -- then     number of messages M, then M (stream index: KEYS[1 + i], payload) pairs
 -- then     'emit' flag ('1' publishes the job's state without ending it)
 -- Returns  {code, status}: code 1 = applied, 2 = applied and the job ended,
@@ -17,6 +19,9 @@
 --          -3 = job no longer active.
 local job = KEYS[1]
 local mode = ARGV[1]
+if ARGV[8] ~= '0' then
+  redis.call('XACK', KEYS[tonumber(ARGV[8])], ARGV[9], ARGV[10])
+end
 local status
 if mode == 'create' then
   status = tonumber(ARGV[2])
@@ -45,16 +50,24 @@ else
     return {-3, before}
   end
   status = before + tonumber(ARGV[2])
-  if guard ~= '' then
-    redis.call('HSET', job, ':', status, guard, '1')
-  else
-    redis.call('HSET', job, ':', status)
+end
+-- One HSET for the status, the guard and every state write.
+local i = 11
+local pairs_count = tonumber(ARGV[i])
+local fields = {}
+if mode ~= 'create' then
+  fields[1] = ':'
+  fields[2] = status
+  if ARGV[4] ~= '' then
+    fields[3] = ARGV[4]
+    fields[4] = '1'
   end
 end
-local i = 8
-local pairs_count = tonumber(ARGV[i])
-if pairs_count > 0 then
-  redis.call('HSET', job, unpack(ARGV, i + 1, i + 2 * pairs_count))
+for p = i + 1, i + 2 * pairs_count do
+  fields[#fields + 1] = ARGV[p]
+end
+if #fields > 0 then
+  redis.call('HSET', job, unpack(fields))
 end
 i = i + 2 * pairs_count + 1
 local messages = tonumber(ARGV[i])

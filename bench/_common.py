@@ -1,0 +1,143 @@
+"""Shared pieces of the benchmarks: a bench server, the original as a peer, the table.
+
+Both sides run against the same server in the same run: a Valkey from the
+embedded server's binary, on a loopback TCP port, with persistence off (as in
+``../shared/bench/ts-peer``). The original runs from a copy of that harness
+(``npm ci`` once, cached in ``~/.cache/hotmesh-nb/ts-peer``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from hotmesh_nb import server
+
+PEER_SOURCE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "ts-peer"
+PEER_CACHE = Path(os.environ.get("HOTMESH_PEER_DIR", Path.home() / ".cache/hotmesh-nb/ts-peer"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def bench_server() -> Iterator[int]:
+    """A throwaway server on 127.0.0.1 (no persistence); yields its port."""
+    port = free_port()
+    folder = tempfile.mkdtemp(prefix="hotmesh-bench-")
+    proc = subprocess.Popen(
+        [
+            str(server.find_binary()), "--port", str(port), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--dir", folder,
+        ],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    client = redis.Redis(port=port)
+    for _ in range(500):
+        with contextlib.suppress(redis.ConnectionError):
+            client.ping()
+            break
+        time.sleep(0.01)
+    try:
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def percentiles(samples_ms: list[float]) -> dict[str, float]:
+    s = sorted(samples_ms)
+
+    def pick(p: float) -> float:
+        return s[min(len(s) - 1, max(0, int(-(-p * len(s) // 100)) - 1))]
+
+    return {"p50": pick(50), "p95": pick(95), "p99": pick(99), "mean": sum(s) / len(s)}
+
+
+def command_stats(client: redis.Redis) -> dict[str, int]:
+    info = client.info("commandstats")
+    out = {}
+    for name, values in info.items():
+        cmd = name.removeprefix("cmdstat_")
+        if cmd in ("info", "config", "config|resetstat"):
+            continue
+        out[cmd] = int(values["calls"])
+    return out
+
+
+def ensure_peer() -> Path | None:
+    """The original's harness with its node_modules, or None when it cannot be set up."""
+    if (PEER_CACHE / "node_modules" / "@hotmeshio" / "hotmesh").is_dir():
+        return PEER_CACHE
+    if not PEER_SOURCE.is_dir() or shutil.which("npm") is None:
+        return None
+    PEER_CACHE.mkdir(parents=True, exist_ok=True)
+    for item in PEER_SOURCE.iterdir():
+        if item.is_file():
+            shutil.copy(item, PEER_CACHE / item.name)
+            (PEER_CACHE / item.name).chmod(0o644)
+    print("installing the original (npm ci) once ...", file=sys.stderr)
+    done = subprocess.run(["npm", "ci", "--silent"], cwd=PEER_CACHE, capture_output=True)
+    if done.returncode != 0:
+        print(done.stderr.decode()[-2000:], file=sys.stderr)
+        return None
+    return PEER_CACHE
+
+
+def run_peer(script: str, port: int, env: dict[str, str] | None = None) -> dict[str, Any] | None:
+    """Run one of the original's benchmark scripts; its JSON result line, or None."""
+    folder = ensure_peer()
+    if folder is None:
+        print("the original could not be installed; its column stays empty", file=sys.stderr)
+        return None
+    done = subprocess.run(
+        ["node", script],
+        cwd=folder,
+        env={**os.environ, "REDIS_PORT": str(port), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if done.returncode != 0:
+        print(done.stderr[-2000:], file=sys.stderr)
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def table(rows: list[tuple[str, Any, Any, str]]) -> str:
+    """Rows of (metric, ours, original, better) → a Markdown table with ratios."""
+    lines = [
+        "| metric | hotmesh_nb | original 0.3.32 | ratio (ours/original) |",
+        "|---|---:|---:|---:|",
+    ]
+    for metric, ours, theirs, better in rows:
+        ratio = "—"
+        if isinstance(ours, (int, float)) and isinstance(theirs, (int, float)) and theirs:
+            value = ours / theirs
+            ratio = f"{value:.2f}× ({'higher' if better == 'high' else 'lower'} is better)"
+        lines.append(f"| {metric} | {_fmt(ours)} | {_fmt(theirs)} | {ratio} |")
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)

@@ -1,0 +1,166 @@
+"""Benchmark: the seed's hello app (trigger → worker) beside the original, same server.
+
+    python bench/hello.py [--total 2000] [--concurrency 50] [--seq 500] [--no-peer]
+
+Prints sequential latency (p50/p95/p99), throughput with N jobs in flight and
+Redis commands per job (``INFO commandstats``, net of idle traffic) for
+hotmesh_nb and for the original (@hotmeshio/hotmesh 0.3.32), with ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import time
+
+import redis
+from _common import bench_server, command_stats, percentiles, run_peer, table
+
+import hotmesh_nb
+from hotmesh_nb import HotMesh, Worker
+from hotmesh_nb.runtime import get_runtime
+
+APP_YAML = """
+app:
+  id: bench
+  version: '1'
+  graphs:
+    - subscribes: bench.test
+      expire: 120
+      activities:
+        t1:
+          type: trigger
+        w1:
+          type: worker
+          topic: work.do
+          input:
+            maps:
+              n: '{t1.output.data.n}'
+          job:
+            maps:
+              result: '{$self.output.data.result}'
+      transitions:
+        t1:
+          - to: w1
+"""
+
+
+async def work(msg: hotmesh_nb.WorkerMessage) -> dict:
+    return {"result": f"done-{msg.data['n']}"}
+
+
+async def measure(url: str, admin: redis.Redis, args: argparse.Namespace) -> dict:
+    hm = await HotMesh.init_async(
+        "bench", connection=url, namespace="bench", workers=[Worker("work.do", work)]
+    )
+    await hm.deploy_async(APP_YAML)
+    await hm.activate_async("1")
+    for i in range(args.warmup):
+        await hm.pubsub_async("bench.test", {"n": i})
+
+    latencies = []
+    for i in range(args.seq):
+        started = time.perf_counter()
+        out = await hm.pubsub_async("bench.test", {"n": i})
+        latencies.append((time.perf_counter() - started) * 1000)
+        assert out == {"result": f"done-{i}"}, out
+
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    counter = iter(range(args.total))
+
+    async def lane() -> None:
+        for i in counter:
+            out = await hm.pubsub_async("bench.test", {"n": i})
+            assert out == {"result": f"done-{i}"}, out
+
+    started = time.perf_counter()
+    await asyncio.gather(*(lane() for _ in range(args.concurrency)))
+    elapsed = time.perf_counter() - started
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_ms = (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime) * 1000
+
+    admin.config_resetstat()
+    await asyncio.sleep(3)
+    idle = sum(command_stats(admin).values()) / 3
+    admin.config_resetstat()
+    started = time.perf_counter()
+    for i in range(args.count):
+        await hm.pubsub_async("bench.test", {"n": i})
+    counted_for = time.perf_counter() - started
+    stats = command_stats(admin)
+    per_job = (sum(stats.values()) - idle * counted_for) / args.count
+    top = sorted(stats.items(), key=lambda kv: -kv[1])[:10]
+    return {
+        "seq": percentiles(latencies),
+        "jobs_per_sec": args.total / elapsed,
+        "cpu_ms_per_job": cpu_ms / args.total,
+        "commands_per_job": per_job,
+        "top": {k: round(v / args.count, 2) for k, v in top},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--total", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--seq", type=int, default=500)
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--no-peer", action="store_true", help="skip the original")
+    args = parser.parse_args()
+
+    with bench_server() as port:
+        url = f"redis://127.0.0.1:{port}"
+        admin = redis.Redis(port=port, decode_responses=True)
+        ours = get_runtime().run(measure(url, admin, args))
+        hotmesh_nb.shutdown()
+        admin.flushall()
+        peer = None
+        if not args.no_peer:
+            peer = run_peer(
+                "hello.mjs",
+                port,
+                {
+                    "SEQ": str(args.seq),
+                    "TOTAL": str(args.total),
+                    "CONC": str(args.concurrency),
+                    "WARMUP": str(args.warmup),
+                    "COUNT_K": str(args.count),
+                },
+            )
+    theirs = peer or {}
+    seq_t = theirs.get("sequential", {})
+    rows = [
+        ("sequential p50 (ms)", ours["seq"]["p50"], seq_t.get("p50"), "low"),
+        ("sequential p95 (ms)", ours["seq"]["p95"], seq_t.get("p95"), "low"),
+        ("sequential p99 (ms)", ours["seq"]["p99"], seq_t.get("p99"), "low"),
+        (
+            f"throughput, {args.total} jobs, {args.concurrency} in flight (jobs/s)",
+            ours["jobs_per_sec"],
+            theirs.get("throughput", {}).get("jobsPerSec"),
+            "high",
+        ),
+        (
+            "client CPU per job (ms)",
+            ours["cpu_ms_per_job"],
+            theirs.get("throughput", {}).get("node_cpu_ms_per_item"),
+            "low",
+        ),
+        (
+            "Redis commands per job",
+            ours["commands_per_job"],
+            theirs.get("commands", {}).get("per_job_net_of_idle"),
+            "low",
+        ),
+    ]
+    print("\nhello app (trigger → worker), same server, same run\n")
+    print(table(rows))
+    print(f"\nhotmesh_nb commands per job: {ours['top']}")
+    if peer:
+        top = {t["cmd"]: t["per_job"] for t in theirs["commands"]["top"][:10]}
+        print(f"original commands per job:   {top}")
+
+
+if __name__ == "__main__":
+    main()
