@@ -104,13 +104,27 @@ class Keys:
         """Sorted set: due time → timer entry (sleeps, retries, expiries)."""
         return f"{self.prefix}:t"
 
-    def hook_signals(self, topic: str) -> str:
-        """Hash: signal key → waiting job/activity, for one hook topic."""
-        return f"{self.prefix}:h:{topic}"
+    def hook_waiter(self, topic: str, value: str) -> str:
+        """String: the hook activity waiting for signals on ``topic`` that resolve to ``value``."""
+        return f"{self.prefix}:h:{topic}:{value}"
 
-    def early_signals(self, topic: str) -> str:
-        """Hash: signals that arrived before their hook registered."""
-        return f"{self.prefix}:e:{topic}"
+    def hook_waiters(self, topic: str) -> str:
+        """A ``SCAN`` pattern matching every waiter of ``topic``."""
+        escaped = self.prefix.replace("{", "\\{").replace("}", "\\}")
+        return f"{escaped}:h:{topic}:*"
+
+    def early_signals(self, topic: str, value: str) -> str:
+        """List: signals that arrived before their hook registered (kept, not dropped)."""
+        return f"{self.prefix}:e:{topic}:{value}"
+
+    def facet(self, facet: str) -> str:
+        """Set: ids of jobs indexed under ``facet`` (``name:value``)."""
+        return f"{self.prefix}:f:{facet}"
+
+    @property
+    def scout(self) -> str:
+        """String: the lock held by the one engine that fires timers."""
+        return f"{self.prefix}:scout"
 
     @property
     def throttles(self) -> str:

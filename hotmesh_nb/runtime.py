@@ -257,6 +257,20 @@ async def shutdown_async(timeout: float = 5.0) -> None:
     await asyncio.get_running_loop().run_in_executor(None, shutdown, timeout)
 
 
+async def cancel_and_wait(*tasks: asyncio.Task[Any] | None) -> None:
+    """Cancel tasks and wait until they have ended.
+
+    Cancels again while a task is still running: a library may swallow one
+    cancellation (redis-py can, inside a command), which would otherwise leave
+    a stopping loop running forever.
+    """
+    pending = {t for t in tasks if t is not None and not t.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.05)
+
+
 def on_runtime(
     async_fn: Callable[P, Coroutine[Any, Any, T]],
 ) -> Callable[P, Coroutine[Any, Any, T]]:

@@ -12,7 +12,7 @@ def test_every_key_of_an_app_shares_its_hash_tag() -> None:
         keys.engine_stream,
         keys.worker_stream("work.do"),
         keys.timers,
-        keys.hook_signals("h"),
+        keys.hook_waiter("h", "v"),
         keys.dead_letters,
     ]
     assert all(n.startswith("{hmsh:myapp}:") for n in names)

@@ -89,6 +89,11 @@ class AppRuntime:
         cached = self._stateless.get(activity_id)
         if cached is None:
             activity = self.activity(activity_id)
+            if activity.hook_topic or activity.type in ("await", "cycle", "interrupt", "signal"):
+                # Signals can arrive many times (dimensions come from the state), and the
+                # other types read the job to reach other jobs or re-enter ancestors.
+                self._stateless[activity_id] = True
+                return True
             refs = self._leg_refs(activity, LEG2_FIELDS, set())
             local = {activity_id}
             refs |= self._children_refs(activity, local)

@@ -14,6 +14,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from ..runtime import cancel_and_wait
+
 Command = Callable[[Any], None]
 """Adds one command to a pipeline (``lambda pipe: pipe.xack(...)``)."""
 
@@ -95,6 +97,4 @@ class Batcher:
         """Flush and stop the flusher task."""
         await self.drain()
         self._closed = True
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await cancel_and_wait(self._task)

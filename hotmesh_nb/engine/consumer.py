@@ -20,6 +20,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
 
+from ..runtime import cancel_and_wait
 from .batcher import Batcher
 from .scripts import TRIM
 
@@ -94,6 +95,7 @@ class StreamConsumer:
         self._reclaim_task: asyncio.Task[None] | None = None
         self._stopping = False
         self._throttle_changed = asyncio.Event()
+        self._throttle_expired = False
         self._acks: list[str] = []
         self._ack_queued = False
         self._acked = 0
@@ -121,11 +123,19 @@ class StreamConsumer:
         delay = self.throttle()
         while delay > 0 and not self._stopping:
             self._throttle_changed.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._throttle_changed.wait(), min(delay, 3600))
-                delay = self.throttle()
-                continue
-            return
+            alarm = asyncio.get_running_loop().call_later(min(delay, 3600), self._expire_throttle)
+            try:
+                await self._throttle_changed.wait()
+            finally:
+                alarm.cancel()
+            if self._throttle_expired:
+                self._throttle_expired = False
+                return
+            delay = self.throttle()
+
+    def _expire_throttle(self) -> None:
+        self._throttle_expired = True
+        self._throttle_changed.set()
 
     async def _read_loop(self) -> None:
         errors = 0
@@ -270,15 +280,10 @@ class StreamConsumer:
         """Stop reading, let running handlers finish briefly, flush acks."""
         self._stopping = True
         self._throttle_changed.set()
-        loops = [t for t in (self._loop_task, self._reclaim_task, self._trim_task) if t]
-        for task in loops:
-            task.cancel()
-        await asyncio.gather(*loops, return_exceptions=True)
+        await cancel_and_wait(self._loop_task, self._reclaim_task, self._trim_task)
         if self._tasks:
             _, still = await asyncio.wait(self._tasks, timeout=2.0)
-            for task in still:
-                task.cancel()
-            await asyncio.gather(*still, return_exceptions=True)
+            await cancel_and_wait(*still)
         with contextlib.suppress(Exception):
             await self.batcher.drain()
 

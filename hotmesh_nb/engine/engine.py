@@ -14,19 +14,22 @@ import socket
 from typing import Any
 
 from ..connection import Connection
-from ..errors import DeployError, DuplicateJobError, HotMeshError, JobError
+from ..errors import DeployError, DuplicateJobError, HotMeshError, JobError, JobNotFoundError
 from ..keys import ENGINE_GROUP, WORKER_GROUP, Keys
-from ..mapping import UNDEFINED
+from ..mapping import UNDEFINED, to_js_string
 from ..model import AppSpec, load_app
 from . import flow
 from . import state as st
+from .activities.interrupt import error_for as interrupt_error
+from .activities.signal import signal_value
 from .app import AppRuntime
 from .batcher import Batcher
 from .codec import dumps, loads
 from .config import EngineConfig
 from .consumer import StreamConsumer
 from .ids import fast_guid, guid, iso_compact
-from .scripts import load_all
+from .scout import Scout
+from .scripts import INTERRUPT, load_all
 from .step import SUCCESS, Step
 from .stepper import Stepper
 from .waiters import Subscriptions
@@ -52,6 +55,7 @@ class Engine:
         self.stepper = Stepper(self.client, keys, config, self.batcher)
         self.subscriptions = Subscriptions(connection.new_client(), keys.done_channel)
         self.consumer: StreamConsumer | None = None
+        self.scout: Scout | None = None
         self._active: str | None = None
         self._settings: dict[str, Any] = {}
 
@@ -80,9 +84,14 @@ class Engine:
                 batcher=self.batcher,
             )
             await self.consumer.start()
+            self.scout = Scout(self.client, self.keys, self.guid)
+            self.stepper.on_timer = self.scout.timer_added
+            self.scout.start()
 
     async def stop(self) -> None:
         """Stop consuming and close the subscriptions."""
+        if self.scout is not None:
+            await self.scout.stop()
         if self.consumer is not None:
             await self.consumer.stop()
         await self.subscriptions.close()
@@ -177,13 +186,24 @@ class Engine:
         *,
         context: dict[str, Any] | None = None,
         on_id: Any = None,
+        pending: float | None = None,
+        search: dict[str, Any] | None = None,
+        markers: dict[str, Any] | None = None,
+        parent: dict[str, Any] | None = None,
+        app: AppRuntime | None = None,
+        default_id: str | None = None,
+        ack: Any = None,
     ) -> str:
         """Start a job of the graph subscribed to ``topic``; returns its id.
 
         ``on_id(job_id)`` runs just before the job is written (``pubsub`` uses it
-        to wait for the completion without a race).
+        to wait for the completion without a race). ``pending`` seconds creates
+        the job without running it; it expires after that time unless resumed.
+        ``search`` fields are stored as searchable strings (``_name``) and
+        ``markers`` literally (``-name``). ``parent`` links a child job to the
+        ``await`` activity that started it.
         """
-        app = await self.active_app()
+        app = app or await self.active_app()
         graph = app.spec.graph_for_topic(topic)
         if graph is None:
             topics = ", ".join(g.subscribes for g in app.spec.graphs)
@@ -202,7 +222,7 @@ class Engine:
         stats = trigger.stats
         job_id = app.resolve(stats.get("id"), ctx, f"{trigger.id}.stats.id") if stats else None
         if job_id in (None, UNDEFINED, ""):
-            job_id = guid()
+            job_id = default_id or guid()
         job_id = str(job_id)
         now = iso_compact()
         metadata: dict[str, Any] = {
@@ -220,6 +240,12 @@ class Engine:
             key = app.resolve(stats["key"], ctx, f"{trigger.id}.stats.key")
             if key not in (None, UNDEFINED):
                 metadata["key"] = str(key)
+        if parent:
+            metadata.update(
+                {"pj": parent["j"], "pg": parent["gid"], "pd": parent["d"], "pa": parent["a"]}
+            )
+            if not parent.get("wait", True):
+                metadata["px"] = True
         if context:
             metadata.update(context)
         job = st.JobState(metadata=metadata, settings=app.spec.settings)
@@ -231,17 +257,67 @@ class Engine:
         node["input"] = {"data": payload}
         ctx = step.context(trigger, TRIGGER_DAD)
         step.apply_job_maps(trigger, ctx)
-        step.resolve_flags(trigger, ctx)
-        flow.complete(step, trigger, TRIGGER_DAD, SUCCESS)
+        for name, value in (search or {}).items():
+            step.set_data(name if name.startswith("_") else f"_{name}", _search_text(value))
+        for name, value in (markers or {}).items():
+            step.set_data(name if name.startswith("-") else f"-{name}", value)
+        self._index(step, trigger, ctx, job_id)
+        if pending is None:
+            step.resolve_flags(trigger, ctx)
+            flow.complete(step, trigger, TRIGGER_DAD, SUCCESS)
+            status = 1 + step.delta
+        else:
+            status = -1  # waits, unstarted, until it expires
+            step.expire = max(int(pending), 1)
         step.writes[st.GID] = metadata["gid"]
         step.writes[st.META] = dumps({k: v for k, v in metadata.items() if k not in ("ju", "js")})
         step.writes[st.UPDATED] = metadata["ju"]
+        if parent:
+            self._link_parent(step, parent, job_id, now)
         if on_id is not None:
             on_id(job_id)
-        code, _ = await self.commit(step, create_status=1 + step.delta)
+        code, _ = await self.commit(step, create_status=status, ack=ack)
         if code == 0:
             raise DuplicateJobError(job_id)
+        if pending is not None:
+            await self.client.expire(self.keys.job(job_id), max(int(pending), 1))
         return job_id
+
+    def _index(self, step: Step, trigger: Any, ctx: dict, job_id: str) -> None:
+        # Trigger ``stats.measures`` with ``measure: index`` make the job findable by
+        # ``hook_all`` and ``signal`` (subtype all) under ``<target name>:<value>``.
+        for measure in (trigger.stats or {}).get("measures") or []:
+            if not isinstance(measure, dict) or measure.get("measure") != "index":
+                continue
+            target = measure.get("target")
+            value = step.resolve(target, ctx, trigger, "stats.measures.target")
+            if value in (None, UNDEFINED):
+                continue
+            name = str(target).strip("{}").split(".")[-1]
+            step.add_index(f"{name}:{to_js_string(value)}", job_id)
+
+    def _link_parent(self, step: Step, parent: dict[str, Any], job_id: str, now: str) -> None:
+        result = {
+            "k": "result",
+            "j": parent["j"],
+            "gid": parent["gid"],
+            "a": parent["a"],
+            "d": parent["d"],
+            "v": parent["v"],
+            "g": job_id,
+        }
+        step.add_link(self.keys.job(parent["j"]), f"c:{job_id}", "1")
+        if parent.get("wait", True):
+            step.writes["p"] = dumps(result)  # the step script completes it with the outcome
+        else:
+            result.update(
+                {
+                    "status": "success",
+                    "code": SUCCESS,
+                    "data": {"job_id": job_id, "jc": now, "ju": now},
+                }
+            )
+            step.send(self.keys.engine_stream, result)
 
     async def pubsub(
         self,
@@ -287,8 +363,188 @@ class Engine:
             return await self.stepper.resume(message, ack)
         if kind == "transition":
             return await self.stepper.transition(message, ack)
+        if kind in ("result", "timehook", "webhook", "cycle"):
+            return await self.stepper.resume(message, ack)
+        if kind == "await":
+            await self._start_child(message, ack)
+            return True
+        if kind == "signalall":
+            await self._signal_all(message)
+            return False
+        if kind == "descend":
+            await self._descend(message["j"], message.get("err"))
+            return False
         log.warning("engine ignored message %s of unknown kind %r", message_id, kind)
         return False
+
+    async def _start_child(self, message: dict[str, Any], ack: Any) -> None:
+        """Start the child job an ``await`` activity asked for (once, even if redelivered)."""
+        app = await self.stepper.app_version(message["v"])
+        child_id = f"{message['j']}-{message['a']}-{message['g'][1:9]}"
+        try:
+            await self.pub(
+                message["t"],
+                message.get("data") or {},
+                parent=message,
+                app=app,
+                default_id=child_id,
+                ack=ack,
+            )
+        except DuplicateJobError as exc:
+            existing = await self.client.hget(self.keys.job(exc.job_id), st.META)
+            if existing and loads(existing).get("pj") == message["j"]:
+                await self._ack(ack)  # a redelivered await: the child already runs
+                return
+            await self._fail_parent(message, 409, str(exc), ack)
+        except Exception as exc:  # the child could not start: the parent must hear why
+            await self._fail_parent(message, 500, f"child job could not start: {exc}", ack)
+
+    async def _fail_parent(self, message: dict[str, Any], code: int, text: str, ack: Any) -> None:
+        result = {
+            "k": "result",
+            "j": message["j"],
+            "gid": message["gid"],
+            "a": message["a"],
+            "d": message["d"],
+            "v": message["v"],
+            "g": message["g"],
+            "status": "error",
+            "code": code,
+            "data": {"message": text, "code": code},
+        }
+        stream, group, message_id = ack
+
+        def send(pipe: Any) -> None:
+            pipe.xadd(self.keys.engine_stream, {"m": dumps(result)})
+            pipe.xack(stream, group, message_id)
+
+        await self.batcher.submit(send)
+
+    async def _ack(self, ack: Any) -> None:
+        stream, group, message_id = ack
+        await self.batcher.submit(lambda pipe: pipe.xack(stream, group, message_id))
+
+    # -- signals and interrupts ---------------------------------------------------
+
+    async def hook(
+        self, topic: str, data: dict[str, Any], *, status: str = "success", code: int = 200
+    ) -> str | None:
+        """Send a signal to the hook waiting on ``topic`` whose match value ``data`` gives.
+
+        Returns the match value, or None when no graph of the app listens on the
+        topic. A signal whose hook has not registered yet is kept until it does.
+        """
+        app = await self.active_app()
+        job = st.JobState(metadata={"jid": "-", "gid": "-"}, settings=app.spec.settings)
+        step = Step(app, app.spec.graphs[0], job, self.config.default_expire)
+        value = signal_value(step, topic, data)
+        if value is None:
+            return None
+        step.add_signal(topic, value, data, code=code, status=status)
+        await self.stepper.run_ops(step)
+        return value
+
+    async def hook_all(
+        self, topic: str, data: dict[str, Any], facets: list[str] | None = None
+    ) -> int:
+        """Signal every job waiting on ``topic`` (only those indexed under ``facets``).
+
+        Each job's signal carries ``data`` plus ``id`` (its job id). Returns how
+        many jobs were signalled.
+        """
+        if facets:
+            ids: set[str] = set()
+            for facet in facets:
+                ids |= set(await self.client.smembers(self.keys.facet(facet)))
+            count = 0
+            for job_id in sorted(ids):
+                if await self.hook(topic, {**data, "id": job_id}) is not None:
+                    count += 1
+            return count
+        app = await self.active_app()
+        job = st.JobState(metadata={"jid": "-", "gid": "-"}, settings=app.spec.settings)
+        step = Step(app, app.spec.graphs[0], job, self.config.default_expire)
+        prefix_len = len(self.keys.hook_waiter(topic, ""))
+        async for key in self.client.scan_iter(match=self.keys.hook_waiters(topic), count=500):
+            step.add_signal(topic, key[prefix_len:], {**data}, code=200, status="success")
+        if step.ops:
+            await self.stepper.run_ops(step)
+        return len(step.ops)
+
+    async def _signal_all(self, message: dict[str, Any]) -> None:
+        ids = await self.client.smembers(self.keys.facet(message["facet"]))
+        for job_id in sorted(ids):
+            await self.hook(
+                message["t"],
+                {**(message.get("data") or {}), "id": job_id},
+                status=message.get("status", "success"),
+                code=int(message.get("code", 200)),
+            )
+
+    async def interrupt(
+        self,
+        job_id: str,
+        *,
+        topic: str | None = None,
+        reason: str | None = None,
+        throw: bool = True,
+        descend: bool = False,
+        expire: int | None = None,
+        code: int = 410,
+        stack: str | None = None,
+    ) -> bool:
+        """End a running job at once; False when it had already ended.
+
+        ``throw`` records an error (``code``, ``reason``) that waiters and an
+        awaiting parent see; ``descend`` interrupts its child jobs too.
+        """
+        app = await self.active_app()
+        graph = app.spec.graph_for_topic(topic) if topic else None
+        if graph is None:
+            raw = await self.client.hget(self.keys.job(job_id), st.META)
+            if raw is None:
+                raise JobNotFoundError(job_id)
+            meta = loads(raw)
+            graph = (await self.stepper.app_version(meta["vrs"])).spec.graph_for_topic(meta["tpc"])
+        publishes = (
+            graph.publishes if graph is not None and isinstance(graph.publishes, str) else ""
+        )
+        error = interrupt_error(job_id, reason, code, stack) if throw else None
+        keep = self.config.default_expire if expire is None else expire
+        reply = await INTERRUPT.call(
+            self.client,
+            [self.keys.job(job_id), self.keys.engine_stream],
+            [
+                dumps(error) if error is not None else "",
+                self.keys.done_channel,
+                self.keys.topic_channel(publishes, job_id) if publishes else "",
+                keep,
+                iso_compact(),
+            ],
+        )
+        if int(reply[0]) == -1:
+            raise JobNotFoundError(job_id)
+        if descend:
+            await self._descend(job_id, error)
+        return int(reply[0]) == 1
+
+    async def _descend(self, job_id: str, error: dict[str, Any] | None) -> None:
+        """Interrupt every child job of ``job_id`` (and theirs)."""
+        fields = await self.client.hkeys(self.keys.job(job_id))
+        for name in fields:
+            if not name.startswith("c:"):
+                continue
+            child = name[2:]
+            try:
+                await self.interrupt(
+                    child,
+                    reason=None if error is None else error.get("message"),
+                    throw=error is not None,
+                    descend=True,
+                    code=410 if error is None else int(error.get("code", 410)),
+                )
+            except JobNotFoundError:
+                continue
 
     async def _dead_letter(
         self, message_id: str, fields: dict[str, str], deliveries: int, reason: str
@@ -311,6 +567,10 @@ class Engine:
     async def app_version(self, version: str) -> AppRuntime:
         """The runtime of a deployed version."""
         return await self.stepper.app_version(version)
+
+
+def _search_text(value: Any) -> str:
+    return value if isinstance(value, str) else to_js_string(value)
 
 
 def _result(job_id: str, job: dict[str, Any], error: Any) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from typing import Any
 
 from ..mapping import strict_equals
 from ..model import ActivitySpec, TransitionSpec
-from . import state as st
 from .activities import TYPES
 from .ids import fast_guid
 from .step import Step
@@ -52,13 +51,15 @@ def follow(step: Step, activity: ActivitySpec, dad: str, code: int) -> list[str]
 
 
 def complete(
-    step: Step, activity: ActivitySpec, dad: str, code: int, *, closes: bool = True
+    step: Step, activity: ActivitySpec, dad: str, code: int, *, closes: bool = True, index: int = 0
 ) -> int:
     """Follow the transitions of ``activity`` and start its children.
 
     ``closes`` is False while the activity stays open (a pending response): its
-    thread continues. Returns the number of children started. An error code no
-    transition handles fails the job.
+    thread continues. ``index`` numbers the dimension of this activity's children
+    (the Nth message an open activity receives starts its children at ``dad,N``).
+    Returns the number of children started. An error code no transition handles
+    fails the job.
     """
     targets = follow(step, activity, dad, code)
     step.delta += len(targets) - (1 if closes else 0)
@@ -71,7 +72,7 @@ def complete(
         step.fail_job(dict(err))
     for target in targets:
         child = step.app.activity(target)
-        child_dad = st.child_dad(dad)
+        child_dad = f"{dad},{index}"
         if step.app.is_join(target):
             # Several paths lead here: a transition message lets its guard admit one.
             message = step.message_base(child, child_dad)
@@ -81,3 +82,15 @@ def complete(
         else:
             enter(step, child, child_dad)
     return len(targets)
+
+
+def reenter(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]) -> None:
+    """A ``cycle`` sent ``activity`` its next iteration at ``dad``: run it again there."""
+    data = message.get("data") or {}
+    step.save_activity(
+        activity, dad, data=data, code=200, status="success", started=True, ended=True
+    )
+    ctx = step.context(activity, dad)
+    step.apply_job_maps(activity, ctx)
+    step.resolve_flags(activity, ctx)
+    complete(step, activity, dad, 200)

@@ -13,9 +13,13 @@ from redis import exceptions as redis_errors
 class LuaScript:
     """A script from ``engine/lua/``; ``sha`` is computed locally, loaded on demand."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, prelude: str | None = None) -> None:
         self.name = name
-        self.source = resources.files(__package__).joinpath("lua", f"{name}.lua").read_text()
+        folder = resources.files(__package__).joinpath("lua")
+        body = folder.joinpath(f"{name}.lua").read_text()
+        # Scripts cannot include each other: shared functions are prepended.
+        head = folder.joinpath(f"{prelude}.lua").read_text() if prelude else ""
+        self.source = head + body
         self.sha = hashlib.sha1(self.source.encode()).hexdigest()
 
     async def load(self, client: aioredis.Redis) -> None:
@@ -35,13 +39,19 @@ class LuaScript:
             return await client.evalsha(self.sha, len(keys), *keys, *args)
 
 
-STEP = LuaScript("step")
+STEP = LuaScript("step", prelude="announce")
 """Apply one engine step (see ``lua/step.lua``)."""
 
 TRIM = LuaScript("trim")
 """Remove acknowledged entries from a stream (see ``lua/trim.lua``)."""
 
-ALL = (STEP, TRIM)
+INTERRUPT = LuaScript("interrupt", prelude="announce")
+"""End a job at once (see ``lua/interrupt.lua``)."""
+
+FIRE = LuaScript("fire")
+"""Move due timers to the engine stream (see ``lua/fire.lua``)."""
+
+ALL = (STEP, TRIM, INTERRUPT, FIRE)
 
 
 def is_noscript(reply: Any) -> bool:

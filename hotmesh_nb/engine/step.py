@@ -19,12 +19,15 @@ from ..mapping import UNDEFINED
 from ..model import ActivitySpec, GraphSpec
 from . import state as st
 from .codec import dumps
-from .ids import iso_compact, now_ms
+from .ids import fast_guid, iso_compact, now_ms
 
 if TYPE_CHECKING:
     from .app import AppRuntime
 
 SUCCESS, PENDING = 200, 202
+
+KEY = "\x00"
+"""Marks an operation argument that is a Redis key (declared in the script's KEYS)."""
 
 
 @dataclass
@@ -51,6 +54,79 @@ class Step:
     """Publish the job's state to subscribers after this step (``emit``)."""
     expire: int | None = None
     """Resolved ``expire`` of the last activity run (seconds to keep the finished job)."""
+    persist: bool = False
+    """Announce the job as done and start its expiry while it stays open (``persist``)."""
+    ops: list[list[Any]] = field(default_factory=list)
+    """Timer, hook and signal operations for the step script (keys prefixed with KEY)."""
+
+    @property
+    def flag(self) -> str:
+        """The announcement flag of the step script."""
+        return "persist" if self.persist else "1" if self.emit else "0"
+
+    def add_timer(self, due_ms: int, message: dict[str, Any]) -> None:
+        """Schedule ``message`` on the engine stream at ``due_ms``."""
+        self.ops.append(["timer", KEY + self.app.keys.timers, due_ms, dumps(message)])
+
+    def add_wait(self, topic: str, value: str, ttl: int, message: dict[str, Any]) -> None:
+        """Register a hook waiter for signals on ``topic`` matching ``value``."""
+        keys = self.app.keys
+        self.ops.append(
+            [
+                "wait",
+                KEY + keys.hook_waiter(topic, value),
+                KEY + keys.early_signals(topic, value),
+                max(ttl, 1),
+                dumps(message),
+                dumps(message),
+            ]
+        )
+
+    def add_signal(self, topic: str, value: str, data: Any, *, code: int, status: str) -> None:
+        """Deliver a signal to the waiter of ``topic``/``value`` (or keep it for later)."""
+        keys = self.app.keys
+        extra = dumps({"status": status, "code": code, "rg": fast_guid()})[1:-1]
+        self.ops.append(
+            [
+                "signal",
+                KEY + keys.hook_waiter(topic, value),
+                KEY + keys.early_signals(topic, value),
+                "1" if code == PENDING else "0",
+                extra,
+                dumps(data),
+            ]
+        )
+
+    def add_link(self, key: str, field_name: str, value: str) -> None:
+        """Set a field of another job's hash (a parent learns of its child)."""
+        self.ops.append(["link", KEY + key, field_name, value])
+
+    def halt(self, error: dict[str, Any] | None) -> None:
+        """Interrupt this job at the end of the step (``error`` None: quietly)."""
+        if error is not None:
+            self.job.error = error
+        self.ops.append(["halt", dumps(error) if error is not None else ""])
+
+    def interrupt_other(
+        self, job_id: str, error: dict[str, Any] | None, publishes: str, expire: int
+    ) -> None:
+        """Interrupt another job of the app in the same atomic step."""
+        keys = self.app.keys
+        channel = keys.topic_channel(publishes, job_id) if publishes else ""
+        self.ops.append(
+            [
+                "interrupt",
+                KEY + keys.job(job_id),
+                dumps(error) if error is not None else "",
+                channel,
+                expire,
+                iso_compact(),
+            ]
+        )
+
+    def add_index(self, facet: str, job_id: str) -> None:
+        """Make the job findable by a facet (``hook_all``, ``signal`` with ``subtype: all``)."""
+        self.ops.append(["index", KEY + self.app.keys.facet(facet), job_id])
 
     @property
     def job_id(self) -> str:
@@ -176,9 +252,12 @@ class Step:
 
     def resolve_flags(self, activity: ActivitySpec, ctx: dict) -> None:
         """Evaluate ``emit`` and ``expire`` after an activity ran."""
-        # Like the original, only a rule resolving to exactly ``true`` emits.
+        # Like the original, only a rule resolving to exactly ``true`` emits or persists.
         if activity.emit is not None and self.resolve(activity.emit, ctx, activity, "emit") is True:
             self.emit = True
+        persist = activity.persist
+        if persist is not None and self.resolve(persist, ctx, activity, "persist") is True:
+            self.persist = True
         expire = activity.expire
         if expire is not None:
             value = self.resolve(expire, ctx, activity, "expire")

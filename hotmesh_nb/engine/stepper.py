@@ -23,7 +23,7 @@ from .batcher import Batcher
 from .codec import loads
 from .config import EngineConfig
 from .scripts import STEP, is_noscript
-from .step import PENDING, Step
+from .step import KEY, PENDING, Step
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ class Stepper:
         self.config = config
         self.batcher = batcher
         self.apps: dict[str, AppRuntime] = {}
+        self.on_timer: Any = None
+        """Called with the due time (ms) of timers this process scheduled (wakes the scout)."""
 
     async def app_version(self, version: str) -> AppRuntime:
         """The runtime of a deployed version (loaded from Redis once per process)."""
@@ -56,9 +58,11 @@ class Stepper:
             app = self.apps[version] = AppRuntime(AppSpec.from_dict(loads(raw)), self.keys)
         return app
 
-    async def load(self, message: dict[str, Any], app: AppRuntime) -> st.JobState | None:
+    async def load(
+        self, message: dict[str, Any], app: AppRuntime, *, force: bool = False
+    ) -> st.JobState | None:
         """The job state a step needs (None when the job is gone or was recreated)."""
-        if not app.needs_state(message["a"]):
+        if not force and not app.needs_state(message["a"]):
             return st.JobState(
                 metadata={"jid": message["j"], "gid": message["gid"]}, settings=app.spec.settings
             )
@@ -72,14 +76,17 @@ class Stepper:
         """Apply a response (leg 2) to its activity. True when ``ack`` was acknowledged."""
         app = await self.app_version(message["v"])
         activity = app.activity(message["a"])
-        job = await self.load(message, app)
+        final = message.get("code") != PENDING
+        job = await self.load(message, app, force=not final)
         if job is None:
             return False
-        final = message.get("code") != PENDING
         guard = st.GUARD + (message["g"] if final else message["rg"])
         step = Step(app, app.graph_of(activity.id), job, self.config.default_expire, guard=guard)
         try:
-            TYPES[activity.type].resume(step, activity, message["d"], message)
+            if message.get("k") == "cycle":
+                flow.reenter(step, activity, message["d"], message)
+            else:
+                TYPES[activity.type].resume(step, activity, message["d"], message)
             step.touch()
         except Exception as exc:  # a step is pure computation: its failure is the job's
             step = self.failed_step(app, job, guard, activity.id, exc)
@@ -136,20 +143,17 @@ class Stepper:
         ack: Ack | None = None,
     ) -> tuple[int, int]:
         """Apply a step with one script call; returns ``(outcome, status)``."""
-        keys = [self.keys.job(step.job_id)]
-        index: dict[str, int] = {}
-        message_args: list[Any] = []
-        for stream, payload in step.messages:
-            if stream not in index:
-                keys.append(stream)
-                index[stream] = len(keys) - 1
-            message_args += [index[stream], payload]
-        ack_args: list[Any] = [0, "", ""]
-        if ack is not None:
-            if ack[0] not in index:
-                keys.append(ack[0])
-                index[ack[0]] = len(keys) - 1
-            ack_args = [index[ack[0]] + 1, ack[1], ack[2]]
+        keys = [self.keys.job(step.job_id), self.keys.engine_stream]
+        index = {name: n for n, name in enumerate(keys, 1)}
+
+        def key(name: str) -> int:
+            # KEYS position (1-based) of a key the script touches; every key is declared.
+            if name not in index:
+                keys.append(name)
+                index[name] = len(keys)
+            return index[name]
+
+        ack_args: list[Any] = [0, "", ""] if ack is None else [key(ack[0]), ack[1], ack[2]]
         publishes = step.graph.publishes if isinstance(step.graph.publishes, str) else ""
         args: list[Any] = [
             "create" if create_status is not None else "step",
@@ -165,14 +169,55 @@ class Stepper:
         for name, value in step.writes.items():
             args += [name, value]
         args.append(len(step.messages))
-        args += message_args
-        args.append("1" if step.emit else "0")
+        for stream, payload in step.messages:
+            args += [key(stream), payload]
+        args.append(step.flag)
+        args.append(len(step.ops))
+        for op in step.ops:
+            args.append(op[0])
+            args += [
+                key(part[1:]) if isinstance(part, str) and part[:1] == KEY else part
+                for part in op[1:]
+            ]
         reply = await self.batcher.submit(lambda pipe: STEP.add(pipe, keys, args))
         if is_noscript(reply):
             reply = await STEP.call(self.client, keys, args)
         elif isinstance(reply, Exception):
             raise reply
+        if self.on_timer is not None:
+            for op in step.ops:
+                if op[0] == "timer":
+                    self.on_timer(int(op[2]))
         return int(reply[0]), int(reply[1])
+
+    async def run_ops(self, step: Step) -> None:
+        """Run a step's operations alone (signals and interrupts from outside a job)."""
+        keys = [self.keys.job("-"), self.keys.engine_stream]
+        index = {name: n for n, name in enumerate(keys, 1)}
+
+        def key(name: str) -> int:
+            if name not in index:
+                keys.append(name)
+                index[name] = len(keys)
+            return index[name]
+
+        args: list[Any] = [
+            "ops",
+            0,
+            "",
+            "",
+            self.keys.done_channel,
+            "",
+            0,
+            0,
+            "",
+            "",
+            len(step.ops),
+        ]
+        for op in step.ops:
+            args.append(op[0])
+            args += [key(p[1:]) if isinstance(p, str) and p[:1] == KEY else p for p in op[1:]]
+        await STEP.call(self.client, keys, args)
 
     async def get_state(self, job_id: str) -> st.JobState:
         """The job's data, metadata and activity states."""

@@ -11,6 +11,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from ..runtime import cancel_and_wait
 from .codec import loads
 
 log = logging.getLogger(__name__)
@@ -137,9 +138,7 @@ class Subscriptions:
 
     async def close(self) -> None:
         """Cancel waiters and close the connection."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await cancel_and_wait(self._task)
         for waiters in self._waiters.values():
             for future in waiters:
                 future.cancel()

@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 from ...model import ActivitySpec
 from ..step import Step
-from . import hook, worker
+from . import await_, cycle, hook, interrupt, signal, worker
 
 
 class ActivityType(Protocol):
@@ -19,5 +19,12 @@ class ActivityType(Protocol):
         """Leg 2: a response, signal or timer for the activity arrived."""
 
 
-TYPES: dict[str, Any] = {"worker": worker, "hook": hook}
+TYPES: dict[str, Any] = {
+    "worker": worker,
+    "hook": hook,
+    "await": await_,
+    "signal": signal,
+    "cycle": cycle,
+    "interrupt": interrupt,
+}
 """Activity type name → module implementing it (the trigger runs from ``pub``)."""

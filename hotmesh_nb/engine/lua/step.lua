@@ -1,7 +1,8 @@
 -- Apply one engine step to a job atomically: guards, state writes, the status
--- semaphore, outgoing stream messages and, when the job ends, its completion.
+-- semaphore, outgoing stream messages, timers and signals and, when the job
+-- ends (or emits), its announcement.
 --
--- KEYS[1]  job hash             KEYS[2..] streams the step adds messages to
+-- KEYS[1]  job hash   KEYS[2] engine stream   KEYS[3..] other keys the step touches
 -- ARGV[1]  mode: 'create' | 'step'
 -- ARGV[2]  create: initial status | step: status delta
 -- ARGV[3]  step: expected gid ('' = no check)
@@ -9,18 +10,103 @@
 -- ARGV[5]  done channel (every completion of the app)
 -- ARGV[6]  publishes channel ('' = none)
 -- ARGV[7]  expire seconds when the job ends (<= 0: keep)
--- ARGV[8]  stream message to acknowledge: index into KEYS (0 = none), ARGV[9] group,
---          ARGV[10] message id (acknowledged whatever the outcome: the message is handled)
--- ARGV[11] number of field/value pairs N, then N pairs
--- then     number of messages M, then M (stream index: KEYS[1 + i], payload) pairs
--- then     'emit' flag ('1' publishes the job's state without ending it)
--- Returns  {code, status}: code 1 = applied, 2 = applied and the job ended,
---          0 = duplicate (guard or existing job), -1 = job gone, -2 = stale gid,
---          -3 = job no longer active.
+-- ARGV[8]  message to acknowledge: KEYS index (0 = none), ARGV[9] group, ARGV[10] id
+--          (acknowledged whatever the outcome: the message has been handled)
+-- ARGV[11] N field/value pairs, then the pairs
+-- then     M messages: (KEYS index, payload) pairs
+-- then     'emit' flag: '1' announce the job without ending it, 'persist' announce it as
+--          done and start its expiry while it stays open
+-- then     K operations, each a name and its arguments (see run_ops)
+-- Mode 'ops' runs only the operations, which then start at ARGV[11].
+-- Returns  {outcome, status}: 1 applied, 2 applied and the job ended, 0 duplicate
+--          (guard or existing job), -1 job gone, -2 stale generation, -3 job not active.
+-- Operations (ARGV from index i: count, then each a name and its arguments):
+--   timer      key, due_ms, member        a durable timer (sorted set)
+--   wait       hook_key, early_key, ttl, waiter, message
+--              register a hook waiter; a signal that came early is delivered at once
+--   signal     hook_key, early_key, keep, outcome, data
+--              deliver a signal to its waiter, or keep it until the waiter registers
+--   index      key, member                 add a job to a search facet
+--   link       key, field, value           set a field of another job (parent → child)
+--   halt       error                       interrupt this job ('' = quietly)
+--   interrupt  key, error, publishes, expire, update time
+--              interrupt another job of the app
+-- Returns the job status after a 'halt' (nil otherwise).
+local function run_ops(i)
+  local halted = nil
+  local ops = tonumber(ARGV[i])
+  i = i + 1
+  for _ = 1, ops do
+    local op = ARGV[i]
+    if op == 'timer' then
+      redis.call('ZADD', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3])
+      i = i + 4
+    elseif op == 'wait' then
+      local hook_key, early_key = KEYS[tonumber(ARGV[i + 1])], KEYS[tonumber(ARGV[i + 2])]
+      local early = redis.call('LPOP', early_key)
+      if early then
+        redis.call('XADD', KEYS[2], '*', 'm', string.sub(ARGV[i + 5], 1, -2) .. ',' .. early .. '}')
+      else
+        redis.call('SET', hook_key, ARGV[i + 4], 'EX', ARGV[i + 3])
+      end
+      i = i + 6
+    elseif op == 'signal' then
+      local hook_key, early_key = KEYS[tonumber(ARGV[i + 1])], KEYS[tonumber(ARGV[i + 2])]
+      local waiter = redis.call('GET', hook_key)
+      local outcome = ARGV[i + 4] .. ',"data":' .. ARGV[i + 5]
+      if waiter then
+        if ARGV[i + 3] ~= '1' then
+          redis.call('DEL', hook_key)
+        end
+        redis.call('XADD', KEYS[2], '*', 'm', string.sub(waiter, 1, -2) .. ',' .. outcome .. '}')
+      else
+        redis.call('RPUSH', early_key, outcome)
+        redis.call('EXPIRE', early_key, 86400)
+      end
+      i = i + 6
+    elseif op == 'index' then
+      redis.call('SADD', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2])
+      i = i + 3
+    elseif op == 'link' then
+      redis.call('HSET', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3])
+      i = i + 4
+    elseif op == 'halt' then
+      halted = redis.call('HINCRBY', KEYS[1], ':', -1000000000)
+      if ARGV[i + 1] ~= '' then
+        redis.call('HSET', KEYS[1], 'err', ARGV[i + 1])
+      end
+      i = i + 2
+    elseif op == 'interrupt' then
+      local other = KEYS[tonumber(ARGV[i + 1])]
+      local current = redis.call('HGET', other, ':')
+      if current and tonumber(current) > 0 then
+        local status = redis.call('HINCRBY', other, ':', -1000000000)
+        if ARGV[i + 2] ~= '' then
+          redis.call('HSET', other, 'err', ARGV[i + 2])
+        end
+        redis.call('HSET', other, 'ju', ARGV[i + 5])
+        announce(other, KEYS[2], 'done', status, ARGV[5], ARGV[i + 3])
+        if tonumber(ARGV[i + 4]) > 0 then
+          redis.call('EXPIRE', other, ARGV[i + 4])
+        end
+      end
+      i = i + 6
+    else
+      error('unknown step operation ' .. tostring(op))
+    end
+  end
+  return halted
+end
+
 local job = KEYS[1]
 local mode = ARGV[1]
 if ARGV[8] ~= '0' then
   redis.call('XACK', KEYS[tonumber(ARGV[8])], ARGV[9], ARGV[10])
+end
+if mode == 'ops' then
+  -- Signals and interrupts sent from outside a job: only the operations run.
+  run_ops(11)
+  return {1, 0}
 end
 local status
 if mode == 'create' then
@@ -72,42 +158,32 @@ end
 i = i + 2 * pairs_count + 1
 local messages = tonumber(ARGV[i])
 for m = 1, messages do
-  redis.call('XADD', KEYS[1 + tonumber(ARGV[i + 2 * m - 1])], '*', 'm', ARGV[i + 2 * m])
+  redis.call('XADD', KEYS[tonumber(ARGV[i + 2 * m - 1])], '*', 'm', ARGV[i + 2 * m])
 end
 i = i + 2 * messages + 1
-local emit = ARGV[i] == '1'
-local ended = status <= 0
-if ended or emit then
-  -- The job's state as the waiters see it: metadata, status, error and data fields.
-  local flat = redis.call('HGETALL', job)
-  local data = {}
-  local meta, err, ju = 'null', 'null', 'null'
-  for f = 1, #flat, 2 do
-    local name = flat[f]
-    local first = string.sub(name, 1, 2)
-    if first == 'd:' then
-      data[#data + 1] = cjson.encode(string.sub(name, 3)) .. ':' .. flat[f + 1]
-    elseif name == 'm' then
-      meta = flat[f + 1]
-    elseif name == 'err' then
-      err = flat[f + 1]
-    elseif name == 'ju' then
-      ju = cjson.encode(flat[f + 1])
-    end
+local flag = ARGV[i]
+i = i + 1
+local status_after = run_ops(i)
+if status_after ~= nil then
+  status = status_after
+end
+-- A job created with status -1 is pending: it waits unstarted (and is not announced).
+local ended = status <= 0 and not (mode == 'create' and status == -1)
+if ended then
+  announce(job, KEYS[2], 'done', status, ARGV[5], ARGV[6])
+  local expire = tonumber(ARGV[7])
+  if expire > 0 then
+    redis.call('EXPIRE', job, expire)
   end
-  local kind = ended and 'done' or 'emit'
-  local payload = '{"k":"' .. kind .. '","s":' .. status .. ',"m":' .. meta .. ',"ju":' .. ju
-    .. ',"err":' .. err .. ',"d":{' .. table.concat(data, ',') .. '}}'
-  redis.call('PUBLISH', ARGV[5], payload)
-  if ARGV[6] ~= '' then
-    redis.call('PUBLISH', ARGV[6], payload)
-  end
-  if ended then
-    local expire = tonumber(ARGV[7])
-    if expire > 0 then
-      redis.call('EXPIRE', job, expire)
-    end
-    return {2, status}
+  return {2, status}
+end
+if flag == '1' then
+  announce(job, KEYS[2], 'emit', status, ARGV[5], ARGV[6])
+elseif flag == 'persist' then
+  announce(job, KEYS[2], 'done', status, ARGV[5], ARGV[6])
+  local expire = tonumber(ARGV[7])
+  if expire > 0 then
+    redis.call('EXPIRE', job, expire)
   end
 end
 return {1, status}

@@ -1,0 +1,39 @@
+"""``cycle``: go back to an ancestor (marked ``cycle: true``) in a new dimension.
+
+The mapped input becomes the ancestor's output data for the new iteration;
+the ancestor's descendants run again at fresh addresses, so every iteration's
+activity state is kept apart while job data carries across iterations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...model import ActivitySpec
+from ..ids import fast_guid
+from ..step import SUCCESS, Step
+
+
+def next_dimension(dad: str, depth: int) -> str:
+    """The ancestor's address for its next iteration (its own segment plus one)."""
+    parts = dad.split(",")[: depth + 2]
+    parts[-1] = str(int(parts[-1]) + 1)
+    return ",".join(parts)
+
+
+def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
+    """Leg 1: send the ancestor its next iteration; this thread continues there."""
+    ctx = step.context(activity, dad)
+    data = step.map_object(activity.input_maps, ctx, activity, "input.maps")
+    ancestor = step.app.activity(str(activity.ancestor))
+    target = next_dimension(dad, len(ancestor.ancestors))
+    step.save_activity(activity, dad, data=data, code=SUCCESS, started=True, ended=True)
+    step.apply_job_maps(activity, step.context(activity, dad))
+    message = step.message_base(ancestor, target)
+    message.update({"k": "cycle", "g": fast_guid(), "data": data})
+    step.send(step.app.keys.engine_stream, message)
+
+
+def resume(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]) -> None:
+    """A cycle activity never resumes."""
+    raise ValueError(f"cycle activity '{activity.id}' received a {message.get('k')!r} message")

@@ -1,0 +1,44 @@
+-- Shared by the scripts that can end a job (prepended to them when they are loaded).
+--
+-- announce(job, engine_stream, kind, status, done_channel, publishes_channel)
+-- publishes the job as waiters and subscribers see it ('done', 'emit' or
+-- 'persist') and, when an awaiting parent exists (field 'p', a result message
+-- without its outcome), hands the outcome to the parent's activity.
+local function announce(job, engine_stream, kind, status, done_channel, publishes_channel)
+  local flat = redis.call('HGETALL', job)
+  local data = {}
+  local meta, err, ju, parent = 'null', 'null', 'null', nil
+  for f = 1, #flat, 2 do
+    local name = flat[f]
+    if string.sub(name, 1, 2) == 'd:' then
+      data[#data + 1] = cjson.encode(string.sub(name, 3)) .. ':' .. flat[f + 1]
+    elseif name == 'm' then
+      meta = flat[f + 1]
+    elseif name == 'err' then
+      err = flat[f + 1]
+    elseif name == 'ju' then
+      ju = cjson.encode(flat[f + 1])
+    elseif name == 'p' then
+      parent = flat[f + 1]
+    end
+  end
+  local body = '{' .. table.concat(data, ',') .. '}'
+  local payload = '{"k":"' .. kind .. '","s":' .. status .. ',"m":' .. meta .. ',"ju":' .. ju
+    .. ',"err":' .. err .. ',"d":' .. body .. '}'
+  redis.call('PUBLISH', done_channel, payload)
+  if publishes_channel ~= '' then
+    redis.call('PUBLISH', publishes_channel, payload)
+  end
+  if parent then
+    local outcome
+    if kind == 'emit' then
+      outcome = '"status":"pending","code":202,"rg":' .. cjson.encode(ju) .. ',"data":' .. body
+    elseif err ~= 'null' then
+      local code = cjson.decode(err)['code'] or 500
+      outcome = '"status":"error","code":' .. code .. ',"data":' .. err
+    else
+      outcome = '"status":"success","code":200,"data":' .. body
+    end
+    redis.call('XADD', engine_stream, '*', 'm', string.sub(parent, 1, -2) .. ',' .. outcome .. '}')
+  end
+end
