@@ -116,7 +116,9 @@ class HotMesh:
         for spec in workers:
 
             async def make_worker(spec: Worker = spec) -> WorkerService:
-                service = WorkerService(conn, keys, spec.topic, spec.callback, config)
+                service = WorkerService(
+                    conn, keys, spec.topic, spec.callback, config, engine_service.quorum.throttles
+                )
                 await service.start()
                 return service
 
@@ -146,9 +148,22 @@ class HotMesh:
     # -- jobs --------------------------------------------------------------------
 
     @on_runtime
-    async def pub_async(self, topic: str, data: dict[str, Any] | None = None) -> str:
-        """Start a job and return its id at once."""
-        return await self.engine.pub(topic, data)
+    async def pub_async(
+        self,
+        topic: str,
+        data: dict[str, Any] | None = None,
+        *,
+        pending: float | None = None,
+        search: dict[str, Any] | None = None,
+        markers: dict[str, Any] | None = None,
+    ) -> str:
+        """Start a job and return its id at once.
+
+        ``pending`` seconds creates the job without starting it (it expires after
+        that long). ``search`` fields are stored as searchable strings (``_name``),
+        ``markers`` literally (``-name``).
+        """
+        return await self.engine.pub(topic, data, pending=pending, search=search, markers=markers)
 
     @on_runtime
     async def pubsub_async(
@@ -254,6 +269,79 @@ class HotMesh:
             if service is self.engine or service in self.workers:
                 await runtime.stop_service(key)
 
+    @on_runtime
+    async def hook_async(
+        self, topic: str, data: dict[str, Any], *, status: str = "success", code: int = 200
+    ) -> str | None:
+        """Signal the job whose hook waits on ``topic`` for the value ``data`` resolves to.
+
+        A signal sent before its hook registered is kept and delivered when it
+        does. ``code=202`` keeps the hook open for more signals. Returns the
+        resolved match value (None when no graph listens on ``topic``).
+        """
+        return await self.engine.hook(topic, data, status=status, code=code)
+
+    @on_runtime
+    async def hook_all_async(
+        self, topic: str, data: dict[str, Any], facets: list[str] | None = None
+    ) -> int:
+        """Signal every job waiting on ``topic`` (or those indexed under ``facets``).
+
+        Each signal carries ``data`` plus ``id``, the job id. Returns the count.
+        """
+        return await self.engine.hook_all(topic, data, facets)
+
+    @on_runtime
+    async def interrupt_async(
+        self,
+        job_id: str,
+        *,
+        topic: str | None = None,
+        reason: str | None = None,
+        throw: bool = True,
+        descend: bool = False,
+        expire: int | None = None,
+        code: int = 410,
+    ) -> bool:
+        """End a running job at once (``descend``: its child jobs too).
+
+        With ``throw`` (default) the job ends with an error (``code`` 410 and
+        ``reason``): ``pubsub`` callers and awaiting parents see it. Returns
+        False when the job had already ended.
+        """
+        return await self.engine.interrupt(
+            job_id,
+            topic=topic,
+            reason=reason,
+            throw=throw,
+            descend=descend,
+            expire=expire,
+            code=code,
+        )
+
+    @on_runtime
+    async def roll_call_async(self, delay: float = 0.5) -> list[dict[str, Any]]:
+        """Every engine and worker of the app, in every process, with their counters.
+
+        Each entry has ``member``, ``role``, ``namespace``, ``app``, ``topic``,
+        ``stream``, ``stream_depth``, ``host``, ``pid``, ``processed``,
+        ``failed``, ``in_flight``, ``reclaimed``, ``dead_lettered`` and
+        ``started`` — ready for ``pandas.DataFrame``.
+        """
+        return await self.engine.quorum.roll_call(delay)
+
+    @on_runtime
+    async def throttle_async(
+        self, milliseconds: int, *, topic: str | None = None, member: str | None = None
+    ) -> None:
+        """Wait ``milliseconds`` between reads (-1 pauses, 0 resumes).
+
+        For every engine and worker of the app, one worker ``topic`` or one
+        ``member`` (a roll-call id). Throttles for all or a topic persist across
+        restarts.
+        """
+        await self.engine.quorum.throttle(milliseconds, topic=topic, member=member)
+
     deploy = blocking(deploy_async)
     activate = blocking(activate_async)
     pub = blocking(pub_async)
@@ -268,6 +356,11 @@ class HotMesh:
     scrub = blocking(scrub_async)
     dead_letters = blocking(dead_letters_async)
     stop = blocking(stop_async)
+    hook = blocking(hook_async)
+    hook_all = blocking(hook_all_async)
+    interrupt = blocking(interrupt_async)
+    roll_call = blocking(roll_call_async)
+    throttle = blocking(throttle_async)
 
 
 def _job_callback(callback: Callable[[str, dict], Any]) -> Callable[[str, dict], Any]:

@@ -9,6 +9,7 @@ from ..errors import MappingError
 from ..keys import Keys
 from ..mapping import Rule, compile_rule
 from ..model import ActivitySpec, AppSpec, GraphSpec
+from . import state as st
 
 
 @dataclass
@@ -23,6 +24,7 @@ class AppRuntime:
     _incoming: dict[str, int] = field(default_factory=dict, repr=False)
     _stateless: dict[str, bool] = field(default_factory=dict, repr=False)
     _job_keys: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _hoists: dict[str, bool] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for graph in self.spec.graphs:
@@ -33,9 +35,12 @@ class AppRuntime:
             for aid, froms in sources.items():
                 self._incoming[aid] = len(froms)
             keys: set[str] = set()
+            hoists = False
             for activity in graph.activities.values():
                 keys.update(_job_map_keys(activity.job_maps))
+                hoists = hoists or any(k.endswith(("[-]", "[_]")) for k in activity.job_maps)
             self._job_keys[graph.subscribes] = frozenset(keys)
+            self._hoists[graph.subscribes] = hoists
 
     @property
     def version(self) -> str:
@@ -78,6 +83,26 @@ class AppRuntime:
     def job_keys(self, graph: GraphSpec) -> frozenset[str]:
         """Top-level job data keys some ``job.maps`` of the graph writes."""
         return self._job_keys.get(graph.subscribes, frozenset())
+
+    def state_fields(self, activity_id: str, dad: str) -> list[str] | None:
+        """The job hash fields a step at ``activity_id``/``dad`` reads (None: all of them).
+
+        Reading only the job's metadata, its declared data keys and each
+        activity at the dimension on this path keeps a step's cost flat however
+        many iterations a cycle has run. Graphs that hoist arbitrary keys into
+        the job data (``[-]``/``[_]`` maps) are read whole.
+        """
+        graph = self.graph_of(activity_id)
+        if self._hoists.get(graph.subscribes):
+            return None
+        fields = [st.STATUS, st.GID, st.META, st.UPDATED, st.ERROR]
+        fields += [st.data_field(k) for k in sorted(self.job_keys(graph))]
+        segments = dad.split(",")[1:]
+        for activity in graph.activities.values():
+            depth = len(activity.ancestors)
+            path = segments[: depth + 1] + ["0"] * max(0, depth + 1 - len(segments))
+            fields.append(st.activity_field(activity.id, "," + ",".join(path)))
+        return fields
 
     def needs_state(self, activity_id: str) -> bool:
         """Whether resuming ``activity_id`` (and the activities it runs inline) reads the job.

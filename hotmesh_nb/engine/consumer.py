@@ -144,7 +144,8 @@ class StreamConsumer:
             # Take at least one free slot before reading, so a full consumer stops reading.
             await self._slots.acquire()
             self._slots.release()
-            room = max(1, min(self.batch, self._free_slots()))
+            # A throttled consumer reads one message per pause.
+            room = 1 if self.throttle() > 0 else max(1, min(self.batch, self._free_slots()))
             try:
                 reply = await self.reader.xreadgroup(
                     self.group, self.consumer, {self.stream: ">"}, count=room, block=self.block_ms
@@ -168,6 +169,9 @@ class StreamConsumer:
             for message_id, fields in _entries(reply):
                 if fields is None:
                     continue  # deleted while pending
+                # A pause set while the read was blocked holds what it returned.
+                if self.throttle() == float("inf"):
+                    await self._wait_throttle()
                 await self._dispatch(message_id, fields, 1)
 
     def _free_slots(self) -> int:

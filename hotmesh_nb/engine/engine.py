@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from typing import Any
 
 from ..connection import Connection
@@ -28,6 +29,7 @@ from .codec import dumps, loads
 from .config import EngineConfig
 from .consumer import StreamConsumer
 from .ids import fast_guid, guid, iso_compact
+from .quorum import Quorum, member_profile
 from .scout import Scout
 from .scripts import INTERRUPT, load_all
 from .step import SUCCESS, Step
@@ -55,6 +57,8 @@ class Engine:
         self.stepper = Stepper(self.client, keys, config, self.batcher)
         self.subscriptions = Subscriptions(connection.new_client(), keys.done_channel)
         self.consumer: StreamConsumer | None = None
+        self.started = time.time()
+        self.quorum = Quorum(self.client, keys, self.guid, self.members, self._set_active)
         self.scout: Scout | None = None
         self._active: str | None = None
         self._settings: dict[str, Any] = {}
@@ -65,7 +69,10 @@ class Engine:
         """Load scripts, subscribe to completions and the quorum, start consuming."""
         await load_all(self.client)
         await self.subscriptions.start(self._run_user_callback)
-        await self.subscriptions.subscribe(self.keys.quorum_channel, self._on_quorum)
+        await self.quorum.load()
+        await self.subscriptions.subscribe(
+            self.keys.quorum_channel, self.quorum.on_message, internal=True
+        )
         await self._refresh_active()
         if self.consume:
             self.consumer = StreamConsumer(
@@ -82,7 +89,9 @@ class Engine:
                 delivery_cap=self.config.delivery_cap,
                 dead_letter=self._dead_letter,
                 batcher=self.batcher,
+                throttle=lambda: self.quorum.throttles.delay(None, self.guid),
             )
+            self.quorum.throttles.listeners.append(self.consumer.throttle_changed)
             await self.consumer.start()
             self.scout = Scout(self.client, self.keys, self.guid)
             self.stepper.on_timer = self.scout.timer_added
@@ -105,9 +114,29 @@ class Engine:
         except Exception:
             log.exception("subscriber callback for %s failed", channel)
 
-    def _on_quorum(self, channel: str, payload: dict[str, Any]) -> None:
-        if payload.get("type") == "activate":
-            self._active = str(payload["version"])
+    def _set_active(self, version: str) -> None:
+        self._active = version
+
+    def members(self) -> list[dict[str, Any]]:
+        """Roll-call entries of this process's engine and workers of the app."""
+        from ..runtime import get_runtime
+
+        out = []
+        if self.consumer is not None:
+            out.append(
+                member_profile(
+                    "engine",
+                    self.guid,
+                    self.keys,
+                    self.consumer.stats,
+                    stream=self.keys.engine_stream,
+                    started=self.started,
+                )
+            )
+        for key, service in get_runtime().services().items():
+            if key[:4] == ("worker", self.connection.url, self.keys.namespace, self.keys.app):
+                out.append(service.profile())
+        return out
 
     # -- deployment --------------------------------------------------------------
 

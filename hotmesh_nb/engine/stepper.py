@@ -67,7 +67,12 @@ class Stepper:
                 metadata={"jid": message["j"], "gid": message["gid"]}, settings=app.spec.settings
             )
         key = self.keys.job(message["j"])
-        fields = await self.batcher.submit(lambda pipe: pipe.hgetall(key))
+        names = app.state_fields(message["a"], message["d"])
+        if names is None:
+            fields = await self.batcher.submit(lambda pipe: pipe.hgetall(key))
+        else:
+            values = await self.batcher.submit(lambda pipe: pipe.hmget(key, names))
+            fields = {n: v for n, v in zip(names, values) if v is not None}
         if not fields or fields.get(st.GID) != message["gid"]:
             return None
         return st.JobState.from_hash(fields, app.spec.settings)

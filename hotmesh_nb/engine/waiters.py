@@ -27,6 +27,7 @@ class Subscriptions:
         self._done_channel = done_channel
         self._pubsub = client.pubsub()
         self._channels: dict[str, Callback] = {}
+        self._internal: set[Callback] = set()
         self._patterns: dict[str, Callback] = {}
         self._confirmed: dict[str, asyncio.Event] = {}
         self._waiters: dict[str, list[asyncio.Future[dict[str, Any]]]] = {}
@@ -36,15 +37,21 @@ class Subscriptions:
     async def start(self, run_callback: Callable[[Callback, str, dict], Awaitable[Any]]) -> None:
         """Subscribe to the app's completion channel and start reading."""
         self._run_callback = run_callback
-        await self.subscribe(self._done_channel, self._on_done)
+        await self.subscribe(self._done_channel, self._on_done, internal=True)
 
     def _ensure_reader(self) -> None:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._read(), name="pubsub")
 
-    async def subscribe(self, channel: str, callback: Callback) -> None:
-        """Deliver messages of ``channel`` to ``callback(channel, payload)``."""
+    async def subscribe(self, channel: str, callback: Callback, *, internal: bool = False) -> None:
+        """Deliver messages of ``channel`` to ``callback(channel, payload)``.
+
+        ``internal`` callbacks (the engine's own) run on the loop at once; user
+        callbacks run through the runtime (threads for plain functions).
+        """
         self._channels[channel] = callback
+        if internal:
+            self._internal.add(callback)
         event = self._confirmed.setdefault(channel, asyncio.Event())
         await self._pubsub.subscribe(channel)
         self._ensure_reader()
@@ -123,8 +130,8 @@ class Subscriptions:
                 callback = self._patterns.get(name) or self._match_pattern(channel)
             if callback is None:
                 continue
-            if callback == self._on_done:
-                self._on_done(channel, payload)
+            if callback in self._internal:
+                callback(channel, payload)
             elif self._run_callback is not None:
                 asyncio.get_running_loop().create_task(
                     self._run_callback(callback, channel, payload)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from .codec import dumps, loads
 from .config import EngineConfig
 from .consumer import StreamConsumer
 from .ids import fast_guid, guid
+from .quorum import Throttles, member_profile
 from .stepper import Ack, Stepper
 
 log = logging.getLogger(__name__)
@@ -109,8 +111,11 @@ class WorkerService:
         topic: str,
         callback: Callback,
         config: EngineConfig,
+        throttles: Throttles | None = None,
     ) -> None:
         self.connection = connection
+        self.throttles = throttles or Throttles()
+        self.started = time.time()
         self.client = connection.client
         self.keys = keys
         self.topic = topic
@@ -133,6 +138,20 @@ class WorkerService:
             delivery_cap=config.delivery_cap,
             dead_letter=self._dead_letter,
             batcher=self.batcher,
+            throttle=lambda: self.throttles.delay(self.topic, self.guid),
+        )
+        self.throttles.listeners.append(self.consumer.throttle_changed)
+
+    def profile(self) -> dict[str, Any]:
+        """This worker's roll-call entry."""
+        return member_profile(
+            "worker",
+            self.guid,
+            self.keys,
+            self.consumer.stats,
+            topic=self.topic,
+            stream=self.keys.worker_stream(self.topic),
+            started=self.started,
         )
 
     async def start(self) -> None:
