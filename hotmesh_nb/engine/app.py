@@ -155,6 +155,8 @@ class AppRuntime:
             if self.is_join(child.id):
                 continue
             local.add(child.id)
+            if child.status_threshold is not None:
+                refs.add("$job")  # the threshold is checked against the job's status
             if child.type == "worker":
                 refs |= self._refs(child.config.get("topic"), f"{child.id}.topic")
                 refs |= self._refs(child.config.get("subtype"), f"{child.id}.subtype")

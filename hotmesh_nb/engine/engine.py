@@ -277,7 +277,8 @@ class Engine:
                 metadata["px"] = True
         if context:
             metadata.update(context)
-        job = st.JobState(metadata=metadata, settings=app.spec.settings)
+        # The trigger's own thread is the job's first open thread.
+        job = st.JobState(metadata=metadata, settings=app.spec.settings, status=1)
         job.activities[trigger.id] = {TRIGGER_DAD: node}
         step = Step(app, graph, job, self.config.default_expire)
         step.save_activity(

@@ -13,10 +13,31 @@ from .step import Step
 
 def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     """Run leg 1 of ``activity`` at ``dad`` within this step."""
+    if activity.status_threshold is not None and not _active_enough(step, activity, dad):
+        return
     handler = TYPES.get(activity.type)
     if handler is None:
         raise NotImplementedError(f"activity type '{activity.type}' cannot run yet")
     handler.enter(step, activity, dad)
+
+
+def _active_enough(step: Step, activity: ActivitySpec, dad: str) -> bool:
+    """``statusThreshold`` (dynamic activation control): run only while more threads live.
+
+    With ``t`` threads or fewer open (this one included) the activity does not
+    run and the arriving thread ends; when exactly ``t`` (> 0) remain, they are
+    all closed, which ends the job — e.g. a hook kept open for signals stops
+    holding a job whose other work is done.
+    """
+    ctx = step.context(activity, dad)
+    threshold = step.resolve(activity.status_threshold, ctx, activity, "statusThreshold")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+        return True
+    open_threads = step.job.status + step.delta
+    if open_threads > threshold:
+        return True
+    step.delta -= int(threshold) if threshold > 0 and open_threads == threshold else 1
+    return False
 
 
 def matches(step: Step, transition: TransitionSpec, activity: ActivitySpec, ctx: dict) -> bool:

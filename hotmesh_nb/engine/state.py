@@ -58,7 +58,7 @@ class JobState:
     activities: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     """Activity id → dimension (``dad``) → ``{output: {data, metadata}, hook: {data}}``."""
     status: int = 0
-    """The semaphore as read (informational)."""
+    """The semaphore as read (open threads; 0 for a job being created)."""
     error: dict[str, Any] | None = None
     """The job's error, when it failed."""
     settings: dict[str, Any] = field(default_factory=dict)

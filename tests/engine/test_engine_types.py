@@ -502,3 +502,56 @@ def test_emit_sends_interim_data_to_subscribers(mesh) -> None:
     wait_until(lambda: len(seen) == 2)
     assert seen[1] == {"stage": "finished"}
     assert hm.get_state(job_id)["data"] == {"stage": "finished"}
+
+
+THRESHOLD = """
+app:
+  id: gate
+  version: '1'
+  graphs:
+    - subscribes: gate.go
+      activities:
+        t1:
+          type: trigger
+          stats:
+            id: '{$self.input.data.id}'
+        hold:
+          type: hook
+          job: { maps: { held: '{$self.hook.data.v}' } }
+        w:
+          type: worker
+          topic: gate.work
+        gate:
+          type: hook
+          statusThreshold: '{t1.output.data.threshold}'
+          job: { maps: { gated: true } }
+      transitions:
+        t1:
+          - to: hold
+          - to: w
+        w:
+          - to: gate
+      hooks:
+        gate.signal:
+          - to: hold
+            conditions:
+              match:
+                - expected: '{t1.output.data.id}'
+                  actual: '{$self.hook.data.id}'
+"""
+
+
+def test_status_threshold_closes_a_job_held_open_by_a_hook(mesh) -> None:
+    hm = mesh("gate", THRESHOLD, {"gate.work": lambda m: {}})
+    # Two threads are open when 'gate' is reached (the waiting hook and this one):
+    # a threshold of 2 closes both and ends the job without running 'gate'.
+    hm.pub("gate.go", {"id": "g2", "threshold": 2})
+    wait_until(lambda: hm.get_status("g2") == 0)
+    assert hm.get_state("g2")["data"] == {}
+    # A threshold of 1 lets 'gate' run; the job then waits for its hook.
+    hm.pub("gate.go", {"id": "g1", "threshold": 1})
+    wait_until(lambda: "gated" in hm.get_state("g1")["data"])
+    assert hm.get_status("g1") == 1
+    hm.hook("gate.signal", {"id": "g1", "v": 7})
+    wait_until(lambda: hm.get_status("g1") == 0)
+    assert hm.get_state("g1")["data"] == {"gated": True, "held": 7}
