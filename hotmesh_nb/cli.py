@@ -33,7 +33,7 @@ def _server(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from .demos import run_demos
 
-    return run_demos(args.names, url=args.url)
+    return run_demos(args.names, url=args.url, argument=args.say)
 
 
 def _load_callable(spec: str) -> object:
@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the demos against the embedded server (or --url)")
     demo.add_argument("names", nargs="*", help="demos to run (default: all)")
+    demo.add_argument("--say", default="howdy", help="what the HotMesh demo sends (howdy)")
     demo.add_argument("--url", help="server URL (default: HOTMESH_REDIS_URL, REDIS_URL, embedded)")
     demo.set_defaults(func=_demo)
     return parser

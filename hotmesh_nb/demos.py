@@ -1,39 +1,86 @@
-"""Demos run by ``hotmesh-nb demo``: each proves a piece of the stack end to end."""
+"""Demos run by ``hotmesh-nb demo``: the seed's lifecycle examples, end to end.
+
+Each demo prints what it did. They run against the embedded server unless a
+URL is given (``--url`` or ``HOTMESH_REDIS_URL`` / ``REDIS_URL``), in their own
+namespace so they never touch an application's data.
+"""
 
 from __future__ import annotations
 
-import os
+import asyncio
 import time
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from .connection import connect_async, mask_url
+from .engine.worker import WorkerMessage
+from .hotmesh import HotMesh, Worker
 from .runtime import get_runtime
 
+NAMESPACE = "demo"
 
-async def _stream_roundtrip(url: str | None) -> list[str]:
-    """Round-trip a message through a stream and a consumer group on the runtime."""
+SEED_YAML = """
+app:
+  id: myfirstapp
+  version: '1'
+  graphs:
+    - subscribes: myfirstapp.test
+      activities:
+        t1:
+          type: trigger
+        w1:
+          type: worker
+          topic: work.do
+          input:
+            maps:
+              greeting: '{t1.output.data.greeting}'
+          job:
+            maps:
+              reply: '{$self.output.data.reply}'
+      transitions:
+        t1:
+          - to: w1
+"""
+
+
+async def _hotmesh(url: str | None, word: str) -> list[str]:
+    """The seed's HotMesh demo: a trigger and a linked worker function."""
     conn = await connect_async(url)
-    client = conn.client
-    stream = f"{{hmsh-demo:{uuid.uuid4().hex[:8]}}}:x:demo"
-    lines = [f"connected to {mask_url(conn.url)}"]
-    await client.xgroup_create(stream, "WORKER", id="0", mkstream=True)
+
+    def work(msg: WorkerMessage) -> dict:
+        return {"reply": f"{msg.data.get('greeting', 'hello')}, from a Python worker"}
+
+    hm = await HotMesh.init_async(
+        "myfirstapp", connection=conn, namespace=NAMESPACE, workers=[Worker("work.do", work)]
+    )
+    lines = [f"connected to {mask_url(conn.url)} (namespace '{NAMESPACE}')"]
+    spec = await hm.deploy_async(SEED_YAML)
+    await hm.activate_async(spec.version)
+    lines.append(f"deployed and activated {spec.id} version {spec.version}")
     started = time.perf_counter()
-    msg_id = await client.xadd(stream, {"data": '{"hello":"mesh"}'})
-    reply = await client.xreadgroup("WORKER", f"demo-{os.getpid()}", {stream: ">"}, count=1)
-    entries = reply[stream] if isinstance(reply, dict) else reply[0][1]
-    got_id, fields = entries[0]
-    await client.xack(stream, "WORKER", got_id)
+    data = await hm.pubsub_async("myfirstapp.test", {"greeting": word})
     elapsed = (time.perf_counter() - started) * 1000
-    await client.delete(stream)
-    lines.append(f"stream round trip: sent {msg_id}, read {got_id} {fields} in {elapsed:.2f} ms")
+    lines.append(
+        f"pubsub('myfirstapp.test', {{'greeting': {word!r}}}) -> {data} in {elapsed:.1f} ms"
+    )
+    job_id = await hm.pub_async("myfirstapp.test", {"greeting": f"{word} again"})
+    while await hm.get_status_async(job_id) > 0:
+        await asyncio.sleep(0.01)
+    exported = await hm.export_async(job_id)
+    lines.append(f"job {job_id}: data {exported['data']}")
+    for entry in exported["timeline"]:
+        lines.append(
+            f"  {entry['activity']:<4} {entry['type']:<8} {entry['status']:<8} "
+            f"code {entry['code']}  dimension {entry['dimension']}"
+        )
+    await hm.stop_async()
     return lines
 
 
-DEMOS: dict[str, Callable[[str | None], object]] = {"stream": _stream_roundtrip}
+DEMOS: dict[str, Callable[[str | None, str], Awaitable[list[str]]]] = {"hotmesh": _hotmesh}
+"""Demo name → coroutine function(url, argument) returning the lines it prints."""
 
 
-def run_demos(names: Sequence[str], url: str | None = None) -> int:
+def run_demos(names: Sequence[str], url: str | None = None, argument: str = "howdy") -> int:
     """Run the named demos (all by default) and print what each did."""
     chosen = list(names) or list(DEMOS)
     unknown = [n for n in chosen if n not in DEMOS]
@@ -43,6 +90,6 @@ def run_demos(names: Sequence[str], url: str | None = None) -> int:
     runtime = get_runtime()
     for name in chosen:
         print(f"== demo: {name}")
-        for line in runtime.run(DEMOS[name](url), name="demo"):  # type: ignore[arg-type]
+        for line in runtime.run(DEMOS[name](url, argument), name="demo"):
             print(f"   {line}")
     return 0

@@ -282,7 +282,13 @@ class Engine:
         job.activities[trigger.id] = {TRIGGER_DAD: node}
         step = Step(app, graph, job, self.config.default_expire)
         step.save_activity(
-            trigger, TRIGGER_DAD, data=payload, code=SUCCESS, started=True, ended=True
+            trigger,
+            TRIGGER_DAD,
+            data=payload,
+            code=SUCCESS,
+            status="success",
+            started=True,
+            ended=True,
         )
         node["input"] = {"data": payload}
         ctx = step.context(trigger, TRIGGER_DAD)

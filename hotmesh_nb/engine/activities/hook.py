@@ -66,7 +66,9 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
         step.add_timer(now_ms() + int(seconds * 1000), message)
         return
     output = step.map_object(activity.output_maps, ctx, activity, "output.maps")
-    step.save_activity(activity, dad, data=output, code=SUCCESS, started=True, ended=True)
+    step.save_activity(
+        activity, dad, data=output, code=SUCCESS, status="success", started=True, ended=True
+    )
     finish(step, activity, dad, SUCCESS)
 
 
