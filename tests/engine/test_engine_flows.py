@@ -476,3 +476,50 @@ def test_publishing_to_an_unknown_topic_names_the_known_ones(mesh) -> None:
     hm = mesh("myfirstapp", SEED, {"work.do": lambda m: {}})
     with pytest.raises(hotmesh_nb.HotMeshError, match=r"myfirstapp\.test"):
         hm.pub("nope", {})
+
+
+JOIN = """
+app:
+  id: join
+  version: '1'
+  graphs:
+    - subscribes: join.go
+      activities:
+        t1:
+          type: trigger
+        left:
+          type: worker
+          topic: join.work
+          input: { maps: { side: left } }
+          job: { maps: { left: '{$self.output.data.side}' } }
+        right:
+          type: worker
+          topic: join.work
+          input: { maps: { side: right } }
+          job: { maps: { right: '{$self.output.data.side}' } }
+        both:
+          type: hook
+          job: { maps: { joined: true } }
+      transitions:
+        t1:
+          - to: left
+          - to: right
+        left:
+          - to: both
+        right:
+          - to: both
+"""
+
+
+def test_an_activity_reached_from_two_parents_runs_once_and_the_job_ends(mesh) -> None:
+    # The original runs such a join once and never completes the job; ours completes it.
+    hm = mesh("join", JOIN, {"join.work": lambda m: {"side": m.data["side"]}})
+    out = hm.pubsub("join.go", {})
+    assert out == {"left": "left", "right": "right", "joined": True}
+    job_id = hm.pub("join.go", {})
+    deadline = time.monotonic() + 10
+    while hm.get_status(job_id) != 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    both = [e for e in hm.export(job_id)["timeline"] if e["activity"] == "both"]
+    assert len(both) == 1
