@@ -555,3 +555,68 @@ def test_status_threshold_closes_a_job_held_open_by_a_hook(mesh) -> None:
     hm.hook("gate.signal", {"id": "g1", "v": 7})
     wait_until(lambda: hm.get_status("g1") == 0)
     assert hm.get_state("g1")["data"] == {"gated": True, "held": 7}
+
+
+EXPIRING = """
+app:
+  id: brief
+  version: '1'
+  graphs:
+    - subscribes: brief.go
+      publishes: brief.done
+      expire: '{t1.output.data.keep}'
+      activities:
+        t1:
+          type: trigger
+          job: { maps: { kept: '{$self.output.data.keep}' } }
+        open:
+          type: hook
+          persist: '{t1.output.data.persist}'
+          job: { maps: { persisted: true } }
+        wait:
+          type: hook
+      transitions:
+        t1:
+          - to: open
+        open:
+          - to: wait
+      hooks:
+        brief.signal:
+          - to: wait
+            conditions:
+              match:
+                - expected: '{$job.metadata.jid}'
+                  actual: '{$self.hook.data.id}'
+"""
+
+
+def test_a_graphs_expire_rule_removes_the_finished_job(mesh) -> None:
+    hm = mesh("brief", EXPIRING)
+    job_id = hm.pub("brief.go", {"keep": 1, "persist": False})
+    hm.hook("brief.signal", {"id": job_id})
+    wait_until(lambda: hm.get_status(job_id) == 0)
+    assert hm.get_state(job_id)["data"]["kept"] == 1
+
+    def gone() -> bool:
+        try:
+            hm.get_state(job_id)
+        except hotmesh_nb.JobNotFoundError:
+            return True
+        return False
+
+    wait_until(gone)
+
+
+def test_persist_announces_completion_while_the_job_stays_open(mesh) -> None:
+    hm = mesh("brief", EXPIRING)
+    seen: list[dict] = []
+    hm.sub("brief.done", lambda topic, job: seen.append(job))
+    hm.psub("brief.done.*", lambda topic, job: seen.append(job))
+    job_id = hm.pub("brief.go", {"keep": 60, "persist": True})
+    wait_until(lambda: len(seen) >= 1)
+    assert seen[0]["data"]["persisted"] is True
+    assert hm.get_status(job_id) == 1  # still open: its hook waits for a signal
+    hm.unsub("brief.done")
+    hm.hook("brief.signal", {"id": job_id})
+    wait_until(lambda: hm.get_status(job_id) == 0)
+    wait_until(lambda: len(seen) >= 2)
