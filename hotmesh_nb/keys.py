@@ -122,6 +122,15 @@ class Keys:
         return f"{self.prefix}:f:{facet}"
 
     @property
+    def search_indexes(self) -> str:
+        """Hash: fallback search index name → its definition (JSON)."""
+        return f"{self.prefix}:ix"
+
+    def search_key(self, index: str, *parts: str) -> str:
+        """A structure of a fallback search index (tag sets, numeric sorted sets, words)."""
+        return ":".join((f"{self.prefix}:ix:{index}", *parts))
+
+    @property
     def scout(self) -> str:
         """String: the lock held by the one engine that fires timers."""
         return f"{self.prefix}:scout"

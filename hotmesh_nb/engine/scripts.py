@@ -11,11 +11,13 @@ from redis import exceptions as redis_errors
 
 
 class LuaScript:
-    """A script from ``engine/lua/``; ``sha`` is computed locally, loaded on demand."""
+    """A script from a package's ``lua/`` folder; ``sha`` is computed locally, loaded on demand."""
 
-    def __init__(self, name: str, *, prelude: str | None = None) -> None:
+    def __init__(
+        self, name: str, *, prelude: str | None = None, package: str | None = None
+    ) -> None:
         self.name = name
-        folder = resources.files(__package__).joinpath("lua")
+        folder = resources.files(package or __package__).joinpath("lua")
         body = folder.joinpath(f"{name}.lua").read_text()
         # Scripts cannot include each other: shared functions are prepended.
         head = folder.joinpath(f"{prelude}.lua").read_text() if prelude else ""

@@ -1,0 +1,25 @@
+"""Searchable fields of jobs: RediSearch where the server has it, our own index elsewhere.
+
+Records (jobs) carry searchable fields as ``_name`` hash fields. An index
+covers the job keys of some id prefixes and declares each field as ``TAG``,
+``NUMERIC`` or ``TEXT``. Where the server answers ``FT.*`` (Redis Stack,
+Redis 8, the embedded server with the ``[search]`` extra) the native index is
+used; elsewhere (Valkey, Redis 7, the default embedded server) a secondary
+index kept in ordinary Redis sets and sorted sets, updated atomically with the
+fields, answers the same queries. See :mod:`hotmesh_nb.search.query` for the
+query language and the documented limits of the fallback.
+"""
+
+from .engine import SearchEngine, SearchResult
+from .query import Clause, clauses_to_query, parse_query
+from .schema import FieldSpec, SearchOptions
+
+__all__ = [
+    "Clause",
+    "FieldSpec",
+    "SearchEngine",
+    "SearchOptions",
+    "SearchResult",
+    "clauses_to_query",
+    "parse_query",
+]

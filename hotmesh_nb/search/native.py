@@ -1,0 +1,98 @@
+"""RediSearch (``FT.*``) where the server has it: Redis Stack, Redis 8, ``[search]`` extra."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis import exceptions as redis_errors
+
+from ..keys import Keys
+from .schema import SearchOptions
+
+
+async def available(client: aioredis.Redis) -> bool:
+    """True when the server answers ``FT.*`` commands."""
+    try:
+        info = await client.execute_command("COMMAND", "INFO", "FT.SEARCH")
+    except redis_errors.ResponseError:
+        return False
+    if isinstance(info, dict):
+        return bool(info)
+    return bool(info) and info[0] is not None
+
+
+def index_name(keys: Keys, index: str) -> str:
+    """The server-wide name of an app's index (namespaces never share one)."""
+    return f"{keys.namespace}:{keys.app}:{index}"
+
+
+async def create(client: aioredis.Redis, keys: Keys, options: SearchOptions) -> bool:
+    """``FT.CREATE`` over the app's job keys with the index's prefixes. False if it existed."""
+    prefixes = [keys.job(p) for p in (options.prefix or ("",))]
+    args: list[Any] = ["FT.CREATE", index_name(keys, options.index), "ON", "HASH"]
+    args += ["PREFIX", len(prefixes), *prefixes, "SCHEMA"]
+    for name, spec in options.indexed().items():
+        args += [options.hash_field(name), spec.type]
+        if spec.nostem and spec.type == "TEXT":
+            args.append("NOSTEM")
+        if spec.sortable:
+            args.append("SORTABLE")
+        if spec.noindex:
+            args.append("NOINDEX")
+    try:
+        await client.execute_command(*args)
+    except redis_errors.ResponseError as exc:
+        if "already exists" in str(exc).lower():
+            return False
+        raise
+    return True
+
+
+async def list_indexes(client: aioredis.Redis, keys: Keys) -> list[str]:
+    """The app's native index names (without the namespace part)."""
+    names = await client.execute_command("FT._LIST")
+    prefix = index_name(keys, "")
+    return sorted(n[len(prefix) :] for n in (names or []) if str(n).startswith(prefix))
+
+
+async def search(
+    client: aioredis.Redis,
+    keys: Keys,
+    options: SearchOptions,
+    query: str,
+    *,
+    return_fields: list[str] | None,
+    offset: int,
+    limit: int,
+    sort_by: str | None,
+    ascending: bool,
+) -> tuple[int, list[tuple[str, dict[str, str]]]]:
+    """Run ``FT.SEARCH``; ``(total, [(record id, fields)])`` in RESP2 or RESP3."""
+    args: list[Any] = ["FT.SEARCH", index_name(keys, options.index), query]
+    if return_fields is not None:
+        hash_fields = [options.hash_field(f) for f in return_fields]
+        args += ["RETURN", len(hash_fields), *hash_fields]
+    if sort_by:
+        args += ["SORTBY", options.hash_field(sort_by), "ASC" if ascending else "DESC"]
+    args += ["LIMIT", offset, limit]
+    reply = await client.execute_command(*args)
+    job_prefix = keys.job("")
+    rows: list[tuple[str, dict[str, str]]] = []
+    if isinstance(reply, dict):  # RESP3
+        total = int(reply.get("total_results", 0))
+        for item in reply.get("results", []):
+            fields = item.get("extra_attributes") or {}
+            rows.append(
+                (str(item["id"])[len(job_prefix) :], {str(k): str(v) for k, v in fields.items()})
+            )
+        return total, rows
+    total = int(reply[0])
+    items = reply[1:]
+    step = 2 if return_fields != [] else 1
+    for position in range(0, len(items), step):
+        key = str(items[position])
+        flat = items[position + 1] if step == 2 else []
+        fields = {str(flat[i]): str(flat[i + 1]) for i in range(0, len(flat), 2)}
+        rows.append((key[len(job_prefix) :], fields))
+    return total, rows
