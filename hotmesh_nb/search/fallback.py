@@ -194,9 +194,29 @@ class FallbackIndex:
         found: set[str] = set()
         for field_name in fields:
             keys = [self.keys.search_key(index, "w", field_name, w) for w in clause.values]
-            if keys:
-                found |= set(await self.client.sinter(keys))
+            if not keys:
+                continue
+            candidates = set(await self.client.sinter(keys))
+            if clause.phrase and len(clause.values) > 1 and candidates:
+                candidates = await self._phrase(options, field_name, clause.values, candidates)
+            found |= candidates
         return found
+
+    async def _phrase(
+        self, options: SearchOptions, name: str, wanted: list[str], candidates: set[str]
+    ) -> set[str]:
+        # The word sets say every word occurs; a phrase also needs them adjacent, in order.
+        ordered = sorted(candidates)
+        pipe = self.client.pipeline(transaction=False)
+        for record in ordered:
+            pipe.hget(self.keys.job(record), options.hash_field(name))
+        size = len(wanted)
+        kept = set()
+        for record, text in zip(ordered, await pipe.execute()):
+            tokens = words(text or "")
+            if any(tokens[i : i + size] == wanted for i in range(len(tokens) - size + 1)):
+                kept.add(record)
+        return kept
 
 
 def _schema_name(options: SearchOptions, written: str | None) -> str:

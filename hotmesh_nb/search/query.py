@@ -31,10 +31,19 @@ from .schema import SearchOptions
 
 WORD = re.compile(r"[0-9A-Za-z\u00c0-\uffff]+")
 
+STOPWORDS = frozenset(
+    {
+        "a", "is", "the", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if",
+        "in", "into", "it", "no", "not", "of", "on", "or", "such", "that", "their", "then",
+        "there", "these", "they", "this", "to", "was", "will", "with",
+    }
+)  # fmt: skip
+"""RediSearch's default stop words: neither indexed nor searched (as the native index)."""
+
 
 def words(text: str) -> list[str]:
-    """The lower-cased words of ``text`` (how TEXT fields are indexed and matched)."""
-    return [w.lower() for w in WORD.findall(text)]
+    """The lower-cased words of ``text`` without stop words (how TEXT is indexed and matched)."""
+    return [w for w in (m.lower() for m in WORD.findall(text)) if w not in STOPWORDS]
 
 
 def tags(text: str, separator: str = ",") -> list[str]:
@@ -62,6 +71,8 @@ class Clause:
     """True when the upper bound is exclusive."""
     negate: bool = False
     """True for ``-term``."""
+    phrase: bool = False
+    """True for ``"quoted words"``: they must appear together, in this order."""
 
 
 class QueryError(HotMeshError):
@@ -132,7 +143,8 @@ def parse_query(text: str) -> list[Clause]:
             end = text.find('"', pos + 1)
             if end < 0:
                 raise QueryError(f"unclosed quote in {text!r}")
-            clause, pos = Clause(None, "text", words(text[pos + 1 : end])), end + 1
+            clause = Clause(None, "text", words(text[pos + 1 : end]), phrase=True)
+            pos = end + 1
         else:
             match = re.match(r"[^\s]+", text[pos:])
             token = match.group(0) if match else ""
@@ -167,7 +179,7 @@ def _value(text: str, pos: int, name: str) -> tuple[Clause, int]:
         end = text.find('"', pos + 1)
         if end < 0:
             raise QueryError(f"unclosed quote in {text!r}")
-        return Clause(name, "text", words(text[pos + 1 : end])), end + 1
+        return Clause(name, "text", words(text[pos + 1 : end]), phrase=True), end + 1
     if opener == "(":
         end = _closing(text, pos, ")")
         inner = text[pos + 1 : end]
