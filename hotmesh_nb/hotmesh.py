@@ -362,6 +362,68 @@ class HotMesh:
     roll_call = blocking(roll_call_async)
     throttle = blocking(throttle_async)
 
+    # -- notebook views (hotmesh_nb.notebook) --
+
+    @on_runtime
+    async def graph_async(
+        self, app_version: str | int | None = None, *, job_id: str | None = None
+    ) -> Any:
+        """The app as a :class:`~hotmesh_nb.notebook.GraphView` (SVG in a notebook; a text
+        DAG without Graphviz).
+
+        ``app_version`` defaults to the active version (else the latest
+        deployed). With ``job_id`` each activity is painted done / running /
+        error / not reached, with its duration, on the job's version.
+        """
+        from .notebook import api
+
+        return await api.graph(self, app_version, job_id)
+
+    @on_runtime
+    async def jobs_async(
+        self, status: str | Sequence[str] | None = None, limit: int | None = 1000
+    ) -> Any:
+        """The app's jobs, newest first, as a ``pandas.DataFrame``.
+
+        Columns: ``id``, ``topic``, ``status`` (running, pending, done, error,
+        interrupted), ``created`` and ``updated`` (UTC datetimes), ``duration``
+        (timedelta; NaT while running) and ``error``. ``status`` filters,
+        ``limit`` keeps the newest rows (None: all). Lists the jobs that still
+        have state (finished jobs expire after ``expire`` seconds).
+        """
+        from .notebook import api
+
+        return await api.jobs(self, status, limit)
+
+    @on_runtime
+    async def timeline_async(self, job_id: str) -> Any:
+        """A job's activity runs in start order, as a ``pandas.DataFrame``.
+
+        Columns: ``activity``, ``type``, ``dimension``, ``status``, ``code``,
+        ``start``, ``end`` (UTC), ``duration`` (timedelta) and ``data``.
+        """
+        from .notebook import api
+
+        return await api.timeline(self, job_id)
+
+    @on_runtime
+    async def streams_async(self) -> Any:
+        """The app's engine and worker streams, as a ``pandas.DataFrame``.
+
+        Columns: ``stream`` (``engine`` or the worker topic), ``role``,
+        ``depth`` (XLEN), ``pending`` (delivered, not acknowledged),
+        ``consumers``, ``lag`` (not yet delivered) and ``rate`` (entries added
+        per second since the previous call in this process; NaN the first time).
+        """
+        from .notebook import api
+
+        return await api.streams(self)
+
+    graph = blocking(graph_async)
+    jobs = blocking(jobs_async)
+    timeline = blocking(timeline_async)
+    streams = blocking(streams_async)
+
 
 def _job_callback(callback: Callable[[str, dict], Any]) -> Callable[[str, dict], Any]:
     """Adapt a raw completion payload to ``callback(topic, {'data', 'metadata'})``."""

@@ -78,11 +78,6 @@ class Keys:
         """Hash: one job's status, data, metadata and activity states."""
         return f"{self.prefix}:j:{job_id}"
 
-    @property
-    def job_index(self) -> str:
-        """Sorted set: job ids by creation time (for listing jobs)."""
-        return f"{self.prefix}:jobs"
-
     # -- streams -----------------------------------------------------------------
     @property
     def engine_stream(self) -> str:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +24,7 @@ from redis import exceptions as redis_errors
 
 from ..runtime import cancel_and_wait
 from .batcher import Batcher
+from .config import EngineConfig
 from .scripts import TRIM
 
 TRIM_INTERVAL = 1.0
@@ -59,37 +62,32 @@ class StreamConsumer:
     def __init__(
         self,
         client: aioredis.Redis,
-        reader: aioredis.Redis,
         stream: str,
         group: str,
-        consumer: str,
+        member: str,
         handler: Handler,
+        config: EngineConfig,
         *,
-        concurrency: int = 100,
-        batch: int = 100,
-        block_ms: int = 5000,
-        reclaim_after: float = 60.0,
-        delivery_cap: int = 5,
         dead_letter: DeadLetter | None = None,
         throttle: Callable[[], float] | None = None,
         batcher: Batcher | None = None,
     ) -> None:
         self.client = client
-        self.reader = reader
         self.stream = stream
         self.group = group
-        self.consumer = consumer
+        # Consumer names say where a pending message sits (host, process, member).
+        self.consumer = f"{socket.gethostname()}:{os.getpid()}:{member}"
         self.handler = handler
-        self.concurrency = concurrency
-        self.batch = batch
-        self.block_ms = block_ms
-        self.reclaim_after = reclaim_after
-        self.delivery_cap = delivery_cap
+        self.concurrency = config.concurrency
+        self.batch = config.batch
+        self.block_ms = config.block_ms
+        self.reclaim_after = config.reclaim_after
+        self.delivery_cap = config.delivery_cap
         self.dead_letter = dead_letter
         self.throttle = throttle or (lambda: 0.0)
         self.batcher = batcher or Batcher(client)
         self.stats = ConsumerStats()
-        self._slots = asyncio.Semaphore(concurrency)
+        self._slots = asyncio.Semaphore(self.concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._reclaim_task: asyncio.Task[None] | None = None
@@ -147,7 +145,7 @@ class StreamConsumer:
             # A throttled consumer reads one message per pause.
             room = 1 if self.throttle() > 0 else max(1, min(self.batch, self._free_slots()))
             try:
-                reply = await self.reader.xreadgroup(
+                reply = await self.client.xreadgroup(
                     self.group, self.consumer, {self.stream: ">"}, count=room, block=self.block_ms
                 )
                 errors = 0

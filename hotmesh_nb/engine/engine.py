@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
 from typing import Any
 
@@ -77,16 +75,11 @@ class Engine:
         if self.consume:
             self.consumer = StreamConsumer(
                 self.client,
-                self.client,
                 self.keys.engine_stream,
                 ENGINE_GROUP,
-                f"{socket.gethostname()}:{os.getpid()}:{self.guid}",
+                self.guid,
                 self._on_message,
-                concurrency=self.config.concurrency,
-                batch=self.config.batch,
-                block_ms=self.config.block_ms,
-                reclaim_after=self.config.reclaim_after,
-                delivery_cap=self.config.delivery_cap,
+                self.config,
                 dead_letter=self._dead_letter,
                 batcher=self.batcher,
                 throttle=lambda: self.quorum.throttles.delay(None, self.guid),

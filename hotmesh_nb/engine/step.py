@@ -174,8 +174,12 @@ class Step:
         error: Any = UNDEFINED,
         started: bool = False,
         ended: bool = False,
+        started_ms: int | None = None,
     ) -> dict[str, Any]:
-        """Update an activity's state at ``dad`` (in memory and in the write set)."""
+        """Update an activity's state at ``dad`` (in memory and in the write set).
+
+        ``started_ms`` records when leg 1 began, for steps that did not read the job.
+        """
         node = self.job.node(activity.id, dad)
         output = node.setdefault("output", {})
         meta = output.setdefault("metadata", {"aid": activity.id, "atp": activity.type})
@@ -185,6 +189,8 @@ class Step:
         stamp = iso_compact()
         if started:
             meta["ac"] = stamp
+        elif "ac" not in meta and started_ms:
+            meta["ac"] = iso_compact(int(started_ms))
         meta["au"] = stamp
         if ended:
             meta["done"] = True

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
 import traceback
 from collections.abc import Callable
@@ -126,16 +124,11 @@ class WorkerService:
         self.stepper = Stepper(self.client, keys, config, self.batcher)
         self.consumer = StreamConsumer(
             self.client,
-            self.client,
             keys.worker_stream(topic),
             WORKER_GROUP,
-            f"{socket.gethostname()}:{os.getpid()}:{self.guid}",
+            self.guid,
             self._on_message,
-            concurrency=config.concurrency,
-            batch=config.batch,
-            block_ms=config.block_ms,
-            reclaim_after=config.reclaim_after,
-            delivery_cap=config.delivery_cap,
+            config,
             dead_letter=self._dead_letter,
             batcher=self.batcher,
             throttle=lambda: self.throttles.delay(self.topic, self.guid),
@@ -226,6 +219,7 @@ class WorkerService:
             "code": code,
             "data": data,
             "try": message.get("try", 0),
+            "ts": message.get("ts"),  # when leg 1 started: the activity's start time
         }
         return await self.stepper.resume(response, ack)
 

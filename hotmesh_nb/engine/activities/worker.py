@@ -51,6 +51,7 @@ def resume(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]
         status=status,
         error=error if error is not None else UNDEFINED,
         ended=status != "pending",
+        started_ms=message.get("ts"),
     )
     if error is not None:
         node["output"]["metadata"]["error"] = {**error, "is_stream_error": True}

@@ -6,10 +6,9 @@ import math as _m
 from typing import Any
 
 from ..coerce import js_less_than, to_js_string, to_number
-from ..jsmath import js_max, js_min, js_round
+from ..jsmath import js_round
 from ..jsnumber import (
     js_mod,
-    js_pow,
     parse_float,
     parse_int,
     to_exponential,
@@ -18,6 +17,7 @@ from ..jsnumber import (
 )
 from ..registry import Family
 from ..values import UNDEFINED, js_num
+from . import math as _math
 from ._js import is_number, method_error
 
 family = Family("number")
@@ -115,22 +115,9 @@ def lt(a: Any = UNDEFINED, b: Any = UNDEFINED) -> bool:
     return js_less_than(a, b) is True
 
 
-@family.register()
-def max_(*values: Any) -> Any:
-    """``Math.max(...values)``."""
-    return js_num(js_max([to_number(v) for v in values]))
-
-
-@family.register()
-def min_(*values: Any) -> Any:
-    """``Math.min(...values)``."""
-    return js_num(js_min([to_number(v) for v in values]))
-
-
-@family.register()
-def pow_(base: Any = UNDEFINED, exponent: Any = UNDEFINED) -> Any:
-    """``Math.pow(base, exponent)``."""
-    return js_num(js_pow(to_number(base), to_number(exponent)))
+# The original's @number.max, .min and .pow wrap the same built-ins as @math's.
+for _shared in (_math.max_, _math.min_, _math.pow_):
+    family.register()(_shared)
 
 
 @family.register()

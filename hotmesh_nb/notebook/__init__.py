@@ -1,0 +1,41 @@
+"""The notebook layer: magics, graphs, the live dashboard and DataFrames.
+
+``%load_ext hotmesh_nb`` registers ``%hotmesh`` / ``%%hotmesh deploy``;
+``HotMesh.graph/jobs/timeline/streams`` return drawable graphs and
+DataFrames; :func:`dashboard` shows a live widget view. Importing this
+package stays cheap: IPython, ipywidgets and pandas load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .extension import load_ipython_extension, unload_ipython_extension
+from .views import GraphView, JobView, RunResult
+
+if TYPE_CHECKING:
+    from ..hotmesh import HotMesh
+    from .monitor import Dashboard
+
+
+def dashboard(*meshes: HotMesh, interval: float = 0.5) -> Dashboard:
+    """A live dashboard of ``meshes`` (default: every app this process runs an engine for).
+
+    Show it as the last expression of a cell. It refreshes every ``interval``
+    seconds (at least 0.25) from hotmesh_nb's runtime thread - also while other
+    cells run or block - until :func:`hotmesh_nb.shutdown`. Asking again for
+    the same apps returns the running dashboard.
+    """
+    from .monitor import dashboard as start
+
+    return start(*meshes, interval=interval)
+
+
+__all__ = [
+    "GraphView",
+    "JobView",
+    "RunResult",
+    "dashboard",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]

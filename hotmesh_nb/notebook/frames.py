@@ -1,0 +1,155 @@
+"""pandas DataFrames of jobs, job timelines, streams and members, with typed columns.
+
+Column order is fixed and documented per frame; text columns are pandas'
+``string`` dtype, times ``datetime64[ns, UTC]``, durations ``timedelta64[ns]``
+and counts nullable ``Int64``, on pandas 2 and 3 alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import pandas as pd
+
+from .probe import MEMBER_COLUMNS, JobRecord, RateMeter, StreamRecord
+
+JOB_STATUSES = ("running", "pending", "done", "error", "interrupted")
+"""Status labels of :func:`jobs_frame` (see :func:`~.paint.job_status`)."""
+
+JOB_COLUMNS = ("id", "topic", "status", "created", "updated", "duration", "error")
+TIMELINE_COLUMNS = (
+    "activity",
+    "type",
+    "dimension",
+    "status",
+    "code",
+    "start",
+    "end",
+    "duration",
+    "data",
+)
+STREAM_COLUMNS = ("stream", "role", "depth", "pending", "consumers", "lag", "rate")
+
+_TIME = "datetime64[ns, UTC]"
+_SPAN = "timedelta64[ns]"
+_EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+_FINISHED = {"done", "error", "interrupted"}
+
+
+def _frame(columns: dict[str, pd.Series]) -> pd.DataFrame:
+    return pd.DataFrame(columns).reset_index(drop=True)
+
+
+def _statuses(status: str | Iterable[str] | None) -> set[str] | None:
+    if status is None:
+        return None
+    wanted = {status} if isinstance(status, str) else set(status)
+    unknown = wanted - set(JOB_STATUSES)
+    if unknown:
+        raise ValueError(
+            f"unknown job status {', '.join(sorted(unknown))}; use one of {', '.join(JOB_STATUSES)}"
+        )
+    return wanted
+
+
+def jobs_frame(
+    records: Iterable[JobRecord],
+    *,
+    status: str | Iterable[str] | None = None,
+    limit: int | None = 1000,
+) -> pd.DataFrame:
+    """Jobs newest first (ties by id): ``id, topic, status, created, updated, duration, error``.
+
+    ``status`` keeps only jobs with that status (or any of several);
+    ``limit`` keeps the newest ``limit`` (None: all). ``duration`` is
+    ``updated - created`` for finished jobs and NaT while they run.
+    """
+    if limit is not None and (not isinstance(limit, int) or limit < 0):
+        raise ValueError(f"limit must be a non-negative integer or None, not {limit!r}")
+    wanted = _statuses(status)
+    chosen = [r for r in records if wanted is None or r.status in wanted]
+    chosen.sort(key=lambda r: r.id)
+    chosen.sort(key=lambda r: r.created or _EARLIEST, reverse=True)  # stable: ids stay sorted
+    if limit is not None:
+        chosen = chosen[:limit]
+    durations = [
+        r.updated - r.created if r.status in _FINISHED and r.updated and r.created else None
+        for r in chosen
+    ]
+    return _frame(
+        {
+            "id": pd.Series([r.id for r in chosen], dtype="string"),
+            "topic": pd.Series([r.topic for r in chosen], dtype="string"),
+            "status": pd.Series([r.status for r in chosen], dtype="string"),
+            "created": pd.Series([r.created for r in chosen], dtype=_TIME),
+            "updated": pd.Series([r.updated for r in chosen], dtype=_TIME),
+            "duration": pd.Series(durations, dtype=_SPAN),
+            "error": pd.Series([r.error for r in chosen], dtype="string"),
+        }
+    )
+
+
+def timeline_frame(export: dict[str, Any]) -> pd.DataFrame:
+    """One row per activity run, in start order: ``activity, type, dimension, status, code,
+    start, end, duration, data`` (``end``/``duration`` are NaT while the run is open)."""
+    entries: Sequence[dict[str, Any]] = export.get("timeline") or []
+    spans = [
+        e["end"] - e["start"] if e.get("end") is not None and e.get("start") is not None else None
+        for e in entries
+    ]
+    codes = [int(e["code"]) if e.get("code") is not None else None for e in entries]
+    return _frame(
+        {
+            "activity": pd.Series([e.get("activity") for e in entries], dtype="string"),
+            "type": pd.Series([e.get("type") for e in entries], dtype="string"),
+            "dimension": pd.Series([e.get("dimension") for e in entries], dtype="string"),
+            "status": pd.Series([e.get("status") for e in entries], dtype="string"),
+            "code": pd.Series(codes, dtype="Int64"),
+            "start": pd.Series([e.get("start") for e in entries], dtype=_TIME),
+            "end": pd.Series([e.get("end") for e in entries], dtype=_TIME),
+            "duration": pd.Series(spans, dtype=_SPAN),
+            "data": pd.Series([e.get("data") for e in entries], dtype=object),
+        }
+    )
+
+
+def streams_frame(records: Sequence[StreamRecord], meter: RateMeter) -> pd.DataFrame:
+    """``stream, role, depth, pending, consumers, lag, rate``: the engine stream first, then
+    worker topics by name. ``rate`` is entries added per second since the meter's previous
+    look at the stream (NaN the first time)."""
+    rates = [meter.rate(r.key, r.added) for r in records]
+    return _frame(
+        {
+            "stream": pd.Series([r.stream for r in records], dtype="string"),
+            "role": pd.Series([r.role for r in records], dtype="string"),
+            "depth": pd.Series([r.depth for r in records], dtype="Int64"),
+            "pending": pd.Series([r.pending for r in records], dtype="Int64"),
+            "consumers": pd.Series([r.consumers for r in records], dtype="Int64"),
+            "lag": pd.Series([r.lag for r in records], dtype="Int64"),
+            "rate": pd.Series(rates, dtype="float64"),
+        }
+    )
+
+
+def members_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """Engines and workers: ``member, role, app, namespace, topic, host, pid, processed,
+    failed, in_flight``, then any further roll-call fields by name."""
+    extra = sorted({k for row in rows for k in row} - set(MEMBER_COLUMNS))
+    columns: dict[str, pd.Series] = {}
+    for name in (*MEMBER_COLUMNS, *extra):
+        values = [row.get(name) for row in rows]
+        columns[name] = pd.Series(values, dtype=_dtype_of(name, values))
+    return _frame(columns)
+
+
+def _dtype_of(name: str, values: list[Any]) -> str | type:
+    present = [v for v in values if v is not None]
+    if name in ("pid", "processed", "failed", "in_flight") or (
+        present and all(isinstance(v, int) and not isinstance(v, bool) for v in present)
+    ):
+        return "Int64"
+    if all(isinstance(v, str) for v in present):
+        return "string"
+    return object

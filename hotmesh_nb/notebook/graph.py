@@ -1,0 +1,405 @@
+"""An app's graphs as a DAG: DOT text for Graphviz and a plain-text tree, optionally painted.
+
+Activities are nodes whose shape and colour say their type; transitions are
+edges labelled with their conditions; ``hooks:`` topics are nodes with dashed
+edges to the hooks they wake; ``cycle`` activities get a back edge to their
+ancestor. With an overlay (a job's activity states) each node is coloured
+done / running / error / not reached and shows its duration.
+
+Layout is made independent of run-time values: every node has the same fixed
+size, computed from the app alone, so the same app gives the same geometry
+whatever durations a job shows - only the text changes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from ..model import ActivitySpec, AppSpec, GraphSpec, MatchSpec, TransitionSpec
+
+#: Node shape, fill and border colour per activity type (6-digit hex: Debian's dot
+#: 2.43 paints 3-digit colours black).
+TYPE_STYLES: dict[str, tuple[str, str, str]] = {
+    "trigger": ("invhouse", "#d9ead3", "#38761d"),
+    "worker": ("box", "#cfe2f3", "#0b5394"),
+    "await": ("box3d", "#d9d2e9", "#351c75"),
+    "hook": ("hexagon", "#fff2cc", "#7f6000"),
+    "signal": ("cds", "#fce5cd", "#b45f06"),
+    "cycle": ("doubleoctagon", "#ead1dc", "#741b47"),
+    "interrupt": ("octagon", "#f4cccc", "#990000"),
+}
+_OTHER_STYLE = ("box", "#eeeeee", "#666666")
+
+#: Fill, border and text colour per painted state.
+STATE_STYLES: dict[str, tuple[str, str, str]] = {
+    "done": ("#b6d7a8", "#274e13", "#000000"),
+    "running": ("#ffe599", "#7f6000", "#000000"),
+    "error": ("#ea9999", "#660000", "#000000"),
+    "not reached": ("#f3f3f3", "#999999", "#999999"),
+}
+STATES = tuple(STATE_STYLES)
+"""The painted states, in the order a legend lists them."""
+
+_WIDE_SHAPES = {"invhouse": 1.15, "hexagon": 1.3, "octagon": 1.3, "doubleoctagon": 1.35}
+_FONT = "Helvetica"
+_LINE_CHARS = 30
+_STATE_LINE_CHARS = len("running 99.9 min x99")
+
+
+@dataclass(frozen=True)
+class ActivityState:
+    """What one job did at one activity (over all its dimensions)."""
+
+    status: str
+    """One of :data:`STATES`."""
+    duration: timedelta | None = None
+    """From the first start to the last end (to now while running); None when unknown."""
+    runs: int = 1
+    """How many times the activity ran (dimensions: cycles, re-entries)."""
+
+
+@dataclass(frozen=True)
+class JobMark:
+    """The job a painted graph shows."""
+
+    id: str
+    """The job id."""
+    status: str
+    """The job's status label (``done``, ``running``, ``error`` ...)."""
+    error: str | None = None
+    """The job's error message, if it failed."""
+
+
+def format_duration(value: timedelta | None) -> str:
+    """A short duration: ``12 ms``, ``1.5 s``, ``2.3 min``, ``1.2 h`` ('' for None)."""
+    if value is None:
+        return ""
+    seconds = value.total_seconds()
+    if seconds < 1:
+        return f"{round(seconds * 1000)} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _clip(text: str, limit: int = _LINE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _short(value: Any, limit: int = 24) -> str:
+    """A compact rendering of a rule or literal for an edge label."""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, dict) and len(value) == 1:
+        text = f"{next(iter(value))}(...)"  # '@pipe(...)': the whole pipe would not fit
+    else:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _clip(text, limit)
+
+
+def _match_text(match: MatchSpec) -> str:
+    return f"{_short(match.actual)} = {_short(match.expected)}"
+
+
+def condition_lines(transition: TransitionSpec) -> list[str]:
+    """The label of a transition: its codes and a short summary of its ``match`` tests."""
+    if transition.unconditional:
+        return []
+    lines = []
+    if transition.code != ("200",) or not transition.match:
+        lines.append("code " + "|".join(transition.code))
+    joiner = " and " if transition.gate == "and" else " or "
+    tests = [_match_text(m) for m in transition.match]
+    for index, test in enumerate(tests):
+        lines.append(test if index == 0 else joiner.strip() + " " + test)
+    return lines
+
+
+def describe(activity: ActivitySpec) -> str:
+    """``type`` plus the topic it works on, when that is a literal (``worker work.do``)."""
+    topic = activity.hook_topic if activity.type == "hook" else activity.topic
+    if activity.type == "cycle" and activity.ancestor:
+        topic = f"to {activity.ancestor}"
+    if isinstance(topic, str) and topic:
+        return _clip(f"{activity.type} {topic}")
+    return activity.type
+
+
+def state_text(state: ActivityState) -> str:
+    """``done 12 ms``, ``error 3 ms x2``, ``not reached``."""
+    parts = [state.status, format_duration(state.duration)]
+    if state.runs > 1:
+        parts.append(f"x{state.runs}")
+    return " ".join(p for p in parts if p)
+
+
+def _quote(text: str) -> str:
+    """A DOT double-quoted string (backslashes and quotes escaped)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class _Quoted(str):
+    """DOT text that is already quoted (a multi-line label)."""
+
+
+def _label(lines: Iterable[str]) -> _Quoted:
+    escaped = (line.replace("\\", "\\\\").replace('"', '\\"') for line in lines)
+    return _Quoted('"' + "\\n".join(escaped) + '"')
+
+
+def _attrs(**attrs: Any) -> str:
+    parts = []
+    for key, value in attrs.items():
+        if value is None:
+            continue
+        text = value if isinstance(value, _Quoted) else _quote(str(value))
+        parts.append(f"{key}={text}")
+    return "[" + " ".join(parts) + "]"
+
+
+def _hook_node(topic: str) -> str:
+    # A space cannot occur in an activity id, so this never collides with one.
+    return f"hook topic {topic}"
+
+
+class DagBuilder:
+    """Builds the DOT source and the text tree of an app, with an optional job overlay."""
+
+    def __init__(
+        self,
+        spec: AppSpec,
+        overlay: dict[str, ActivityState] | None = None,
+        job: JobMark | None = None,
+    ) -> None:
+        self.spec = spec
+        self.overlay = overlay
+        self.job = job
+
+    # -- shared facts ------------------------------------------------------------
+
+    def state(self, activity_id: str) -> ActivityState | None:
+        """The painted state of an activity (None for an unpainted graph)."""
+        if self.overlay is None:
+            return None
+        return self.overlay.get(activity_id, ActivityState("not reached"))
+
+    def title(self, *, with_id: bool = True) -> str:
+        """The first line: app, version and the painted job's status (and id, in text)."""
+        head = f"{self.spec.id} v{self.spec.version}"
+        if self.job is not None:
+            head += f" - job {self.job.id}" if with_id else " - job"
+            head += f": {self.job.status}"
+            if self.job.error:
+                head += f" ({_clip(self.job.error, 40)})"
+        return head
+
+    def _node_lines(self, activity: ActivitySpec) -> list[str]:
+        lines = [_clip(activity.id), describe(activity)]
+        state = self.state(activity.id)
+        if state is not None:
+            lines.append(state_text(state))
+        return lines
+
+    def _node_size(self) -> tuple[float, float]:
+        """One width and height for every node, from the app alone (never from a job)."""
+        longest = max(
+            (len(line) for a in self.spec.activities.values() for line in self._node_lines(a)[:2]),
+            default=4,
+        )
+        if self.overlay is not None:
+            longest = max(longest, _STATE_LINE_CHARS)
+        lines = 3 if self.overlay is not None else 2
+        return round(0.4 + 0.085 * longest, 2), round(0.25 + 0.2 * lines, 2)
+
+    # -- DOT ---------------------------------------------------------------------
+
+    def dot(self) -> str:
+        """The DOT source (deterministic: YAML order, no ids that change between runs)."""
+        width, height = self._node_size()
+        out = [
+            f"digraph {_quote(f'{self.spec.id} v{self.spec.version}')} {{",
+            "  graph "
+            + _attrs(
+                rankdir="TB",
+                # No job id in the drawing: a wider title would change the layout.
+                label=self.title(with_id=False),
+                labelloc="t",
+                fontname=_FONT,
+                fontsize=14,
+                nodesep=0.4,
+                ranksep=0.45,
+            ),
+            "  node "
+            + _attrs(fontname=_FONT, fontsize=12, style="filled", fixedsize="true", margin=0.05),
+            "  edge " + _attrs(fontname=_FONT, fontsize=10, color="#444444", arrowsize=0.7),
+        ]
+        several = len(self.spec.graphs) > 1
+        for index, graph in enumerate(self.spec.graphs):
+            indent = "    " if several else "  "
+            if several:
+                out.append(f"  subgraph cluster_{index} {{")
+                title = [f"subscribes {graph.subscribes}"]
+                if graph.publishes:
+                    title.append(f"publishes {graph.publishes}")
+                attrs = _attrs(label=_label(title), style="rounded", color="#999999")
+                out.append(f"    graph {attrs}")
+            for activity in graph.activities.values():
+                out.append(indent + self._dot_node(activity, width, height))
+            if several:
+                out.append("  }")
+        for graph in self.spec.graphs:
+            out.extend("  " + line for line in self._dot_edges(graph))
+        out.append("}")
+        return "\n".join(out) + "\n"
+
+    def _dot_node(self, activity: ActivitySpec, width: float, height: float) -> str:
+        shape, fill, border = TYPE_STYLES.get(activity.type, _OTHER_STYLE)
+        font = "#000000"
+        style = "rounded,filled" if shape == "box" else "filled"
+        state = self.state(activity.id)
+        if state is not None:
+            fill, border, font = STATE_STYLES[state.status]
+            if state.status == "not reached":
+                style += ",dashed"
+        where = f"{activity.file or 'YAML'}:{activity.line}" if activity.line else None
+        return f"{_quote(activity.id)} " + _attrs(
+            label=_label(self._node_lines(activity)),
+            shape=shape,
+            style=style,
+            fillcolor=fill,
+            color=border,
+            fontcolor=font,
+            width=round(width * _WIDE_SHAPES.get(shape, 1.0), 2),
+            height=height,
+            tooltip=where,
+        )
+
+    def _reached(self, source: str, target: str) -> bool | None:
+        if self.overlay is None:
+            return None
+        return source in self.overlay and target in self.overlay
+
+    def _edge_style(self, reached: bool | None) -> dict[str, Any]:
+        if reached is None:
+            return {}
+        if reached:
+            return {"color": "#274e13", "penwidth": 2}
+        return {"color": "#bbbbbb", "fontcolor": "#999999"}
+
+    def _dot_edges(self, graph: GraphSpec) -> list[str]:
+        lines = []
+        for source, transitions in graph.transitions.items():
+            for transition in transitions:
+                label = condition_lines(transition)
+                attrs = self._edge_style(self._reached(source, transition.to))
+                lines.append(
+                    f"{_quote(source)} -> {_quote(transition.to)} "
+                    + _attrs(label=_label(label) if label else None, **attrs)
+                )
+        for topic, rules in graph.hooks.items():
+            node = _hook_node(topic)
+            lines.append(
+                f"{_quote(node)} "
+                + _attrs(
+                    label=_label(["hook topic", _clip(topic)]),
+                    shape="note",
+                    style="filled",
+                    fillcolor="#ffffff",
+                    color="#7f6000",
+                    fixedsize="false",
+                )
+            )
+            for rule in rules:
+                summary = [_match_text(m) for m in rule.match[:2]]
+                lines.append(
+                    f"{_quote(node)} -> {_quote(rule.to)} "
+                    + _attrs(
+                        style="dashed",
+                        color="#7f6000",
+                        label=_label(summary) if summary else None,
+                    )
+                )
+        for activity in graph.activities.values():
+            lines.extend(self._dot_links(activity))
+        return lines
+
+    def _dot_links(self, activity: ActivitySpec) -> list[str]:
+        """Back edges of cycles and dotted links from signals and awaits to their targets."""
+        if activity.type == "cycle" and activity.ancestor:
+            return [
+                f"{_quote(activity.id)} -> {_quote(activity.ancestor)} "
+                + _attrs(
+                    label="cycle",
+                    style="bold",
+                    color="#741b47",
+                    fontcolor="#741b47",
+                    constraint="false",
+                )
+            ]
+        topic = activity.topic
+        if not isinstance(topic, str) or not topic:
+            return []
+        if activity.type == "signal" and topic in self.spec.hooks:
+            target = _hook_node(topic)
+        elif activity.type == "await" and self.spec.graph_for_topic(topic) is not None:
+            target = self.spec.graph_for_topic(topic).trigger  # type: ignore[union-attr]
+        else:
+            return []
+        return [
+            f"{_quote(activity.id)} -> {_quote(target)} "
+            + _attrs(label=activity.type, style="dotted", color="#666666", constraint="false")
+        ]
+
+    # -- text --------------------------------------------------------------------
+
+    def text(self) -> str:
+        """An indented tree of every graph: ``-> child [type topic] | state | condition``."""
+        out = [self.title()]
+        for graph in self.spec.graphs:
+            head = f"graph {graph.subscribes}"
+            if graph.publishes:
+                head += f" (publishes {graph.publishes})"
+            out.append(head)
+            seen: set[str] = set()
+            self._walk(graph, graph.trigger, 1, "", seen, out)
+            for activity_id in graph.activities:
+                if activity_id not in seen:  # reached only through hooks, or not at all
+                    self._walk(graph, activity_id, 1, "", seen, out)
+            for topic, rules in graph.hooks.items():
+                for rule in rules:
+                    out.append(f"  hook topic {topic} ~> {rule.to}")
+        return "\n".join(out) + "\n"
+
+    def _walk(
+        self,
+        graph: GraphSpec,
+        activity_id: str,
+        depth: int,
+        arrow: str,
+        seen: set[str],
+        out: list[str],
+        condition: str = "",
+    ) -> None:
+        activity = graph.activities[activity_id]
+        parts = [f"{'  ' * depth}{arrow}{activity_id} [{describe(activity)}]"]
+        state = self.state(activity_id)
+        if state is not None:
+            parts.append(state_text(state))
+        if condition:
+            parts.append(f"when {condition}")
+        if activity_id in seen:
+            out.append(" | ".join(parts) + " (see above)")
+            return
+        seen.add(activity_id)
+        out.append(" | ".join(parts))
+        for transition in graph.transitions_from(activity_id):
+            condition = ", ".join(condition_lines(transition))
+            self._walk(graph, transition.to, depth + 1, "-> ", seen, out, condition)
+        if activity.type == "cycle" and activity.ancestor:
+            out.append(f"{'  ' * (depth + 1)}=> {activity.ancestor} (cycle)")

@@ -1,0 +1,300 @@
+"""Reading a mesh's live state from Redis for notebook views: jobs, streams and members.
+
+Everything here is a coroutine for the runtime loop and returns plain records;
+:mod:`.frames` turns them into DataFrames and :mod:`.monitor` into widgets.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import socket
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import redis.asyncio as aioredis
+
+from ..engine import state as st
+from ..engine.codec import loads
+from ..engine.ids import parse_compact
+from ..keys import ENGINE_GROUP, WORKER_GROUP, Keys
+from ..runtime import get_runtime
+from .paint import error_message, job_status
+
+if TYPE_CHECKING:
+    from ..hotmesh import HotMesh
+
+log = logging.getLogger(__name__)
+
+SCAN_COUNT = 1000
+"""Keys asked for per ``SCAN`` step."""
+PIPELINE_CHUNK = 500
+"""Commands sent per pipeline round trip when reading many jobs."""
+
+JOB_FIELDS = (st.STATUS, st.META, st.UPDATED, st.ERROR)
+
+MEMBER_COLUMNS = (
+    "member",
+    "role",
+    "app",
+    "namespace",
+    "topic",
+    "host",
+    "pid",
+    "processed",
+    "failed",
+    "in_flight",
+)
+"""Columns every member row has (roll-call rows may carry more)."""
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One job as listed by :func:`read_jobs`."""
+
+    id: str
+    topic: str | None
+    version: str | None
+    status: str
+    created: datetime | None
+    updated: datetime | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class StreamRecord:
+    """One stream of an app as read by :func:`read_streams`."""
+
+    stream: str
+    """``engine`` for the engine stream, else the worker topic."""
+    role: str
+    """``engine`` or ``worker``."""
+    key: str
+    """The Redis key."""
+    depth: int
+    """``XLEN``: entries still in the stream (acknowledged ones are trimmed in batches)."""
+    pending: int
+    """Entries delivered to a consumer and not acknowledged yet."""
+    consumers: int
+    """Consumers registered in the group."""
+    lag: int | None
+    """Entries not yet delivered to the group (None when the server cannot tell)."""
+    added: int | None
+    """Entries ever added (``entries-added``; Redis >= 7), for rates."""
+
+
+def pattern(keys: Keys, kind: str) -> str:
+    """A ``SCAN`` pattern for every key of one kind of the app (``j`` jobs, ``x`` streams)."""
+    # match_all() escapes the hash-tag braces; keep that one place of escaping.
+    return keys.match_all().removesuffix("*") + f"{kind}:*"
+
+
+async def scan(client: aioredis.Redis, match: str, kind: str) -> list[str]:
+    """Every key matching ``match`` of Redis type ``kind``, sorted (SCAN may repeat keys)."""
+    found = {key async for key in client.scan_iter(match=match, count=SCAN_COUNT, _type=kind)}
+    return sorted(found)
+
+
+# -- jobs ----------------------------------------------------------------------------
+
+
+def _job_record(job_id: str, values: list[str | None]) -> JobRecord | None:
+    raw_status, raw_meta, updated, raw_error = values
+    if raw_meta is None:
+        return None  # not a job hash we wrote (or a job being deleted)
+    try:
+        meta = loads(raw_meta)
+        semaphore = int(float(raw_status)) if raw_status is not None else None
+    except ValueError:
+        return None
+    error = error_message(_decode(raw_error))
+    return JobRecord(
+        id=str(meta.get("jid") or job_id),
+        topic=meta.get("tpc"),
+        version=None if meta.get("vrs") is None else str(meta.get("vrs")),
+        status=job_status(semaphore, bool(error)),
+        created=parse_compact(meta.get("jc") or meta.get("ts")),
+        updated=parse_compact(updated) if updated else None,
+        error=error,
+    )
+
+
+def _decode(raw: str | None) -> Any:
+    if raw is None:
+        return None
+    try:
+        return loads(raw)
+    except ValueError:
+        return raw
+
+
+async def read_jobs(client: aioredis.Redis, keys: Keys) -> list[JobRecord]:
+    """Every job of the app that still has state in Redis (finished jobs expire)."""
+    names = await scan(client, pattern(keys, "j"), "hash")
+    head = keys.job("")
+    records = []
+    for start in range(0, len(names), PIPELINE_CHUNK):
+        chunk = names[start : start + PIPELINE_CHUNK]
+        pipe = client.pipeline(transaction=False)
+        for name in chunk:
+            pipe.hmget(name, list(JOB_FIELDS))
+        for name, values in zip(chunk, await pipe.execute()):
+            record = _job_record(name.removeprefix(head), values)
+            if record is not None:
+                records.append(record)
+    return records
+
+
+# -- streams -------------------------------------------------------------------------
+
+
+async def read_streams(client: aioredis.Redis, keys: Keys) -> list[StreamRecord]:
+    """The engine stream and every worker stream of the app: engine first, then by topic."""
+    names = await scan(client, pattern(keys, "x"), "stream")
+    if not names:
+        return []
+    pipe = client.pipeline(transaction=False)
+    for name in names:
+        pipe.xinfo_stream(name)
+        pipe.xinfo_groups(name)
+    replies = await pipe.execute(raise_on_error=False)
+    head = keys.engine_stream
+    records = []
+    for index, name in enumerate(names):
+        info, groups = replies[2 * index], replies[2 * index + 1]
+        if isinstance(info, Exception) or isinstance(groups, Exception):
+            continue  # deleted between SCAN and XINFO
+        topic = name.removeprefix(head)
+        role = "worker" if topic else "engine"
+        wanted = WORKER_GROUP if topic else ENGINE_GROUP
+        ours = [g for g in groups if g.get("name") == wanted] or list(groups)
+        lags = [g.get("lag") for g in ours]
+        records.append(
+            StreamRecord(
+                stream=topic or "engine",
+                role=role,
+                key=name,
+                depth=int(info.get("length", 0)),
+                pending=sum(int(g.get("pending") or 0) for g in ours),
+                consumers=sum(int(g.get("consumers") or 0) for g in ours),
+                lag=sum(int(v) for v in lags) if lags and None not in lags else None,
+                added=info.get("entries-added"),
+            )
+        )
+    records.sort(key=lambda r: (r.role != "engine", r.stream))
+    return records
+
+
+class RateMeter:
+    """Rates of monotonic counters from successive samples (one meter per viewer)."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[float, float]] = {}
+
+    def rate(self, name: str, total: float | None, now: float | None = None) -> float:
+        """Per-second increase of ``total`` since the previous sample; NaN on the first."""
+        now = time.monotonic() if now is None else now
+        if total is None:
+            return math.nan
+        previous = self._last.get(name)
+        self._last[name] = (now, total)
+        if previous is None or now <= previous[0]:
+            return math.nan
+        return max(total - previous[1], 0) / (now - previous[0])
+
+
+# -- members -------------------------------------------------------------------------
+
+
+async def here(hm: HotMesh, method: str, *args: Any) -> Any:
+    """Await ``hm.<method>(*args)`` (an ``@on_runtime`` method) directly on this loop.
+
+    Callers already run on the runtime loop. The bridging wrapper would look the
+    runtime up again, and while :func:`hotmesh_nb.shutdown` runs that lookup starts
+    a fresh runtime and sends the call there, with clients of the old loop.
+    """
+    function = getattr(type(hm), method)
+    return await getattr(function, "__wrapped__", function)(hm, *args)
+
+
+def local_meshes() -> list[HotMesh]:
+    """A HotMesh for every app this process runs an engine for (with its workers)."""
+    from ..engine.engine import Engine
+    from ..engine.worker import WorkerService
+    from ..hotmesh import HotMesh
+
+    services = list(get_runtime().services().values())
+    meshes = []
+    for engine in services:
+        if not isinstance(engine, Engine):
+            continue
+        workers = [
+            w
+            for w in services
+            if isinstance(w, WorkerService)
+            and w.keys == engine.keys
+            and w.connection.url == engine.connection.url
+        ]
+        meshes.append(HotMesh(engine.connection, engine.keys, engine.config, engine, workers))
+    meshes.sort(key=lambda m: (m.connection.url, m.namespace, m.app_id))
+    return meshes
+
+
+def local_members(hm: HotMesh) -> list[dict[str, Any]]:
+    """Roll-call rows for the engine and workers of ``hm``'s app that run in this process."""
+    from ..engine.engine import Engine
+    from ..engine.worker import WorkerService
+
+    host, pid = socket.gethostname(), os.getpid()
+    rows = []
+    for service in get_runtime().services().values():
+        if not isinstance(service, (Engine, WorkerService)):
+            continue
+        if service.keys != hm.keys or service.connection.url != hm.connection.url:
+            continue
+        consumer = getattr(service, "consumer", None)
+        stats = consumer.stats if consumer is not None else None
+        is_worker = isinstance(service, WorkerService)
+        rows.append(
+            {
+                "member": consumer.consumer if consumer is not None else f"{host}:{pid}:client",
+                "role": "worker" if is_worker else "engine" if consumer is not None else "client",
+                "app": hm.app_id,
+                "namespace": hm.namespace,
+                "topic": service.topic if is_worker else None,
+                "host": host,
+                "pid": pid,
+                "processed": stats.processed if stats else 0,
+                "failed": stats.failed if stats else 0,
+                "in_flight": stats.in_flight if stats else 0,
+            }
+        )
+    return rows
+
+
+async def read_members(meshes: Iterable[HotMesh]) -> list[dict[str, Any]]:
+    """Engines and workers of the apps: the mesh-wide roll call when the HotMesh offers one,
+    else the members running in this process. Sorted by app, role, topic and member."""
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for hm in meshes:
+        found: list[dict[str, Any]] | None = None
+        if hasattr(hm, "roll_call_async"):
+            try:
+                found = list(await here(hm, "roll_call_async"))
+            except Exception as exc:  # a failed roll call must not blank the view
+                log.warning("roll call of app %s failed (%r); showing local members", hm, exc)
+        for row in found if found is not None else local_members(hm):
+            row = {**{c: None for c in MEMBER_COLUMNS}, **row}
+            row.setdefault("app", hm.app_id)
+            row["namespace"] = row.get("namespace") or hm.namespace
+            rows[(row["namespace"], str(row["app"]), str(row["member"]))] = row
+    return sorted(
+        rows.values(),
+        key=lambda r: tuple(
+            str(r[c] or "") for c in ("namespace", "app", "role", "topic", "member")
+        ),
+    )

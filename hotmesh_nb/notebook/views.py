@@ -1,0 +1,273 @@
+"""Objects with rich notebook reprs: app graphs, painted jobs, run results and notices.
+
+Every repr method catches everything and degrades (a repr that raises turns a
+notebook cell into an error); ``text/plain`` is always offered, SVG/HTML when
+possible, and none of them holds addresses, random ids or timestamps of its own.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..engine.ids import parse_compact
+from ..model import AppSpec
+from .graph import ActivityState, DagBuilder, JobMark, format_duration
+from .paint import job_mark, overlay
+from .render import NO_DOT_HINT, configure_graphviz, find_dot, render_svg
+
+if TYPE_CHECKING:
+    import graphviz
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+DATA_CHARS = 2000
+"""Most characters of job data shown in a job view (the rest is elided)."""
+
+
+def never_raises(fallback: Callable[[Any, BaseException], T]) -> Callable[..., Callable[..., T]]:
+    """Decorate a repr method: on any exception return ``fallback(self, exc)`` instead."""
+
+    def decorate(method: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(method)
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
+            try:
+                return method(self, *args, **kwargs)
+            except Exception as exc:
+                log.debug("%s.%s failed", type(self).__name__, method.__name__, exc_info=True)
+                return fallback(self, exc)
+
+        return wrapper
+
+    return decorate
+
+
+def _plain_only(self: Any, exc: BaseException) -> dict[str, str]:
+    return {"text/plain": f"<{type(self).__name__}: cannot display it: {exc!r}>"}
+
+
+def _nothing(self: Any, exc: BaseException) -> None:
+    return None
+
+
+def _mimebundle(
+    plain: str, rich: dict[str, str], include: Any = None, exclude: Any = None
+) -> dict[str, str]:
+    bundle = {"text/plain": plain, **rich}
+    if include:
+        bundle = {k: v for k, v in bundle.items() if k in set(include)}
+    if exclude:
+        bundle = {k: v for k, v in bundle.items() if k not in set(exclude)}
+    return bundle
+
+
+class GraphView:
+    """An app version drawn as a DAG; with a job, each activity painted with what it did.
+
+    Displays as SVG when a Graphviz binary is available, else as a text DAG
+    and a one-line hint. ``source`` is the DOT text, :meth:`text` the text
+    DAG and :meth:`to_graphviz` a ``graphviz.Source`` to save or re-render.
+    """
+
+    def __init__(
+        self,
+        spec: AppSpec,
+        overlay: dict[str, ActivityState] | None = None,
+        job: JobMark | None = None,
+    ) -> None:
+        self.spec = spec
+        """The compiled app drawn."""
+        self.overlay = overlay
+        """Activity id → painted state (None for an unpainted graph)."""
+        self.job = job
+        """The painted job (None for an unpainted graph)."""
+        self._builder = DagBuilder(spec, overlay, job)
+        self._rendered: dict[str, str | None] = {}
+
+    @classmethod
+    def of_job(cls, spec: AppSpec, export: dict[str, Any]) -> GraphView:
+        """The graph of ``spec`` painted with an exported job (see ``HotMesh.export``)."""
+        return cls(spec, overlay(export.get("timeline") or []), job_mark(export))
+
+    def __repr__(self) -> str:
+        job = f", job={self.job.id!r}" if self.job else ""
+        return f"GraphView(app={self.spec.id!r}, version={self.spec.version!r}{job})"
+
+    @property
+    def source(self) -> str:
+        """The DOT source."""
+        return self._builder.dot()
+
+    def text(self) -> str:
+        """The text DAG (what displays when no Graphviz binary is found)."""
+        return self._builder.text()
+
+    def svg(self) -> str | None:
+        """The drawing as SVG (byte-stable for the same app and states); None without a binary."""
+        binary = find_dot()
+        if binary is None:
+            return None
+        key = str(binary)
+        if key not in self._rendered:
+            self._rendered[key] = render_svg(self.source, binary)
+        return self._rendered[key]
+
+    def to_graphviz(self) -> graphviz.Source:
+        """A ``graphviz.Source`` of this DAG (``.render('dag', format='png')`` to save it)."""
+        import graphviz
+
+        configure_graphviz()
+        return graphviz.Source(self.source)
+
+    @never_raises(_plain_only)
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        svg = self.svg()
+        if svg is not None:
+            return _mimebundle(self.text(), {"image/svg+xml": svg}, include, exclude)
+        text = self.text() + NO_DOT_HINT + "\n"
+        return _mimebundle(text, {"text/html": _pre(text)}, include, exclude)
+
+    @never_raises(_nothing)
+    def _repr_svg_(self) -> str | None:
+        return self.svg()
+
+    @never_raises(_nothing)
+    def _repr_html_(self) -> str | None:
+        # Only without a drawing: the SVG is the rich form when there is one.
+        if self.svg() is not None:
+            return None
+        return _pre(self.text() + NO_DOT_HINT)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self) if cycle else self.text())
+
+
+def _pre(text: str) -> str:
+    return f"<pre>{html.escape(text)}</pre>"
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat(timespec="milliseconds") if value else "-"
+
+
+def _json(value: Any) -> str:
+    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+    return text if len(text) <= DATA_CHARS else text[:DATA_CHARS] + "\n... (truncated)"
+
+
+class JobView:
+    """One job: its status, times, data and the graph painted with its path."""
+
+    def __init__(self, export: dict[str, Any], graph: GraphView | None) -> None:
+        self.export = export
+        """What ``HotMesh.export`` returned."""
+        self.graph = graph
+        """The painted graph (None when the job's app version is unknown)."""
+        mark = job_mark(export)
+        self.id = mark.id
+        """The job id."""
+        self.status = mark.status
+        """``running``, ``done``, ``error``, ``pending`` or ``interrupted``."""
+        self.error = mark.error
+        """The error message of a failed job."""
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The job data."""
+        return self.export.get("data") or {}
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The job metadata (``jid``, ``tpc``, ``app``, ``vrs``, ``jc``, ``ju`` ...)."""
+        return self.export.get("metadata") or {}
+
+    def __repr__(self) -> str:
+        return f"JobView(id={self.id!r}, status={self.status!r})"
+
+    def _facts(self) -> list[tuple[str, str]]:
+        meta = self.metadata
+        created, updated = parse_compact(meta.get("jc") or ""), parse_compact(meta.get("ju") or "")
+        took = (
+            format_duration(updated - created)
+            if created and updated and self.status != "running"
+            else "-"
+        )
+        facts = [
+            ("job", self.id),
+            ("app", f"{meta.get('app', '?')} v{meta.get('vrs', '?')}"),
+            ("topic", str(meta.get("tpc", "-"))),
+            ("status", self.status),
+            ("created", _iso(created)),
+            ("updated", _iso(updated)),
+            ("duration", took),
+        ]
+        if self.error:
+            facts.append(("error", self.error))
+        return facts
+
+    def text(self) -> str:
+        """A plain-text report: facts, data and the text DAG."""
+        lines = [f"{name:<9}{value}" for name, value in self._facts()]
+        lines.append("data     " + _json(self.data).replace("\n", "\n         "))
+        if self.graph is not None:
+            lines.extend(["", self.graph.text().rstrip("\n")])
+        return "\n".join(lines) + "\n"
+
+    @never_raises(_plain_only)
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+            for k, v in self._facts()
+        )
+        parts = [f"<table>{rows}</table>", f"<pre>{html.escape(_json(self.data))}</pre>"]
+        text = self.text()
+        if self.graph is not None:
+            svg = self.graph.svg()
+            if svg is not None:
+                parts.append(f"<div>{svg}</div>")
+            else:
+                parts.append(_pre(self.graph.text() + NO_DOT_HINT))
+                text += NO_DOT_HINT + "\n"
+        return _mimebundle(text, {"text/html": "\n".join(parts)}, include, exclude)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self) if cycle else self.text())
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What ``%hotmesh run`` returns: the finished job's id and data."""
+
+    job_id: str
+    """The job id (paint it with ``%hotmesh graph APP --job ID``)."""
+    topic: str
+    """The topic the job was started on."""
+    data: dict[str, Any] = field(default_factory=dict)
+    """The job data."""
+    metadata: dict[str, Any] = field(default_factory=dict, repr=False)
+    """The job metadata."""
+
+    def text(self) -> str:
+        """``job <id> on <topic>: done`` and the data as JSON (a failed job raises instead)."""
+        return f"job {self.job_id} on {self.topic}: done\n{_json(self.data)}\n"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self) if cycle else self.text().rstrip("\n"))
+
+
+class Notice(str):
+    """A one-line message that displays without quotes (``connected to ...``)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
