@@ -27,6 +27,8 @@ from hotmesh_nb import server
 
 PEER_SOURCE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "ts-peer"
 PEER_CACHE = Path(os.environ.get("HOTMESH_PEER_DIR", Path.home() / ".cache/hotmesh-nb/ts-peer"))
+OWN_PEER_SCRIPTS = Path(__file__).resolve().parent / "peer"
+"""Peer scripts of our own (written in the harness's style), copied next to it."""
 
 
 def free_port() -> int:
@@ -82,8 +84,13 @@ def command_stats(client: redis.Redis) -> dict[str, int]:
 
 
 def ensure_peer() -> Path | None:
-    """The original's harness with its node_modules, or None when it cannot be set up."""
+    """The original's harness with its node_modules, or None when it cannot be set up.
+
+    Our own peer scripts (``bench/peer/*.mjs``) are copied next to the harness
+    every time, so an edited script is the one that runs.
+    """
     if (PEER_CACHE / "node_modules" / "@hotmeshio" / "hotmesh").is_dir():
+        _copy_own_scripts()
         return PEER_CACHE
     if not PEER_SOURCE.is_dir() or shutil.which("npm") is None:
         return None
@@ -97,7 +104,13 @@ def ensure_peer() -> Path | None:
     if done.returncode != 0:
         print(done.stderr.decode()[-2000:], file=sys.stderr)
         return None
+    _copy_own_scripts()
     return PEER_CACHE
+
+
+def _copy_own_scripts() -> None:
+    for script in OWN_PEER_SCRIPTS.glob("*.mjs"):
+        shutil.copy(script, PEER_CACHE / script.name)
 
 
 def run_peer(script: str, port: int, env: dict[str, str] | None = None) -> dict[str, Any] | None:

@@ -25,6 +25,8 @@ from .errors import (
     WorkflowError,
 )
 from .hotmesh import HotMesh, Worker
+from .meshcall import MeshCall
+from .meshflow import FatalError, MeshFlow, RetryPolicy, WorkflowHandle
 from .notebook import dashboard, load_ipython_extension, unload_ipython_extension
 from .runtime import shutdown, shutdown_async
 
@@ -36,19 +38,24 @@ __all__ = [
     "DeployError",
     "DuplicateJobError",
     "EngineConfig",
+    "FatalError",
     "HotMesh",
     "HotMeshError",
     "JobError",
     "JobNotFoundError",
     "MappingError",
+    "MeshCall",
+    "MeshFlow",
     "NonDeterminismError",
     "Response",
+    "RetryPolicy",
     "ServerError",
     "TimeoutError",
     "ValidationError",
     "Worker",
     "WorkerMessage",
     "WorkflowError",
+    "WorkflowHandle",
     "__version__",
     "connect",
     "connect_async",

@@ -1,0 +1,183 @@
+"""Benchmark: MeshCall.exec round trips, uncached and cached, beside the original, same server.
+
+    python bench/meshcall.py [--total 2000] [--concurrency 50] [--seq 500] [--no-peer]
+
+Prints sequential latency (p50/p95/p99), throughput with N calls in flight,
+client CPU and Redis commands per call (``INFO commandstats``, net of idle
+traffic) for an uncached ``exec`` (a ``meshcall.call`` job per call) and a
+cached one (``id`` + ``ttl``: an answer read back from its job hash), for
+hotmesh_nb and for the original (@hotmeshio/hotmesh 0.3.32, ``MeshCall.exec``
+from ``bench/peer/meshcall.mjs``), with ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import redis
+from _common import bench_server, command_stats, percentiles, run_peer, table
+
+import hotmesh_nb
+from hotmesh_nb import MeshCall
+from hotmesh_nb.runtime import get_runtime
+
+TOPIC = "bench.echo"
+
+Call = Callable[[int], Awaitable[Any]]
+
+
+async def echo(n: int) -> dict:
+    return {"echo": n}
+
+
+async def sequential(fn: Call, expect: Callable[[int], int], count: int) -> dict[str, float]:
+    latencies = []
+    for i in range(count):
+        started = time.perf_counter()
+        out = await fn(i)
+        latencies.append((time.perf_counter() - started) * 1000)
+        assert out == {"echo": expect(i)}, out
+    return percentiles(latencies)
+
+
+async def throughput(
+    fn: Call, expect: Callable[[int], int], total: int, concurrency: int
+) -> dict[str, float]:
+    counter = iter(range(total))
+
+    async def lane() -> None:
+        for i in counter:
+            out = await fn(i)
+            assert out == {"echo": expect(i)}, out
+
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_ms = (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime) * 1000
+    return {"calls_per_sec": total / elapsed, "cpu_ms_per_call": cpu_ms / total}
+
+
+async def commands_per_call(
+    admin: redis.Redis, fn: Call, count: int, idle: float
+) -> tuple[float, dict[str, float]]:
+    """Commands per call net of idle traffic, and the most frequent ones."""
+    admin.config_resetstat()
+    started = time.perf_counter()
+    for i in range(count):
+        await fn(i)
+    elapsed = time.perf_counter() - started
+    stats = command_stats(admin)
+    top = sorted(stats.items(), key=lambda kv: -kv[1])[:10]
+    per_call = (sum(stats.values()) - idle * elapsed) / count
+    return per_call, {name: round(calls / count, 2) for name, calls in top}
+
+
+async def measure(url: str, admin: redis.Redis, args: argparse.Namespace) -> dict[str, Any]:
+    await MeshCall.connect_async(TOPIC, echo, connection=url)
+    keys = args.keys
+
+    async def call(n: int) -> Any:
+        return await MeshCall.exec_async(TOPIC, [n], connection=url)
+
+    async def cached(n: int) -> Any:
+        return await MeshCall.exec_async(
+            TOPIC, [n % keys], id=f"c-{n % keys}", ttl="1 hour", connection=url
+        )
+
+    same, modulo = (lambda i: i), (lambda i: i % keys)
+    for i in range(args.warmup):
+        await call(i)
+    out: dict[str, Any] = {"uncached": {}, "cached": {}}
+    out["uncached"]["seq"] = await sequential(call, same, args.seq)
+    out["uncached"].update(await throughput(call, same, args.total, args.concurrency))
+    for i in range(keys):
+        await cached(i)  # fill the cache
+    out["cached"]["seq"] = await sequential(cached, modulo, args.seq)
+    out["cached"].update(await throughput(cached, modulo, args.total, args.concurrency))
+
+    admin.config_resetstat()
+    await asyncio.sleep(3)
+    idle = sum(command_stats(admin).values()) / 3
+    for label, fn in (("uncached", call), ("cached", cached)):
+        per_call, top = await commands_per_call(admin, fn, args.count, idle)
+        out[label].update(commands=per_call, top=top)
+    return out
+
+
+def rows_for(label: str, ours: dict[str, Any], theirs: dict[str, Any], args: Any) -> list[tuple]:
+    seq_t = theirs.get("sequential", {})
+    thr_t = theirs.get("throughput", {})
+    return [
+        (f"{label}: sequential p50 (ms)", ours["seq"]["p50"], seq_t.get("p50"), "low"),
+        (f"{label}: sequential p95 (ms)", ours["seq"]["p95"], seq_t.get("p95"), "low"),
+        (f"{label}: sequential p99 (ms)", ours["seq"]["p99"], seq_t.get("p99"), "low"),
+        (
+            f"{label}: throughput, {args.total} calls, {args.concurrency} in flight (calls/s)",
+            ours["calls_per_sec"],
+            thr_t.get("callsPerSec"),
+            "high",
+        ),
+        (
+            f"{label}: client CPU per call (ms)",
+            ours["cpu_ms_per_call"],
+            thr_t.get("node_cpu_ms_per_item"),
+            "low",
+        ),
+        (
+            f"{label}: Redis commands per call",
+            ours["commands"],
+            theirs.get("commands_per_call"),
+            "low",
+        ),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--total", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--seq", type=int, default=500)
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--keys", type=int, default=100, help="distinct cached call ids")
+    parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--no-peer", action="store_true", help="skip the original")
+    args = parser.parse_args()
+
+    with bench_server() as port:
+        url = f"redis://127.0.0.1:{port}"
+        admin = redis.Redis(port=port, decode_responses=True)
+        ours = get_runtime().run(measure(url, admin, args))
+        hotmesh_nb.shutdown()
+        admin.flushall()
+        peer = None
+        if not args.no_peer:
+            peer = run_peer(
+                "meshcall.mjs",
+                port,
+                {
+                    "SEQ": str(args.seq),
+                    "TOTAL": str(args.total),
+                    "CONC": str(args.concurrency),
+                    "WARMUP": str(args.warmup),
+                    "KEYS_CACHED": str(args.keys),
+                    "COUNT_K": str(args.count),
+                },
+            )
+    theirs = peer or {}
+    rows = rows_for("uncached", ours["uncached"], theirs.get("uncached", {}), args)
+    rows += rows_for("cached", ours["cached"], theirs.get("cached", {}), args)
+    print("\nMeshCall.exec (one echo function), same server, same run\n")
+    print(table(rows))
+    for label in ("uncached", "cached"):
+        print(f"\nhotmesh_nb commands per {label} call: {ours[label]['top']}")
+
+
+if __name__ == "__main__":
+    main()

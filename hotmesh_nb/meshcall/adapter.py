@@ -1,0 +1,83 @@
+"""Turn a plain function into the worker callback of a MeshCall topic.
+
+The worker receives ``{'args': '<JSON list>'}``, calls ``fn(*args)`` (``async
+def`` on the runtime loop, plain ``def`` in a thread) and answers
+``{'response': '<JSON of the return value>'}``. When ``fn`` raises, the
+answer is an error (code 500) carrying the exception's qualified type,
+message and formatted traceback, which the caller re-raises as
+:class:`~hotmesh_nb.meshcall.MeshCallError`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures.thread
+import json
+import traceback
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from .. import runtime
+from ..engine.worker import Response, WorkerMessage
+from ..runtime import get_runtime
+from .app import ERROR_CODE
+
+# Frames a remote traceback leaves out: they are the same for every call.
+_PLUMBING = frozenset(
+    {__file__, runtime.__file__, concurrent.futures.thread.__file__},
+)
+
+
+def encode(value: Any, what: str) -> str:
+    """JSON text of ``value``; a clear ``TypeError`` when it is not a JSON value."""
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"{what} must be JSON values (dict, list, str, int, float, bool, None): {exc}"
+        ) from None
+
+
+def qualified_name(kind: type) -> str:
+    """``ValueError`` for builtins, ``package.module.Class`` otherwise."""
+    module = kind.__module__
+    if module in ("builtins", "__main__"):
+        return kind.__qualname__
+    return f"{module}.{kind.__qualname__}"
+
+
+def _user_frames(tb: TracebackType | None) -> TracebackType | None:
+    """``tb`` without its leading frames in this adapter, the runtime or the thread pool."""
+    while tb is not None and tb.tb_frame.f_code.co_filename in _PLUMBING:
+        tb = tb.tb_next
+    return tb
+
+
+def error_response(exc: BaseException) -> Response:
+    """The worker's answer when the function raised."""
+    stack = traceback.format_exception(type(exc), exc, _user_frames(exc.__traceback__))
+    return Response(
+        {
+            "message": str(exc) or type(exc).__name__,
+            "name": qualified_name(type(exc)),
+            "stack": "".join(stack),
+            "code": ERROR_CODE,
+        },
+        code=ERROR_CODE,
+    )
+
+
+def worker_callback(topic: str, fn: Callable[..., Any]) -> Callable[[WorkerMessage], Any]:
+    """The :class:`~hotmesh_nb.Worker` callback serving ``topic`` with ``fn``."""
+
+    async def serve(message: WorkerMessage) -> Any:
+        try:
+            text = message.data.get("args")
+            args = json.loads(text) if isinstance(text, str) else (text or [])
+            value = await get_runtime().call_user(fn, *args)
+            return {"response": encode(value, f"the return value of MeshCall topic '{topic}'")}
+        except Exception as exc:  # the caller gets it, with its type and traceback
+            return error_response(exc)
+
+    serve.__qualname__ = f"meshcall[{topic}]"
+    return serve

@@ -1,0 +1,160 @@
+"""The MeshCall app: two YAML graphs deployed on our own engine, one app per namespace.
+
+* ``meshcall.call`` runs one function call: the trigger ``call`` (whose
+  ``stats.id`` is the call id when the caller gives one) hands the arguments
+  to the worker ``run`` of the caller's topic, which maps the answer to the
+  job data ``response``. The graph's ``expire`` comes from the caller: it is
+  how long the finished job — and so the cached answer — stays in Redis.
+* ``meshcall.cron`` runs a function on a schedule: the trigger ``cron``, the
+  cycle pivot ``pivot`` (job data ``cycle`` counts the runs), the sleeping
+  hook ``nap`` (a durable timer), the worker ``tick`` and the ``cycle``
+  activity ``again`` back to the pivot while fewer than ``max_cycles`` runs
+  happened; a run that raised (code 500) does not stop it. Each iteration
+  sleeps for the next cron delay (``{@cron.nextDelay}`` plus one second: it
+  rounds to the nearest second, and a run fired early would otherwise run
+  again at the same schedule point) or the interval, whichever is longer.
+
+Arguments and answers travel as JSON text (``args``, ``response``): the engine
+stores job values with JavaScript's rules (``2.0`` becomes ``2``, empty
+strings are dropped from objects), and a call must return exactly what the
+function returned.
+"""
+
+from __future__ import annotations
+
+from ..hotmesh import HotMesh
+from ..keys import WORKER_GROUP
+
+APP_ID = "meshcall"
+"""The app id of MeshCall in every namespace (keys ``{<namespace>:meshcall}:…``)."""
+
+VERSION = "1"
+"""The app version this package deploys; a namespace holding a newer one keeps it."""
+
+CALL_TOPIC = f"{APP_ID}.call"
+"""Topic of the graph that runs one call."""
+
+CRON_TOPIC = f"{APP_ID}.cron"
+"""Topic of the graph that runs a function on a schedule."""
+
+ERROR_CODE = 500
+"""Status code of a call whose function raised (the cron graph carries on after it)."""
+
+APP_YAML = f"""
+app:
+  id: {APP_ID}
+  version: '{VERSION}'
+  graphs:
+    - subscribes: {CALL_TOPIC}
+      expire: '{{call.output.data.expire}}'
+      activities:
+        call:
+          type: trigger
+          stats:
+            id: '{{$self.input.data.id}}'
+        run:
+          type: worker
+          topic: '{{call.output.data.topic}}'
+          input:
+            maps:
+              args: '{{call.output.data.args}}'
+          job:
+            maps:
+              response: '{{$self.output.data.response}}'
+      transitions:
+        call:
+          - to: run
+
+    - subscribes: {CRON_TOPIC}
+      activities:
+        cron:
+          type: trigger
+          stats:
+            id: '{{$self.input.data.id}}'
+          job:
+            maps:
+              topic: '{{$self.output.data.topic}}'
+        pivot:
+          type: hook
+          cycle: true
+          output:
+            maps:
+              sleep: '{{cron.output.data.delay}}'
+              cycle: 1
+          job:
+            maps:
+              cycle: '{{$self.output.data.cycle}}'
+        nap:
+          type: hook
+          sleep: '{{pivot.output.data.sleep}}'
+        tick:
+          type: worker
+          topic: '{{cron.output.data.topic}}'
+          input:
+            maps:
+              args: '{{cron.output.data.args}}'
+        again:
+          type: cycle
+          ancestor: pivot
+          input:
+            maps:
+              sleep:
+                '@pipe':
+                  - ['{{cron.output.data.cron}}']
+                  - ['{{@cron.nextDelay}}', 1]
+                  - ['{{@math.add}}', '{{cron.output.data.interval}}']
+                  - ['{{@math.max}}']
+              cycle:
+                '@pipe':
+                  - ['{{pivot.output.data.cycle}}', 1]
+                  - ['{{@math.add}}']
+      transitions:
+        cron:
+          - to: pivot
+        pivot:
+          - to: nap
+        nap:
+          - to: tick
+        tick:
+          - to: again
+            conditions:
+              code: [200, {ERROR_CODE}]
+              match:
+                - expected: true
+                  actual:
+                    '@pipe':
+                      - ['{{pivot.output.data.cycle}}', '{{cron.output.data.max_cycles}}']
+                      - ['{{@conditional.less_than}}']
+"""
+
+
+async def ensure_deployed(hm: HotMesh) -> None:
+    """Deploy and activate the MeshCall app in ``hm``'s namespace unless it already runs.
+
+    Several processes may do this at once: deploying the same version twice
+    stores the same graphs, and activating it twice changes nothing.
+    """
+    record = await hm.connection.client.hmget(hm.keys.app_record, ["version", "active"])
+    active, is_active = record
+    if is_active == "true" and active is not None and _newer_or_same(active):
+        return
+    await hm.deploy_async(APP_YAML)
+    await hm.activate_async(VERSION)
+
+
+def _newer_or_same(version: str) -> bool:
+    try:
+        return int(version) >= int(VERSION)
+    except ValueError:
+        return False
+
+
+async def ensure_worker_group(hm: HotMesh, topic: str) -> None:
+    """Create the worker stream of ``topic`` so calls queue there before any worker runs."""
+    try:
+        await hm.connection.client.xgroup_create(
+            hm.keys.worker_stream(topic), WORKER_GROUP, id="0", mkstream=True
+        )
+    except Exception as exc:  # redis-py's ResponseError; only "exists" is expected
+        if "BUSYGROUP" not in str(exc):
+            raise

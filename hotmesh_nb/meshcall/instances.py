@@ -1,0 +1,64 @@
+"""The HotMesh that runs MeshCall for one connection and namespace in this process.
+
+Found once per process and namespace (a lookup in the runtime's service
+registry afterwards), so a call costs no setup. The first one deploys and
+activates the MeshCall app when the namespace lacks it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+from ..connection import Connection
+from ..hotmesh import HotMesh, Worker
+from ..runtime import get_runtime
+from .app import APP_ID, ensure_deployed
+
+ConnectionLike = Connection | str | None
+"""A :class:`~hotmesh_nb.Connection`, a server URL, or None (the default server)."""
+
+
+@dataclass
+class _Registered:
+    """The registry entry (a runtime service: shutdown forgets it)."""
+
+    hm: HotMesh
+
+    async def stop(self) -> None:
+        # The engine and workers are services of their own; the runtime stops them.
+        return None
+
+
+def _key(role: str, connection: ConnectionLike, namespace: str) -> Hashable:
+    where = connection.url if isinstance(connection, Connection) else connection
+    return ("meshcall", role, where, namespace)
+
+
+async def mesh(connection: ConnectionLike, namespace: str, *, engine: bool = True) -> HotMesh:
+    """The MeshCall HotMesh (an engine, or a client when ``engine`` is False)."""
+
+    async def make() -> _Registered:
+        hm = await HotMesh.init_async(
+            APP_ID, connection=connection, namespace=namespace, engine=engine
+        )
+        await ensure_deployed(hm)
+        return _Registered(hm)
+
+    runtime = get_runtime()
+    if not engine:
+        # A process that runs an engine already needs no second, client-only one.
+        running = runtime.services().get(_key("engine", connection, namespace))
+        if running is not None:
+            return running.hm
+    role = "engine" if engine else "client"
+    registered = await runtime.service(_key(role, connection, namespace), make)
+    return registered.hm
+
+
+async def serve(connection: ConnectionLike, namespace: str, worker: Worker) -> HotMesh:
+    """Start (or re-point, when it runs) ``worker`` next to an engine of the namespace."""
+    await mesh(connection, namespace)
+    return await HotMesh.init_async(
+        APP_ID, connection=connection, namespace=namespace, workers=[worker]
+    )

@@ -1,0 +1,52 @@
+"""MeshFlow: Temporal-style durable workflows in plain async Python, replayed from Redis.
+
+>>> from hotmesh_nb import MeshFlow, RetryPolicy          # doctest: +SKIP
+>>> from hotmesh_nb.meshflow import workflow              # doctest: +SKIP
+>>> acts = workflow.proxy_activities(activities=[greet])  # doctest: +SKIP
+>>> async def example(name):                              # doctest: +SKIP
+...     return await acts.greet(name)
+>>> MeshFlow.Worker.create(task_queue="default", workflow=example)        # doctest: +SKIP
+>>> handle = MeshFlow.Client().workflow.start(                           # doctest: +SKIP
+...     args=["HotMesh"], task_queue="default", workflow_name="example")
+>>> handle.result()                                       # doctest: +SKIP
+
+Workflows run on the engine as jobs of the app ``meshflow`` (see
+:mod:`.factory`): every workflow can be graphed, exported and searched like
+any job. The replay rules are in :mod:`.workflow`.
+"""
+
+from __future__ import annotations
+
+from ..runtime import shutdown, shutdown_async
+from . import workflow
+from .client import Client, WorkflowClient
+from .errors import FatalError, Suspended
+from .handle import WorkflowHandle
+from .policy import RetryPolicy
+from .worker import MeshFlowWorker
+
+
+class MeshFlow:
+    """The MeshFlow entry points, named as in the original: ``MeshFlow.Client``,
+    ``MeshFlow.Worker.create``, ``MeshFlow.workflow``."""
+
+    Client = Client
+    Worker = MeshFlowWorker
+    workflow = workflow
+    RetryPolicy = RetryPolicy
+    FatalError = FatalError
+    shutdown = staticmethod(shutdown)
+    shutdown_async = staticmethod(shutdown_async)
+
+
+__all__ = [
+    "Client",
+    "FatalError",
+    "MeshFlow",
+    "MeshFlowWorker",
+    "RetryPolicy",
+    "Suspended",
+    "WorkflowClient",
+    "WorkflowHandle",
+    "workflow",
+]
