@@ -25,6 +25,7 @@ class AppRuntime:
     _stateless: dict[str, bool] = field(default_factory=dict, repr=False)
     _job_keys: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _hoists: dict[str, bool] = field(default_factory=dict, repr=False)
+    _reads: dict[str, set[str] | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for graph in self.spec.graphs:
@@ -93,16 +94,51 @@ class AppRuntime:
         the job data (``[-]``/``[_]`` maps) are read whole.
         """
         graph = self.graph_of(activity_id)
+        keys = set(self.job_keys(graph))
         if self._hoists.get(graph.subscribes):
-            return None
+            # Hoisted keys are not known in advance: read those some rule reads.
+            read = self._data_reads(graph)
+            if read is None:
+                return None
+            keys |= read
         fields = [st.STATUS, st.GID, st.META, st.UPDATED, st.ERROR]
-        fields += [st.data_field(k) for k in sorted(self.job_keys(graph))]
+        fields += [st.data_field(k) for k in sorted(keys)]
         segments = dad.split(",")[1:]
         for activity in graph.activities.values():
             depth = len(activity.ancestors)
             path = segments[: depth + 1] + ["0"] * max(0, depth + 1 - len(segments))
             fields.append(st.activity_field(activity.id, "," + ",".join(path)))
         return fields
+
+    def _data_reads(self, graph: GraphSpec) -> set[str] | None:
+        """Top-level job data keys the graph's rules read (None: the whole job data)."""
+        cached = self._reads.get(graph.subscribes, False)
+        if cached is not False:
+            return cached  # type: ignore[return-value]
+        refs: set[str] = set()
+        for activity in graph.activities.values():
+            for name, value in activity.config.items():
+                refs |= self._refs(value, f"{activity.id}.{name}")
+        for transitions in graph.transitions.values():
+            for transition in transitions:
+                for match in transition.match:
+                    refs |= self._refs(match.actual, "transitions")
+        for rules in graph.hooks.values():
+            for rule in rules:
+                for match in rule.match:
+                    refs |= self._refs(match.expected, "hooks")
+        refs |= self._refs(graph.expire, "expire")
+        reads: set[str] | None = set()
+        for ref in refs:
+            parts = ref.split(".")
+            if parts[:2] != ["$job", "data"]:
+                continue
+            if len(parts) < 3:
+                reads = None
+                break
+            reads.add(parts[2])
+        self._reads[graph.subscribes] = reads
+        return reads
 
     def needs_state(self, activity_id: str) -> bool:
         """Whether resuming ``activity_id`` (and the activities it runs inline) reads the job.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -31,11 +30,3 @@ def flow(redis_url: str, namespace: str) -> Iterator[Callable[..., Any]]:
     worker.client = MeshFlow.Client(connection=redis_url, namespace=namespace, config=CONFIG)  # type: ignore[attr-defined]
     yield worker
     hotmesh_nb.shutdown()
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Poll ``check`` until it holds (fails the test after ``timeout`` seconds)."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.02)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import redis
-from conftest import wait_until
+from waiting import wait_until
 
 import hotmesh_nb
 from hotmesh_nb import MeshFlow

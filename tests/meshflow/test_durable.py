@@ -6,7 +6,7 @@ import asyncio
 import time
 
 import pytest
-from conftest import wait_until
+from waiting import wait_until
 
 import hotmesh_nb
 from hotmesh_nb import NonDeterminismError, WorkflowError

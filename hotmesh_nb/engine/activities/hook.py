@@ -18,8 +18,9 @@ from .. import flow
 from ..ids import fast_guid, now_ms
 from ..step import PENDING, SUCCESS, Step
 
-SIGNAL_TTL = 3600
-"""Least seconds a hook waits for its signal (longer when the job lives longer)."""
+SIGNAL_TTL = 365 * 86400
+"""Least seconds a hook's registration lasts (a waiting job does not expire; a stale
+registration of a job that ended some other way is cleared after this)."""
 
 
 def sleep_seconds(step: Step, activity: ActivitySpec, ctx: dict) -> float | None:
