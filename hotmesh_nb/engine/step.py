@@ -101,6 +101,11 @@ class Step:
         """Set a field of another job's hash (a parent learns of its child)."""
         self.ops.append(["link", KEY + key, field_name, value])
 
+    def forget(self, fields: list[str]) -> None:
+        """Remove fields of this job (old cycle iterations)."""
+        if fields:
+            self.ops.append(["hdel", len(fields), *fields])
+
     def halt(self, error: dict[str, Any] | None) -> None:
         """Interrupt this job at the end of the step (``error`` None: quietly)."""
         if error is not None:

@@ -85,7 +85,9 @@ class Stepper:
         job = await self.load(message, app, force=not final)
         if job is None:
             return False
-        guard = st.GUARD + (message["g"] if final else message["rg"])
+        # A final message is unique per activity and dimension: naming its guard after
+        # them (not the message) lets pruned cycle iterations take their guards along.
+        guard = st.GUARD + (f"{message['a']}{message['d']}" if final else message["rg"])
         step = Step(app, app.graph_of(activity.id), job, self.config.default_expire, guard=guard)
         try:
             if message.get("k") == "cycle":

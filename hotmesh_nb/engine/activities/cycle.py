@@ -10,8 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from ...model import ActivitySpec
+from .. import state as st
 from ..ids import fast_guid
 from ..step import SUCCESS, Step
+
+KEEP_ITERATIONS = 20
+"""Iterations of a cycle whose activity states stay in the job; older ones are removed
+so a long-running cycle (a cron) keeps a job of bounded size."""
 
 
 def next_dimension(dad: str, depth: int) -> str:
@@ -32,6 +37,28 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     message = step.message_base(ancestor, target)
     message.update({"k": "cycle", "g": fast_guid(), "data": data})
     step.send(step.app.keys.engine_stream, message)
+    step.forget(_old_iteration(step, ancestor, target))
+
+
+def _old_iteration(step: Step, ancestor: ActivitySpec, target: str) -> list[str]:
+    """Fields of the iteration that falls out of the kept history when ``target`` starts."""
+    parts = target.split(",")
+    old = int(parts[-1]) - KEEP_ITERATIONS
+    if old < 0:
+        return []
+    base = ",".join([*parts[:-1], str(old)])
+    depth = len(ancestor.ancestors)
+    fields = []
+    for activity in step.graph.activities.values():
+        if activity.id != ancestor.id and ancestor.id not in activity.ancestors:
+            continue
+        dad = base + ",0" * (len(activity.ancestors) - depth)
+        fields += [
+            st.activity_field(activity.id, dad),
+            f"{st.GUARD}{activity.id}{dad}",
+            f"{st.ENTERED}{activity.id}{dad}",
+        ]
+    return fields
 
 
 def resume(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]) -> None:

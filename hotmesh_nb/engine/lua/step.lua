@@ -28,6 +28,7 @@
 --              deliver a signal to its waiter, or keep it until the waiter registers
 --   index      key, member                 add a job to a search facet
 --   link       key, field, value           set a field of another job (parent → child)
+--   hdel       count, fields...            remove fields of this job (pruned iterations)
 --   halt       error                       interrupt this job ('' = quietly)
 --   interrupt  key, error, publishes, expire, update time
 --              interrupt another job of the app
@@ -70,6 +71,12 @@ local function run_ops(i)
     elseif op == 'link' then
       redis.call('HSET', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3])
       i = i + 4
+    elseif op == 'hdel' then
+      local count = tonumber(ARGV[i + 1])
+      if count > 0 then
+        redis.call('HDEL', KEYS[1], unpack(ARGV, i + 2, i + 1 + count))
+      end
+      i = i + 2 + count
     elseif op == 'halt' then
       halted = redis.call('HINCRBY', KEYS[1], ':', -1000000000)
       if ARGV[i + 1] ~= '' then
