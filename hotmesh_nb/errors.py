@@ -93,7 +93,11 @@ class TimeoutError(HotMeshError, builtins.TimeoutError):
 
 
 class JobError(HotMeshError):
-    """A job ended with an error: carries its ``code``, ``message`` and ``job_id``."""
+    """A job ended with an error: carries its ``code``, ``message`` and ``job_id``.
+
+    ``error_type`` names the exception a worker raised (when one did) and
+    ``stack`` is its remote traceback.
+    """
 
     def __init__(
         self,
@@ -103,7 +107,9 @@ class JobError(HotMeshError):
         job_id: str | None = None,
         data: Any = None,
         stack: str | None = None,
+        error_type: str | None = None,
     ) -> None:
+        self.error_type = error_type
         self.code = code
         self.job_id = job_id
         self.data = data
@@ -126,8 +132,9 @@ class WorkflowError(JobError):
         stack: str | None = None,
         data: Any = None,
     ) -> None:
-        self.error_type = error_type
-        super().__init__(message, code=code, job_id=job_id, stack=stack, data=data)
+        super().__init__(
+            message, code=code, job_id=job_id, stack=stack, data=data, error_type=error_type
+        )
 
 
 class NonDeterminismError(WorkflowError):

@@ -611,5 +611,6 @@ def _result(job_id: str, job: dict[str, Any], error: Any) -> dict[str, Any]:
             job_id=job_id,
             data=job.get("data"),
             stack=err.get("stack"),
+            error_type=err.get("name"),
         )
     return job

@@ -281,6 +281,8 @@ def test_retries_exhausted_fail_the_job_with_its_code(mesh) -> None:
         hm.pubsub("retry.go", {"fail_times": 99})
     assert caught.value.code == 500
     assert "always broken" in caught.value.message
+    assert caught.value.error_type == "RuntimeError"
+    assert "raise RuntimeError" in (caught.value.stack or "")
     assert caught.value.job_id
     assert calls == [0, 1, 2, 3]  # the first call and three retries
     state = hm.get_state(caught.value.job_id)
