@@ -76,7 +76,93 @@ async def _hotmesh(url: str | None, word: str) -> list[str]:
     return lines
 
 
-DEMOS: dict[str, Callable[[str | None, str], Awaitable[list[str]]]] = {"hotmesh": _hotmesh}
+async def _meshcall(url: str | None, word: str) -> list[str]:
+    """The seed's MeshCall demo: a function called over the mesh, cached, and a cron."""
+    from .meshcall import MeshCall
+
+    conn = await connect_async(url)
+    calls: list[str] = []
+
+    def shout(text: str) -> str:
+        calls.append(text)
+        return text.upper()
+
+    await MeshCall.connect_async("demo.shout", shout, connection=conn, namespace=NAMESPACE)
+    lines = [f"connected function 'demo.shout' on {mask_url(conn.url)}"]
+    answer = await MeshCall.exec_async("demo.shout", [word], connection=conn, namespace=NAMESPACE)
+    lines.append(f"exec('demo.shout', [{word!r}]) -> {answer!r}")
+    key = f"cached-{int(time.time() * 1000)}"
+    for attempt in (1, 2):
+        answer = await MeshCall.exec_async(
+            "demo.shout", [word], id=key, ttl="1 minute", connection=conn, namespace=NAMESPACE
+        )
+        lines.append(f"exec with id and ttl (call {attempt}) -> {answer!r}")
+    lines.append(f"the function ran {len(calls)} times (the second cached call did not run it)")
+    ticks: list[float] = []
+    done = asyncio.Event()
+
+    def tick() -> None:
+        ticks.append(time.time())
+        if len(ticks) == 2:
+            get_runtime().loop.call_soon_threadsafe(done.set)
+
+    cron_id = f"tick-{int(time.time() * 1000)}"
+    started = await MeshCall.cron_async(
+        "demo.tick",
+        callback=tick,
+        id=cron_id,
+        interval="1 second",
+        max_cycles=2,
+        connection=conn,
+        namespace=NAMESPACE,
+    )
+    lines.append(f"cron 'demo.tick' (every second, 2 cycles) started: {started}")
+    await asyncio.wait_for(done.wait(), 30)
+    lines.append(f"the cron ran {len(ticks)} times")
+    return lines
+
+
+async def _meshflow(url: str | None, word: str) -> list[str]:
+    """The seed's MeshFlow demo: an activity that fails half the time, retried to success."""
+    from .meshflow import MeshFlow, RetryPolicy, workflow
+
+    conn = await connect_async(url)
+    attempts: list[int] = []
+
+    def greet(name: str) -> str:
+        attempts.append(1)
+        if len(attempts) % 2:  # fails every other call: the retry policy carries it through
+            raise RuntimeError("Random error")
+        return f"¡{word.capitalize()}, {name}!"
+
+    acts = workflow.proxy_activities(
+        activities=[greet],
+        retry_policy=RetryPolicy(maximum_attempts=5, initial_interval="0.1 seconds"),
+    )
+
+    async def example(name: str) -> str:
+        return await acts.greet(name)
+
+    await MeshFlow.Worker.create_async(
+        connection=conn, namespace=NAMESPACE, task_queue="demo", workflow=example
+    )
+    client = MeshFlow.Client(connection=conn, namespace=NAMESPACE)
+    workflow_id = f"demo-{int(time.time() * 1000)}"
+    handle = await client.workflow.start_async(
+        args=["HotMesh"], task_queue="demo", workflow_name="example", workflow_id=workflow_id
+    )
+    result = await handle.result_async(timeout=30)
+    return [
+        f"started workflow {workflow_id} on {mask_url(conn.url)}",
+        f"result: {result!r} after {len(attempts)} activity attempts",
+    ]
+
+
+DEMOS: dict[str, Callable[[str | None, str], Awaitable[list[str]]]] = {
+    "hotmesh": _hotmesh,
+    "meshcall": _meshcall,
+    "meshflow": _meshflow,
+}
 """Demo name → coroutine function(url, argument) returning the lines it prints."""
 
 

@@ -19,6 +19,9 @@ def test_the_demo_runs_against_the_configured_server(redis_url: str) -> None:
     assert "== demo: hotmesh" in out.stdout
     assert "{'reply': 'bonjour, from a Python worker'}" in out.stdout
     assert "w1   worker   success  code 200" in out.stdout
+    assert "the function ran 2 times" in out.stdout
+    assert "the cron ran 2 times" in out.stdout
+    assert "result: '¡Bonjour, HotMesh!' after 2 activity attempts" in out.stdout
 
 
 def test_an_unknown_demo_names_the_known_ones(redis_url: str) -> None:
