@@ -32,7 +32,9 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     data = step.map_object(activity.input_maps, ctx, activity, "input.maps")
     ancestor = step.app.activity(str(activity.ancestor))
     target = next_dimension(dad, len(ancestor.ancestors))
-    step.save_activity(activity, dad, data=data, code=SUCCESS, started=True, ended=True)
+    step.save_activity(
+        activity, dad, data=data, code=SUCCESS, status="success", started=True, ended=True
+    )
     step.apply_job_maps(activity, step.context(activity, dad))
     message = step.message_base(ancestor, target)
     message.update({"k": "cycle", "g": fast_guid(), "data": data})
