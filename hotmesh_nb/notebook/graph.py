@@ -72,6 +72,8 @@ class JobMark:
     """The job's status label (``done``, ``running``, ``error`` ...)."""
     error: str | None = None
     """The job's error message, if it failed."""
+    topic: str | None = None
+    """The topic that started the job: only its graph is painted."""
 
 
 def format_duration(value: timedelta | None) -> str:
@@ -187,6 +189,10 @@ class DagBuilder:
         """The painted state of an activity (None for an unpainted graph)."""
         if self.overlay is None:
             return None
+        if self.job is not None and self.job.topic:
+            graph = self.spec.graph_for_topic(self.job.topic)
+            if graph is not None and activity_id not in graph.activities:
+                return None  # another graph of the app: the job never runs there
         return self.overlay.get(activity_id, ActivityState("not reached"))
 
     def title(self, *, with_id: bool = True) -> str:

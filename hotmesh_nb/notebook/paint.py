@@ -74,6 +74,7 @@ def job_mark(export: dict[str, Any]) -> JobMark:
         id=str(metadata.get("jid", "?")),
         status=job_status(export.get("status"), bool(error)),
         error=error,
+        topic=metadata.get("tpc"),
     )
 
 
