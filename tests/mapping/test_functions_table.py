@@ -90,17 +90,23 @@ def test_function_count() -> None:
     }  # fmt: skip
 
 
+def _pipeable(case: dict[str, Any]) -> bool:
+    # An argument that looks like '{...}' would be read as a reference inside a pipe.
+    args = decode(case["args"])
+    return not any(isinstance(a, str) and a.startswith("{") for a in args)
+
+
 @pytest.mark.parametrize(
     "case",
-    [c for c in FUNCTION_CASES if "throws" not in c and c["name"].startswith(("string.", "math."))][
-        :40
-    ],
+    [
+        c
+        for c in FUNCTION_CASES
+        if "throws" not in c and c["name"].startswith(("string.", "math.")) and _pipeable(c)
+    ][:40],
 )
 def test_same_results_through_a_pipe(case: dict[str, Any]) -> None:
     """Calling through ``@pipe`` rows gives what the direct call gives."""
     args = decode(case["args"])
-    if any(isinstance(a, str) and a.startswith("{") for a in args):
-        pytest.skip("argument would be read as a reference")
     rule = (
         {"@pipe": [args, [f"{{@{case['name']}}}"]]}
         if args
