@@ -26,9 +26,11 @@ from .errors import (
 )
 from .hotmesh import HotMesh, Worker
 from .meshcall import MeshCall
+from .meshdata import MeshData
 from .meshflow import FatalError, MeshFlow, RetryPolicy, WorkflowHandle
 from .notebook import dashboard, load_ipython_extension, unload_ipython_extension
 from .runtime import shutdown, shutdown_async
+from .search import SearchOptions
 
 __version__ = "0.1.0"
 
@@ -45,10 +47,12 @@ __all__ = [
     "JobNotFoundError",
     "MappingError",
     "MeshCall",
+    "MeshData",
     "MeshFlow",
     "NonDeterminismError",
     "Response",
     "RetryPolicy",
+    "SearchOptions",
     "ServerError",
     "TimeoutError",
     "ValidationError",

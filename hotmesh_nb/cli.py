@@ -33,7 +33,7 @@ def _server(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from .demos import run_demos
 
-    return run_demos(args.names, url=args.url, argument=args.say)
+    return run_demos(args.names, url=args.url, argument=args.say, words=args.words)
 
 
 def _load_callable(spec: str) -> object:
@@ -121,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the demos against the embedded server (or --url)")
     demo.add_argument("names", nargs="*", help="demos to run (default: all)")
     demo.add_argument("--say", default="howdy", help="what the HotMesh demo sends (howdy)")
+    demo.add_argument(
+        "--words", default="cat dog mouse", help="the MeshData demo's records (cat dog mouse)"
+    )
     demo.add_argument("--url", help="server URL (default: HOTMESH_REDIS_URL, REDIS_URL, embedded)")
     demo.set_defaults(func=_demo)
     return parser

@@ -158,15 +158,28 @@ async def _meshflow(url: str | None, word: str) -> list[str]:
     ]
 
 
+async def _meshdata(url: str | None, words: str) -> list[str]:
+    """The seed's MeshData demo: ``meshdata cat dog mouse`` — records, then a search."""
+    from .meshdata.demo import run_demo
+
+    return await run_demo(url, words.split())
+
+
 DEMOS: dict[str, Callable[[str | None, str], Awaitable[list[str]]]] = {
     "hotmesh": _hotmesh,
     "meshcall": _meshcall,
     "meshflow": _meshflow,
+    "meshdata": _meshdata,
 }
 """Demo name → coroutine function(url, argument) returning the lines it prints."""
 
 
-def run_demos(names: Sequence[str], url: str | None = None, argument: str = "howdy") -> int:
+def run_demos(
+    names: Sequence[str],
+    url: str | None = None,
+    argument: str = "howdy",
+    words: str = "cat dog mouse",
+) -> int:
     """Run the named demos (all by default) and print what each did."""
     chosen = list(names) or list(DEMOS)
     unknown = [n for n in chosen if n not in DEMOS]
@@ -176,6 +189,7 @@ def run_demos(names: Sequence[str], url: str | None = None, argument: str = "how
     runtime = get_runtime()
     for name in chosen:
         print(f"== demo: {name}")
-        for line in runtime.run(DEMOS[name](url, argument), name="demo"):
+        text = words if name == "meshdata" else argument
+        for line in runtime.run(DEMOS[name](url, text), name="demo"):
             print(f"   {line}")
     return 0

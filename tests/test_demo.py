@@ -22,6 +22,7 @@ def test_the_demo_runs_against_the_configured_server(redis_url: str) -> None:
     assert "the function ran 2 times" in out.stdout
     assert "the cron ran 2 times" in out.stdout
     assert "result: '¡Bonjour, HotMesh!' after 2 activity attempts" in out.stdout
+    assert "== demo: meshdata" in out.stdout and "mouse" in out.stdout
 
 
 def test_an_unknown_demo_names_the_known_ones(redis_url: str) -> None:

@@ -9,6 +9,7 @@ from ..durations import Duration, to_seconds
 from ..engine.config import EngineConfig
 from ..hotmesh import HotMesh
 from ..runtime import blocking, get_runtime, on_runtime
+from ..search import shared_engine
 from .factory import EXECUTE, WAIT_SIGNAL
 from .handle import WorkflowHandle
 from .policy import RetryPolicy
@@ -101,6 +102,10 @@ class WorkflowClient:
             data["expire"] = int(to_seconds(expire))
         seconds = None if pending is None else to_seconds(pending)
         job_id = await hm.engine.pub(EXECUTE, data, search=search, pending=seconds)
+        if search:
+            # The seeded fields were written with the job: index them where a fallback
+            # search index covers the workflow id.
+            await shared_engine(hm.connection.client, hm.keys).reindex(job_id)
         return WorkflowHandle(self.client, job_id, task_queue, workflow_name)
 
     def get_handle(

@@ -15,6 +15,7 @@ from ..engine.config import EngineConfig
 from ..errors import DuplicateJobError, JobNotFoundError
 from ..hotmesh import HotMesh, Worker
 from ..keys import DEFAULT_NAMESPACE
+from ..search import shared_engine
 from .context import WorkflowInfo
 from .factory import APP_ID, APP_VERSION, EXECUTE, WAIT_SIGNAL, app_yaml
 from .ledger import CLAIM, SEARCH, Ledger
@@ -98,9 +99,12 @@ class WorkflowServices:
         """Start a workflow job (a child or a hook thread); an existing id is not an error."""
         data = {k: v for k, v in start.items() if k not in ("await", "search")}
         try:
-            return await self.hm.engine.pub(EXECUTE, data, search=start.get("search"))
+            job_id = await self.hm.engine.pub(EXECUTE, data, search=start.get("search"))
         except DuplicateJobError:
             return str(start["workflowId"])
+        if start.get("search"):
+            await shared_engine(self.client, self.keys).reindex(job_id)
+        return job_id
 
     async def interrupt(self, workflow_id: str, *, reason: str | None, descend: bool) -> bool:
         """Interrupt a workflow; False when it had ended or does not exist."""
@@ -122,7 +126,16 @@ class WorkflowServices:
     async def search_op(
         self, job_id: str, search_id: str, field: str, op: str, args: list[str]
     ) -> str:
-        """A replay-safe search write (see ``lua/search.lua``)."""
+        """A replay-safe search write (see ``lua/search.lua``).
+
+        Where a fallback search index covers the record, the write goes through
+        the search layer instead, so the index stays in step (same once-only rule).
+        """
+        ledger = (self.keys.job(job_id), field)
+        engine = shared_engine(self.client, self.keys)
+        done = await engine.apply(search_id, op, args, ledger)
+        if done is not None:
+            return done
         keys = [self.keys.job(job_id), self.keys.job(search_id)]
         return str(await SEARCH.call(self.client, keys, [field, op, *args]))
 

@@ -10,7 +10,7 @@ fields, answers the same queries. See :mod:`hotmesh_nb.search.query` for the
 query language and the documented limits of the fallback.
 """
 
-from .engine import SearchEngine, SearchResult
+from .engine import SearchEngine, SearchResult, shared_engine
 from .query import Clause, clauses_to_query, parse_query
 from .schema import FieldSpec, SearchOptions
 
@@ -22,4 +22,5 @@ __all__ = [
     "SearchResult",
     "clauses_to_query",
     "parse_query",
+    "shared_engine",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -93,7 +94,14 @@ class SearchEngine:
     async def create_index(self, options: SearchOptions) -> bool:
         """Create an index (records that already exist are indexed). False if it existed."""
         if await self.native():
-            return await native.create(self.client, self.keys, options)
+            created = await native.create(self.client, self.keys, options)
+            # Keep the definition too: it types search results (DataFrame dtypes) and
+            # lets callers find the index covering a record, as with the fallback.
+            await self.client.hset(
+                self.keys.search_indexes, options.index, _dumps(options.to_dict())
+            )
+            await self._indexes(fresh=True)
+            return created
         created = await self.fallback.create(options)
         await self._indexes(fresh=True)
         return created
@@ -111,6 +119,68 @@ class SearchEngine:
                 return options
         known = ", ".join(o.index for o in self._definitions) or "none"
         raise HotMeshError(f"no search index '{name}' in app '{self.keys.app}' (known: {known})")
+
+    async def covering(self, record: str) -> list[SearchOptions]:
+        """The fallback indexes a write to ``record`` must update (none with ``FT.*``)."""
+        if await self.native():
+            return []
+        return [o for o in await self._indexes() if o.covers(record)]
+
+    async def reindex(self, record: str) -> None:
+        """Index the record's current fields (after they were written without this engine,
+        e.g. seeded when its job was created)."""
+        covering = await self.covering(record)
+        if not covering:
+            return
+        names = sorted({o.hash_field(n) for o in covering for n in o.indexed()})
+        values = await self.client.hmget(self.keys.job(record), names)
+        present = {n: v for n, v in zip(names, values) if v is not None}
+        if present:
+            await self.fallback.write(record, present, [], covering)
+
+    async def apply(
+        self, record: str, op: str, args: list[str], ledger: tuple[str, str] | None = None
+    ) -> str | None:
+        """Apply a field operation, keeping fallback indexes in step; its result as text.
+
+        ``op`` is ``set`` (field, value pairs; result: how many fields were new),
+        ``del`` (fields; how many existed), ``incr`` or ``mult`` (field, number;
+        the new value). Field names are hash fields (``_name``). ``ledger`` (hash
+        key, field) makes it happen once: a second call returns the first result.
+        Returns None when no fallback index covers the record: the caller writes
+        the hash itself (the native index follows the hash on its own).
+        """
+        covering = await self.covering(record)
+        if not covering:
+            return None
+        job = self.keys.job(record)
+        names = args[::2] if op == "set" else args if op == "del" else args[:1]
+        while True:
+            current = dict(zip(names, await self.client.hmget(job, names)))
+            updates: dict[str, str] = {}
+            deletes: list[str] = []
+            if op == "set":
+                updates = dict(zip(args[::2], args[1::2]))
+                result = str(sum(1 for n in updates if current.get(n) is None))
+            elif op == "del":
+                deletes = list(args)
+                result = str(sum(1 for n in deletes if current.get(n) is not None))
+            elif op in ("incr", "mult"):
+                number = float(current.get(args[0]) or 0)
+                number = number + float(args[1]) if op == "incr" else number * float(args[1])
+                result = _text(number)
+                updates = {args[0]: result}
+            else:
+                raise HotMeshError(f"unknown field operation {op!r}")
+            if ledger is None:
+                if await self.fallback.write(record, updates, deletes, covering, current):
+                    return result
+                continue
+            once = await self.fallback.write_once(
+                record, updates, deletes, covering, current, (ledger[0], ledger[1], result)
+            )
+            if once is not None:
+                return once
 
     async def write(self, record: str, values: dict[str, Any], deletes: list[str] = ()) -> None:  # type: ignore[assignment]
         """Set searchable fields (``_name`` → text) of a record, keeping indexes in step."""
@@ -174,7 +244,7 @@ class SearchEngine:
             )
             return SearchResult(count, _strip(rows), query, options)
         options = await self.index(index)
-        ids = await self.fallback.query(options, query)
+        ids = await self._existing(await self.fallback.query(options, query))
         ordered = sorted(ids)
         names = return_fields if return_fields is not None else list(options.schema)
         if sort_by:
@@ -191,6 +261,17 @@ class SearchEngine:
         else:
             rows = [(record, {}) for record in page]
         return SearchResult(len(ids), rows, query, options)
+
+    async def _existing(self, ids: set[str]) -> set[str]:
+        # Records whose job expired still sit in the fallback's sets (Redis expires the
+        # hash alone); the native index drops them, so the fallback must not count them.
+        if not ids:
+            return ids
+        ordered = sorted(ids)
+        pipe = self.client.pipeline(transaction=False)
+        for record in ordered:
+            pipe.exists(self.keys.job(record))
+        return {r for r, alive in zip(ordered, await pipe.execute()) if alive}
 
     async def _sorted(
         self, ids: list[str], options: SearchOptions, name: str, ascending: bool
@@ -209,6 +290,31 @@ class SearchEngine:
 
         pairs = sorted(zip(ids, values), key=key, reverse=not ascending)
         return [record for record, _ in pairs]
+
+
+_SHARED: weakref.WeakKeyDictionary[aioredis.Redis, dict[Keys, SearchEngine]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def shared_engine(client: aioredis.Redis, keys: Keys) -> SearchEngine:
+    """The one ``auto`` engine of this process for ``keys`` on ``client``.
+
+    Sharing it means an index created by one caller (MeshData) is seen at once
+    by every writer of the same records (workflow code), not after the
+    definitions cache expires.
+    """
+    engines = _SHARED.setdefault(client, {})
+    engine = engines.get(keys)
+    if engine is None:
+        engine = engines[keys] = SearchEngine(client, keys)
+    return engine
+
+
+def _dumps(value: Any) -> str:
+    from ..engine.codec import dumps
+
+    return dumps(value)
 
 
 def _field(name: str) -> str:

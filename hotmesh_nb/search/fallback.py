@@ -104,6 +104,42 @@ class FallbackIndex:
         if the record still holds those values (compare-and-set); returns whether
         it wrote. Without it, a concurrent change is absorbed by recomputing.
         """
+        while True:
+            reply = await self._write(record, updates, deletes, indexes, expected, None)
+            if reply == 1:
+                return True
+            if expected is not None:
+                return False
+
+    async def write_once(
+        self,
+        record: str,
+        updates: dict[str, str],
+        deletes: list[str],
+        indexes: list[SearchOptions],
+        expected: dict[str, str | None],
+        ledger: tuple[str, str, str],
+    ) -> str | None:
+        """A compare-and-set write recorded once under ``ledger`` (hash key, field, value).
+
+        Returns the ledger value: the one stored by an earlier write (nothing is
+        written then) or ``ledger[2]`` after writing; None when ``expected`` no
+        longer holds (recompute and call again).
+        """
+        reply = await self._write(record, updates, deletes, indexes, expected, ledger)
+        if isinstance(reply, list):
+            return str(reply[1])
+        return ledger[2] if reply == 1 else None
+
+    async def _write(
+        self,
+        record: str,
+        updates: dict[str, str],
+        deletes: list[str],
+        indexes: list[SearchOptions],
+        expected: dict[str, str | None] | None,
+        ledger: tuple[str, str, str] | None,
+    ) -> Any:
         job = self.keys.job(record)
         touched: dict[str, list[tuple[SearchOptions, str, FieldSpec]]] = {}
         for options in indexes:
@@ -113,46 +149,50 @@ class FallbackIndex:
                     touched.setdefault(hash_field, []).append((options, name, spec))
         for name in expected or {}:
             touched.setdefault(name, [])
-        while True:
-            fields = sorted(touched)
-            if expected is not None:
-                old = {f: expected.get(f) for f in fields}
-            else:
-                old = dict(zip(fields, await self.client.hmget(job, fields))) if fields else {}
-            changes: list[tuple[str, str, Any]] = []
-            for hash_field, users in touched.items():
-                new_value = None if hash_field in deletes else updates.get(hash_field)
-                for options, name, spec in users:
-                    before = memberships(self.keys, options.index, name, spec, old.get(hash_field))
-                    after = memberships(self.keys, options.index, name, spec, new_value)
-                    keep = set(after)
-                    changes += [removal(c) for c in before if c not in keep]
-                    changes += after
-            for options in indexes:
-                changes.append(("sadd", self.keys.search_key(options.index, "all"), None))
-            keys_list = [job]
-            index_of: dict[str, int] = {job: 1}
-            args: list[Any] = [len(fields)]
-            for hash_field in fields:
-                args += [hash_field, old.get(hash_field) or ""]
-            args.append(len(updates))
-            for name, value in updates.items():
-                args += [name, value]
-            args.append(len(deletes))
-            args += deletes
-            args.append(len(changes))
-            for op, key, score in changes:
-                if key not in index_of:
-                    keys_list.append(key)
-                    index_of[key] = len(keys_list)
-                args += [op, index_of[key]]
-                if op == "zadd":
-                    args.append(repr(float(score)))
-            args.append(record)
-            if int(await WRITE.call(self.client, keys_list, args)) == 1:
-                return True
-            if expected is not None:
-                return False
+        fields = sorted(touched)
+        if expected is not None:
+            old = {f: expected.get(f) for f in fields}
+        else:
+            old = dict(zip(fields, await self.client.hmget(job, fields))) if fields else {}
+        changes: list[tuple[str, str, Any]] = []
+        for hash_field, users in touched.items():
+            new_value = None if hash_field in deletes else updates.get(hash_field)
+            for options, name, spec in users:
+                before = memberships(self.keys, options.index, name, spec, old.get(hash_field))
+                after = memberships(self.keys, options.index, name, spec, new_value)
+                keep = set(after)
+                changes += [removal(c) for c in before if c not in keep]
+                changes += after
+        for options in indexes:
+            changes.append(("sadd", self.keys.search_key(options.index, "all"), None))
+        keys_list = [job]
+        index_of: dict[str, int] = {job: 1}
+
+        def key_index(key: str) -> int:
+            if key not in index_of:
+                keys_list.append(key)
+                index_of[key] = len(keys_list)
+            return index_of[key]
+
+        args: list[Any] = [0]
+        if ledger is not None:
+            args = [1, key_index(ledger[0]), ledger[1], ledger[2]]
+        args.append(len(fields))
+        for hash_field in fields:
+            args += [hash_field, old.get(hash_field) or ""]
+        args.append(len(updates))
+        for name, value in updates.items():
+            args += [name, value]
+        args.append(len(deletes))
+        args += deletes
+        args.append(len(changes))
+        for op, key, score in changes:
+            args += [op, key_index(key)]
+            if op == "zadd":
+                args.append(repr(float(score)))
+        args.append(record)
+        reply = await WRITE.call(self.client, keys_list, args)
+        return reply if isinstance(reply, list) else int(reply)
 
     async def query(self, options: SearchOptions, text: str) -> set[str]:
         """Record ids matching the query ``text`` in the index ``options``."""

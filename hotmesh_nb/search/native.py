@@ -13,13 +13,13 @@ from .schema import SearchOptions
 
 async def available(client: aioredis.Redis) -> bool:
     """True when the server answers ``FT.*`` commands."""
+    # ``COMMAND INFO FT.SEARCH`` answers [nil] without the module, which redis-py's
+    # COMMAND reply parser cannot read; an unknown-command error is unambiguous.
     try:
-        info = await client.execute_command("COMMAND", "INFO", "FT.SEARCH")
+        await client.execute_command("FT._LIST")
     except redis_errors.ResponseError:
         return False
-    if isinstance(info, dict):
-        return bool(info)
-    return bool(info) and info[0] is not None
+    return True
 
 
 def index_name(keys: Keys, index: str) -> str:
@@ -31,7 +31,13 @@ async def create(client: aioredis.Redis, keys: Keys, options: SearchOptions) -> 
     """``FT.CREATE`` over the app's job keys with the index's prefixes. False if it existed."""
     prefixes = [keys.job(p) for p in (options.prefix or ("",))]
     args: list[Any] = ["FT.CREATE", index_name(keys, options.index), "ON", "HASH"]
-    args += ["PREFIX", len(prefixes), *prefixes, "SCHEMA"]
+    args += ["PREFIX", len(prefixes), *prefixes]
+    fields = [options.hash_field(name) for name in options.indexed()]
+    if fields:
+        # Only records holding a searchable field, as the fallback index: other jobs
+        # under the prefix (MeshFlow's ``<id>-batch-<n>`` helpers) are not records.
+        args += ["FILTER", " || ".join(f"exists(@{f})" for f in fields)]
+    args.append("SCHEMA")
     for name, spec in options.indexed().items():
         args += [options.hash_field(name), spec.type]
         if spec.nostem and spec.type == "TEXT":

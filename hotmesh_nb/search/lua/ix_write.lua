@@ -1,6 +1,9 @@
 -- Write searchable fields of a record and keep the fallback indexes in step, atomically.
--- KEYS[1] the record's job hash; KEYS[2..] index structures.
--- ARGV[1] N checks: (field, expected value or '' for absent) — the index changes below were
+-- KEYS[1] the record's job hash; KEYS[2..] index structures (and a ledger hash).
+-- ARGV[1] 0, or 1 then (KEYS index of a ledger hash, ledger field, value): a write made once —
+--         when the ledger field exists nothing is written and {2, stored value} returns,
+--         otherwise the value is stored there with the write (replay-safe workflow writes)
+-- then    N checks: (field, expected value or '' for absent) — the index changes below were
 --         computed from these values; if any changed meanwhile nothing is written (returns 0)
 -- then    M fields to set: (field, value)
 -- then    D fields to delete
@@ -8,7 +11,16 @@
 --         (the member is the record id, ARGV after the changes)
 -- Returns 1 when written.
 local job = KEYS[1]
-local i = 1
+local i = 2
+local ledger_key, ledger_field, ledger_value
+if ARGV[1] == '1' then
+  ledger_key, ledger_field, ledger_value = KEYS[tonumber(ARGV[2])], ARGV[3], ARGV[4]
+  local stored = redis.call('HGET', ledger_key, ledger_field)
+  if stored then
+    return {2, stored}
+  end
+  i = 5
+end
 local checks = tonumber(ARGV[i])
 for c = 1, checks do
   local current = redis.call('HGET', job, ARGV[i + 2 * c - 1]) or ''
@@ -48,5 +60,8 @@ for _ = 1, changes do
   else
     return redis.error_reply('unknown index change ' .. tostring(op))
   end
+end
+if ledger_key then
+  redis.call('HSET', ledger_key, ledger_field, ledger_value)
 end
 return 1

@@ -1,0 +1,34 @@
+"""MeshData: functions joined into an operational data layer, searchable into DataFrames.
+
+>>> from hotmesh_nb import MeshData, SearchOptions                     # doctest: +SKIP
+>>> md = MeshData(search=SearchOptions('animals', prefix=['animal-'],  # doctest: +SKIP
+...               schema={'name': {'type': 'TAG'}, 'legs': {'type': 'NUMERIC'}}))
+>>> md.connect('animal', describe)                                    # doctest: +SKIP
+>>> md.exec('animal', ['cat'], id='cat', ttl='infinity', search={'name': 'cat', 'legs': 4})
+>>> md.find_where('animal', [{'field': 'legs', 'is': '>=', 'value': 4}]).to_frame()
+
+Records are MeshFlow workflows (:mod:`hotmesh_nb.meshflow`); their searchable
+fields use RediSearch where the server has it and our fallback index
+elsewhere (:mod:`hotmesh_nb.search`), with the same answers.
+"""
+
+from __future__ import annotations
+
+from ..search import SearchOptions, SearchResult
+from .core import Clauses, MeshData
+from .ids import record_id
+from .magic import register as _register_magic
+from .results import FoundJobs
+from .workflow import MeshDataWorkflow
+
+_register_magic()
+
+__all__ = [
+    "Clauses",
+    "FoundJobs",
+    "MeshData",
+    "MeshDataWorkflow",
+    "SearchOptions",
+    "SearchResult",
+    "record_id",
+]
