@@ -7,6 +7,7 @@ from typing import Any
 from ..connection import Connection
 from ..durations import Duration, to_seconds
 from ..engine.config import EngineConfig
+from ..errors import HotMeshError
 from ..hotmesh import HotMesh
 from ..runtime import blocking, get_runtime, on_runtime
 from ..search import shared_engine
@@ -56,6 +57,10 @@ class Client:
     hotmesh = blocking(hotmesh_async)
 
 
+SIGNAL_IN = "-signal-in-"
+"""Job field recording ``signal_in=False`` (no hook threads may join the workflow)."""
+
+
 class WorkflowClient:
     """``client.workflow``: start, find, signal and hook workflows."""
 
@@ -83,8 +88,10 @@ class WorkflowClient:
         searchable fields; ``expire`` keeps the finished workflow that long
         (default: the engine's ``default_expire``, one hour); ``pending``
         creates it unstarted for that long; ``config`` is the workflow
-        function's :class:`RetryPolicy` (default: no retry). ``signal_in`` is
-        accepted for compatibility: hook threads can join any running workflow.
+        function's :class:`RetryPolicy` (default: no retry). ``signal_in=False``
+        closes the workflow to hook threads; otherwise hooks may join it while its
+        job exists — running, or finished and kept for ``expire`` (the original's
+        ``signalIn: true``).
         """
         hm = await self.client.hotmesh_async()
         data: dict[str, Any] = {
@@ -101,7 +108,8 @@ class WorkflowClient:
         if expire is not None:
             data["expire"] = int(to_seconds(expire))
         seconds = None if pending is None else to_seconds(pending)
-        job_id = await hm.engine.pub(EXECUTE, data, search=search, pending=seconds)
+        markers = {SIGNAL_IN: False} if signal_in is False else None
+        job_id = await hm.engine.pub(EXECUTE, data, search=search, pending=seconds, markers=markers)
         if search:
             # The seeded fields were written with the job: index them where a fallback
             # search index covers the workflow id.
@@ -140,6 +148,10 @@ class WorkflowClient:
         """
         hm = await self.client.hotmesh_async()
         await hm.get_status_async(workflow_id)  # JobNotFoundError when there is no such workflow
+        if await hm.connection.client.hget(hm.keys.job(workflow_id), SIGNAL_IN) == "false":
+            raise HotMeshError(
+                f"workflow '{workflow_id}' was started with signal_in=False: it takes no hooks"
+            )
         data: dict[str, Any] = {
             "topic": workflow_topic(task_queue, workflow_name),
             "name": workflow_name,

@@ -238,3 +238,19 @@ def test_client_hook_runs_a_thread_on_a_running_workflow(flow) -> None:
         flow.client.workflow.get_handle(thread).result(timeout=30)
     assert handle.query_state(["count"]) == {"count": "20"}
     handle.interrupt()
+
+
+def test_signal_in_false_closes_a_workflow_to_hooks(flow) -> None:
+    flow(counter_hook)
+    flow(forever)
+    closed = flow.client.workflow.start(
+        args=["closed"], task_queue="default", workflow_name="forever", signal_in=False
+    )
+    with pytest.raises(hotmesh_nb.HotMeshError, match="signal_in=False"):
+        flow.client.workflow.hook(
+            workflow_id=closed.workflow_id,
+            workflow_name="counter_hook",
+            task_queue="default",
+            args=[1],
+        )
+    closed.interrupt()
