@@ -257,6 +257,18 @@ async def shutdown_async(timeout: float = 5.0) -> None:
     await asyncio.get_running_loop().run_in_executor(None, shutdown, timeout)
 
 
+def raise_if_cancelled() -> None:
+    """Re-raise a cancellation that a library call swallowed.
+
+    redis-py can absorb a ``CancelledError`` inside a command; code that goes on
+    to wait without a timeout would then wait forever for a caller that left.
+    """
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)  # Python 3.11+
+    if cancelling is not None and cancelling():
+        raise asyncio.CancelledError
+
+
 async def cancel_and_wait(*tasks: asyncio.Task[Any] | None) -> None:
     """Cancel tasks and wait until they have ended.
 

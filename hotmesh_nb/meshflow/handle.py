@@ -11,7 +11,7 @@ from ..engine.codec import loads
 from ..engine.ids import parse_compact
 from ..errors import JobNotFoundError, NonDeterminismError, WorkflowError
 from ..errors import TimeoutError as HotMeshTimeout
-from ..runtime import blocking, on_runtime
+from ..runtime import blocking, on_runtime, raise_if_cancelled
 from .ledger import Ledger, index_key
 
 if TYPE_CHECKING:
@@ -65,6 +65,7 @@ class WorkflowHandle:
         waiter = hm.engine.subscriptions.wait(self.workflow_id)
         try:
             status = await hm.get_status_async(self.workflow_id)
+            raise_if_cancelled()
             if status == 0 or status < -1:
                 state = await hm.engine.get_state(self.workflow_id)
                 hm.engine.subscriptions.forget(self.workflow_id, waiter)
