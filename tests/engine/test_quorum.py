@@ -10,6 +10,7 @@ import threading
 import time
 
 import pandas as pd
+from waiting import wait_until
 
 from hotmesh_nb import HotMesh, WorkerMessage
 
@@ -49,8 +50,14 @@ def test_roll_call_sees_a_worker_in_another_process(mesh, redis_url, namespace, 
     try:
         assert "serving" in proc.stdout.readline()
         assert hm.pubsub("crew.go", {}) == {"by": proc.pid}
-        members = hm.roll_call()
-        frame = pd.DataFrame(members)
+
+        def worker_counted() -> bool:
+            # The job is announced a moment before the worker counts its message.
+            members = hm.roll_call(delay=0.3)
+            return any(m["role"] == "worker" and m["processed"] == 1 for m in members)
+
+        wait_until(worker_counted)
+        frame = pd.DataFrame(hm.roll_call())
         worker = frame[frame.role == "worker"]
         assert list(worker.pid) == [proc.pid]
         assert worker.iloc[0].topic == "crew.work" and worker.iloc[0].processed == 1
