@@ -226,6 +226,16 @@ class WorkerService:
     async def _dead_letter(
         self, message_id: str, fields: dict[str, str], deliveries: int, reason: str
     ) -> None:
+        # First the job: it must not wait forever for this activity (the step's guard
+        # makes a second answer after a crash harmless); then the record of why.
+        try:
+            message = loads(fields["m"])
+        except (KeyError, ValueError):
+            message = None
+        if message is not None:
+            await self._respond(
+                message, "error", 999, {"message": f"stream message {reason}", "code": 999}
+            )
         await self.client.xadd(
             self.keys.dead_letters,
             {
@@ -234,12 +244,4 @@ class WorkerService:
                 "error": reason,
                 **fields,
             },
-        )
-        # The job must not wait forever for this activity: answer with the error.
-        try:
-            message = loads(fields["m"])
-        except (KeyError, ValueError):
-            return
-        await self._respond(
-            message, "error", 999, {"message": f"stream message {reason}", "code": 999}
         )
