@@ -45,15 +45,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.timeout(30)  # fails within seconds; a hang would be caught here
 def test_unreachable_server_fails_fast_naming_the_url(redis_url: str) -> None:
     url = f"redis://:topsecret@127.0.0.1:{_free_port()}/0"
-    started = time.monotonic()
     with pytest.raises(ConnectError) as caught:
         hotmesh_nb.connect(url)
     message = str(caught.value)
     assert "127.0.0.1" in message and "***" in message and "topsecret" not in message
     assert "REDIS_URL" in message
-    assert time.monotonic() - started < 30  # a guard against hanging, not a speed claim
 
 
 @pytest.fixture(scope="module")

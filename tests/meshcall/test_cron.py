@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 
 import pytest
+from waiting import wait_until
 
 from hotmesh_nb import HotMesh, JobNotFoundError, MeshCall, meshcall
 from hotmesh_nb.mapping.functions import cron as cron_functions
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.02)
 
 
 def status(hm: HotMesh, job_id: str) -> int | None:

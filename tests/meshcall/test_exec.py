@@ -8,12 +8,11 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import redis
+from waiting import wait_until
 
 import hotmesh_nb
 from hotmesh_nb import DuplicateJobError, HotMeshError, JobNotFoundError, MeshCall, WorkflowError
@@ -21,13 +20,6 @@ from hotmesh_nb import TimeoutError as HotMeshTimeout
 from hotmesh_nb.meshcall import MeshCallError
 
 SERVE = Path(__file__).with_name("serve_topic.py")
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.02)
 
 
 class Counter:

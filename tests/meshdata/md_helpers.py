@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 from hotmesh_nb import EngineConfig, MeshData, SearchOptions
 
 CONFIG = EngineConfig(block_ms=500)
@@ -37,11 +34,3 @@ def load_herd(md: MeshData, ttl: str = "infinity") -> None:
     md.connect("animal", describe)
     for name, fields in HERD.items():
         md.exec("animal", [name], id=name, ttl=ttl, search=fields)
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Poll ``check`` until it holds (fails the test after ``timeout`` seconds)."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.02)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from md_helpers import ANIMALS, CONFIG, HERD, describe, load_herd, wait_until
+from md_helpers import ANIMALS, CONFIG, HERD, describe, load_herd
+from waiting import wait_until
 
 import hotmesh_nb
 from hotmesh_nb import JobNotFoundError, MeshData, WorkflowError

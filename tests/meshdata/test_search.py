@@ -10,7 +10,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from md_helpers import ANIMALS, CONFIG, HERD, describe, load_herd, wait_until
+from md_helpers import ANIMALS, CONFIG, HERD, describe, load_herd
+from waiting import wait_until
 
 import hotmesh_nb
 from hotmesh_nb import MeshData, SearchOptions, server

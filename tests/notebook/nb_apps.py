@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from waiting import check_deadline
+
 from hotmesh_nb import HotMesh
 
 
@@ -11,7 +13,7 @@ def wait_done(hm: HotMesh, job_id: str, timeout: float = 10.0) -> None:
     """Wait until a job's semaphore reaches 0 (it finished)."""
     deadline = time.monotonic() + timeout
     while hm.get_status(job_id) != 0:
-        assert time.monotonic() < deadline, f"job {job_id} did not finish"
+        check_deadline(deadline, f"job {job_id} did not finish")
         time.sleep(0.01)
 
 
