@@ -8,16 +8,18 @@ embedded server's binary, on a loopback TCP port, with persistence off (as in
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
+import resource
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +156,69 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}"
     return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+Call = Callable[[int], Awaitable[Any]]
+"""One benchmarked operation, given a distinct number; it checks its own answer."""
+
+
+async def sequential(fn: Call, count: int, start: int = 0) -> dict[str, float]:
+    """Latency percentiles (ms) of ``count`` calls made one after another."""
+    latencies = []
+    for i in range(start, start + count):
+        began = time.perf_counter()
+        await fn(i)
+        latencies.append((time.perf_counter() - began) * 1000)
+    return percentiles(latencies)
+
+
+async def throughput(fn: Call, total: int, concurrency: int, start: int = 0) -> dict[str, float]:
+    """Operations per second with ``concurrency`` in flight, and client CPU per operation."""
+    counter = iter(range(start, start + total))
+
+    async def lane() -> None:
+        for i in counter:
+            await fn(i)
+
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    began = time.perf_counter()
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - began
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_ms = (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime) * 1000
+    return {"per_sec": total / elapsed, "cpu_ms": cpu_ms / total}
+
+
+async def idle_rate(admin: redis.Redis, seconds: float = 3.0) -> float:
+    """Commands per second the mesh sends while idle (blocking reads, the scout)."""
+    admin.config_resetstat()
+    await asyncio.sleep(seconds)
+    return sum(command_stats(admin).values()) / seconds
+
+
+async def commands_per_call(
+    admin: redis.Redis, fn: Call, count: int, idle: float, start: int = 0
+) -> tuple[float, dict[str, float]]:
+    """Redis commands per call net of idle traffic, and the most frequent ones."""
+    admin.config_resetstat()
+    began = time.perf_counter()
+    for i in range(start, start + count):
+        await fn(i)
+    elapsed = time.perf_counter() - began
+    stats = command_stats(admin)
+    top = sorted(stats.items(), key=lambda kv: -kv[1])[:10]
+    per_call = (sum(stats.values()) - idle * elapsed) / count
+    return per_call, {name: round(calls / count, 2) for name, calls in top}
+
+
+def peer_env(args: Any, **extra: Any) -> dict[str, str]:
+    """The original's harness settings matching our run's sizes."""
+    env = {
+        "SEQ": args.seq,
+        "TOTAL": args.total,
+        "CONC": args.concurrency,
+        "WARMUP": args.warmup,
+        "COUNT_K": args.count,
+        **extra,
+    }
+    return {k: str(v) for k, v in env.items()}

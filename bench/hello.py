@@ -10,12 +10,18 @@ hotmesh_nb and for the original (@hotmeshio/hotmesh 0.3.32), with ratios.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import resource
-import time
 
 import redis
-from _common import bench_server, command_stats, percentiles, run_peer, table
+from _common import (
+    bench_server,
+    commands_per_call,
+    idle_rate,
+    peer_env,
+    run_peer,
+    sequential,
+    table,
+    throughput,
+)
 
 import hotmesh_nb
 from hotmesh_nb import HotMesh, Worker
@@ -56,47 +62,22 @@ async def measure(url: str, admin: redis.Redis, args: argparse.Namespace) -> dic
     )
     await hm.deploy_async(APP_YAML)
     await hm.activate_async("1")
+
+    async def job(n: int) -> None:
+        out = await hm.pubsub_async("bench.test", {"n": n})
+        assert out == {"result": f"done-{n}"}, out
+
     for i in range(args.warmup):
-        await hm.pubsub_async("bench.test", {"n": i})
-
-    latencies = []
-    for i in range(args.seq):
-        started = time.perf_counter()
-        out = await hm.pubsub_async("bench.test", {"n": i})
-        latencies.append((time.perf_counter() - started) * 1000)
-        assert out == {"result": f"done-{i}"}, out
-
-    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
-    counter = iter(range(args.total))
-
-    async def lane() -> None:
-        for i in counter:
-            out = await hm.pubsub_async("bench.test", {"n": i})
-            assert out == {"result": f"done-{i}"}, out
-
-    started = time.perf_counter()
-    await asyncio.gather(*(lane() for _ in range(args.concurrency)))
-    elapsed = time.perf_counter() - started
-    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    cpu_ms = (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime) * 1000
-
-    admin.config_resetstat()
-    await asyncio.sleep(3)
-    idle = sum(command_stats(admin).values()) / 3
-    admin.config_resetstat()
-    started = time.perf_counter()
-    for i in range(args.count):
-        await hm.pubsub_async("bench.test", {"n": i})
-    counted_for = time.perf_counter() - started
-    stats = command_stats(admin)
-    per_job = (sum(stats.values()) - idle * counted_for) / args.count
-    top = sorted(stats.items(), key=lambda kv: -kv[1])[:10]
+        await job(i)
+    seq = await sequential(job, args.seq)
+    rate = await throughput(job, args.total, args.concurrency)
+    per_job, top = await commands_per_call(admin, job, args.count, await idle_rate(admin))
     return {
-        "seq": percentiles(latencies),
-        "jobs_per_sec": args.total / elapsed,
-        "cpu_ms_per_job": cpu_ms / args.total,
+        "seq": seq,
+        "jobs_per_sec": rate["per_sec"],
+        "cpu_ms_per_job": rate["cpu_ms"],
         "commands_per_job": per_job,
-        "top": {k: round(v / args.count, 2) for k, v in top},
+        "top": top,
     }
 
 
@@ -118,17 +99,7 @@ def main() -> None:
         admin.flushall()
         peer = None
         if not args.no_peer:
-            peer = run_peer(
-                "hello.mjs",
-                port,
-                {
-                    "SEQ": str(args.seq),
-                    "TOTAL": str(args.total),
-                    "CONC": str(args.concurrency),
-                    "WARMUP": str(args.warmup),
-                    "COUNT_K": str(args.count),
-                },
-            )
+            peer = run_peer("hello.mjs", port, peer_env(args))
     theirs = peer or {}
     seq_t = theirs.get("sequential", {})
     rows = [

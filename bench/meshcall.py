@@ -13,14 +13,19 @@ from ``bench/peer/meshcall.mjs``), with ratios.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import resource
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis
-from _common import bench_server, command_stats, percentiles, run_peer, table
+from _common import (
+    bench_server,
+    commands_per_call,
+    idle_rate,
+    peer_env,
+    run_peer,
+    sequential,
+    table,
+    throughput,
+)
 
 import hotmesh_nb
 from hotmesh_nb import MeshCall
@@ -28,83 +33,39 @@ from hotmesh_nb.runtime import get_runtime
 
 TOPIC = "bench.echo"
 
-Call = Callable[[int], Awaitable[Any]]
-
 
 async def echo(n: int) -> dict:
     return {"echo": n}
-
-
-async def sequential(fn: Call, expect: Callable[[int], int], count: int) -> dict[str, float]:
-    latencies = []
-    for i in range(count):
-        started = time.perf_counter()
-        out = await fn(i)
-        latencies.append((time.perf_counter() - started) * 1000)
-        assert out == {"echo": expect(i)}, out
-    return percentiles(latencies)
-
-
-async def throughput(
-    fn: Call, expect: Callable[[int], int], total: int, concurrency: int
-) -> dict[str, float]:
-    counter = iter(range(total))
-
-    async def lane() -> None:
-        for i in counter:
-            out = await fn(i)
-            assert out == {"echo": expect(i)}, out
-
-    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
-    started = time.perf_counter()
-    await asyncio.gather(*(lane() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    cpu_ms = (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime) * 1000
-    return {"calls_per_sec": total / elapsed, "cpu_ms_per_call": cpu_ms / total}
-
-
-async def commands_per_call(
-    admin: redis.Redis, fn: Call, count: int, idle: float
-) -> tuple[float, dict[str, float]]:
-    """Commands per call net of idle traffic, and the most frequent ones."""
-    admin.config_resetstat()
-    started = time.perf_counter()
-    for i in range(count):
-        await fn(i)
-    elapsed = time.perf_counter() - started
-    stats = command_stats(admin)
-    top = sorted(stats.items(), key=lambda kv: -kv[1])[:10]
-    per_call = (sum(stats.values()) - idle * elapsed) / count
-    return per_call, {name: round(calls / count, 2) for name, calls in top}
 
 
 async def measure(url: str, admin: redis.Redis, args: argparse.Namespace) -> dict[str, Any]:
     await MeshCall.connect_async(TOPIC, echo, connection=url)
     keys = args.keys
 
-    async def call(n: int) -> Any:
-        return await MeshCall.exec_async(TOPIC, [n], connection=url)
+    async def call(n: int) -> None:
+        out = await MeshCall.exec_async(TOPIC, [n], connection=url)
+        assert out == {"echo": n}, out
 
-    async def cached(n: int) -> Any:
-        return await MeshCall.exec_async(
-            TOPIC, [n % keys], id=f"c-{n % keys}", ttl="1 hour", connection=url
-        )
+    async def cached(n: int) -> None:
+        key = n % keys
+        out = await MeshCall.exec_async(TOPIC, [key], id=f"c-{key}", ttl="1 hour", connection=url)
+        assert out == {"echo": key}, out
 
-    same, modulo = (lambda i: i), (lambda i: i % keys)
     for i in range(args.warmup):
         await call(i)
-    out: dict[str, Any] = {"uncached": {}, "cached": {}}
-    out["uncached"]["seq"] = await sequential(call, same, args.seq)
-    out["uncached"].update(await throughput(call, same, args.total, args.concurrency))
-    for i in range(keys):
-        await cached(i)  # fill the cache
-    out["cached"]["seq"] = await sequential(cached, modulo, args.seq)
-    out["cached"].update(await throughput(cached, modulo, args.total, args.concurrency))
-
-    admin.config_resetstat()
-    await asyncio.sleep(3)
-    idle = sum(command_stats(admin).values()) / 3
+    out: dict[str, Any] = {}
+    for label, fn in (("uncached", call), ("cached", cached)):
+        if fn is cached:
+            for i in range(keys):
+                await cached(i)  # fill the cache
+        seq = await sequential(fn, args.seq)
+        rate = await throughput(fn, args.total, args.concurrency)
+        out[label] = {
+            "seq": seq,
+            "calls_per_sec": rate["per_sec"],
+            "cpu_ms_per_call": rate["cpu_ms"],
+        }
+    idle = await idle_rate(admin)
     for label, fn in (("uncached", call), ("cached", cached)):
         per_call, top = await commands_per_call(admin, fn, args.count, idle)
         out[label].update(commands=per_call, top=top)
@@ -158,18 +119,7 @@ def main() -> None:
         admin.flushall()
         peer = None
         if not args.no_peer:
-            peer = run_peer(
-                "meshcall.mjs",
-                port,
-                {
-                    "SEQ": str(args.seq),
-                    "TOTAL": str(args.total),
-                    "CONC": str(args.concurrency),
-                    "WARMUP": str(args.warmup),
-                    "KEYS_CACHED": str(args.keys),
-                    "COUNT_K": str(args.count),
-                },
-            )
+            peer = run_peer("meshcall.mjs", port, peer_env(args, KEYS_CACHED=args.keys))
     theirs = peer or {}
     rows = rows_for("uncached", ours["uncached"], theirs.get("uncached", {}), args)
     rows += rows_for("cached", ours["cached"], theirs.get("cached", {}), args)

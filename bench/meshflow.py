@@ -11,12 +11,18 @@ net of idle traffic) for hotmesh_nb and for the original
 from __future__ import annotations
 
 import argparse
-import asyncio
-import resource
-import time
 
 import redis
-from _common import bench_server, command_stats, percentiles, run_peer, table
+from _common import (
+    bench_server,
+    commands_per_call,
+    idle_rate,
+    peer_env,
+    run_peer,
+    sequential,
+    table,
+    throughput,
+)
 
 import hotmesh_nb
 from hotmesh_nb import MeshFlow
@@ -53,45 +59,24 @@ async def measure(url: str, admin: redis.Redis, args: argparse.Namespace) -> dic
         out = await handle.result_async(timeout=60)
         assert out == f"Hello, {name}! Goodbye!", out
 
+    async def numbered(n: int) -> None:
+        await run_one(f"n{n}")
+
     for i in range(args.warmup):
-        await run_one(f"w{i}")
-
-    latencies = []
-    for i in range(args.seq):
-        started = time.perf_counter()
-        await run_one(f"s{i}")
-        latencies.append((time.perf_counter() - started) * 1000)
-
-    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
-    counter = iter(range(args.total))
-
-    async def lane() -> None:
-        for i in counter:
-            await run_one(f"c{i}")
-
-    started = time.perf_counter()
-    await asyncio.gather(*(lane() for _ in range(args.concurrency)))
-    elapsed = time.perf_counter() - started
-    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    cpu_ms = (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime) * 1000
-
-    admin.config_resetstat()
-    await asyncio.sleep(3)
-    idle = sum(command_stats(admin).values()) / 3
-    admin.config_resetstat()
-    started = time.perf_counter()
-    for i in range(args.count):
-        await run_one(f"k{i}")
-    counted_for = time.perf_counter() - started
-    stats = command_stats(admin)
-    per_wf = (sum(stats.values()) - idle * counted_for) / args.count
-    top = sorted(stats.items(), key=lambda kv: -kv[1])[:12]
+        await numbered(i)
+    offset = args.warmup
+    seq = await sequential(numbered, args.seq, offset)
+    offset += args.seq
+    rate = await throughput(numbered, args.total, args.concurrency, offset)
+    offset += args.total
+    idle = await idle_rate(admin)
+    per_wf, top = await commands_per_call(admin, numbered, args.count, idle, offset)
     return {
-        "seq": percentiles(latencies),
-        "per_sec": args.total / elapsed,
-        "cpu_ms": cpu_ms / args.total,
+        "seq": seq,
+        "per_sec": rate["per_sec"],
+        "cpu_ms": rate["cpu_ms"],
         "commands": per_wf,
-        "top": {k: round(v / args.count, 2) for k, v in top},
+        "top": top,
     }
 
 
@@ -113,17 +98,7 @@ def main() -> None:
         admin.flushall()
         peer = None
         if not args.no_peer:
-            peer = run_peer(
-                "meshflow.mjs",
-                port,
-                {
-                    "SEQ": str(args.seq),
-                    "TOTAL": str(args.total),
-                    "CONC": str(args.concurrency),
-                    "WARMUP": str(args.warmup),
-                    "COUNT_K": str(args.count),
-                },
-            )
+            peer = run_peer("meshflow.mjs", port, peer_env(args))
     theirs = peer or {}
     seq_t = theirs.get("sequential", {})
     thr_t = theirs.get("throughput", {})
