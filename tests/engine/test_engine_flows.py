@@ -182,7 +182,7 @@ app:
           job: { maps: { either: true } }
         rejected:
           type: hook
-          job: { maps: { route: rejected, reason: '{check.output.data.message}' } }
+          job: { maps: { route: rejected, reason: '{check.output.metadata.err}' } }
       transitions:
         t1:
           - to: check
@@ -231,7 +231,9 @@ def test_conditional_transitions_on_codes_and_match_rules(mesh) -> None:
     assert hm.pubsub("cond.go", {"n": 50}) == {"route": "big", "either": True}
     assert hm.pubsub("cond.go", {"n": 3}) == {"route": "small"}
     assert hm.pubsub("cond.go", {"n": 1}) == {"route": "small", "either": True}
-    assert hm.pubsub("cond.go", {"n": -1}) == {"route": "rejected", "reason": "negative"}
+    # As the original: an error leg keeps its message and code in output.metadata.err.
+    rejected = hm.pubsub("cond.go", {"n": -1})
+    assert rejected == {"route": "rejected", "reason": '{"message":"negative","code":422}'}
 
 
 RETRY = """

@@ -37,16 +37,16 @@ def resume(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]
     if not isinstance(data, dict):
         data = {} if data is None else {"response": data}
     error: Any = None
+    details: dict[str, Any] = {}
     if status == "error":
+        # As the original: an error leg has no output data; ``output.metadata.err`` holds
+        # the message and code. The stack and type are kept aside for the job's error.
         error = {"message": data.get("message", f"worker failed with code {code}"), "code": code}
-        for extra in ("stack", "name", "error"):
-            if extra in data:
-                error[extra] = data[extra]
-        data = {"message": error["message"], "code": code}
+        details = {k: data[k] for k in ("stack", "name", "error") if k in data}
     node = step.save_activity(
         activity,
         dad,
-        data=data,
+        data=UNDEFINED if error is not None else data,
         code=code,
         status=status,
         error=error if error is not None else UNDEFINED,
@@ -54,7 +54,7 @@ def resume(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]
         started_ms=message.get("ts"),
     )
     if error is not None:
-        node["output"]["metadata"]["error"] = {**error, "is_stream_error": True}
+        node["output"]["metadata"]["error"] = {**error, "is_stream_error": True, **details}
     ctx = step.context(activity, dad)
     step.apply_job_maps(activity, ctx)
     step.resolve_flags(activity, ctx)
