@@ -284,6 +284,7 @@ class Engine:
             ended=True,
         )
         node["input"] = {"data": payload}
+        step.begin()
         ctx = step.context(trigger, TRIGGER_DAD)
         step.apply_job_maps(trigger, ctx)
         for name, value in (search or {}).items():

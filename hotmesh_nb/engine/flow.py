@@ -13,6 +13,7 @@ from .step import Step
 
 def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     """Run leg 1 of ``activity`` at ``dad`` within this step."""
+    step.begin()
     if activity.status_threshold is not None and not _active_enough(step, activity, dad):
         return
     # The model only admits known types, so every activity has a handler.
@@ -105,6 +106,7 @@ def complete(
 
 def reenter(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]) -> None:
     """A ``cycle`` sent ``activity`` its next iteration at ``dad``: run it again there."""
+    step.begin()
     data = message.get("data") or {}
     step.save_activity(
         activity, dad, data=data, code=200, status="success", started=True, ended=True

@@ -58,6 +58,8 @@ class Step:
     """Announce the job as done and start its expiry while it stays open (``persist``)."""
     ops: list[list[Any]] = field(default_factory=list)
     """Timer, hook and signal operations for the step script (keys prefixed with KEY)."""
+    seen_data: dict[str, Any] | None = None
+    """Job data as the running activity saw it when it began (see :meth:`begin`)."""
 
     @property
     def flag(self) -> str:
@@ -140,9 +142,21 @@ class Step:
 
     # -- context and rules -------------------------------------------------------
 
+    def begin(self) -> None:
+        """An activity starts: its rules see the job data as it is now.
+
+        As in the original, an activity's own ``job.maps`` do not show in the
+        ``$job.data`` its later rules read (its ``emit``, ``expire`` and transition
+        conditions); the next activity sees them.
+        """
+        self.seen_data = dict(self.job.data)
+
     def context(self, activity: ActivitySpec, dad: str, extra: dict | None = None) -> dict:
         """The mapping context of ``activity`` at ``dad``."""
-        return self.job.context(activity.id, dad, activity.ancestors, extra)
+        ctx = self.job.context(activity.id, dad, activity.ancestors, extra)
+        if self.seen_data is not None:
+            ctx["$job"] = {"data": self.seen_data, "metadata": self.job.metadata}
+        return ctx
 
     def resolve(self, value: Any, ctx: dict, activity: ActivitySpec, name: str) -> Any:
         """Evaluate an activity field as a rule (errors name the activity and field)."""

@@ -93,6 +93,7 @@ class Stepper:
             if message.get("k") == "cycle":
                 flow.reenter(step, activity, message["d"], message)
             else:
+                step.begin()
                 TYPES[activity.type].resume(step, activity, message["d"], message)
             step.touch()
         except Exception as exc:  # a step is pure computation: its failure is the job's

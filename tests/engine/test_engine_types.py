@@ -305,7 +305,7 @@ app:
                 - expected: true
                   actual:
                     '@pipe':
-                      - ['{$job.data.count}', '{t1.output.data.times}']
+                      - ['{pivot.output.data.count}', '{t1.output.data.times}']
                       - ['{@conditional.less_than}']
           - to: done
             conditions:
@@ -313,7 +313,7 @@ app:
                 - expected: false
                   actual:
                     '@pipe':
-                      - ['{$job.data.count}', '{t1.output.data.times}']
+                      - ['{pivot.output.data.count}', '{t1.output.data.times}']
                       - ['{@conditional.less_than}']
 """
 
@@ -322,6 +322,14 @@ app:
 def test_cycle_carries_job_data_across_iterations(mesh, times: int) -> None:
     hm = mesh("loop", CYCLE)
     assert hm.pubsub("loop.go", {"times": times}) == {"count": times, "finished": True}
+
+
+def test_an_activitys_rules_see_job_data_from_before_its_own_job_maps(mesh) -> None:
+    # As the original (checked side by side): the pivot's transition conditions read
+    # $job.data as it was when the pivot began, so this loop runs one extra time.
+    stale = CYCLE.replace("'{pivot.output.data.count}', '{t1", "'{$job.data.count}', '{t1")
+    hm = mesh("loop", stale)
+    assert hm.pubsub("loop.go", {"times": 3}) == {"count": 4, "finished": True}
 
 
 def test_a_long_cycle_finishes_with_a_bounded_job(mesh) -> None:
