@@ -8,6 +8,7 @@ embedded server's binary, on a loopback TCP port, with persistence off (as in
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -222,3 +223,36 @@ def peer_env(args: Any, **extra: Any) -> dict[str, str]:
         **extra,
     }
     return {k: str(v) for k, v in env.items()}
+
+
+def size_parser(
+    description: str, *, total: int, seq: int, warmup: int, count: int
+) -> argparse.ArgumentParser:
+    """The options every benchmark takes (sizes, ``--no-peer``), with its defaults."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--total", type=int, default=total)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--seq", type=int, default=seq)
+    parser.add_argument("--warmup", type=int, default=warmup)
+    parser.add_argument("--count", type=int, default=count)
+    parser.add_argument("--no-peer", action="store_true", help="skip the original")
+    return parser
+
+
+def run_both(
+    measure: Callable[[str, redis.Redis, Any], Awaitable[dict[str, Any]]],
+    args: Any,
+    peer_script: str,
+    env: dict[str, str],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Measure ours, then the original, against one fresh server; ``(ours, theirs)``."""
+    import hotmesh_nb
+    from hotmesh_nb.runtime import get_runtime
+
+    with bench_server() as port:
+        admin = redis.Redis(port=port, decode_responses=True)
+        ours = get_runtime().run(measure(f"redis://127.0.0.1:{port}", admin, args))
+        hotmesh_nb.shutdown()
+        admin.flushall()
+        peer = None if args.no_peer else run_peer(peer_script, port, env)
+    return ours, peer or {}

@@ -13,19 +13,18 @@ import argparse
 
 import redis
 from _common import (
-    bench_server,
     commands_per_call,
     idle_rate,
     peer_env,
-    run_peer,
+    run_both,
     sequential,
+    size_parser,
     table,
     throughput,
 )
 
 import hotmesh_nb
 from hotmesh_nb import HotMesh, Worker
-from hotmesh_nb.runtime import get_runtime
 
 APP_YAML = """
 app:
@@ -82,25 +81,9 @@ async def measure(url: str, admin: redis.Redis, args: argparse.Namespace) -> dic
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--total", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--seq", type=int, default=500)
-    parser.add_argument("--warmup", type=int, default=50)
-    parser.add_argument("--count", type=int, default=200)
-    parser.add_argument("--no-peer", action="store_true", help="skip the original")
+    parser = size_parser(__doc__.splitlines()[0], total=2000, seq=500, warmup=50, count=200)
     args = parser.parse_args()
-
-    with bench_server() as port:
-        url = f"redis://127.0.0.1:{port}"
-        admin = redis.Redis(port=port, decode_responses=True)
-        ours = get_runtime().run(measure(url, admin, args))
-        hotmesh_nb.shutdown()
-        admin.flushall()
-        peer = None
-        if not args.no_peer:
-            peer = run_peer("hello.mjs", port, peer_env(args))
-    theirs = peer or {}
+    ours, theirs = run_both(measure, args, "hello.mjs", peer_env(args))
     seq_t = theirs.get("sequential", {})
     rows = [
         ("sequential p50 (ms)", ours["seq"]["p50"], seq_t.get("p50"), "low"),
@@ -128,7 +111,7 @@ def main() -> None:
     print("\nhello app (trigger → worker), same server, same run\n")
     print(table(rows))
     print(f"\nhotmesh_nb commands per job: {ours['top']}")
-    if peer:
+    if theirs:
         top = {t["cmd"]: t["per_job"] for t in theirs["commands"]["top"][:10]}
         print(f"original commands per job:   {top}")
 

@@ -17,19 +17,17 @@ from typing import Any
 
 import redis
 from _common import (
-    bench_server,
     commands_per_call,
     idle_rate,
     peer_env,
-    run_peer,
+    run_both,
     sequential,
+    size_parser,
     table,
     throughput,
 )
 
-import hotmesh_nb
 from hotmesh_nb import MeshCall
-from hotmesh_nb.runtime import get_runtime
 
 TOPIC = "bench.echo"
 
@@ -101,26 +99,10 @@ def rows_for(label: str, ours: dict[str, Any], theirs: dict[str, Any], args: Any
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--total", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--seq", type=int, default=500)
-    parser.add_argument("--warmup", type=int, default=50)
+    parser = size_parser(__doc__.splitlines()[0], total=2000, seq=500, warmup=50, count=200)
     parser.add_argument("--keys", type=int, default=100, help="distinct cached call ids")
-    parser.add_argument("--count", type=int, default=200)
-    parser.add_argument("--no-peer", action="store_true", help="skip the original")
     args = parser.parse_args()
-
-    with bench_server() as port:
-        url = f"redis://127.0.0.1:{port}"
-        admin = redis.Redis(port=port, decode_responses=True)
-        ours = get_runtime().run(measure(url, admin, args))
-        hotmesh_nb.shutdown()
-        admin.flushall()
-        peer = None
-        if not args.no_peer:
-            peer = run_peer("meshcall.mjs", port, peer_env(args, KEYS_CACHED=args.keys))
-    theirs = peer or {}
+    ours, theirs = run_both(measure, args, "meshcall.mjs", peer_env(args, KEYS_CACHED=args.keys))
     rows = rows_for("uncached", ours["uncached"], theirs.get("uncached", {}), args)
     rows += rows_for("cached", ours["cached"], theirs.get("cached", {}), args)
     print("\nMeshCall.exec (one echo function), same server, same run\n")

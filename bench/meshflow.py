@@ -14,20 +14,18 @@ import argparse
 
 import redis
 from _common import (
-    bench_server,
     commands_per_call,
     idle_rate,
     peer_env,
-    run_peer,
+    run_both,
     sequential,
+    size_parser,
     table,
     throughput,
 )
 
-import hotmesh_nb
 from hotmesh_nb import MeshFlow
 from hotmesh_nb.meshflow import workflow
-from hotmesh_nb.runtime import get_runtime
 
 
 async def greet(name: str) -> str:
@@ -81,25 +79,9 @@ async def measure(url: str, admin: redis.Redis, args: argparse.Namespace) -> dic
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--total", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--seq", type=int, default=200)
-    parser.add_argument("--warmup", type=int, default=20)
-    parser.add_argument("--count", type=int, default=100)
-    parser.add_argument("--no-peer", action="store_true", help="skip the original")
+    parser = size_parser(__doc__.splitlines()[0], total=1000, seq=200, warmup=20, count=100)
     args = parser.parse_args()
-
-    with bench_server() as port:
-        url = f"redis://127.0.0.1:{port}"
-        admin = redis.Redis(port=port, decode_responses=True)
-        ours = get_runtime().run(measure(url, admin, args))
-        hotmesh_nb.shutdown()
-        admin.flushall()
-        peer = None
-        if not args.no_peer:
-            peer = run_peer("meshflow.mjs", port, peer_env(args))
-    theirs = peer or {}
+    ours, theirs = run_both(measure, args, "meshflow.mjs", peer_env(args))
     seq_t = theirs.get("sequential", {})
     thr_t = theirs.get("throughput", {})
     rows = [
@@ -123,7 +105,7 @@ def main() -> None:
     print("\nMeshFlow: two sequential activities (start + result), same server, same run\n")
     print(table(rows))
     print(f"\nhotmesh_nb commands per workflow: {ours['top']}")
-    if peer:
+    if theirs:
         top = {t["cmd"]: t["per_workflow"] for t in theirs["commands"]["top"][:12]}
         print(f"original commands per workflow:   {top}")
 
