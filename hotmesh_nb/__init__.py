@@ -11,6 +11,7 @@ from .connection import Connection, connect, connect_async
 from .engine.config import EngineConfig
 from .engine.worker import Response, WorkerMessage
 from .errors import (
+    CallbackExit,
     ConnectError,
     DeployError,
     DuplicateJobError,
@@ -20,12 +21,14 @@ from .errors import (
     MappingError,
     NonDeterminismError,
     ServerError,
+    ServerFullError,
     TimeoutError,
     ValidationError,
     WorkflowError,
 )
 from .hotmesh import HotMesh, Worker
 from .meshcall import MeshCall
+from .meshcall.errors import MeshCallError
 from .meshdata import MeshData
 from .meshflow import FatalError, MeshFlow, RetryPolicy, WorkflowHandle
 from .notebook import dashboard, load_ipython_extension, unload_ipython_extension
@@ -35,6 +38,7 @@ from .search import SearchOptions
 __version__ = "0.1.0"
 
 __all__ = [
+    "CallbackExit",
     "ConnectError",
     "Connection",
     "DeployError",
@@ -47,6 +51,7 @@ __all__ = [
     "JobNotFoundError",
     "MappingError",
     "MeshCall",
+    "MeshCallError",
     "MeshData",
     "MeshFlow",
     "NonDeterminismError",
@@ -54,6 +59,7 @@ __all__ = [
     "RetryPolicy",
     "SearchOptions",
     "ServerError",
+    "ServerFullError",
     "TimeoutError",
     "ValidationError",
     "Worker",

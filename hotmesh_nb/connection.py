@@ -27,6 +27,19 @@ from .runtime import blocking, get_runtime, on_close, on_runtime
 CONNECT_TIMEOUT = 3.0
 """Seconds to wait for a server before failing with a clear message."""
 
+COMMAND_TIMEOUT = 30.0
+"""Seconds a reply may take before its connection is presumed dead. It stays above every
+blocking read of the command client (see :func:`read_timeout`): redis-py's default of 5 s
+equals the default 5 s stream read, so replies were cut off and connections dropped."""
+
+READ_MARGIN = 5.0
+"""Seconds a blocking read's socket waits beyond the read's own blocking time."""
+
+
+def read_timeout(block_ms: int) -> float:
+    """The socket timeout a blocking read of ``block_ms`` needs (never the read's own time)."""
+    return block_ms / 1000 + READ_MARGIN
+
 
 def resolve_url(url: str | None = None) -> str:
     """The URL :func:`connect` would use (may start the embedded server)."""
@@ -58,6 +71,7 @@ class Connection:
     def __init__(self, url: str) -> None:
         self.url = url
         self._client: aioredis.Redis | None = None
+        self._readers: dict[float, aioredis.Redis] = {}
         self._checked = False
 
     def __repr__(self) -> str:
@@ -71,13 +85,33 @@ class Connection:
                 self.url,
                 decode_responses=True,
                 socket_connect_timeout=CONNECT_TIMEOUT,
+                socket_timeout=COMMAND_TIMEOUT,
                 health_check_interval=0,
+                **self._tcp_options(),
                 max_connections=512,
             )
         return self._client
 
+    def _tcp_options(self) -> dict[str, Any]:
+        # Keepalive notices a peer that vanished without closing (TCP only).
+        return {} if self.url.startswith("unix:") else {"socket_keepalive": True}
+
+    def reader(self, block_ms: int) -> aioredis.Redis:
+        """The client for blocking reads of ``block_ms``: its socket outlasts the read."""
+        timeout = read_timeout(block_ms)
+        if timeout <= COMMAND_TIMEOUT:
+            return self.client
+        client = self._readers.get(timeout)
+        if client is None:
+            client = self._readers[timeout] = self.new_client(
+                socket_timeout=timeout, max_connections=512
+            )
+        return client
+
     def new_client(self, **options: Any) -> aioredis.Redis:
-        """A separate client (e.g. for pub/sub or long blocking reads)."""
+        """A separate client (e.g. for pub/sub, whose reads wait without a time limit)."""
+        options.setdefault("socket_timeout", None)
+        options = {**self._tcp_options(), **options}
         return aioredis.Redis.from_url(
             self.url, decode_responses=True, socket_connect_timeout=CONNECT_TIMEOUT, **options
         )
@@ -121,9 +155,10 @@ class Connection:
     async def aclose(self) -> None:
         """Close the clients (runs on the runtime loop)."""
         client, self._client = self._client, None
+        readers, self._readers = list(self._readers.values()), {}
         self._checked = False
-        if client is not None:
-            await client.aclose()
+        for each in ([client] if client is not None else []) + readers:
+            await each.aclose()
 
 
 _connections: dict[str, Connection] = {}

@@ -23,6 +23,31 @@ class ConnectError(HotMeshError):
     """A Redis-compatible server could not be reached or refused the credentials."""
 
 
+class ServerFullError(HotMeshError):
+    """The server refused a write because it reached ``maxmemory``; nothing was queued."""
+
+
+class CallbackExit(HotMeshError):
+    """User code raised a ``BaseException`` that is not an ``Exception``.
+
+    ``sys.exit()``, ``KeyboardInterrupt`` or a custom ``BaseException`` in a
+    callback, activity or workflow would stop the event loop every engine and
+    worker of the process lives on. The call fails with this error instead
+    (``original`` holds what was raised) and the mesh goes on. It is not retried:
+    exiting is a decision of the code, not a passing failure.
+    """
+
+    def __init__(self, original: BaseException) -> None:
+        self.original = original
+        kind = self.error_type = type(original).__name__
+        detail = f" {original}" if str(original) else ""
+        super().__init__(
+            f"{kind}{detail} raised by user code; a callback must not exit or interrupt the "
+            "process, so this call failed instead"
+        )
+        self.__traceback__ = original.__traceback__
+
+
 class DeployError(HotMeshError):
     """An app could not be deployed or activated."""
 

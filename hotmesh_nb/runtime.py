@@ -28,7 +28,7 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from typing import Any, ParamSpec, Protocol, TypeVar
 
-from .errors import HotMeshError
+from .errors import CallbackExit, HotMeshError
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,26 @@ class Service(Protocol):
 
     async def stop(self) -> None:
         """Stop promptly and release every resource."""
+
+
+async def contained(awaitable: Awaitable[T]) -> T:
+    """Await user code, turning an exit or interrupt it raises into :class:`CallbackExit`."""
+    try:
+        return await awaitable
+    except (Exception, asyncio.CancelledError):
+        raise
+    except BaseException as exc:
+        raise CallbackExit(exc) from None
+
+
+def _call_contained(fn: Callable[..., T], *args: Any) -> T:
+    """Call user code in a thread, turning an exit or interrupt into :class:`CallbackExit`."""
+    try:
+        return fn(*args)
+    except Exception:
+        raise
+    except BaseException as exc:
+        raise CallbackExit(exc) from None
 
 
 class Runtime:
@@ -123,12 +143,19 @@ class Runtime:
         return await asyncio.wrap_future(self.submit(coro))
 
     async def call_user(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Call a user callback: ``async def`` on the loop, plain ``def`` in a thread."""
+        """Call a user callback: ``async def`` on the loop, plain ``def`` in a thread.
+
+        A ``BaseException`` that is not an ``Exception`` (``sys.exit()``,
+        ``KeyboardInterrupt``) comes back as :class:`~hotmesh_nb.errors.CallbackExit`:
+        let through, it would stop this loop and with it the whole mesh of the process.
+        """
         if inspect.iscoroutinefunction(fn):
-            return await fn(*args)
-        result = await self.loop.run_in_executor(self.executor, functools.partial(fn, *args))
+            return await contained(fn(*args))
+        result = await self.loop.run_in_executor(
+            self.executor, functools.partial(_call_contained, fn, *args)
+        )
         if inspect.isawaitable(result):
-            return await result
+            return await contained(result)
         return result
 
     # -- the service registry -----------------------------------------------------

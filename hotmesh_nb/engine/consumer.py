@@ -6,6 +6,13 @@ batched. Messages left pending by a crashed consumer are reclaimed after
 ``reclaim_after`` seconds of idleness; one delivered more than
 ``delivery_cap`` times goes to the dead-letter stream with its error instead
 of looping forever.
+
+Leases: while a handler runs, its consumer renews the claim on the message
+(every third of ``reclaim_after``), so only a dead or stuck process loses a
+message, never a slow callback. A delivery counts when a consumer takes the
+message, and renewals do not count: a poison message that kills its process
+still ends in a dead letter, while a server outage (which the batcher waits
+out, see :mod:`.outage`) costs no attempt at all.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +33,8 @@ from redis import exceptions as redis_errors
 from ..runtime import cancel_and_wait
 from .batcher import Batcher
 from .config import EngineConfig
-from .scripts import TRIM
+from .outage import Outage, is_transient
+from .scripts import RENEW, TRIM
 
 TRIM_INTERVAL = 1.0
 """Seconds between removals of acknowledged stream entries (only after acks)."""
@@ -71,8 +80,11 @@ class StreamConsumer:
         dead_letter: DeadLetter | None = None,
         throttle: Callable[[], float] | None = None,
         batcher: Batcher | None = None,
+        reader: aioredis.Redis | None = None,
     ) -> None:
         self.client = client
+        self.reader = reader or client
+        """Client of the blocking reads (its socket timeout outlasts ``block_ms``)."""
         self.stream = stream
         self.group = group
         # Consumer names say where a pending message sits (host, process, member).
@@ -98,6 +110,10 @@ class StreamConsumer:
         self._ack_queued = False
         self._acked = 0
         self._trim_task: asyncio.Task[None] | None = None
+        self._lease_task: asyncio.Task[None] | None = None
+        self._held: dict[str, float] = {}
+        """Message id → when its handler started (monotonic), for lease renewal."""
+        self._outage = Outage(f"reading {stream}")
 
     async def ensure_group(self) -> None:
         """Create the stream and group if needed (idempotent)."""
@@ -112,6 +128,8 @@ class StreamConsumer:
         if self.reclaim_after > 0:
             self._reclaim_task = loop.create_task(self._reclaim_loop(), name="reclaim")
         self._trim_task = loop.create_task(self._trim_loop(), name="trim")
+        if self.reclaim_after > 0:
+            self._lease_task = loop.create_task(self._lease_loop(), name="leases")
 
     def throttle_changed(self) -> None:
         """Wake a throttled reader so a new throttle takes effect at once."""
@@ -136,7 +154,6 @@ class StreamConsumer:
         self._throttle_changed.set()
 
     async def _read_loop(self) -> None:
-        errors = 0
         while not self._stopping:
             await self._wait_throttle()
             # Take at least one free slot before reading, so a full consumer stops reading.
@@ -145,24 +162,20 @@ class StreamConsumer:
             # A throttled consumer reads one message per pause.
             room = 1 if self.throttle() > 0 else max(1, min(self.batch, self._free_slots()))
             try:
-                reply = await self.client.xreadgroup(
+                reply = await self.reader.xreadgroup(
                     self.group, self.consumer, {self.stream: ">"}, count=room, block=self.block_ms
                 )
-                errors = 0
+                self._outage.ok()
             except asyncio.CancelledError:
                 raise
-            except redis_errors.ResponseError as exc:
-                if "NOGROUP" in str(exc):
-                    await self.ensure_group()
+            except Exception as exc:
+                if "NOGROUP" in str(exc):  # the server lost the group (restart without data)
+                    with contextlib.suppress(Exception):
+                        await self.ensure_group()
                     continue
-                errors += 1
-                log.warning("reading %s failed: %s", self.stream, exc)
-                await asyncio.sleep(min(0.05 * 2**errors, 5.0))
-                continue
-            except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as exc:
-                errors += 1
-                log.warning("reading %s failed: %s", self.stream, exc)
-                await asyncio.sleep(min(0.05 * 2**errors, 5.0))
+                if not is_transient(exc):
+                    log.warning("reading %s failed: %s", self.stream, exc)
+                await asyncio.sleep(self._outage.failed(exc))
                 continue
             for message_id, fields in _entries(reply):
                 if fields is None:
@@ -183,8 +196,9 @@ class StreamConsumer:
         task.add_done_callback(self._tasks.discard)
 
     async def _handle(self, message_id: str, fields: dict[str, str], deliveries: int) -> None:
+        self._held[message_id] = time.monotonic()
         try:
-            acked = await self.handler(message_id, fields, deliveries)
+            acked = await self._handle_patiently(message_id, fields, deliveries)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -198,8 +212,29 @@ class StreamConsumer:
             else:
                 self.ack(message_id)
         finally:
+            self._held.pop(message_id, None)
             self.stats.in_flight -= 1
             self._slots.release()
+
+    async def _handle_patiently(
+        self, message_id: str, fields: dict[str, str], deliveries: int
+    ) -> bool:
+        """Run the handler; a server outage is waited out here, not charged as an attempt.
+
+        Handlers are idempotent (guarded steps), so running one again after an
+        outage cut it short is safe; the message stays ours meanwhile (leases).
+        """
+        outage = Outage(f"handling {self.stream}")
+        while True:
+            try:
+                acked = await self.handler(message_id, fields, deliveries)
+            except Exception as exc:
+                if self._stopping or not is_transient(exc):
+                    raise
+                await asyncio.sleep(outage.failed(exc))
+                continue
+            outage.ok()
+            return acked
 
     def ack(self, message_id: str) -> None:
         """Acknowledge a message.
@@ -234,6 +269,27 @@ class StreamConsumer:
                 raise
             except Exception as exc:
                 log.warning("trimming %s failed: %s", self.stream, exc)
+
+    async def _lease_loop(self) -> None:
+        # Renewing only messages held a while keeps a fast mesh free of extra commands.
+        interval = max(self.reclaim_after / 3, 0.02)
+        while not self._stopping:
+            await asyncio.sleep(interval)
+            due = time.monotonic() - interval
+            held = [mid for mid, since in self._held.items() if since <= due]
+            if not held:
+                continue
+            try:
+                await self._set_idle(held, 0)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("renewing leases on %s failed: %s", self.stream, exc)
+
+    async def _set_idle(self, message_ids: list[str], idle_ms: int) -> None:
+        await RENEW.call(
+            self.client, [self.stream], [self.group, self.consumer, idle_ms, *message_ids]
+        )
 
     async def _reclaim_loop(self) -> None:
         interval = max(self.reclaim_after / 2, 0.05)
@@ -278,14 +334,26 @@ class StreamConsumer:
         self.stats.dead_lettered += 1
         self.ack(message_id)
 
-    async def stop(self) -> None:
-        """Stop reading, let running handlers finish briefly, flush acks."""
+    async def stop(self, grace: float = 2.0) -> None:
+        """Stop reading, let running handlers finish for ``grace`` seconds, flush acks.
+
+        Messages whose handlers did not finish are handed back: marked idle for
+        ``reclaim_after``, so another consumer takes them over at its next
+        reclaim pass instead of waiting for them to time out.
+        """
         self._stopping = True
         self._throttle_changed.set()
-        await cancel_and_wait(self._loop_task, self._reclaim_task, self._trim_task)
+        await cancel_and_wait(self._loop_task, self._reclaim_task)
         if self._tasks:
-            _, still = await asyncio.wait(self._tasks, timeout=2.0)
+            _, still = await asyncio.wait(self._tasks, timeout=grace)
+            unfinished = list(self._held)
             await cancel_and_wait(*still)
+            if unfinished and self.reclaim_after > 0:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(
+                        self._set_idle(unfinished, int(self.reclaim_after * 1000)), 1.0
+                    )
+        await cancel_and_wait(self._trim_task, self._lease_task)
         with contextlib.suppress(Exception):
             await self.batcher.drain()
 

@@ -66,6 +66,7 @@ class Engine:
     async def start(self) -> None:
         """Load scripts, subscribe to completions and the quorum, start consuming."""
         await load_all(self.client)
+        self.subscriptions.on_resubscribed = self._settle_missed
         await self.subscriptions.start(self._run_user_callback)
         await self.quorum.load()
         await self.subscriptions.subscribe(
@@ -82,6 +83,7 @@ class Engine:
                 self.config,
                 dead_letter=self._dead_letter,
                 batcher=self.batcher,
+                reader=self.connection.reader(self.config.block_ms),
                 throttle=lambda: self.quorum.throttles.delay(None, self.guid),
             )
             self.quorum.throttles.listeners.append(self.consumer.throttle_changed)
@@ -98,6 +100,21 @@ class Engine:
             await self.consumer.stop()
         await self.subscriptions.close()
         await self.batcher.close()
+
+    async def _settle_missed(self, job_ids: list[str]) -> None:
+        """Settle waiters whose job finished while the pub/sub connection was down."""
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for job_id in job_ids:
+                pipe.hgetall(self.keys.job(job_id))
+            hashes = await pipe.execute()
+        except Exception as exc:
+            log.warning("could not look up jobs finished during an outage: %s", exc)
+            return
+        for fields in hashes:
+            payload = st.completion_payload(fields)
+            if payload is not None:
+                self.subscriptions.settle(payload)
 
     async def _run_user_callback(self, callback: Any, channel: str, payload: dict) -> None:
         from ..runtime import get_runtime

@@ -9,6 +9,9 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
 
+_REGISTRY: list[LuaScript] = []
+"""Every script of the package: a server that forgot its scripts gets all of them back."""
+
 
 class LuaScript:
     """A script from a package's ``lua/`` folder; ``sha`` is computed locally, loaded on demand."""
@@ -23,6 +26,7 @@ class LuaScript:
         head = folder.joinpath(f"{prelude}.lua").read_text() if prelude else ""
         self.source = head + body
         self.sha = hashlib.sha1(self.source.encode()).hexdigest()
+        _REGISTRY.append(self)
 
     async def load(self, client: aioredis.Redis) -> None:
         """Make sure the server knows the script (after a restart or FLUSH)."""
@@ -53,7 +57,8 @@ INTERRUPT = LuaScript("interrupt", prelude="announce")
 FIRE = LuaScript("fire")
 """Move due timers to the engine stream (see ``lua/fire.lua``)."""
 
-ALL = (STEP, TRIM, INTERRUPT, FIRE)
+RENEW = LuaScript("renew")
+"""Extend or hand back a consumer's claims on the messages it holds (see ``lua/renew.lua``)."""
 
 
 def is_noscript(reply: Any) -> bool:
@@ -64,6 +69,13 @@ def is_noscript(reply: Any) -> bool:
 
 
 async def load_all(client: aioredis.Redis) -> None:
-    """Load every script (at engine start)."""
-    for script in ALL:
-        await script.load(client)
+    """Load every script of the package (at engine start, and after the server forgot them).
+
+    A server restarted without persistence, a failover to a replica that never saw
+    ``SCRIPT LOAD``, or ``SCRIPT FLUSH`` all empty the script cache; loading is
+    idempotent, so reloading everything at once is the simplest complete answer.
+    """
+    pipe = client.pipeline(transaction=False)
+    for script in _REGISTRY:
+        pipe.script_load(script.source)
+    await pipe.execute()

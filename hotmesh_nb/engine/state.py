@@ -37,6 +37,27 @@ GUARD = "g:"
 ENTERED = "e:"
 
 
+def completion_payload(fields: dict[str, str]) -> dict[str, Any] | None:
+    """The ``done`` announcement of a finished job, rebuilt from its hash (None if running).
+
+    Mirrors ``announce`` in ``lua/announce.lua``, for waiters that missed the message.
+    """
+    raw = fields.get(STATUS)
+    if raw is None or META not in fields:
+        return None
+    status = int(float(raw))
+    if status > 0 or status == -1:
+        return None
+    return {
+        "k": "done",
+        "s": status,
+        "m": loads(fields[META]),
+        "ju": fields.get(UPDATED),
+        "err": loads(fields[ERROR]) if ERROR in fields else None,
+        "d": {name[2:]: loads(raw) for name, raw in fields.items() if name[:2] == DATA},
+    }
+
+
 def depth_of(dad: str) -> int:
     """Number of segments of a dimensional address (``',0,0'`` → 2)."""
     return dad.count(",")

@@ -22,7 +22,7 @@ from .app import AppRuntime
 from .batcher import Batcher
 from .codec import loads
 from .config import EngineConfig
-from .scripts import STEP, is_noscript
+from .scripts import STEP
 from .step import KEY, PENDING, Step
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,8 @@ class Stepper:
         """The runtime of a deployed version (loaded from Redis once per process)."""
         app = self.apps.get(version)
         if app is None:
-            raw = await self.client.get(self.keys.version(version))
+            key = self.keys.version(version)
+            raw = await self.batcher.submit(lambda pipe: pipe.get(key))
             if raw is None:
                 raise DeployError(f"version '{version}' of app '{self.keys.app}' is not deployed")
             app = self.apps[version] = AppRuntime(AppSpec.from_dict(loads(raw)), self.keys)
@@ -187,10 +188,10 @@ class Stepper:
                 key(part[1:]) if isinstance(part, str) and part[:1] == KEY else part
                 for part in op[1:]
             ]
-        reply = await self.batcher.submit(lambda pipe: STEP.add(pipe, keys, args))
-        if is_noscript(reply):
-            reply = await STEP.call(self.client, keys, args)
-        elif isinstance(reply, Exception):
+        reply = await self.batcher.submit(
+            lambda pipe: STEP.add(pipe, keys, args), patient=create_status is None
+        )
+        if isinstance(reply, Exception):
             raise reply
         if self.on_timer is not None:
             for op in step.ops:

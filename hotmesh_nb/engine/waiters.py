@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 
 from ..runtime import cancel_and_wait
 from .codec import loads
+from .outage import Outage
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ class Subscriptions:
         self._client = client
         self._done_channel = done_channel
         self._pubsub = client.pubsub()
+        self._outage = Outage("pub/sub")
         self._channels: dict[str, Callback] = {}
         self._internal: set[Callback] = set()
         self._patterns: dict[str, Callback] = {}
@@ -33,6 +35,10 @@ class Subscriptions:
         self._waiters: dict[str, list[asyncio.Future[dict[str, Any]]]] = {}
         self._task: asyncio.Task[None] | None = None
         self._run_callback: Callable[[Callback, str, dict], Awaitable[Any]] | None = None
+        self.on_resubscribed: Callable[[list[str]], Awaitable[None]] | None = None
+        """Called with the awaited job ids after the connection came back: completions
+        published while it was down are lost, so the owner reads those jobs instead."""
+        self._lost = False
 
     async def start(self, run_callback: Callable[[Callback, str, dict], Awaitable[Any]]) -> None:
         """Subscribe to the app's completion channel and start reading."""
@@ -91,6 +97,10 @@ class Subscriptions:
             if not waiters:
                 del self._waiters[job_id]
 
+    def settle(self, payload: dict[str, Any]) -> None:
+        """Resolve the waiters of a job from its completion payload (however it was read)."""
+        self._on_done(self._done_channel, payload)
+
     def _on_done(self, channel: str, payload: dict[str, Any]) -> None:
         if payload.get("k") != "done":
             return
@@ -106,8 +116,9 @@ class Subscriptions:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("pub/sub connection failed: %s; resubscribing", exc)
-                await asyncio.sleep(0.2)
+                delay = self._outage.failed(exc)
+                self._lost = True
+                await asyncio.sleep(delay)
                 continue
             if message is None:
                 continue
@@ -117,6 +128,16 @@ class Subscriptions:
                 event = self._confirmed.get(message.get("channel"))
                 if event is not None:
                     event.set()
+                if self._lost:
+                    # redis-py subscribes again on reconnect; the first confirmation
+                    # means the channels are live, so completions missed meanwhile
+                    # can be looked up without a gap.
+                    self._lost = False
+                    self._outage.ok()
+                    if self.on_resubscribed is not None and self._waiters:
+                        asyncio.get_running_loop().create_task(
+                            self.on_resubscribed(list(self._waiters))
+                        )
                 continue
             if kind not in ("message", "pmessage"):
                 continue

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..connection import Connection
+from ..errors import CallbackExit
 from ..keys import WORKER_GROUP, Keys
 from .batcher import Batcher
 from .codec import dumps, loads
@@ -88,10 +89,13 @@ def normalise(result: Any) -> tuple[str, int, dict[str, Any]]:
 
 def error_data(exc: BaseException) -> tuple[int, dict[str, Any]]:
     """``(code, data)`` describing a callback's exception."""
+    message = str(exc) or type(exc).__name__
+    # An exit is reported as what the code raised (its type, its stack).
+    exc = exc.original if isinstance(exc, CallbackExit) else exc
     code = getattr(exc, "code", None)
     code = code if isinstance(code, int) and 400 <= code < 1000 else 500
     data = {
-        "message": str(exc) or type(exc).__name__,
+        "message": message,
         "name": type(exc).__name__,
         "stack": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
         "code": code,
@@ -131,6 +135,7 @@ class WorkerService:
             config,
             dead_letter=self._dead_letter,
             batcher=self.batcher,
+            reader=connection.reader(config.block_ms),
             throttle=lambda: self.throttles.delay(self.topic, self.guid),
         )
         self.throttles.listeners.append(self.consumer.throttle_changed)

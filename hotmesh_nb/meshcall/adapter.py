@@ -59,7 +59,7 @@ def error_response(exc: BaseException) -> Response:
     return Response(
         {
             "message": str(exc) or type(exc).__name__,
-            "name": qualified_name(type(exc)),
+            "name": qualified_name(type(getattr(exc, "original", exc))),
             "stack": "".join(stack),
             "code": ERROR_CODE,
         },

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import CallbackExit
 from ..runtime import on_close
 from .context import Run, enter, task_factory
 from .errors import Suspended
@@ -68,9 +69,16 @@ def run_sync(fn: Callable[..., Any], args: list[Any], run: Run) -> Outcome:
 
 
 async def _call(fn: Callable[..., Any], args: list[Any]) -> Any:
-    result = fn(*args)
-    if inspect.isawaitable(result):
-        result = await result
+    try:
+        result = fn(*args)
+        if inspect.isawaitable(result):
+            result = await result
+    except (Exception, asyncio.CancelledError, Suspended):
+        raise
+    except BaseException as exc:
+        # sys.exit() in workflow code would escape run_until_complete and stop the
+        # thread's loop: the workflow fails instead (its error names what was raised).
+        raise CallbackExit(exc) from None
     return result
 
 

@@ -12,7 +12,7 @@ from ..engine.codec import dumps
 from ..engine.config import EngineConfig
 from ..engine.ids import iso_compact
 from ..engine.worker import Response, WorkerMessage
-from ..errors import NonDeterminismError
+from ..errors import CallbackExit, NonDeterminismError
 from ..hotmesh import HotMesh, Worker
 from ..runtime import blocking, get_runtime, on_runtime
 from .context import Run, WorkflowInfo
@@ -90,7 +90,7 @@ class WorkflowRunner:
         policy = policy or WORKFLOW_DEFAULT
         error_type = getattr(error, "error_type", None) or type(error).__name__
         final = (
-            isinstance(error, (FatalError, NonDeterminismError))
+            isinstance(error, (FatalError, NonDeterminismError, CallbackExit))
             or getattr(error, "recorded", False)
             or not isinstance(error, Exception)
         )
@@ -155,7 +155,7 @@ async def run_activity(message: WorkerMessage) -> Response | dict[str, Any]:
     except Exception as exc:
         policy = RetryPolicy.from_dict(item.get("p"))
         error_type = type(exc).__name__
-        fatal = isinstance(exc, FatalError)
+        fatal = isinstance(exc, (FatalError, CallbackExit))
         if not fatal and policy.allows_retry(attempt, error_type):
             body = {"delay": policy.delay(attempt), "attempt": attempt + 1, "message": str(exc)}
             return Response(body, code=RETRY, status="success")

@@ -1,0 +1,187 @@
+"""A mesh survives what a production team meets first: a server that forgets its
+scripts, slow callbacks, callbacks that try to exit, and quiet streams."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+import time
+
+import pytest
+import redis
+
+from hotmesh_nb import EngineConfig, HotMesh, JobError, MeshCall, MeshCallError, Worker
+from hotmesh_nb.connection import COMMAND_TIMEOUT, connect, read_timeout
+
+APP = """
+app:
+  id: sturdy
+  version: '1'
+  graphs:
+    - subscribes: sturdy.go
+      activities:
+        t1:
+          type: trigger
+        w:
+          type: worker
+          topic: sturdy.work
+          input: { maps: { n: '{t1.output.data.n}' } }
+          job: { maps: { n: '{$self.output.data.n}' } }
+      transitions:
+        t1:
+          - to: w
+"""
+
+
+class Custom(BaseException):
+    """A BaseException of the user's own."""
+
+
+def _exit() -> None:
+    sys.exit(3)
+
+
+def _interrupt() -> None:
+    raise KeyboardInterrupt("stop it")
+
+
+def _custom() -> None:
+    raise Custom("my own")
+
+
+RAISERS = {"SystemExit": _exit, "KeyboardInterrupt": _interrupt, "Custom": _custom}
+
+
+def _callback(kind: str, raiser):
+    if kind == "def":
+
+        def work(msg):
+            if msg.data["n"] < 0:
+                raiser()
+            return {"n": msg.data["n"]}
+
+        return work
+
+    async def awork(msg):
+        await asyncio.sleep(0)
+        if msg.data["n"] < 0:
+            raiser()
+        return {"n": msg.data["n"]}
+
+    return awork
+
+
+@pytest.mark.parametrize("kind", ["def", "async def"])
+@pytest.mark.parametrize("name", sorted(RAISERS))
+def test_a_callback_that_exits_fails_its_job_and_the_mesh_goes_on(
+    mesh, kind: str, name: str
+) -> None:
+    hm = mesh("sturdy", APP, {"sturdy.work": _callback(kind, RAISERS[name])})
+    with pytest.raises(JobError) as caught:
+        hm.pubsub("sturdy.go", {"n": -1}, timeout=10)
+    assert caught.value.code == 500
+    assert name in str(caught.value)
+    # The same process keeps serving: its loop and its worker survived.
+    assert hm.pubsub("sturdy.go", {"n": 7}, timeout=10) == {"n": 7}
+
+
+def test_a_meshcall_function_that_exits_raises_at_the_caller(redis_url, namespace) -> None:
+    def leave(code):
+        sys.exit(code)
+
+    MeshCall.connect("sturdy.leave", leave, connection=redis_url, namespace=namespace)
+    with pytest.raises(MeshCallError) as caught:
+        MeshCall.exec("sturdy.leave", [4], connection=redis_url, namespace=namespace, timeout=10)
+    assert "SystemExit" in str(caught.value)
+    MeshCall.connect("sturdy.echo", lambda x: x, connection=redis_url, namespace=namespace)
+    assert MeshCall.exec("sturdy.echo", [5], connection=redis_url, namespace=namespace) == 5
+
+
+def test_a_callback_slower_than_reclaim_after_runs_once(mesh) -> None:
+    calls: list[int] = []
+
+    async def slow(msg):
+        calls.append(msg.data["n"])
+        await asyncio.sleep(1.5)  # three times reclaim_after
+        return {"n": msg.data["n"]}
+
+    hm = mesh("sturdy", APP, {"sturdy.work": slow}, reclaim_after=0.5, delivery_cap=1)
+    assert hm.pubsub("sturdy.go", {"n": 1}, timeout=20) == {"n": 1}
+    assert calls == [1]
+    assert hm.dead_letters() == []
+
+
+def test_scripts_flushed_on_the_server_are_reloaded_by_running_processes(mesh, redis_url) -> None:
+    hm = mesh("sturdy", APP, {"sturdy.work": _callback("def", _exit)})
+    assert hm.pubsub("sturdy.go", {"n": 1}, timeout=10) == {"n": 1}
+    redis.Redis.from_url(redis_url).script_flush()
+    assert hm.pubsub("sturdy.go", {"n": 2}, timeout=10) == {"n": 2}
+    redis.Redis.from_url(redis_url).script_flush()
+    ids = [hm.pub("sturdy.go", {"n": n}) for n in range(20)]
+    for n, job_id in enumerate(ids):
+        hm_state = _wait_done(hm, job_id)
+        assert hm_state["data"] == {"n": n}
+
+
+def _wait_done(hm: HotMesh, job_id: str) -> dict:
+    deadline = time.monotonic() + 20
+    while hm.get_status(job_id) != 0:
+        assert time.monotonic() < deadline, f"job {job_id} did not finish"
+        time.sleep(0.02)
+    return hm.get_state(job_id)
+
+
+def test_socket_timeouts_outlast_blocking_reads(redis_url) -> None:
+    conn = connect(redis_url)
+    for block_ms in (1000, 5000, 25000, 60000):
+        client = conn.reader(block_ms)
+        kwargs = client.connection_pool.connection_kwargs
+        assert kwargs["socket_timeout"] > block_ms / 1000
+        assert read_timeout(block_ms) > block_ms / 1000
+    assert conn.client.connection_pool.connection_kwargs["socket_timeout"] == COMMAND_TIMEOUT
+
+
+def test_a_quiet_stream_read_longer_than_five_seconds_is_not_cut_off(
+    redis_url, namespace, caplog
+) -> None:
+    # redis-py's default socket timeout (5 s) used to equal the 5 s read: the read failed
+    # with "Timeout reading" and reconnected. A 6 s read must now simply end empty.
+    hm = HotMesh.init(
+        "sturdy",
+        connection=redis_url,
+        namespace=namespace,
+        workers=[Worker("sturdy.work", _callback("def", _exit))],
+        config=EngineConfig(block_ms=6000),
+    )
+    hm.deploy(APP)
+    hm.activate("1")
+    with caplog.at_level(logging.WARNING, logger="hotmesh_nb"):
+        time.sleep(6.5)
+        assert hm.pubsub("sturdy.go", {"n": 9}, timeout=10) == {"n": 9}
+    assert not [r for r in caplog.records if "unavailable" in r.getMessage()]
+
+
+def test_keyboard_interrupt_in_a_blocking_wait_leaves_the_mesh_running(mesh) -> None:
+    release = threading.Event()
+
+    def hold(msg):
+        release.wait(10)
+        return {"n": msg.data["n"]}
+
+    hm = mesh("sturdy", APP, {"sturdy.work": hold})
+    main = threading.main_thread()
+    assert threading.current_thread() is main
+
+    def interrupt_soon() -> None:
+        time.sleep(0.3)
+        import _thread
+
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt_soon).start()
+    with pytest.raises(KeyboardInterrupt):
+        hm.pubsub("sturdy.go", {"n": 1}, timeout=10)
+    release.set()
+    assert hm.pubsub("sturdy.go", {"n": 2}, timeout=10) == {"n": 2}
