@@ -251,15 +251,63 @@ class HotMesh:
 
     @on_runtime
     async def dead_letters_async(self, count: int = 100) -> list[dict[str, Any]]:
-        """Messages that exceeded the delivery cap, newest first, with their error."""
+        """Messages that exceeded the delivery cap, newest first, with their error.
+
+        Each letter has its own ``id`` (for :meth:`replay_dead_letters` and
+        :meth:`purge_dead_letters`), the ``stream`` and ``message_id`` it came
+        from, the ``error`` and the decoded ``message``.
+        """
         entries = await self.connection.client.xrevrange(self.keys.dead_letters, count=count)
         out = []
         for entry_id, fields in entries:
-            item = {"id": entry_id, **{k: v for k, v in fields.items() if k != "m"}}
+            item = {k: v for k, v in fields.items() if k not in ("m", "id")}
+            item["id"] = entry_id
+            item["message_id"] = fields.get("id")
             if "m" in fields:
                 item["message"] = loads(fields["m"])
             out.append(item)
         return out
+
+    @on_runtime
+    async def replay_dead_letters_async(self, ids: list[str] | None = None) -> int:
+        """Send dead letters (all, or those ``ids``) back to their streams; returns how many.
+
+        Each message runs again as a new delivery, with a fresh delivery count, and
+        its letter is removed. Use it after fixing what made the message fail. A
+        letter whose job the dead letter already ended (code 999) runs again but
+        cannot change that job's outcome: its activity stays settled (steps apply
+        once). Start such a job anew with the same data instead.
+        """
+        letters = await self._letters(ids)
+        if not letters:
+            return 0
+        pipe = self.connection.client.pipeline(transaction=True)
+        for entry_id, fields in letters:
+            pipe.xadd(fields["stream"], {"m": fields["m"]})
+            pipe.xdel(self.keys.dead_letters, entry_id)
+        await pipe.execute()
+        return len(letters)
+
+    @on_runtime
+    async def purge_dead_letters_async(self, ids: list[str] | None = None) -> int:
+        """Delete dead letters (all, or those ``ids``); returns how many were deleted."""
+        if ids is None:
+            count = await self.connection.client.xlen(self.keys.dead_letters)
+            await self.connection.client.delete(self.keys.dead_letters)
+            return int(count)
+        if not ids:
+            return 0
+        return int(await self.connection.client.xdel(self.keys.dead_letters, *ids))
+
+    async def _letters(self, ids: list[str] | None) -> list[tuple[str, dict[str, str]]]:
+        client = self.connection.client
+        if ids is None:
+            entries = await client.xrange(self.keys.dead_letters)
+        else:
+            entries = []
+            for entry_id in ids:
+                entries += await client.xrange(self.keys.dead_letters, entry_id, entry_id)
+        return [(i, f) for i, f in entries if "m" in f and "stream" in f]
 
     @on_runtime
     async def stop_async(self) -> None:
@@ -355,6 +403,8 @@ class HotMesh:
     export = blocking(export_async)
     scrub = blocking(scrub_async)
     dead_letters = blocking(dead_letters_async)
+    replay_dead_letters = blocking(replay_dead_letters_async)
+    purge_dead_letters = blocking(purge_dead_letters_async)
     stop = blocking(stop_async)
     hook = blocking(hook_async)
     hook_all = blocking(hook_all_async)

@@ -19,6 +19,8 @@ class EngineConfig:
     delivery_cap: int = 5
     """Deliveries after which a message goes to the dead-letter stream with its error
     instead of being retried again."""
+    dead_letter_cap: int = 10_000
+    """Most records kept in the app's dead-letter stream; the oldest go first."""
     concurrency: int = 100
     """Messages one engine or worker handles at the same time."""
     batch: int = 100

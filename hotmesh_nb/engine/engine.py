@@ -596,9 +596,22 @@ class Engine:
     async def _dead_letter(
         self, message_id: str, fields: dict[str, str], deliveries: int, reason: str
     ) -> None:
+        # First the job: a step that can never be applied must not leave it open forever;
+        # it ends with code 999, as a worker's dead letter ends its activity.
+        try:
+            job_id = loads(fields["m"]).get("j")
+        except (KeyError, ValueError, AttributeError):
+            job_id = None
+        if job_id and job_id != "-":
+            try:
+                await self.interrupt(job_id, reason=f"stream message {reason}", code=999)
+            except JobNotFoundError:
+                pass
         await self.client.xadd(
             self.keys.dead_letters,
             {"stream": self.keys.engine_stream, "id": message_id, "error": reason, **fields},
+            maxlen=self.config.dead_letter_cap,
+            approximate=False,  # letters are rare: an exact cap costs nothing
         )
 
     # -- reading jobs ------------------------------------------------------------

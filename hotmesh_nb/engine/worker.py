@@ -249,4 +249,6 @@ class WorkerService:
                 "error": reason,
                 **fields,
             },
+            maxlen=self.config.dead_letter_cap,
+            approximate=False,  # letters are rare: an exact cap costs nothing
         )

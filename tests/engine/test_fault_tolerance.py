@@ -185,3 +185,57 @@ def test_keyboard_interrupt_in_a_blocking_wait_leaves_the_mesh_running(mesh) -> 
         hm.pubsub("sturdy.go", {"n": 1}, timeout=10)
     release.set()
     assert hm.pubsub("sturdy.go", {"n": 2}, timeout=10) == {"n": 2}
+
+
+WAIT_APP = APP.replace("sturdy.work", "sturdy.nobody")
+
+
+def _poison(hm: HotMesh, redis_url: str, job_id: str) -> None:
+    """An engine message no engine can apply: it names a version that was never deployed."""
+    import json
+
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    gid = hm.get_state(job_id)["metadata"]["gid"]
+    message = {
+        "k": "response", "j": job_id, "gid": gid, "a": "w", "d": ",0", "v": "404",
+        "g": "poison", "rg": "poison", "status": "success", "code": 200, "data": {},
+    }  # fmt: skip
+    client.xadd(hm.keys.engine_stream, {"m": json.dumps(message)})
+
+
+def test_an_engine_dead_letter_ends_its_job_with_a_visible_error(mesh, redis_url) -> None:
+    hm = mesh("sturdy", WAIT_APP, reclaim_after=0.2, delivery_cap=1)
+    job_id = hm.pub("sturdy.go", {"n": 1})
+    _poison(hm, redis_url, job_id)
+    deadline = time.monotonic() + 20
+    while hm.get_status(job_id) > 0:
+        assert time.monotonic() < deadline, "the job stayed open"
+        time.sleep(0.05)
+    letters = hm.dead_letters()
+    assert len(letters) == 1 and letters[0]["message"]["j"] == job_id
+    assert letters[0]["stream"] == hm.keys.engine_stream
+    error = hm.get_state(job_id)["metadata"].get("err") or hm.export(job_id).get("error")
+    assert error is not None and "999" in str(error)
+
+
+def test_dead_letters_are_capped_replayed_and_purged(mesh, redis_url) -> None:
+    hm = mesh("sturdy", WAIT_APP, reclaim_after=0.2, delivery_cap=1, dead_letter_cap=3)
+    ids = [hm.pub("sturdy.go", {"n": n}) for n in range(5)]
+    for job_id in ids:
+        _poison(hm, redis_url, job_id)
+    deadline = time.monotonic() + 30
+    while any(hm.get_status(i) > 0 for i in ids):
+        assert time.monotonic() < deadline, "jobs stayed open"
+        time.sleep(0.05)
+    letters = hm.dead_letters()
+    assert [x["message"]["j"] for x in letters] == ids[:1:-1]  # the newest 3, newest first
+    # A replayed letter runs again; still poison, it comes back as a new letter.
+    assert hm.replay_dead_letters([letters[0]["id"]]) == 1
+    assert letters[0]["id"] not in [x["id"] for x in hm.dead_letters()]
+    while len(hm.dead_letters()) < 3:
+        assert time.monotonic() < deadline, "the replayed message did not come back"
+        time.sleep(0.05)
+    assert hm.purge_dead_letters([hm.dead_letters()[-1]["id"]]) == 1
+    assert len(hm.dead_letters()) == 2
+    assert hm.purge_dead_letters() == 2
+    assert hm.dead_letters() == []
