@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextvars
 import functools
 import inspect
 import logging
@@ -151,8 +152,11 @@ class Runtime:
         """
         if inspect.iscoroutinefunction(fn):
             return await contained(fn(*args))
+        # The thread runs in a copy of the caller's context: context variables set for
+        # the call (an activity's heartbeat, a trace) reach plain ``def`` code too.
+        context = contextvars.copy_context()
         result = await self.loop.run_in_executor(
-            self.executor, functools.partial(_call_contained, fn, *args)
+            self.executor, functools.partial(context.run, _call_contained, fn, *args)
         )
         if inspect.isawaitable(result):
             return await contained(result)

@@ -15,6 +15,7 @@ from ..engine.worker import Response, WorkerMessage
 from ..errors import CallbackExit, NonDeterminismError
 from ..hotmesh import HotMesh, Worker
 from ..runtime import blocking, get_runtime, on_runtime
+from .activity import ActivityInfo, _current, supervise
 from .context import Run, WorkflowInfo
 from .errors import FatalError
 from .factory import DONE, FAIL, IDLE, MANY, ONE, RETRY
@@ -148,9 +149,17 @@ async def run_activity(message: WorkerMessage) -> Response | dict[str, Any]:
     name = str(item.get("n"))
     key = str(item.get("key"))
     record: dict[str, Any] = {"n": name, "a": attempt, "s": item.get("at")}
+    info = ActivityInfo(
+        activity=name,
+        workflow_id=str(message.metadata.get("jid")),
+        attempt=attempt,
+        start_to_close_timeout=item.get("sc"),
+        heartbeat_timeout=item.get("hb"),
+    )
+    token = _current.set(info)
     try:
         fn = lookup(name)
-        value = await get_runtime().call_user(fn, *(item.get("a") or []))
+        value = await supervise(info, get_runtime().call_user(fn, *(item.get("a") or [])))
         dumps(value)  # results must be JSON: an error here is the activity's
     except Exception as exc:
         policy = RetryPolicy.from_dict(item.get("p"))
@@ -162,6 +171,8 @@ async def run_activity(message: WorkerMessage) -> Response | dict[str, Any]:
         record["e"] = _error_record(exc, 598 if fatal else 597)
     else:
         record["v"] = value
+    finally:
+        _current.reset(token)
     record["f"] = iso_compact()
     return {"ledger": {key: record}}
 
