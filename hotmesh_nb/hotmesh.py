@@ -19,8 +19,15 @@ from .engine.codec import loads
 from .engine.config import EngineConfig
 from .engine.engine import Engine
 from .engine.ids import parse_compact
-from .engine.worker import Callback, WorkerService
-from .errors import JobNotFoundError
+from .engine.worker import (
+    Callback,
+    Response,
+    WorkerMessage,
+    WorkerService,
+    normalise,
+    response_message,
+)
+from .errors import HotMeshError, JobNotFoundError
 from .keys import DEFAULT_NAMESPACE, Keys
 from .model import AppSpec
 from .runtime import blocking, get_runtime, on_runtime
@@ -178,6 +185,33 @@ class HotMesh:
         """
         job = await self.engine.pubsub(topic, data, timeout=timeout)
         return job["data"]
+
+    @on_runtime
+    async def add_async(
+        self, message: WorkerMessage, data: dict[str, Any] | None = None, code: int = 200
+    ) -> None:
+        """Answer a worker message later (the original's ``hotMesh.add``).
+
+        A callback may answer ``Response(partial, code=202)``: its activity stays
+        open. Keep the :class:`~hotmesh_nb.WorkerMessage` it received and send the
+        final answer with ``hm.add(message, data)`` — from any process of the
+        mesh, any time while the job runs. ``code`` 202 sends one more partial
+        answer; 4xx/5xx answer with an error. Steps apply once, so a repeated
+        final answer changes nothing.
+
+        >>> waiting = []                                                 # doctest: +SKIP
+        >>> def review(msg):                                             # doctest: +SKIP
+        ...     waiting.append(msg)
+        ...     return Response({"state": "queued"}, code=202)
+        >>> hm.add(waiting.pop(), {"state": "approved"})                 # doctest: +SKIP
+        """
+        if not message.origin:
+            raise HotMeshError(
+                "add() needs the WorkerMessage a worker callback received (it carries the "
+                "stream message to answer)"
+            )
+        status, code, body = normalise(Response(data or {}, code=code))
+        await self.engine.stepper.resume(response_message(message.origin, status, code, body))
 
     @on_runtime
     async def sub_async(self, topic: str, callback: Callable[[str, dict], Any]) -> None:
@@ -406,6 +440,7 @@ class HotMesh:
     replay_dead_letters = blocking(replay_dead_letters_async)
     purge_dead_letters = blocking(purge_dead_letters_async)
     stop = blocking(stop_async)
+    add = blocking(add_async)
     hook = blocking(hook_async)
     hook_all = blocking(hook_all_async)
     interrupt = blocking(interrupt_async)
@@ -482,7 +517,12 @@ def _job_callback(callback: Callable[[str, dict], Any]) -> Callable[[str, dict],
         meta = dict(payload.get("m") or {})
         if payload.get("err"):
             meta["err"] = payload["err"]
+        # The callback gets the graph's ``publishes`` topic (as the original's
+        # ``message.topic``), not the per-job channel suffix.
         topic = channel.split(":q:", 1)[-1]
+        job_suffix = f".{meta.get('jid')}"
+        if topic.endswith(job_suffix):
+            topic = topic[: -len(job_suffix)]
         return callback(topic, {"data": payload.get("d") or {}, "metadata": meta})
 
     return deliver

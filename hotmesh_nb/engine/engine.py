@@ -395,7 +395,8 @@ class Engine:
             self.subscriptions.forget(job_id, future)
             raise HotMeshTimeout(
                 f"job '{job_id}' on topic '{topic}' did not finish within {wait_for} s; it "
-                "keeps running (are workers for its topics running?)"
+                "keeps running (are workers for its topics running?)",
+                job_id=job_id,
             ) from None
         job = {"data": payload.get("d") or {}, "metadata": payload.get("m") or {}}
         return _result(job_id, job, payload.get("err"))

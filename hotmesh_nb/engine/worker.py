@@ -35,6 +35,8 @@ class WorkerMessage:
     """The activity's mapped input (``input.maps``)."""
     metadata: dict[str, Any]
     """``jid`` (job id), ``gid``, ``aid`` (activity), ``dad``, ``topic``, ``guid``, ``try``."""
+    origin: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """The stream message this came from: :meth:`HotMesh.add` answers it later."""
 
 
 @dataclass
@@ -101,6 +103,25 @@ def error_data(exc: BaseException) -> tuple[int, dict[str, Any]]:
         "code": code,
     }
     return code, data
+
+
+def response_message(origin: dict[str, Any], status: str, code: int, data: Any) -> dict[str, Any]:
+    """The engine's ``response`` message answering the worker message ``origin``."""
+    return {
+        "k": "response",
+        "j": origin["j"],
+        "gid": origin["gid"],
+        "a": origin["a"],
+        "d": origin["d"],
+        "v": origin["v"],
+        "g": origin["g"],
+        "rg": fast_guid(),
+        "status": status,
+        "code": code,
+        "data": data,
+        "try": origin.get("try", 0),
+        "ts": origin.get("ts"),  # when leg 1 started: the activity's start time
+    }
 
 
 class WorkerService:
@@ -176,7 +197,7 @@ class WorkerService:
         }
         try:
             result = await get_runtime().call_user(
-                self.callback, WorkerMessage(message.get("data") or {}, metadata)
+                self.callback, WorkerMessage(message.get("data") or {}, metadata, message)
             )
             status, code, data = normalise(result)
             dumps(data)  # a result that cannot be stored fails here, as the callback's error
@@ -211,22 +232,7 @@ class WorkerService:
         self, message: dict[str, Any], status: str, code: int, data: Any, ack: Ack | None = None
     ) -> bool:
         """Complete the activity with the callback's result (leg 2, in place)."""
-        response = {
-            "k": "response",
-            "j": message["j"],
-            "gid": message["gid"],
-            "a": message["a"],
-            "d": message["d"],
-            "v": message["v"],
-            "g": message["g"],
-            "rg": fast_guid(),
-            "status": status,
-            "code": code,
-            "data": data,
-            "try": message.get("try", 0),
-            "ts": message.get("ts"),  # when leg 1 started: the activity's start time
-        }
-        return await self.stepper.resume(response, ack)
+        return await self.stepper.resume(response_message(message, status, code, data), ack)
 
     async def _dead_letter(
         self, message_id: str, fields: dict[str, str], deliveries: int, reason: str

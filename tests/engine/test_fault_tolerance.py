@@ -12,7 +12,16 @@ import time
 import pytest
 import redis
 
-from hotmesh_nb import EngineConfig, HotMesh, JobError, MeshCall, MeshCallError, Worker
+import hotmesh_nb
+from hotmesh_nb import (
+    EngineConfig,
+    HotMesh,
+    JobError,
+    MeshCall,
+    MeshCallError,
+    ServerFullError,
+    Worker,
+)
 from hotmesh_nb.connection import COMMAND_TIMEOUT, connect, read_timeout
 
 APP = """
@@ -239,3 +248,69 @@ def test_dead_letters_are_capped_replayed_and_purged(mesh, redis_url) -> None:
     assert len(hm.dead_letters()) == 2
     assert hm.purge_dead_letters() == 2
     assert hm.dead_letters() == []
+
+
+def test_a_full_server_refuses_new_jobs_clearly_and_loses_nothing(mesh, redis_url) -> None:
+    release = threading.Event()
+
+    def hold(msg):
+        release.wait(10)
+        return {"n": msg.data["n"]}
+
+    hm = mesh("sturdy", APP, {"sturdy.work": hold})
+    running = hm.pub("sturdy.go", {"n": 1})
+    admin = redis.Redis.from_url(redis_url)
+    admin.config_set("maxmemory", 1)
+    try:
+        with pytest.raises(ServerFullError, match="maxmemory"):
+            hm.pub("sturdy.go", {"n": 2})
+        release.set()  # the running job's answer meets the full server: it waits, not fails
+        time.sleep(0.3)
+        assert hm.get_status(running) > 0
+    finally:
+        admin.config_set("maxmemory", 0)
+    assert _wait_done(hm, running)["data"] == {"n": 1}
+    assert hm.dead_letters() == []
+
+
+def test_a_pubsub_timeout_names_the_job_it_leaves_running(mesh) -> None:
+    release = threading.Event()
+
+    def hold(msg):
+        release.wait(10)
+        return {"n": msg.data["n"]}
+
+    hm = mesh("sturdy", APP, {"sturdy.work": hold})
+    with pytest.raises(hotmesh_nb.TimeoutError) as caught:
+        hm.pubsub("sturdy.go", {"n": 3}, timeout=0)  # returns at once
+    job_id = caught.value.job_id
+    assert caught.value.code == 504 and job_id in str(caught.value)
+    assert hm.get_status(job_id) > 0
+    release.set()
+    assert _wait_done(hm, job_id)["data"] == {"n": 3}
+
+
+def test_a_pending_answer_is_completed_later_with_add(mesh) -> None:
+    from hotmesh_nb import Response
+
+    held: list = []
+
+    def review(msg):
+        held.append(msg)
+        return Response({"n": msg.data["n"], "state": "queued"}, code=202)
+
+    hm = mesh("sturdy", APP, {"sturdy.work": review})
+    job_id = hm.pub("sturdy.go", {"n": 4})
+    deadline = time.monotonic() + 10
+    while not held:
+        assert time.monotonic() < deadline, "the worker was not called"
+        time.sleep(0.02)
+    assert hm.get_status(job_id) > 0  # 202 keeps the activity open
+    hm.add(held[0], {"n": 40}, code=202)  # one more partial answer
+    time.sleep(0.2)
+    assert hm.get_status(job_id) > 0
+    hm.add(held[0], {"n": 41})  # the final answer
+    assert _wait_done(hm, job_id)["data"] == {"n": 41}
+    hm.add(held[0], {"n": 99})  # answering again changes nothing
+    time.sleep(0.2)
+    assert hm.get_state(job_id)["data"] == {"n": 41}
