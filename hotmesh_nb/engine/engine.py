@@ -399,7 +399,7 @@ class Engine:
                 job_id=job_id,
             ) from None
         job = {"data": payload.get("d") or {}, "metadata": payload.get("m") or {}}
-        return _result(job_id, job, payload.get("err"))
+        return _result(job_id, job, payload.get("err"), payload.get("ed"))
 
     # -- consuming the engine stream ---------------------------------------------
 
@@ -634,15 +634,16 @@ def _search_text(value: Any) -> str:
     return value if isinstance(value, str) else to_js_string(value)
 
 
-def _result(job_id: str, job: dict[str, Any], error: Any) -> dict[str, Any]:
+def _result(job_id: str, job: dict[str, Any], error: Any, detail: Any = None) -> dict[str, Any]:
     if error:
         err = error if isinstance(error, dict) else loads(error)
+        detail = detail if isinstance(detail, dict) else {}
         raise JobError(
             str(err.get("message", "job failed")),
             code=int(err.get("code", 500)),
             job_id=job_id,
             data=job.get("data"),
             stack=err.get("stack"),
-            error_type=err.get("name"),
+            error_type=detail.get("name") or err.get("name"),
         )
     return job

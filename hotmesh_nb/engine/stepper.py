@@ -139,7 +139,9 @@ class Stepper:
         log.info("activity %s of job %s failed: %s", aid, job.metadata.get("jid"), exc)
         graph = app.graph_of(aid)
         step = Step(app, graph, job, self.config.default_expire, guard=guard, delta=-1)
-        step.fail_job({"code": 500, "message": str(exc), "activity": aid})
+        step.fail_job(
+            {"message": str(exc), "code": 500}, {"name": type(exc).__name__, "activity": aid}
+        )
         step.touch()
         return step
 

@@ -314,3 +314,21 @@ def test_a_pending_answer_is_completed_later_with_add(mesh) -> None:
     hm.add(held[0], {"n": 99})  # answering again changes nothing
     time.sleep(0.2)
     assert hm.get_state(job_id)["data"] == {"n": 41}
+
+
+def test_the_stored_error_is_the_originals_json(mesh) -> None:
+    import json
+
+    def boom(msg):
+        raise RuntimeError("boom")
+
+    hm = mesh("sturdy", APP, {"sturdy.work": boom})
+    with pytest.raises(JobError) as caught:
+        hm.pubsub("sturdy.go", {"n": 1}, timeout=10)
+    assert caught.value.error_type == "RuntimeError"  # kept in a field of our own
+    raw = hm.get_state(caught.value.job_id)["metadata"]["err"]
+    err = json.loads(raw)
+    # Key for key and in order, as the original stores metadata.err for a worker error.
+    assert list(err) == ["message", "code", "stack", "is_stream_error"]
+    assert err["message"] == "boom" and err["code"] == 500 and err["is_stream_error"] is True
+    assert raw == json.dumps(err, separators=(",", ":"), ensure_ascii=False)

@@ -7,7 +7,7 @@
 local function announce(job, engine_stream, kind, status, done_channel, publishes_channel)
   local flat = redis.call('HGETALL', job)
   local data = {}
-  local meta, err, ju, parent = 'null', 'null', 'null', nil
+  local meta, err, detail, ju, parent = 'null', 'null', 'null', 'null', nil
   for f = 1, #flat, 2 do
     local name = flat[f]
     if string.sub(name, 1, 2) == 'd:' then
@@ -16,6 +16,8 @@ local function announce(job, engine_stream, kind, status, done_channel, publishe
       meta = flat[f + 1]
     elseif name == 'err' then
       err = flat[f + 1]
+    elseif name == 'ed' then
+      detail = flat[f + 1]
     elseif name == 'ju' then
       ju = cjson.encode(flat[f + 1])
     elseif name == 'p' then
@@ -24,7 +26,7 @@ local function announce(job, engine_stream, kind, status, done_channel, publishe
   end
   local body = '{' .. table.concat(data, ',') .. '}'
   local payload = '{"k":"' .. kind .. '","s":' .. status .. ',"m":' .. meta .. ',"ju":' .. ju
-    .. ',"err":' .. err .. ',"d":' .. body .. '}'
+    .. ',"err":' .. err .. ',"ed":' .. detail .. ',"d":' .. body .. '}'
   redis.call('PUBLISH', done_channel, payload)
   if publishes_channel ~= '' then
     redis.call('PUBLISH', publishes_channel, payload)
