@@ -21,6 +21,10 @@ class EngineConfig:
     instead of being retried again."""
     dead_letter_cap: int = 10_000
     """Most records kept in the app's dead-letter stream; the oldest go first."""
+    share_tracebacks: bool = True
+    """Send a failed callback's traceback with its error (to the job and the caller), as the
+    original does. ``False`` sends the type and message only and logs the traceback in the
+    worker's process: for workers serving callers that should not see their code."""
     concurrency: int = 100
     """Messages one engine or worker handles at the same time."""
     batch: int = 100

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ from .config import EngineConfig
 from .consumer import StreamConsumer
 from .ids import fast_guid, guid
 from .quorum import Throttles, member_profile
+from .stacks import remote_stack, reset, share_tracebacks
 from .stepper import Ack, Stepper
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def error_data(exc: BaseException) -> tuple[int, dict[str, Any]]:
     data = {
         "message": message,
         "name": type(exc).__name__,
-        "stack": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+        "stack": remote_stack(exc),
         "code": code,
     }
     return code, data
@@ -195,6 +195,7 @@ class WorkerService:
             "topic": message["t"],
             "try": message.get("try", 0),
         }
+        token = share_tracebacks(self.config.share_tracebacks)
         try:
             result = await get_runtime().call_user(
                 self.callback, WorkerMessage(message.get("data") or {}, metadata, message)
@@ -204,6 +205,8 @@ class WorkerService:
         except Exception as exc:
             code, data = error_data(exc)
             status = "error"
+        finally:
+            reset(token)
         ack = (self.keys.worker_stream(self.topic), WORKER_GROUP, message_id)
         if status == "error" and await self._retry(message, code, ack):
             return True

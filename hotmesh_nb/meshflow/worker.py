@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +10,7 @@ from ..connection import Connection
 from ..engine.codec import dumps
 from ..engine.config import EngineConfig
 from ..engine.ids import iso_compact
+from ..engine.stacks import remote_stack
 from ..engine.worker import Response, WorkerMessage
 from ..errors import CallbackExit, NonDeterminismError
 from ..hotmesh import HotMesh, Worker
@@ -36,8 +36,7 @@ def _error_record(exc: BaseException, code: int) -> dict[str, Any]:
     return {
         "message": str(exc) or type(exc).__name__,
         "type": getattr(exc, "error_type", None) or type(exc).__name__,
-        "stack": getattr(exc, "stack", None)
-        or "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+        "stack": getattr(exc, "stack", None) or remote_stack(exc),
         "code": code,
     }
 

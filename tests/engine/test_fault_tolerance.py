@@ -332,3 +332,18 @@ def test_the_stored_error_is_the_originals_json(mesh) -> None:
     assert list(err) == ["message", "code", "stack", "is_stream_error"]
     assert err["message"] == "boom" and err["code"] == 500 and err["is_stream_error"] is True
     assert raw == json.dumps(err, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_tracebacks_can_stay_in_the_workers_log(mesh, caplog) -> None:
+    def secret(msg):
+        raise ValueError("no entry")
+
+    hm = mesh("sturdy", APP, {"sturdy.work": secret}, share_tracebacks=False)
+    with caplog.at_level(logging.WARNING, logger="hotmesh_nb"):
+        with pytest.raises(JobError) as caught:
+            hm.pubsub("sturdy.go", {"n": 1}, timeout=10)
+    assert caught.value.error_type == "ValueError" and caught.value.message == "no entry"
+    assert not caught.value.stack  # nothing of the code reaches the caller or the job
+    assert "secret" not in hm.get_state(caught.value.job_id)["metadata"]["err"]
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "in secret" in logged and "no entry" in logged  # the worker's own log has it
