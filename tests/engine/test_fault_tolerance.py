@@ -339,9 +339,8 @@ def test_tracebacks_can_stay_in_the_workers_log(mesh, caplog) -> None:
         raise ValueError("no entry")
 
     hm = mesh("sturdy", APP, {"sturdy.work": secret}, share_tracebacks=False)
-    with caplog.at_level(logging.WARNING, logger="hotmesh_nb"):
-        with pytest.raises(JobError) as caught:
-            hm.pubsub("sturdy.go", {"n": 1}, timeout=10)
+    with caplog.at_level(logging.WARNING, logger="hotmesh_nb"), pytest.raises(JobError) as caught:
+        hm.pubsub("sturdy.go", {"n": 1}, timeout=10)
     assert caught.value.error_type == "ValueError" and caught.value.message == "no entry"
     assert not caught.value.stack  # nothing of the code reaches the caller or the job
     assert "secret" not in hm.get_state(caught.value.job_id)["metadata"]["err"]

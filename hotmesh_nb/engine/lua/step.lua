@@ -66,7 +66,10 @@ local function run_ops(i)
       end
       i = i + 6
     elseif op == 'index' then
-      redis.call('SADD', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2])
+      -- The job remembers its facet sets, so that it leaves them when it ends.
+      local facet = KEYS[tonumber(ARGV[i + 1])]
+      redis.call('SADD', facet, ARGV[i + 2])
+      redis.call('HSET', KEYS[1], 'f:' .. facet, ARGV[i + 2])
       i = i + 3
     elseif op == 'link' then
       redis.call('HSET', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3])
