@@ -48,6 +48,11 @@ class CallbackExit(HotMeshError):
         self.__traceback__ = original.__traceback__
 
 
+class UnservedTopicError(HotMeshError):
+    """A new job was refused: its worker topic has too many messages waiting and no live
+    worker (``EngineConfig.unserved_cap``). Nothing was written."""
+
+
 class DeployError(HotMeshError):
     """An app could not be deployed or activated."""
 

@@ -303,6 +303,15 @@ class HotMesh:
         return out
 
     @on_runtime
+    async def unserved_topics_async(self) -> dict[str, int]:
+        """Worker topics this process sent work to that no live worker reads → messages waiting.
+
+        Refreshed every couple of seconds while this process publishes; a topic
+        past ``EngineConfig.unserved_cap`` refuses new jobs (``UnservedTopicError``).
+        """
+        return self.engine.backlog.unserved()
+
+    @on_runtime
     async def replay_dead_letters_async(self, ids: list[str] | None = None) -> int:
         """Send dead letters (all, or those ``ids``) back to their streams; returns how many.
 
@@ -437,6 +446,7 @@ class HotMesh:
     export = blocking(export_async)
     scrub = blocking(scrub_async)
     dead_letters = blocking(dead_letters_async)
+    unserved_topics = blocking(unserved_topics_async)
     replay_dead_letters = blocking(replay_dead_letters_async)
     purge_dead_letters = blocking(purge_dead_letters_async)
     stop = blocking(stop_async)

@@ -25,6 +25,10 @@ class EngineConfig:
     """Send a failed callback's traceback with its error (to the job and the caller), as the
     original does. ``False`` sends the type and message only and logs the traceback in the
     worker's process: for workers serving callers that should not see their code."""
+    unserved_cap: int = 100_000
+    """Messages that may wait on a worker topic with no live worker before a new ``pub``
+    that would add to it is refused (``UnservedTopicError``; 0 never refuses). Queued work
+    is never trimmed."""
     concurrency: int = 100
     """Messages one engine or worker handles at the same time."""
     batch: int = 100

@@ -22,6 +22,7 @@ from . import state as st
 from .activities.interrupt import error_for as interrupt_error
 from .activities.signal import signal_value
 from .app import AppRuntime
+from .backlog import Backlog
 from .batcher import Batcher
 from .codec import dumps, loads
 from .config import EngineConfig
@@ -58,6 +59,8 @@ class Engine:
         self.started = time.time()
         self.quorum = Quorum(self.client, keys, self.guid, self.members, self._set_active)
         self.scout: Scout | None = None
+        self.backlog = Backlog(self.client, keys, config.unserved_cap)
+        self.stepper.on_sent = self.backlog.wrote
         self._active: str | None = None
         self._settings: dict[str, Any] = {}
 
@@ -98,6 +101,7 @@ class Engine:
             await self.scout.stop()
         if self.consumer is not None:
             await self.consumer.stop()
+        await self.backlog.stop()
         await self.subscriptions.close()
         await self.batcher.close()
 
@@ -321,6 +325,8 @@ class Engine:
         step.writes[st.UPDATED] = metadata["ju"]
         if parent:
             self._link_parent(step, parent, job_id, now)
+        if ack is None:  # a user's new job, not a child started by a step
+            self.backlog.refuse_if_full([stream for stream, _ in step.messages])
         if on_id is not None:
             on_id(job_id)
         code, _ = await self.commit(step, create_status=status, ack=ack)

@@ -47,6 +47,8 @@ class Stepper:
         self.apps: dict[str, AppRuntime] = {}
         self.on_timer: Any = None
         """Called with the due time (ms) of timers this process scheduled (wakes the scout)."""
+        self.on_sent: Any = None
+        """Called with the streams a committed step wrote messages to."""
 
     async def app_version(self, version: str) -> AppRuntime:
         """The runtime of a deployed version (loaded from Redis once per process)."""
@@ -195,6 +197,8 @@ class Stepper:
         )
         if isinstance(reply, Exception):
             raise reply
+        if self.on_sent is not None and step.messages:
+            self.on_sent([stream for stream, _ in step.messages])
         if self.on_timer is not None:
             for op in step.ops:
                 if op[0] == "timer":

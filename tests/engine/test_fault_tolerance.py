@@ -346,3 +346,31 @@ def test_tracebacks_can_stay_in_the_workers_log(mesh, caplog) -> None:
     assert "secret" not in hm.get_state(caught.value.job_id)["metadata"]["err"]
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "in secret" in logged and "no entry" in logged  # the worker's own log has it
+
+
+def test_a_topic_nobody_serves_is_reported_and_refuses_new_jobs_past_its_cap(
+    mesh, redis_url, namespace
+) -> None:
+    from waiting import wait_until
+
+    from hotmesh_nb import UnservedTopicError
+
+    hm = mesh("sturdy", APP, unserved_cap=5)
+    ids = [hm.pub("sturdy.go", {"n": n}) for n in range(5)]
+    wait_until(lambda: hm.unserved_topics() == {"sturdy.work": 5}, timeout=15)
+    with pytest.raises(UnservedTopicError, match=r"sturdy\.work"):
+        hm.pub("sturdy.go", {"n": 99})
+    # A worker arrives: the queued work (never trimmed) completes and the topic is served.
+    server = HotMesh.init(
+        "sturdy",
+        connection=redis_url,
+        namespace=namespace,
+        engine=False,
+        workers=[Worker("sturdy.work", _callback("def", _exit))],
+        config=EngineConfig(block_ms=1000),
+    )
+    assert server is not None
+    for n, job_id in enumerate(ids):
+        assert _wait_done(hm, job_id)["data"] == {"n": n}
+    hm.pub("sturdy.go", {"n": 6})
+    wait_until(lambda: hm.unserved_topics() == {}, timeout=15)
