@@ -29,6 +29,10 @@ class EngineConfig:
     """Messages that may wait on a worker topic with no live worker before a new ``pub``
     that would add to it is refused (``UnservedTopicError``; 0 never refuses). Queued work
     is never trimmed."""
+    stats_expire: int = 7 * 86400
+    """Seconds a trigger's ``stats`` time bucket (counters and id lists, read by
+    ``get_stats``, ``get_ids`` and ``hook_all``) is kept after its last write. The original
+    keeps them forever; a bound keeps a busy app's memory flat."""
     concurrency: int = 100
     """Messages one engine or worker handles at the same time."""
     batch: int = 100

@@ -131,6 +131,10 @@ class Step:
             ]
         )
 
+    def add_stat(self, kind: str, key: str, a: Any, b: Any, ttl: int) -> None:
+        """A trigger ``stats`` write (see ``stat`` in ``lua/step.lua``)."""
+        self.ops.append(["stat", kind, KEY + key, a, b, ttl])
+
     def add_index(self, facet: str, job_id: str) -> None:
         """Make the job findable by a facet (``hook_all``, ``signal`` with ``subtype: all``)."""
         self.ops.append(["index", KEY + self.app.keys.facet(facet), job_id])
