@@ -51,11 +51,19 @@ class Backlog:
         if self._written and (self._task is None or self._task.done()):
             self._task = asyncio.get_running_loop().create_task(self._watch(), name="backlog")
 
-    def refuse_if_full(self, streams: list[str]) -> None:
-        """Raise :class:`UnservedTopicError` when a new job would add to a full topic."""
+    async def refuse_if_full(self, streams: list[str]) -> None:
+        """Raise :class:`UnservedTopicError` when a new job would add to a full topic.
+
+        The watch's view may be seconds old: a topic it saw full is looked at
+        again now, so a worker that just arrived is never refused work.
+        """
         if self.cap <= 0:
             return
-        for stream in streams:
+        full = [s for s in streams if self._unserved.get(s, 0) >= self.cap]
+        if not full:
+            return
+        await self._look(full)
+        for stream in full:
             waiting = self._unserved.get(stream, 0)
             if waiting >= self.cap:
                 topic = stream[len(self._prefix) :]

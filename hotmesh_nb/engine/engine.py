@@ -330,7 +330,7 @@ class Engine:
         if parent:
             self._link_parent(step, parent, job_id, now)
         if ack is None:  # a user's new job, not a child started by a step
-            self.backlog.refuse_if_full([stream for stream, _ in step.messages])
+            await self.backlog.refuse_if_full([stream for stream, _ in step.messages])
         if on_id is not None:
             on_id(job_id)
         code, _ = await self.commit(step, create_status=status, ack=ack)
