@@ -359,6 +359,8 @@ def identify(pid: int) -> ProcessIdentity | None:
         raw = Path(f"/proc/{pid}/stat").read_text()
         # the command name (field 2) may hold spaces and parentheses: split after it
         fields = raw[raw.rindex(")") + 2 :].split()
+        if fields[0] in ("Z", "X"):
+            return None  # exited, waiting to be reaped: nothing left to signal
         start = int(fields[19])
         exe = os.readlink(f"/proc/{pid}/exe").removesuffix(" (deleted)")
         uid = os.stat(f"/proc/{pid}").st_uid

@@ -106,13 +106,15 @@ def _prepare() -> Path:
 
 
 def _check_existing() -> Path | None:
-    """The data folder when it exists and passes the checks (nothing is created)."""
-    folder = data_dir()
-    if not folder.exists():
-        return None
+    """The data folder when it exists; the home and it are checked, nothing is created."""
     fsguard.check_link_chain(_home_spelled())
+    if not home().exists():
+        return None
     fsguard.check_ancestors(home())
     fsguard.check_private_dir(home(), _home_label())
+    folder = data_dir()
+    if not folder.exists() and not folder.is_symlink():
+        return None
     fsguard.check_private_dir(folder, "data folder")
     return folder
 
