@@ -9,6 +9,11 @@ lost if it is killed. Concurrent processes serialise start-up with an
 
 Data lives in ``HOTMESH_HOME`` (default: the platform's user data folder,
 ``~/.local/share/hotmesh`` on Linux) under ``valkey/``.
+
+Everything there is private to the user: folders 0700, files 0600 (the server runs
+under umask 077). A home, folder, file, link or socket another user could control is
+refused with a :class:`ServerError` naming it, and a pid is signalled only when it is
+provably the server we started (see :mod:`hotmesh_nb._fsguard` and ``SECURITY.md``).
 """
 
 from __future__ import annotations
@@ -51,11 +56,11 @@ class ServerStatus:
     running: bool
     """True when the server answers ``PING`` on its socket."""
     url: str
-    """The ``unix://`` URL clients connect to."""
+    """The ``unix://`` URL clients connect to ("" until a short socket folder is chosen)."""
     data_dir: str
     """Folder holding the AOF/RDB files, config, log and state."""
     socket: str
-    """Path of the unix socket."""
+    """Path of the unix socket ("" until a short socket folder is chosen)."""
     pid: int | None = None
     """Process id of the server, when known."""
     binary: str | None = None

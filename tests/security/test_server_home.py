@@ -201,10 +201,11 @@ def test_a_link_planted_in_the_data_folder_is_refused(
     assert str(planted) in str(caught.value)
     assert target.read_text() == "the victim's own file\n"
     assert snapshot(tmp_path, skip=home) == outside
-    cli = _cli_start()
-    assert cli.returncode == 1 and "symbolic link" in cli.stderr
-    assert "Traceback" not in cli.stderr
-    assert snapshot(tmp_path, skip=home) == outside
+    if name == "server.conf":  # the command line says the same, without a traceback
+        cli = _cli_start()
+        assert cli.returncode == 1 and "symbolic link" in cli.stderr
+        assert "Traceback" not in cli.stderr
+        assert snapshot(tmp_path, skip=home) == outside
 
 
 def test_a_hard_link_to_an_outside_file_is_refused(home: Path, tmp_path: Path) -> None:
