@@ -636,3 +636,41 @@ def stop() -> bool:
 def describe() -> dict:
     """:func:`status` as a plain dict (for the CLI and notebooks)."""
     return asdict(status())
+
+
+# The local Redis Cluster lives in its own module; it is part of this module's API.
+from ._cluster import (  # noqa: E402
+    ClusterNode,
+    ClusterStatus,
+    cluster_describe,
+    cluster_dir,
+    cluster_start,
+    cluster_status,
+    cluster_stop,
+    cluster_url,
+)
+
+__all__ = [
+    "SOCKET_PATH_LIMIT",
+    "START_TIMEOUT",
+    "STOP_TIMEOUT",
+    "ClusterNode",
+    "ClusterStatus",
+    "ServerStatus",
+    "cluster_describe",
+    "cluster_dir",
+    "cluster_start",
+    "cluster_status",
+    "cluster_stop",
+    "cluster_url",
+    "data_dir",
+    "describe",
+    "find_binary",
+    "home",
+    "search_modules",
+    "socket_path",
+    "start",
+    "status",
+    "stop",
+    "url",
+]
