@@ -11,6 +11,12 @@ Files live in ``HOTMESH_HOME/cluster`` under the embedded server's rules: folder
 user. TCP ports are open to every local user, so the cluster always has a random
 password (``cluster/password``), and hotmesh_nb sends it only to a port whose
 listening socket belongs to us (``/proc/net/tcp`` on Linux).
+
+One hole cannot be closed here: the cluster bus of Redis and Valkey has no password,
+and the embedded binary has no TLS, so another local user can make a node of theirs
+join. It is detected (:attr:`ClusterStatus.strangers`, and :func:`cluster_url` refuses),
+not prevented: this cluster is for development and tests on a machine you do not
+share with untrusted users.
 """
 
 from __future__ import annotations
@@ -85,6 +91,8 @@ class ClusterStatus:
     """Replicas per primary asked for at creation."""
     nodes: list[ClusterNode] = field(default_factory=list)
     """Every node, primaries first."""
+    strangers: list[str] = field(default_factory=list)
+    """``address id`` of nodes in the cluster that we did not start (an intrusion)."""
 
 
 def cluster_dir() -> Path:
@@ -309,6 +317,8 @@ def _form(nodes: list[dict], password: str, primaries: int, folder: Path) -> Non
 
         _wait(all_met, "the nodes meeting each other", folder)
         ids = [client.execute_command("CLUSTER", "MYID") for client in clients]
+        for node, node_id in zip(nodes, ids):
+            node["id"] = node_id
         for index, node in enumerate(nodes):
             if node["role"] == "replica":
                 primary = ids[node["follows"]]
@@ -411,6 +421,8 @@ def cluster_start(primaries: int = 3, replicas: int = 1) -> ClusterStatus:
         if fresh:
             _form(nodes, password, primaries, folder)
         _wait(lambda: _healthy(nodes, password), "cluster_state:ok on every node", folder)
+        _write_state(folder, primaries, replicas, binary, nodes)
+        _refuse_strangers(nodes, password)
     return cluster_status()
 
 
@@ -443,6 +455,41 @@ def _wait_gone(node: dict, timeout: float) -> bool:
     return True
 
 
+def _strangers(nodes: list[dict], password: str) -> list[str]:
+    """``address id`` of every node in the cluster that we did not start.
+
+    The cluster bus of Redis and Valkey has no password: any local user can make a
+    node of theirs meet ours and join. This cannot be prevented on loopback without
+    TLS (which the embedded binary lacks), but it is detected here.
+    """
+    ours = {n.get("id") for n in nodes}
+    if None in ours:
+        return []  # recorded before the ids were known
+    for node in nodes:
+        if not _ping(node["port"], password):
+            continue
+        with _client(node["port"], password) as client:
+            listing = client.execute_command("CLUSTER", "NODES")
+        return [
+            f"{parts[1].split('@')[0]} {parts[0]}"
+            for parts in (line.split() for line in listing.splitlines())
+            if parts and parts[0] not in ours
+        ]
+    return []
+
+
+def _refuse_strangers(nodes: list[dict], password: str) -> None:
+    strangers = _strangers(nodes, password)
+    if strangers:
+        raise ServerError(
+            "the local cluster holds node(s) hotmesh_nb did not start: "
+            f"{', '.join(strangers)}. Another local user joined it through the "
+            "unauthenticated cluster bus, and could read your data. Stop it and remove it "
+            "(`hotmesh-nb server cluster stop --remove`), and on a shared machine use a "
+            "cluster on a network only you reach, with TLS (`tls-cluster yes`)"
+        )
+
+
 def cluster_status() -> ClusterStatus:
     """Report the local cluster: its nodes, their roles, and ``cluster_state``."""
     folder = _existing()
@@ -472,14 +519,21 @@ def cluster_status() -> ClusterStatus:
             )
         )
     first = report[0].port if report else None
+    strangers = _strangers(state.get("nodes", []), password) if report else []
     return ClusterStatus(
-        running=bool(report) and all(n.running for n in report) and cluster_state == "ok",
+        running=(
+            bool(report)
+            and all(n.running for n in report)
+            and cluster_state == "ok"
+            and not strangers
+        ),
         state=cluster_state if report else "absent",
         url=f"redis://:***@{HOST}:{first}" if first else "",
         data_dir=str(folder),
         primaries=int(state.get("primaries", 0)),
         replicas=int(state.get("replicas", 0)),
         nodes=report,
+        strangers=strangers,
     )
 
 
@@ -494,6 +548,7 @@ def cluster_url() -> str:
     password = _password(folder) if folder is not None else None
     for node in state.get("nodes", []):
         if password and _ping(node["port"], password):
+            _refuse_strangers(state["nodes"], password)
             return f"redis://:{password}@{HOST}:{node['port']}"
     raise ServerError(
         "the local cluster is not running; start it with "

@@ -102,12 +102,13 @@ def cleanup() -> None:
 
 
 @contextmanager
-def foreign_server(who: Intruder) -> Iterator[Path]:
+def foreign_server(who: Intruder, port: int = 0, extra: str = "") -> Iterator[Path]:
     """A real server run by the intruder, serving on a socket in a folder of theirs.
 
     The folder lies directly in the temp folder (root's pytest folders are closed to
     them) and holds a copy of the binary, since root's site-packages is closed too.
-    Yields the socket path; the server is killed and the folder removed afterwards.
+    ``port`` adds a loopback TCP port, ``extra`` more config lines. Yields the unix
+    socket path; the server is killed and the folder removed afterwards.
     """
     folder = Path(tempfile.mkdtemp(prefix="hm-intruder-"))
     os.chmod(folder, 0o755)
@@ -118,8 +119,8 @@ def foreign_server(who: Intruder) -> Iterator[Path]:
     sock = folder / "their.sock"
     conf = folder / "their.conf"
     conf.write_text(
-        f'port 0\nunixsocket "{sock}"\nunixsocketperm 777\ndir "{folder}"\n'
-        "appendonly no\nsave ''\n"
+        f'port {port}\nbind 127.0.0.1\nunixsocket "{sock}"\nunixsocketperm 777\n'
+        f"dir \"{folder}\"\nappendonly no\nsave ''\n{extra}"
     )
     os.chmod(conf, 0o644)
     proc = subprocess.Popen(

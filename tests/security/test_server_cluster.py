@@ -7,6 +7,7 @@ Started through the command line under umask 000, it must form a healthy cluster
 
 from __future__ import annotations
 
+import socket
 import stat
 import subprocess
 import sys
@@ -16,6 +17,8 @@ from pathlib import Path
 import pytest
 import redis
 from redis.cluster import RedisCluster
+from server_intruder import commands_served, foreign_server, intruder
+from waiting import wait_until
 
 from hotmesh_nb import ServerError, server
 from hotmesh_nb._fsguard import identify
@@ -104,3 +107,41 @@ def test_a_local_cluster_of_three_primaries_and_three_replicas(home: Path) -> No
     assert again.running and [n.port for n in again.nodes] == [n.port for n in status.nodes]
     cluster = RedisCluster.from_url(server.cluster_url(), decode_responses=True)
     assert cluster.get("key:299") == "299"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_another_users_listener_or_node_is_refused(home: Path) -> None:
+    other = intruder()
+    first = server.cluster_start(primaries=3, replicas=0)
+    recorded = first.nodes[0].port
+    assert server.cluster_stop()
+
+    # They listen on a port our cluster recorded: we must not send them the password.
+    with foreign_server(other, port=recorded) as theirs:
+        served = commands_served(theirs)
+        with pytest.raises(ServerError, match=f"port {recorded}.*hmintruder") as caught:
+            server.cluster_start(primaries=3, replicas=0)
+        assert "password" in str(caught.value)
+        assert commands_served(theirs) == served + 1
+
+    # The cluster bus has no password: their node meets ours and joins. It is detected.
+    status = server.cluster_start(primaries=3, replicas=0)
+    bus = _free_port()
+    cluster_conf = (
+        f"cluster-enabled yes\ncluster-port {bus}\ncluster-config-file their-nodes.conf\n"
+    )
+    with foreign_server(other, port=_free_port(), extra=cluster_conf) as theirs:
+        with redis.Redis(unix_socket_path=str(theirs), decode_responses=True) as them:
+            them.execute_command(
+                "CLUSTER", "MEET", "127.0.0.1", status.nodes[0].port, status.nodes[0].bus_port
+            )
+        wait_until(lambda: bool(server.cluster_status().strangers), timeout=60)
+        report = server.cluster_status()
+        assert not report.running and len(report.strangers) == 1
+        with pytest.raises(ServerError, match="did not start"):
+            server.cluster_url()
