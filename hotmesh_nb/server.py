@@ -89,13 +89,12 @@ def _home_spelled() -> Path:
 
 
 def _home_label() -> str:
+    """How error messages name the home: after the setting that chose it."""
     if os.environ.get("HOTMESH_HOME"):
         return "HOTMESH_HOME folder"
-    return (
-        "hotmesh data folder (from XDG_DATA_HOME)"
-        if os.environ.get("XDG_DATA_HOME")
-        else ("hotmesh data folder")
-    )
+    if os.environ.get("XDG_DATA_HOME") and sys.platform != "darwin":
+        return "hotmesh data folder (from XDG_DATA_HOME)"
+    return "hotmesh data folder"
 
 
 def data_dir() -> Path:
@@ -174,6 +173,7 @@ def _runtime_folder() -> Path | None:
     if not runtime or not os.path.isabs(runtime) or not os.path.isdir(runtime):
         return None
     base = Path(runtime).resolve()
+    fsguard.check_ancestors(base)
     fsguard.check_private_dir(base, "XDG_RUNTIME_DIR folder")
     digest = hashlib.sha1(str(data_dir()).encode()).hexdigest()[:12]
     folder = base / f"hotmesh-{digest}"

@@ -268,3 +268,16 @@ def test_modes_an_earlier_version_left_open_are_repaired_on_start(home: Path) ->
     server.start()
     found = _modes(home / "valkey")
     assert found == _expected(found)
+
+
+def test_a_home_path_that_would_break_the_config_file_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tricky = tmp_path / 'h"\nloadmodule "/nonexistent/evil.so'
+    monkeypatch.setenv("HOTMESH_HOME", str(tricky))
+    try:
+        with pytest.raises(ServerError, match="quote, backslash or line break"):
+            server.start()
+        assert not (tricky / "valkey" / "server.conf").exists()
+    finally:
+        cleanup()
