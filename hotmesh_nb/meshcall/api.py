@@ -121,11 +121,17 @@ class MeshCall:
 
         ``interval`` is a duration (``'1 day'``, seconds; at least 1 s): the
         first run is at once (or after ``delay``) and each next one
-        ``interval`` after the previous run ended. Or it is a 5-field cron
-        expression (``'0 3 * * *'``, UTC): runs follow the schedule. The cron
-        ends after ``max_cycles`` runs (default 100 000) or
-        :meth:`interrupt`; a run that raises is recorded and the schedule
-        goes on.
+        ``interval`` after the previous run ended. Or it is a cron expression
+        (UTC), read by croniter: 5 fields (``'0 3 * * *'``), or 6 with a
+        seconds field first (``'*/10 * * * * *'``, as the original's cron
+        parser reads it); ranges, lists, steps, month and weekday names,
+        ``L``, ``W``, ``#`` and the aliases ``@hourly``, ``@daily``,
+        ``@weekly``, ``@monthly``, ``@yearly``. Runs follow the schedule:
+        the first waits for it (``delay`` does not apply), and a run that
+        overran later points skips them. An expression that cannot be read
+        raises ``ValueError`` naming it. The cron ends after ``max_cycles``
+        runs (default 100 000) or :meth:`interrupt`; a run that raises is
+        recorded and the schedule goes on.
 
         The cron is idempotent by ``id`` (default: the topic): while one with
         the same topic and id runs, this returns False and changes nothing.

@@ -2,7 +2,8 @@
 
 Found once per process and namespace (a lookup in the runtime's service
 registry afterwards), so a call costs no setup. The first one deploys and
-activates the MeshCall app when the namespace lacks it.
+activates the MeshCall app when the namespace lacks it. An engine comes with
+the worker that plans scheduled crons (``meshcall.plan``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 from ..connection import Connection
 from ..hotmesh import HotMesh, Worker
 from ..runtime import get_runtime
-from .app import APP_ID, ensure_deployed
+from .app import APP_ID, PLAN_TOPIC, ensure_deployed
+from .crons import plan_callback
 
 ConnectionLike = Connection | str | None
 """A :class:`~hotmesh_nb.Connection`, a server URL, or None (the default server)."""
@@ -43,6 +45,15 @@ async def mesh(connection: ConnectionLike, namespace: str, *, engine: bool = Tru
             APP_ID, connection=connection, namespace=namespace, engine=engine
         )
         await ensure_deployed(hm)
+        if engine:
+            # Every engine also plans scheduled crons: a cron expression's next run is
+            # computed by this worker (croniter) between two runs.
+            await HotMesh.init_async(
+                APP_ID,
+                connection=connection,
+                namespace=namespace,
+                workers=[Worker(PLAN_TOPIC, plan_callback)],
+            )
         return _Registered(hm)
 
     runtime = get_runtime()
