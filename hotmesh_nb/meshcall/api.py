@@ -164,14 +164,31 @@ class MeshCall:
     @staticmethod
     @on_runtime
     async def hotmesh_async(
-        connection: ConnectionLike = None, namespace: str = DEFAULT_NAMESPACE
+        connection: ConnectionLike = None,
+        namespace: str = DEFAULT_NAMESPACE,
+        *,
+        readonly: bool = False,
     ) -> HotMesh:
         """The HotMesh of the namespace's MeshCall app: its ``jobs()``, ``graph()``, ``export()``.
 
         Call jobs are ``call:<topic>:<id>`` (random ids for uncached calls),
-        crons ``cron:<topic>:<id>``.
+        crons ``cron:<topic>:<id>``. ``readonly=True`` (the original's
+        ``getInstance(..., {readonly: true})``) gives a client that reads and
+        starts jobs without running an engine, unless this process runs one.
         """
-        return await instances.mesh(connection, namespace)
+        return await instances.mesh(connection, namespace, engine=not readonly)
+
+    @staticmethod
+    @on_runtime
+    async def shutdown_async() -> None:
+        """Stop every MeshCall engine and worker of this process (all namespaces).
+
+        Functions stop being served here; crons and cached answers live on in
+        Redis and go on wherever another process serves them. Other apps of
+        this process (MeshFlow, MeshData, YAML apps) keep running;
+        :func:`hotmesh_nb.shutdown` stops everything.
+        """
+        await instances.stop_all()
 
     connect = staticmethod(blocking(connect_async.__func__))
     exec = staticmethod(blocking(exec_async.__func__))
@@ -179,3 +196,4 @@ class MeshCall:
     cron = staticmethod(blocking(cron_async.__func__))
     interrupt = staticmethod(blocking(interrupt_async.__func__))
     hotmesh = staticmethod(blocking(hotmesh_async.__func__))
+    shutdown = staticmethod(blocking(shutdown_async.__func__))

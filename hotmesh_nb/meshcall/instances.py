@@ -73,3 +73,30 @@ async def serve(connection: ConnectionLike, namespace: str, worker: Worker) -> H
     return await HotMesh.init_async(
         APP_ID, connection=connection, namespace=namespace, workers=[worker]
     )
+
+
+def _is_meshcall(key: Hashable) -> bool:
+    """Whether a runtime service belongs to MeshCall (its registry, engines and workers)."""
+    if not isinstance(key, tuple) or not key:
+        return False
+    if key[0] == "meshcall":
+        return True
+    # HotMesh services are keyed (role, url, namespace, app id[, topic]).
+    return key[0] in ("engine", "client", "worker") and len(key) >= 4 and key[3] == APP_ID
+
+
+async def stop_all() -> int:
+    """Stop every MeshCall engine and worker of this process; how many services stopped.
+
+    Workers stop first, so no call is taken after its engine left. Services of
+    other apps (MeshFlow, MeshData, YAML apps) keep running.
+    """
+    runtime = get_runtime()
+    order = {"worker": 0, "engine": 1, "client": 1}
+    keys = sorted(
+        (k for k in runtime.services() if _is_meshcall(k)),
+        key=lambda k: order.get(k[0], 2),  # type: ignore[index]
+    )
+    for key in keys:
+        await runtime.stop_service(key)
+    return len(keys)
