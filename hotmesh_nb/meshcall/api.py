@@ -26,8 +26,19 @@ from ..keys import DEFAULT_NAMESPACE
 from ..runtime import blocking, on_runtime
 from . import calls, crons, instances
 from .adapter import worker_callback
-from .app import ensure_worker_group
+from .app import PLAN_TOPIC, ensure_worker_group
 from .instances import ConnectionLike
+
+
+def _check_topic(topic: str) -> None:
+    """Refuse a topic no function can serve: empty, or MeshCall's own planner's."""
+    if not isinstance(topic, str) or not topic:
+        raise ValueError(f"a MeshCall topic must be a non-empty string, not {topic!r}")
+    if topic == PLAN_TOPIC:
+        raise ValueError(
+            f"the topic '{PLAN_TOPIC}' is reserved: MeshCall plans scheduled crons on it; "
+            "choose another name for your function"
+        )
 
 
 class MeshCall:
@@ -55,6 +66,7 @@ class MeshCall:
         cell) replaces the callback of the running worker. Any number of
         processes may serve the same topic: each call goes to one of them.
         """
+        _check_topic(topic)
         worker = Worker(topic, worker_callback(topic, callback))
         return await instances.serve(connection, namespace, worker)
 
@@ -139,6 +151,7 @@ class MeshCall:
         :meth:`connect`); without, it only schedules and a worker elsewhere
         serves it.
         """
+        _check_topic(topic)
         timing = crons.schedule(interval, delay, max_cycles)
         if callback is not None:
             await MeshCall.connect_async(topic, callback, connection, namespace)

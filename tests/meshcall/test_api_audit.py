@@ -3,6 +3,7 @@ read-only instance (the original's ``getInstance(..., {readonly: true})``)."""
 
 from __future__ import annotations
 
+import pytest
 from waiting import wait_until
 
 from hotmesh_nb import HotMesh, MeshCall
@@ -49,3 +50,12 @@ def test_a_readonly_instance_reads_without_running_an_engine(ns: str) -> None:
         "topic": "ro.fn",
         "cycle": 1,
     }
+
+
+def test_the_planners_topic_is_reserved(ns: str) -> None:
+    with pytest.raises(ValueError, match=r"'meshcall\.plan' is reserved"):
+        MeshCall.connect("meshcall.plan", lambda: None, namespace=ns)
+    with pytest.raises(ValueError, match=r"'meshcall\.plan' is reserved"):
+        MeshCall.cron("meshcall.plan", [], interval="1 hour", namespace=ns)
+    with pytest.raises(ValueError, match="non-empty string"):
+        MeshCall.connect("", lambda: None, namespace=ns)
