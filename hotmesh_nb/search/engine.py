@@ -136,7 +136,8 @@ class SearchEngine:
         values = await self.client.hmget(self.keys.job(record), names)
         present = {n: v for n, v in zip(names, values) if v is not None}
         if present:
-            await self.fallback.write(record, present, [], covering)
+            # From scratch: entries of an earlier record of this id (expired) must not stay.
+            await self.fallback.write(record, present, [], covering, reset=True)
 
     async def apply(
         self, record: str, op: str, args: list[str], ledger: tuple[str, str] | None = None
@@ -244,7 +245,8 @@ class SearchEngine:
             )
             return SearchResult(count, _strip(rows), query, options)
         options = await self.index(index)
-        ids = await self._existing(await self.fallback.query(options, query))
+        ids = await self._existing(options, await self.fallback.query(options, query))
+        await self.fallback.sweep(options)
         ordered = sorted(ids)
         names = return_fields if return_fields is not None else list(options.schema)
         if sort_by:
@@ -262,16 +264,14 @@ class SearchEngine:
             rows = [(record, {}) for record in page]
         return SearchResult(len(ids), rows, query, options)
 
-    async def _existing(self, ids: set[str]) -> set[str]:
-        # Records whose job expired still sit in the fallback's sets (Redis expires the
-        # hash alone); the native index drops them, so the fallback must not count them.
-        if not ids:
-            return ids
-        ordered = sorted(ids)
-        pipe = self.client.pipeline(transaction=False)
-        for record in ordered:
-            pipe.exists(self.keys.job(record))
-        return {r for r, alive in zip(ordered, await pipe.execute()) if alive}
+    async def _existing(self, options: SearchOptions, ids: set[str]) -> set[str]:
+        # Records whose job expired may still sit in the fallback's sets (Redis expires
+        # the hash alone); the native index drops them, so the fallback must not count
+        # them, and forgets them now.
+        gone = await self.fallback.gone(ids)
+        if gone:
+            await self.fallback.prune(options, gone)
+        return ids - set(gone)
 
     async def _sorted(
         self, ids: list[str], options: SearchOptions, name: str, ascending: bool

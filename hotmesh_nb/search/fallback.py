@@ -2,14 +2,25 @@
 
 Per index ``ix`` and field ``f`` (all keys share the app's hash tag):
 
-* TAG: ``…:ix:<ix>:t:<f>:<value>`` — set of record ids per (lower-cased) tag;
-* NUMERIC: ``…:ix:<ix>:n:<f>`` — sorted set, record id scored by the value;
-* TEXT: ``…:ix:<ix>:w:<f>:<word>`` — set of record ids per (lower-cased) word;
-* ``…:ix:<ix>:all`` — every record of the index.
+* TAG: ``…:ix:<ix>:t:<f>:<value>`` — set of record ids per tag;
+* NUMERIC: ``…:ix:<ix>:n:<f>`` — sorted set, record id scored by the value, and
+  ``…:ix:<ix>:x:<f>`` — records whose value is not a number (the native index
+  leaves such records out entirely, so queries leave them out too);
+* TEXT: ``…:ix:<ix>:w:<f>:<term>`` — set of record ids per word and per marked
+  stem (see :mod:`hotmesh_nb.search.text`);
+* ``…:ix:<ix>:all`` — every record of the index;
+* ``…:ix:<ix>:r:<record>`` — the structures above that hold the record, so a
+  record whose job expired can be forgotten without its (gone) values.
 
 Writes go through one script that checks the fields still hold the values
 the index changes were computed from, so the index never drifts from the
 records; a concurrent change makes the writer recompute and retry.
+
+Records expire with their jobs (Redis expires the hash alone). Queries never
+return them (each match is checked), and the index forgets them: the matches
+of every query that turn out gone, a batch of the index's records on every
+query and every :data:`SWEEP_EVERY` writes (a cursor walks the whole index in
+turn), and a record's own leftovers when it is written again.
 """
 
 from __future__ import annotations
@@ -21,11 +32,21 @@ import redis.asyncio as aioredis
 
 from ..engine.scripts import LuaScript
 from ..keys import Keys
-from .query import Clause, parse_query, tags, words
+from .query import Clause, parse_query
 from .schema import FieldSpec, SearchOptions
+from .text import index_terms, parse_number, query_terms, tags, words
 
 WRITE = LuaScript("ix_write", package=__package__)
 """Write record fields and index changes atomically (see ``lua/ix_write.lua``)."""
+
+PRUNE = LuaScript("ix_prune", package=__package__)
+"""Forget a record whose job is gone (see ``lua/ix_prune.lua``)."""
+
+SWEEP_BATCH = 100
+"""Records of an index checked for expiry by one sweep step."""
+
+SWEEP_EVERY = 50
+"""Writes between two sweep steps of the indexes written."""
 
 
 def memberships(
@@ -39,14 +60,14 @@ def memberships(
             ("sadd", keys.search_key(index, "t", name, t), None) for t in sorted(set(tags(value)))
         ]
     if spec.type == "NUMERIC":
-        try:
-            number = float(value)
-        except ValueError:
-            return []
-        if math.isnan(number):
-            return []
+        number = parse_number(value)
+        if number is None:
+            return [("sadd", keys.search_key(index, "x", name), None)]
         return [("zadd", keys.search_key(index, "n", name), number)]
-    return [("sadd", keys.search_key(index, "w", name, w), None) for w in sorted(set(words(value)))]
+    return [
+        ("sadd", keys.search_key(index, "w", name, term), None)
+        for term in sorted(index_terms(value, spec.nostem))
+    ]
 
 
 def removal(change: tuple[str, str, Any]) -> tuple[str, str, Any]:
@@ -61,6 +82,8 @@ class FallbackIndex:
     def __init__(self, client: aioredis.Redis, keys: Keys) -> None:
         self.client = client
         self.keys = keys
+        self._writes = 0
+        self._cursors: dict[str, int] = {}
 
     async def definitions(self) -> list[SearchOptions]:
         """Every fallback index of the app."""
@@ -87,7 +110,7 @@ class FallbackIndex:
                 values = await self.client.hmget(key, fields) if fields else []
                 present = {f: v for f, v in zip(fields, values) if v is not None}
                 if present:
-                    await self.write(record, present, [], [options])
+                    await self.write(record, present, [], [options], reset=True)
         return True
 
     async def write(
@@ -97,16 +120,21 @@ class FallbackIndex:
         deletes: list[str],
         indexes: list[SearchOptions],
         expected: dict[str, str | None] | None = None,
+        *,
+        reset: bool = False,
     ) -> bool:
         """Set ``updates`` and delete ``deletes`` on the record, keeping ``indexes`` in step.
 
         With ``expected`` (field → value it must still hold) the write happens only
         if the record still holds those values (compare-and-set); returns whether
         it wrote. Without it, a concurrent change is absorbed by recomputing.
+        ``reset`` first drops every entry of the record (``updates`` must then hold
+        all its indexed fields): for a record whose fields were written elsewhere.
         """
         while True:
-            reply = await self._write(record, updates, deletes, indexes, expected, None)
+            reply = await self._write(record, updates, deletes, indexes, expected, None, reset)
             if reply == 1:
+                await self._after_write(indexes)
                 return True
             if expected is not None:
                 return False
@@ -126,10 +154,21 @@ class FallbackIndex:
         written then) or ``ledger[2]`` after writing; None when ``expected`` no
         longer holds (recompute and call again).
         """
-        reply = await self._write(record, updates, deletes, indexes, expected, ledger)
+        reply = await self._write(record, updates, deletes, indexes, expected, ledger, False)
         if isinstance(reply, list):
             return str(reply[1])
-        return ledger[2] if reply == 1 else None
+        if reply == 1:
+            await self._after_write(indexes)
+            return ledger[2]
+        return None
+
+    async def _after_write(self, indexes: list[SearchOptions]) -> None:
+        # Writes add entries; a sweep step now and then keeps expired records from
+        # piling up in an index that is written far more often than it is queried.
+        self._writes += 1
+        if self._writes % SWEEP_EVERY == 0:
+            for options in indexes:
+                await self.sweep(options)
 
     async def _write(
         self,
@@ -139,6 +178,7 @@ class FallbackIndex:
         indexes: list[SearchOptions],
         expected: dict[str, str | None] | None,
         ledger: tuple[str, str, str] | None,
+        reset: bool,
     ) -> Any:
         job = self.keys.job(record)
         touched: dict[str, list[tuple[SearchOptions, str, FieldSpec]]] = {}
@@ -149,22 +189,40 @@ class FallbackIndex:
                     touched.setdefault(hash_field, []).append((options, name, spec))
         for name in expected or {}:
             touched.setdefault(name, [])
-        fields = sorted(touched)
+        fields = [] if reset else sorted(touched)
+        lists = [self.keys.search_key(o.index, "r", record) for o in indexes]
+        pipe = self.client.pipeline(transaction=False)
+        pipe.exists(job)
+        if fields and expected is None:
+            pipe.hmget(job, fields)
+        for list_key in lists:
+            pipe.smembers(list_key)
+        read = await pipe.execute()
+        exists = bool(read[0])
         if expected is not None:
             old = {f: expected.get(f) for f in fields}
         else:
-            old = dict(zip(fields, await self.client.hmget(job, fields))) if fields else {}
-        changes: list[tuple[str, str, Any]] = []
+            old = dict(zip(fields, read[1])) if fields else {}
+        named = read[-len(lists) :] if lists else []
+        # A record written while its job hash is absent may have left entries from
+        # before it expired: they go, unless the job appears meanwhile (then retry).
+        clear_mode = 2 if reset else 0 if exists else 1
+        changes: list[tuple[str, str, Any, str]] = []
         for hash_field, users in touched.items():
             new_value = None if hash_field in deletes else updates.get(hash_field)
             for options, name, spec in users:
-                before = memberships(self.keys, options.index, name, spec, old.get(hash_field))
+                list_key = self.keys.search_key(options.index, "r", record)
+                before = (
+                    []
+                    if reset
+                    else memberships(self.keys, options.index, name, spec, old.get(hash_field))
+                )
                 after = memberships(self.keys, options.index, name, spec, new_value)
                 keep = set(after)
-                changes += [removal(c) for c in before if c not in keep]
-                changes += after
+                changes += [(*removal(c), list_key) for c in before if c not in keep]
+                changes += [(*c, list_key) for c in after]
         for options in indexes:
-            changes.append(("sadd", self.keys.search_key(options.index, "all"), None))
+            changes.append(("sadd", self.keys.search_key(options.index, "all"), None, ""))
         keys_list = [job]
         index_of: dict[str, int] = {job: 1}
 
@@ -177,6 +235,10 @@ class FallbackIndex:
         args: list[Any] = [0]
         if ledger is not None:
             args = [1, key_index(ledger[0]), ledger[1], ledger[2]]
+        clearing = [(k, m) for k, m in zip(lists, named) if m] if clear_mode else []
+        args += [clear_mode, len(clearing)]
+        for list_key, members in clearing:
+            args += [key_index(list_key), len(members), *(key_index(m) for m in sorted(members))]
         args.append(len(fields))
         for hash_field in fields:
             args += [hash_field, old.get(hash_field) or ""]
@@ -186,19 +248,65 @@ class FallbackIndex:
         args.append(len(deletes))
         args += deletes
         args.append(len(changes))
-        for op, key, score in changes:
-            args += [op, key_index(key)]
+        for op, key, score, list_key in changes:
+            # ``all`` is no entry of the member list (0): pruning drops the record from it.
+            args += [op, key_index(key), key_index(list_key) if list_key else 0]
             if op == "zadd":
                 args.append(repr(float(score)))
         args.append(record)
         reply = await WRITE.call(self.client, keys_list, args)
         return reply if isinstance(reply, list) else int(reply)
 
+    async def prune(self, options: SearchOptions, records: list[str]) -> int:
+        """Forget those of ``records`` whose job is gone; returns how many were forgotten."""
+        forgotten = 0
+        for record in records:
+            list_key = self.keys.search_key(options.index, "r", record)
+            all_key = self.keys.search_key(options.index, "all")
+            while True:
+                members = sorted(await self.client.smembers(list_key))
+                reply = int(
+                    await PRUNE.call(
+                        self.client, [self.keys.job(record), list_key, all_key, *members], [record]
+                    )
+                )
+                if reply >= 0:  # -1: written meanwhile, read the member list again
+                    forgotten += reply
+                    break
+        return forgotten
+
+    async def sweep(self, options: SearchOptions, count: int = SWEEP_BATCH) -> int:
+        """Check the next ``count`` records of the index (a cursor walks it in turn) and
+        forget those whose job is gone; returns how many were forgotten."""
+        cursor = self._cursors.get(options.index, 0)
+        cursor, batch = await self.client.sscan(
+            self.keys.search_key(options.index, "all"), cursor, count=count
+        )
+        self._cursors[options.index] = int(cursor)
+        return await self.prune(options, await self.gone(batch))
+
+    async def gone(self, records: list[str] | set[str]) -> list[str]:
+        """Those of ``records`` whose job hash no longer exists."""
+        ordered = sorted(records)
+        if not ordered:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for record in ordered:
+            pipe.exists(self.keys.job(record))
+        return [r for r, alive in zip(ordered, await pipe.execute()) if not alive]
+
     async def query(self, options: SearchOptions, text: str) -> set[str]:
         """Record ids matching the query ``text`` in the index ``options``."""
+        clauses = parse_query(text)
+        unindexed = [
+            self.keys.search_key(options.index, "x", n)
+            for n, s in options.indexed().items()
+            if s.type == "NUMERIC" and not s.noindex
+        ]
+        failed = set(await self.client.sunion(unindexed)) if unindexed else set()
         everything: set[str] | None = None
         result: set[str] | None = None
-        for clause in parse_query(text):
+        for clause in clauses:
             matched = await self._clause(options, clause)
             if clause.negate:
                 if everything is None:
@@ -209,13 +317,16 @@ class FallbackIndex:
             result = matched if result is None else result & matched
             if not result:
                 return set()
-        return result or set()
+        return (result or set()) - failed
 
     async def _clause(self, options: SearchOptions, clause: Clause) -> set[str]:
         index = options.index
         if clause.kind == "all":
             return set(await self.client.smembers(self.keys.search_key(index, "all")))
         name = _schema_name(options, clause.field)
+        if name is None and clause.field is not None:
+            return set()
+        name = name or ""
         if clause.kind == "tag":
             keys = [self.keys.search_key(index, "t", name, v) for v in clause.values]
             return set(await self.client.sunion(keys)) if keys else set()
@@ -225,7 +336,8 @@ class FallbackIndex:
             return set(
                 await self.client.zrangebyscore(self.keys.search_key(index, "n", name), low, high)
             )
-        # TEXT: every word must be present, in this field or (no field) in any TEXT field.
+        # TEXT: every word must be present, in this field or (no field) in any TEXT field;
+        # outside quotes a word also matches the words of its stem.
         fields = (
             [name]
             if clause.field
@@ -233,19 +345,25 @@ class FallbackIndex:
         )
         found: set[str] = set()
         for field_name in fields:
-            keys = [self.keys.search_key(index, "w", field_name, w) for w in clause.values]
-            if not keys:
+            if not clause.values:
                 continue
-            candidates = set(await self.client.sinter(keys))
+            pipe = self.client.pipeline(transaction=False)
+            for word in clause.values:
+                terms = query_terms(word, clause.phrase)
+                pipe.sunion([self.keys.search_key(index, "w", field_name, t) for t in terms])
+            candidates: set[str] | None = None
+            for members in await pipe.execute():
+                candidates = set(members) if candidates is None else candidates & set(members)
             if clause.phrase and len(clause.values) > 1 and candidates:
                 candidates = await self._phrase(options, field_name, clause.values, candidates)
-            found |= candidates
+            found |= candidates or set()
         return found
 
     async def _phrase(
         self, options: SearchOptions, name: str, wanted: list[str], candidates: set[str]
     ) -> set[str]:
-        # The word sets say every word occurs; a phrase also needs them adjacent, in order.
+        # The word sets say every word occurs; a phrase also needs them adjacent, in order
+        # (stop words take no place, as in the native index).
         ordered = sorted(candidates)
         pipe = self.client.pipeline(transaction=False)
         for record in ordered:
@@ -259,13 +377,13 @@ class FallbackIndex:
         return kept
 
 
-def _schema_name(options: SearchOptions, written: str | None) -> str:
-    """The schema name of a field written in a query (``_status`` or ``status``)."""
-    name = written or ""
+def _schema_name(options: SearchOptions, written: str | None) -> str | None:
+    """The schema name of a field written in a query: its hash field (``_status``), as the
+    native index names it. Any other name matches nothing there, nor here."""
     for schema_name in options.schema:
-        if options.hash_field(schema_name) == name or schema_name == name:
+        if options.hash_field(schema_name) == written:
             return schema_name
-    return name.removeprefix("_")
+    return None
 
 
 def _score(value: float) -> str:

@@ -18,7 +18,8 @@ class FieldSpec:
     sortable: bool = False
     """Allow ``SORTBY`` on the field (native index; the fallback sorts any field)."""
     nostem: bool = False
-    """Native index: match words exactly, without English stemming (the fallback never stems)."""
+    """Index exact words only, without their English stems (both indexes; a query word
+    outside quotes still finds a word equal to its stem, as RediSearch does)."""
     noindex: bool = False
     """Stored for ``SORTBY``/``RETURN`` but not searchable."""
     indexed: bool = True

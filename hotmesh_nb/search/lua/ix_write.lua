@@ -1,14 +1,22 @@
 -- Write searchable fields of a record and keep the fallback indexes in step, atomically.
--- KEYS[1] the record's job hash; KEYS[2..] index structures (and a ledger hash).
+-- KEYS[1] the record's job hash; KEYS[2..] index structures, the record's member lists
+--         (one per index: the structures holding the record) and a ledger hash.
 -- ARGV[1] 0, or 1 then (KEYS index of a ledger hash, ledger field, value): a write made once —
 --         when the ledger field exists nothing is written and {2, stored value} returns,
 --         otherwise the value is stored there with the write (replay-safe workflow writes)
+-- then    a clear mode: 0 none; 1 only while the job hash is absent (entries a record left
+--         behind before it expired; if the job exists the write is retried); 2 always
+--         (re-index from scratch)
+-- then    L member lists to clear: (KEYS index of the list, count, KEYS indexes of every
+--         structure it names); a list naming anything else means the caller read it before
+--         a concurrent write, and nothing is written (returns 0)
 -- then    N checks: (field, expected value or '' for absent) — the index changes below were
 --         computed from these values; if any changed meanwhile nothing is written (returns 0)
 -- then    M fields to set: (field, value)
 -- then    D fields to delete
--- then    K index changes: (op, KEYS index[, score]) with op sadd | srem | zadd | zrem
---         (the member is the record id, ARGV after the changes)
+-- then    K index changes: (op, KEYS index, KEYS index of the member list or 0[, score])
+--         with op sadd | srem | zadd | zrem (the member is the record id, ARGV after the
+--         changes); the member list follows each change
 -- Returns 1 when written.
 local job = KEYS[1]
 local i = 2
@@ -21,12 +29,45 @@ if ARGV[1] == '1' then
   end
   i = 5
 end
+local member = ARGV[#ARGV]
+local clear_mode = ARGV[i]
+if clear_mode == '1' and redis.call('EXISTS', job) == 1 then
+  return 0
+end
+local lists = tonumber(ARGV[i + 1])
+i = i + 2
+local clearing = {}
+for _ = 1, lists do
+  local list = KEYS[tonumber(ARGV[i])]
+  local count = tonumber(ARGV[i + 1])
+  local named = {}
+  for c = 1, count do
+    named[KEYS[tonumber(ARGV[i + 1 + c])]] = true
+  end
+  for _, key in ipairs(redis.call('SMEMBERS', list)) do
+    if not named[key] then
+      return 0
+    end
+  end
+  clearing[#clearing + 1] = {list, named}
+  i = i + 2 + count
+end
 local checks = tonumber(ARGV[i])
 for c = 1, checks do
   local current = redis.call('HGET', job, ARGV[i + 2 * c - 1]) or ''
   if current ~= ARGV[i + 2 * c] then
     return 0
   end
+end
+for _, entry in ipairs(clearing) do
+  for key in pairs(entry[2]) do
+    if redis.call('TYPE', key)['ok'] == 'zset' then
+      redis.call('ZREM', key, member)
+    else
+      redis.call('SREM', key, member)
+    end
+  end
+  redis.call('DEL', entry[1])
 end
 i = i + 2 * checks + 1
 local sets = tonumber(ARGV[i])
@@ -40,23 +81,27 @@ if dels > 0 then
 end
 i = i + dels + 1
 local changes = tonumber(ARGV[i])
-local member = ARGV[#ARGV]
 i = i + 1
 for _ = 1, changes do
   local op = ARGV[i]
   local key = KEYS[tonumber(ARGV[i + 1])]
+  local list = KEYS[tonumber(ARGV[i + 2])]
   if op == 'sadd' then
     redis.call('SADD', key, member)
-    i = i + 2
+    if list then redis.call('SADD', list, key) end
+    i = i + 3
   elseif op == 'srem' then
     redis.call('SREM', key, member)
-    i = i + 2
-  elseif op == 'zadd' then
-    redis.call('ZADD', key, ARGV[i + 2], member)
+    if list then redis.call('SREM', list, key) end
     i = i + 3
+  elseif op == 'zadd' then
+    redis.call('ZADD', key, ARGV[i + 3], member)
+    if list then redis.call('SADD', list, key) end
+    i = i + 4
   elseif op == 'zrem' then
     redis.call('ZREM', key, member)
-    i = i + 2
+    if list then redis.call('SREM', list, key) end
+    i = i + 3
   else
     return redis.error_reply('unknown index change ' .. tostring(op))
   end
