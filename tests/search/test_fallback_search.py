@@ -130,9 +130,9 @@ def test_find_where_clauses_build_the_originals_queries() -> None:
         '@_status:{open} @_amount:[5 +inf] @_amount:[1 9] @_note:"blue"'
     )
     assert clauses_to_query([], options) == "*"
-    with pytest.raises(QueryError, match="'free' is not searchable in index 'x'.*status"):
+    with pytest.raises(QueryError, match=r"'free' is not searchable in index 'x'.*status"):
         clauses_to_query([{"field": "free", "is": "=", "value": "x"}], options)
-    with pytest.raises(QueryError, match="'amount' is NUMERIC.*'5 OR 1'"):
+    with pytest.raises(QueryError, match=r"'amount' is NUMERIC.*'5 OR 1'"):
         clauses_to_query([{"field": "amount", "is": "=", "value": "5 OR 1"}], options)
 
 
