@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 FieldType = Literal["TAG", "NUMERIC", "TEXT"]
+
+_FIELD_NAME = re.compile(r"[A-Za-z0-9_]+\Z")
 
 
 @dataclass(frozen=True)
@@ -70,9 +73,15 @@ class SearchOptions:
         prefixes = (prefix,) if isinstance(prefix, str) else tuple(prefix or ())
         object.__setattr__(self, "index", index)
         object.__setattr__(self, "prefix", prefixes)
-        object.__setattr__(
-            self, "schema", {k: FieldSpec.parse(v) for k, v in (schema or {}).items()}
-        )
+        fields = {k: FieldSpec.parse(v) for k, v in (schema or {}).items()}
+        for name, spec in fields.items():
+            for written in (name, spec.field_name):
+                if written is not None and not _FIELD_NAME.match(str(written)):
+                    raise ValueError(
+                        f"index '{index}': field name {written!r} must be letters, digits and "
+                        "'_' only (RediSearch cannot filter or query other names safely)"
+                    )
+        object.__setattr__(self, "schema", fields)
 
     def hash_field(self, name: str) -> str:
         """The job hash field holding ``name``."""

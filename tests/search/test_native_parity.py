@@ -7,26 +7,17 @@ module starts in its own data folder for this module.
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from search_helpers import needs_module
 from test_fallback_search import RECORDS
 
 import hotmesh_nb
-from hotmesh_nb import server
 from hotmesh_nb.keys import Keys
 from hotmesh_nb.runtime import get_runtime
 from hotmesh_nb.search import SearchEngine, SearchOptions
 
-pytestmark = [
-    pytest.mark.search,
-    pytest.mark.skipif(
-        not server.search_modules(),
-        reason="the search module is not installed (pip install 'hotmesh-nb[search]')",
-    ),
-]
+pytestmark = [pytest.mark.search, needs_module]
 
 SCHEMA = {
     "status": {"type": "TAG"},
@@ -51,21 +42,6 @@ QUERIES = [
     "-@_status:{open}",
     "@_note:the",
 ]
-
-
-@pytest.fixture(scope="module")
-def search_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    previous = os.environ.get("HOTMESH_HOME")
-    os.environ["HOTMESH_HOME"] = str(Path(tmp_path_factory.mktemp("searchhome")))
-    try:
-        yield server.start(search=True).url
-    finally:
-        hotmesh_nb.shutdown()
-        server.stop()
-        if previous is None:
-            os.environ.pop("HOTMESH_HOME", None)
-        else:
-            os.environ["HOTMESH_HOME"] = previous
 
 
 def _answers(url: str, namespace: str, mode: str) -> dict[str, list[str]]:
