@@ -337,7 +337,9 @@ class FallbackIndex:
                 await self.client.zrangebyscore(self.keys.search_key(index, "n", name), low, high)
             )
         # TEXT: every word must be present, in this field or (no field) in any TEXT field;
-        # outside quotes a word also matches the words of its stem.
+        # outside quotes a word also matches the words of its stem, unless negated (the
+        # module does not expand a negated word).
+        verbatim = clause.phrase or clause.negate
         fields = (
             [name]
             if clause.field
@@ -349,7 +351,7 @@ class FallbackIndex:
                 continue
             pipe = self.client.pipeline(transaction=False)
             for word in clause.values:
-                terms = query_terms(word, clause.phrase)
+                terms = query_terms(word, verbatim)
                 pipe.sunion([self.keys.search_key(index, "w", field_name, t) for t in terms])
             candidates: set[str] | None = None
             for members in await pipe.execute():

@@ -10,7 +10,7 @@ The fallback understands this subset of the RediSearch query language (what
 ``@f:"some words"``        TEXT field holds these exact words, together and in order
 ``@f:word`` / ``@f:(a b)``  TEXT field holds the word(s), or words of the same stem
 ``word``                   any TEXT field holds the word (or a word of its stem)
-``-term``                  records the term does not match
+``-term``                  records the term does not match (a negated word is not stemmed)
 terms separated by spaces  all must match (AND)
 =========================  =================================================
 
