@@ -191,22 +191,17 @@ class FallbackIndex:
             touched.setdefault(name, [])
         fields = [] if reset else sorted(touched)
         lists = [self.keys.search_key(o.index, "r", record) for o in indexes]
-        pipe = self.client.pipeline(transaction=False)
-        pipe.exists(job)
-        if fields and expected is None:
-            pipe.hmget(job, fields)
-        for list_key in lists:
-            pipe.smembers(list_key)
-        read = await pipe.execute()
-        exists = bool(read[0])
         if expected is not None:
             old = {f: expected.get(f) for f in fields}
         else:
-            old = dict(zip(fields, read[1])) if fields else {}
-        named = read[-len(lists) :] if lists else []
-        # A record written while its job hash is absent may have left entries from
-        # before it expired: they go, unless the job appears meanwhile (then retry).
-        clear_mode = 2 if reset else 0 if exists else 1
+            old = dict(zip(fields, await self.client.hmget(job, fields))) if fields else {}
+        # A record written while its job hash is absent may hold entries from before it
+        # expired: they go. The script says so (3) when it finds some, and the member
+        # lists are read then, so a write to a live record costs no extra round trip.
+        named: list[set[str]] = [set() for _ in lists]
+        if reset:
+            named = await self._members(lists)
+        clear_mode = 2 if reset else 1
         changes: list[tuple[str, str, Any, str]] = []
         for hash_field, users in touched.items():
             new_value = None if hash_field in deletes else updates.get(hash_field)
@@ -235,10 +230,11 @@ class FallbackIndex:
         args: list[Any] = [0]
         if ledger is not None:
             args = [1, key_index(ledger[0]), ledger[1], ledger[2]]
-        clearing = [(k, m) for k, m in zip(lists, named) if m] if clear_mode else []
-        args += [clear_mode, len(clearing)]
-        for list_key, members in clearing:
+        head = len(args)
+        args += [clear_mode, len(lists)]
+        for list_key, members in zip(lists, named):
             args += [key_index(list_key), len(members), *(key_index(m) for m in sorted(members))]
+        clearing_end = len(args)
         args.append(len(fields))
         for hash_field in fields:
             args += [hash_field, old.get(hash_field) or ""]
@@ -254,8 +250,23 @@ class FallbackIndex:
             if op == "zadd":
                 args.append(repr(float(score)))
         args.append(record)
-        reply = await WRITE.call(self.client, keys_list, args)
-        return reply if isinstance(reply, list) else int(reply)
+        while True:
+            reply = await WRITE.call(self.client, keys_list, args)
+            if reply != 3:
+                return reply if isinstance(reply, list) else int(reply)
+            clearing: list[Any] = [clear_mode, len(lists)]
+            for list_key, members in zip(lists, await self._members(lists)):
+                clearing += [key_index(list_key), len(members)]
+                clearing += [key_index(m) for m in sorted(members)]
+            args[head:clearing_end] = clearing
+            clearing_end = head + len(clearing)
+
+    async def _members(self, lists: list[str]) -> list[set[str]]:
+        """The structures each member list names."""
+        pipe = self.client.pipeline(transaction=False)
+        for list_key in lists:
+            pipe.smembers(list_key)
+        return [set(m) for m in await pipe.execute()]
 
     async def prune(self, options: SearchOptions, records: list[str]) -> int:
         """Forget those of ``records`` whose job is gone; returns how many were forgotten."""

@@ -5,11 +5,10 @@
 --         when the ledger field exists nothing is written and {2, stored value} returns,
 --         otherwise the value is stored there with the write (replay-safe workflow writes)
 -- then    a clear mode: 0 none; 1 only while the job hash is absent (entries a record left
---         behind before it expired; if the job exists the write is retried); 2 always
---         (re-index from scratch)
--- then    L member lists to clear: (KEYS index of the list, count, KEYS indexes of every
---         structure it names); a list naming anything else means the caller read it before
---         a concurrent write, and nothing is written (returns 0)
+--         behind before it expired); 2 always (re-index from scratch)
+-- then    L member lists (one per index): (KEYS index of the list, count, KEYS indexes of
+--         the structures the caller read from it). When clearing, a list naming anything
+--         else makes the script write nothing and return 3: read the lists, call again
 -- then    N checks: (field, expected value or '' for absent) — the index changes below were
 --         computed from these values; if any changed meanwhile nothing is written (returns 0)
 -- then    M fields to set: (field, value)
@@ -17,7 +16,7 @@
 -- then    K index changes: (op, KEYS index, KEYS index of the member list or 0[, score])
 --         with op sadd | srem | zadd | zrem (the member is the record id, ARGV after the
 --         changes); the member list follows each change
--- Returns 1 when written.
+-- Returns 1 when written, 0 when a check failed, 3 when the member lists must be read.
 local job = KEYS[1]
 local i = 2
 local ledger_key, ledger_field, ledger_value
@@ -31,25 +30,25 @@ if ARGV[1] == '1' then
 end
 local member = ARGV[#ARGV]
 local clear_mode = ARGV[i]
-if clear_mode == '1' and redis.call('EXISTS', job) == 1 then
-  return 0
-end
+local clear = clear_mode == '2' or (clear_mode == '1' and redis.call('EXISTS', job) == 0)
 local lists = tonumber(ARGV[i + 1])
 i = i + 2
 local clearing = {}
 for _ = 1, lists do
   local list = KEYS[tonumber(ARGV[i])]
   local count = tonumber(ARGV[i + 1])
-  local named = {}
-  for c = 1, count do
-    named[KEYS[tonumber(ARGV[i + 1 + c])]] = true
-  end
-  for _, key in ipairs(redis.call('SMEMBERS', list)) do
-    if not named[key] then
-      return 0
+  if clear then
+    local named = {}
+    for c = 1, count do
+      named[KEYS[tonumber(ARGV[i + 1 + c])]] = true
     end
+    for _, key in ipairs(redis.call('SMEMBERS', list)) do
+      if not named[key] then
+        return 3
+      end
+    end
+    clearing[#clearing + 1] = {list, named}
   end
-  clearing[#clearing + 1] = {list, named}
   i = i + 2 + count
 end
 local checks = tonumber(ARGV[i])
