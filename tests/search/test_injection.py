@@ -16,6 +16,8 @@ import math
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
+from redis import exceptions as redis_errors
 from search_helpers import needs_module
 
 import hotmesh_nb
@@ -152,3 +154,23 @@ def test_native_index_names_carry_the_app_prefix(search_url: str, namespace: str
     names = get_runtime().run(engine.client.execute_command("FT._LIST"))
     assert f"{{{namespace}:shop}}:ft:things" in names
     assert get_runtime().run(engine.list_indexes()) == ["things"]
+    # So the key pattern of a namespace covers its indexes, and no other namespace's.
+    other, _ = _engine(search_url, f"{namespace}b", "native")
+    user = f"{namespace}-user"
+    admin = engine.client
+    run = get_runtime().run
+    run(admin.execute_command("ACL", "SETUSER", user, "on", ">pw", f"~{{{namespace}:*", "+@all"))
+    try:
+        path = search_url.removeprefix("unix://")
+        limited = aioredis.Redis(
+            unix_socket_path=path, username=user, password="pw", decode_responses=True
+        )
+        mine = SearchEngine(limited, Keys(namespace, "shop"), mode="native")
+        assert run(mine.search("things", "@_status:{open}")).count == 1
+        theirs = SearchEngine(limited, Keys(f"{namespace}b", "shop"), mode="native")
+        with pytest.raises(redis_errors.NoPermissionError):
+            run(theirs.search("things", "*"))
+        assert run(other.search("things", "@_status:{open}")).count == 1  # still there
+        run(limited.aclose())
+    finally:
+        run(admin.execute_command("ACL", "DELUSER", user))
