@@ -130,14 +130,9 @@ class SearchEngine:
         """Index the record's current fields (after they were written without this engine,
         e.g. seeded when its job was created)."""
         covering = await self.covering(record)
-        if not covering:
-            return
-        names = sorted({o.hash_field(n) for o in covering for n in o.indexed()})
-        values = await self.client.hmget(self.keys.job(record), names)
-        present = {n: v for n, v in zip(names, values) if v is not None}
-        if present:
+        if covering:
             # From scratch: entries of an earlier record of this id (expired) must not stay.
-            await self.fallback.write(record, present, [], covering, reset=True)
+            await self.fallback.write(record, {}, [], covering, reset=True)
 
     async def apply(
         self, record: str, op: str, args: list[str], ledger: tuple[str, str] | None = None

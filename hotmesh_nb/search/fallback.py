@@ -8,7 +8,8 @@ Per index ``ix`` and field ``f`` (all keys share the app's hash tag):
   leaves such records out entirely, so queries leave them out too);
 * TEXT: ``…:ix:<ix>:w:<f>:<term>`` — set of record ids per word and per marked
   stem (see :mod:`hotmesh_nb.search.text`);
-* ``…:ix:<ix>:all`` — every record of the index;
+* ``…:ix:<ix>:all`` — every record of the index: every job under its prefixes that
+  holds one of its fields (as the native index's filter);
 * ``…:ix:<ix>:r:<record>`` — the structures above that hold the record, so a
   record whose job expired can be forgotten without its (gone) values.
 
@@ -106,11 +107,7 @@ class FallbackIndex:
             pattern = self.keys.match_all().replace(":*", f":j:{_glob_escape(prefix)}*")
             async for key in self.client.scan_iter(match=pattern, count=1000):
                 record = key.split(":j:", 1)[1]
-                fields = [options.hash_field(n) for n in options.indexed()]
-                values = await self.client.hmget(key, fields) if fields else []
-                present = {f: v for f, v in zip(fields, values) if v is not None}
-                if present:
-                    await self.write(record, present, [], [options], reset=True)
+                await self.write(record, {}, [], [options], reset=True)
         return True
 
     async def write(
@@ -128,8 +125,9 @@ class FallbackIndex:
         With ``expected`` (field → value it must still hold) the write happens only
         if the record still holds those values (compare-and-set); returns whether
         it wrote. Without it, a concurrent change is absorbed by recomputing.
-        ``reset`` first drops every entry of the record (``updates`` must then hold
-        all its indexed fields): for a record whose fields were written elsewhere.
+        ``reset`` (with no updates nor deletes) indexes the record from scratch as it
+        is now, dropping every entry it had: for a record whose fields were written
+        elsewhere (seeded with its job), and whose id may have been used before.
         """
         while True:
             reply = await self._write(record, updates, deletes, indexes, expected, None, reset)
@@ -185,16 +183,18 @@ class FallbackIndex:
         for options in indexes:
             for name, spec in options.indexed().items():
                 hash_field = options.hash_field(name)
-                if hash_field in updates or hash_field in deletes:
+                if reset or hash_field in updates or hash_field in deletes:
                     touched.setdefault(hash_field, []).append((options, name, spec))
         for name in expected or {}:
             touched.setdefault(name, [])
-        fields = [] if reset else sorted(touched)
+        fields = sorted(touched)
         lists = [self.keys.search_key(o.index, "r", record) for o in indexes]
         if expected is not None:
             old = {f: expected.get(f) for f in fields}
         else:
             old = dict(zip(fields, await self.client.hmget(job, fields))) if fields else {}
+        if reset:  # index the values the record holds now (checked below), from nothing
+            updates = {f: v for f, v in old.items() if v is not None}
         # A record written while its job hash is absent may hold entries from before it
         # expired: they go. The script says so (3) when it finds some, and the member
         # lists are read then, so a write to a live record costs no extra round trip.
@@ -216,8 +216,6 @@ class FallbackIndex:
                 keep = set(after)
                 changes += [(*removal(c), list_key) for c in before if c not in keep]
                 changes += [(*c, list_key) for c in after]
-        for options in indexes:
-            changes.append(("sadd", self.keys.search_key(options.index, "all"), None, ""))
         keys_list = [job]
         index_of: dict[str, int] = {job: 1}
 
@@ -238,17 +236,23 @@ class FallbackIndex:
         args.append(len(fields))
         for hash_field in fields:
             args += [hash_field, old.get(hash_field) or ""]
-        args.append(len(updates))
-        for name, value in updates.items():
+        written = {} if reset else updates  # a reset only indexes: the hash stays as it is
+        args.append(len(written))
+        for name, value in written.items():
             args += [name, value]
         args.append(len(deletes))
         args += deletes
         args.append(len(changes))
         for op, key, score, list_key in changes:
-            # ``all`` is no entry of the member list (0): pruning drops the record from it.
-            args += [op, key_index(key), key_index(list_key) if list_key else 0]
+            args += [op, key_index(key), key_index(list_key)]
             if op == "zadd":
                 args.append(repr(float(score)))
+        # A record is in an index while it holds one of its fields (the native index's
+        # filter): jobs under the prefix without any (helpers) are not records.
+        args.append(len(indexes))
+        for options in indexes:
+            held = [options.hash_field(n) for n in options.indexed()]
+            args += [key_index(self.keys.search_key(options.index, "all")), len(held), *held]
         args.append(record)
         while True:
             reply = await WRITE.call(self.client, keys_list, args)

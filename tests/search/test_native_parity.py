@@ -210,6 +210,11 @@ def _word_answers(url: str, namespace: str, mode: str) -> dict[str, list[str]]:
         await engine.create_index(options)
         for record, fields in records.items():
             await engine.write(record, fields)
+        # Records only while they hold a field of the index: not after losing all of
+        # them, nor with fields of no index.
+        await engine.write("o-11", {"tags": "z", "n": 1})
+        await engine.write("o-11", {}, ["tags", "n"])
+        await engine.write("o-12", {"other": "z"})
         await asyncio.sleep(0.2)  # the native index updates asynchronously
         return {
             query: sorted(
@@ -239,3 +244,4 @@ def test_words_stems_tags_and_numbers_are_read_as_the_module_reads_them(
     assert native["@_body:École"] == ["w-ecole"] and native["@_body:école"] == []
     assert native["@_n:[-inf +inf]"] == ["o-1", "o-10", "o-2", "o-3", "o-4"]
     assert "o-6" not in native["*"] and "o-6" not in native["-@_n:[5 5]"]
+    assert "o-11" not in native["*"] and "o-12" not in native["*"]

@@ -13,9 +13,11 @@
 --         computed from these values; if any changed meanwhile nothing is written (returns 0)
 -- then    M fields to set: (field, value)
 -- then    D fields to delete
--- then    K index changes: (op, KEYS index, KEYS index of the member list or 0[, score])
---         with op sadd | srem | zadd | zrem (the member is the record id, ARGV after the
---         changes); the member list follows each change
+-- then    K index changes: (op, KEYS index, KEYS index of the member list[, score]) with
+--         op sadd | srem | zadd | zrem (the member is the record id, last of ARGV); the
+--         member list follows each change
+-- then    I indexes: (KEYS index of its set of records, count, its fields): the record is
+--         in that set while it holds one of the fields
 -- Returns 1 when written, 0 when a check failed, 3 when the member lists must be read.
 local job = KEYS[1]
 local i = 2
@@ -87,23 +89,42 @@ for _ = 1, changes do
   local list = KEYS[tonumber(ARGV[i + 2])]
   if op == 'sadd' then
     redis.call('SADD', key, member)
-    if list then redis.call('SADD', list, key) end
+    redis.call('SADD', list, key)
     i = i + 3
   elseif op == 'srem' then
     redis.call('SREM', key, member)
-    if list then redis.call('SREM', list, key) end
+    redis.call('SREM', list, key)
     i = i + 3
   elseif op == 'zadd' then
     redis.call('ZADD', key, ARGV[i + 3], member)
-    if list then redis.call('SADD', list, key) end
+    redis.call('SADD', list, key)
     i = i + 4
   elseif op == 'zrem' then
     redis.call('ZREM', key, member)
-    if list then redis.call('SREM', list, key) end
+    redis.call('SREM', list, key)
     i = i + 3
   else
     return redis.error_reply('unknown index change ' .. tostring(op))
   end
+end
+local indexes = tonumber(ARGV[i])
+i = i + 1
+for _ = 1, indexes do
+  local all = KEYS[tonumber(ARGV[i])]
+  local count = tonumber(ARGV[i + 1])
+  local held = false
+  for c = 1, count do
+    if redis.call('HEXISTS', job, ARGV[i + 1 + c]) == 1 then
+      held = true
+      break
+    end
+  end
+  if held then
+    redis.call('SADD', all, member)
+  else
+    redis.call('SREM', all, member)
+  end
+  i = i + 2 + count
 end
 if ledger_key then
   redis.call('HSET', ledger_key, ledger_field, ledger_value)
