@@ -277,7 +277,8 @@ def _refuse_operators(raw: str) -> None:
 
 
 def _split(raw: str, separator: str | None) -> list[str]:
-    """``raw`` cut at unescaped ``separator`` (None: the unescaped text, escapes removed)."""
+    """``raw`` cut at unescaped ``separator``; None: one piece of the characters that are
+    not escaped (escaped ones and their backslashes left out)."""
     pieces: list[str] = [""]
     position = 0
     while position < len(raw):

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import re
 import string
+import threading
 from functools import lru_cache
 
 import snowballstemmer
@@ -99,15 +100,16 @@ def words(text: str) -> list[str]:
     return [w for w in tokenize(text) if w not in STOPWORDS]
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> snowballstemmer.stemmer:
-    return snowballstemmer.stemmer("english")
+_LOCAL = threading.local()
 
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Snowball's English stem of a (lower-cased) word."""
-    return str(_stemmer().stemWord(word))
+    stemmer = getattr(_LOCAL, "stemmer", None)
+    if stemmer is None:  # a stemmer keeps state between calls: one per thread
+        stemmer = _LOCAL.stemmer = snowballstemmer.stemmer("english")
+    return str(stemmer.stemWord(word))
 
 
 def index_terms(text: str, nostem: bool) -> set[str]:
