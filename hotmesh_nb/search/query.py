@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from numbers import Real
+from numbers import Number
 from typing import Any
 
 from ..errors import HotMeshError
@@ -175,10 +175,10 @@ def _number(name: str, value: Any) -> float:
     number: float | None = None
     if isinstance(value, str):
         number = parse_number(value.strip())
-    elif isinstance(value, Real) and not isinstance(value, bool):
-        try:
-            number = float(value)
-        except OverflowError:
+    elif isinstance(value, Number) and not isinstance(value, (bool, complex)):
+        try:  # int, float, Decimal, Fraction, numpy scalars
+            number = float(value)  # type: ignore[arg-type]
+        except (OverflowError, TypeError, ValueError):
             number = None
     if number is None or math.isnan(number):
         raise QueryError(
