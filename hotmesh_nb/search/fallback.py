@@ -351,47 +351,79 @@ class FallbackIndex:
             return set(
                 await self.client.zrangebyscore(self.keys.search_key(index, "n", name), low, high)
             )
-        # TEXT: every word must be present, in this field or (no field) in any TEXT field;
-        # outside quotes a word also matches the words of its stem, unless negated (the
-        # module does not expand a negated word).
+        # TEXT: every word must be present, in this field or (no field) in any TEXT field
+        # (each word in its own); outside quotes a word also matches the words of its
+        # stem, unless negated (the module does not expand a negated word).
         verbatim = clause.phrase or clause.negate
-        fields = (
-            [name]
-            if clause.field
-            else [n for n, s in options.indexed().items() if s.type == "TEXT"]
-        )
-        found: set[str] = set()
-        for field_name in fields:
-            if not clause.values:
-                continue
-            pipe = self.client.pipeline(transaction=False)
-            for word in clause.values:
-                terms = query_terms(word, verbatim)
-                pipe.sunion([self.keys.search_key(index, "w", field_name, t) for t in terms])
-            candidates: set[str] | None = None
-            for members in await pipe.execute():
-                candidates = set(members) if candidates is None else candidates & set(members)
-            if clause.phrase and len(clause.values) > 1 and candidates:
-                candidates = await self._phrase(options, field_name, clause.values, candidates)
-            found |= candidates or set()
-        return found
+        fields = [name] if clause.field else _text_fields(options)
+        if not clause.values or not fields:
+            return set()
+        pipe = self.client.pipeline(transaction=False)
+        for word in clause.values:
+            terms = query_terms(word, verbatim)
+            pipe.sunion([self.keys.search_key(index, "w", f, t) for f in fields for t in terms])
+        candidates: set[str] | None = None
+        for members in await pipe.execute():
+            candidates = set(members) if candidates is None else candidates & set(members)
+        if clause.phrase and len(clause.values) > 1 and candidates:
+            candidates = await self._phrase(options, clause.values, candidates)
+        return candidates or set()
 
     async def _phrase(
-        self, options: SearchOptions, name: str, wanted: list[str], candidates: set[str]
+        self, options: SearchOptions, wanted: list[str], candidates: set[str]
     ) -> set[str]:
-        # The word sets say every word occurs; a phrase also needs them adjacent, in order
-        # (stop words take no place, as in the native index).
+        # The word sets say every word occurs; a phrase also needs them together, in order.
+        # As in the native index, word positions run through the record's TEXT fields in
+        # the schema's order (stop words take none), whichever field the query names.
         ordered = sorted(candidates)
+        names = [options.hash_field(n) for n in _text_fields(options)]
         pipe = self.client.pipeline(transaction=False)
         for record in ordered:
-            pipe.hget(self.keys.job(record), options.hash_field(name))
-        size = len(wanted)
+            pipe.hmget(self.keys.job(record), names)
         kept = set()
-        for record, text in zip(ordered, await pipe.execute()):
-            tokens = words(text or "")
-            if any(tokens[i : i + size] == wanted for i in range(len(tokens) - size + 1)):
+        for record, texts in zip(ordered, await pipe.execute()):
+            tokens = [w for text in texts if text is not None for w in words(text)]
+            places = [[i + 1 for i, t in enumerate(tokens) if t == w] for w in wanted]
+            if in_order(places):
                 kept.add(record)
         return kept
+
+
+def _text_fields(options: SearchOptions) -> list[str]:
+    """The searchable TEXT fields of an index, in the schema's order."""
+    return [n for n, s in options.indexed().items() if s.type == "TEXT" and not s.noindex]
+
+
+def in_order(places: list[list[int]], slop: int = 0) -> bool:
+    """Whether words at ``places`` (each word's sorted positions) form a phrase, judged as
+    RediSearch judges it: positions taken in order (a repeated word may reuse one), each
+    gap beyond the next position adds to the slop, an equal position takes one off; the
+    first word's positions are tried in turn, the others' never go back."""
+    cursor = [0] * len(places)
+    current = [0] * len(places)
+
+    def advance(i: int) -> int | None:
+        if cursor[i] >= len(places[i]):
+            return None
+        cursor[i] += 1
+        return places[i][cursor[i] - 1]
+
+    while True:
+        span = 0
+        for i in range(len(places)):
+            last = current[i - 1] if i else 0
+            position = current[i] if i else advance(0)
+            while position is not None and position < last:
+                position = advance(i)
+            if position is None:
+                return False
+            current[i] = position
+            if i:
+                span += position - last - 1
+                if span > slop:
+                    break
+        if span <= slop:
+            return True
 
 
 def _schema_name(options: SearchOptions, written: str | None) -> str | None:

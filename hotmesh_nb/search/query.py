@@ -96,9 +96,10 @@ class QueryError(HotMeshError):
 
 
 def escape(text: str) -> str:
-    """``text`` with every ASCII character but letters, digits and ``_`` backslash-escaped,
-    so the query parsers read it as one literal word, tag or field name."""
-    return "".join(f"\\{c}" if ord(c) < 128 and not (c.isalnum() or c == "_") else c for c in text)
+    """``text`` with every ASCII character but letters and digits backslash-escaped, so the
+    query parsers read it as one literal word, tag or field name (even ``_``: a word of
+    underscores alone is a syntax error for the native parser)."""
+    return "".join(f"\\{c}" if ord(c) < 128 and not c.isalnum() else c for c in text)
 
 
 def clauses_to_query(clauses: list[dict[str, Any]], options: SearchOptions | None = None) -> str:
@@ -129,9 +130,8 @@ def clauses_to_query(clauses: list[dict[str, Any]], options: SearchOptions | Non
                 )
         elif not name:
             raise QueryError(f"a find_where clause needs a 'field': {clause!r}")
-        target = escape(
-            (spec.field_name or f"_{name}") if spec is not None and options is not None else name
-        )
+        written = (spec.field_name or f"_{name}") if spec is not None else name
+        target = "".join(c if c == "_" else escape(c) for c in written)
         kind = str(clause.get("type") or (spec.type if spec else "TEXT")).upper()
         op = clause.get("is", "=")
         value = clause.get("value")

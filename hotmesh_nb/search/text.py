@@ -6,7 +6,7 @@ the module of the ``[search]`` extra):
 
 * TEXT is split at ASCII punctuation (all of it but ``_``), spaces and tabs;
   a backslash keeps the next character in the word (``a\\|b`` is one word);
-  other control characters are dropped; a NUL ends the value; words are
+  other control characters are dropped, escaped or not; a NUL ends the value; words are
   lower-cased in ASCII only (``École`` stays ``École``), cut to 128 bytes, and
   stop words are left out.
 * Stemming is Snowball's English stemmer. A word of at least 4 bytes whose stem
@@ -82,8 +82,9 @@ def tokenize(text: str) -> list[str]:
     while position < len(text):
         char = text[position]
         if char == "\\":
-            if position + 1 < len(text):
-                current.append(text[position + 1])
+            escaped = text[position + 1 : position + 2]
+            if escaped and ord(escaped) >= 32 and escaped != "\x7f":  # control: dropped
+                current.append(escaped)
             position += 2
             continue
         if char in SEPARATORS:

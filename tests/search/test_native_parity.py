@@ -7,6 +7,7 @@ module starts in its own data folder for this module.
 from __future__ import annotations
 
 import asyncio
+import random
 
 import pytest
 from search_helpers import needs_module
@@ -15,7 +16,7 @@ from test_fallback_search import RECORDS
 import hotmesh_nb
 from hotmesh_nb.keys import Keys
 from hotmesh_nb.runtime import get_runtime
-from hotmesh_nb.search import SearchEngine, SearchOptions
+from hotmesh_nb.search import SearchEngine, SearchOptions, clauses_to_query
 
 pytestmark = [pytest.mark.search, needs_module]
 
@@ -245,3 +246,54 @@ def test_words_stems_tags_and_numbers_are_read_as_the_module_reads_them(
     assert native["@_n:[-inf +inf]"] == ["o-1", "o-10", "o-2", "o-3", "o-4"]
     assert "o-6" not in native["*"] and "o-6" not in native["-@_n:[5 5]"]
     assert "o-11" not in native["*"] and "o-12" not in native["*"]
+
+
+ALPHABET = "aAbBzZ019 _-,.|\\\"'{}[]()@:*%~$^&;!?/<>=+#`\téÉß日\n"
+STEMS = ["run", "jump", "happy", "generous", "connect", "fly", "study", "agree", "bus", "nation"]
+ENDINGS = ["", "s", "es", "ing", "ed", "er", "ly", "ness", "ation", "ies", "ful"]
+
+
+def _random_answers(url: str, namespace: str, mode: str) -> dict[str, list[str]]:
+    """Seeded random values (every kind of character) and words (every kind of ending):
+    stored, then searched with find_where clauses and with hand-written word queries."""
+    rng = random.Random(1719)
+    values = ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 12))) for _ in range(80)]
+    vocabulary = [s + e for s in STEMS for e in ENDINGS]
+    texts = [" ".join(rng.choice(vocabulary) for _ in range(3)) for _ in range(60)]
+    conn = hotmesh_nb.connect(url)
+    engine = SearchEngine(conn.client, Keys(f"{namespace}{mode}", "fuzz"), mode=mode)  # type: ignore[arg-type]
+    options = SearchOptions("fuzz", prefix=["f-"], schema=WORDS_SCHEMA)
+
+    async def go() -> dict[str, list[str]]:
+        await engine.create_index(options)
+        for position, value in enumerate(values):
+            await engine.write(f"f-v{position}", {"tags": value, "body": value})
+        for position, text in enumerate(texts):
+            await engine.write(f"f-t{position}", {"body": text, "exact": text})
+        await asyncio.sleep(0.3)  # the native index updates asynchronously
+        queries = [
+            clauses_to_query([{"field": field, "is": "=", "value": value}], options)
+            for value in values
+            for field in ("tags", "body")
+        ]
+        for word in vocabulary:
+            queries += [f"@_body:{word}", f'@_body:"{word}"', f"@_exact:{word}", f"-{word}"]
+        for _ in range(60):
+            first, second = rng.choice(vocabulary), rng.choice(vocabulary)
+            queries += [f'@_exact:"{first} {second}"', f"@_body:({first} {second})"]
+            queries += [f'"{first} {second}"', f"{first} {second}"]
+        out = {}
+        for query in queries:
+            result = await engine.search("fuzz", query, limit=1000)
+            out[query] = sorted(rid for rid, _ in result.records)
+        return out
+
+    return get_runtime().run(go())
+
+
+def test_random_values_and_words_give_the_same_answers(search_url: str, namespace: str) -> None:
+    native = _random_answers(search_url, namespace, "native")
+    fallback = _random_answers(search_url, namespace, "fallback")
+    assert len(native) > 700
+    assert {q: r for q, r in fallback.items() if r != native[q]} == {}
+    assert sum(1 for rows in native.values() if rows) > 300  # most queries find something
