@@ -249,17 +249,23 @@ def test_words_stems_tags_and_numbers_are_read_as_the_module_reads_them(
 
 
 ALPHABET = "aAbBzZ019 _-,.|\\\"'{}[]()@:*%~$^&;!?/<>=+#`\téÉß日\n"
+NUMBER_PARTS = ["", "+", "-", "0", "1", "9", ".", "5", "e", "E", "e-", "e+", "inf", "INF", "x", " "]
+BOUNDS = ["-inf", "+inf", "0", "1", "-1", "0.5", "(0", "(1", "(-1", "1e5", "(inf", "-0.5", "1e-5"]
 STEMS = ["run", "jump", "happy", "generous", "connect", "fly", "study", "agree", "bus", "nation"]
 ENDINGS = ["", "s", "es", "ing", "ed", "er", "ly", "ness", "ation", "ies", "ful"]
 
 
 def _random_answers(url: str, namespace: str, mode: str) -> dict[str, list[str]]:
-    """Seeded random values (every kind of character) and words (every kind of ending):
-    stored, then searched with find_where clauses and with hand-written word queries."""
+    """Seeded random values (every kind of character), words (every kind of ending) and
+    numbers (well and badly formed): stored, then searched with find_where clauses and
+    with hand-written queries."""
     rng = random.Random(1719)
     values = ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 12))) for _ in range(80)]
     vocabulary = [s + e for s in STEMS for e in ENDINGS]
     texts = [" ".join(rng.choice(vocabulary) for _ in range(3)) for _ in range(60)]
+    numbers = [
+        "".join(rng.choice(NUMBER_PARTS) for _ in range(rng.randint(1, 4))) for _ in range(80)
+    ]
     conn = hotmesh_nb.connect(url)
     engine = SearchEngine(conn.client, Keys(f"{namespace}{mode}", "fuzz"), mode=mode)  # type: ignore[arg-type]
     options = SearchOptions("fuzz", prefix=["f-"], schema=WORDS_SCHEMA)
@@ -270,6 +276,8 @@ def _random_answers(url: str, namespace: str, mode: str) -> dict[str, list[str]]
             await engine.write(f"f-v{position}", {"tags": value, "body": value})
         for position, text in enumerate(texts):
             await engine.write(f"f-t{position}", {"body": text, "exact": text})
+        for position, number in enumerate(numbers):
+            await engine.write(f"f-n{position}", {"n": number, "tags": "number"})
         await asyncio.sleep(0.3)  # the native index updates asynchronously
         queries = [
             clauses_to_query([{"field": field, "is": "=", "value": value}], options)
@@ -278,6 +286,8 @@ def _random_answers(url: str, namespace: str, mode: str) -> dict[str, list[str]]
         ]
         for word in vocabulary:
             queries += [f"@_body:{word}", f'@_body:"{word}"', f"@_exact:{word}", f"-{word}"]
+        queries += [f"@_n:[{low} {high}]" for low in BOUNDS for high in BOUNDS]
+        queries += ["*", "@_tags:{number}"]
         for _ in range(60):
             first, second = rng.choice(vocabulary), rng.choice(vocabulary)
             queries += [f'@_exact:"{first} {second}"', f"@_body:({first} {second})"]
@@ -294,6 +304,6 @@ def _random_answers(url: str, namespace: str, mode: str) -> dict[str, list[str]]
 def test_random_values_and_words_give_the_same_answers(search_url: str, namespace: str) -> None:
     native = _random_answers(search_url, namespace, "native")
     fallback = _random_answers(search_url, namespace, "fallback")
-    assert len(native) > 700
+    assert len(native) > 800
     assert {q: r for q, r in fallback.items() if r != native[q]} == {}
     assert sum(1 for rows in native.values() if rows) > 300  # most queries find something
