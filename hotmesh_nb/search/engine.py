@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 from ..errors import HotMeshError
 from ..keys import Keys
 from . import native
-from .fallback import FallbackIndex
+from .fallback import FallbackIndex, stored_definition
 from .schema import SearchOptions
 
 Mode = Literal["auto", "native", "fallback"]
@@ -87,7 +87,7 @@ class SearchEngine:
 
     async def _indexes(self, fresh: bool = False) -> list[SearchOptions]:
         if fresh or time.monotonic() - self._loaded_at > DEFINITIONS_TTL:
-            self._definitions = await self.fallback.definitions()
+            self._definitions = await self.fallback.definitions(upgrade=not await self.native())
             self._loaded_at = time.monotonic()
         return self._definitions
 
@@ -98,7 +98,7 @@ class SearchEngine:
             # Keep the definition too: it types search results (DataFrame dtypes) and
             # lets callers find the index covering a record, as with the fallback.
             await self.client.hset(
-                self.keys.search_indexes, options.index, _dumps(options.to_dict())
+                self.keys.search_indexes, options.index, stored_definition(options)
             )
             await self._indexes(fresh=True)
             return created
@@ -304,12 +304,6 @@ def shared_engine(client: aioredis.Redis, keys: Keys) -> SearchEngine:
     if engine is None:
         engine = engines[keys] = SearchEngine(client, keys)
     return engine
-
-
-def _dumps(value: Any) -> str:
-    from ..engine.codec import dumps
-
-    return dumps(value)
 
 
 def _field(name: str) -> str:

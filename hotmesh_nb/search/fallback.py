@@ -26,6 +26,7 @@ turn), and a record's own leftovers when it is written again.
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -36,6 +37,12 @@ from ..keys import Keys
 from .query import Clause, parse_query
 from .schema import FieldSpec, SearchOptions
 from .text import index_terms, parse_number, query_terms, tags, words
+
+log = logging.getLogger(__name__)
+
+LAYOUT = 2
+"""Version of the fallback index's layout (stems, member lists, unnumbered records); an
+index stored under an older one is re-indexed when a process first reads it."""
 
 WRITE = LuaScript("ix_write", package=__package__)
 """Write record fields and index changes atomically (see ``lua/ix_write.lua``)."""
@@ -86,29 +93,63 @@ class FallbackIndex:
         self._writes = 0
         self._cursors: dict[str, int] = {}
 
-    async def definitions(self) -> list[SearchOptions]:
-        """Every fallback index of the app."""
+    async def definitions(self, upgrade: bool = False) -> list[SearchOptions]:
+        """Every index definition of the app; ``upgrade`` (where this fallback index is in
+        use) first re-indexes those written under an older layout."""
         from ..engine.codec import loads
 
         raw = await self.client.hgetall(self.keys.search_indexes)
-        return [SearchOptions.from_dict(loads(v)) for _, v in sorted(raw.items())]
+        found = []
+        for _, text in sorted(raw.items()):
+            data = loads(text)
+            options = SearchOptions.from_dict(data)
+            if upgrade and data.get("layout") != LAYOUT:
+                await self._upgrade(options, text)
+            found.append(options)
+        return found
+
+    async def _upgrade(self, options: SearchOptions, stored: str) -> None:
+        """Re-index the records of an index written under an older layout (one process
+        claims the work by storing the definition anew; the others go on)."""
+        from redis.exceptions import WatchError
+
+        async with self.client.pipeline(transaction=True) as pipe:
+            await pipe.watch(self.keys.search_indexes)
+            if await pipe.hget(self.keys.search_indexes, options.index) != stored:
+                return
+            pipe.multi()
+            pipe.hset(self.keys.search_indexes, options.index, stored_definition(options))
+            try:
+                await pipe.execute()
+            except WatchError:
+                return  # another process claimed it
+        log.warning(
+            "search index '%s' of app '%s' was written by an older version: re-indexing its "
+            "records (stems, expiry bookkeeping)",
+            options.index,
+            self.keys.app,
+        )
+        await self._index_existing(options)
 
     async def create(self, options: SearchOptions) -> bool:
         """Define an index and index the records that already exist. False if it existed."""
-        from ..engine.codec import dumps
 
         created = await self.client.hsetnx(
-            self.keys.search_indexes, options.index, dumps(options.to_dict())
+            self.keys.search_indexes, options.index, stored_definition(options)
         )
         if not created:
             return False
+        await self._index_existing(options)
+        return True
+
+    async def _index_existing(self, options: SearchOptions) -> None:
+        """Index, from scratch, every record under the index's prefixes."""
         prefixes = options.prefix or ("",)
         for prefix in prefixes:
             pattern = self.keys.match_all().replace(":*", f":j:{_glob_escape(prefix)}*")
             async for key in self.client.scan_iter(match=pattern, count=1000):
                 record = key.split(":j:", 1)[1]
                 await self.write(record, {}, [], [options], reset=True)
-        return True
 
     async def write(
         self,
@@ -424,6 +465,13 @@ def in_order(places: list[list[int]], slop: int = 0) -> bool:
                     break
         if span <= slop:
             return True
+
+
+def stored_definition(options: SearchOptions) -> str:
+    """The stored form of an index definition (with the layout it is written in)."""
+    from ..engine.codec import dumps
+
+    return dumps({**options.to_dict(), "layout": LAYOUT})
 
 
 def _schema_name(options: SearchOptions, written: str | None) -> str | None:

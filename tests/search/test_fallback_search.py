@@ -152,3 +152,32 @@ def test_find_where_clauses_build_the_originals_queries() -> None:
 def test_unsupported_queries_say_why(bad: str) -> None:
     with pytest.raises(QueryError):
         parse_query(bad)
+
+
+def test_an_index_written_by_an_older_version_is_reindexed(
+    search: SearchEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    from hotmesh_nb.engine.codec import dumps
+
+    _load(search, True)
+    client, keys = search.client, search.keys
+
+    async def make_it_old() -> None:
+        # As an older version left it: no layout mark, no stems, no member lists.
+        options = SearchOptions("orders", prefix=["order-"], schema=SCHEMA)
+        await client.hset(keys.search_indexes, "orders", dumps(options.to_dict()))
+        pattern = keys.search_key("orders", "*").replace("{", "\\{").replace("}", "\\}")
+        async for key in client.scan_iter(match=pattern):
+            if ":w:note:+" in key or ":r:" in key:
+                await client.delete(key)
+
+    run(make_it_old())
+    later = SearchEngine(client, keys, mode="fallback")  # another process, later
+    with caplog.at_level("WARNING", logger="hotmesh_nb.search.fallback"):
+        found = [rid for rid, _ in run(later.search("orders", "kitchens", limit=10)).records]
+    assert found == ["order-1", "order-4"]  # kitchens → kitchen: the stems are back
+    assert "written by an older version" in caplog.text
+    assert run(client.exists(keys.search_key("orders", "r", "order-1")))
+    caplog.clear()
+    assert ids(search, "@_note:lamps") == ["order-3"]
+    assert "older version" not in caplog.text  # once
