@@ -56,7 +56,7 @@ class SearchOptions:
     """An index: its name, the record id prefixes it covers and its fields."""
 
     index: str
-    """Index name (unique in the server for native indexes: include the namespace)."""
+    """Index name, unique in its app (the native index is named under the app's key prefix)."""
     prefix: tuple[str, ...] = ()
     """Record (job) id prefixes covered, e.g. ``('user-',)``; empty covers every record."""
     schema: dict[str, FieldSpec] = field(default_factory=dict)
