@@ -23,7 +23,7 @@ from .activities.interrupt import error_for as interrupt_error
 from .activities.signal import signal_value
 from .app import AppRuntime
 from .batcher import Batcher
-from .codec import dumps, loads
+from .codec import check_value, dumps, loads
 from .config import EngineConfig
 from .consumer import StreamConsumer
 from .ids import fast_guid, guid, iso_compact
@@ -236,7 +236,8 @@ class Engine:
         if data is not None and not isinstance(data, dict):
             raise HotMeshError(f"job data must be a dict, not {type(data).__name__}")
         payload = dict(data or {})
-        dumps(payload)  # reject what cannot be stored before anything is written
+        # Refuse what cannot be stored exactly (or is too big) before anything is written.
+        check_value(payload, "data", self.config.max_payload)
         trigger = graph.activities[graph.trigger]
         node = {"input": {"data": payload}, "output": {"data": payload}}
         ctx = {trigger.id: node, "$self": node, "$job": {"data": {}, "metadata": {}}}

@@ -85,6 +85,9 @@ class WorkflowHandle:
     def _outcome(self, data: dict[str, Any], err: Any) -> Any:
         if err:
             raise workflow_error(self.workflow_id, err, data)
+        text = data.get("responseJson")
+        if isinstance(text, str):  # the exact result, where job data could not hold it
+            return loads(text)
         return data.get("response")
 
     @on_runtime

@@ -8,16 +8,16 @@ from collections.abc import Callable
 from typing import Any
 
 from ..connection import Connection
-from ..engine.codec import dumps
+from ..engine.codec import check_value, dumps
 from ..engine.config import EngineConfig
 from ..engine.ids import iso_compact
 from ..engine.worker import Response, WorkerMessage
-from ..errors import NonDeterminismError
+from ..errors import NonDeterminismError, PayloadError
 from ..hotmesh import HotMesh, Worker
 from ..runtime import blocking, get_runtime, on_runtime
 from .context import Run, WorkflowInfo
 from .errors import FatalError
-from .factory import DONE, FAIL, IDLE, MANY, ONE, RETRY
+from .factory import DONE, FAIL, IDLE, MANY, ONE, RETRY, exact_text
 from .ledger import END_CLAIM, claim_field, retry_claim
 from .policy import WORKFLOW_DEFAULT, RetryPolicy
 from .registry import lookup
@@ -79,11 +79,15 @@ class WorkflowRunner:
             if not await self._claim(job_id, owner, END_CLAIM, "end"):
                 return Response({}, code=IDLE)
             try:
-                dumps(outcome.value)
+                check_value(outcome.value, "result", None, where=f"workflow '{self.name}'")
             except (TypeError, ValueError) as exc:
                 error = _error_record(exc, 598)
                 return Response({"error": error}, code=FAIL, status="success")
-            return Response({"response": outcome.value}, code=DONE)
+            body = {"response": outcome.value}
+            text = exact_text(outcome.value)
+            if text is not None:
+                body["responseJson"] = text
+            return Response(body, code=DONE)
         error = outcome.error
         assert error is not None
         policy = RetryPolicy.from_dict(data.get("policy")) if data.get("policy") else None
@@ -151,11 +155,12 @@ async def run_activity(message: WorkerMessage) -> Response | dict[str, Any]:
     try:
         fn = lookup(name)
         value = await get_runtime().call_user(fn, *(item.get("a") or []))
-        dumps(value)  # results must be JSON: an error here is the activity's
+        # A result JSON cannot hold exactly fails the activity, naming the field.
+        check_value(value, "result", None, where=f"activity '{name}'")
     except Exception as exc:
         policy = RetryPolicy.from_dict(item.get("p"))
         error_type = type(exc).__name__
-        fatal = isinstance(exc, FatalError)
+        fatal = isinstance(exc, (FatalError, PayloadError))  # retrying cannot help
         if not fatal and policy.allows_retry(attempt, error_type):
             body = {"delay": policy.delay(attempt), "attempt": attempt + 1, "message": str(exc)}
             return Response(body, code=RETRY, status="success")

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..durations import Duration, to_seconds
+from ..engine.codec import check_value
 from ..engine.ids import iso_compact
 from ..errors import WorkflowError
 from .context import WorkflowInfo, current_run, next_index
@@ -104,6 +105,11 @@ def _value(record: dict[str, Any], kind: str, name: str, info: WorkflowInfo) -> 
     error = record.get("e")
     if error:
         raise recorded_error(error, kind, name, info.workflow_id)
+    text = record.get("j")
+    if isinstance(text, str):  # a child's exact result, where job data could not hold it
+        from ..engine.codec import loads
+
+        return loads(text)
     return record.get("v")
 
 
@@ -182,6 +188,8 @@ class ActivityProxy:
         async def call(*args: Any) -> Any:
             info = current_run().info
             queue = self._task_queue or info.task_queue
+            # Refused here, in the workflow, with the field named: never queued.
+            check_value(list(args), "args", None, where=f"activity '{name}'")
             item = {
                 "topic": activity_topic(queue, info.workflow_name),
                 "a": list(args),
@@ -248,6 +256,7 @@ async def signal(signal_id: str, data: Any = None) -> None:
     """Send ``data`` to whatever waits (or will wait) on ``signal_id``; once per workflow."""
     run = current_run()
     services = run.services
+    check_value(data, "data", None, where=f"signal '{signal_id}'")
 
     async def send() -> None:
         await services.send_signal(str(signal_id), data)
@@ -270,6 +279,7 @@ def _child_start(
 ) -> dict[str, Any]:
     info = current_run().info
     queue = task_queue or info.task_queue
+    check_value(list(args), "args", None, where=f"child workflow '{workflow_name}'")
     policy = RetryPolicy.coerce(config) if config is not None else None
     start = {
         "workflowId": workflow_id or f"{info.workflow_id}-{workflow_name}-{index_hint}",
