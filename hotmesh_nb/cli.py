@@ -13,7 +13,6 @@ import importlib
 import json
 import logging
 import math
-import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
