@@ -238,8 +238,10 @@ def _worker(args: argparse.Namespace) -> int:
     )
     _warn_about_password(args)
     topics = ", ".join(w.topic for w in workers) or "no worker topics"
-    print(f"serving app '{args.app}' ({topics}); engine: {args.engine}; Ctrl-C stops", flush=True)
-    try:
+    try:  # Ctrl-C right after the line below is a clean stop too
+        print(
+            f"serving app '{args.app}' ({topics}); engine: {args.engine}; Ctrl-C stops", flush=True
+        )
         threading.Event().wait()
     except KeyboardInterrupt:
         hm.stop()
