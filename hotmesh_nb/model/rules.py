@@ -8,12 +8,16 @@ fails ``deploy`` with a file and line instead of failing a job later.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from hotmesh_nb.errors import MappingError, ValidationError
 
 log = logging.getLogger("hotmesh_nb.model")
+
+# '{' and a path, and nothing else: a reference whose '}' was forgotten (not literal JSON).
+_UNCLOSED = re.compile(r"\{[$A-Za-z_][\w$.-]*\Z")
 
 _UNSET: Any = object()
 _compiler: Any = _UNSET
@@ -83,7 +87,7 @@ def lint_rule(rule: Any) -> list[str]:
     """
     found = []
     for text in _strings(rule):
-        if text.startswith("{") and not text.endswith("}") and not text.startswith("{@"):
+        if _UNCLOSED.match(text):
             found.append(
                 f"'{text}' opens a reference with '{{' but has no closing '}}': it is kept "
                 "as literal text, as the original does; close it to read a value"
