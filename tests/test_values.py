@@ -270,10 +270,11 @@ def test_a_value_json_cannot_hold_is_refused_before_queueing(
     assert _stream_lengths(mesh) == streams
 
 
-def _stream_lengths(mesh: Mesh) -> dict[bytes, int]:
+def _stream_lengths(mesh: Mesh) -> dict[bytes, Any]:
+    """The last id added to each stream of the namespace (trimming does not change it)."""
     with redis.Redis.from_url(mesh.url) as client:
         return {
-            key: client.xlen(key)
+            key: client.xinfo_stream(key)["last-generated-id"]
             for key in client.scan_iter(match=f"*{mesh.namespace}*", _type="stream")
         }
 
@@ -381,3 +382,19 @@ def test_the_limit_is_a_positive_size_or_none() -> None:
     for bad in (0, -1, 1.5, True, "64MB"):
         with pytest.raises(ValueError, match="max_payload must be a positive number of bytes"):
             EngineConfig(max_payload=bad)  # type: ignore[arg-type]
+
+
+def test_cycles_and_runaway_depth_are_refused_not_crashed() -> None:
+    from hotmesh_nb.engine.codec import check_value
+
+    loop: list[Any] = []
+    loop.append(loop)
+    with pytest.raises(PayloadError, match=r"data\[0\] contains itself \(a cycle\)"):
+        check_value(loop, "data")
+    deep: list[Any] = []
+    tip = deep
+    for _ in range(5_000):
+        tip.append([])
+        tip = tip[0]
+    with pytest.raises(PayloadError, match="nested more than 500 levels deep"):
+        check_value({"v": deep}, "data")

@@ -136,8 +136,17 @@ def check_value(
     size of the JSON text.
     """
     try:
-        _check(value, path, 0, set())
-        text = dumps(value)
+        text = None
+        try:
+            # The common case costs one pass: _c_encodable accepts exactly the values that
+            # are stored as they are (and refuses every value _check would refuse).
+            if _c_encodable(value):
+                text = _encode(value)
+        except RecursionError:  # a cycle, or deeper than Python can walk: _check says which
+            text = None
+        if text is None:
+            _check(value, path, 0, set())
+            text = dumps(value)
         if max_bytes is not None and len(text) > max_bytes // 4:
             _check_size(text, path, max_bytes)
     except PayloadError as exc:
@@ -188,8 +197,9 @@ def _check(value: Any, path: str, depth: int, active: set[int]) -> None:
             )
         return
     if depth >= MAX_DEPTH:
+        shown = path if len(path) < 100 else f"{path[:60]}…{path[-30:]}"
         raise PayloadError(
-            f"{path} is nested more than {MAX_DEPTH} levels deep; flatten it ({_DOCS})",
+            f"{shown} is nested more than {MAX_DEPTH} levels deep; flatten it ({_DOCS})",
             path=path,
         )
     if isinstance(value, dict):
