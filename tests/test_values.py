@@ -215,6 +215,29 @@ def test_a_value_round_trips_through_every_path(mesh: Mesh, name: str, value: An
         assert same(copy, value), f"{name} through {path}: {copy!r} is not {value!r}"
 
 
+async def child_echo(value: Any) -> Any:
+    return value
+
+
+async def parent_of(values: list[Any]) -> list[Any]:
+    return [await workflow.exec_child("child_echo", [value]) for value in values]
+
+
+CHILD_VALUES = ["", None, 0.0, -0.0, False, 2**64 + 1, {"a": ""}, [""], "😀"]
+
+
+def test_child_workflow_results_round_trip(mesh: Mesh) -> None:
+    for fn in (child_echo, parent_of):
+        MeshFlow.Worker.create(
+            connection=mesh.url, namespace=mesh.namespace, task_queue="values", workflow=fn
+        )
+    handle = mesh.flows.workflow.start(
+        args=[CHILD_VALUES], task_queue="values", workflow_name="parent_of"
+    )
+    got = handle.result(timeout=60)
+    assert same(got, CHILD_VALUES), got
+
+
 def test_tuples_become_lists_the_one_conversion_kept(mesh: Mesh) -> None:
     assert mesh.call(uuid.uuid4().hex, (1, (2, 3))) == [1, [2, 3]]
     data = mesh.hm.pubsub("values.go", {"v": ("a", 0.0)}, timeout=30)
@@ -262,6 +285,12 @@ def test_a_value_json_cannot_hold_is_refused_before_queueing(
     with pytest.raises(PayloadError, match=re.escape(hint)) as caught:
         mesh.flows.workflow.start(args=[value], task_queue="values", workflow_name="round_trip")
     assert str(caught.value).startswith("args[0]")
+    with pytest.raises(PayloadError, match=re.escape(hint)) as caught:
+        mesh.hm.hook("values.signal", {"v": value})
+    assert caught.value.path == f"data.{field}"
+    with pytest.raises(PayloadError, match=re.escape(hint)) as caught:
+        mesh.flows.workflow.signal("values.signal", {"v": value})
+    assert str(caught.value).startswith(f"signal 'values.signal': data.{field} ")
     with pytest.raises(TypeError, match=re.escape(hint)) as call_error:
         mesh.call("k", value)
     assert "args[1]" in str(call_error.value)

@@ -465,6 +465,7 @@ class Engine:
         Returns the match value, or None when no graph of the app listens on the
         topic. A signal whose hook has not registered yet is kept until it does.
         """
+        check_value(data, "data", self.config.max_payload)  # refused before it is queued
         app = await self.active_app()
         job = st.JobState(metadata={"jid": "-", "gid": "-"}, settings=app.spec.settings)
         step = Step(app, app.spec.graphs[0], job, self.config.default_expire)
@@ -483,6 +484,7 @@ class Engine:
         Each job's signal carries ``data`` plus ``id`` (its job id). Returns how
         many jobs were signalled.
         """
+        check_value(data, "data", self.config.max_payload)  # refused before it is queued
         if facets:
             ids: set[str] = set()
             for facet in facets:

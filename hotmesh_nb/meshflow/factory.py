@@ -36,7 +36,7 @@ import yaml
 
 APP_ID = "meshflow"
 """The app every workflow job belongs to (``hm.jobs()`` of this app lists workflows)."""
-APP_VERSION = "2"
+APP_VERSION = "1"
 """Bump when the graphs change: workers and clients deploy it when it is missing."""
 EXECUTE = "meshflow.execute"
 """Topic starting a workflow (or hook thread) job."""
@@ -52,29 +52,19 @@ DONE, ONE, MANY, IDLE, FAIL, RETRY = 200, 589, 590, 204, 598, 599
 retry the function later. Activity responses use 200 (recorded) and 599 (retry)."""
 
 
-def _record(
-    key_ref: str, value_ref: str, error_ref: str | None = None, text_ref: str | None = None
-) -> dict[str, Any]:
-    """A rule building ``{<key>: {v: <value>, e: <error>, j: <text>}}``: one ledger entry.
-
-    ``j`` carries the exact JSON of a child's result when job data could not hold it
-    (see :func:`exact_text`); ``e`` and ``j`` are left out when their rules are None.
-    """
+def _record(key_ref: str, value_ref: str, error_ref: str | None = None) -> dict[str, Any]:
+    """A rule building ``{<key>: {v: <value>, e: <error>}}``: one ledger entry."""
     value: dict[str, Any] = {"@pipe": [[{}, "v", value_ref], ["{@object.set}"]]}
-    for name, ref in (("e", error_ref), ("j", text_ref)):
-        if ref is not None:
-            value = {"@pipe": [value, {"@pipe": [[name]]}, {"@pipe": [[ref]]}, ["{@object.set}"]]}
+    if error_ref is not None:
+        value = {
+            "@pipe": [
+                {"@pipe": [[{}, "v", value_ref], ["{@object.set}"]]},
+                {"@pipe": [["e"]]},
+                {"@pipe": [[error_ref]]},
+                ["{@object.set}"],
+            ]
+        }
     return {"@pipe": [{"@pipe": [[{}]]}, {"@pipe": [[key_ref]]}, value, ["{@object.set}"]]}
-
-
-def exact_text(value: Any) -> str | None:
-    """The JSON of a workflow's result when job data would lose it, else None.
-
-    Job data follows the original's rule that a top-level empty string is not
-    stored; a workflow returning ``''`` also sends its result as JSON text
-    (``responseJson``), so that ``''`` comes back, not ``None``.
-    """
-    return '""' if value == "" and isinstance(value, str) else None
 
 
 def _is(ref: str, value: str) -> dict[str, Any]:
@@ -159,7 +149,6 @@ def _handlers(p: str, item: str, back: str | None) -> tuple[dict, dict, dict]:
                         item[:-1] + ".key}",
                         f"{{{p}childer.output.data.response}}",
                         f"{{{p}childer.output.metadata.err}}",
-                        f"{{{p}childer.output.data.responseJson}}",
                     )
                 }
             },
@@ -241,13 +230,7 @@ def execute_graph() -> dict[str, Any]:
         },
         "done": {
             "type": "hook",
-            "job": {
-                "maps": {
-                    "response": "{wf.output.data.response}",
-                    "responseJson": "{wf.output.data.responseJson}",
-                    "done": True,
-                }
-            },
+            "job": {"maps": {"response": "{wf.output.data.response}", "done": True}},
         },
         "collate": {
             "type": "await",

@@ -17,7 +17,7 @@ from ..hotmesh import HotMesh, Worker
 from ..runtime import blocking, get_runtime, on_runtime
 from .context import Run, WorkflowInfo
 from .errors import FatalError
-from .factory import DONE, FAIL, IDLE, MANY, ONE, RETRY, exact_text
+from .factory import DONE, FAIL, IDLE, MANY, ONE, RETRY
 from .ledger import END_CLAIM, claim_field, retry_claim
 from .policy import WORKFLOW_DEFAULT, RetryPolicy
 from .registry import lookup
@@ -83,11 +83,7 @@ class WorkflowRunner:
             except (TypeError, ValueError) as exc:
                 error = _error_record(exc, 598)
                 return Response({"error": error}, code=FAIL, status="success")
-            body = {"response": outcome.value}
-            text = exact_text(outcome.value)
-            if text is not None:
-                body["responseJson"] = text
-            return Response(body, code=DONE)
+            return Response({"response": outcome.value}, code=DONE)
         error = outcome.error
         assert error is not None
         policy = RetryPolicy.from_dict(data.get("policy")) if data.get("policy") else None

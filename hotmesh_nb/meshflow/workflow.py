@@ -105,11 +105,10 @@ def _value(record: dict[str, Any], kind: str, name: str, info: WorkflowInfo) -> 
     error = record.get("e")
     if error:
         raise recorded_error(error, kind, name, info.workflow_id)
-    text = record.get("j")
-    if isinstance(text, str):  # a child's exact result, where job data could not hold it
-        from ..engine.codec import loads
-
-        return loads(text)
+    if kind == "child" and "v" not in record:
+        # A child's result comes from its job data, where the original's rule leaves out a
+        # top-level '' (None is stored as null): a child without one returned ''.
+        return ""
     return record.get("v")
 
 
@@ -238,6 +237,8 @@ async def sleep_for(duration: Duration) -> float:
     ``while await sleep_for('1 day'):`` loops).
     """
     seconds = to_seconds(duration)
+    if float(seconds).is_integer():
+        seconds = int(seconds)  # recorded (and shown in timelines) as 1, not 1.0
     slept = await _durable("sleep", "", {"seconds": seconds, "at": iso_compact()})
     return float(slept)
 
