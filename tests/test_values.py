@@ -238,6 +238,19 @@ def test_child_workflow_results_round_trip(mesh: Mesh) -> None:
     assert same(got, CHILD_VALUES), got
 
 
+async def bad_args_flow() -> Any:
+    return await acts.echo_activity("k", {"when": dt.date(2024, 1, 1)})
+
+
+def test_activity_arguments_json_cannot_hold_fail_the_workflow(mesh: Mesh) -> None:
+    MeshFlow.Worker.create(
+        connection=mesh.url, namespace=mesh.namespace, task_queue="values", workflow=bad_args_flow
+    )
+    handle = mesh.flows.workflow.start(args=[], task_queue="values", workflow_name="bad_args_flow")
+    with pytest.raises(WorkflowError, match=r"activity 'echo_activity': args\[1\]\.when is a "):
+        handle.result(timeout=60)
+
+
 def test_tuples_become_lists_the_one_conversion_kept(mesh: Mesh) -> None:
     assert mesh.call(uuid.uuid4().hex, (1, (2, 3))) == [1, [2, 3]]
     data = mesh.hm.pubsub("values.go", {"v": ("a", 0.0)}, timeout=30)
