@@ -100,6 +100,19 @@ class MappingError(HotMeshError):
         super().__init__(f"{path}: {message}" if path else message)
 
 
+class PayloadError(HotMeshError, TypeError, ValueError):
+    """A value cannot be stored exactly (NaN, a date, a set, a non-``str`` key, ...) or is
+    over the payload size limit; raised before anything is queued.
+
+    ``path`` names the field at fault (``data.items[2].when``). It is a ``TypeError``
+    and a ``ValueError`` too, so code catching what ``json.dumps`` raises still works.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(message)
+
+
 class DuplicateJobError(HotMeshError):
     """A job with the requested id already exists (choose another id, or scrub the old job).
 

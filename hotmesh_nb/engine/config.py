@@ -43,6 +43,13 @@ class EngineConfig:
     pubsub_timeout: float = 60.0
     """Default seconds ``pubsub`` waits for a job to finish before raising ``TimeoutError``
     (the job keeps running)."""
+    max_payload: int | None = 64 * 1024 * 1024
+    """Most bytes of JSON one value may take: the data of a ``pub``, a worker's result, a
+    MeshFlow argument or result, a MeshCall argument or result. A bigger one is refused with
+    :class:`~hotmesh_nb.PayloadError` before anything is queued (default 64 MiB; ``None``
+    disables the limit). It is set here, per HotMesh, because the engine and workers that
+    queue a value are where it is checked; a shared server's own limit
+    (``proto-max-bulk-len``, 512 MB by default) still applies."""
 
     def __post_init__(self) -> None:
         # Checked here, once: a bad value found later would fail far from its cause.
@@ -56,6 +63,15 @@ class EngineConfig:
                 raise ValueError(f"EngineConfig.{name} must be at least {lowest}, not {value!r}")
         if not isinstance(self.share_tracebacks, bool):
             raise ValueError("EngineConfig.share_tracebacks must be True or False")
+        if self.max_payload is not None and (
+            isinstance(self.max_payload, bool)
+            or not isinstance(self.max_payload, int)
+            or self.max_payload <= 0
+        ):
+            raise ValueError(
+                f"EngineConfig.max_payload must be a positive number of bytes or None, not "
+                f"{self.max_payload!r}"
+            )
 
 
 _LOWEST: dict[str, float] = {

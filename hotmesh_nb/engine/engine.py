@@ -25,7 +25,7 @@ from .activities.signal import signal_value
 from .app import AppRuntime
 from .backlog import Backlog
 from .batcher import Batcher
-from .codec import dumps, loads
+from .codec import check_value, dumps, loads
 from .config import EngineConfig
 from .consumer import StreamConsumer
 from .ids import fast_guid, guid, iso_compact
@@ -258,7 +258,8 @@ class Engine:
         if data is not None and not isinstance(data, dict):
             raise HotMeshError(f"job data must be a dict, not {type(data).__name__}")
         payload = dict(data or {})
-        dumps(payload)  # reject what cannot be stored before anything is written
+        # Refuse what cannot be stored exactly (or is too big) before anything is written.
+        check_value(payload, "data", self.config.max_payload)
         trigger = graph.activities[graph.trigger]
         node = {"input": {"data": payload}, "output": {"data": payload}}
         ctx = {trigger.id: node, "$self": node, "$job": {"data": {}, "metadata": {}}}
@@ -492,6 +493,7 @@ class Engine:
         Returns the match value, or None when no graph of the app listens on the
         topic. A signal whose hook has not registered yet is kept until it does.
         """
+        check_value(data, "data", self.config.max_payload)  # refused before it is queued
         app = await self.active_app()
         job = st.JobState(metadata={"jid": "-", "gid": "-"}, settings=app.spec.settings)
         step = Step(app, app.spec.graphs[0], job, self.config.default_expire)
@@ -556,6 +558,7 @@ class Engine:
         Each job's signal carries ``data`` plus ``id`` (its job id). Returns how
         many jobs were signalled.
         """
+        check_value(data, "data", self.config.max_payload)  # refused before it is queued
         if key_resolver is not None:
             if not facets:
                 raise HotMeshError("hook_all with a key_resolver needs facets ('name:value')")

@@ -317,10 +317,6 @@ class Step:
 
 
 def _drop_empty_strings(value: Any) -> Any:
-    # The original never stores an empty string (it reads back as undefined).
-    if value == "":
-        return UNDEFINED
-    if isinstance(value, dict):
-        pairs = ((k, _drop_empty_strings(v)) for k, v in value.items())
-        return {k: v for k, v in pairs if v is not UNDEFINED}
-    return value
+    # The original does not store a top-level empty string of the job data (it reads back
+    # as undefined); one inside an object or array is kept (checked side by side with it).
+    return UNDEFINED if value == "" else value

@@ -13,7 +13,7 @@ from ..connection import Connection
 from ..errors import CallbackExit
 from ..keys import WORKER_GROUP, Keys
 from .batcher import Batcher
-from .codec import dumps, loads
+from .codec import check_value, dumps, loads
 from .config import EngineConfig
 from .consumer import StreamConsumer
 from .ids import fast_guid, guid
@@ -201,7 +201,7 @@ class WorkerService:
                 self.callback, WorkerMessage(message.get("data") or {}, metadata, message)
             )
             status, code, data = normalise(result)
-            dumps(data)  # a result that cannot be stored fails here, as the callback's error
+            check_value(data, "result", self.config.max_payload)  # fails as the callback's error
         except Exception as exc:
             code, data = error_data(exc)
             status = "error"

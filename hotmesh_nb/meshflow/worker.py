@@ -7,12 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ..connection import Connection
-from ..engine.codec import dumps
+from ..engine.codec import check_value, dumps
 from ..engine.config import EngineConfig
 from ..engine.ids import iso_compact
 from ..engine.stacks import remote_stack
 from ..engine.worker import Response, WorkerMessage
-from ..errors import CallbackExit, NonDeterminismError
+from ..errors import CallbackExit, NonDeterminismError, PayloadError
 from ..hotmesh import HotMesh, Worker
 from ..runtime import blocking, get_runtime, on_runtime
 from .activity import ActivityInfo, _current, supervise
@@ -75,7 +75,7 @@ class WorkflowRunner:
             if not await self._claim(job_id, owner, END_CLAIM, "end"):
                 return Response({}, code=IDLE)
             try:
-                dumps(outcome.value)
+                check_value(outcome.value, "result", None, where=f"workflow '{self.name}'")
             except (TypeError, ValueError) as exc:
                 error = _error_record(exc, 598)
                 return Response({"error": error}, code=FAIL, status="success")
@@ -155,11 +155,12 @@ async def run_activity(message: WorkerMessage) -> Response | dict[str, Any]:
     try:
         fn = lookup(name)
         value = await supervise(info, get_runtime().call_user(fn, *(item.get("a") or [])))
-        dumps(value)  # results must be JSON: an error here is the activity's
+        # A result JSON cannot hold exactly fails the activity, naming the field.
+        check_value(value, "result", None, where=f"activity '{name}'")
     except Exception as exc:
         policy = RetryPolicy.from_dict(item.get("p"))
         error_type = type(exc).__name__
-        fatal = isinstance(exc, (FatalError, CallbackExit))
+        fatal = isinstance(exc, (FatalError, CallbackExit, PayloadError))  # retrying cannot help
         if not fatal and policy.allows_retry(attempt, error_type):
             body = {"delay": policy.delay(attempt), "attempt": attempt + 1, "message": str(exc)}
             return Response(body, code=RETRY, status="success")

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..durations import Duration, to_seconds
+from ..engine.codec import check_value
 from ..engine.ids import iso_compact
 from ..errors import WorkflowError
 from .context import WorkflowInfo, current_run, next_index, upcoming_index
@@ -106,6 +107,10 @@ def _value(record: dict[str, Any], kind: str, name: str, info: WorkflowInfo) -> 
     error = record.get("e")
     if error:
         raise recorded_error(error, kind, name, info.workflow_id)
+    if kind == "child" and "v" not in record:
+        # A child's result comes from its job data, where the original's rule leaves out a
+        # top-level '' (None is stored as null): a child without one returned ''.
+        return ""
     return record.get("v")
 
 
@@ -186,6 +191,8 @@ class ActivityProxy:
         async def call(*args: Any) -> Any:
             info = current_run().info
             queue = self._task_queue or info.task_queue
+            # Refused here, in the workflow, with the field named: never queued.
+            check_value(list(args), "args", None, where=f"activity '{name}'")
             item = {
                 "topic": activity_topic(queue, info.workflow_name),
                 "a": list(args),
@@ -284,6 +291,8 @@ async def sleep_for(duration: Duration) -> float:
     ``while await sleep_for('1 day'):`` loops).
     """
     seconds = to_seconds(duration)
+    if float(seconds).is_integer():
+        seconds = int(seconds)  # recorded (and shown in timelines) as 1, not 1.0
     slept = await _durable("sleep", "", {"seconds": seconds, "at": iso_compact()})
     return float(slept)
 
@@ -302,6 +311,7 @@ async def signal(signal_id: str, data: Any = None) -> None:
     """Send ``data`` to whatever waits (or will wait) on ``signal_id``; once per workflow."""
     run = current_run()
     services = run.services
+    check_value(data, "data", None, where=f"signal '{signal_id}'")
 
     async def send() -> None:
         await services.send_signal(str(signal_id), data)
@@ -324,6 +334,7 @@ def _child_start(
 ) -> dict[str, Any]:
     info = current_run().info
     queue = task_queue or info.task_queue
+    check_value(list(args), "args", None, where=f"child workflow '{workflow_name}'")
     policy = RetryPolicy.coerce(config) if config is not None else None
     start = {
         "workflowId": workflow_id or f"{info.workflow_id}-{workflow_name}-{index_hint}",
