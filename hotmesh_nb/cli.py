@@ -239,10 +239,12 @@ def _load_callable(module_name: str, attr: str, paths: Sequence[str]) -> Callabl
 
 
 def _worker(args: argparse.Namespace) -> int:
+    import signal
     import threading
 
     from .engine.config import EngineConfig
     from .hotmesh import HotMesh, Worker
+    from .runtime import shutdown
 
     paths = args.path if args.path else [str(Path.cwd().resolve())]
     _extend_path(paths)
@@ -251,7 +253,7 @@ def _worker(args: argparse.Namespace) -> int:
         for topic, module_name, attr in args.topic
     ]
     config = EngineConfig(reclaim_after=args.reclaim_after, delivery_cap=args.delivery_cap)
-    hm = HotMesh.init(
+    HotMesh.init(
         args.app,
         connection=_resolve_url(args),
         namespace=args.namespace,
@@ -261,13 +263,53 @@ def _worker(args: argparse.Namespace) -> int:
     )
     _warn_about_password(args)
     topics = ", ".join(w.topic for w in workers) or "no worker topics"
+    # SIGTERM (a deploy, a scale-down) drains: stop reading, let what is in hand finish
+    # for --drain seconds, hand back the rest to the other processes, exit 0.
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     try:  # Ctrl-C right after the line below is a clean stop too
         print(
-            f"serving app '{args.app}' ({topics}); engine: {args.engine}; Ctrl-C stops", flush=True
+            f"serving app '{args.app}' ({topics}); engine: {args.engine}; Ctrl-C or SIGTERM stops",
+            flush=True,
         )
-        threading.Event().wait()
+        stop.wait()
     except KeyboardInterrupt:
-        hm.stop()
+        pass
+    log.info("draining: finishing what is in hand (up to %s s), then handing back", args.drain)
+    shutdown(grace=args.drain)
+    print("drained and stopped", flush=True)
+    return 0
+
+
+def _dlq(args: argparse.Namespace) -> int:
+    from .hotmesh import HotMesh
+
+    hm = HotMesh.init(
+        args.app, connection=_resolve_url(args), namespace=args.namespace, engine=False
+    )
+    _warn_about_password(args)
+    ids = args.id or None
+    if args.action == "list":
+        letters = hm.dead_letters(count=args.count)
+        for letter in letters:
+            message = letter.get("message") or {}
+            _print(
+                json.dumps(
+                    {
+                        "id": letter["id"],
+                        "stream": letter.get("stream"),
+                        "job": message.get("j"),
+                        "activity": message.get("a"),
+                        "error": letter.get("error"),
+                    }
+                )
+            )
+        if not letters:
+            _print("no dead letters")
+    elif args.action == "replay":
+        _print(f"replayed {hm.replay_dead_letters(ids)} dead letter(s)")
+    else:
+        _print(f"purged {hm.purge_dead_letters(ids)} dead letter(s)")
     return 0
 
 
@@ -351,7 +393,33 @@ def build_parser() -> argparse.ArgumentParser:
         default=5,
         help="deliveries before a message goes to the dead-letter stream (default 5)",
     )
+    work.add_argument(
+        "--drain",
+        type=_positive_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="on SIGTERM or Ctrl-C, seconds that callbacks in hand get to finish before "
+        "their messages are handed back to other processes (default 30)",
+    )
     work.set_defaults(func=_worker)
+
+    dlq = sub.add_parser("dlq", help="list, replay or purge an app's dead letters")
+    dlq.add_argument("app", type=_app_id, help="app id")
+    dlq.add_argument("action", choices=["list", "replay", "purge"])
+    dlq.add_argument(
+        "--id",
+        action="append",
+        metavar="LETTER_ID",
+        help="only this letter (repeatable; default: all of them)",
+    )
+    dlq.add_argument(
+        "--count", type=_positive_int, default=100, help="most letters listed (default 100)"
+    )
+    dlq.add_argument(
+        "--namespace", type=_namespace, default="hmsh", help="namespace (default hmsh)"
+    )
+    _add_url_options(dlq)
+    dlq.set_defaults(func=_dlq)
 
     demo = sub.add_parser("demo", help="run the demos against the embedded server (or --url)")
     demo.add_argument("names", nargs="*", help="demos to run (default: all)")

@@ -7,6 +7,7 @@ interpreter itself then puts nothing on ``sys.path``, as with the installed
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from waiting import check_deadline
 
 COMMAND = [sys.executable, "-P", "-m", "hotmesh_nb.cli"]
 
@@ -202,3 +204,159 @@ def test_path_names_the_folders_to_import_from(redis_url: str, tmp_path: Path) -
     )  # fmt: skip
     assert worker.first_line().startswith("serving app 'myapp' (w)")
     assert worker.stop()[0] == 0
+
+
+def test_a_worker_drains_on_sigterm_and_dlq_lists_replays_and_purges(
+    redis_url, namespace, tmp_path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from hotmesh_nb import EngineConfig, HotMesh
+
+    (tmp_path / "drainwork.py").write_text(
+        "import time\ndef slow(msg):\n    time.sleep(1.5)\n    return {'n': msg.data['n']}\n"
+    )
+    app = """
+app:
+  id: drain
+  version: '1'
+  graphs:
+    - subscribes: drain.go
+      activities:
+        t1: { type: trigger }
+        w:
+          type: worker
+          topic: drain.work
+          input: { maps: { n: '{t1.output.data.n}' } }
+          job: { maps: { n: '{$self.output.data.n}' } }
+      transitions:
+        t1: [ { to: w } ]
+"""
+    hm = HotMesh.init(
+        "drain", connection=redis_url, namespace=namespace, config=EngineConfig(block_ms=500)
+    )
+    hm.deploy(app)
+    hm.activate("1")
+    command = [
+        sys.executable, "-m", "hotmesh_nb.cli", "worker", "drain", "--namespace", namespace,
+        "--url", redis_url, "--topic", "drain.work=drainwork:slow", "--path", str(tmp_path),
+    ]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert "serving" in proc.stdout.readline()
+        job_id = hm.pub("drain.go", {"n": 7})
+        deadline = time.monotonic() + 10
+        while not hm.roll_call() or hm.get_status(job_id) == 0:
+            check_deadline(deadline, "the job did not start")
+            time.sleep(0.05)
+        time.sleep(0.3)  # the callback is under way
+        os.kill(proc.pid, signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+    assert proc.returncode == 0 and "drained and stopped" in out
+    assert hm.get_status(job_id) == 0  # the callback in hand finished before the exit
+    assert hm.get_state(job_id)["data"] == {"n": 7}
+
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "hotmesh_nb.cli", "dlq", "drain", *args,
+             "--namespace", namespace, "--url", redis_url],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "no dead letters" in cli("list")
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    for n in range(2):
+        client.xadd(hm.keys.dead_letters, {"stream": hm.keys.worker_stream("drain.work"),
+                                           "id": f"1-{n}", "error": "test", "m": "{}"})  # fmt: skip
+    listed = cli("list").strip().splitlines()
+    assert len(listed) == 2
+    first = json.loads(listed[0])["id"]
+    assert "replayed 1 " in cli("replay", "--id", first)
+    assert "purged 1 " in cli("purge")
+    assert "no dead letters" in cli("list")
+
+
+def test_a_short_drain_hands_the_message_back_to_another_worker_at_once(
+    redis_url, namespace, tmp_path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from hotmesh_nb import EngineConfig, HotMesh
+
+    (tmp_path / "handwork.py").write_text(
+        "import os, time\n"
+        "def slow(msg):\n"
+        "    if os.environ.get('SLOW'):\n"
+        "        time.sleep(5)\n"
+        "    return {'pid': os.getpid()}\n"
+    )
+    app = """
+app:
+  id: hand
+  version: '1'
+  graphs:
+    - subscribes: hand.go
+      activities:
+        t1: { type: trigger }
+        w:
+          type: worker
+          topic: hand.work
+          job: { maps: { pid: '{$self.output.data.pid}' } }
+      transitions:
+        t1: [ { to: w } ]
+"""
+    hm = HotMesh.init(
+        "hand", connection=redis_url, namespace=namespace, config=EngineConfig(block_ms=500)
+    )
+    hm.deploy(app)
+    hm.activate("1")
+
+    def worker(slow: bool, drain: str) -> subprocess.Popen[str]:
+        command = [
+            sys.executable, "-m", "hotmesh_nb.cli", "worker", "hand", "--namespace", namespace,
+            "--url", redis_url, "--topic", "hand.work=handwork:slow", "--path", str(tmp_path),
+            "--drain", drain,
+        ]  # fmt: skip
+        env = dict(os.environ, SLOW="1" if slow else "")
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+        assert "serving" in proc.stdout.readline()
+        return proc
+
+    first = worker(slow=True, drain="0.2")
+    second = None
+    try:
+        job_id = hm.pub("hand.go", {})
+        time.sleep(1.0)  # the slow callback is under way in the first worker
+        second = worker(slow=False, drain="5")
+        os.kill(first.pid, signal.SIGTERM)
+        first.communicate(timeout=20)
+        # Handed back and announced: the second worker takes it at once (reclaim_after is
+        # 60 s, so only the hand-back can explain a quick finish).
+        deadline = time.monotonic() + 15
+        while hm.get_status(job_id) != 0:
+            check_deadline(deadline, "the handed-back message was not taken over")
+            time.sleep(0.05)
+        assert hm.get_state(job_id)["data"]["pid"] == second.pid
+    finally:
+        for proc in (first, second):
+            if proc is not None:
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait(10)
+                proc.stdout.close()

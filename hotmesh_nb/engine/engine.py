@@ -58,7 +58,9 @@ class Engine:
         self.subscriptions = Subscriptions(connection.new_client(), keys.done_channel)
         self.consumer: StreamConsumer | None = None
         self.started = time.time()
-        self.quorum = Quorum(self.client, keys, self.guid, self.members, self._set_active)
+        self.quorum = Quorum(
+            self.client, keys, self.guid, self.members, self._set_active, self.consumers
+        )
         self.scout: Scout | None = None
         self.backlog = Backlog(self.client, keys, config.unserved_cap)
         self.stepper.on_sent = self.backlog.wrote
@@ -88,6 +90,7 @@ class Engine:
                 dead_letter=self._dead_letter,
                 batcher=self.batcher,
                 reader=self.connection.reader(self.config.block_ms),
+                handed_back=lambda: self.announce_handed_back(self.keys.engine_stream),
                 throttle=lambda: self.quorum.throttles.delay(None, self.guid),
             )
             self.quorum.throttles.listeners.append(self.consumer.throttle_changed)
@@ -96,12 +99,12 @@ class Engine:
             self.stepper.on_timer = self.scout.timer_added
             self.scout.start()
 
-    async def stop(self) -> None:
-        """Stop consuming and close the subscriptions."""
+    async def stop(self, grace: float = 2.0) -> None:
+        """Stop consuming (steps in flight get ``grace`` seconds) and close the subscriptions."""
         if self.scout is not None:
             await self.scout.stop()
         if self.consumer is not None:
-            await self.consumer.stop()
+            await self.consumer.stop(grace)
         await self.backlog.stop()
         await self.subscriptions.close()
         await self.batcher.close()
@@ -131,6 +134,22 @@ class Engine:
 
     def _set_active(self, version: str) -> None:
         self._active = version
+
+    def consumers(self) -> list[StreamConsumer]:
+        """This process's stream consumers of the app: its engine's and its workers'."""
+        from ..runtime import get_runtime
+
+        found = [self.consumer] if self.consumer is not None else []
+        for key, service in get_runtime().services().items():
+            if key[:4] == ("worker", self.connection.url, self.keys.namespace, self.keys.app):
+                found.append(service.consumer)
+        return found
+
+    async def announce_handed_back(self, stream: str) -> None:
+        """Tell every process of the app to take over what a stopping consumer handed back."""
+        await self.client.publish(
+            self.keys.quorum_channel, dumps({"type": "reclaim", "stream": stream})
+        )
 
     def members(self) -> list[dict[str, Any]]:
         """Roll-call entries of this process's engine and workers of the app."""

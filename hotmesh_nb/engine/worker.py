@@ -157,6 +157,7 @@ class WorkerService:
             dead_letter=self._dead_letter,
             batcher=self.batcher,
             reader=connection.reader(config.block_ms),
+            handed_back=self._handed_back,
             throttle=lambda: self.throttles.delay(self.topic, self.guid),
         )
         self.throttles.listeners.append(self.consumer.throttle_changed)
@@ -177,9 +178,14 @@ class WorkerService:
         """Start consuming the topic."""
         await self.consumer.start()
 
-    async def stop(self) -> None:
-        """Stop consuming (running callbacks get a moment to finish)."""
-        await self.consumer.stop()
+    async def _handed_back(self) -> None:
+        # Every process of the app hears it on the quorum channel and reclaims now.
+        message = {"type": "reclaim", "stream": self.keys.worker_stream(self.topic)}
+        await self.client.publish(self.keys.quorum_channel, dumps(message))
+
+    async def stop(self, grace: float = 2.0) -> None:
+        """Stop consuming; running callbacks get ``grace`` seconds, the rest is handed back."""
+        await self.consumer.stop(grace)
         await self.batcher.close()
 
     async def _on_message(self, message_id: str, fields: dict[str, str], deliveries: int) -> bool:
