@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextvars
 import functools
 import inspect
 import logging
@@ -28,6 +29,7 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from typing import Any, ParamSpec, Protocol, TypeVar
 
+from . import telemetry
 from .errors import CallbackExit, HotMeshError
 
 log = logging.getLogger(__name__)
@@ -105,7 +107,8 @@ class Runtime:
         if self._closed:
             coro.close()
             raise HotMeshError("the hotmesh runtime was shut down; call the API again to restart")
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+        # The caller's active span goes along (a job started inside it is its child).
+        return asyncio.run_coroutine_threadsafe(telemetry.carry(coro), self.loop)
 
     def run(
         self, coro: Coroutine[Any, Any, T], *, name: str = "this call", timeout: float | None = None
@@ -151,9 +154,9 @@ class Runtime:
         """
         if inspect.iscoroutinefunction(fn):
             return await contained(fn(*args))
-        result = await self.loop.run_in_executor(
-            self.executor, functools.partial(_call_contained, fn, *args)
-        )
+        # The thread sees this task's context variables (its active span), as with to_thread.
+        call = functools.partial(contextvars.copy_context().run, _call_contained, fn, *args)
+        result = await self.loop.run_in_executor(self.executor, call)
         if inspect.isawaitable(result):
             return await contained(result)
         return result

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import telemetry
 from ..connection import Connection
 from ..errors import CallbackExit
 from ..keys import WORKER_GROUP, Keys
@@ -174,19 +175,23 @@ class WorkerService:
             "topic": message["t"],
             "try": message.get("try", 0),
         }
+        span = telemetry.worker_begin(self.keys.app, self.topic, message)
         try:
-            result = await get_runtime().call_user(
+            call = get_runtime().call_user(
                 self.callback, WorkerMessage(message.get("data") or {}, metadata)
             )
+            result = await telemetry.within(span, call)
             status, code, data = normalise(result)
             dumps(data)  # a result that cannot be stored fails here, as the callback's error
         except Exception as exc:
             code, data = error_data(exc)
             status = "error"
+            telemetry.worker_failed(span, exc)
+        telemetry.worker_end(span, status, code, data)
         ack = (self.keys.worker_stream(self.topic), WORKER_GROUP, message_id)
         if status == "error" and await self._retry(message, code, ack):
             return True
-        return await self._respond(message, status, code, data, ack)
+        return await telemetry.within(span, self._respond(message, status, code, data, ack))
 
     async def _retry(self, message: dict[str, Any], code: int, ack: Ack) -> bool:
         policy = (message.get("p") or {}).get("retry") or {}
@@ -226,6 +231,8 @@ class WorkerService:
             "try": message.get("try", 0),
             "ts": message.get("ts"),  # when leg 1 started: the activity's start time
         }
+        if telemetry.MESSAGE_KEY in message:
+            response[telemetry.MESSAGE_KEY] = message[telemetry.MESSAGE_KEY]
         return await self.stepper.resume(response, ack)
 
     async def _dead_letter(

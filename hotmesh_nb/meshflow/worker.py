@@ -7,6 +7,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from .. import telemetry
 from ..connection import Connection
 from ..engine.codec import dumps
 from ..engine.config import EngineConfig
@@ -153,6 +154,7 @@ async def run_activity(message: WorkerMessage) -> Response | dict[str, Any]:
         value = await get_runtime().call_user(fn, *(item.get("a") or []))
         dumps(value)  # results must be JSON: an error here is the activity's
     except Exception as exc:
+        telemetry.record_current(exc)  # the worker call's span shows the activity failed
         policy = RetryPolicy.from_dict(item.get("p"))
         error_type = type(exc).__name__
         fatal = isinstance(exc, (FatalError, CallbackExit))
