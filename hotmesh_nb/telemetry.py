@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Awaitable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -152,6 +153,7 @@ def step_committed(step: Step, outcome: int) -> None:
     base = _job_attributes(step.job.metadata)
     base["hotmesh.app"] = app
     base["hotmesh.app.version"] = step.app.version
+    committed = time.time_ns()
     for name in step.writes:
         if name[:2] != "a:":
             continue
@@ -163,9 +165,9 @@ def step_committed(step: Step, outcome: int) -> None:
         title = f"activity {aid}" if naming is None else naming.activity_name(aid, node)
         if title is None:
             continue
-        _activity_span(tracer_, context, title, base, aid, "," + rest, node or {})
+        _activity_span(tracer_, context, title, base, aid, "," + rest, node or {}, committed)
     if outcome == 2:
-        _job_span(tracer_, context, step, base, carrier)
+        _job_span(tracer_, context, step, base, carrier, committed)
 
 
 def _activity_span(
@@ -176,9 +178,11 @@ def _activity_span(
     aid: str,
     dad: str,
     node: dict[str, Any],
+    end: int,
 ) -> None:
+    # The recorded times have millisecond precision: the run ends when the step that
+    # ended it was applied (so a worker call's span lies within its activity's span).
     meta = node["output"]["metadata"]
-    end = _ns(meta.get("au"))
     start = _ns(meta.get("ac")) or end
     status = str(meta.get("status") or "success")
     attributes = {
@@ -198,11 +202,15 @@ def _activity_span(
 
 
 def _job_span(
-    tracer_: Any, context: Any, step: Step, base: dict[str, Any], carrier: dict[str, Any]
+    tracer_: Any,
+    context: Any,
+    step: Step,
+    base: dict[str, Any],
+    carrier: dict[str, Any],
+    end: int,
 ) -> None:
     from opentelemetry.trace import Status, StatusCode
 
-    end = now_ms() * 1_000_000
     started = carrier.get(_STARTED)
     start = int(started) * 1_000_000 if isinstance(started, int) else end
     error = step.job.error

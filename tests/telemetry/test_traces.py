@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Sequence
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
+from span_tree import assert_one_connected_trace, finished, tree
 from waiting import wait_until
 
 from hotmesh_nb import HotMesh, JobError, WorkerMessage
@@ -39,29 +42,6 @@ app:
         w1:
           - to: h1
 """
-
-
-def tree(spans: Sequence[ReadableSpan]) -> dict[str, list[str]]:
-    """Parent span name → sorted names of its children (``None`` for roots)."""
-    by_id = {s.context.span_id: s for s in spans}
-    out: dict[str, list[str]] = {}
-    for span in spans:
-        parent = by_id[span.parent.span_id].name if span.parent is not None else None
-        out.setdefault(str(parent), []).append(span.name)
-    return {k: sorted(v) for k, v in out.items()}
-
-
-def assert_one_connected_trace(spans: Sequence[ReadableSpan], root: ReadableSpan) -> None:
-    """Every span is in ``root``'s trace and its parent is one of the exported spans."""
-    ids = {s.context.span_id for s in spans}
-    for span in spans:
-        assert span.context.trace_id == root.context.trace_id, span.name
-        if span is not root:
-            assert span.parent is not None and span.parent.span_id in ids, span.name
-
-
-def finished(spans: Callable[[], list[ReadableSpan]], name: str, count: int = 1) -> None:
-    wait_until(lambda: sum(s.name == name for s in spans()) >= count)
 
 
 def double(message: WorkerMessage) -> dict:
@@ -195,3 +175,74 @@ def test_trace_shows_the_timeline_in_span_shape(mesh, spans) -> None:
     assert frame["status"].tolist() == ["done", "success", "success", "success"]
     assert (frame["duration_ms"] >= 0).all()
     assert frame["start"].is_monotonic_increasing
+
+
+WORKER = Path(__file__).with_name("traced_worker.py")
+
+
+def test_the_trace_goes_on_in_a_worker_process(mesh, spans, redis_url, namespace, tmp_path) -> None:
+    hm = mesh("traced", ONE_STEP)  # this process runs the engine, not the worker
+    path = tmp_path / "worker-spans.jsonl"
+    path.touch()
+    child = subprocess.Popen(
+        [sys.executable, str(WORKER), redis_url, namespace, "traced", "traced.work", str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        with trace.get_tracer("test").start_as_current_span("caller"):
+            job = hm.pubsub("traced.start", {"n": 5}, timeout=30)
+        assert job["doubled"] == 10
+
+        def exported() -> list[dict]:
+            lines = path.read_text(encoding="utf-8").splitlines()
+            return [json.loads(line) for line in lines if line.strip()]
+
+        wait_until(
+            lambda: {"job traced.start", "worker's own work"} <= {s["name"] for s in exported()}
+        )
+    finally:
+        child.communicate("", timeout=30)
+    here = {s.name: s for s in spans()}
+    there = {s["name"]: s for s in exported()}
+    root = here["pub traced.start"]
+    trace_id = f"0x{root.context.trace_id:032x}"
+    root_id = f"0x{root.context.span_id:016x}"
+    # The worker process continued the job's trace: its spans hang under the job's root.
+    assert set(there) == {
+        "worker traced.work",
+        "worker's own work",
+        "activity w1",
+        "job traced.start",
+    }
+    assert {s["context"]["trace_id"] for s in there.values()} == {trace_id}
+    assert there["worker traced.work"]["parent_id"] == root_id
+    assert there["activity w1"]["parent_id"] == root_id
+    assert there["job traced.start"]["parent_id"] == root_id
+    assert (
+        there["worker's own work"]["parent_id"] == there["worker traced.work"]["context"]["span_id"]
+    )
+    assert there["worker traced.work"]["resource"]["attributes"]["service.name"] == "traced-worker"
+    assert (
+        there["worker traced.work"]["attributes"]["hotmesh.job.id"]
+        == root.attributes["hotmesh.job.id"]
+    )
+    # This process traced what it did: the root and the trigger.
+    assert here["activity t1"].parent.span_id == root.context.span_id
+
+
+def test_without_opentelemetry_jobs_run_and_trace_frames_still_work(redis_url, namespace) -> None:
+    script = Path(__file__).with_name("without_otel.py")
+    done = subprocess.run(
+        [sys.executable, str(script), redis_url, namespace],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["result"] == {"answer": 42}
+    assert report["spans"][1:] == ["t1,0", "w1,0,0"]
+    assert report["loaded"] == []
