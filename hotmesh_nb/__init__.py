@@ -23,6 +23,7 @@ from .errors import (
     ServerError,
     ServerFullError,
     TimeoutError,
+    UnservedTopicError,
     ValidationError,
     WorkflowError,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "ServerError",
     "ServerFullError",
     "TimeoutError",
+    "UnservedTopicError",
     "ValidationError",
     "Worker",
     "WorkerMessage",

@@ -48,6 +48,11 @@ class CallbackExit(HotMeshError):
         self.__traceback__ = original.__traceback__
 
 
+class UnservedTopicError(HotMeshError):
+    """A new job was refused: its worker topic has too many messages waiting and no live
+    worker (``EngineConfig.unserved_cap``). Nothing was written."""
+
+
 class DeployError(HotMeshError):
     """An app could not be deployed or activated."""
 
@@ -96,13 +101,14 @@ class MappingError(HotMeshError):
 
 
 class DuplicateJobError(HotMeshError):
-    """A job with the requested id already exists."""
+    """A job with the requested id already exists (choose another id, or scrub the old job).
+
+    The message is the original's, word for word: ``Duplicate job: <id>``.
+    """
 
     def __init__(self, job_id: str) -> None:
         self.job_id = job_id
-        super().__init__(
-            f"a job with id '{job_id}' already exists; choose another id or scrub the old job"
-        )
+        super().__init__(f"Duplicate job: {job_id}")
 
 
 class JobNotFoundError(HotMeshError):
@@ -114,7 +120,18 @@ class JobNotFoundError(HotMeshError):
 
 
 class TimeoutError(HotMeshError, builtins.TimeoutError):
-    """A blocking call gave up waiting. Also a builtin ``TimeoutError``."""
+    """A blocking call gave up waiting. Also a builtin ``TimeoutError``.
+
+    When it waited for a job, ``job_id`` names the job (it keeps running: follow it
+    with ``get_status``) and ``code`` is 504, as in the original's
+    ``{code: 504, message: 'timeout', job_id}``.
+    """
+
+    code = 504
+
+    def __init__(self, message: str = "timeout", *, job_id: str | None = None) -> None:
+        self.job_id = job_id
+        super().__init__(message)
 
 
 class JobError(HotMeshError):

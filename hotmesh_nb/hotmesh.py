@@ -19,8 +19,15 @@ from .engine.codec import loads
 from .engine.config import EngineConfig
 from .engine.engine import Engine
 from .engine.ids import parse_compact
-from .engine.worker import Callback, WorkerService
-from .errors import JobNotFoundError
+from .engine.worker import (
+    Callback,
+    Response,
+    WorkerMessage,
+    WorkerService,
+    normalise,
+    response_message,
+)
+from .errors import HotMeshError, JobNotFoundError
 from .keys import DEFAULT_NAMESPACE, Keys
 from .model import AppSpec
 from .runtime import blocking, get_runtime, on_runtime
@@ -180,6 +187,33 @@ class HotMesh:
         return job["data"]
 
     @on_runtime
+    async def add_async(
+        self, message: WorkerMessage, data: dict[str, Any] | None = None, code: int = 200
+    ) -> None:
+        """Answer a worker message later (the original's ``hotMesh.add``).
+
+        A callback may answer ``Response(partial, code=202)``: its activity stays
+        open. Keep the :class:`~hotmesh_nb.WorkerMessage` it received and send the
+        final answer with ``hm.add(message, data)`` — from any process of the
+        mesh, any time while the job runs. ``code`` 202 sends one more partial
+        answer; 4xx/5xx answer with an error. Steps apply once, so a repeated
+        final answer changes nothing.
+
+        >>> waiting = []                                                 # doctest: +SKIP
+        >>> def review(msg):                                             # doctest: +SKIP
+        ...     waiting.append(msg)
+        ...     return Response({"state": "queued"}, code=202)
+        >>> hm.add(waiting.pop(), {"state": "approved"})                 # doctest: +SKIP
+        """
+        if not message.origin:
+            raise HotMeshError(
+                "add() needs the WorkerMessage a worker callback received (it carries the "
+                "stream message to answer)"
+            )
+        status, code, body = normalise(Response(data or {}, code=code))
+        await self.engine.stepper.resume(response_message(message.origin, status, code, body))
+
+    @on_runtime
     async def sub_async(self, topic: str, callback: Callable[[str, dict], Any]) -> None:
         """Call ``callback(topic, job)`` for every message published on ``topic``."""
         await self.engine.subscriptions.subscribe(
@@ -269,6 +303,15 @@ class HotMesh:
         return out
 
     @on_runtime
+    async def unserved_topics_async(self) -> dict[str, int]:
+        """Worker topics this process sent work to that no live worker reads → messages waiting.
+
+        Refreshed every couple of seconds while this process publishes; a topic
+        past ``EngineConfig.unserved_cap`` refuses new jobs (``UnservedTopicError``).
+        """
+        return self.engine.backlog.unserved()
+
+    @on_runtime
     async def replay_dead_letters_async(self, ids: list[str] | None = None) -> int:
         """Send dead letters (all, or those ``ids``) back to their streams; returns how many.
 
@@ -331,13 +374,62 @@ class HotMesh:
 
     @on_runtime
     async def hook_all_async(
-        self, topic: str, data: dict[str, Any], facets: list[str] | None = None
+        self,
+        topic: str,
+        data: dict[str, Any],
+        facets: list[str] | None = None,
+        key_resolver: dict[str, Any] | None = None,
     ) -> int:
         """Signal every job waiting on ``topic`` (or those indexed under ``facets``).
 
+        ``key_resolver`` is the original's query, ``{'data': {...}, 'range': '1h',
+        'end': 'NOW', 'scrub': False}``: only the jobs of the trigger ``stats.key``
+        its ``data`` resolves to, indexed under ``facets`` in that window, are
+        signalled (the original signals none of them, a defect; see FIDELITY.md).
         Each signal carries ``data`` plus ``id``, the job id. Returns the count.
         """
-        return await self.engine.hook_all(topic, data, facets)
+        return await self.engine.hook_all(topic, data, facets, key_resolver)
+
+    @on_runtime
+    async def get_stats_async(self, topic: str, query: dict[str, Any]) -> dict[str, Any]:
+        """Job counts and measures of a trigger's ``stats`` (the original's ``getStats``).
+
+        ``query`` is ``{'data': {...}, 'range': '1h', 'end': 'NOW', 'sparse': False}``
+        (exactly two of ``start``/``end``/``range``, or ``range`` alone): ``data``
+        resolves the trigger's ``stats.key``. Returns ``{key, granularity, range,
+        end, count, measures: [{target, type, value}], segments: [{time, count,
+        measures}]}``. See :mod:`hotmesh_nb.engine.stats`.
+        """
+        return await self.engine.get_stats(topic, query)
+
+    @on_runtime
+    async def get_ids_async(
+        self, topic: str, query: dict[str, Any], facets: list[str]
+    ) -> dict[str, Any]:
+        """Ids of the jobs a trigger's ``index`` measures filed under ``facets``
+        (the original's ``getIds``): ``{key, facets, granularity, range, start,
+        counts: [{facet, count}], segments: [{time, measures: [{time, target, count,
+        type: 'ids', ids}]}]}``."""
+        return await self.engine.get_ids(topic, query, facets)
+
+    @on_runtime
+    async def stats_frame_async(self, topic: str, query: dict[str, Any]) -> Any:
+        """:meth:`get_stats` as a DataFrame: one row per time bucket and measure."""
+        report = await self.engine.get_stats(topic, query)
+        import pandas as pd
+
+        rows = [
+            {
+                "time": pd.Timestamp(dt_bucket(segment["time"])),
+                "target": measure["target"] if measure else "jobs",
+                "type": measure["type"] if measure else "count",
+                "value": measure["value"] if measure else segment["count"],
+            }
+            for segment in report["segments"]
+            for measure in [None, *segment["measures"]]
+        ]
+        columns = ["time", "target", "type", "value"]
+        return pd.DataFrame(rows, columns=columns)
 
     @on_runtime
     async def interrupt_async(
@@ -403,11 +495,16 @@ class HotMesh:
     export = blocking(export_async)
     scrub = blocking(scrub_async)
     dead_letters = blocking(dead_letters_async)
+    unserved_topics = blocking(unserved_topics_async)
     replay_dead_letters = blocking(replay_dead_letters_async)
     purge_dead_letters = blocking(purge_dead_letters_async)
     stop = blocking(stop_async)
+    add = blocking(add_async)
     hook = blocking(hook_async)
     hook_all = blocking(hook_all_async)
+    get_stats = blocking(get_stats_async)
+    get_ids = blocking(get_ids_async)
+    stats_frame = blocking(stats_frame_async)
     interrupt = blocking(interrupt_async)
     roll_call = blocking(roll_call_async)
     throttle = blocking(throttle_async)
@@ -497,7 +594,21 @@ def _job_callback(callback: Callable[[str, dict], Any]) -> Callable[[str, dict],
         meta = dict(payload.get("m") or {})
         if payload.get("err"):
             meta["err"] = payload["err"]
+        # The callback gets the graph's ``publishes`` topic (as the original's
+        # ``message.topic``), not the per-job channel suffix.
         topic = channel.split(":q:", 1)[-1]
+        job_suffix = f".{meta.get('jid')}"
+        if topic.endswith(job_suffix):
+            topic = topic[: -len(job_suffix)]
         return callback(topic, {"data": payload.get("d") or {}, "metadata": meta})
 
     return deliver
+
+
+def dt_bucket(bucket: str) -> Any:
+    """A stats bucket name (``YYYYMMDDHHmm``, UTC; ``0`` for all time) as a datetime."""
+    import datetime as dt
+
+    if bucket == "0":
+        return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    return dt.datetime.strptime(bucket, "%Y%m%d%H%M").replace(tzinfo=dt.timezone.utc)

@@ -116,6 +116,18 @@ class Keys:
         """Set: ids of jobs indexed under ``facet`` (``name:value``)."""
         return f"{self.prefix}:f:{facet}"
 
+    def stats_bucket(self, key: str, bucket: str) -> str:
+        """Hash: a trigger's ``stats`` counters of jobs with ``key`` in one time bucket."""
+        return f"{self.prefix}:s:{key}:{bucket}"
+
+    def stats_ids(self, key: str, bucket: str, facet: str) -> str:
+        """List: ids of jobs with ``key`` indexed under ``facet`` in one time bucket."""
+        return f"{self.prefix}:s:{key}:{bucket}:index:{facet}"
+
+    def stats_median(self, key: str, bucket: str, target: str) -> str:
+        """Sorted set: values of ``target`` (job id → value) for an ``mdn`` measure."""
+        return f"{self.prefix}:s:{key}:{bucket}:mdn:{target}"
+
     @property
     def search_indexes(self) -> str:
         """Hash: fallback search index name → its definition (JSON)."""

@@ -154,9 +154,12 @@ class Runtime:
         """
         if inspect.iscoroutinefunction(fn):
             return await contained(fn(*args))
-        # The thread sees this task's context variables (its active span), as with to_thread.
-        call = functools.partial(contextvars.copy_context().run, _call_contained, fn, *args)
-        result = await self.loop.run_in_executor(self.executor, call)
+        # The thread runs in a copy of the caller's context: context variables set for
+        # the call (an activity's heartbeat, a trace) reach plain ``def`` code too.
+        context = contextvars.copy_context()
+        result = await self.loop.run_in_executor(
+            self.executor, functools.partial(context.run, _call_contained, fn, *args)
+        )
         if inspect.isawaitable(result):
             return await contained(result)
         return result

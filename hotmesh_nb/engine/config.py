@@ -21,6 +21,18 @@ class EngineConfig:
     instead of being retried again."""
     dead_letter_cap: int = 10_000
     """Most records kept in the app's dead-letter stream; the oldest go first."""
+    share_tracebacks: bool = True
+    """Send a failed callback's traceback with its error (to the job and the caller), as the
+    original does. ``False`` sends the type and message only and logs the traceback in the
+    worker's process: for workers serving callers that should not see their code."""
+    unserved_cap: int = 100_000
+    """Messages that may wait on a worker topic with no live worker before a new ``pub``
+    that would add to it is refused (``UnservedTopicError``; 0 never refuses). Queued work
+    is never trimmed."""
+    stats_expire: int = 7 * 86400
+    """Seconds a trigger's ``stats`` time bucket (counters and id lists, read by
+    ``get_stats``, ``get_ids`` and ``hook_all``) is kept after its last write. The original
+    keeps them forever; a bound keeps a busy app's memory flat."""
     concurrency: int = 100
     """Messages one engine or worker handles at the same time."""
     batch: int = 100

@@ -20,9 +20,11 @@ from ..mapping import UNDEFINED, to_js_string
 from ..model import AppSpec, load_app
 from . import flow
 from . import state as st
+from . import stats as trigger_stats
 from .activities.interrupt import error_for as interrupt_error
 from .activities.signal import signal_value
 from .app import AppRuntime
+from .backlog import Backlog
 from .batcher import Batcher
 from .codec import dumps, loads
 from .config import EngineConfig
@@ -59,6 +61,8 @@ class Engine:
         self.started = time.time()
         self.quorum = Quorum(self.client, keys, self.guid, self.members, self._set_active)
         self.scout: Scout | None = None
+        self.backlog = Backlog(self.client, keys, config.unserved_cap)
+        self.stepper.on_sent = self.backlog.wrote
         self._active: str | None = None
         self._settings: dict[str, Any] = {}
 
@@ -99,6 +103,7 @@ class Engine:
             await self.scout.stop()
         if self.consumer is not None:
             await self.consumer.stop()
+        await self.backlog.stop()
         await self.subscriptions.close()
         await self.batcher.close()
 
@@ -311,6 +316,9 @@ class Engine:
         for name, value in (markers or {}).items():
             step.set_data(name if name.startswith("-") else f"-{name}", value)
         self._index(step, trigger, ctx, job_id)
+        trigger_stats.record(
+            step, trigger, ctx, job_id, metadata.get("key", ""), self.config.stats_expire
+        )
         if pending is None:
             step.resolve_flags(trigger, ctx)
             flow.complete(step, trigger, TRIGGER_DAD, SUCCESS)
@@ -323,6 +331,8 @@ class Engine:
         step.writes[st.UPDATED] = metadata["ju"]
         if parent:
             self._link_parent(step, parent, job_id, now)
+        if ack is None:  # a user's new job, not a child started by a step
+            await self.backlog.refuse_if_full([stream for stream, _ in step.messages])
         if on_id is not None:
             on_id(job_id)
         code, _ = await self.commit(step, create_status=status, ack=ack)
@@ -400,10 +410,11 @@ class Engine:
             self.subscriptions.forget(job_id, future)
             raise HotMeshTimeout(
                 f"job '{job_id}' on topic '{topic}' did not finish within {wait_for} s; it "
-                "keeps running (are workers for its topics running?)"
+                "keeps running (are workers for its topics running?)",
+                job_id=job_id,
             ) from None
         job = {"data": payload.get("d") or {}, "metadata": payload.get("m") or {}}
-        return _result(job_id, job, payload.get("err"))
+        return _result(job_id, job, payload.get("err"), payload.get("ed"))
 
     # -- consuming the engine stream ---------------------------------------------
 
@@ -496,14 +507,79 @@ class Engine:
         await self.stepper.run_ops(step)
         return value
 
+    async def stats_source(self, topic: str, query: dict[str, Any]) -> tuple[str, str]:
+        """``(key, granularity)`` of a stats query: the trigger's ``stats.key`` on its data.
+
+        ``topic`` is a graph's ``subscribes`` topic or a hook topic of its ``hooks``.
+        """
+        app = await self.active_app()
+        graph = app.spec.graph_for_topic(topic) or next(
+            (g for g in app.spec.graphs if topic in (g.hooks or {})), None
+        )
+        if graph is None:
+            raise HotMeshError(
+                f"no graph of app '{self.keys.app}' subscribes to or hooks '{topic}'"
+            )
+        trigger = graph.activities[graph.trigger]
+        rule = (trigger.stats or {}).get("key")
+        if rule is None:
+            raise HotMeshError(
+                f"the trigger '{trigger.id}' of '{graph.subscribes}' has no stats.key: it keeps "
+                "no stats (add stats: {key: ..., measures: [...]})"
+            )
+        data = query.get("data") or {}
+        node = {"input": {"data": data}, "output": {"data": data}}
+        ctx = {trigger.id: node, "$self": node, "$job": {"data": {}, "metadata": {}}}
+        ctx["$app"] = {"settings": app.spec.settings}
+        key = app.resolve(rule, ctx, f"{trigger.id}.stats.key")
+        if key in (None, UNDEFINED, ""):
+            raise HotMeshError(f"the stats key rule {rule!r} resolves to nothing for {data!r}")
+        return str(key), trigger_stats.granularity_of(trigger.stats or {})
+
+    async def get_stats(self, topic: str, query: dict[str, Any]) -> dict[str, Any]:
+        """Counts and measures of the jobs of one stats key over a time window."""
+        key, granularity = await self.stats_source(topic, query)
+        return await trigger_stats.get_stats(self.client, self.keys, key, granularity, query)
+
+    async def get_ids(self, topic: str, query: dict[str, Any], facets: list[str]) -> dict[str, Any]:
+        """Ids of the jobs of one stats key under ``facets``, per time bucket."""
+        key, granularity = await self.stats_source(topic, query)
+        return await trigger_stats.get_ids(self.client, self.keys, key, granularity, query, facets)
+
     async def hook_all(
-        self, topic: str, data: dict[str, Any], facets: list[str] | None = None
+        self,
+        topic: str,
+        data: dict[str, Any],
+        facets: list[str] | None = None,
+        key_resolver: dict[str, Any] | None = None,
     ) -> int:
         """Signal every job waiting on ``topic`` (only those indexed under ``facets``).
 
+        With ``key_resolver`` (the original's ``{data, range, start, end, scrub}``),
+        exactly the jobs that query selects are signalled: those of the stats key
+        its ``data`` resolves to, indexed under ``facets`` within its window.
         Each job's signal carries ``data`` plus ``id`` (its job id). Returns how
         many jobs were signalled.
         """
+        if key_resolver is not None:
+            if not facets:
+                raise HotMeshError("hook_all with a key_resolver needs facets ('name:value')")
+            key, granularity = await self.stats_source(topic, key_resolver)
+            report = await trigger_stats.get_ids(
+                self.client, self.keys, key, granularity, key_resolver, facets
+            )
+            count = 0
+            for job_id in trigger_stats.ids_of(report):
+                if await self.hook(topic, {**data, "id": job_id}) is not None:
+                    count += 1
+            if key_resolver.get("scrub"):
+                lists = [
+                    self.keys.stats_ids(key, bucket, facet)
+                    for bucket in trigger_stats.window(key_resolver, granularity)
+                    for facet in facets
+                ]
+                await self.client.delete(*lists)
+            return count
         if facets:
             ids: set[str] = set()
             for facet in facets:
@@ -638,15 +714,16 @@ def _search_text(value: Any) -> str:
     return value if isinstance(value, str) else to_js_string(value)
 
 
-def _result(job_id: str, job: dict[str, Any], error: Any) -> dict[str, Any]:
+def _result(job_id: str, job: dict[str, Any], error: Any, detail: Any = None) -> dict[str, Any]:
     if error:
         err = error if isinstance(error, dict) else loads(error)
+        detail = detail if isinstance(detail, dict) else {}
         raise JobError(
             str(err.get("message", "job failed")),
             code=int(err.get("code", 500)),
             job_id=job_id,
             data=job.get("data"),
             stack=err.get("stack"),
-            error_type=err.get("name"),
+            error_type=detail.get("name") or err.get("name"),
         )
     return job

@@ -85,11 +85,12 @@ def complete(
     step.delta += len(targets) - (1 if closes else 0)
     if not targets and code >= 400 and step.job.error is None:
         node = step.job.node(activity.id, dad)
-        err = node.get("output", {}).get("metadata", {}).get("error") or {
-            "code": code,
+        meta = node.get("output", {}).get("metadata", {})
+        err = meta.get("error") or {
             "message": f"activity '{activity.id}' failed with code {code}",
+            "code": code,
         }
-        step.fail_job(dict(err))
+        step.fail_job(dict(err), meta.get("error_detail"))
     for target in targets:
         child = step.app.activity(target)
         child_dad = f"{dad},{index}"

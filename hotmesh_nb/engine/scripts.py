@@ -17,14 +17,24 @@ class LuaScript:
     """A script from a package's ``lua/`` folder; ``sha`` is computed locally, loaded on demand."""
 
     def __init__(
-        self, name: str, *, prelude: str | None = None, package: str | None = None
+        self,
+        name: str,
+        *,
+        prelude: str | None = None,
+        package: str | None = None,
+        allow_oom: bool = False,
     ) -> None:
         self.name = name
         folder = resources.files(package or __package__).joinpath("lua")
         body = folder.joinpath(f"{name}.lua").read_text()
         # Scripts cannot include each other: shared functions are prepended.
         head = folder.joinpath(f"{prelude}.lua").read_text() if prelude else ""
-        self.source = head + body
+        # The shebang makes the server check memory *before* running a script: without
+        # it a full server fails the first write inside the script, after earlier
+        # writes (an XACK) were applied, and a step could be half done. Scripts that
+        # only free memory (trim, lease renewals) may run on a full server.
+        shebang = "#!lua flags=allow-oom\n" if allow_oom else "#!lua\n"
+        self.source = shebang + head + body
         self.sha = hashlib.sha1(self.source.encode()).hexdigest()
         _REGISTRY.append(self)
 
@@ -48,7 +58,7 @@ class LuaScript:
 STEP = LuaScript("step", prelude="announce")
 """Apply one engine step (see ``lua/step.lua``)."""
 
-TRIM = LuaScript("trim")
+TRIM = LuaScript("trim", allow_oom=True)
 """Remove acknowledged entries from a stream (see ``lua/trim.lua``)."""
 
 INTERRUPT = LuaScript("interrupt", prelude="announce")
@@ -57,7 +67,7 @@ INTERRUPT = LuaScript("interrupt", prelude="announce")
 FIRE = LuaScript("fire")
 """Move due timers to the engine stream (see ``lua/fire.lua``)."""
 
-RENEW = LuaScript("renew")
+RENEW = LuaScript("renew", allow_oom=True)
 """Extend or hand back a consumer's claims on the messages it holds (see ``lua/renew.lua``)."""
 
 

@@ -8,11 +8,13 @@ Job hash fields:
 ``gid``             generation id; a message for an older generation is stale
 ``m``               job metadata (JSON: jid, gid, tpc, app, vrs, ts, jc, key, …)
 ``ju``              last update (``YYYYMMDDHHmmss.sss``)
-``err``             the job's error (JSON ``{code, message, …}``) once it failed
+``err``             the job's error once it failed (JSON, as the original's ``metadata.err``)
+``ed``              what we know beyond it: the exception's ``name`` (JSON)
 ``d:<key>``         one top-level key of the job data (JSON)
 ``a:<aid><dad>``    an activity's state at one dimension (JSON ``{output, hook}``)
 ``g:<guid>``        a message that was applied (redelivery guard)
 ``e:<aid><dad>``    an activity that was entered (join guard)
+``f:<set key>``     a facet set the job joined (value: the job id), left when it ends
 ``_<name>``         searchable field, stored as a plain string
 ``-<name>``         marker (MeshFlow's replay ledger), stored as JSON
 ==================  ===========================================================
@@ -31,6 +33,7 @@ GID = "gid"
 META = "m"
 UPDATED = "ju"
 ERROR = "err"
+ERROR_DETAIL = "ed"
 DATA = "d:"
 ACTIVITY = "a:"
 GUARD = "g:"
@@ -54,6 +57,7 @@ def completion_payload(fields: dict[str, str]) -> dict[str, Any] | None:
         "m": loads(fields[META]),
         "ju": fields.get(UPDATED),
         "err": loads(fields[ERROR]) if ERROR in fields else None,
+        "ed": loads(fields[ERROR_DETAIL]) if ERROR_DETAIL in fields else None,
         "d": {name[2:]: loads(raw) for name, raw in fields.items() if name[:2] == DATA},
     }
 
@@ -82,6 +86,8 @@ class JobState:
     """The semaphore as read (open threads; 0 for a job being created)."""
     error: dict[str, Any] | None = None
     """The job's error, when it failed."""
+    error_detail: dict[str, Any] | None = None
+    """Beyond the original's error: the exception's ``name`` and the like."""
     settings: dict[str, Any] = field(default_factory=dict)
     """The app's ``settings`` (``{$app.settings...}``)."""
     markers: dict[str, Any] = field(default_factory=dict)
@@ -104,6 +110,10 @@ class JobState:
                 state.status = int(float(raw))
             elif name == ERROR:
                 state.error = loads(raw)
+                # The stored text itself, byte for byte, as the original's metadata.err.
+                state.metadata["err"] = raw
+            elif name == ERROR_DETAIL:
+                state.error_detail = loads(raw)
             elif name == UPDATED:
                 state.metadata["ju"] = raw
             elif name[:1] == "-":
@@ -111,8 +121,6 @@ class JobState:
             elif name[:1] == "_":
                 state.search[name] = raw
         state.metadata["js"] = state.status
-        if state.error is not None:
-            state.metadata["err"] = dumps(state.error)
         return state
 
     def node(self, aid: str, dad: str) -> dict[str, Any]:

@@ -131,6 +131,10 @@ class Step:
             ]
         )
 
+    def add_stat(self, kind: str, key: str, a: Any, b: Any, ttl: int) -> None:
+        """A trigger ``stats`` write (see ``stat`` in ``lua/step.lua``)."""
+        self.ops.append(["stat", kind, KEY + key, a, b, ttl])
+
     def add_index(self, facet: str, job_id: str) -> None:
         """Make the job findable by a facet (``hook_all``, ``signal`` with ``subtype: all``)."""
         self.ops.append(["index", KEY + self.app.keys.facet(facet), job_id])
@@ -264,12 +268,18 @@ class Step:
             name = key.split("[", 1)[0] if key.endswith("]") and "[" in key else key
             self.set_data(name, value)
 
-    def fail_job(self, error: dict[str, Any]) -> None:
-        """Mark the job as failed (the job still ends when its threads end)."""
-        error.setdefault("job_id", self.job_id)
+    def fail_job(self, error: dict[str, Any], detail: dict[str, Any] | None = None) -> None:
+        """Mark the job as failed (the job still ends when its threads end).
+
+        ``error`` is stored as the original stores ``metadata.err``; ``detail``
+        (the exception's ``name`` and the like) goes to a field of our own.
+        """
         self.job.error = error
         self.job.metadata["err"] = dumps(error)
         self.writes[st.ERROR] = dumps(error)
+        if detail:
+            self.job.error_detail = detail
+            self.writes[st.ERROR_DETAIL] = dumps(detail)
 
     def send(self, stream: str, message: dict[str, Any]) -> None:
         """Queue a stream message."""

@@ -48,6 +48,8 @@ class Stepper:
         self.apps: dict[str, AppRuntime] = {}
         self.on_timer: Any = None
         """Called with the due time (ms) of timers this process scheduled (wakes the scout)."""
+        self.on_sent: Any = None
+        """Called with the streams a committed step wrote messages to."""
 
     async def app_version(self, version: str) -> AppRuntime:
         """The runtime of a deployed version (loaded from Redis once per process)."""
@@ -143,7 +145,9 @@ class Stepper:
         log.info("activity %s of job %s failed: %s", aid, job.metadata.get("jid"), exc)
         graph = app.graph_of(aid)
         step = Step(app, graph, job, self.config.default_expire, guard=guard, delta=-1)
-        step.fail_job({"code": 500, "message": str(exc), "activity": aid})
+        step.fail_job(
+            {"message": str(exc), "code": 500}, {"name": type(exc).__name__, "activity": aid}
+        )
         step.touch()
         return step
 
@@ -197,6 +201,8 @@ class Stepper:
         )
         if isinstance(reply, Exception):
             raise reply
+        if self.on_sent is not None and step.messages:
+            self.on_sent([stream for stream, _ in step.messages])
         if telemetry.METADATA_KEY in step.job.metadata:
             telemetry.step_committed(step, int(reply[0]))
         if self.on_timer is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from .config import EngineConfig
 from .consumer import StreamConsumer
 from .ids import fast_guid, guid
 from .quorum import Throttles, member_profile
+from .stacks import remote_stack, reset, share_tracebacks
 from .stepper import Ack, Stepper
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,8 @@ class WorkerMessage:
     """The activity's mapped input (``input.maps``)."""
     metadata: dict[str, Any]
     """``jid`` (job id), ``gid``, ``aid`` (activity), ``dad``, ``topic``, ``guid``, ``try``."""
+    origin: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """The stream message this came from: :meth:`HotMesh.add` answers it later."""
 
 
 @dataclass
@@ -98,10 +100,32 @@ def error_data(exc: BaseException) -> tuple[int, dict[str, Any]]:
     data = {
         "message": message,
         "name": type(exc).__name__,
-        "stack": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+        "stack": remote_stack(exc),
         "code": code,
     }
     return code, data
+
+
+def response_message(origin: dict[str, Any], status: str, code: int, data: Any) -> dict[str, Any]:
+    """The engine's ``response`` message answering the worker message ``origin``."""
+    response = {
+        "k": "response",
+        "j": origin["j"],
+        "gid": origin["gid"],
+        "a": origin["a"],
+        "d": origin["d"],
+        "v": origin["v"],
+        "g": origin["g"],
+        "rg": fast_guid(),
+        "status": status,
+        "code": code,
+        "data": data,
+        "try": origin.get("try", 0),
+        "ts": origin.get("ts"),  # when leg 1 started: the activity's start time
+    }
+    if telemetry.MESSAGE_KEY in origin:  # the job's trace goes on in the step it starts
+        response[telemetry.MESSAGE_KEY] = origin[telemetry.MESSAGE_KEY]
+    return response
 
 
 class WorkerService:
@@ -176,9 +200,10 @@ class WorkerService:
             "try": message.get("try", 0),
         }
         span = telemetry.worker_begin(self.keys.app, self.topic, message)
+        token = share_tracebacks(self.config.share_tracebacks)
         try:
             call = get_runtime().call_user(
-                self.callback, WorkerMessage(message.get("data") or {}, metadata)
+                self.callback, WorkerMessage(message.get("data") or {}, metadata, message)
             )
             result = await telemetry.within(span, call)
             status, code, data = normalise(result)
@@ -187,6 +212,8 @@ class WorkerService:
             code, data = error_data(exc)
             status = "error"
             telemetry.worker_failed(span, exc)
+        finally:
+            reset(token)
         telemetry.worker_end(span, status, code, data)
         ack = (self.keys.worker_stream(self.topic), WORKER_GROUP, message_id)
         if status == "error" and await self._retry(message, code, ack):
@@ -216,24 +243,7 @@ class WorkerService:
         self, message: dict[str, Any], status: str, code: int, data: Any, ack: Ack | None = None
     ) -> bool:
         """Complete the activity with the callback's result (leg 2, in place)."""
-        response = {
-            "k": "response",
-            "j": message["j"],
-            "gid": message["gid"],
-            "a": message["a"],
-            "d": message["d"],
-            "v": message["v"],
-            "g": message["g"],
-            "rg": fast_guid(),
-            "status": status,
-            "code": code,
-            "data": data,
-            "try": message.get("try", 0),
-            "ts": message.get("ts"),  # when leg 1 started: the activity's start time
-        }
-        if telemetry.MESSAGE_KEY in message:
-            response[telemetry.MESSAGE_KEY] = message[telemetry.MESSAGE_KEY]
-        return await self.stepper.resume(response, ack)
+        return await self.stepper.resume(response_message(message, status, code, data), ack)
 
     async def _dead_letter(
         self, message_id: str, fields: dict[str, str], deliveries: int, reason: str

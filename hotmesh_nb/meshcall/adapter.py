@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import concurrent.futures.thread
 import json
-import traceback
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from .. import runtime
+from ..engine.stacks import remote_stack
 from ..engine.worker import Response, WorkerMessage
 from ..runtime import get_runtime
 from .app import ERROR_CODE
@@ -55,12 +55,12 @@ def _user_frames(tb: TracebackType | None) -> TracebackType | None:
 
 def error_response(exc: BaseException) -> Response:
     """The worker's answer when the function raised."""
-    stack = traceback.format_exception(type(exc), exc, _user_frames(exc.__traceback__))
+    stack = remote_stack(exc, _user_frames(exc.__traceback__))
     return Response(
         {
             "message": str(exc) or type(exc).__name__,
             "name": qualified_name(type(getattr(exc, "original", exc))),
-            "stack": "".join(stack),
+            "stack": stack,
             "code": ERROR_CODE,
         },
         code=ERROR_CODE,

@@ -136,11 +136,13 @@ def _outcome(topic: str, job_id: str, done: dict[str, Any]) -> Any:
     error = done.get("err")
     if isinstance(error, str):
         error = loads(error)
+    detail = done.get("ed")
+    detail = loads(detail) if isinstance(detail, str) else detail or {}
     if error:
         raise MeshCallError(
             str(error.get("message") or "the call failed"),
             topic=topic,
-            error_type=error.get("name"),
+            error_type=detail.get("name") or error.get("name"),
             remote_traceback=error.get("stack"),
             code=int(error.get("code") or 500),
             job_id=job_id,

@@ -18,7 +18,8 @@ any job. The replay rules are in :mod:`.workflow`.
 from __future__ import annotations
 
 from ..runtime import shutdown, shutdown_async
-from . import workflow
+from . import activity, workflow
+from .activity import ActivityInfo, ActivityTimeoutError, activity_info, heartbeat
 from .client import Client, WorkflowClient
 from .errors import FatalError, Suspended
 from .handle import WorkflowHandle
@@ -40,6 +41,8 @@ class MeshFlow:
 
 
 __all__ = [
+    "ActivityInfo",
+    "ActivityTimeoutError",
     "Client",
     "FatalError",
     "MeshFlow",
@@ -48,5 +51,8 @@ __all__ = [
     "Suspended",
     "WorkflowClient",
     "WorkflowHandle",
+    "activity",
+    "activity_info",
+    "heartbeat",
     "workflow",
 ]

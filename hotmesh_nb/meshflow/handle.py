@@ -75,7 +75,8 @@ class WorkflowHandle:
             hm.engine.subscriptions.forget(self.workflow_id, waiter)
             raise HotMeshTimeout(
                 f"workflow '{self.workflow_id}' did not finish within {timeout} s; it keeps "
-                "running (is a MeshFlow.Worker serving its task queue?)"
+                "running (is a MeshFlow.Worker serving its task queue?)",
+                job_id=self.workflow_id,
             ) from None
         except BaseException:
             hm.engine.subscriptions.forget(self.workflow_id, waiter)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -12,10 +11,12 @@ from ..connection import Connection
 from ..engine.codec import dumps
 from ..engine.config import EngineConfig
 from ..engine.ids import iso_compact
+from ..engine.stacks import remote_stack
 from ..engine.worker import Response, WorkerMessage
 from ..errors import CallbackExit, NonDeterminismError
 from ..hotmesh import HotMesh, Worker
 from ..runtime import blocking, get_runtime, on_runtime
+from .activity import ActivityInfo, _current, supervise
 from .context import Run, WorkflowInfo
 from .errors import FatalError
 from .factory import DONE, FAIL, IDLE, MANY, ONE, RETRY
@@ -36,8 +37,7 @@ def _error_record(exc: BaseException, code: int) -> dict[str, Any]:
     return {
         "message": str(exc) or type(exc).__name__,
         "type": getattr(exc, "error_type", None) or type(exc).__name__,
-        "stack": getattr(exc, "stack", None)
-        or "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+        "stack": getattr(exc, "stack", None) or remote_stack(exc),
         "code": code,
     }
 
@@ -149,9 +149,17 @@ async def run_activity(message: WorkerMessage) -> Response | dict[str, Any]:
     name = str(item.get("n"))
     key = str(item.get("key"))
     record: dict[str, Any] = {"n": name, "a": attempt, "s": item.get("at")}
+    info = ActivityInfo(
+        activity=name,
+        workflow_id=str(message.metadata.get("jid")),
+        attempt=attempt,
+        start_to_close_timeout=item.get("sc"),
+        heartbeat_timeout=item.get("hb"),
+    )
+    token = _current.set(info)
     try:
         fn = lookup(name)
-        value = await get_runtime().call_user(fn, *(item.get("a") or []))
+        value = await supervise(info, get_runtime().call_user(fn, *(item.get("a") or [])))
         dumps(value)  # results must be JSON: an error here is the activity's
     except Exception as exc:
         telemetry.record_current(exc)  # the worker call's span shows the activity failed
@@ -164,6 +172,8 @@ async def run_activity(message: WorkerMessage) -> Response | dict[str, Any]:
         record["e"] = _error_record(exc, 598 if fatal else 597)
     else:
         record["v"] = value
+    finally:
+        _current.reset(token)
     record["f"] = iso_compact()
     return {"ledger": {key: record}}
 

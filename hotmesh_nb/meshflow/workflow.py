@@ -157,10 +157,12 @@ class ActivityProxy:
         activities: dict[str, Callable[..., Any]],
         retry_policy: RetryPolicy,
         task_queue: str | None,
+        timeouts: dict[str, float] | None = None,
     ) -> None:
         self._activities = activities
         self._policy = retry_policy
         self._task_queue = task_queue
+        self._timeouts = timeouts or {}
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("_") or name not in self._activities:
@@ -187,6 +189,7 @@ class ActivityProxy:
                 "a": list(args),
                 "p": self._policy.to_dict(),
                 "at": iso_compact(),
+                **self._timeouts,
             }
             return await _durable("proxy", name, item)
 
@@ -205,6 +208,8 @@ def proxy_activities(
     *,
     retry_policy: RetryPolicy | dict[str, Any] | None = None,
     task_queue: str | None = None,
+    start_to_close_timeout: Duration | None = None,
+    heartbeat_timeout: Duration | None = None,
 ) -> ActivityProxy:
     """Durable stand-ins for ``activities`` (functions, a list, a dict or a module).
 
@@ -212,11 +217,23 @@ def proxy_activities(
     this process's workers can run them. ``def`` activities run in a thread,
     ``async def`` ones on the runtime loop. Arguments and results must be JSON
     values.
+
+    ``start_to_close_timeout`` bounds each attempt; ``heartbeat_timeout`` fails an
+    attempt that calls :func:`~hotmesh_nb.meshflow.activity.heartbeat` less often
+    (see :mod:`hotmesh_nb.meshflow.activity`). A timed-out attempt raises
+    ``ActivityTimeoutError`` and is retried by ``retry_policy``.
     """
     found = collect(activities)
     register(found)
     policy = RetryPolicy.coerce(retry_policy) or RetryPolicy()
-    return ActivityProxy(found, policy, task_queue)
+    timeouts: dict[str, float] = {}
+    for field_name, value in (("sc", start_to_close_timeout), ("hb", heartbeat_timeout)):
+        if value is not None:
+            seconds = to_seconds(value)
+            if seconds <= 0:
+                raise ValueError(f"activity timeouts must be positive, not {value!r}")
+            timeouts[field_name] = seconds
+    return ActivityProxy(found, policy, task_queue, timeouts)
 
 
 # -- time and signals --------------------------------------------------------------

@@ -12,7 +12,16 @@ import time
 import pytest
 import redis
 
-from hotmesh_nb import EngineConfig, HotMesh, JobError, MeshCall, MeshCallError, Worker
+import hotmesh_nb
+from hotmesh_nb import (
+    EngineConfig,
+    HotMesh,
+    JobError,
+    MeshCall,
+    MeshCallError,
+    ServerFullError,
+    Worker,
+)
 from hotmesh_nb.connection import COMMAND_TIMEOUT, connect, read_timeout
 
 APP = """
@@ -239,3 +248,129 @@ def test_dead_letters_are_capped_replayed_and_purged(mesh, redis_url) -> None:
     assert len(hm.dead_letters()) == 2
     assert hm.purge_dead_letters() == 2
     assert hm.dead_letters() == []
+
+
+def test_a_full_server_refuses_new_jobs_clearly_and_loses_nothing(mesh, redis_url) -> None:
+    release = threading.Event()
+
+    def hold(msg):
+        release.wait(10)
+        return {"n": msg.data["n"]}
+
+    hm = mesh("sturdy", APP, {"sturdy.work": hold})
+    running = hm.pub("sturdy.go", {"n": 1})
+    admin = redis.Redis.from_url(redis_url)
+    admin.config_set("maxmemory", 1)
+    try:
+        with pytest.raises(ServerFullError, match="maxmemory"):
+            hm.pub("sturdy.go", {"n": 2})
+        release.set()  # the running job's answer meets the full server: it waits, not fails
+        time.sleep(0.3)
+        assert hm.get_status(running) > 0
+    finally:
+        admin.config_set("maxmemory", 0)
+    assert _wait_done(hm, running)["data"] == {"n": 1}
+    assert hm.dead_letters() == []
+
+
+def test_a_pubsub_timeout_names_the_job_it_leaves_running(mesh) -> None:
+    release = threading.Event()
+
+    def hold(msg):
+        release.wait(10)
+        return {"n": msg.data["n"]}
+
+    hm = mesh("sturdy", APP, {"sturdy.work": hold})
+    with pytest.raises(hotmesh_nb.TimeoutError) as caught:
+        hm.pubsub("sturdy.go", {"n": 3}, timeout=0)  # returns at once
+    job_id = caught.value.job_id
+    assert caught.value.code == 504 and job_id in str(caught.value)
+    assert hm.get_status(job_id) > 0
+    release.set()
+    assert _wait_done(hm, job_id)["data"] == {"n": 3}
+
+
+def test_a_pending_answer_is_completed_later_with_add(mesh) -> None:
+    from hotmesh_nb import Response
+
+    held: list = []
+
+    def review(msg):
+        held.append(msg)
+        return Response({"n": msg.data["n"], "state": "queued"}, code=202)
+
+    hm = mesh("sturdy", APP, {"sturdy.work": review})
+    job_id = hm.pub("sturdy.go", {"n": 4})
+    deadline = time.monotonic() + 10
+    while not held:
+        assert time.monotonic() < deadline, "the worker was not called"
+        time.sleep(0.02)
+    assert hm.get_status(job_id) > 0  # 202 keeps the activity open
+    hm.add(held[0], {"n": 40}, code=202)  # one more partial answer
+    time.sleep(0.2)
+    assert hm.get_status(job_id) > 0
+    hm.add(held[0], {"n": 41})  # the final answer
+    assert _wait_done(hm, job_id)["data"] == {"n": 41}
+    hm.add(held[0], {"n": 99})  # answering again changes nothing
+    time.sleep(0.2)
+    assert hm.get_state(job_id)["data"] == {"n": 41}
+
+
+def test_the_stored_error_is_the_originals_json(mesh) -> None:
+    import json
+
+    def boom(msg):
+        raise RuntimeError("boom")
+
+    hm = mesh("sturdy", APP, {"sturdy.work": boom})
+    with pytest.raises(JobError) as caught:
+        hm.pubsub("sturdy.go", {"n": 1}, timeout=10)
+    assert caught.value.error_type == "RuntimeError"  # kept in a field of our own
+    raw = hm.get_state(caught.value.job_id)["metadata"]["err"]
+    err = json.loads(raw)
+    # Key for key and in order, as the original stores metadata.err for a worker error.
+    assert list(err) == ["message", "code", "stack", "is_stream_error"]
+    assert err["message"] == "boom" and err["code"] == 500 and err["is_stream_error"] is True
+    assert raw == json.dumps(err, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_tracebacks_can_stay_in_the_workers_log(mesh, caplog) -> None:
+    def secret(msg):
+        raise ValueError("no entry")
+
+    hm = mesh("sturdy", APP, {"sturdy.work": secret}, share_tracebacks=False)
+    with caplog.at_level(logging.WARNING, logger="hotmesh_nb"), pytest.raises(JobError) as caught:
+        hm.pubsub("sturdy.go", {"n": 1}, timeout=10)
+    assert caught.value.error_type == "ValueError" and caught.value.message == "no entry"
+    assert not caught.value.stack  # nothing of the code reaches the caller or the job
+    assert "secret" not in hm.get_state(caught.value.job_id)["metadata"]["err"]
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "in secret" in logged and "no entry" in logged  # the worker's own log has it
+
+
+def test_a_topic_nobody_serves_is_reported_and_refuses_new_jobs_past_its_cap(
+    mesh, redis_url, namespace
+) -> None:
+    from waiting import wait_until
+
+    from hotmesh_nb import UnservedTopicError
+
+    hm = mesh("sturdy", APP, unserved_cap=5)
+    ids = [hm.pub("sturdy.go", {"n": n}) for n in range(5)]
+    wait_until(lambda: hm.unserved_topics() == {"sturdy.work": 5}, timeout=15)
+    with pytest.raises(UnservedTopicError, match=r"sturdy\.work"):
+        hm.pub("sturdy.go", {"n": 99})
+    # A worker arrives: the queued work (never trimmed) completes and the topic is served.
+    server = HotMesh.init(
+        "sturdy",
+        connection=redis_url,
+        namespace=namespace,
+        engine=False,
+        workers=[Worker("sturdy.work", _callback("def", _exit))],
+        config=EngineConfig(block_ms=1000),
+    )
+    assert server is not None
+    for n, job_id in enumerate(ids):
+        assert _wait_done(hm, job_id)["data"] == {"n": n}
+    hm.pub("sturdy.go", {"n": 6})
+    wait_until(lambda: hm.unserved_topics() == {}, timeout=15)

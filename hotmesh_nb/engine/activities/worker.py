@@ -42,7 +42,7 @@ def resume(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]
         # As the original: an error leg has no output data; ``output.metadata.err`` holds
         # the message and code. The stack and type are kept aside for the job's error.
         error = {"message": data.get("message", f"worker failed with code {code}"), "code": code}
-        details = {k: data[k] for k in ("stack", "name", "error") if k in data}
+        details = {k: data[k] for k in ("name", "error") if k in data}
     node = step.save_activity(
         activity,
         dad,
@@ -54,7 +54,12 @@ def resume(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]
         started_ms=message.get("ts"),
     )
     if error is not None:
-        node["output"]["metadata"]["error"] = {**error, "is_stream_error": True, **details}
+        # The job's error is the original's, key for key; what we know beyond it (the
+        # exception's type) is kept beside it.
+        stack = {"stack": data["stack"]} if "stack" in data else {}
+        node["output"]["metadata"]["error"] = {**error, **stack, "is_stream_error": True}
+        if details:
+            node["output"]["metadata"]["error_detail"] = details
     ctx = step.context(activity, dad)
     step.apply_job_maps(activity, ctx)
     step.resolve_flags(activity, ctx)

@@ -3,11 +3,12 @@
 -- announce(job, engine_stream, kind, status, done_channel, publishes_channel)
 -- publishes the job as waiters and subscribers see it ('done', 'emit' or
 -- 'persist') and, when an awaiting parent exists (field 'p', a result message
--- without its outcome), hands the outcome to the parent's activity.
+-- without its outcome), hands the outcome to the parent's activity. A job that
+-- ends ('done') also leaves the facet sets it joined (fields 'f:<set key>').
 local function announce(job, engine_stream, kind, status, done_channel, publishes_channel)
   local flat = redis.call('HGETALL', job)
   local data = {}
-  local meta, err, ju, parent = 'null', 'null', 'null', nil
+  local meta, err, detail, ju, parent = 'null', 'null', 'null', 'null', nil
   for f = 1, #flat, 2 do
     local name = flat[f]
     if string.sub(name, 1, 2) == 'd:' then
@@ -16,15 +17,20 @@ local function announce(job, engine_stream, kind, status, done_channel, publishe
       meta = flat[f + 1]
     elseif name == 'err' then
       err = flat[f + 1]
+    elseif name == 'ed' then
+      detail = flat[f + 1]
     elseif name == 'ju' then
       ju = cjson.encode(flat[f + 1])
     elseif name == 'p' then
       parent = flat[f + 1]
+    elseif kind == 'done' and string.sub(name, 1, 2) == 'f:' then
+      -- An ended job leaves the facet sets it joined (hook_all finds running jobs only).
+      redis.call('SREM', string.sub(name, 3), flat[f + 1])
     end
   end
   local body = '{' .. table.concat(data, ',') .. '}'
   local payload = '{"k":"' .. kind .. '","s":' .. status .. ',"m":' .. meta .. ',"ju":' .. ju
-    .. ',"err":' .. err .. ',"d":' .. body .. '}'
+    .. ',"err":' .. err .. ',"ed":' .. detail .. ',"d":' .. body .. '}'
   redis.call('PUBLISH', done_channel, payload)
   if publishes_channel ~= '' then
     redis.call('PUBLISH', publishes_channel, payload)
