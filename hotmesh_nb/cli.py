@@ -17,6 +17,10 @@ def _print(obj: object) -> None:
 
 def _server(args: argparse.Namespace) -> int:
     action = args.action
+    if action == "cluster":
+        return _server_cluster(args)
+    if args.cluster_action:
+        raise SystemExit(f"hotmesh-nb: `server {action}` takes no further word")
     if action == "start":
         info = server.start(search=True if args.search else None)
         _print(f"embedded server running at {info.url} (pid {info.pid}, data {info.data_dir})")
@@ -27,6 +31,25 @@ def _server(args: argparse.Namespace) -> int:
         _print("embedded server stopped" if stopped else "embedded server was not running")
     elif action == "url":
         _print(server.url())
+    return 0
+
+
+def _server_cluster(args: argparse.Namespace) -> int:
+    action = args.cluster_action or "status"
+    if action == "start":
+        info = server.cluster_start(primaries=args.primaries, replicas=args.replicas)
+        _print(
+            f"local cluster {info.state}: {info.primaries} primaries, {info.replicas} "
+            f"replica(s) each, at {info.url} (data {info.data_dir}); "
+            "`hotmesh-nb server cluster url` prints the URL with its password"
+        )
+    elif action == "status":
+        _print(server.cluster_describe())
+    elif action == "stop":
+        stopped = server.cluster_stop(remove=args.remove)
+        _print("local cluster stopped" if stopped else "local cluster was not running")
+    elif action == "url":
+        _print(server.cluster_url())
     return 0
 
 
@@ -88,8 +111,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     srv = sub.add_parser("server", help="manage the embedded server")
-    srv.add_argument("action", choices=["start", "status", "stop", "url"])
+    srv.add_argument("action", choices=["start", "status", "stop", "url", "cluster"])
+    srv.add_argument(
+        "cluster_action",
+        nargs="?",
+        choices=["start", "status", "stop", "url"],
+        help="after `cluster`: manage a local Redis Cluster on loopback (default: status)",
+    )
     srv.add_argument("--search", action="store_true", help="load the search module ([search])")
+    srv.add_argument("--primaries", type=int, default=3, help="cluster primaries (default 3)")
+    srv.add_argument(
+        "--replicas", type=int, default=1, help="cluster replicas per primary (default 1)"
+    )
+    srv.add_argument(
+        "--remove", action="store_true", help="with `cluster stop`: also delete its data"
+    )
     srv.set_defaults(func=_server)
 
     work = sub.add_parser("worker", help="run workers (and optionally an engine) until stopped")

@@ -137,6 +137,11 @@ class Keys:
         """A structure of a fallback search index (tag sets, numeric sorted sets, words)."""
         return ":".join((f"{self.prefix}:ix:{index}", *parts))
 
+    def search_native(self, index: str) -> str:
+        """The name of the app's native (``FT.*``) index ``index``: under the app's prefix,
+        so that the key patterns of a namespace cover its indexes too."""
+        return f"{self.prefix}:ft:{index}"
+
     @property
     def scout(self) -> str:
         """String: the lock held by the one engine that fires timers."""

@@ -15,7 +15,8 @@ class EngineConfig:
     ``0`` keeps finished jobs until scrubbed."""
     reclaim_after: float = 60.0
     """Seconds a delivered message may stay unacknowledged before another consumer takes it
-    over (the consumer that had it is presumed dead)."""
+    over (the consumer that had it is presumed dead; a live one renews its lease every third
+    of this). ``0`` turns reclaiming off: a crashed consumer's messages then wait for it."""
     delivery_cap: int = 5
     """Deliveries after which a message goes to the dead-letter stream with its error
     instead of being retried again."""
@@ -42,3 +43,31 @@ class EngineConfig:
     pubsub_timeout: float = 60.0
     """Default seconds ``pubsub`` waits for a job to finish before raising ``TimeoutError``
     (the job keeps running)."""
+
+    def __post_init__(self) -> None:
+        # Checked here, once: a bad value found later would fail far from its cause.
+        for name, lowest in _LOWEST.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(
+                    f"EngineConfig.{name} must be a number, not {type(value).__name__}"
+                )
+            if value < lowest or value != value:  # value != value: NaN
+                raise ValueError(f"EngineConfig.{name} must be at least {lowest}, not {value!r}")
+        if not isinstance(self.share_tracebacks, bool):
+            raise ValueError("EngineConfig.share_tracebacks must be True or False")
+
+
+_LOWEST: dict[str, float] = {
+    "default_expire": 0,
+    "reclaim_after": 0,
+    "delivery_cap": 1,
+    "dead_letter_cap": 1,
+    "unserved_cap": 0,
+    "stats_expire": 1,
+    "concurrency": 1,
+    "batch": 1,
+    "block_ms": 1,
+    "pubsub_timeout": 0,
+}
+"""The smallest value each numeric setting accepts."""

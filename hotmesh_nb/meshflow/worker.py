@@ -23,7 +23,7 @@ from .factory import DONE, FAIL, IDLE, MANY, ONE, RETRY
 from .ledger import END_CLAIM, claim_field, retry_claim
 from .policy import WORKFLOW_DEFAULT, RetryPolicy
 from .registry import lookup
-from .runner import run_sync
+from .runner import replay
 from .services import WorkflowServices, open_app
 from .workflow import activity_topic
 
@@ -68,12 +68,8 @@ class WorkflowRunner:
             parent_workflow_id=data.get("parentWorkflowId"),
         )
         ledger = await services.load_ledger(job_id)
-        loop = asyncio.get_running_loop()
-        run = Run(info, ledger, loop, services)
-        args = data.get("args") or []
-        outcome = await loop.run_in_executor(
-            get_runtime().executor, run_sync, self.fn, list(args), run
-        )
+        run = Run(info, ledger, asyncio.get_running_loop(), services)
+        outcome = await replay(self.fn, list(data.get("args") or []), run)
         if outcome.kind == "suspended":
             return await self._dispatch(run, job_id, owner)
         if outcome.kind == "returned":

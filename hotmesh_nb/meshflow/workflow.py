@@ -25,13 +25,14 @@ Determinism rules (the consequences of replay):
 from __future__ import annotations
 
 import random as _random
+import re
 from collections.abc import Callable
 from typing import Any
 
 from ..durations import Duration, to_seconds
 from ..engine.ids import iso_compact
 from ..errors import WorkflowError
-from .context import WorkflowInfo, current_run, next_index
+from .context import WorkflowInfo, current_run, next_index, upcoming_index
 from .ledger import result_field
 from .policy import RetryPolicy
 from .registry import collect, register
@@ -44,6 +45,7 @@ __all__ = [
     "get_context",
     "hook",
     "interrupt",
+    "patched",
     "proxy_activities",
     "random",
     "search",
@@ -234,6 +236,41 @@ def proxy_activities(
                 raise ValueError(f"activity timeouts must be positive, not {value!r}")
             timeouts[field_name] = seconds
     return ActivityProxy(found, policy, task_queue, timeouts)
+
+
+# -- changing code while workflows run ----------------------------------------------
+
+_PATCH_ID = re.compile(r"^[A-Za-z0-9_.]+$")
+
+
+async def patched(patch_id: str) -> bool:
+    """Whether this workflow takes the new code path of change ``patch_id``.
+
+    Changing a workflow's durable calls breaks the replay of runs already in
+    flight (:class:`~hotmesh_nb.NonDeterminismError`). Guard the change instead::
+
+        if await workflow.patched("bigger-discount"):
+            total = await acts.discount(total, 0.2)   # new code
+        else:
+            total = await acts.discount(total, 0.1)   # what old runs recorded
+
+    A run that reaches this point for the first time takes the new path, and a
+    marker in its history keeps it there on every replay. A run whose history
+    already goes past this point (it ran the old code here) keeps the old path.
+    Once no old run is left, drop the ``else`` branch, and later the call. As
+    Temporal's ``workflow.patched``; ``patch_id`` is letters, digits, ``_`` and ``.``.
+    """
+    if not _PATCH_ID.match(patch_id):
+        raise ValueError(f"patch id {patch_id!r}: use letters, digits, '_' and '.'")
+    run = current_run()
+    if patch_id in run.ledger.patches:
+        return True
+    upcoming = upcoming_index()
+    if upcoming in run.ledger.results or upcoming in run.ledger.claims:
+        return False  # this run's history went on past here with the old code
+    await run.bridge(run.services.mark_patch(run.info.workflow_id, patch_id))
+    run.ledger.patches.add(patch_id)
+    return True
 
 
 # -- time and signals --------------------------------------------------------------
