@@ -554,6 +554,20 @@ class HotMesh:
         return await api.timeline(self, job_id)
 
     @on_runtime
+    async def trace_async(self, job_id: str) -> Any:
+        """A job's timeline in span shape, as a Gantt-style ``pandas.DataFrame``.
+
+        One row for the job and one per activity run, each with its ``parent``:
+        ``span, parent, activity, type, dimension, start, end, duration_ms,
+        status, code``. Built from the job's own recorded timings, so it works
+        without OpenTelemetry; with it, the same runs are exported as spans
+        (see the README's *Tracing* section).
+        """
+        from .telemetry import trace_frame
+
+        return trace_frame(await self.export_async(job_id))
+
+    @on_runtime
     async def streams_async(self) -> Any:
         """The app's engine and worker streams, as a ``pandas.DataFrame``.
 
@@ -569,6 +583,7 @@ class HotMesh:
     graph = blocking(graph_async)
     jobs = blocking(jobs_async)
     timeline = blocking(timeline_async)
+    trace = blocking(trace_async)
     streams = blocking(streams_async)
 
 

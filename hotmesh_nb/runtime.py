@@ -29,6 +29,7 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from typing import Any, ParamSpec, Protocol, TypeVar
 
+from . import telemetry
 from .errors import CallbackExit, HotMeshError
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,8 @@ class Runtime:
         if self._closed:
             coro.close()
             raise HotMeshError("the hotmesh runtime was shut down; call the API again to restart")
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+        # The caller's active span goes along (a job started inside it is its child).
+        return asyncio.run_coroutine_threadsafe(telemetry.carry(coro), self.loop)
 
     def run(
         self, coro: Coroutine[Any, Any, T], *, name: str = "this call", timeout: float | None = None

@@ -12,6 +12,7 @@ import logging
 import time
 from typing import Any
 
+from .. import telemetry
 from ..connection import Connection
 from ..errors import DeployError, DuplicateJobError, HotMeshError, JobError, JobNotFoundError
 from ..keys import ENGINE_GROUP, WORKER_GROUP, Keys
@@ -312,6 +313,7 @@ class Engine:
                 metadata["px"] = True
         if context:
             metadata.update(context)
+        span = telemetry.job_begin(metadata, topic, payload, parent)
         # The trigger's own thread is the job's first open thread.
         job = st.JobState(metadata=metadata, settings=app.spec.settings, status=1)
         job.activities[trigger.id] = {TRIGGER_DAD: node}
@@ -354,6 +356,7 @@ class Engine:
         if on_id is not None:
             on_id(job_id)
         code, _ = await self.commit(step, create_status=status, ack=ack)
+        telemetry.job_created(span, code)
         if code == 0:
             raise DuplicateJobError(job_id)
         if pending is not None:
@@ -383,6 +386,8 @@ class Engine:
             "v": parent["v"],
             "g": job_id,
         }
+        if telemetry.MESSAGE_KEY in parent:  # the parent's trace goes on when it resumes
+            result[telemetry.MESSAGE_KEY] = parent[telemetry.MESSAGE_KEY]
         step.add_link(self.keys.job(parent["j"]), f"c:{job_id}", "1")
         if parent.get("wait", True):
             step.writes["p"] = dumps(result)  # the step script completes it with the outcome

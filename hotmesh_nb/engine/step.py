@@ -306,7 +306,7 @@ class Step:
 
     def message_base(self, activity: ActivitySpec, dad: str) -> dict[str, Any]:
         """Fields every stream message about ``activity`` carries."""
-        return {
+        base = {
             "j": self.job_id,
             "gid": self.job.metadata["gid"],
             "a": activity.id,
@@ -314,6 +314,10 @@ class Step:
             "v": self.app.version,
             "ts": now_ms(),
         }
+        carrier = self.job.metadata.get("trc")  # the job's trace context (see telemetry)
+        if carrier is not None:
+            base["tc"] = carrier
+        return base
 
 
 def _drop_empty_strings(value: Any) -> Any:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import telemetry
 from ..connection import Connection
 from ..errors import CallbackExit
 from ..keys import WORKER_GROUP, Keys
@@ -107,7 +108,7 @@ def error_data(exc: BaseException) -> tuple[int, dict[str, Any]]:
 
 def response_message(origin: dict[str, Any], status: str, code: int, data: Any) -> dict[str, Any]:
     """The engine's ``response`` message answering the worker message ``origin``."""
-    return {
+    response = {
         "k": "response",
         "j": origin["j"],
         "gid": origin["gid"],
@@ -122,6 +123,9 @@ def response_message(origin: dict[str, Any], status: str, code: int, data: Any) 
         "try": origin.get("try", 0),
         "ts": origin.get("ts"),  # when leg 1 started: the activity's start time
     }
+    if telemetry.MESSAGE_KEY in origin:  # the job's trace goes on in the step it starts
+        response[telemetry.MESSAGE_KEY] = origin[telemetry.MESSAGE_KEY]
+    return response
 
 
 class WorkerService:
@@ -201,22 +205,26 @@ class WorkerService:
             "topic": message["t"],
             "try": message.get("try", 0),
         }
+        span = telemetry.worker_begin(self.keys.app, self.topic, message)
         token = share_tracebacks(self.config.share_tracebacks)
         try:
-            result = await get_runtime().call_user(
+            call = get_runtime().call_user(
                 self.callback, WorkerMessage(message.get("data") or {}, metadata, message)
             )
+            result = await telemetry.within(span, call)
             status, code, data = normalise(result)
             check_value(data, "result", self.config.max_payload)  # fails as the callback's error
         except Exception as exc:
             code, data = error_data(exc)
             status = "error"
+            telemetry.worker_failed(span, exc)
         finally:
             reset(token)
+        telemetry.worker_end(span, status, code, data)
         ack = (self.keys.worker_stream(self.topic), WORKER_GROUP, message_id)
         if status == "error" and await self._retry(message, code, ack):
             return True
-        return await self._respond(message, status, code, data, ack)
+        return await telemetry.within(span, self._respond(message, status, code, data, ack))
 
     async def _retry(self, message: dict[str, Any], code: int, ack: Ack) -> bool:
         policy = (message.get("p") or {}).get("retry") or {}

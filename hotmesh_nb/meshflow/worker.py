@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from .. import telemetry
 from ..connection import Connection
 from ..engine.codec import check_value, dumps
 from ..engine.config import EngineConfig
@@ -158,6 +159,7 @@ async def run_activity(message: WorkerMessage) -> Response | dict[str, Any]:
         # A result JSON cannot hold exactly fails the activity, naming the field.
         check_value(value, "result", None, where=f"activity '{name}'")
     except Exception as exc:
+        telemetry.record_current(exc)  # the worker call's span shows the activity failed
         policy = RetryPolicy.from_dict(item.get("p"))
         error_type = type(exc).__name__
         fatal = isinstance(exc, (FatalError, CallbackExit, PayloadError))  # retrying cannot help
