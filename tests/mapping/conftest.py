@@ -44,6 +44,8 @@ def decode(value: Any) -> Any:
         if "$a" in value:
             return [decode(v) for v in value["$a"]]
         return {k: decode(v) for k, v in value["$o"]}
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+        return float(value)  # JSON wrote the double's shortest form, not its exact value
     return value
 
 

@@ -35,13 +35,16 @@ def date_instance(value: Any) -> JSDate:
     if isinstance(value, str):
         if _STRICT_ISO.match(value):
             return JSDate(jd.parse_date(value))
-        return JSDate(jd.time_clip(parse_int(value, _m.nan)))
+        ms = parse_int(value, _m.nan)
+        if ms != ms:
+            raise JSThrow("Error", f"Invalid date format: {value!r} is neither an ISO date nor ms")
+        return JSDate(jd.time_clip(ms))
     if is_number(value):
         return JSDate(jd.time_clip(float(value)))
     if isinstance(value, _dt.date):
         return JSDate.from_datetime(value)
     shown = type(value).__name__ if isinstance(value, (dict, list)) else to_js_string(value)
-    raise JSThrow("Error", f"Invalid date input: {shown} (use an ISO string, ms or a date)")
+    raise JSThrow("Error", f"Invalid date format: {shown} (use an ISO string, ms or a date)")
 
 
 def _now_ms() -> float:

@@ -52,7 +52,9 @@ def add(*operands: Any) -> Any:
 
 @family.register()
 def multiply(*operands: Any) -> Any:
-    """``1 * a * b * ...``."""
+    """``a * b * ...``; at least one operand is required (unlike ``add``)."""
+    if not operands:
+        raise JSThrow("Error", "multiply: at least one operand is required")
     _no_arrays(operands, "multiply")
     product = 1.0
     for op in operands:
@@ -67,8 +69,10 @@ def _flatten(operands: tuple[Any, ...], name: str) -> list[Any]:
             flat.extend(op)
         else:
             flat.append(op)
+    if not operands:
+        raise JSThrow("Error", f"{name}: at least one operand is required")
     if not flat:
-        raise JSThrow("TypeError", f"{name}: reduce of empty array with no initial value")
+        raise JSThrow("Error", f"{name}: at least one operand is required after flattening")
     return flat
 
 
@@ -84,7 +88,11 @@ def subtract(*operands: Any) -> Any:
 
 @family.register()
 def divide(*operands: Any) -> Any:
-    """``a / b / ...``; a divisor ``=== 0`` gives NaN (but ``'0'`` gives Infinity)."""
+    """``a / b / ...``; a divisor ``=== 0`` gives NaN (but ``'0'`` gives Infinity).
+
+    A result for which JS ``isNaN`` holds is NaN: so one operand comes back
+    unchanged only when it reads as a number (``'7'``, ``null``), ``'abc'`` gives NaN.
+    """
     flat = _flatten(operands, "divide")
     result = flat[0]
     for op in flat[1:]:
@@ -92,6 +100,8 @@ def divide(*operands: Any) -> Any:
             result = _m.nan
         else:
             result = js_num(js_div(to_number(result), to_number(op)))
+    if to_number(result) != to_number(result):
+        return _m.nan
     return result
 
 

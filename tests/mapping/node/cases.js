@@ -1,187 +1,17 @@
-// Reference model of the HotMesh 0.3.32 mapping functions, written from the
-// spec (§2.10, §12.1): each wrapper calls the JavaScript built-in with every
-// declared parameter passed explicitly. `node gen_expected.js` runs every case
-// below under Node 20 (TZ=UTC) and records the results in expected.json.
+// Cases of the mapping tables. gen_expected.js runs every function case through
+// the ORIGINAL @hotmeshio/hotmesh 0.3.32 mapper (a one-row @pipe fed by context
+// references), every rule case through its MapperService and Pipe.resolve, and the
+// helper cases through the JavaScript built-ins our helpers mirror.
 'use strict';
 
-const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{3})?Z)?$/;
-function dateOf(v) {
-  if (typeof v === 'string') return ISO.test(v) ? new Date(v) : new Date(parseInt(v));
-  if (typeof v === 'number') return new Date(v);
-  if (v instanceof Date) return v;
-  throw new Error('Invalid date input');
-}
-function flatten(ops) {
-  const out = [];
-  for (const o of ops) Array.isArray(o) ? out.push(...o) : out.push(o);
-  return out;
-}
-function sortCmp(order) {
-  const asc = order === 'ASCENDING';
-  return (a, b) => {
-    if (a === null) return asc ? -1 : 1;
-    if (b === null) return asc ? 1 : -1;
-    if (typeof a === 'string' && typeof b === 'string') return asc ? a.localeCompare(b) : b.localeCompare(a);
-    if (a < b) return asc ? -1 : 1;
-    if (a > b) return asc ? 1 : -1;
-    return 0;
-  };
-}
-const noArrays = (ops) => { if (ops.some(Array.isArray)) throw new TypeError("Cannot read properties of undefined"); };
-const withFlags = (d) => (d !== null && typeof d === 'object' ? { writable: true, enumerable: true, configurable: true, ...d } : d);
-const D = (name) => (d) => dateOf(d)[name]();
-const S = (name) => (d, ...a) => { const x = new Date(dateOf(d).getTime()); return x[name](...a); };
-
-const W = {
-  // @array
-  'array.get': (a, i) => a?.[i || 0],
-  'array.length': (a) => a?.length,
-  'array.concat': (a, b) => a.concat(b),
-  'array.indexOf': (a, x, f) => a.indexOf(x, f),
-  'array.join': (a, s) => a.join(s),
-  'array.lastIndexOf': (a, x, f) => a.lastIndexOf(x, f),
-  'array.pop': (a) => a.pop(),
-  'array.push': (a, ...items) => { a.push(...items); return a; },
-  'array.reverse': (a) => a.reverse(),
-  'array.shift': (a) => a.shift(),
-  'array.slice': (a, s, e) => a.slice(s, e),
-  'array.sort': (a, order = 'ASCENDING') => [...a].sort(sortCmp(order)),
-  'array.splice': (a, s, d, ...items) => a.splice(s, d, ...items),
-  'array.unshift': (a, ...items) => a.unshift(...items),
-  // @bitwise
-  'bitwise.and': (a, b) => a & b,
-  'bitwise.or': (a, b) => a | b,
-  'bitwise.xor': (a, b) => a ^ b,
-  'bitwise.leftShift': (a, b) => a << b,
-  'bitwise.rightShift': (a, b) => a >> b,
-  'bitwise.unsignedRightShift': (a, b) => a >>> b,
-  // @conditional
-  'conditional.ternary': (c, a, b) => (c ? a : b),
-  'conditional.equality': (a, b) => a == b,
-  'conditional.strict_equality': (a, b) => a === b,
-  'conditional.inequality': (a, b) => a != b,
-  'conditional.strict_inequality': (a, b) => a !== b,
-  'conditional.greater_than': (a, b) => a > b,
-  'conditional.less_than': (a, b) => a < b,
-  'conditional.greater_than_or_equal': (a, b) => a >= b,
-  'conditional.less_than_or_equal': (a, b) => a <= b,
-  'conditional.nullish': (a, b) => a ?? b,
-  // @date
-  'date.fromISOString': (s) => new Date(s),
-  'date.parse': (s) => Date.parse(s),
-  'date.UTC': (y, m, d, h, mi, s, ms) => Date.UTC(y, m, d, h, mi, s, ms),
-  'date.getTime': D('getTime'), 'date.valueOf': D('valueOf'),
-  'date.getTimezoneOffset': D('getTimezoneOffset'),
-  'date.toISOString': D('toISOString'), 'date.toJSON': D('toJSON'),
-  'date.toDateString': D('toDateString'), 'date.toString': D('toString'),
-  'date.toISOXString': (d) => (d ? dateOf(d) : new Date()).toISOString().replace(/[-:TZ]/g, ''),
-  'date.toLocaleDateString': (d, l, o) => dateOf(d).toLocaleDateString(l, o),
-  'date.toLocaleString': (d, l, o) => dateOf(d).toLocaleString(l, o),
-  'date.toLocaleTimeString': (d, l, o) => dateOf(d).toLocaleTimeString(l, o),
-  'date.setTime': (d, t) => new Date(dateOf(d).getTime()).setTime(t),
-  // @json
-  'json.stringify': (v, r, s) => JSON.stringify(v, r, s),
-  'json.parse': (t, r) => JSON.parse(t, r),
-  // @logical
-  'logical.and': (a, b) => a && b,
-  'logical.or': (a, b) => a || b,
-  // @math
-  'math.add': (...ops) => { noArrays(ops); return ops.reduce((a, b) => a + b, 0); },
-  'math.multiply': (...ops) => { noArrays(ops); return ops.reduce((a, b) => a * b, 1); },
-  'math.subtract': (...ops) => flatten(ops).reduce((a, b) => a - b),
-  'math.divide': (...ops) => flatten(ops).reduce((a, b) => (b === 0 ? NaN : a / b)),
-  'math.atan2': (y, x) => Math.atan2(y, x),
-  'math.hypot': (...v) => Math.hypot(...v),
-  'math.imul': (a, b) => Math.imul(a, b),
-  'math.max': (...v) => Math.max(...v),
-  'math.min': (...v) => Math.min(...v),
-  'math.pow': (a, b) => Math.pow(a, b),
-  // @number
-  'number.isFinite': (n) => Number.isFinite(n),
-  'number.isEven': (n) => n % 2 === 0,
-  'number.isOdd': (n) => n % 2 !== 0,
-  'number.isInteger': (n) => Number.isInteger(n),
-  'number.isNaN': (n) => Number.isNaN(n),
-  'number.parseFloat': (s) => parseFloat(s),
-  'number.parseInt': (s, r) => parseInt(s, r),
-  'number.toFixed': (n, d) => n.toFixed(d),
-  'number.toExponential': (n, d) => n.toExponential(d),
-  'number.toPrecision': (n, p) => n.toPrecision(p),
-  'number.gte': (a, b) => a >= b, 'number.lte': (a, b) => a <= b,
-  'number.gt': (a, b) => a > b, 'number.lt': (a, b) => a < b,
-  'number.max': (...v) => Math.max(...v), 'number.min': (...v) => Math.min(...v),
-  'number.pow': (a, b) => Math.pow(a, b), 'number.round': (n) => Math.round(n),
-  // @object
-  'object.get': (o, p) => o?.[p],
-  'object.set': (o, p, v) => { if (!o) o = {}; o[p] = v; return o; },
-  'object.create': (...a) => { const o = {}; for (let i = 0; i < a.length; i += 2) o[a[i]] = a[i + 1]; return o; },
-  'object.keys': (o) => Object.keys(o ?? {}),
-  'object.values': (o) => Object.values(o ?? {}),
-  'object.entries': (o) => Object.entries(o ?? {}),
-  'object.fromEntries': (e) => Object.fromEntries(e),
-  'object.assign': (t, ...s) => Object.assign(t, ...s),
-  'object.getOwnPropertyNames': (o) => Object.getOwnPropertyNames(o ?? {}),
-  'object.getOwnPropertySymbols': (o) => Object.getOwnPropertySymbols(o ?? {}),
-  'object.getOwnPropertyDescriptor': (o, p) => (o == null ? undefined : Object.getOwnPropertyDescriptor(o, p)),
-  // Property attributes are not modelled by the port (every property stays
-  // enumerable and writable), so the model fills those flags in.
-  'object.defineProperty': (o, p, d) => Object.defineProperty(o, p, withFlags(d)),
-  'object.defineProperties': (o, ps) => Object.defineProperties(o, Object.fromEntries(Object.entries(ps ?? {}).map(([k, d]) => [k, withFlags(d)]))),
-  'object.freeze': (o) => Object.freeze(o),
-  'object.isFrozen': (o) => Object.isFrozen(o),
-  'object.seal': (o) => Object.seal(o),
-  'object.isSealed': (o) => Object.isSealed(o),
-  'object.preventExtensions': (o) => Object.preventExtensions(o),
-  'object.isExtensible': (o) => Object.isExtensible(o),
-  'object.hasOwnProperty': (o, p) => Object.prototype.hasOwnProperty.call(o, p),
-  'object.isPrototypeOf': (o, v) => Object.prototype.isPrototypeOf.call(o, v),
-  'object.propertyIsEnumerable': (o, p) => Object.prototype.propertyIsEnumerable.call(o, p),
-  // @string
-  'string.split': (s, d) => s.split(d),
-  'string.charAt': (s, i) => s.charAt(i),
-  'string.concat': (...s) => s.join(''),
-  'string.includes': (s, x, p) => s.includes(x, p),
-  'string.indexOf': (s, x, p) => s.indexOf(x, p),
-  'string.lastIndexOf': (s, x, p) => s.lastIndexOf(x, p),
-  'string.slice': (s, a, b) => s.slice(a, b),
-  'string.toLowerCase': (s) => s.toLowerCase(),
-  'string.toUpperCase': (s) => s.toUpperCase(),
-  'string.trim': (s) => s.trim(),
-  'string.trimStart': (s) => s.trimStart(),
-  'string.trimEnd': (s) => s.trimEnd(),
-  'string.padStart': (s, l, p) => s.padStart(l, p),
-  'string.padEnd': (s, l, p) => s.padEnd(l, p),
-  'string.replace': (s, a, b) => s.replace(a, b),
-  'string.search': (s, r) => s.search(r),
-  'string.substring': (s, a, b) => s.substring(a, b),
-  'string.startsWith': (s, x, p) => s.startsWith(x, p),
-  'string.endsWith': (s, x, l) => s.endsWith(x, l),
-  'string.repeat': (s, n) => s.repeat(n),
-  // @symbol
-  'symbol.null': () => null, 'symbol.undefined': () => undefined,
-  'symbol.whitespace': () => ' ', 'symbol.object': () => ({}), 'symbol.array': () => [],
-  'symbol.posInfinity': () => Infinity, 'symbol.negInfinity': () => -Infinity, 'symbol.NaN': () => NaN,
-  // @unary
-  // the public helpers (hotmesh_nb.mapping.to_js_string / to_json / truthy / strict_equals)
+// Our public helpers (hotmesh_nb.mapping.to_js_string / to_json / truthy /
+// strict_equals) mirror these JavaScript built-ins.
+const HELPERS = {
   'helper.to_js_string': (v) => String(v),
   'helper.to_json': (v) => JSON.stringify(v),
   'helper.truthy': (v) => !!v,
   'helper.strict_equals': (a, b) => a === b,
-  'unary.not': (v) => !v, 'unary.positive': (v) => +v, 'unary.negative': (v) => -v, 'unary.bitwise_not': (v) => ~v,
 };
-for (const f of ['abs', 'acos', 'acosh', 'asin', 'asinh', 'atan', 'atanh', 'cbrt', 'ceil', 'clz32', 'cos', 'cosh', 'exp', 'expm1', 'floor', 'fround', 'log', 'log10', 'log1p', 'log2', 'round', 'sign', 'sin', 'sinh', 'sqrt', 'tan', 'tanh', 'trunc']) {
-  W[`math.${f}`] = (x) => Math[f](x);
-}
-for (const utc of ['', 'UTC']) {
-  for (const f of ['Date', 'Day', 'FullYear', 'Hours', 'Milliseconds', 'Minutes', 'Month', 'Seconds']) {
-    W[`date.get${utc}${f}`] = D(`get${utc}${f}`);
-  }
-  const arity = { Milliseconds: 1, Seconds: 2, Minutes: 3, Hours: 4, Date: 1, Month: 2, FullYear: 3 };
-  for (const [f, n] of Object.entries(arity)) {
-    const name = `set${utc}${f}`;
-    W[`date.${name}`] = (d, ...a) => S(name)(d, ...[...a, ...Array(n).fill(undefined)].slice(0, n));
-  }
-}
 
 const U = undefined;
 const T = '2024-03-15T13:45:30.123Z';
@@ -379,4 +209,92 @@ const C = [
   ['string.search', ['A', '\\x41']], ['string.search', ['a-b', '[\\w-]+']], ['string.search', ['xx9', '[\\d]']], ['string.search', ['a}b', '}']], ['string.search', ['aa', '(a)\\2']],
 ];
 
-module.exports = { W, C };
+
+
+// ---- systematic sweeps: every function with each edge value in each of its
+// first three argument positions (the others typical). gen_expected.js expands
+// them over the original's own function list and drops calls that read the clock.
+const EDGES = [
+  U, null, '', 0, -0, 1, -1, 2.5, NaN, Infinity, -Infinity, 2 ** 53 + 2, 1e21,
+  '0', '12', ' 7 ', 'abc', 'a😀b', true, false, [], [1, 'b', [2]], {}, { a: 1, 2: 'x' }, new Date(0),
+];
+// A small pool for the third position (keeps the table readable).
+const EDGES3 = [U, null, '', 0, -1, 2, NaN, 'x', '2', true, [1], { a: 1 }];
+const TYPICAL = {
+  array: [[3, 1, 2], 1, 'x'],
+  bitwise: [6, 3, 1],
+  conditional: [1, 2, 3],
+  cron: ['0 * * * *', 1, 1],
+  date: [T, 2, 3],
+  json: ['{"a":[1,2]}', null, 2],
+  logical: [1, 0, 1],
+  math: [9, 2, 3],
+  number: [7.25, 2, 1],
+  object: [{ a: 1, b: [2] }, 'a', 5],
+  string: ['Hello, World', 'o', 2],
+  symbol: [U, U, U],
+  unary: [5, 1, 1],
+};
+TYPICAL.json = ['{"a":[1,2]}', null, 2];
+
+// ---- rules: each is [rule, context], resolved by the original's MapperService
+// (maps: `input.maps`, `output.maps`, `job.maps`) and by its Pipe.resolve (single
+// fields: `topic`, `expire`, `sleep`, transition `actual`/`expected`).
+const CTX = { a: { output: { data: { n: 5, s: 'Ada Lovelace', list: [3, 1, 2], obj: { x: 1, y: [1, 2] }, nil: null, t: true } } }, $job: { metadata: { jid: 'j1' } } };
+const R = [
+  ['{a.output.data.n}', CTX], ['{a.output.data.missing}', CTX], ['{a.output.data.nil}', CTX], ['{a.output.data.list}', CTX], ['{a.output.data.obj.y.1}', CTX],
+  ['plain', CTX], ['{not closed', CTX], ['{}', CTX], ['{ a.output.data.n }', CTX], ['x{a.output.data.n}', CTX], [5, CTX], [true, CTX], [0, CTX], ['', CTX],
+  [null, CTX], [[null], CTX], [{ k: null }, CTX], [[], CTX], [{}, CTX], [[1, '{a.output.data.n}', [2, '{a.output.data.s}']], CTX], [{ k: [1, { m: '{a.output.data.n}' }] }, CTX],
+  [{ k: '{a.output.data.n}', j: { m: '{a.output.data.s}' } }, CTX],
+  [{ '@pipe': [['{a.output.data.n}', 2], ['{@math.multiply}']] }, CTX],
+  [{ k: { '@pipe': [['{a.output.data.n}', 2], ['{@math.multiply}']] } }, CTX],
+  [[{ '@pipe': [['{a.output.data.n}']] }], CTX],
+  [{ '@pipe': [['{a.output.data.n}']], extra: 1 }, CTX],
+  [{ '@reduce': [[{ '@pipe': [['{$output}']] }]] }, CTX],
+  [{ k: { '@reduce': [[1]] } }, CTX],
+  [{ '@pipe': [] }, CTX],
+  [{ '@pipe': [['{@math.multiply}']] }, CTX],
+  [{ '@pipe': [['{@math.add}']] }, CTX],
+  [{ '@pipe': [['{@symbol.array}'], ['{@array.push}', 1]] }, CTX],
+  [{ '@pipe': [['a', 'b'], ['{@string.concat}', 'c'], ['{@string.concat}']] }, CTX],
+  [{ '@pipe': [['{a.output.data.s}', ' '], ['{@string.split}']] }, CTX],
+  [{ '@pipe': [[1], { '@pipe': [[2]] }, { '@pipe': [[3]] }, ['{@math.add}']] }, CTX],
+  [{ '@pipe': [{ '@pipe': [[2]] }, { '@pipe': [[3]] }, ['{@math.add}']] }, CTX],
+  [{ '@pipe': [{ '@pipe': [[2]] }] }, CTX],
+  [{ '@pipe': [['{a.output.data.list}'], ['{@array.push}', 9], ['{@array.push}', 8]] }, CTX],
+  // a row whose cells alias one mutated array
+  [{ '@pipe': [['{a.output.data.list}', '{a.output.data.list}'], ['{@array.push}'], ['{@array.length}']] }, CTX],
+  [{ '@pipe': [['{a.output.data.list}'], ['{@array.reverse}', '{a.output.data.list}'], ['{@array.concat}']] }, CTX],
+  [{ '@pipe': [['{a.output.data.obj}', 'z', 3], ['{@object.set}', '{a.output.data.obj}'], ['{@object.keys}']] }, CTX],
+  [{ '@pipe': [['{a.output.data.list}', '{a.output.data.list}'], ['{@array.pop}']] }, CTX],
+  [{ k: { '@pipe': [['{a.output.data.list}'], ['{@array.push}', 7]] }, j: '{a.output.data.list}' }, CTX],
+  // @reduce
+  [{ '@pipe': [['{a.output.data.list}', 0], { '@reduce': [['{$output}', '{$item}'], ['{@math.add}']] }] }, CTX],
+  [{ '@pipe': [['{a.output.data.list}'], { '@reduce': [['{$output}', '{$item}'], ['{@math.add}']] }] }, CTX],
+  [{ '@pipe': [['{a.output.data.obj}', {}], { '@reduce': [['{$output}', '{$key}', '{$item}'], ['{@object.set}']] }] }, CTX],
+  [{ '@pipe': [['abc', ''], { '@reduce': [['{$item}', '{$output}'], ['{@string.concat}']] }] }, CTX],
+  [{ '@pipe': [['{a.output.data.list}', []], { '@reduce': [['{$output}', '{$index}'], ['{@array.push}']] }] }, CTX],
+  [{ '@pipe': [['{a.output.data.list}', []], { '@reduce': [['{$output}', '{$input.length}'], ['{@array.push}']] }] }, CTX],
+  [{ '@pipe': [[5, 0], { '@reduce': [['{$output}', 1], ['{@math.add}']] }] }, CTX],
+  [{ '@pipe': [[null, 0], { '@reduce': [['{$output}', 1], ['{@math.add}']] }] }, CTX],
+  [{ '@pipe': [[[1, 2], null], { '@reduce': [['{$item}']] }] }, CTX],
+  [{ '@pipe': [[[1, 2], 0], { '@reduce': [{ '@pipe': [['{$item}']] }] }] }, CTX],
+  [{ '@pipe': [{ '@reduce': [['{$output}', 1], ['{@math.add}']] }] }, CTX],
+  [{ '@pipe': [{ '@reduce': [['{$output}']] }, ['{@math.add}']] }, CTX],
+  [{ '@pipe': [[[1, 2], 10], { '@reduce': [['{$output}', '{$item}'], ['{@math.add}']] }, ['{@math.multiply}', 2]] }, CTX],
+  [{ '@pipe': [[[1, 2], { t: 0 }], { '@reduce': [['{$output}', 't', '{$item}'], ['{@object.set}']] }] }, CTX],
+  [{ '@pipe': [[[[1, 2], [3]], 0], { '@reduce': [['{$item}', '{$output}'], ['{@array.concat}']] }] }, CTX],
+  ['{$item}', CTX], ['{$output.x}', CTX], [{ '@pipe': [['{$input}']] }, CTX],
+  ['{@math.add}', CTX], ['{@string.concat}', CTX], ['{@symbol.object}', CTX], ['{@array.length}', CTX], ['{@date.now', CTX],
+  [{ '@pipe': [['{@math.add}', 1], ['{@math.add}']] }, CTX],
+  [{ '@pipe': [[1, 2], ['{@math.add}', '{@symbol.whitespace}']] }, CTX],
+  [{ '@pipe': [[1, 2], ['{a.output.data.n}']] }, CTX],
+  [{ '@pipe': [[1, 2], ['{$output}', 3]] }, CTX],
+  [{ '@pipe': [[1, 2], ['literal', 3]] }, CTX],
+  [{ '@pipe': [[1, 2], []] }, CTX],
+  [{ '@pipe': [[{ '@pipe': [[1]] }, [1, '{a.output.data.n}']], ['{@array.length}']] }, CTX],
+  [{ '@pipe': [[null, U], ['{@conditional.nullish}']] }, CTX],
+  [{ '@pipe': [['{a.output.data.t}', 'yes', 'no'], ['{@conditional.ternary}']] }, CTX],
+];
+
+module.exports = { HELPERS, C, EDGES, EDGES3, TYPICAL, R };
