@@ -13,6 +13,7 @@ from typing import Any
 
 from hotmesh_nb.errors import MappingError
 
+from .jsregex import RegexTimeout
 from .objects import clone
 from .paths import lookup_path, make_getter
 from .registry import FUNCTIONS, MUTATING, MappingFunction, lookup
@@ -33,6 +34,8 @@ def function_error(
         return exc
     if isinstance(exc, JSThrow):
         return MappingError(f"{{{entry.name}}} threw {exc}", rule=rule, path=path)
+    if isinstance(exc, RegexTimeout):
+        return MappingError(f"{{{entry.name}}}: {exc}", rule=rule, path=path)
     if isinstance(exc, RecursionError):
         return MappingError(
             f"{{{entry.name}}} failed: value nested too deeply", rule=rule, path=path

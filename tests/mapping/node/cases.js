@@ -82,6 +82,9 @@ const C = [
   ['date.toLocaleDateString', [T]], ['date.toLocaleDateString', [T, 'en-US', { timeZone: 'Asia/Tokyo' }]],
   ['date.toLocaleString', [T]], ['date.toLocaleString', [0]], ['date.toLocaleString', [T, U, { timeZone: 'America/New_York' }]],
   ['date.toLocaleTimeString', [T]], ['date.toLocaleTimeString', [43200000]], ['date.toLocaleTimeString', ['x']],
+  // well-formed and malformed locale tags (only whether they throw matters: en-US output)
+  ['date.toLocaleDateString', [T, 'e']], ['date.toLocaleDateString', [T, 'english']], ['date.toLocaleDateString', [T, 'abcd']], ['date.toLocaleDateString', [T, 'abcde']], ['date.toLocaleDateString', [T, 'en-Latn-US']], ['date.toLocaleDateString', [T, 'en-US-u-ca-gregory']], ['date.toLocaleDateString', [T, 'en-x-foo']], ['date.toLocaleDateString', [T, 'x-foo']], ['date.toLocaleDateString', [T, 'en-US-']], ['date.toLocaleDateString', [T, 'en_US']], ['date.toLocaleDateString', [T, 'i-klingon']], ['date.toLocaleDateString', [T, 'en-a-b']], ['date.toLocaleDateString', [T, 'en-1234']], ['date.toLocaleDateString', [T, 'en-12']], ['date.toLocaleDateString', [T, 'en-123']], ['date.toLocaleDateString', [T, 'en-US-POSIX']], ['date.toLocaleDateString', [T, 'de-DE-1996-1996']], ['date.toLocaleDateString', [T, 'en-u-ca-x-a']], ['date.toLocaleDateString', [T, 'root']], ['date.toLocaleDateString', [T, 'und']], ['date.toLocaleDateString', [T, 'en--US']], ['date.toLocaleDateString', [T, 'en-gb-oed']], ['date.toLocaleDateString', [T, 'en-US-u']], ['date.toLocaleDateString', [T, 'en-t-de']], ['date.toLocaleDateString', [T, '1abc']], ['date.toLocaleDateString', [T, 'en-a-bb-a-cc']], ['date.toLocaleDateString', [T, 'EN-LATN-us']],
+  ['date.toLocaleString', [T, [['en-US']]]], ['date.toLocaleString', [T, [{}]]], ['date.toLocaleString', [T, [U]]], ['date.toLocaleTimeString', [T, { length: 1, 0: 'x' }]], ['date.toLocaleTimeString', ['x', '0']], ['date.toLocaleTimeString', [NaN, '0']],
   // ---- @json
   ['json.stringify', [{ b: 1, 2: [1.5, U, NaN, -0], 1: 'x\n"' }]], ['json.stringify', [U]], ['json.stringify', [{ a: [1, { b: 2 }] }, null, 2]],
   ['json.stringify', [{ a: 1, b: 2, c: 3 }, ['a', 'c']]], ['json.stringify', ['\u2028é\u0001']], ['json.stringify', [[1e21, 1e-7, 123.456]]], ['json.stringify', [{ a: 1 }, null, '--']],
@@ -206,6 +209,12 @@ const C = [
   ['string.search', ['say hello', '\\bhel']], ['string.search', ['aaa', 'a{2,3}']], ['string.search', ['cat dog', 'dog|cat']], ['string.search', ['x\u00a0y', '\\s']],
   ['string.search', ['abab', '(?<p>ab)\\k<p>']], ['string.search', ['xyzab', '(?=ab)']], ['string.search', ['a1', '\\D']], ['string.search', ['é', '\\w']],
   ['string.search', ['a\nb', 'a.b']], ['string.search', ['a\nb', 'a[^]b']], ['string.search', ['ab', '[]']], ['string.search', ['a(b', 'a(']], ['string.search', ['tab\there', '\\t']],
+  // JS-only syntax rules: groups Python would accept, stacked quantifiers, lazy ones
+  ['string.search', ['aA', '(?i:a)']], ['string.search', ['a', '(?>a)']], ['string.search', ['a', '(?|a)']], ['string.search', ['a', '(?#x)']],
+  ['string.search', ['aa', 'a++']], ['string.search', ['aa', 'a*+']], ['string.search', ['aa', 'a{2}+']], ['string.search', ['xaa', 'a+?']],
+  ['string.search', ['aa', 'a+??']], ['string.search', ['aaaaaa', 'a{2}{3}']], ['string.search', ['xaa', 'a{2}?']], ['string.search', ['a', '(?P<n>a)']],
+  ['string.search', ['xaa', '(?<n>a)\\k<n>']], ['string.search', ['ba', '(?=a)+']], ['string.search', ['ba', '(?<=b)a']], ['string.search', ['ba', '(?<!b)a']],
+  ['string.search', ['aaaaaaaaaaaaaaaaaa!', '(a+)+$']], ['string.search', ['abcabc!', '(\\w+\\s?)+!$']],
   ['string.search', ['A', '\\x41']], ['string.search', ['a-b', '[\\w-]+']], ['string.search', ['xx9', '[\\d]']], ['string.search', ['a}b', '}']], ['string.search', ['aa', '(a)\\2']],
 ];
 
