@@ -300,7 +300,7 @@ def _check_locales(locales: Any) -> None:
     else:
         return  # a number, boolean or date has no 'length': an empty list
     for item in items:
-        if isinstance(item, str) or isinstance(item, (list, dict, JSDate)):
+        if isinstance(item, (str, list, dict, JSDate)):
             _check_language_tag(to_js_string(item))
         else:
             raise JSThrow("TypeError", "Language ID should be string or object.")
