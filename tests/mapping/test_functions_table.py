@@ -29,7 +29,7 @@ from hotmesh_nb.mapping import function_names, resolve, strict_equals, to_js_str
 from hotmesh_nb.mapping.compiler import call_function
 from hotmesh_nb.mapping.registry import FUNCTIONS
 
-from .conftest import decode, same
+from .conftest import decode, install_original, same
 
 NODE_DIR = Path(__file__).parent / "node"
 TABLE = json.loads((NODE_DIR / "expected.json").read_text())
@@ -141,31 +141,10 @@ def test_same_results_through_a_pipe(case: dict[str, Any]) -> None:
     assert same(resolve(rule, {}), decode(case["result"]))
 
 
-ORIGINAL_DIR = Path(
-    os.environ.get("HOTMESH_ORIGINAL", Path.home() / ".cache" / "hotmesh-nb" / "mapping-original")
-)
-
-
-def _install_original() -> Path:
-    """The original 0.3.32 installed (once, with ``npm ci``) from ``node/package-lock.json``."""
-    if not (ORIGINAL_DIR / "node_modules" / "@hotmeshio" / "hotmesh").is_dir():
-        ORIGINAL_DIR.mkdir(parents=True, exist_ok=True)
-        for name in ("package.json", "package-lock.json"):
-            shutil.copy(NODE_DIR / name, ORIGINAL_DIR / name)
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--silent"],
-            cwd=ORIGINAL_DIR,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-    return ORIGINAL_DIR
-
-
 @pytest.mark.skipif(shutil.which("npm") is None, reason="node/npm are not installed")
 def test_expected_json_is_current(tmp_path: Path) -> None:
     """Re-running the original reproduces ``expected.json`` (the tables are not hand-edited)."""
-    original = _install_original()
+    original = install_original()
     for name in ("cases.js", "gen_expected.js"):
         shutil.copy(NODE_DIR / name, tmp_path / name)
     subprocess.run(

@@ -211,7 +211,7 @@ def getOwnPropertyDescriptor(obj: Any = UNDEFINED, prop: Any = UNDEFINED) -> Any
 def _descriptor_field(descriptor: Any, name: str) -> Any:
     if isinstance(descriptor, dict):
         return descriptor.get(name, UNDEFINED)
-    return UNDEFINED  # an array has only index keys (and 'length')
+    return UNDEFINED  # an array or a date has no descriptor fields
 
 
 def _define(obj: Any, key: str, descriptor: Any) -> None:
@@ -222,7 +222,7 @@ def _define(obj: Any, key: str, descriptor: Any) -> None:
     represented. A redefined property keeps its value unless ``value`` is given,
     and disappears when ``enumerable`` is given falsy.
     """
-    if not isinstance(descriptor, (dict, list)):
+    if not isinstance(descriptor, (dict, list, JSDate)):
         raise JSThrow(
             "TypeError", f"Property description must be an object: {to_js_string(descriptor)}"
         )
