@@ -13,6 +13,7 @@ import random as _random
 import struct
 from typing import Any
 
+from .. import fdlibm
 from ..coerce import js_add, to_number
 from ..jsmath import clz32 as _clz32
 from ..jsmath import (
@@ -186,11 +187,11 @@ for _name, _fn in {
     "acosh": _m.acosh,
     "asin": _m.asin,
     "asinh": _m.asinh,
-    "atan": _m.atan,
+    "atan": fdlibm.atan,
     "atanh": _atanh,
     "cbrt": _cbrt,
     "ceil": js_ceil,
-    "cos": _m.cos,
+    "cos": fdlibm.cos,
     "exp": _m.exp,
     "expm1": _m.expm1,
     "floor": js_floor,
@@ -201,9 +202,9 @@ for _name, _fn in {
     "log2": _log(_m.log2),
     "round": js_round,
     "sign": js_sign,
-    "sin": _m.sin,
+    "sin": fdlibm.sin,
     "sqrt": _sqrt,
-    "tan": _m.tan,
+    "tan": fdlibm.tan,
     "tanh": _m.tanh,
     "trunc": js_trunc,
 }.items():
@@ -227,7 +228,7 @@ _unary("sinh", _signed_overflow(_m.sinh))
 @family.register()
 def atan2(y: Any = UNDEFINED, x: Any = UNDEFINED) -> Any:
     """``Math.atan2(y, x)``."""
-    return js_num(_m.atan2(to_number(y), to_number(x)))
+    return js_num(fdlibm.atan2(to_number(y), to_number(x)))
 
 
 @family.register()

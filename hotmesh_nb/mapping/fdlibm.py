@@ -1,0 +1,376 @@
+"""``Math.sin``, ``cos``, ``tan``, ``atan`` and ``atan2`` bit for bit as V8 computes them.
+
+Node's ``Math`` functions come from V8's port of fdlibm (Sun's freely
+distributable libm), whose results differ from the C library's (which Python's
+``math`` uses) by one unit in the last place for about 1 % of arguments. The
+original runs on Node, so the mapping functions reproduce fdlibm's algorithms:
+argument reduction by pi/2 (Cody–Waite in three steps, exact big-number
+reduction for huge arguments) and its minimax polynomial kernels, whose
+coefficients are given with their IEEE 754 bit patterns.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from fractions import Fraction
+from functools import lru_cache
+
+__all__ = ["atan", "atan2", "cos", "sin", "tan"]
+
+
+def _from_words(hi: int, lo: int) -> float:
+    return struct.unpack(">d", struct.pack(">II", hi, lo))[0]  # type: ignore[no-any-return]
+
+
+def _high(x: float) -> int:
+    """The high 32 bits of ``x``, as a signed int (fdlibm's GET_HIGH_WORD)."""
+    hi: int = struct.unpack(">i", struct.pack(">d", x)[:4])[0]
+    return hi
+
+
+def _low(x: float) -> int:
+    low: int = struct.unpack(">I", struct.pack(">d", x)[4:])[0]
+    return low
+
+
+def _with_low(x: float, low: int) -> float:
+    return struct.unpack(">d", struct.pack(">d", x)[:4] + struct.pack(">I", low))[0]  # type: ignore[no-any-return]
+
+
+S1 = _from_words(0xBFC55555, 0x55555549)
+S2 = _from_words(0x3F811111, 0x1110F8A6)
+S3 = _from_words(0xBF2A01A0, 0x19C161D5)
+S4 = _from_words(0x3EC71DE3, 0x57B1FE7D)
+S5 = _from_words(0xBE5AE5E6, 0x8A2B9CEB)
+S6 = _from_words(0x3DE5D93A, 0x5ACFD57C)
+C1 = _from_words(0x3FA55555, 0x5555554C)
+C2 = _from_words(0xBF56C16C, 0x16C15177)
+C3 = _from_words(0x3EFA01A0, 0x19CB1590)
+C4 = _from_words(0xBE927E4F, 0x809C52AD)
+C5 = _from_words(0x3E21EE9E, 0xBDB4B1C4)
+C6 = _from_words(0xBDA8FAE9, 0xBE8838D4)
+T = [
+    _from_words(0x3FD55555, 0x55555563),
+    _from_words(0x3FC11111, 0x1110FE7A),
+    _from_words(0x3FABA1BA, 0x1BB341FE),
+    _from_words(0x3F9664F4, 0x8406D637),
+    _from_words(0x3F8226E3, 0xE96E8493),
+    _from_words(0x3F6D6D22, 0xC9560328),
+    _from_words(0x3F57DBC8, 0xFEE08315),
+    _from_words(0x3F4344D8, 0xF2F26501),
+    _from_words(0x3F3026F7, 0x1A8D1068),
+    _from_words(0x3F147E88, 0xA03792A6),
+    _from_words(0x3F12B80F, 0x32F0A7E9),
+    _from_words(0xBEF375CB, 0xDB605373),
+    _from_words(0x3EFB2A70, 0x74BF7AD4),
+]
+PIO4 = _from_words(0x3FE921FB, 0x54442D18)
+PIO4LO = _from_words(0x3C81A626, 0x33145C07)
+INVPIO2 = _from_words(0x3FE45F30, 0x6DC9C883)
+PIO2_1 = _from_words(0x3FF921FB, 0x54400000)
+PIO2_1T = _from_words(0x3DD0B461, 0x1A626331)
+PIO2_2 = _from_words(0x3DD0B461, 0x1A600000)
+PIO2_2T = _from_words(0x3BA3198A, 0x2E037073)
+PIO2_3 = _from_words(0x3BA3198A, 0x2E000000)
+PIO2_3T = _from_words(0x397B839A, 0x252049C1)
+
+
+@lru_cache(maxsize=1)
+def _pi_fraction() -> Fraction:
+    """Pi to 1400 bits (Machin's formula in integers): enough to reduce any double."""
+    bits = 1400
+    one = 1 << (bits + 20)
+
+    def arctan_inv(n: int) -> int:
+        total, term, k, sign = 0, one // n, 1, 1
+        while term:
+            total += sign * (term // k)
+            term //= n * n
+            k += 2
+            sign = -sign
+        return total
+
+    return Fraction(16 * arctan_inv(5) - 4 * arctan_inv(239), one)
+
+
+@lru_cache(maxsize=1)
+def _npio2_hw() -> list[int]:
+    """High words of n*pi/2 for n = 1..32 (where cancellation needs the slow path)."""
+    half_pi = _pi_fraction() / 2
+    return [_high(float(n * half_pi)) & 0x7FFFFFFF for n in range(1, 33)]
+
+
+def _rem_pio2(x: float) -> tuple[int, float, float]:
+    """``(n, y0, y1)`` with ``x = n*pi/2 + y0 + y1`` (fdlibm's __ieee754_rem_pio2)."""
+    hx = _high(x)
+    ix = hx & 0x7FFFFFFF
+    if ix <= 0x3FE921FB:
+        return 0, x, 0.0
+    if ix < 0x4002D97C:  # |x| < 3pi/4: n = ±1
+        if hx > 0:
+            z = x - PIO2_1
+            if ix != 0x3FF921FB:
+                y0 = z - PIO2_1T
+                return 1, y0, (z - y0) - PIO2_1T
+            z -= PIO2_2
+            y0 = z - PIO2_2T
+            return 1, y0, (z - y0) - PIO2_2T
+        z = x + PIO2_1
+        if ix != 0x3FF921FB:
+            y0 = z + PIO2_1T
+            return -1, y0, (z - y0) + PIO2_1T
+        z += PIO2_2
+        y0 = z + PIO2_2T
+        return -1, y0, (z - y0) + PIO2_2T
+    if ix <= 0x413921FB:  # medium: |x| <~ 2^19 * pi/2
+        t = abs(x)
+        n = int(t * INVPIO2 + 0.5)
+        fn = float(n)
+        r = t - fn * PIO2_1
+        w = fn * PIO2_1T
+        if n < 32 and ix != _npio2_hw()[n - 1]:
+            y0 = r - w
+        else:
+            j = ix >> 20
+            y0 = r - w
+            i = j - ((_high(y0) >> 20) & 0x7FF)
+            if i > 16:  # a second step, good to 118 bits
+                t = r
+                w = fn * PIO2_2
+                r = t - w
+                w = fn * PIO2_2T - ((t - r) - w)
+                y0 = r - w
+                i = j - ((_high(y0) >> 20) & 0x7FF)
+                if i > 49:  # a third, 151 bits
+                    t = r
+                    w = fn * PIO2_3
+                    r = t - w
+                    w = fn * PIO2_3T - ((t - r) - w)
+                    y0 = r - w
+        y1 = (r - y0) - w
+        if hx < 0:
+            return -n, -y0, -y1
+        return n, y0, y1
+    # Huge arguments: reduce exactly (x is a dyadic rational) with 1400 bits of pi.
+    half_pi = _pi_fraction() / 2
+    exact = Fraction(x)
+    n = round(exact / half_pi)
+    rest = exact - n * half_pi
+    y0 = float(rest)
+    y1 = float(rest - Fraction(y0))
+    return n, y0, y1
+
+
+def _k_sin(x: float, y: float, iy: int) -> float:
+    ix = _high(x) & 0x7FFFFFFF
+    if ix < 0x3E400000 and int(x) == 0:  # |x| < 2**-27
+        return x
+    z = x * x
+    v = z * x
+    r = S2 + z * (S3 + z * (S4 + z * (S5 + z * S6)))
+    if iy == 0:
+        return x + v * (S1 + z * r)
+    return x - ((z * (0.5 * y - v * r) - y) - v * S1)
+
+
+def _k_cos(x: float, y: float) -> float:
+    ix = _high(x) & 0x7FFFFFFF
+    if ix < 0x3E400000 and int(x) == 0:  # |x| < 2**-27
+        return 1.0
+    z = x * x
+    r = z * (C1 + z * (C2 + z * (C3 + z * (C4 + z * (C5 + z * C6)))))
+    if ix < 0x3FD33333:  # |x| < 0.3
+        return 1.0 - (0.5 * z - (z * r - x * y))
+    qx = 0.28125 if ix > 0x3FE90000 else _from_words(ix - 0x00200000, 0)
+    hz = 0.5 * z - qx
+    a = 1.0 - qx
+    return a - (hz - (z * r - x * y))
+
+
+def _k_tan(x: float, y: float, iy: int) -> float:
+    hx = _high(x)
+    ix = hx & 0x7FFFFFFF
+    if ix < 0x3E300000 and int(x) == 0:  # |x| < 2**-28
+        if (ix | _low(x) | (iy + 1)) == 0:
+            return 1.0 / abs(x)
+        if iy == 1:
+            return x
+        w = x + y
+        z = _with_low(w, 0)
+        v = y - (z - x)
+        a = -1.0 / w
+        t = _with_low(a, 0)
+        s = 1.0 + t * z
+        return t + a * (s + t * v)
+    big = ix >= 0x3FE59428  # |x| >= 0.6744
+    if big:
+        if hx < 0:
+            x, y = -x, -y
+        z = PIO4 - x
+        w = PIO4LO - y
+        x = z + w
+        y = 0.0
+    z = x * x
+    w = z * z
+    r = T[1] + w * (T[3] + w * (T[5] + w * (T[7] + w * (T[9] + w * T[11]))))
+    v = z * (T[2] + w * (T[4] + w * (T[6] + w * (T[8] + w * (T[10] + w * T[12])))))
+    s = z * x
+    r = y + z * (s * (r + v) + y)
+    r += T[0] * s
+    w = x + r
+    if big:
+        v = float(iy)
+        return (1 - ((hx >> 30) & 2)) * (v - 2.0 * (x - (w * w / (w + v) - r)))
+    if iy == 1:
+        return w
+    z = _with_low(w, 0)
+    v = r - (z - x)
+    a = -1.0 / w
+    t = _with_low(a, 0)
+    s = 1.0 + t * z
+    return t + a * (s + t * v)
+
+
+def sin(x: float) -> float:
+    """``Math.sin(x)``."""
+    if not math.isfinite(x):
+        return math.nan
+    if _high(x) & 0x7FFFFFFF <= 0x3FE921FB:
+        return _k_sin(x, 0.0, 0)
+    n, y0, y1 = _rem_pio2(x)
+    quadrant = n & 3
+    if quadrant == 0:
+        return _k_sin(y0, y1, 1)
+    if quadrant == 1:
+        return _k_cos(y0, y1)
+    if quadrant == 2:
+        return -_k_sin(y0, y1, 1)
+    return -_k_cos(y0, y1)
+
+
+def cos(x: float) -> float:
+    """``Math.cos(x)``."""
+    if not math.isfinite(x):
+        return math.nan
+    if _high(x) & 0x7FFFFFFF <= 0x3FE921FB:
+        return _k_cos(x, 0.0)
+    n, y0, y1 = _rem_pio2(x)
+    quadrant = n & 3
+    if quadrant == 0:
+        return _k_cos(y0, y1)
+    if quadrant == 1:
+        return -_k_sin(y0, y1, 1)
+    if quadrant == 2:
+        return -_k_cos(y0, y1)
+    return _k_sin(y0, y1, 1)
+
+
+def tan(x: float) -> float:
+    """``Math.tan(x)``."""
+    if not math.isfinite(x):
+        return math.nan
+    if _high(x) & 0x7FFFFFFF <= 0x3FE921FB:
+        return _k_tan(x, 0.0, 1)
+    n, y0, y1 = _rem_pio2(x)
+    return _k_tan(y0, y1, 1 - ((n & 1) << 1))
+
+
+ATANHI = [
+    _from_words(0x3FDDAC67, 0x0561BB4F),  # atan(0.5)
+    _from_words(0x3FE921FB, 0x54442D18),  # atan(1)
+    _from_words(0x3FEF730B, 0xD281F69B),  # atan(1.5)
+    _from_words(0x3FF921FB, 0x54442D18),  # atan(inf)
+]
+ATANLO = [
+    _from_words(0x3C7A2B7F, 0x222F65E2),
+    _from_words(0x3C81A626, 0x33145C07),
+    _from_words(0x3C700788, 0x7AF0CBBD),
+    _from_words(0x3C91A626, 0x33145C07),
+]
+AT = [
+    _from_words(0x3FD55555, 0x5555550D),
+    _from_words(0xBFC99999, 0x9998EBC4),
+    _from_words(0x3FC24924, 0x920083FF),
+    _from_words(0xBFBC71C6, 0xFE231671),
+    _from_words(0x3FB745CD, 0xC54C206E),
+    _from_words(0xBFB3B0F2, 0xAF749A6D),
+    _from_words(0x3FB10D66, 0xA0D03D51),
+    _from_words(0xBFADDE2D, 0x52DEFD9A),
+    _from_words(0x3FA97B4B, 0x24760DEB),
+    _from_words(0xBFA2B444, 0x2C6A6C2F),
+    _from_words(0x3F90AD3A, 0xE322DA11),
+]
+PI = _from_words(0x400921FB, 0x54442D18)
+PI_LO = _from_words(0x3CA1A626, 0x33145C07)
+PI_O_2 = ATANHI[3]
+PI_O_4 = ATANHI[1]
+
+
+def atan(x: float) -> float:
+    """``Math.atan(x)``."""
+    if x != x:
+        return x
+    hx = _high(x)
+    ix = hx & 0x7FFFFFFF
+    if ix >= 0x44100000:  # |x| >= 2^66
+        return ATANHI[3] + ATANLO[3] if hx > 0 else -ATANHI[3] - ATANLO[3]
+    if ix < 0x3FDC0000:  # |x| < 0.4375
+        if ix < 0x3E400000:  # |x| < 2^-27
+            return x
+        kind = -1
+    else:
+        x = abs(x)
+        if ix < 0x3FF30000:  # |x| < 1.1875
+            if ix < 0x3FE60000:  # 7/16 <= |x| < 11/16
+                kind, x = 0, (2.0 * x - 1.0) / (2.0 + x)
+            else:  # 11/16 <= |x| < 19/16
+                kind, x = 1, (x - 1.0) / (x + 1.0)
+        elif ix < 0x40038000:  # |x| < 2.4375
+            kind, x = 2, (x - 1.5) / (1.0 + 1.5 * x)
+        else:  # 2.4375 <= |x| < 2^66
+            kind, x = 3, -1.0 / x
+    z = x * x
+    w = z * z
+    s1 = z * (AT[0] + w * (AT[2] + w * (AT[4] + w * (AT[6] + w * (AT[8] + w * AT[10])))))
+    s2 = w * (AT[1] + w * (AT[3] + w * (AT[5] + w * (AT[7] + w * AT[9]))))
+    if kind < 0:
+        return x - x * (s1 + s2)
+    z = ATANHI[kind] - ((x * (s1 + s2) - ATANLO[kind]) - x)
+    return -z if hx < 0 else z
+
+
+def atan2(y: float, x: float) -> float:
+    """``Math.atan2(y, x)``."""
+    if x != x or y != y:
+        return math.nan
+    if x == 1.0:
+        return atan(y)
+    hx, hy = _high(x), _high(y)
+    ix, iy = hx & 0x7FFFFFFF, hy & 0x7FFFFFFF
+    m = ((hy >> 31) & 1) | ((hx >> 30) & 2)  # 2*sign(x) + sign(y)
+    if y == 0:
+        return (y, y, PI, -PI)[m]
+    if x == 0:
+        return -PI_O_2 if hy < 0 else PI_O_2
+    if math.isinf(x):
+        if math.isinf(y):
+            return (PI_O_4, -PI_O_4, 3.0 * PI_O_4, -3.0 * PI_O_4)[m]
+        return (0.0, -0.0, PI, -PI)[m]
+    if math.isinf(y):
+        return -PI_O_2 if hy < 0 else PI_O_2
+    k = (iy - ix) >> 20
+    if k > 60:  # |y/x| > 2^60
+        z = PI_O_2 + 0.5 * PI_LO
+        m &= 1
+    elif hx < 0 and k < -60:  # 0 > |y|/x > -2^-60
+        z = 0.0
+    else:
+        z = atan(abs(y / x))
+    if m == 0:
+        return z
+    if m == 1:
+        return -z
+    if m == 2:
+        return PI - (z - PI_LO)
+    return (z - PI_LO) - PI
