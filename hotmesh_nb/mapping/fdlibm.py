@@ -1,4 +1,4 @@
-"""``Math.sin``, ``cos``, ``tan``, ``atan`` and ``atan2`` bit for bit as V8 computes them.
+"""``Math.sin``, ``cos``, ``tan``, ``atan``, ``atan2``, ``exp`` and ``log`` bit for bit as V8.
 
 Node's ``Math`` functions come from V8's port of fdlibm (Sun's freely
 distributable libm), whose results differ from the C library's (which Python's
@@ -16,7 +16,7 @@ import struct
 from fractions import Fraction
 from functools import lru_cache
 
-__all__ = ["atan", "atan2", "cos", "sin", "tan"]
+__all__ = ["atan", "atan2", "cos", "exp", "log", "sin", "tan"]
 
 
 def _from_words(hi: int, lo: int) -> float:
@@ -374,3 +374,114 @@ def atan2(y: float, x: float) -> float:
     if m == 2:
         return PI - (z - PI_LO)
     return (z - PI_LO) - PI
+
+
+def _set_high(x: float, hi: int) -> float:
+    return struct.unpack(">d", struct.pack(">I", hi & 0xFFFFFFFF) + struct.pack(">d", x)[4:])[0]  # type: ignore[no-any-return]
+
+
+O_THRESHOLD = _from_words(0x40862E42, 0xFEFA39EF)
+U_THRESHOLD = _from_words(0xC0874910, 0xD52D3051)
+LN2_HI = _from_words(0x3FE62E42, 0xFEE00000)
+LN2_LO = _from_words(0x3DEA39EF, 0x35793C76)
+INVLN2 = _from_words(0x3FF71547, 0x652B82FE)
+P = [
+    _from_words(0x3FC55555, 0x5555553E),
+    _from_words(0xBF66C16C, 0x16BEBD93),
+    _from_words(0x3F11566A, 0xAF25DE2C),
+    _from_words(0xBEBBBD41, 0xC5D26BF1),
+    _from_words(0x3E663769, 0x72BEA4D0),
+]
+LG = [
+    _from_words(0x3FE55555, 0x55555593),
+    _from_words(0x3FD99999, 0x9997FA04),
+    _from_words(0x3FD24924, 0x94229359),
+    _from_words(0x3FCC71C5, 0x1D8E78AF),
+    _from_words(0x3FC74664, 0x96CB03DE),
+    _from_words(0x3FC39A09, 0xD078C69F),
+    _from_words(0x3FC2F112, 0xDF3E5244),
+]
+
+
+def exp(x: float) -> float:
+    """``Math.exp(x)``."""
+    if x != x:
+        return x
+    hx = _high(x)
+    negative = (hx >> 31) & 1
+    hx &= 0x7FFFFFFF
+    if hx >= 0x40862E42:  # |x| >= 709.78...
+        if math.isinf(x):
+            return 0.0 if negative else x
+        if x > O_THRESHOLD:
+            return math.inf
+        if x < U_THRESHOLD:
+            return 0.0
+    k = 0
+    hi = lo = 0.0
+    if hx > 0x3FD62E42:  # |x| > 0.5 ln2
+        if hx < 0x3FF0A2B2:  # and |x| < 1.5 ln2
+            if x == 1.0:
+                return math.e  # V8 special-cases e (the steps below are one ulp off)
+            hi = x - (-LN2_HI if negative else LN2_HI)
+            lo = -LN2_LO if negative else LN2_LO
+            k = 1 - negative - negative
+        else:
+            k = int(INVLN2 * x + (-0.5 if negative else 0.5))
+            t = float(k)
+            hi = x - t * LN2_HI  # exact here
+            lo = t * LN2_LO
+        x = hi - lo
+    elif hx < 0x3E300000:  # |x| < 2^-28
+        return 1.0 + x
+    t = x * x
+    c = x - t * (P[0] + t * (P[1] + t * (P[2] + t * (P[3] + t * P[4]))))
+    if k == 0:
+        return 1.0 - ((x * c) / (c - 2.0) - x)
+    y = 1.0 - ((lo - (x * c) / (2.0 - c)) - hi)
+    return math.ldexp(y, k)
+
+
+def log(x: float) -> float:
+    """``Math.log(x)``."""
+    hx, lx = _high(x), _low(x)
+    k = 0
+    if hx < 0x00100000:  # x < 2^-1022
+        if ((hx & 0x7FFFFFFF) | lx) == 0:
+            return -math.inf
+        if hx < 0:
+            return math.nan
+        k -= 54
+        x *= 18014398509481984.0  # 2^54: scale a subnormal up
+        hx = _high(x)
+    if hx >= 0x7FF00000:
+        return x + x
+    k += (hx >> 20) - 1023
+    hx &= 0x000FFFFF
+    i = (hx + 0x95F64) & 0x100000
+    x = _set_high(x, hx | (i ^ 0x3FF00000))  # normalize x or x/2
+    k += i >> 20
+    f = x - 1.0
+    dk = float(k)
+    if (0x000FFFFF & (2 + hx)) < 3:  # -2^-20 <= f < 2^-20
+        if f == 0:
+            return 0.0 if k == 0 else dk * LN2_HI + dk * LN2_LO
+        r = f * f * (0.5 - 0.33333333333333333 * f)
+        return f - r if k == 0 else dk * LN2_HI - ((r - dk * LN2_LO) - f)
+    s = f / (2.0 + f)
+    z = s * s
+    i = hx - 0x6147A
+    w = z * z
+    j = 0x6B851 - hx
+    t1 = w * (LG[1] + w * (LG[3] + w * LG[5]))
+    t2 = z * (LG[0] + w * (LG[2] + w * (LG[4] + w * LG[6])))
+    i |= j
+    r = t2 + t1
+    if i > 0:
+        hfsq = 0.5 * f * f
+        if k == 0:
+            return f - (hfsq - s * (hfsq + r))
+        return dk * LN2_HI - ((hfsq - (s * (hfsq + r) + dk * LN2_LO)) - f)
+    if k == 0:
+        return f - s * (f - r)
+    return dk * LN2_HI - ((s * (f - r) - dk * LN2_LO) - f)
