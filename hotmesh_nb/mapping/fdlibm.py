@@ -1,4 +1,5 @@
-"""``Math.sin``, ``cos``, ``tan``, ``atan``, ``atan2``, ``exp`` and ``log`` bit for bit as V8.
+"""``Math`` functions bit for bit as V8 computes them (sin cos tan atan atan2 exp log
+expm1 sinh cosh tanh).
 
 Node's ``Math`` functions come from V8's port of fdlibm (Sun's freely
 distributable libm), whose results differ from the C library's (which Python's
@@ -16,7 +17,7 @@ import struct
 from fractions import Fraction
 from functools import lru_cache
 
-__all__ = ["atan", "atan2", "cos", "exp", "log", "sin", "tan"]
+__all__ = ["atan", "atan2", "cos", "cosh", "exp", "expm1", "log", "sin", "sinh", "tan", "tanh"]
 
 
 def _from_words(hi: int, lo: int) -> float:
@@ -485,3 +486,145 @@ def log(x: float) -> float:
     if k == 0:
         return f - s * (f - r)
     return dk * LN2_HI - ((s * (f - r) - dk * LN2_LO) - f)
+
+
+Q = [
+    _from_words(0xBFA11111, 0x111110F4),
+    _from_words(0x3F5A01A0, 0x19FE5585),
+    _from_words(0xBF14CE19, 0x9EAADBB7),
+    _from_words(0x3ED0CFCA, 0x86E65239),
+    _from_words(0xBE8AFDB7, 0x6E09C32D),
+]
+
+
+def expm1(x: float) -> float:
+    """``Math.expm1(x)``."""
+    if x != x:
+        return x
+    hx = _high(x)
+    negative = hx < 0
+    hx &= 0x7FFFFFFF
+    if hx >= 0x4043687A:  # |x| >= 56 ln2
+        if hx >= 0x40862E42:  # |x| >= 709.78...
+            if math.isinf(x):
+                return -1.0 if negative else x
+            if x > O_THRESHOLD:
+                return math.inf
+        if negative:
+            return -1.0
+    c = 0.0
+    if hx > 0x3FD62E42:  # |x| > 0.5 ln2
+        if hx < 0x3FF0A2B2:  # and |x| < 1.5 ln2
+            if not negative:
+                hi, lo, k = x - LN2_HI, LN2_LO, 1
+            else:
+                hi, lo, k = x + LN2_HI, -LN2_LO, -1
+        else:
+            k = int(INVLN2 * x + (-0.5 if negative else 0.5))
+            t = float(k)
+            hi = x - t * LN2_HI
+            lo = t * LN2_LO
+        x = hi - lo
+        c = (hi - x) - lo
+    elif hx < 0x3C900000:  # |x| < 2^-54
+        return x
+    else:
+        k = 0
+    hfx = 0.5 * x
+    hxs = x * hfx
+    r1 = 1.0 + hxs * (Q[0] + hxs * (Q[1] + hxs * (Q[2] + hxs * (Q[3] + hxs * Q[4]))))
+    t = 3.0 - r1 * hfx
+    e = hxs * ((r1 - t) / (6.0 - x * t))
+    if k == 0:
+        return x - (x * e - hxs)
+    e = x * (e - c) - c
+    e -= hxs
+    if k == -1:
+        return 0.5 * (x - e) - 0.5
+    if k == 1:
+        if x < -0.25:
+            return -2.0 * (e - (x + 0.5))
+        return 1.0 + 2.0 * (x - e)
+    if k <= -2 or k > 56:  # exp(x) - 1 is enough
+        y = 1.0 - (e - x)
+        return math.ldexp(y, k) - 1.0
+    if k < 20:
+        t = _from_words(0x3FF00000 - (0x200000 >> k), 0)  # 1 - 2^-k
+        y = t - (e - x)
+    else:
+        t = _from_words((0x3FF - k) << 20, 0)  # 2^-k
+        y = x - (e + t)
+        y += 1.0
+    return math.ldexp(y, k)
+
+
+_KCOSH_OVERFLOW = 710.4758600739439
+_LOG_MAXD = _from_words(0x40862E42, 0)
+
+
+def cosh(x: float) -> float:
+    """``Math.cosh(x)``."""
+    ix = _high(x) & 0x7FFFFFFF
+    ax = abs(x)
+    if ix < 0x3FD62E43:  # |x| < 0.5 ln2
+        t = expm1(ax)
+        w = 1.0 + t
+        if ix < 0x3C800000:  # |x| < 2^-55
+            return w
+        return 1.0 + (t * t) / (w + w)
+    if ix < 0x40360000:  # |x| < 22
+        t = exp(ax)
+        return 0.5 * t + 0.5 / t
+    if ix < 0x40862E42:  # |x| < log(maxdouble)
+        return 0.5 * exp(ax)
+    if ax <= _KCOSH_OVERFLOW:
+        w = exp(0.5 * ax)
+        t = 0.5 * w
+        return t * w
+    if ix >= 0x7FF00000:
+        return x * x
+    return math.inf
+
+
+def sinh(x: float) -> float:
+    """``Math.sinh(x)``."""
+    h = -0.5 if x < 0 else 0.5
+    ax = abs(x)
+    if ax < 22:
+        if ax < 3.725290298461914e-9:  # 2^-28
+            return x
+        t = expm1(ax)
+        if ax < 1:
+            return h * (2.0 * t - t * t / (t + 1.0))
+        return h * (t + t / (t + 1.0))
+    if ax < _LOG_MAXD:
+        return h * exp(ax)
+    if ax <= _KCOSH_OVERFLOW:
+        w = exp(0.5 * ax)
+        t = h * w
+        return t * w
+    if x != x:
+        return x
+    return math.copysign(math.inf, x)
+
+
+def tanh(x: float) -> float:
+    """``Math.tanh(x)``."""
+    jx = _high(x)
+    ix = jx & 0x7FFFFFFF
+    if ix >= 0x7FF00000:
+        if x != x:
+            return x
+        return 1.0 if jx >= 0 else -1.0
+    if ix < 0x40360000:  # |x| < 22
+        if ix < 0x3E300000:  # |x| < 2^-28
+            return x
+        if ix >= 0x3FF00000:  # |x| >= 1
+            t = expm1(2.0 * abs(x))
+            z = 1.0 - 2.0 / (t + 2.0)
+        else:
+            t = expm1(-2.0 * abs(x))
+            z = -t / (t + 2.0)
+    else:
+        z = 1.0
+    return z if jx >= 0 else -z

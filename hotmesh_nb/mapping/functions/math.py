@@ -193,7 +193,7 @@ for _name, _fn in {
     "ceil": js_ceil,
     "cos": fdlibm.cos,
     "exp": fdlibm.exp,
-    "expm1": _m.expm1,
+    "expm1": fdlibm.expm1,
     "floor": js_floor,
     "fround": js_fround,
     "log": _log(fdlibm.log),
@@ -205,24 +205,14 @@ for _name, _fn in {
     "sin": fdlibm.sin,
     "sqrt": _sqrt,
     "tan": fdlibm.tan,
-    "tanh": _m.tanh,
+    "tanh": fdlibm.tanh,
     "trunc": js_trunc,
 }.items():
     _unary(_name, _fn)
 
 
-def _signed_overflow(fn: Any) -> Any:
-    def wrapped(x: float) -> float:
-        try:
-            return fn(x)  # type: ignore[no-any-return]
-        except OverflowError:
-            return _m.copysign(_m.inf, x)
-
-    return wrapped
-
-
-_unary("cosh", _m.cosh)
-_unary("sinh", _signed_overflow(_m.sinh))
+_unary("cosh", fdlibm.cosh)
+_unary("sinh", fdlibm.sinh)
 
 
 @family.register()

@@ -335,12 +335,12 @@ for (let i = 0; i < 600; i += 1) {
 for (const s of [...new Set(DATE_STRINGS)]) C.push(['date.parse', [s]]);
 
 // ---- fdlibm-ported Math functions: 150 doubles of every magnitude each, bit for bit
-// (`log` of the negative half is NaN; `exp` takes x % 800 to stay in range)
+// (`log` of the negative half is NaN; the exponentials take x % 800 to stay in range)
 for (let i = 0; i < 150; i += 1) {
   const x = (rand(2000001) / 1000000 - 1) * Math.pow(2, rand(80) - 30);
   const y = (rand(2000001) / 1000000 - 1) * Math.pow(2, rand(80) - 30);
   for (const f of ['sin', 'cos', 'tan', 'atan', 'log']) C.push([`math.${f}`, [x]]);
-  C.push(['math.exp', [x % 800]]);
+  for (const f of ['exp', 'expm1', 'sinh', 'cosh', 'tanh']) C.push([`math.${f}`, [x % 800]]);
   C.push(['math.atan2', [y, x]]);
 }
 
