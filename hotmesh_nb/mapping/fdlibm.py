@@ -1,5 +1,5 @@
-"""``Math`` functions bit for bit as V8 computes them (sin cos tan atan atan2 exp log
-expm1 sinh cosh tanh).
+"""``Math`` functions bit for bit as V8 computes them (sin cos tan asin acos atan atan2
+exp log expm1 sinh cosh tanh).
 
 Node's ``Math`` functions come from V8's port of fdlibm (Sun's freely
 distributable libm), whose results differ from the C library's (which Python's
@@ -17,7 +17,21 @@ import struct
 from fractions import Fraction
 from functools import lru_cache
 
-__all__ = ["atan", "atan2", "cos", "cosh", "exp", "expm1", "log", "sin", "sinh", "tan", "tanh"]
+__all__ = [
+    "acos",
+    "asin",
+    "atan",
+    "atan2",
+    "cos",
+    "cosh",
+    "exp",
+    "expm1",
+    "log",
+    "sin",
+    "sinh",
+    "tan",
+    "tanh",
+]
 
 
 def _from_words(hi: int, lo: int) -> float:
@@ -628,3 +642,87 @@ def tanh(x: float) -> float:
     else:
         z = 1.0
     return z if jx >= 0 else -z
+
+
+PIO2_HI = ATANHI[3]
+PIO2_LO = ATANLO[3]
+PS = [
+    _from_words(0x3FC55555, 0x55555555),
+    _from_words(0xBFD4D612, 0x03EB6F7D),
+    _from_words(0x3FC9C155, 0x0E884455),
+    _from_words(0xBFA48228, 0xB5688F3B),
+    _from_words(0x3F49EFE0, 0x7501B288),
+    _from_words(0x3F023DE1, 0x0DFDF709),
+]
+QS = [
+    _from_words(0xC0033A27, 0x1C8A2D4B),
+    _from_words(0x40002AE5, 0x9C598AC8),
+    _from_words(0xBFE6066C, 0x1B8D0159),
+    _from_words(0x3FB3B8C5, 0xB12E9282),
+]
+
+
+def _asin_pq(t: float) -> tuple[float, float]:
+    p = t * (PS[0] + t * (PS[1] + t * (PS[2] + t * (PS[3] + t * (PS[4] + t * PS[5])))))
+    q = 1.0 + t * (QS[0] + t * (QS[1] + t * (QS[2] + t * QS[3])))
+    return p, q
+
+
+def asin(x: float) -> float:
+    """``Math.asin(x)``."""
+    hx = _high(x)
+    ix = hx & 0x7FFFFFFF
+    if ix >= 0x3FF00000:  # |x| >= 1
+        if ((ix - 0x3FF00000) | _low(x)) == 0:
+            return x * PIO2_HI + x * PIO2_LO
+        return math.nan
+    if ix < 0x3FE00000:  # |x| < 0.5
+        if ix < 0x3E500000:  # |x| < 2^-26
+            return x
+        t = x * x
+        p, q = _asin_pq(t)
+        return x + x * (p / q)
+    w = 1.0 - abs(x)
+    t = w * 0.5
+    p, q = _asin_pq(t)
+    s = math.sqrt(t)
+    if ix >= 0x3FEF3333:  # |x| > 0.975
+        w = p / q
+        t = PIO2_HI - (2.0 * (s + s * w) - PIO2_LO)
+    else:
+        w = _with_low(s, 0)
+        c = (t - w * w) / (s + w)
+        r = p / q
+        p = 2.0 * s * r - (PIO2_LO - 2.0 * c)
+        q = PIO4 - 2.0 * w
+        t = PIO4 - (p - q)
+    return t if hx > 0 else -t
+
+
+def acos(x: float) -> float:
+    """``Math.acos(x)``."""
+    hx = _high(x)
+    ix = hx & 0x7FFFFFFF
+    if ix >= 0x3FF00000:  # |x| >= 1
+        if ((ix - 0x3FF00000) | _low(x)) == 0:
+            return 0.0 if hx > 0 else PI + 2.0 * PIO2_LO
+        return math.nan
+    if ix < 0x3FE00000:  # |x| < 0.5
+        if ix <= 0x3C600000:  # |x| < 2^-57
+            return PIO2_HI + PIO2_LO
+        z = x * x
+        p, q = _asin_pq(z)
+        return PIO2_HI - (x - (PIO2_LO - x * (p / q)))
+    if hx < 0:  # x < -0.5
+        z = (1.0 + x) * 0.5
+        p, q = _asin_pq(z)
+        s = math.sqrt(z)
+        w = (p / q) * s - PIO2_LO
+        return PI - 2.0 * (s + w)
+    z = (1.0 - x) * 0.5  # x > 0.5
+    s = math.sqrt(z)
+    df = _with_low(s, 0)
+    c = (z - df * df) / (s + df)
+    p, q = _asin_pq(z)
+    w = (p / q) * s + c
+    return 2.0 * (df + w)

@@ -183,9 +183,9 @@ def _sqrt(x: float) -> float:
 
 for _name, _fn in {
     "abs": abs,
-    "acos": _m.acos,
+    "acos": fdlibm.acos,
     "acosh": _m.acosh,
-    "asin": _m.asin,
+    "asin": fdlibm.asin,
     "asinh": _m.asinh,
     "atan": fdlibm.atan,
     "atanh": _atanh,
