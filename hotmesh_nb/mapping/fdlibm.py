@@ -1,5 +1,5 @@
-"""``Math`` functions bit for bit as V8 computes them (sin cos tan asin acos atan atan2
-exp log expm1 sinh cosh tanh).
+"""``Math`` functions bit for bit as V8 computes them: sin cos tan asin acos atan atan2
+exp expm1 log log1p log2 log10 sinh cosh tanh asinh acosh atanh.
 
 Node's ``Math`` functions come from V8's port of fdlibm (Sun's freely
 distributable libm), whose results differ from the C library's (which Python's
@@ -18,20 +18,9 @@ from fractions import Fraction
 from functools import lru_cache
 
 __all__ = [
-    "acos",
-    "asin",
-    "atan",
-    "atan2",
-    "cos",
-    "cosh",
-    "exp",
-    "expm1",
-    "log",
-    "sin",
-    "sinh",
-    "tan",
-    "tanh",
-]
+    "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "cos", "cosh", "exp", "expm1",
+    "log", "log1p", "log2", "log10", "sin", "sinh", "tan", "tanh",
+]  # fmt: skip
 
 
 def _from_words(hi: int, lo: int) -> float:
@@ -726,3 +715,193 @@ def acos(x: float) -> float:
     p, q = _asin_pq(z)
     w = (p / q) * s + c
     return 2.0 * (df + w)
+
+
+IVLN2HI = _from_words(0x3FF71547, 0x65200000)
+IVLN2LO = _from_words(0x3DE705FC, 0x2EEFA200)
+IVLN10 = _from_words(0x3FDBCB7B, 0x1526E50E)
+LOG10_2HI = _from_words(0x3FD34413, 0x509F6000)
+LOG10_2LO = _from_words(0x3D59FEF3, 0x11F12B36)
+LN2 = _from_words(0x3FE62E42, 0xFEFA39EF)
+
+
+def log2(x: float) -> float:
+    """``Math.log2(x)``."""
+    hx, lx = _high(x), _low(x)
+    k = 0
+    if hx < 0x00100000:  # x < 2^-1022
+        if ((hx & 0x7FFFFFFF) | lx) == 0:
+            return -math.inf
+        if hx < 0:
+            return math.nan
+        k -= 54
+        x *= 18014398509481984.0
+        hx = _high(x)
+    if hx >= 0x7FF00000:
+        return x + x
+    if hx == 0x3FF00000 and lx == 0:
+        return 0.0
+    k += (hx >> 20) - 1023
+    hx &= 0x000FFFFF
+    i = (hx + 0x95F64) & 0x100000
+    x = _set_high(x, hx | (i ^ 0x3FF00000))
+    k += i >> 20
+    y = float(k)
+    f = x - 1.0
+    hfsq = 0.5 * f * f
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    t1 = w * (LG[1] + w * (LG[3] + w * LG[5]))
+    t2 = z * (LG[0] + w * (LG[2] + w * (LG[4] + w * LG[6])))
+    r = s * (hfsq + (t2 + t1))
+    hi = _with_low(f - hfsq, 0)
+    lo = (f - hi) - hfsq + r
+    val_hi = hi * IVLN2HI
+    val_lo = (lo + hi) * IVLN2LO + lo * IVLN2HI
+    w = y + val_hi
+    val_lo += (y - w) + val_hi
+    val_hi = w
+    return val_lo + val_hi
+
+
+def log10(x: float) -> float:
+    """``Math.log10(x)``."""
+    hx, lx = _high(x), _low(x)
+    k = 0
+    if hx < 0x00100000:  # x < 2^-1022
+        if ((hx & 0x7FFFFFFF) | lx) == 0:
+            return -math.inf
+        if hx < 0:
+            return math.nan
+        k -= 54
+        x *= 18014398509481984.0
+        hx, lx = _high(x), _low(x)
+    if hx >= 0x7FF00000:
+        return x + x
+    if hx == 0x3FF00000 and lx == 0:
+        return 0.0
+    k += (hx >> 20) - 1023
+    i = 1 if k < 0 else 0
+    hx = (hx & 0x000FFFFF) | ((0x3FF - i) << 20)
+    y = float(k + i)
+    x = _set_high(x, hx)
+    z = y * LOG10_2LO + IVLN10 * log(x)
+    return z + y * LOG10_2HI
+
+
+def asinh(x: float) -> float:
+    """``Math.asinh(x)``."""
+    hx = _high(x)
+    ix = hx & 0x7FFFFFFF
+    if ix >= 0x7FF00000:
+        return x + x
+    if ix < 0x3E300000:  # |x| < 2^-28
+        return x
+    if ix > 0x41B00000:  # |x| > 2^28
+        w = log(abs(x)) + LN2
+    elif ix > 0x40000000:  # 2^28 > |x| > 2
+        t = abs(x)
+        w = log(2.0 * t + 1.0 / (math.sqrt(x * x + 1.0) + t))
+    else:  # 2 > |x| > 2^-28
+        t = x * x
+        w = log1p(abs(x) + t / (1.0 + math.sqrt(1.0 + t)))
+    return w if hx > 0 else -w
+
+
+def acosh(x: float) -> float:
+    """``Math.acosh(x)``."""
+    hx, lx = _high(x), _low(x)
+    if hx < 0x3FF00000:  # x < 1
+        return math.nan
+    if hx >= 0x41B00000:  # x > 2^28
+        if hx >= 0x7FF00000:
+            return x + x
+        return log(x) + LN2
+    if ((hx - 0x3FF00000) | lx) == 0:
+        return 0.0
+    if hx > 0x40000000:  # 2^28 > x > 2
+        t = x * x
+        return log(2.0 * x - 1.0 / (x + math.sqrt(t - 1.0)))
+    t = x - 1.0  # 1 < x < 2
+    return log1p(t + math.sqrt(2.0 * t + t * t))
+
+
+def log1p(x: float) -> float:
+    """``Math.log1p(x)``."""
+    hx = _high(x)
+    ax = hx & 0x7FFFFFFF
+    k = 1
+    f = c = 0.0
+    hu = 0
+    if hx < 0x3FDA827A:  # 1 + x < sqrt(2)
+        if ax >= 0x3FF00000:  # x <= -1
+            return -math.inf if x == -1.0 else math.nan
+        if ax < 0x3E200000:  # |x| < 2^-29
+            if ax < 0x3C900000:  # |x| < 2^-54
+                return x
+            return x - x * x * 0.5
+        if hx > 0 or hx <= -1076707644:  # (int32)0xbfd2bec4: sqrt(2)/2 <= 1 + x < sqrt(2)
+            k, f, hu = 0, x, 1
+    if hx >= 0x7FF00000:
+        return x + x
+    if k != 0:
+        if hx < 0x43400000:
+            u = 1.0 + x
+            hu = _high(u)
+            k = (hu >> 20) - 1023
+            c = 1.0 - (u - x) if k > 0 else x - (u - 1.0)  # correction term
+            c /= u
+        else:
+            u = x
+            hu = _high(u)
+            k = (hu >> 20) - 1023
+            c = 0.0
+        hu &= 0x000FFFFF
+        if hu < 0x6A09E:  # u < sqrt(2)
+            u = _set_high(u, hu | 0x3FF00000)
+        else:
+            k += 1
+            u = _set_high(u, hu | 0x3FE00000)
+            hu = (0x00100000 - hu) >> 2
+        f = u - 1.0
+    hfsq = 0.5 * f * f
+    if hu == 0:  # |f| < 2^-20
+        if f == 0:
+            if k == 0:
+                return 0.0
+            c += k * LN2_LO
+            return k * LN2_HI + c
+        r = hfsq * (1.0 - 0.66666666666666666 * f)
+        if k == 0:
+            return f - r
+        return k * LN2_HI - ((r - (k * LN2_LO + c)) - f)
+    s = f / (2.0 + f)
+    z = s * s
+    r = z * (
+        LG[0] + z * (LG[1] + z * (LG[2] + z * (LG[3] + z * (LG[4] + z * (LG[5] + z * LG[6])))))
+    )
+    if k == 0:
+        return f - (hfsq - s * (hfsq + r))
+    return k * LN2_HI - ((hfsq - (s * (hfsq + r) + (k * LN2_LO + c))) - f)
+
+
+def atanh(x: float) -> float:
+    """``Math.atanh(x)``."""
+    if x != x:
+        return x
+    hx = _high(x)
+    ix = hx & 0x7FFFFFFF
+    ax = abs(x)
+    if ax > 1:
+        return math.nan
+    if ax == 1:
+        return math.copysign(math.inf, x)
+    if ix < 0x3E300000:  # |x| < 2^-28
+        return x
+    if ix < 0x3FE00000:  # |x| < 0.5
+        t = ax + ax
+        t = 0.5 * log1p(t + t * ax / (1.0 - ax))
+    else:
+        t = 0.5 * log1p((ax + ax) / (1.0 - ax))
+    return t if hx >= 0 else -t

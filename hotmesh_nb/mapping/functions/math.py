@@ -126,12 +126,6 @@ def _log(fn: Any) -> Any:
     return log
 
 
-def _atanh(x: float) -> float:
-    if abs(x) == 1:
-        return _m.copysign(_m.inf, x)
-    return _m.atanh(x)
-
-
 # fdlibm's cbrt (the algorithm V8 uses): libm cbrt differs from it by an ulp
 # for about one input in ten, and JS code may compare results exactly.
 _B1, _B2 = 715094163, 696219795
@@ -171,12 +165,6 @@ def _cbrt(x: float) -> float:
     return t + t * r
 
 
-def _log1p(x: float) -> float:
-    if x == -1:
-        return -_m.inf
-    return _m.log1p(x)
-
-
 def _sqrt(x: float) -> float:
     return x if x == 0 else _m.sqrt(x)
 
@@ -184,11 +172,11 @@ def _sqrt(x: float) -> float:
 for _name, _fn in {
     "abs": abs,
     "acos": fdlibm.acos,
-    "acosh": _m.acosh,
+    "acosh": fdlibm.acosh,
     "asin": fdlibm.asin,
-    "asinh": _m.asinh,
+    "asinh": fdlibm.asinh,
     "atan": fdlibm.atan,
-    "atanh": _atanh,
+    "atanh": fdlibm.atanh,
     "cbrt": _cbrt,
     "ceil": js_ceil,
     "cos": fdlibm.cos,
@@ -197,9 +185,9 @@ for _name, _fn in {
     "floor": js_floor,
     "fround": js_fround,
     "log": _log(fdlibm.log),
-    "log10": _log(_m.log10),
-    "log1p": _log1p,
-    "log2": _log(_m.log2),
+    "log10": _log(fdlibm.log10),
+    "log1p": fdlibm.log1p,
+    "log2": _log(fdlibm.log2),
     "round": js_round,
     "sign": js_sign,
     "sin": fdlibm.sin,

@@ -340,7 +340,9 @@ for (let i = 0; i < 150; i += 1) {
   const x = (rand(2000001) / 1000000 - 1) * Math.pow(2, rand(80) - 30);
   const y = (rand(2000001) / 1000000 - 1) * Math.pow(2, rand(80) - 30);
   for (const f of ['sin', 'cos', 'tan', 'atan', 'log']) C.push([`math.${f}`, [x]]);
-  for (const f of ['asin', 'acos']) C.push([`math.${f}`, [x % 1]]);
+  for (const f of ['asin', 'acos', 'atanh']) C.push([`math.${f}`, [x % 1]]);
+  for (const f of ['log1p', 'log2', 'log10', 'asinh']) C.push([`math.${f}`, [x]]);
+  C.push(['math.acosh', [Math.abs(x) + 1]]);
   for (const f of ['exp', 'expm1', 'sinh', 'cosh', 'tanh']) C.push([`math.${f}`, [x % 800]]);
   C.push(['math.atan2', [y, x]]);
 }
