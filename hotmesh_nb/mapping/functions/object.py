@@ -4,6 +4,8 @@ Plain objects are dicts (keys in JS order: integer-like first). Property
 attributes are not modelled: every property is writable, enumerable and
 configurable, except on objects returned by ``freeze`` / ``seal`` /
 ``preventExtensions`` (marked copies, see :mod:`hotmesh_nb.mapping.objects`).
+A property ``defineProperty`` makes non-enumerable (its default) is invisible
+to keys and JSON in JS; here it is simply not stored.
 """
 
 from __future__ import annotations
