@@ -162,9 +162,16 @@ class Step:
             ctx["$job"] = {"data": self.seen_data, "metadata": self.job.metadata}
         return ctx
 
-    def resolve(self, value: Any, ctx: dict, activity: ActivitySpec, name: str) -> Any:
-        """Evaluate an activity field as a rule (errors name the activity and field)."""
-        return self.app.resolve(value, ctx, f"{activity.id}.{name}")
+    def resolve(
+        self, value: Any, ctx: dict, activity: ActivitySpec, name: str, *, field: bool = True
+    ) -> Any:
+        """Evaluate an activity field as a rule (errors name the activity and field).
+
+        ``field=False`` resolves a value of a ``maps`` object, as the original's mapper
+        does (nested members resolve too, ``null`` fails); a single field (``topic``,
+        ``sleep``, a condition) resolves only a string or a ``@pipe``.
+        """
+        return self.app.resolve(value, ctx, f"{activity.id}.{name}", field=field)
 
     def map_object(
         self, maps: dict[str, Any], ctx: dict, activity: ActivitySpec, name: str
@@ -172,7 +179,7 @@ class Step:
         """Resolve every value of a ``maps`` object (``undefined`` keys are dropped)."""
         out = {}
         for key, value in maps.items():
-            resolved = self.resolve(value, ctx, activity, f"{name}.{key}")
+            resolved = self.resolve(value, ctx, activity, f"{name}.{key}", field=False)
             if resolved is not UNDEFINED:
                 out[key] = resolved
         return out
@@ -252,7 +259,7 @@ class Step:
     def apply_job_maps(self, activity: ActivitySpec, ctx: dict) -> None:
         """Write an activity's ``job.maps`` to job data (with the ``[-]``/``[_]`` forms)."""
         for key, rule in activity.job_maps.items():
-            value = self.resolve(rule, ctx, activity, f"job.maps.{key}")
+            value = self.resolve(rule, ctx, activity, f"job.maps.{key}", field=False)
             if key.endswith(("[-]", "[_]")):
                 if isinstance(value, dict):
                     for inner, inner_value in value.items():
