@@ -7,6 +7,7 @@ with a notebook layer on top. Everything public is importable from here.
 """
 
 from . import server
+from .acl import acl_rules
 from .connection import Connection, connect, connect_async
 from .engine.config import EngineConfig
 from .engine.worker import Response, WorkerMessage
@@ -20,6 +21,7 @@ from .errors import (
     JobNotFoundError,
     MappingError,
     NonDeterminismError,
+    PermissionDeniedError,
     ServerError,
     ServerFullError,
     TimeoutError,
@@ -55,6 +57,7 @@ __all__ = [
     "MeshData",
     "MeshFlow",
     "NonDeterminismError",
+    "PermissionDeniedError",
     "Response",
     "RetryPolicy",
     "SearchOptions",
@@ -67,6 +70,7 @@ __all__ = [
     "WorkflowError",
     "WorkflowHandle",
     "__version__",
+    "acl_rules",
     "connect",
     "connect_async",
     "dashboard",

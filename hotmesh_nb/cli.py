@@ -79,6 +79,22 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _acl(args: argparse.Namespace) -> int:
+    from .acl import acl_rules
+
+    psub = []
+    for item in args.psub:
+        app, sep, pattern = item.partition(":")
+        if not sep or not app or not pattern:
+            raise SystemExit(f"hotmesh-nb: --psub takes APP:PATTERN, not {item!r}")
+        psub.append((app, pattern))
+    try:
+        print(acl_rules(args.namespace, args.role, search=args.search, psub=psub))
+    except ValueError as exc:
+        raise SystemExit(f"hotmesh-nb: {exc}") from None
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and documentation)."""
     parser = argparse.ArgumentParser(
@@ -126,6 +142,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--url", help="server URL (default: HOTMESH_REDIS_URL, REDIS_URL, embedded)")
     demo.set_defaults(func=_demo)
+
+    acl = sub.add_parser(
+        "acl",
+        help="print the Redis ACL rules of a role in a namespace",
+        description="Print the ACL rules a user of NAMESPACE with ROLE needs (one line), e.g. "
+        "hotmesh-nb acl shop --role worker | xargs redis-cli ACL SETUSER shop-worker on '>pw'",
+    )
+    acl.add_argument("namespace", help="the namespace the user may reach")
+    acl.add_argument(
+        "--role",
+        choices=["client", "worker", "engine", "admin"],
+        default="engine",
+        help="client: start and await jobs; worker/engine: also consume streams; admin: "
+        "also remove dead letters (default engine: MeshCall/MeshFlow/MeshData need it)",
+    )
+    acl.add_argument(
+        "--search",
+        action="store_true",
+        help="grant FT.* (server with the search module; FT.CREATE can index any prefix, "
+        "so only for users trusted with every namespace)",
+    )
+    acl.add_argument(
+        "--psub",
+        action="append",
+        default=[],
+        metavar="APP:PATTERN",
+        help="a pattern passed to HotMesh.psub (repeatable; patterns are granted literally)",
+    )
+    acl.set_defaults(func=_acl)
     return parser
 
 

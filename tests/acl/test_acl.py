@@ -1,0 +1,222 @@
+"""Least privilege on a shared server: real ACL users, one per role, run the demos' flows
+in their own processes, and a user of one namespace is refused everything in another.
+
+Users are made with ``ACL SETUSER`` from the rules ``hotmesh-nb acl`` prints, and deleted
+at the end of each test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+
+import hotmesh_nb
+from hotmesh_nb import HotMesh, MeshCall, PermissionDeniedError, acl_rules
+from hotmesh_nb.acl import ROLES, needed_role
+from hotmesh_nb.runtime import get_runtime
+
+ROLES_SCRIPT = Path(__file__).with_name("acl_roles.py")
+HERE_ENV = {
+    "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")]))
+}
+
+MakeUser = Callable[..., str]
+
+
+def _with_user(url: str, user: str, password: str) -> str:
+    # redis-py reads ``unix://user:password@/path/to.sock`` (and the same on redis://).
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{quote(user)}:{quote(password)}@{rest}"
+
+
+@pytest.fixture
+def make_user(redis_url: str) -> Iterator[MakeUser]:
+    """``make_user(namespace, role)``: an ACL user from ``hotmesh-nb acl``; returns its URL."""
+    admin = redis.Redis.from_url(redis_url)
+    made: list[str] = []
+
+    def make(namespace: str, role: str, *extra: str) -> str:
+        printed = subprocess.run(
+            [sys.executable, "-m", "hotmesh_nb.cli", "acl", namespace, "--role", role, *extra],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=dict(os.environ, **HERE_ENV),
+        ).stdout
+        user, password = f"{namespace}-{role}-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
+        admin.execute_command("ACL", "SETUSER", user, "on", f">{password}", *printed.split())
+        made.append(user)
+        return _with_user(redis_url, user, password)
+
+    yield make
+    hotmesh_nb.shutdown()
+    for user in made:
+        admin.execute_command("ACL", "DELUSER", user)
+    admin.close()
+
+
+class Parts:
+    """Processes of the roles (``acl_roles.py``), stopped at the end of the test."""
+
+    def __init__(self) -> None:
+        self.running: list[subprocess.Popen[str]] = []
+
+    def serve(self, part: str, url: str, namespace: str) -> None:
+        proc = subprocess.Popen(
+            [sys.executable, str(ROLES_SCRIPT), part, url, namespace],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ, **HERE_ENV),
+        )
+        self.running.append(proc)
+        line = proc.stdout.readline().strip() if proc.stdout else ""
+        if line != "ready":
+            proc.kill()
+            _, err = proc.communicate(timeout=30)
+            raise AssertionError(f"{part} did not start: {line!r}\n{err}")
+
+    def call(self, part: str, url: str, namespace: str) -> dict:
+        done = subprocess.run(
+            [sys.executable, str(ROLES_SCRIPT), part, url, namespace],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=dict(os.environ, **HERE_ENV),
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def stop(self) -> None:
+        for proc in self.running:
+            proc.kill()
+        for proc in self.running:
+            proc.communicate(timeout=30)
+
+
+@pytest.fixture
+def parts() -> Iterator[Parts]:
+    running = Parts()
+    yield running
+    running.stop()
+
+
+def test_the_printed_rules_are_the_modules_and_name_only_the_namespace() -> None:
+    printed = subprocess.run(
+        [sys.executable, "-m", "hotmesh_nb.cli", "acl", "shop", "--role", "client"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ, **HERE_ENV),
+    ).stdout.strip()
+    assert printed == acl_rules("shop", "client")
+    rules = printed.split()
+    assert [r for r in rules if r.startswith("~")] == ["~{shop:*"]
+    assert all(r.startswith("&{shop:") for r in rules if r.startswith("&"))
+    assert "+script|load" in rules and "+evalsha" in rules
+    assert "+xreadgroup" not in rules  # a client cannot take work
+    assert rules[-15:][0] == "-@dangerous" and {"-flushall", "-keys", "-config"} <= set(rules)
+    worker = acl_rules("shop", "worker").split()
+    assert "+xreadgroup" in worker and "+xdel" not in worker
+    assert "+xdel" in acl_rules("shop", "admin").split()
+    assert needed_role("xadd") == "client" and needed_role("xack") == "worker"
+    assert needed_role("xdel") == "admin" and needed_role("flushall") is None
+    bad = subprocess.run(
+        [sys.executable, "-m", "hotmesh_nb.cli", "acl", "a b"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, **HERE_ENV),
+    )
+    assert bad.returncode != 0 and "invalid namespace 'a b'" in bad.stderr
+
+
+def test_each_role_runs_the_hello_app_in_its_own_process(
+    make_user: MakeUser, parts: Parts, namespace: str
+) -> None:
+    users = {role: make_user(namespace, role) for role in ROLES}
+    assert parts.call("admin", users["admin"], namespace) == {"deployed": "1"}
+    parts.serve("engine", users["engine"], namespace)
+    parts.serve("worker", users["worker"], namespace)
+    got = parts.call("client", users["client"], namespace)
+    assert got["answer"] == {"reply": "howdy, from a worker"}
+    assert got["status_known"]
+    # What a role lacks is refused by name: a worker cannot purge dead letters.
+    hm = HotMesh.init("hello", connection=users["worker"], namespace=namespace, engine=False)
+    with pytest.raises(PermissionDeniedError) as refused:
+        hm.purge_dead_letters(["0-1"])
+    assert "XDEL" in str(refused.value) and "role 'admin'" in str(refused.value)
+
+
+def test_meshcall_meshflow_and_meshdata_run_as_engine_users(
+    make_user: MakeUser, parts: Parts, namespace: str
+) -> None:
+    served, calling = make_user(namespace, "engine"), make_user(namespace, "engine")
+    parts.serve("meshcall-worker", served, namespace)
+    assert parts.call("meshcall-client", calling, namespace) == {"fresh": "HI", "cached": "HO"}
+    parts.serve("meshflow-worker", served, namespace)
+    assert parts.call("meshflow-client", calling, namespace) == {"result": "Hello, Ada!"}
+    parts.serve("meshdata-worker", served, namespace)
+    got = parts.call("meshdata-client", calling, namespace)
+    assert got == {"found": ["word-mouse"], "get": {"word": "cat", "letters": "3"}}
+
+
+def test_a_user_of_one_namespace_is_refused_everything_in_another(
+    make_user: MakeUser, redis_url: str, namespace: str
+) -> None:
+    theirs = f"{namespace}b"
+    # The other tenant runs the hello app with its own user.
+    owner = make_user(theirs, "admin")
+    from acl_roles import APP, CONFIG, work
+
+    from hotmesh_nb import Worker
+
+    hm_b = HotMesh.init(
+        "hello",
+        connection=owner,
+        namespace=theirs,
+        workers=[Worker("hello.work", work)],
+        config=CONFIG,
+    )
+    hm_b.deploy(APP)
+    hm_b.activate("1")
+    before = hm_b.pubsub("hello.say", {"greeting": "hi"}, timeout=30)
+    admin = redis.Redis.from_url(redis_url, decode_responses=True)
+    keys_before = sorted(admin.scan_iter(match=f"{{{theirs}:*"))
+
+    mine = make_user(namespace, "admin")  # the most privileged role of namespace A
+    with pytest.raises(PermissionDeniedError) as refused:
+        HotMesh.init("hello", connection=mine, namespace=theirs, engine=False)
+    message = str(refused.value)
+    assert refused.value.namespace == theirs
+    assert f"namespace '{theirs}'" in message and "hotmesh-nb acl" in message
+    assert "NOPERM" in message or "No permissions" in message
+    with pytest.raises(PermissionDeniedError):
+        MeshCall.exec("shout", ["x"], connection=mine, namespace=theirs)
+    # Below the API too: a script, a pipeline and a subscription on B's names.
+    conn = hotmesh_nb.connect(mine)
+    run = get_runtime().run
+    job = hm_b.keys.job("x")
+    with pytest.raises(PermissionDeniedError):
+        run(conn.client.eval("return redis.call('HSET', KEYS[1], 'a', 1)", 1, job))
+    # A script declaring only its own keys cannot reach B's either.
+    hidden = "return redis.call('HSET', ARGV[1], 'a', 1)"
+    with pytest.raises(PermissionDeniedError) as in_script:
+        run(conn.client.eval(hidden, 1, f"{{{namespace}:hello}}:j:x", job))
+    assert "HSET (in a script)" in str(in_script.value) or "script" in str(in_script.value)
+    pipe = conn.client.pipeline(transaction=False)
+    pipe.hgetall(job)
+    with pytest.raises(PermissionDeniedError):
+        run(pipe.execute())
+    # Nothing of B changed, and B still works.
+    assert sorted(admin.scan_iter(match=f"{{{theirs}:*")) == keys_before
+    assert hm_b.pubsub("hello.say", {"greeting": "hi"}, timeout=30) == before
+    admin.close()
