@@ -37,12 +37,13 @@ Two limits of Redis ACLs, on which no rule can help:
   maintenance and the notebook) is not restricted by key patterns: a user can list
   the key *names* (job ids) of other namespaces, never read their values. Likewise
   ``FT._LIST`` lists every index name.
-- With the search module (``search=True``), ``FT.CREATE`` does not check its
-  ``PREFIX`` against the user's key patterns (RediSearch 2.10, measured): a user who may
-  create an index can index another namespace's hashes and search them. Grant
-  ``search=True`` only to users you trust with every namespace. Without it, a user's
-  ``FT.*`` commands are refused and MeshData uses its own fallback index, which gives
-  the same answers and respects the key patterns.
+- The search module's ``FT.CREATE`` does not check its ``PREFIX`` against the user's
+  key patterns (RediSearch 2.10, measured): a user who may create an index can index
+  another namespace's hashes and search them. No role gets ``FT.CREATE``: with
+  ``search=True`` a role may query (``FT.SEARCH``) the indexes of its namespace, which
+  the server's operator creates once (run MeshData's ``connect`` as an unrestricted
+  user); a user without ``search=True`` has its ``FT.*`` commands refused, and MeshData
+  then uses its own fallback index, which gives the same answers within the key patterns.
 """
 
 from __future__ import annotations
@@ -139,14 +140,11 @@ ADMIN_COMMANDS = ("xdel", "unlink", "xgroup|destroy", "xgroup|delconsumer")
 """Commands only the admin role sends: removing dead letters and stream groups."""
 
 SEARCH_COMMANDS = ("ft.search", "ft._list", "ft.info")
-"""Search-module commands of every role (``search=True``)."""
-
-SEARCH_CREATE = ("ft.create",)
-"""Index creation (MeshData creates its index when a worker connects); see the module's
-warning: the module does not check an index's ``PREFIX`` against the key patterns."""
+"""Search-module commands of every role (``search=True``). ``FT.CREATE`` is never
+granted: its ``PREFIX`` escapes the key patterns (see the module's docstring)."""
 
 SEARCH_ADMIN = ("ft.dropindex", "ft.alter")
-"""Search-module commands of the admin role."""
+"""Search-module commands of the admin role (both checked against the index's name)."""
 
 DENIED = (
     "-@dangerous",
@@ -175,8 +173,6 @@ def _commands(role: str, search: bool) -> list[str]:
         commands += SEARCH_COMMANDS
     if level >= ROLES.index("worker"):
         commands += CONSUMER_COMMANDS
-        if search:
-            commands += SEARCH_CREATE
     if level >= ROLES.index("admin"):
         commands += ADMIN_COMMANDS
         if search:
@@ -192,6 +188,16 @@ def _pattern_channels(namespace: str, psub: Sequence[tuple[str, str]]) -> list[s
 
     wanted = [(MESHFLOW_APP, f"{READY_TOPIC}.*"), *psub]
     return [Keys(namespace, check_app_id(app)).topic_channel(pattern) for app, pattern in wanted]
+
+
+def _index_patterns(namespace: str, prefix: str) -> list[str]:
+    # Native index names are keys to the ACL. Derived from the search module's own
+    # naming with a placeholder app; nothing to add when they are under the prefix.
+    from .search.native import index_name
+
+    placeholder = "x0acl"
+    pattern = index_name(Keys(namespace, placeholder), "*").replace(placeholder, "*")
+    return [] if pattern.startswith(prefix[:-1]) else [f"~{pattern}"]
 
 
 def acl_rules(
@@ -219,7 +225,10 @@ def acl_rules(
     if role not in ROLES:
         raise ValueError(f"unknown ACL role {role!r}: use one of {', '.join(ROLES)}")
     prefix = namespace_pattern(namespace)
-    rules = ["resetkeys", f"~{prefix}", "resetchannels", f"&{prefix}"]
+    rules = ["resetkeys", f"~{prefix}"]
+    if search:
+        rules += _index_patterns(namespace, prefix)
+    rules += ["resetchannels", f"&{prefix}"]
     rules += [f"&{channel}" for channel in _pattern_channels(namespace, psub)]
     rules += ["-@all", "+@connection"]
     rules += [f"+{command}" for command in _commands(role, search)]

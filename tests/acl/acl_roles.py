@@ -75,8 +75,11 @@ acts = workflow.proxy_activities(activities=[greet])
 
 
 async def hello_flow(name: str) -> str:
-    """The MeshFlow workflow: one activity."""
-    return await acts.greet(name)
+    """The MeshFlow workflow: an activity, a durable sleep (a timer) and a signal (a hook)."""
+    hello = await acts.greet(name)
+    await workflow.sleep_for(0.2)
+    word = await workflow.wait_for("acl-go")
+    return f"{hello} {word}"
 
 
 def describe(word: str) -> dict[str, Any]:
@@ -143,6 +146,7 @@ def meshflow_client(url: str, ns: str) -> dict[str, Any]:
     handle = client.workflow.start(
         args=["Ada"], task_queue="acl", workflow_name="hello_flow", workflow_id="acl-1"
     )
+    client.workflow.signal("acl-go", "go")
     return {"result": handle.result(timeout=60)}
 
 
