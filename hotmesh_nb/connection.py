@@ -181,10 +181,17 @@ class Connection:
                 ) from None
             raise
         except (redis_errors.ConnectionError, OSError, asyncio.TimeoutError) as exc:
+            tls = ""
+            if self.url.startswith("rediss:"):
+                tls = (
+                    "; over TLS also check the URL's ssl_ca_certs (the CA of the server's "
+                    "certificate) and, when the server requires client certificates, "
+                    "ssl_certfile and ssl_keyfile"
+                )
             raise ConnectError(
                 f"cannot reach a server at {mask_url(self.url)} ({exc}); check that it runs "
                 "and the URL is right, or unset HOTMESH_REDIS_URL / REDIS_URL to use the "
-                "embedded server"
+                f"embedded server{tls}"
             ) from None
         self._checked = True
 

@@ -161,6 +161,7 @@ def test_the_printed_rules_are_the_modules_and_name_only_the_namespace() -> None
     assert bad.returncode != 0 and "invalid namespace 'a b'" in bad.stderr
 
 
+@pytest.mark.slow
 def test_each_role_runs_the_hello_app_in_its_own_process(
     users: Users, parts: Parts, namespace: str
 ) -> None:
@@ -179,6 +180,7 @@ def test_each_role_runs_the_hello_app_in_its_own_process(
     assert "XDEL" in str(refused.value) and "role 'admin'" in str(refused.value)
 
 
+@pytest.mark.slow
 def test_meshcall_meshflow_and_meshdata_run_as_engine_users(
     users: Users, parts: Parts, namespace: str
 ) -> None:

@@ -19,6 +19,8 @@ import hotmesh_nb
 from hotmesh_nb import MeshData, PermissionDeniedError, acl_rules, server
 from hotmesh_nb.runtime import get_runtime
 
+pytestmark = pytest.mark.search
+
 
 @pytest.fixture(scope="module")
 def search_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
