@@ -6,7 +6,8 @@ one role, the rules to give an ACL user (``ACL SETUSER <user> on ><password> <ru
 
 - its keys and channels: the namespace's prefix, and nothing else;
 - the commands the role sends, by name (the lists below come from reading the package
-  and from watching each role's traffic with ``MONITOR``), plus the ``@connection``
+  and from watching each role's traffic with ``MONITOR``; the commands of the Lua
+  scripts are read from the scripts themselves), plus the ``@connection``
   category (``HELLO``, ``AUTH``, ``PING``, ``CLIENT SETINFO`` that redis-py sends);
 - ``SCRIPT LOAD``: a restarted or failed-over server forgets its scripts, and every
   role loads them again;
@@ -17,7 +18,8 @@ Roles:
 
 ``client``
     starts jobs (``pub``, ``pubsub``), waits for them, reads and signals them; it
-    cannot read or acknowledge stream messages, so it cannot take work.
+    cannot read stream messages (no ``XREADGROUP``, ``XCLAIM``, ``XAUTOCLAIM``), so it
+    cannot take work.
 ``worker``
     also consumes streams: reads, acknowledges, reclaims and trims messages.
 ``engine``
@@ -50,6 +52,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from redis import exceptions as redis_errors
@@ -122,7 +126,31 @@ CLIENT_COMMANDS = (
     "xinfo|groups",
     "xgroup|create",
 )
-"""Commands of every role (a client's engine-less ``HotMesh`` and the scripts it runs)."""
+"""Commands every role sends itself (a client's engine-less ``HotMesh``); the commands of
+the package's Lua scripts are added to them (see :func:`script_commands`)."""
+
+_SCRIPT_CALL = re.compile(r"""redis\.p?call\(\s*['"]([A-Za-z.]+)['"]""")
+
+
+CONSUMER_SCRIPTS = frozenset({"renew", "trim"})
+"""Scripts only stream consumers run (lease renewal, trimming acknowledged entries)."""
+
+
+@cache
+def script_commands(consumer: bool = True) -> tuple[str, ...]:
+    """Every command the package's Lua scripts call (read from the ``lua/`` folders).
+
+    A script runs with the rights of the user who calls it, command by command, so a
+    role may run every command of the scripts it calls; reading them from the scripts
+    keeps the rules right when a script changes. ``consumer=False`` leaves out the
+    scripts only stream consumers run.
+    """
+    found: set[str] = set()
+    for script in Path(__file__).parent.rglob("lua/*.lua"):
+        if consumer or script.stem not in CONSUMER_SCRIPTS:
+            found.update(name.lower() for name in _SCRIPT_CALL.findall(script.read_text()))
+    return tuple(sorted(found))
+
 
 CONSUMER_COMMANDS = (
     "xreadgroup",
@@ -169,10 +197,12 @@ DENIED = (
 def _commands(role: str, search: bool) -> list[str]:
     level = ROLES.index(role)
     commands = list(CLIENT_COMMANDS)
+    consumer = level >= ROLES.index("worker")
+    commands += [c for c in script_commands(consumer) if c not in commands]
     if search:
         commands += SEARCH_COMMANDS
-    if level >= ROLES.index("worker"):
-        commands += CONSUMER_COMMANDS
+    if consumer:
+        commands += [c for c in CONSUMER_COMMANDS if c not in commands]
     if level >= ROLES.index("admin"):
         commands += ADMIN_COMMANDS
         if search:
