@@ -150,7 +150,7 @@ def test_the_printed_rules_are_the_modules_and_name_only_the_namespace() -> None
     worker = acl_rules("shop", "worker").split()
     assert "+xreadgroup" in worker and "+xdel" not in worker
     assert "+xdel" in acl_rules("shop", "admin").split()
-    assert needed_role("xadd") == "client" and needed_role("xack") == "worker"
+    assert needed_role("xadd") == "client" and needed_role("xreadgroup") == "worker"
     assert needed_role("xdel") == "admin" and needed_role("flushall") is None
     bad = subprocess.run(
         [sys.executable, "-m", "hotmesh_nb.cli", "acl", "a b"],
