@@ -87,6 +87,9 @@ CLIENT_COMMANDS = (
     "pttl",
     "type",
     "scan",
+    "sscan",
+    "hscan",
+    "zscan",
     "hget",
     "hgetall",
     "hmget",
@@ -117,6 +120,8 @@ CLIENT_COMMANDS = (
     "multi",
     "exec",
     "discard",
+    "watch",
+    "unwatch",
     # streams, without consuming them
     "xadd",
     "xlen",
@@ -326,7 +331,9 @@ def refusal(exc: BaseException, args: Sequence[Any], user: str | None) -> Permis
     command = _command_name(args)
     inner = _SCRIPT_COMMAND.search(str(exc))
     if inner:
-        command = f"{inner.group(1).upper()} (in a script)"
+        command = inner.group(1).upper()
+        if "ACL failure in script" in str(exc):
+            command += " (in a script)"
     # A script's arguments may name several namespaces; the last is the one it
     # reached for beyond its own keys (the first ones).
     namespaces = _namespaces_of(args)
