@@ -246,3 +246,37 @@ def test_a_user_of_one_namespace_is_refused_everything_in_another(
     assert sorted(admin.scan_iter(match=f"{{{theirs}:*")) == keys_before
     assert hm_b.pubsub("hello.say", {"greeting": "hi"}, timeout=30) == before
     admin.close()
+
+
+def test_the_namespace_pattern_covers_every_minted_name_and_no_neighbours() -> None:
+    from fnmatch import fnmatchcase
+
+    from hotmesh_nb.keys import Keys, namespace_pattern
+
+    keys = Keys("ab", "app")
+    names = [
+        keys.app_record,
+        keys.version("1"),
+        keys.job("j1"),
+        keys.engine_stream,
+        keys.worker_stream("t"),
+        keys.dead_letters,
+        keys.timers,
+        keys.hook_waiter("t", "v"),
+        keys.early_signals("t", "v"),
+        keys.facet("f:v"),
+        keys.search_indexes,
+        keys.search_key("i", "tag"),
+        keys.scout,
+        keys.throttles,
+        keys.stats,
+        keys.done_channel,
+        keys.topic_channel("t", "j"),
+        keys.quorum_channel,
+        keys.roll_call,
+    ]
+    # Redis globs read '{' and '}' literally, as fnmatch does; namespaces hold no glob
+    # characters and no ':', so a namespace that extends another's name is not matched.
+    assert all(fnmatchcase(name, namespace_pattern("ab")) for name in names)
+    assert not any(fnmatchcase(name, namespace_pattern("a")) for name in names)
+    assert not any(fnmatchcase(name, namespace_pattern("abc")) for name in names)
