@@ -20,7 +20,7 @@ import pytest
 import redis
 
 import hotmesh_nb
-from hotmesh_nb import HotMesh, MeshCall, PermissionDeniedError, acl_rules
+from hotmesh_nb import HotMesh, MeshCall, PermissionDeniedError, Worker, acl_rules
 from hotmesh_nb.acl import ROLES, needed_role
 from hotmesh_nb.runtime import get_runtime
 
@@ -178,6 +178,17 @@ def test_each_role_runs_the_hello_app_in_its_own_process(
     with pytest.raises(PermissionDeniedError) as refused:
         hm.purge_dead_letters(["0-1"])
     assert "XDEL" in str(refused.value) and "role 'admin'" in str(refused.value)
+    # ...and a client cannot serve a worker topic: refused when it starts, by name.
+    users.expected.add("xreadgroup")
+    with pytest.raises(PermissionDeniedError) as reading:
+        HotMesh.init(
+            "hello",
+            connection=urls["client"],
+            namespace=namespace,
+            engine=False,
+            workers=[Worker("hello.work", lambda msg: {})],
+        )
+    assert "XREADGROUP" in str(reading.value) and "role 'worker'" in str(reading.value)
 
 
 @pytest.mark.slow
@@ -201,8 +212,6 @@ def test_a_user_of_one_namespace_is_refused_everything_in_another(
     # The other tenant runs the hello app with its own user.
     owner = users.url(theirs, "admin")
     from acl_roles import APP, CONFIG, work
-
-    from hotmesh_nb import Worker
 
     hm_b = HotMesh.init(
         "hello",
