@@ -173,6 +173,11 @@ def test_each_role_runs_the_hello_app_in_its_own_process(
     got = parts.call("client", urls["client"], namespace)
     assert got["answer"] == {"reply": "howdy, from a worker"}
     assert got["status_known"]
+    # The server forgets its scripts (as after a restart without them): every role
+    # loads them again with its own SCRIPT LOAD, and the next job runs.
+    users.admin.script_flush()
+    again = parts.call("client", urls["client"], namespace)
+    assert again["answer"] == {"reply": "howdy, from a worker"}
     # What a role lacks is refused by name: a worker cannot purge dead letters.
     hm = HotMesh.init("hello", connection=urls["worker"], namespace=namespace, engine=False)
     with pytest.raises(PermissionDeniedError) as refused:
