@@ -177,8 +177,9 @@ def test_a_job_runs_over_mutual_tls(tls: tuple[int, Path], namespace: str) -> No
 
 def test_no_client_certificate_or_an_unknown_server_is_refused(tls: tuple[int, Path]) -> None:
     port, folder = tls
-    # The server requires a client certificate...
-    with pytest.raises(ConnectError, match="closed by server") as closed:
+    # The server requires a client certificate (it closes or resets the connection,
+    # by timing); the same URL with one connects (the test above)...
+    with pytest.raises(ConnectError) as closed:
         hotmesh_nb.connect(_url(port, folder, cert=None))
     assert "ssl_certfile and ssl_keyfile" in str(closed.value)
     # ...and the client checks the server's against the CA it was given.
