@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import threading
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
@@ -51,16 +52,36 @@ def resolve_url(url: str | None = None) -> str:
     return server.url()
 
 
+_SECRET_PARAMS = re.compile(r"(?i)(^|[&;])((?:password|username|user|pass)=)[^&;#]*")
+
+
 def mask_url(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (safe for messages and logs)."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """``url`` with every credential replaced by ``***`` (safe for messages, reprs and logs).
+
+    Masks the password of ``user:password@``, a user-only ``secret@`` (some
+    servers take a bare password there), and ``password=`` / ``username=``
+    query parameters (``unix:///run/redis.sock?password=…``). The rest — an
+    IPv6 host's brackets, the port, the path — is kept as written.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL we can take apart (a bad IPv6 literal): mask coarsely
+        return _SECRET_PARAMS.sub(r"\1\2***", re.sub(r"://[^/?#]*@", "://***@", url))
+    netloc = parts.netloc
+    userinfo, at, hostport = netloc.rpartition("@")
+    if at:
+        user, colon, _password = userinfo.partition(":")
+        netloc = f"{user}:***@{hostport}" if colon else f"***@{hostport}"
+    query = _SECRET_PARAMS.sub(r"\1\2***", parts.query)
+    if netloc == parts.netloc and query == parts.query:
         return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, ""))
+    # Rebuilt by hand: urlunsplit drops the empty host of unix:///path.
+    text = f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else f"//{netloc}{parts.path}"
+    if query:
+        text += f"?{query}"
+    if parts.fragment:
+        text += f"#{parts.fragment}"
+    return text
 
 
 def _user(client: aioredis.Redis | Pipeline) -> str | None:

@@ -66,6 +66,11 @@ class CallbackExit(HotMeshError):
         self.__traceback__ = original.__traceback__
 
 
+class UnservedTopicError(HotMeshError):
+    """A new job was refused: its worker topic has too many messages waiting and no live
+    worker (``EngineConfig.unserved_cap``). Nothing was written."""
+
+
 class DeployError(HotMeshError):
     """An app could not be deployed or activated."""
 
@@ -111,6 +116,19 @@ class MappingError(HotMeshError):
         self.rule = rule
         self.path = path
         super().__init__(f"{path}: {message}" if path else message)
+
+
+class PayloadError(HotMeshError, TypeError, ValueError):
+    """A value cannot be stored exactly (NaN, a date, a set, a non-``str`` key, ...) or is
+    over the payload size limit; raised before anything is queued.
+
+    ``path`` names the field at fault (``data.items[2].when``). It is a ``TypeError``
+    and a ``ValueError`` too, so code catching what ``json.dumps`` raises still works.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(message)
 
 
 class DuplicateJobError(HotMeshError):

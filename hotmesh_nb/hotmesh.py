@@ -308,6 +308,15 @@ class HotMesh:
         return out
 
     @on_runtime
+    async def unserved_topics_async(self) -> dict[str, int]:
+        """Worker topics this process sent work to that no live worker reads → messages waiting.
+
+        Refreshed every couple of seconds while this process publishes; a topic
+        past ``EngineConfig.unserved_cap`` refuses new jobs (``UnservedTopicError``).
+        """
+        return self.engine.backlog.unserved()
+
+    @on_runtime
     async def replay_dead_letters_async(self, ids: list[str] | None = None) -> int:
         """Send dead letters (all, or those ``ids``) back to their streams; returns how many.
 
@@ -370,13 +379,62 @@ class HotMesh:
 
     @on_runtime
     async def hook_all_async(
-        self, topic: str, data: dict[str, Any], facets: list[str] | None = None
+        self,
+        topic: str,
+        data: dict[str, Any],
+        facets: list[str] | None = None,
+        key_resolver: dict[str, Any] | None = None,
     ) -> int:
         """Signal every job waiting on ``topic`` (or those indexed under ``facets``).
 
+        ``key_resolver`` is the original's query, ``{'data': {...}, 'range': '1h',
+        'end': 'NOW', 'scrub': False}``: only the jobs of the trigger ``stats.key``
+        its ``data`` resolves to, indexed under ``facets`` in that window, are
+        signalled (the original signals none of them, a defect; see FIDELITY.md).
         Each signal carries ``data`` plus ``id``, the job id. Returns the count.
         """
-        return await self.engine.hook_all(topic, data, facets)
+        return await self.engine.hook_all(topic, data, facets, key_resolver)
+
+    @on_runtime
+    async def get_stats_async(self, topic: str, query: dict[str, Any]) -> dict[str, Any]:
+        """Job counts and measures of a trigger's ``stats`` (the original's ``getStats``).
+
+        ``query`` is ``{'data': {...}, 'range': '1h', 'end': 'NOW', 'sparse': False}``
+        (exactly two of ``start``/``end``/``range``, or ``range`` alone): ``data``
+        resolves the trigger's ``stats.key``. Returns ``{key, granularity, range,
+        end, count, measures: [{target, type, value}], segments: [{time, count,
+        measures}]}``. See :mod:`hotmesh_nb.engine.stats`.
+        """
+        return await self.engine.get_stats(topic, query)
+
+    @on_runtime
+    async def get_ids_async(
+        self, topic: str, query: dict[str, Any], facets: list[str]
+    ) -> dict[str, Any]:
+        """Ids of the jobs a trigger's ``index`` measures filed under ``facets``
+        (the original's ``getIds``): ``{key, facets, granularity, range, start,
+        counts: [{facet, count}], segments: [{time, measures: [{time, target, count,
+        type: 'ids', ids}]}]}``."""
+        return await self.engine.get_ids(topic, query, facets)
+
+    @on_runtime
+    async def stats_frame_async(self, topic: str, query: dict[str, Any]) -> Any:
+        """:meth:`get_stats` as a DataFrame: one row per time bucket and measure."""
+        report = await self.engine.get_stats(topic, query)
+        import pandas as pd
+
+        rows = [
+            {
+                "time": pd.Timestamp(dt_bucket(segment["time"])),
+                "target": measure["target"] if measure else "jobs",
+                "type": measure["type"] if measure else "count",
+                "value": measure["value"] if measure else segment["count"],
+            }
+            for segment in report["segments"]
+            for measure in [None, *segment["measures"]]
+        ]
+        columns = ["time", "target", "type", "value"]
+        return pd.DataFrame(rows, columns=columns)
 
     @on_runtime
     async def interrupt_async(
@@ -442,12 +500,16 @@ class HotMesh:
     export = blocking(export_async)
     scrub = blocking(scrub_async)
     dead_letters = blocking(dead_letters_async)
+    unserved_topics = blocking(unserved_topics_async)
     replay_dead_letters = blocking(replay_dead_letters_async)
     purge_dead_letters = blocking(purge_dead_letters_async)
     stop = blocking(stop_async)
     add = blocking(add_async)
     hook = blocking(hook_async)
     hook_all = blocking(hook_all_async)
+    get_stats = blocking(get_stats_async)
+    get_ids = blocking(get_ids_async)
+    stats_frame = blocking(stats_frame_async)
     interrupt = blocking(interrupt_async)
     roll_call = blocking(roll_call_async)
     throttle = blocking(throttle_async)
@@ -497,6 +559,20 @@ class HotMesh:
         return await api.timeline(self, job_id)
 
     @on_runtime
+    async def trace_async(self, job_id: str) -> Any:
+        """A job's timeline in span shape, as a Gantt-style ``pandas.DataFrame``.
+
+        One row for the job and one per activity run, each with its ``parent``:
+        ``span, parent, activity, type, dimension, start, end, duration_ms,
+        status, code``. Built from the job's own recorded timings, so it works
+        without OpenTelemetry; with it, the same runs are exported as spans
+        (see the README's *Tracing* section).
+        """
+        from .telemetry import trace_frame
+
+        return trace_frame(await self.export_async(job_id))
+
+    @on_runtime
     async def streams_async(self) -> Any:
         """The app's engine and worker streams, as a ``pandas.DataFrame``.
 
@@ -512,6 +588,7 @@ class HotMesh:
     graph = blocking(graph_async)
     jobs = blocking(jobs_async)
     timeline = blocking(timeline_async)
+    trace = blocking(trace_async)
     streams = blocking(streams_async)
 
 
@@ -531,3 +608,12 @@ def _job_callback(callback: Callable[[str, dict], Any]) -> Callable[[str, dict],
         return callback(topic, {"data": payload.get("d") or {}, "metadata": meta})
 
     return deliver
+
+
+def dt_bucket(bucket: str) -> Any:
+    """A stats bucket name (``YYYYMMDDHHmm``, UTC; ``0`` for all time) as a datetime."""
+    import datetime as dt
+
+    if bucket == "0":
+        return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    return dt.datetime.strptime(bucket, "%Y%m%d%H%M").replace(tzinfo=dt.timezone.utc)

@@ -126,6 +126,18 @@ class Keys:
         """Set: ids of jobs indexed under ``facet`` (``name:value``)."""
         return f"{self.prefix}:f:{facet}"
 
+    def stats_bucket(self, key: str, bucket: str) -> str:
+        """Hash: a trigger's ``stats`` counters of jobs with ``key`` in one time bucket."""
+        return f"{self.prefix}:s:{key}:{bucket}"
+
+    def stats_ids(self, key: str, bucket: str, facet: str) -> str:
+        """List: ids of jobs with ``key`` indexed under ``facet`` in one time bucket."""
+        return f"{self.prefix}:s:{key}:{bucket}:index:{facet}"
+
+    def stats_median(self, key: str, bucket: str, target: str) -> str:
+        """Sorted set: values of ``target`` (job id → value) for an ``mdn`` measure."""
+        return f"{self.prefix}:s:{key}:{bucket}:mdn:{target}"
+
     @property
     def search_indexes(self) -> str:
         """Hash: fallback search index name → its definition (JSON)."""
@@ -134,6 +146,11 @@ class Keys:
     def search_key(self, index: str, *parts: str) -> str:
         """A structure of a fallback search index (tag sets, numeric sorted sets, words)."""
         return ":".join((f"{self.prefix}:ix:{index}", *parts))
+
+    def search_native(self, index: str) -> str:
+        """The name of the app's native (``FT.*``) index ``index``: under the app's prefix,
+        so that the key patterns of a namespace cover its indexes too."""
+        return f"{self.prefix}:ft:{index}"
 
     @property
     def scout(self) -> str:

@@ -29,6 +29,7 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from typing import Any, ParamSpec, Protocol, TypeVar
 
+from . import telemetry
 from .errors import CallbackExit, HotMeshError
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,8 @@ class Runtime:
         if self._closed:
             coro.close()
             raise HotMeshError("the hotmesh runtime was shut down; call the API again to restart")
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+        # The caller's active span goes along (a job started inside it is its child).
+        return asyncio.run_coroutine_threadsafe(telemetry.carry(coro), self.loop)
 
     def run(
         self, coro: Coroutine[Any, Any, T], *, name: str = "this call", timeout: float | None = None
@@ -205,11 +207,11 @@ class Runtime:
 
     # -- shutdown -----------------------------------------------------------------
 
-    async def _stop_all(self) -> None:
+    async def _stop_all(self, grace: float = 2.0) -> None:
         services = list(self._services.items())
         self._services.clear()
         results = await asyncio.gather(
-            *(svc.stop() for _, svc in reversed(services)), return_exceptions=True
+            *(_stop(svc, grace) for _, svc in reversed(services)), return_exceptions=True
         )
         for (key, _), result in zip(reversed(services), results):
             if isinstance(result, BaseException):
@@ -226,8 +228,12 @@ class Runtime:
             except Exception as exc:  # a close hook must not block the rest
                 log.warning("close hook failed: %r", exc)
 
-    def shutdown(self, timeout: float = 5.0) -> None:
-        """Stop every service, cancel leftover tasks, stop the loop and join the thread."""
+    def shutdown(self, timeout: float = 5.0, grace: float = 2.0) -> None:
+        """Stop every service, cancel leftover tasks, stop the loop and join the thread.
+
+        Consumers stop reading at once; callbacks and steps in flight get ``grace``
+        seconds to finish, and what is left is handed back for another process.
+        """
         if self._closed:
             return
         if self.on_runtime_thread:
@@ -236,7 +242,9 @@ class Runtime:
                 "use `await hotmesh_nb.shutdown_async()`"
             )
         try:
-            asyncio.run_coroutine_threadsafe(self._stop_all(), self.loop).result(timeout)
+            asyncio.run_coroutine_threadsafe(self._stop_all(grace), self.loop).result(
+                max(timeout, grace + 3.0)
+            )
         except Exception as exc:
             log.warning("shutdown did not finish cleanly: %r", exc)
         self._closed = True
@@ -271,21 +279,32 @@ def on_close(hook: Callable[[], Awaitable[None]]) -> None:
     _close_hooks.append(hook)
 
 
-def shutdown(timeout: float = 5.0) -> None:
+async def _stop(service: Service, grace: float) -> None:
+    """Stop ``service``, passing ``grace`` to the services that take one."""
+    if "grace" in inspect.signature(service.stop).parameters:
+        await service.stop(grace=grace)  # type: ignore[call-arg]
+    else:
+        await service.stop()
+
+
+def shutdown(timeout: float = 5.0, grace: float = 2.0) -> None:
     """Stop every engine, worker and subscription of this process and the runtime thread.
 
-    Safe to call twice; the next API call starts a fresh runtime.
+    Workers and engines stop reading at once; what they hold gets ``grace`` seconds to
+    finish and is then handed back, so another process takes it over at once (a drain:
+    ``hotmesh-nb worker`` does this on SIGTERM). Safe to call twice; the next API call
+    starts a fresh runtime.
     """
     global _runtime
     with _lock:
         rt, _runtime = _runtime, None
     if rt is not None:
-        rt.shutdown(timeout)
+        rt.shutdown(timeout, grace)
 
 
-async def shutdown_async(timeout: float = 5.0) -> None:
+async def shutdown_async(timeout: float = 5.0, grace: float = 2.0) -> None:
     """Awaitable twin of :func:`shutdown`, for code running on another event loop."""
-    await asyncio.get_running_loop().run_in_executor(None, shutdown, timeout)
+    await asyncio.get_running_loop().run_in_executor(None, shutdown, timeout, grace)
 
 
 def raise_if_cancelled() -> None:

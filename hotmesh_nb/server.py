@@ -9,6 +9,11 @@ lost if it is killed. Concurrent processes serialise start-up with an
 
 Data lives in ``HOTMESH_HOME`` (default: the platform's user data folder,
 ``~/.local/share/hotmesh`` on Linux) under ``valkey/``.
+
+Everything there is private to the user: folders 0700, files 0600 (the server runs
+under umask 077). A home, folder, file, link or socket another user could control is
+refused with a :class:`ServerError` naming it, and a pid is signalled only when it is
+provably the server we started (see :mod:`hotmesh_nb._fsguard` and ``SECURITY.md``).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from . import _fsguard as fsguard
 from .errors import ServerError
 
 SOCKET_PATH_LIMIT = 100
@@ -50,11 +56,11 @@ class ServerStatus:
     running: bool
     """True when the server answers ``PING`` on its socket."""
     url: str
-    """The ``unix://`` URL clients connect to."""
+    """The ``unix://`` URL clients connect to ("" until a short socket folder is chosen)."""
     data_dir: str
     """Folder holding the AOF/RDB files, config, log and state."""
     socket: str
-    """Path of the unix socket."""
+    """Path of the unix socket ("" until a short socket folder is chosen)."""
     pid: int | None = None
     """Process id of the server, when known."""
     binary: str | None = None
@@ -67,14 +73,28 @@ class ServerStatus:
 
 def home() -> Path:
     """The hotmesh_nb data folder: ``HOTMESH_HOME`` or the user data folder."""
+    return _home_spelled().expanduser().resolve()
+
+
+def _home_spelled() -> Path:
+    """The home as configured, before links are resolved."""
     env = os.environ.get("HOTMESH_HOME")
     if env:
-        return Path(env).expanduser().resolve()
+        return Path(env).expanduser().absolute()
     if sys.platform == "darwin":
         base = Path.home() / "Library" / "Application Support"
     else:
         base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return (base / "hotmesh").resolve()
+    return base.expanduser().absolute() / "hotmesh"
+
+
+def _home_label() -> str:
+    """How error messages name the home: after the setting that chose it."""
+    if os.environ.get("HOTMESH_HOME"):
+        return "HOTMESH_HOME folder"
+    if os.environ.get("XDG_DATA_HOME") and sys.platform != "darwin":
+        return "hotmesh data folder (from XDG_DATA_HOME)"
+    return "hotmesh data folder"
 
 
 def data_dir() -> Path:
@@ -82,16 +102,84 @@ def data_dir() -> Path:
     return home() / "valkey"
 
 
-def socket_path() -> Path:
-    """The server's unix socket; a short private path when the data folder is too deep."""
+def _prepare() -> Path:
+    """Create (0700) and check the home and the data folder; the data folder."""
+    fsguard.check_link_chain(_home_spelled())
+    fsguard.ensure_private_dir(home(), _home_label())
+    return fsguard.ensure_private_dir(data_dir(), "data folder", repair=True)
+
+
+def _check_existing() -> Path | None:
+    """The data folder when it exists; the home and it are checked, nothing is created."""
+    fsguard.check_link_chain(_home_spelled())
+    if not home().exists():
+        return None
+    fsguard.check_ancestors(home())
+    fsguard.check_private_dir(home(), _home_label())
+    folder = data_dir()
+    if not folder.exists() and not folder.is_symlink():
+        return None
+    fsguard.check_private_dir(folder, "data folder")
+    return folder
+
+
+def socket_path() -> Path | None:
+    """The server's unix socket.
+
+    ``server.sock`` in the data folder when that path is short enough for the OS;
+    otherwise a private folder of ``XDG_RUNTIME_DIR``, or else a folder with a random
+    name in the temp folder, recorded in the state file. None when that random folder
+    has not been chosen yet (the server never started).
+    """
+    return _socket_for(_read_state(data_dir()))
+
+
+def _socket_for(state: dict, *, create: bool = False) -> Path | None:
     preferred = data_dir() / "server.sock"
     if len(str(preferred)) <= SOCKET_PATH_LIMIT:
         return preferred
+    runtime = _runtime_folder()
+    if runtime is not None:
+        if create:
+            fsguard.ensure_private_dir(runtime, "socket folder", repair=True)
+        elif runtime.exists():
+            fsguard.check_private_dir(runtime, "socket folder")
+        return runtime / "s.sock"
+    recorded = state.get("socket_dir")
+    if isinstance(recorded, str) and recorded:
+        folder = Path(recorded)
+        if folder.exists() or folder.is_symlink():
+            # a name nobody else can guess; if it is not ours now, someone is attacking
+            fsguard.check_ancestors(folder)
+            fsguard.check_private_dir(folder, "socket folder")
+            return folder / "s.sock"
+        if not create:
+            return folder / "s.sock"
+    if not create:
+        return None
+    # The temp folder is shared: a predictable name could be taken by anyone first, so the
+    # name is random (mkdtemp creates it exclusively, mode 0700) and kept in the state file.
+    tmp = Path(tempfile.gettempdir()).resolve()
+    fsguard.check_ancestors(tmp / "x")
+    folder = Path(tempfile.mkdtemp(prefix=f"hotmesh-{os.geteuid()}-", dir=tmp))
+    state["socket_dir"] = str(folder)
+    _write_state(data_dir(), state)
+    return folder / "s.sock"
+
+
+def _runtime_folder() -> Path | None:
+    """A socket folder under ``XDG_RUNTIME_DIR`` (private by definition), when usable."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if not runtime or not os.path.isabs(runtime) or not os.path.isdir(runtime):
+        return None
+    base = Path(runtime).resolve()
+    fsguard.check_ancestors(base)
+    fsguard.check_private_dir(base, "XDG_RUNTIME_DIR folder")
     digest = hashlib.sha1(str(data_dir()).encode()).hexdigest()[:12]
-    short = Path(tempfile.gettempdir()) / f"hotmesh-{os.getuid()}-{digest}"
-    short.mkdir(mode=0o700, exist_ok=True)
-    os.chmod(short, 0o700)
-    return short / "s.sock"
+    folder = base / f"hotmesh-{digest}"
+    if len(str(folder / "s.sock")) > SOCKET_PATH_LIMIT:
+        return None
+    return folder
 
 
 def url() -> str:
@@ -166,29 +254,71 @@ def search_modules() -> list[Path]:
 # -- talking to the server without a client library (fast, dependency free) ------------
 
 
+def _connect(sock_path: Path, timeout: float) -> tuple[socket.socket, fsguard.Peer] | None:
+    """A connection to our server's socket; None when nothing listens there.
+
+    Raises :class:`ServerError` when the socket file or the process serving it
+    belongs to another user: nothing is ever sent to such a server.
+    """
+    if not fsguard.check_socket_file(sock_path):
+        return None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect(str(sock_path))
+        peer = fsguard.peer_of(sock)
+        fsguard.refuse_foreign_peer(sock_path, peer)
+    except OSError:
+        sock.close()
+        return None
+    except BaseException:
+        sock.close()
+        raise
+    return sock, peer
+
+
 def _command(sock_path: Path, *args: str, timeout: float = 2.0) -> bytes | None:
-    """Send one command over the unix socket; the raw reply, or None when unreachable."""
+    """Send one command to our server; the raw reply, or None when unreachable."""
     payload = f"*{len(args)}\r\n".encode()
     for arg in args:
         data = arg.encode()
         payload += b"$%d\r\n%s\r\n" % (len(data), data)
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(timeout)
-            sock.connect(str(sock_path))
+    connected = _connect(sock_path, timeout)
+    if connected is None:
+        return None
+    sock, _peer = connected
+    with sock:
+        try:
             sock.sendall(payload)
             return sock.recv(65536)
-    except OSError:
+        except OSError:
+            return None
+
+
+def _probe(sock_path: Path) -> fsguard.Peer | None:
+    """Who serves our socket, when a server of ours answers ``PING`` there."""
+    connected = _connect(sock_path, 1.0)
+    if connected is None:
         return None
+    sock, peer = connected
+    with sock:
+        try:
+            sock.sendall(b"*1\r\n$4\r\nPING\r\n")
+            if not sock.recv(64).startswith(b"+PONG"):
+                return None
+        except OSError:
+            return None
+    if peer.pid is None:
+        peer = fsguard.Peer(pid=_server_pid(sock_path), uid=peer.uid)
+    return peer
 
 
 def _ping(sock_path: Path) -> bool:
-    reply = _command(sock_path, "PING", timeout=1.0)
-    return reply is not None and reply.startswith(b"+PONG")
+    return _probe(sock_path) is not None
 
 
 def _server_pid(sock_path: Path) -> int | None:
-    """The pid the server itself reports (its pidfile may lag behind its socket)."""
+    """The pid the server itself reports (where the OS does not tell us the peer's)."""
     reply = _command(sock_path, "INFO", "server")
     if reply:
         for line in reply.decode(errors="replace").splitlines():
@@ -201,7 +331,7 @@ def _pid_alive(pid: int | None) -> bool:
     if not pid:
         return False
     try:
-        os.kill(pid, 0)
+        os.kill(pid, 0)  # signal 0 only asks whether the pid exists
     except ProcessLookupError:
         return False
     except PermissionError:
@@ -211,30 +341,33 @@ def _pid_alive(pid: int | None) -> bool:
 
 @contextlib.contextmanager
 def _locked(folder: Path) -> Iterator[None]:
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "server.lock", "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    fd = fsguard.open_private(folder / "server.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
-def _state_file() -> Path:
-    return data_dir() / "server.json"
-
-
-def _read_state() -> dict:
+def _read_state(folder: Path) -> dict:
     try:
-        return json.loads(_state_file().read_text())
-    except (OSError, ValueError):
+        text = fsguard.read_private(folder / "server.json")
+    except (FileNotFoundError, NotADirectoryError):
         return {}
+    if not text:
+        return {}
+    try:
+        state = json.loads(text)
+    except ValueError:
+        return {}
+    return state if isinstance(state, dict) else {}
 
 
-def _write_state(state: dict) -> None:
-    tmp = _state_file().with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, indent=2))
-    tmp.replace(_state_file())
+def _write_state(folder: Path, state: dict) -> None:
+    fsguard.write_private(folder / "server.json", json.dumps(state, indent=2))
 
 
 def _binary_version(binary: Path) -> str:
@@ -250,15 +383,26 @@ def _binary_version(binary: Path) -> str:
     return out.strip() or "unknown"
 
 
+def _quoted(path: Path) -> str:
+    """``path`` as a quoted config value; refuse what would break out of the quotes."""
+    text = str(path)
+    if any(c in text for c in '"\\\n\r'):
+        raise ServerError(
+            f"the path {text!r} holds a quote, backslash or line break, which the server's "
+            "config file cannot carry; set HOTMESH_HOME to a plainer path"
+        )
+    return f'"{text}"'
+
+
 def _config(folder: Path, sock: Path, modules: list[Path]) -> str:
     lines = [
         "port 0",
-        f'unixsocket "{sock}"',
+        f"unixsocket {_quoted(sock)}",
         "unixsocketperm 700",
         "protected-mode yes",
-        f'dir "{folder}"',
-        f'pidfile "{folder / "server.pid"}"',
-        f'logfile "{folder / "server.log"}"',
+        f"dir {_quoted(folder)}",
+        f"pidfile {_quoted(folder / 'server.pid')}",
+        f"logfile {_quoted(folder / 'server.log')}",
         "daemonize yes",  # the server double-forks: it is nobody's child and outlives us
         "appendonly yes",
         "appendfsync everysec",
@@ -266,18 +410,19 @@ def _config(folder: Path, sock: Path, modules: list[Path]) -> str:
         "save 900 1 300 100 60 10000",
         "databases 16",
     ]
-    lines += [f'loadmodule "{m}"' for m in modules]
+    lines += [f"loadmodule {_quoted(m)}" for m in modules]
     return "\n".join(lines) + "\n"
 
 
-def _status_from(state: dict, running: bool) -> ServerStatus:
-    sock = socket_path()
+def _status_from(
+    state: dict, sock: Path | None, peer: fsguard.Peer | None, folder: Path | None = None
+) -> ServerStatus:
     return ServerStatus(
-        running=running,
-        url=f"unix://{sock}",
-        data_dir=str(data_dir()),
-        socket=str(sock),
-        pid=(_server_pid(sock) or state.get("pid")) if running else None,
+        running=peer is not None,
+        url=f"unix://{sock}" if sock is not None else "",
+        data_dir=str(folder or data_dir()),
+        socket=str(sock) if sock is not None else "",
+        pid=(peer.pid or state.get("pid")) if peer is not None else None,
         binary=state.get("binary"),
         version=state.get("version"),
         modules=list(state.get("modules", [])),
@@ -285,8 +430,17 @@ def _status_from(state: dict, running: bool) -> ServerStatus:
 
 
 def status() -> ServerStatus:
-    """Report whether the embedded server runs, where, and with which binary."""
-    return _status_from(_read_state(), _ping(socket_path()))
+    """Report whether the embedded server runs, where, and with which binary.
+
+    Creates nothing; refuses (like :func:`start`) a data folder or socket that
+    another user could control.
+    """
+    folder = _check_existing()
+    if folder is None:
+        return _status_from({}, _socket_for({}), None)
+    state = _read_state(folder)
+    sock = _socket_for(state)
+    return _status_from(state, sock, _probe(sock) if sock is not None else None, folder)
 
 
 def start(search: bool | None = None) -> ServerStatus:
@@ -295,22 +449,33 @@ def start(search: bool | None = None) -> ServerStatus:
     ``search=True`` loads the search module of the ``[search]`` extra; the
     choice is remembered in the data folder (a data folder once written with
     the module cannot be opened without it), so later starts reload it.
+
+    Raises :class:`ServerError` when the home, the data folder or the socket is
+    not private to the current user (see ``SECURITY.md``).
     """
-    folder = data_dir()
-    sock = socket_path()
-    state = _read_state()
-    if search is None and _ping(sock):
-        return _status_from(state, True)
+    folder = _prepare()
+    state = _read_state(folder)
+    sock = _socket_for(state)
+    if search is None and sock is not None:
+        peer = _probe(sock)
+        if peer is not None:
+            return _status_from(state, sock, peer, folder)
     with _locked(folder):
-        state = _read_state()
+        state = _read_state(folder)
+        sock = _socket_for(state, create=True)
+        assert sock is not None  # create=True always chooses one
         want_search = bool(search) or bool(state.get("search"))
-        if _ping(sock):
+        peer = _probe(sock)
+        if peer is not None:
             if want_search and not state.get("modules"):
                 raise ServerError(
                     "the embedded server already runs without the search module; stop it "
                     "with `hotmesh-nb server stop` and start it again with search enabled"
                 )
-            return _status_from(state, True)
+            return _status_from(state, sock, peer, folder)
+        # Not running: before a server opens anything here, refuse planted links and
+        # foreign files, and narrow the modes earlier versions left to the umask.
+        fsguard.guard_tree(folder, sockets=("server.sock",))
         modules = search_modules() if want_search else []
         if want_search and not modules:
             raise ServerError(
@@ -319,40 +484,63 @@ def start(search: bool | None = None) -> ServerStatus:
                 "HOTMESH_SEARCH_MODULE to the redisearch.so path)"
             )
         binary = find_binary()
-        _launch(binary, folder, sock, modules, state)
+        _retire_previous(state, binary)
+        peer = _launch(binary, folder, sock, modules)
+        identity = fsguard.identify(peer.pid) if peer.pid else None
         new_state = {
-            "pid": _server_pid(sock) or _read_pid(folder),
+            "pid": peer.pid,
+            "pid_start": identity.start if identity else None,
+            "exe": identity.exe if identity else None,
             "binary": str(binary),
             "version": _binary_version(binary),
             "socket": str(sock),
+            "socket_dir": state.get("socket_dir"),
             "modules": [str(m) for m in modules],
             "search": want_search,
             "started": time.time(),
         }
-        _write_state(new_state)
-        return _status_from(new_state, True)
+        _write_state(folder, new_state)
+        return _status_from(new_state, sock, peer, folder)
 
 
 def _read_pid(folder: Path) -> int | None:
     try:
-        return int((folder / "server.pid").read_text().strip())
-    except (OSError, ValueError):
+        text = fsguard.read_private(folder / "server.pid")
+        return int(text.strip()) if text else None
+    except (OSError, ValueError, ServerError):
         return None
 
 
-def _launch(binary: Path, folder: Path, sock: Path, modules: list[Path], state: dict) -> None:
-    # A server we started earlier may still be shutting down (or hung): never run two
-    # servers on the same files.
-    old_pid = state.get("pid")
-    if _pid_alive(old_pid) and _is_our_server(old_pid, binary):
-        _wait_exit(old_pid, 5.0)
-        if _pid_alive(old_pid):
-            os.kill(old_pid, signal.SIGKILL)
-            _wait_exit(old_pid, 5.0)
-    with contextlib.suppress(FileNotFoundError):
-        sock.unlink()
+def _retire_previous(state: dict, binary: Path) -> None:
+    """Make sure the server we started last is gone before another opens the same files.
+
+    It may still be shutting down, or hung without answering. It is waited for, and
+    killed, only when it is provably that process (same pid, start time and
+    executable): a pid alone may by now belong to anybody.
+    """
+    if fsguard.same_process(state):
+        if not _wait_exit(state, 5.0):
+            fsguard.kill_if_same(state, signal.SIGKILL)
+            _wait_exit(state, 5.0)
+        return
+    pid = state.get("pid")
+    if isinstance(pid, int) and not sys.platform.startswith("linux") and _pid_alive(pid):
+        # Without /proc we cannot tell our server from a process that reused its pid:
+        # never signal it, and never run a second server on the same files either.
+        raise ServerError(
+            f"process {pid}, recorded as the embedded server, still runs but does not "
+            f"answer. If it is the server (`ps -p {pid}`), stop it with `kill {pid}`; if it "
+            f"is another program, remove {data_dir() / 'server.json'}. Then start again"
+        )
+
+
+def _launch(binary: Path, folder: Path, sock: Path, modules: list[Path]) -> fsguard.Peer:
+    """Run the server daemon and wait until it answers; who serves the socket."""
+    if fsguard.check_socket_file(sock):  # a stale socket of ours (a foreign one is refused)
+        with contextlib.suppress(FileNotFoundError):
+            sock.unlink()
     conf = folder / "server.conf"
-    conf.write_text(_config(folder, sock, modules))
+    fsguard.write_private(conf, _config(folder, sock, modules))
     with contextlib.suppress(FileNotFoundError):
         (folder / "server.pid").unlink()
     launcher = subprocess.run(
@@ -363,14 +551,16 @@ def _launch(binary: Path, folder: Path, sock: Path, modules: list[Path], state: 
         stderr=subprocess.PIPE,
         start_new_session=True,  # outlive the kernel and its signals
         close_fds=True,
+        umask=0o077,  # AOF, RDB, log and pidfile readable by us only, whatever our umask
         timeout=START_TIMEOUT,
         check=False,
     )
     deadline = time.monotonic() + START_TIMEOUT
     delay = 0.002
     while launcher.returncode == 0 and time.monotonic() < deadline:
-        if _ping(sock):
-            return
+        peer = _probe(sock)
+        if peer is not None:
+            return peer
         pid = _read_pid(folder)
         if pid is not None and not _pid_alive(pid):
             break
@@ -378,59 +568,109 @@ def _launch(binary: Path, folder: Path, sock: Path, modules: list[Path], state: 
         delay = min(delay * 2, 0.1)
     details = launcher.stderr.decode(errors="replace").strip() or _log_tail(folder)
     pid = _read_pid(folder)
-    if pid is not None:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
+    identity = fsguard.identify(pid) if pid else None
+    if identity is not None and identity.exe == os.path.realpath(binary):
+        fsguard.kill_if_same(
+            {"pid": identity.pid, "pid_start": identity.start, "exe": identity.exe},
+            signal.SIGKILL,
+        )
     raise ServerError(
         f"the embedded server ({binary}) did not start in {folder}; it says:\n{details}"
     )
 
 
-def _is_our_server(pid: int, binary: Path) -> bool:
-    try:
-        exe = os.readlink(f"/proc/{pid}/exe")
-    except OSError:
-        return True  # cannot tell (macOS): assume it is, to stay safe
-    return Path(exe).name == binary.name
-
-
-def _wait_exit(pid: int, timeout: float) -> bool:
+def _wait_exit(recorded: dict, timeout: float) -> bool:
+    """Wait until the recorded process has exited; False on timeout."""
     deadline = time.monotonic() + timeout
     delay = 0.002
-    while _pid_alive(pid):
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
+    pid = recorded.get("pid")
+    while True:
+        if sys.platform.startswith("linux"):
+            alive = fsguard.same_process(recorded)
+        else:
+            alive = _pid_alive(pid)
+        if not alive:
+            return True
+        if isinstance(pid, int):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
         if time.monotonic() > deadline:
             return False
         time.sleep(delay)
         delay = min(delay * 2, 0.1)
-    return True
 
 
 def _log_tail(folder: Path, lines: int = 15) -> str:
     try:
-        return "\n".join((folder / "server.log").read_text().splitlines()[-lines:])
-    except OSError:
+        text = fsguard.read_private(folder / "server.log") or ""
+    except (OSError, ServerError):
         return "(no log)"
+    return "\n".join(text.splitlines()[-lines:]) or "(no log)"
 
 
 def stop() -> bool:
     """Save and stop the embedded server. Returns False when it was not running."""
-    folder = data_dir()
-    sock = socket_path()
+    folder = _check_existing()
+    if folder is None:
+        return False
     with _locked(folder):
-        state = _read_state()
-        pid = state.get("pid") or _read_pid(folder)
-        if not _ping(sock):
+        state = _read_state(folder)
+        sock = _socket_for(state)
+        peer = _probe(sock) if sock is not None else None
+        if sock is None or peer is None:
             return False
+        # Identify the process before it goes, to wait for exactly that one.
+        identity = fsguard.identify(peer.pid) if peer.pid else None
+        running = (
+            {"pid": identity.pid, "pid_start": identity.start, "exe": identity.exe}
+            if identity
+            else {"pid": peer.pid}
+        )
         _command(sock, "SHUTDOWN", "SAVE", timeout=STOP_TIMEOUT)
-        if pid:
-            _wait_exit(pid, STOP_TIMEOUT)
+        _wait_exit(running, STOP_TIMEOUT)
         state["pid"] = None
-        _write_state(state)
+        _write_state(folder, state)
         return True
 
 
 def describe() -> dict:
     """:func:`status` as a plain dict (for the CLI and notebooks)."""
     return asdict(status())
+
+
+# The local Redis Cluster lives in its own module; it is part of this module's API.
+from ._cluster import (  # noqa: E402
+    ClusterNode,
+    ClusterStatus,
+    cluster_describe,
+    cluster_dir,
+    cluster_start,
+    cluster_status,
+    cluster_stop,
+    cluster_url,
+)
+
+__all__ = [
+    "SOCKET_PATH_LIMIT",
+    "START_TIMEOUT",
+    "STOP_TIMEOUT",
+    "ClusterNode",
+    "ClusterStatus",
+    "ServerStatus",
+    "cluster_describe",
+    "cluster_dir",
+    "cluster_start",
+    "cluster_status",
+    "cluster_stop",
+    "cluster_url",
+    "data_dir",
+    "describe",
+    "find_binary",
+    "home",
+    "search_modules",
+    "socket_path",
+    "start",
+    "status",
+    "stop",
+    "url",
+]

@@ -91,3 +91,37 @@ def test_registry_returns_the_running_service_and_shutdown_stops_it() -> None:
     assert get_runtime() is not rt
     hotmesh_nb.shutdown()
     assert _runtime_threads() == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("reclaim_after", -1),
+        ("delivery_cap", 0),
+        ("block_ms", 0),
+        ("concurrency", "10"),
+        ("default_expire", float("nan")),
+        ("share_tracebacks", "no"),
+    ],
+)
+def test_engine_config_refuses_bad_values_naming_the_field(field, value) -> None:
+    from hotmesh_nb import EngineConfig
+
+    with pytest.raises(ValueError, match=f"EngineConfig.{field}"):
+        EngineConfig(**{field: value})
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("backoff_coefficient", 0.5),
+        ("maximum_attempts", -1),
+        ("initial_interval", -2),
+        ("non_retryable_error_types", "ValueError"),
+    ],
+)
+def test_retry_policy_refuses_bad_values_naming_the_field(field, value) -> None:
+    from hotmesh_nb import RetryPolicy
+
+    with pytest.raises(ValueError, match=f"RetryPolicy.{field}"):
+        RetryPolicy(**{field: value})

@@ -20,7 +20,7 @@ class AppRuntime:
     """The compiled app."""
     keys: Keys
     """Key names of the app."""
-    _rules: dict[int, Rule] = field(default_factory=dict, repr=False)
+    _rules: dict[tuple[int, bool], Rule] = field(default_factory=dict, repr=False)
     _incoming: dict[str, int] = field(default_factory=dict, repr=False)
     _stateless: dict[str, bool] = field(default_factory=dict, repr=False)
     _job_keys: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
@@ -48,20 +48,23 @@ class AppRuntime:
         """The version string."""
         return self.spec.version
 
-    def rule(self, value: Any, path: str) -> Rule:
-        """The compiled rule of a YAML value (cached by object identity)."""
-        key = id(value)
+    def rule(self, value: Any, path: str, *, field: bool = True) -> Rule:
+        """The compiled rule of a YAML value (cached by object identity and kind)."""
+        key = (id(value), field)
         rule = self._rules.get(key)
         if rule is None:
-            rule = self._rules[key] = compile_rule(value, path=path)
+            rule = self._rules[key] = compile_rule(value, path=path, field=field)
         return rule
 
-    def resolve(self, value: Any, context: dict[str, Any], path: str) -> Any:
-        """Evaluate a YAML value as a rule against ``context``."""
-        if value is None or isinstance(value, (bool, int, float)):
+    def resolve(self, value: Any, context: dict[str, Any], path: str, *, field: bool = True) -> Any:
+        """Evaluate a YAML value as a rule against ``context``.
+
+        ``field=False`` for a value of a ``maps`` object (see :func:`compile_rule`).
+        """
+        if isinstance(value, (bool, int, float)) or (value is None and field):
             return value
         try:
-            return self.rule(value, path).evaluate(context)
+            return self.rule(value, path, field=field).evaluate(context)
         except MappingError:
             raise
         except Exception as exc:  # a function failed in a way the mapping layer did not wrap
@@ -168,7 +171,9 @@ class AppRuntime:
         if value is None or isinstance(value, (bool, int, float)):
             return set()
         try:
-            return set(self.rule(value, path).references)
+            # Read as a maps value: it reaches into nested members, so its references
+            # cover whatever a field rule of the same value could read.
+            return set(self.rule(value, path, field=False).references)
         except MappingError:
             return {"$job"}
 

@@ -81,10 +81,13 @@ class StreamConsumer:
         throttle: Callable[[], float] | None = None,
         batcher: Batcher | None = None,
         reader: aioredis.Redis | None = None,
+        handed_back: Callable[[], Awaitable[Any]] | None = None,
     ) -> None:
         self.client = client
         self.reader = reader or client
         """Client of the blocking reads (its socket timeout outlasts ``block_ms``)."""
+        self.handed_back = handed_back
+        """Called after a stop handed messages back (tells the other consumers to take them)."""
         self.stream = stream
         self.group = group
         # Consumer names say where a pending message sits (host, process, member).
@@ -101,6 +104,7 @@ class StreamConsumer:
         self.stats = ConsumerStats()
         self._slots = asyncio.Semaphore(self.concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._side: set[asyncio.Task[Any]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._reclaim_task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -306,6 +310,13 @@ class StreamConsumer:
             except Exception as exc:
                 log.warning("reclaim on %s failed: %s", self.stream, exc)
 
+    def reclaim_soon(self) -> None:
+        """Run a reclaim pass now (another consumer of the stream handed messages back)."""
+        if not self._stopping and self.reclaim_after > 0:
+            task = asyncio.get_running_loop().create_task(self.reclaim(), name="reclaim now")
+            self._side.add(task)
+            task.add_done_callback(self._side.discard)
+
     async def reclaim(self) -> int:
         """Take over messages idle longer than ``reclaim_after``; returns how many."""
         idle_ms = int(self.reclaim_after * 1000)
@@ -357,6 +368,8 @@ class StreamConsumer:
                     await asyncio.wait_for(
                         self._set_idle(unfinished, int(self.reclaim_after * 1000)), 1.0
                     )
+                    if self.handed_back is not None:
+                        await asyncio.wait_for(self.handed_back(), 1.0)
         await cancel_and_wait(self._trim_task, self._lease_task)
         with contextlib.suppress(Exception):
             await self.batcher.drain()

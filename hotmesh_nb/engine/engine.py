@@ -12,6 +12,7 @@ import logging
 import time
 from typing import Any
 
+from .. import telemetry
 from ..connection import Connection
 from ..errors import DeployError, DuplicateJobError, HotMeshError, JobError, JobNotFoundError
 from ..keys import ENGINE_GROUP, WORKER_GROUP, Keys
@@ -19,11 +20,13 @@ from ..mapping import UNDEFINED, to_js_string
 from ..model import AppSpec, load_app
 from . import flow
 from . import state as st
+from . import stats as trigger_stats
 from .activities.interrupt import error_for as interrupt_error
 from .activities.signal import signal_value
 from .app import AppRuntime
+from .backlog import Backlog
 from .batcher import Batcher
-from .codec import dumps, loads
+from .codec import check_value, dumps, loads
 from .config import EngineConfig
 from .consumer import StreamConsumer
 from .ids import fast_guid, guid, iso_compact
@@ -56,8 +59,12 @@ class Engine:
         self.subscriptions = Subscriptions(connection.new_client(), keys.done_channel)
         self.consumer: StreamConsumer | None = None
         self.started = time.time()
-        self.quorum = Quorum(self.client, keys, self.guid, self.members, self._set_active)
+        self.quorum = Quorum(
+            self.client, keys, self.guid, self.members, self._set_active, self.consumers
+        )
         self.scout: Scout | None = None
+        self.backlog = Backlog(self.client, keys, config.unserved_cap)
+        self.stepper.on_sent = self.backlog.wrote
         self._active: str | None = None
         self._settings: dict[str, Any] = {}
 
@@ -84,6 +91,7 @@ class Engine:
                 dead_letter=self._dead_letter,
                 batcher=self.batcher,
                 reader=self.connection.reader(self.config.block_ms),
+                handed_back=lambda: self.announce_handed_back(self.keys.engine_stream),
                 throttle=lambda: self.quorum.throttles.delay(None, self.guid),
             )
             self.quorum.throttles.listeners.append(self.consumer.throttle_changed)
@@ -92,12 +100,13 @@ class Engine:
             self.stepper.on_timer = self.scout.timer_added
             self.scout.start()
 
-    async def stop(self) -> None:
-        """Stop consuming and close the subscriptions."""
+    async def stop(self, grace: float = 2.0) -> None:
+        """Stop consuming (steps in flight get ``grace`` seconds) and close the subscriptions."""
         if self.scout is not None:
             await self.scout.stop()
         if self.consumer is not None:
-            await self.consumer.stop()
+            await self.consumer.stop(grace)
+        await self.backlog.stop()
         await self.subscriptions.close()
         await self.batcher.close()
 
@@ -126,6 +135,22 @@ class Engine:
 
     def _set_active(self, version: str) -> None:
         self._active = version
+
+    def consumers(self) -> list[StreamConsumer]:
+        """This process's stream consumers of the app: its engine's and its workers'."""
+        from ..runtime import get_runtime
+
+        found = [self.consumer] if self.consumer is not None else []
+        for key, service in get_runtime().services().items():
+            if key[:4] == ("worker", self.connection.url, self.keys.namespace, self.keys.app):
+                found.append(service.consumer)
+        return found
+
+    async def announce_handed_back(self, stream: str) -> None:
+        """Tell every process of the app to take over what a stopping consumer handed back."""
+        await self.client.publish(
+            self.keys.quorum_channel, dumps({"type": "reclaim", "stream": stream})
+        )
 
     def members(self) -> list[dict[str, Any]]:
         """Roll-call entries of this process's engine and workers of the app."""
@@ -253,7 +278,8 @@ class Engine:
         if data is not None and not isinstance(data, dict):
             raise HotMeshError(f"job data must be a dict, not {type(data).__name__}")
         payload = dict(data or {})
-        dumps(payload)  # reject what cannot be stored before anything is written
+        # Refuse what cannot be stored exactly (or is too big) before anything is written.
+        check_value(payload, "data", self.config.max_payload)
         trigger = graph.activities[graph.trigger]
         node = {"input": {"data": payload}, "output": {"data": payload}}
         ctx = {trigger.id: node, "$self": node, "$job": {"data": {}, "metadata": {}}}
@@ -287,6 +313,7 @@ class Engine:
                 metadata["px"] = True
         if context:
             metadata.update(context)
+        span = telemetry.job_begin(metadata, topic, payload, parent)
         # The trigger's own thread is the job's first open thread.
         job = st.JobState(metadata=metadata, settings=app.spec.settings, status=1)
         job.activities[trigger.id] = {TRIGGER_DAD: node}
@@ -309,6 +336,9 @@ class Engine:
         for name, value in (markers or {}).items():
             step.set_data(name if name.startswith("-") else f"-{name}", value)
         self._index(step, trigger, ctx, job_id)
+        trigger_stats.record(
+            step, trigger, ctx, job_id, metadata.get("key", ""), self.config.stats_expire
+        )
         if pending is None:
             step.resolve_flags(trigger, ctx)
             flow.complete(step, trigger, TRIGGER_DAD, SUCCESS)
@@ -321,9 +351,12 @@ class Engine:
         step.writes[st.UPDATED] = metadata["ju"]
         if parent:
             self._link_parent(step, parent, job_id, now)
+        if ack is None:  # a user's new job, not a child started by a step
+            await self.backlog.refuse_if_full([stream for stream, _ in step.messages])
         if on_id is not None:
             on_id(job_id)
         code, _ = await self.commit(step, create_status=status, ack=ack)
+        telemetry.job_created(span, code)
         if code == 0:
             raise DuplicateJobError(job_id)
         if pending is not None:
@@ -353,6 +386,8 @@ class Engine:
             "v": parent["v"],
             "g": job_id,
         }
+        if telemetry.MESSAGE_KEY in parent:  # the parent's trace goes on when it resumes
+            result[telemetry.MESSAGE_KEY] = parent[telemetry.MESSAGE_KEY]
         step.add_link(self.keys.job(parent["j"]), f"c:{job_id}", "1")
         if parent.get("wait", True):
             step.writes["p"] = dumps(result)  # the step script completes it with the outcome
@@ -482,6 +517,7 @@ class Engine:
         Returns the match value, or None when no graph of the app listens on the
         topic. A signal whose hook has not registered yet is kept until it does.
         """
+        check_value(data, "data", self.config.max_payload)  # refused before it is queued
         app = await self.active_app()
         job = st.JobState(metadata={"jid": "-", "gid": "-"}, settings=app.spec.settings)
         step = Step(app, app.spec.graphs[0], job, self.config.default_expire)
@@ -492,14 +528,80 @@ class Engine:
         await self.stepper.run_ops(step)
         return value
 
+    async def stats_source(self, topic: str, query: dict[str, Any]) -> tuple[str, str]:
+        """``(key, granularity)`` of a stats query: the trigger's ``stats.key`` on its data.
+
+        ``topic`` is a graph's ``subscribes`` topic or a hook topic of its ``hooks``.
+        """
+        app = await self.active_app()
+        graph = app.spec.graph_for_topic(topic) or next(
+            (g for g in app.spec.graphs if topic in (g.hooks or {})), None
+        )
+        if graph is None:
+            raise HotMeshError(
+                f"no graph of app '{self.keys.app}' subscribes to or hooks '{topic}'"
+            )
+        trigger = graph.activities[graph.trigger]
+        rule = (trigger.stats or {}).get("key")
+        if rule is None:
+            raise HotMeshError(
+                f"the trigger '{trigger.id}' of '{graph.subscribes}' has no stats.key: it keeps "
+                "no stats (add stats: {key: ..., measures: [...]})"
+            )
+        data = query.get("data") or {}
+        node = {"input": {"data": data}, "output": {"data": data}}
+        ctx = {trigger.id: node, "$self": node, "$job": {"data": {}, "metadata": {}}}
+        ctx["$app"] = {"settings": app.spec.settings}
+        key = app.resolve(rule, ctx, f"{trigger.id}.stats.key")
+        if key in (None, UNDEFINED, ""):
+            raise HotMeshError(f"the stats key rule {rule!r} resolves to nothing for {data!r}")
+        return str(key), trigger_stats.granularity_of(trigger.stats or {})
+
+    async def get_stats(self, topic: str, query: dict[str, Any]) -> dict[str, Any]:
+        """Counts and measures of the jobs of one stats key over a time window."""
+        key, granularity = await self.stats_source(topic, query)
+        return await trigger_stats.get_stats(self.client, self.keys, key, granularity, query)
+
+    async def get_ids(self, topic: str, query: dict[str, Any], facets: list[str]) -> dict[str, Any]:
+        """Ids of the jobs of one stats key under ``facets``, per time bucket."""
+        key, granularity = await self.stats_source(topic, query)
+        return await trigger_stats.get_ids(self.client, self.keys, key, granularity, query, facets)
+
     async def hook_all(
-        self, topic: str, data: dict[str, Any], facets: list[str] | None = None
+        self,
+        topic: str,
+        data: dict[str, Any],
+        facets: list[str] | None = None,
+        key_resolver: dict[str, Any] | None = None,
     ) -> int:
         """Signal every job waiting on ``topic`` (only those indexed under ``facets``).
 
+        With ``key_resolver`` (the original's ``{data, range, start, end, scrub}``),
+        exactly the jobs that query selects are signalled: those of the stats key
+        its ``data`` resolves to, indexed under ``facets`` within its window.
         Each job's signal carries ``data`` plus ``id`` (its job id). Returns how
         many jobs were signalled.
         """
+        check_value(data, "data", self.config.max_payload)  # refused before it is queued
+        if key_resolver is not None:
+            if not facets:
+                raise HotMeshError("hook_all with a key_resolver needs facets ('name:value')")
+            key, granularity = await self.stats_source(topic, key_resolver)
+            report = await trigger_stats.get_ids(
+                self.client, self.keys, key, granularity, key_resolver, facets
+            )
+            count = 0
+            for job_id in trigger_stats.ids_of(report):
+                if await self.hook(topic, {**data, "id": job_id}) is not None:
+                    count += 1
+            if key_resolver.get("scrub"):
+                lists = [
+                    self.keys.stats_ids(key, bucket, facet)
+                    for bucket in trigger_stats.window(key_resolver, granularity)
+                    for facet in facets
+                ]
+                await self.client.delete(*lists)
+            return count
         if facets:
             ids: set[str] = set()
             for facet in facets:

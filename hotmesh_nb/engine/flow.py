@@ -6,7 +6,6 @@ from typing import Any
 
 from ..mapping import strict_equals
 from ..model import ActivitySpec, TransitionSpec
-from .activities import TYPES
 from .ids import fast_guid
 from .step import Step
 
@@ -16,7 +15,11 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     step.begin()
     if activity.status_threshold is not None and not _active_enough(step, activity, dad):
         return
-    # The model only admits known types, so every activity has a handler.
+    # The activity types are built on this module, so their table is looked up here, at
+    # run time, not imported at the top (which would be a cycle). The model only admits
+    # known types, so every activity has a handler.
+    from .activities import TYPES
+
     TYPES[activity.type].enter(step, activity, dad)
 
 

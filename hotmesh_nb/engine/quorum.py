@@ -75,12 +75,15 @@ class Quorum:
         guid: str,
         members: Callable[[], list[dict[str, Any]]],
         on_activate: Callable[[str], None],
+        consumers: Callable[[], list[Any]] = list,
     ) -> None:
         self.client = client
         self.keys = keys
         self.guid = guid
         self.members = members
         self.on_activate = on_activate
+        self.consumers = consumers
+        """This process's stream consumers of the app (engine and workers)."""
         self.throttles = Throttles()
         self._calls: dict[str, list[dict[str, Any]]] = {}
 
@@ -107,6 +110,12 @@ class Quorum:
                 collected.extend(payload.get("members") or [])
         elif kind == "throttle":
             self.throttles.set(int(payload["throttle"]), payload.get("topic"), payload.get("guid"))
+        elif kind == "reclaim":
+            # A stopping consumer handed messages back: take them now, not at the next pass.
+            stream = payload.get("stream")
+            for consumer in self.consumers():
+                if consumer.stream == stream:
+                    consumer.reclaim_soon()
 
     async def roll_call(self, delay: float = 0.5) -> list[dict[str, Any]]:
         """Every engine and worker of the app, in every process that answers within ``delay``."""

@@ -14,6 +14,7 @@ Job hash fields:
 ``a:<aid><dad>``    an activity's state at one dimension (JSON ``{output, hook}``)
 ``g:<guid>``        a message that was applied (redelivery guard)
 ``e:<aid><dad>``    an activity that was entered (join guard)
+``f:<set key>``     a facet set the job joined (value: the job id), left when it ends
 ``_<name>``         searchable field, stored as a plain string
 ``-<name>``         marker (MeshFlow's replay ledger), stored as JSON
 ==================  ===========================================================

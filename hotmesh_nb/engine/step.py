@@ -131,6 +131,10 @@ class Step:
             ]
         )
 
+    def add_stat(self, kind: str, key: str, a: Any, b: Any, ttl: int) -> None:
+        """A trigger ``stats`` write (see ``stat`` in ``lua/step.lua``)."""
+        self.ops.append(["stat", kind, KEY + key, a, b, ttl])
+
     def add_index(self, facet: str, job_id: str) -> None:
         """Make the job findable by a facet (``hook_all``, ``signal`` with ``subtype: all``)."""
         self.ops.append(["index", KEY + self.app.keys.facet(facet), job_id])
@@ -158,9 +162,16 @@ class Step:
             ctx["$job"] = {"data": self.seen_data, "metadata": self.job.metadata}
         return ctx
 
-    def resolve(self, value: Any, ctx: dict, activity: ActivitySpec, name: str) -> Any:
-        """Evaluate an activity field as a rule (errors name the activity and field)."""
-        return self.app.resolve(value, ctx, f"{activity.id}.{name}")
+    def resolve(
+        self, value: Any, ctx: dict, activity: ActivitySpec, name: str, *, field: bool = True
+    ) -> Any:
+        """Evaluate an activity field as a rule (errors name the activity and field).
+
+        ``field=False`` resolves a value of a ``maps`` object, as the original's mapper
+        does (nested members resolve too, ``null`` fails); a single field (``topic``,
+        ``sleep``, a condition) resolves only a string or a ``@pipe``.
+        """
+        return self.app.resolve(value, ctx, f"{activity.id}.{name}", field=field)
 
     def map_object(
         self, maps: dict[str, Any], ctx: dict, activity: ActivitySpec, name: str
@@ -168,7 +179,7 @@ class Step:
         """Resolve every value of a ``maps`` object (``undefined`` keys are dropped)."""
         out = {}
         for key, value in maps.items():
-            resolved = self.resolve(value, ctx, activity, f"{name}.{key}")
+            resolved = self.resolve(value, ctx, activity, f"{name}.{key}", field=False)
             if resolved is not UNDEFINED:
                 out[key] = resolved
         return out
@@ -248,7 +259,7 @@ class Step:
     def apply_job_maps(self, activity: ActivitySpec, ctx: dict) -> None:
         """Write an activity's ``job.maps`` to job data (with the ``[-]``/``[_]`` forms)."""
         for key, rule in activity.job_maps.items():
-            value = self.resolve(rule, ctx, activity, f"job.maps.{key}")
+            value = self.resolve(rule, ctx, activity, f"job.maps.{key}", field=False)
             if key.endswith(("[-]", "[_]")):
                 if isinstance(value, dict):
                     for inner, inner_value in value.items():
@@ -302,7 +313,7 @@ class Step:
 
     def message_base(self, activity: ActivitySpec, dad: str) -> dict[str, Any]:
         """Fields every stream message about ``activity`` carries."""
-        return {
+        base = {
             "j": self.job_id,
             "gid": self.job.metadata["gid"],
             "a": activity.id,
@@ -310,13 +321,13 @@ class Step:
             "v": self.app.version,
             "ts": now_ms(),
         }
+        carrier = self.job.metadata.get("trc")  # the job's trace context (see telemetry)
+        if carrier is not None:
+            base["tc"] = carrier
+        return base
 
 
 def _drop_empty_strings(value: Any) -> Any:
-    # The original never stores an empty string (it reads back as undefined).
-    if value == "":
-        return UNDEFINED
-    if isinstance(value, dict):
-        pairs = ((k, _drop_empty_strings(v)) for k, v in value.items())
-        return {k: v for k, v in pairs if v is not UNDEFINED}
-    return value
+    # The original does not store a top-level empty string of the job data (it reads back
+    # as undefined); one inside an object or array is kept (checked side by side with it).
+    return UNDEFINED if value == "" else value

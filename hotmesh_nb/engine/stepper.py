@@ -12,6 +12,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from .. import telemetry
 from ..errors import DeployError, JobNotFoundError
 from ..keys import Keys
 from ..model import AppSpec
@@ -47,6 +48,8 @@ class Stepper:
         self.apps: dict[str, AppRuntime] = {}
         self.on_timer: Any = None
         """Called with the due time (ms) of timers this process scheduled (wakes the scout)."""
+        self.on_sent: Any = None
+        """Called with the streams a committed step wrote messages to."""
 
     async def app_version(self, version: str) -> AppRuntime:
         """The runtime of a deployed version (loaded from Redis once per process)."""
@@ -64,9 +67,12 @@ class Stepper:
     ) -> st.JobState | None:
         """The job state a step needs (None when the job is gone or was recreated)."""
         if not force and not app.needs_state(message["a"]):
-            return st.JobState(
+            job = st.JobState(
                 metadata={"jid": message["j"], "gid": message["gid"]}, settings=app.spec.settings
             )
+            if telemetry.MESSAGE_KEY in message:
+                job.metadata[telemetry.METADATA_KEY] = message[telemetry.MESSAGE_KEY]
+            return job
         key = self.keys.job(message["j"])
         names = app.state_fields(message["a"], message["d"])
         if names is None:
@@ -195,6 +201,10 @@ class Stepper:
         )
         if isinstance(reply, Exception):
             raise reply
+        if self.on_sent is not None and step.messages:
+            self.on_sent([stream for stream, _ in step.messages])
+        if telemetry.METADATA_KEY in step.job.metadata:
+            telemetry.step_committed(step, int(reply[0]))
         if self.on_timer is not None:
             for op in step.ops:
                 if op[0] == "timer":

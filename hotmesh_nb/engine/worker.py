@@ -5,20 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import telemetry
 from ..connection import Connection
 from ..errors import CallbackExit
 from ..keys import WORKER_GROUP, Keys
 from .batcher import Batcher
-from .codec import dumps, loads
+from .codec import check_value, dumps, loads
 from .config import EngineConfig
 from .consumer import StreamConsumer
 from .ids import fast_guid, guid
 from .quorum import Throttles, member_profile
+from .stacks import remote_stack, reset, share_tracebacks
 from .stepper import Ack, Stepper
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ def error_data(exc: BaseException) -> tuple[int, dict[str, Any]]:
     data = {
         "message": message,
         "name": type(exc).__name__,
-        "stack": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+        "stack": remote_stack(exc),
         "code": code,
     }
     return code, data
@@ -107,7 +108,7 @@ def error_data(exc: BaseException) -> tuple[int, dict[str, Any]]:
 
 def response_message(origin: dict[str, Any], status: str, code: int, data: Any) -> dict[str, Any]:
     """The engine's ``response`` message answering the worker message ``origin``."""
-    return {
+    response = {
         "k": "response",
         "j": origin["j"],
         "gid": origin["gid"],
@@ -122,6 +123,9 @@ def response_message(origin: dict[str, Any], status: str, code: int, data: Any) 
         "try": origin.get("try", 0),
         "ts": origin.get("ts"),  # when leg 1 started: the activity's start time
     }
+    if telemetry.MESSAGE_KEY in origin:  # the job's trace goes on in the step it starts
+        response[telemetry.MESSAGE_KEY] = origin[telemetry.MESSAGE_KEY]
+    return response
 
 
 class WorkerService:
@@ -157,6 +161,7 @@ class WorkerService:
             dead_letter=self._dead_letter,
             batcher=self.batcher,
             reader=connection.reader(config.block_ms),
+            handed_back=self._handed_back,
             throttle=lambda: self.throttles.delay(self.topic, self.guid),
         )
         self.throttles.listeners.append(self.consumer.throttle_changed)
@@ -177,9 +182,14 @@ class WorkerService:
         """Start consuming the topic."""
         await self.consumer.start()
 
-    async def stop(self) -> None:
-        """Stop consuming (running callbacks get a moment to finish)."""
-        await self.consumer.stop()
+    async def _handed_back(self) -> None:
+        # Every process of the app hears it on the quorum channel and reclaims now.
+        message = {"type": "reclaim", "stream": self.keys.worker_stream(self.topic)}
+        await self.client.publish(self.keys.quorum_channel, dumps(message))
+
+    async def stop(self, grace: float = 2.0) -> None:
+        """Stop consuming; running callbacks get ``grace`` seconds, the rest is handed back."""
+        await self.consumer.stop(grace)
         await self.batcher.close()
 
     async def _on_message(self, message_id: str, fields: dict[str, str], deliveries: int) -> bool:
@@ -195,19 +205,26 @@ class WorkerService:
             "topic": message["t"],
             "try": message.get("try", 0),
         }
+        span = telemetry.worker_begin(self.keys.app, self.topic, message)
+        token = share_tracebacks(self.config.share_tracebacks)
         try:
-            result = await get_runtime().call_user(
+            call = get_runtime().call_user(
                 self.callback, WorkerMessage(message.get("data") or {}, metadata, message)
             )
+            result = await telemetry.within(span, call)
             status, code, data = normalise(result)
-            dumps(data)  # a result that cannot be stored fails here, as the callback's error
+            check_value(data, "result", self.config.max_payload)  # fails as the callback's error
         except Exception as exc:
             code, data = error_data(exc)
             status = "error"
+            telemetry.worker_failed(span, exc)
+        finally:
+            reset(token)
+        telemetry.worker_end(span, status, code, data)
         ack = (self.keys.worker_stream(self.topic), WORKER_GROUP, message_id)
         if status == "error" and await self._retry(message, code, ack):
             return True
-        return await self._respond(message, status, code, data, ack)
+        return await telemetry.within(span, self._respond(message, status, code, data, ack))
 
     async def _retry(self, message: dict[str, Any], code: int, ack: Ack) -> bool:
         policy = (message.get("p") or {}).get("retry") or {}

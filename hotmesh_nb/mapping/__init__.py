@@ -4,8 +4,11 @@ Wherever a YAML value may be a rule (``input.maps``, ``output.maps``,
 ``job.maps``, transition conditions, ``topic``, ``sleep``, ``expire``...),
 the engine evaluates it here with the JavaScript semantics of HotMesh 0.3.32:
 
-* literals of every YAML type pass through; dicts and lists resolve member by
-  member (a dict whose only key is ``@pipe`` is a pipe);
+* a value of a ``maps`` object resolves as the original's mapper resolves it:
+  literals pass through, objects and arrays resolve member by member (an array
+  becomes an object keyed ``'0'``, ``'1'``...), an object holding ``@pipe`` is a
+  pipe, and ``null`` fails; a single field (``compile_rule(..., field=True)``:
+  ``topic``, ``expire``, conditions) resolves only strings and pipes;
 * ``'{a.b.c}'`` reads a path of the job context (missing → :data:`UNDEFINED`);
 * ``'{@family.fn}'`` calls a function (see :func:`function_names`);
 * ``'{$input}'``, ``'{$output}'``, ``'{$item}'``, ``'{$key}'``, ``'{$index}'``
@@ -28,7 +31,12 @@ Date               :class:`JSDate` (``.time`` = ms since the epoch, NaN if inval
 =================  ==============================================================
 
 Rules never modify the context they read: a rule using a mutating function
-(``@array.push``, ``@object.set``...) works on copies of the values it reads.
+(``@array.push``, ``@object.set``...) works on a private copy of the parts of
+the context it reads, so two reads of one value inside the rule alias, as in JS.
+
+Every function was checked against the original 0.3.32 running in Node
+(``tests/mapping/node``): values, thrown errors, V8's date-string parser and
+fdlibm's ``Math`` functions bit for bit (only ``Math.pow`` may differ by one ulp).
 
 >>> resolve('{a.output.data.n}', {'a': {'output': {'data': {'n': 5}}}})
 5

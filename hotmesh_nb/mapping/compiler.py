@@ -13,6 +13,7 @@ from typing import Any
 
 from hotmesh_nb.errors import MappingError
 
+from .jsregex import RegexTimeout
 from .objects import clone
 from .paths import lookup_path, make_getter
 from .registry import FUNCTIONS, MUTATING, MappingFunction, lookup
@@ -33,6 +34,8 @@ def function_error(
         return exc
     if isinstance(exc, JSThrow):
         return MappingError(f"{{{entry.name}}} threw {exc}", rule=rule, path=path)
+    if isinstance(exc, RegexTimeout):
+        return MappingError(f"{{{entry.name}}}: {exc}", rule=rule, path=path)
     if isinstance(exc, RecursionError):
         return MappingError(
             f"{{{entry.name}}} failed: value nested too deeply", rule=rule, path=path
@@ -77,12 +80,15 @@ def _const(value: Any) -> Ev:
 class Compiler:
     """One compilation of one rule: remembers the root rule, references and copy policy."""
 
-    def __init__(self, rule: Any, path: str | None) -> None:
+    def __init__(self, rule: Any, path: str | None, *, field: bool = False) -> None:
         self.rule = rule
         self.path = path
+        self.field = field
         self.references: dict[str, None] = {}
-        # Rules that mutate values read from the context get deep copies of
-        # those values, so the job context is never changed by a mapping.
+        # Rules that mutate values read from the context evaluate against a
+        # private deep copy of the parts they read (see Rule.evaluate), so the
+        # job context is never changed by a mapping, while two reads of one
+        # value inside the rule still see each other's mutations (as in JS).
         self.copy_refs = _uses_mutation(rule)
 
     def error(self, message: str, where: str | None) -> MappingError:
@@ -115,37 +121,59 @@ class Compiler:
             return _reducer_getter(var)
         dotted = text[1:-1]
         self.references.setdefault(dotted)
-        get = make_getter(tuple(dotted.split(".")))
-        if self.copy_refs:
-            return lambda c, _r: clone(get(c, None))
-        return get
+        return make_getter(tuple(dotted.split(".")))
 
     # -- structures -----------------------------------------------------------
     def node(self, rule: Any, where: str | None) -> Ev:
-        """A rule at mapping level: dicts and lists resolve recursively."""
+        """A rule at top level: a map value, or a single field (``self.field``)."""
+        if self.field:
+            return self.field_node(rule, where)
+        return self.map_node(rule, where)
+
+    def map_node(self, rule: Any, where: str | None) -> Ev:
+        """A value of a ``maps`` object, resolved as the original's mapper does.
+
+        Strings resolve; an object holding ``'@pipe'`` is a pipe (other keys are
+        ignored); other objects resolve member by member, and so do arrays, which
+        become objects keyed ``'0'``, ``'1'``... (an ``'@reduce'`` outside a pipe
+        is such a plain object). ``null`` cannot be resolved: it raises.
+        """
         if isinstance(rule, str):
             return self.string(rule, where)
         if isinstance(rule, dict):
-            if "@pipe" in rule or "@reduce" in rule:
+            if "@pipe" in rule:
                 return self.pipe_object(rule, where)
-            items = [(k, self.node(v, _join(where, str(k)))) for k, v in rule.items()]
+            items = [(k, self.map_node(v, _join(where, str(k)))) for k, v in rule.items()]
             return lambda c, r: {k: ev(c, r) for k, ev in items}
         if isinstance(rule, list):
-            evs = [self.node(v, f"{where or ''}[{i}]") for i, v in enumerate(rule)]
-            return lambda c, r: [ev(c, r) for ev in evs]
+            evs = [(str(i), self.map_node(v, f"{where or ''}[{i}]")) for i, v in enumerate(rule)]
+            return lambda c, r: {k: ev(c, r) for k, ev in evs}
+        if rule is None:
+            error = self.error(
+                "null cannot be a mapping rule (the original fails on it); "
+                "write a pipe such as {'@pipe': [['{@symbol.null}']]} to map null",
+                where,
+            )
+
+            def null_rule(_c: Any, _r: Any) -> Any:
+                raise error
+
+            return null_rule
+        return _const(rule)
+
+    def field_node(self, rule: Any, where: str | None) -> Ev:
+        """A single field (``topic``, ``expire``, a condition's ``expected``...).
+
+        Only a string or a pipe object resolves; any other object or array is a
+        literal, returned as written (a fresh copy).
+        """
+        if isinstance(rule, str):
+            return self.string(rule, where)
+        if isinstance(rule, dict) and "@pipe" in rule:
+            return self.pipe_object(rule, where)
         return _const(rule)
 
     def pipe_object(self, rule: dict[Any, Any], where: str | None) -> Ev:
-        if len(rule) != 1 or "@pipe" not in rule:
-            if "@reduce" in rule and len(rule) == 1:
-                raise self.error(
-                    "'@reduce' must be a row of a '@pipe' (after a row giving "
-                    "[iterable, initial value])",
-                    where,
-                )
-            raise self.error(
-                f"a '@pipe' object must have no other keys (found {sorted(map(str, rule))})", where
-            )
         from .pipe import compile_pipe
 
         return compile_pipe(self, rule["@pipe"], _join(where, "@pipe"))

@@ -9,7 +9,6 @@ means the process time zone (``TZ``), as in Node.
 from __future__ import annotations
 
 import math
-import re
 import time as _time
 from typing import Any
 
@@ -35,10 +34,6 @@ __all__ = [
 MS_PER_DAY = 86_400_000
 _DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-_LONG_MONTHS = [
-    "january", "february", "march", "april", "may", "june",
-    "july", "august", "september", "october", "november", "december",
-]  # fmt: skip
 
 
 def days_from_civil(y: int, m: int, d: int) -> int:
@@ -218,96 +213,19 @@ def locale_string(t: float, options: Any = None) -> str:
     return f"{locale_date_string(t, options)}, {locale_time_string(t, options)}"
 
 
-# ISO 8601 as ECMAScript's Date Time String Format (plus V8's day-overflow leniency).
-_ISO = re.compile(
-    r"(?P<y>[+-]\d{6}|\d{4})(?:-(?P<mo>\d\d)(?:-(?P<d>\d\d))?)?"
-    r"(?:T(?P<h>\d\d):(?P<mi>\d\d)(?::(?P<s>\d\d)(?:\.(?P<ms>\d+))?)?"
-    r"(?P<z>Z|[+-]\d\d:\d\d)?)?\Z"
-)
-# RFC 2822 / toString() / "Month D, YYYY [HH:MM[:SS]]" / "YYYY/MM/DD" forms.
-_TEXT = re.compile(
-    r"(?:(?:sun|mon|tue|wed|thu|fri|sat)[a-z]*,?\s+)?"
-    r"(?:(?P<d1>\d{1,2})\s+(?P<m1>[a-z]{3,})|(?P<m2>[a-z]{3,})\.?\s+(?P<d2>\d{1,2}),?)"
-    r"\s+(?P<y>\d{4})"
-    r"(?:\s+(?P<h>\d{1,2}):(?P<mi>\d\d)(?::(?P<s>\d\d))?)?"
-    r"(?:\s*(?:GMT|UTC|Z)(?P<off>[+-]\d{4})?)?(?:\s*\(.*\))?\Z",
-    re.IGNORECASE,
-)
-_SLASH = re.compile(
-    r"(?:(?P<y1>\d{4})/(?P<m1>\d{1,2})/(?P<d1>\d{1,2})|(?P<m2>\d{1,2})/(?P<d2>\d{1,2})/(?P<y2>\d{4}))"
-    r"(?:\s+(?P<h>\d{1,2}):(?P<mi>\d\d)(?::(?P<s>\d\d))?)?\Z"
-)
-
-
-def _month_number(name: str) -> int | None:
-    name = name.lower()
-    for i, full in enumerate(_LONG_MONTHS):
-        if full.startswith(name) and len(name) >= 3:
-            return i
-    return None
-
-
-def _parse_iso(m: re.Match[str]) -> float:
-    g = m.groupdict()
-    if g["y"] == "-000000":
-        return math.nan
-    y = int(g["y"])
-    mo = int(g["mo"] or 1)
-    d = int(g["d"] or 1)
-    h, mi, s = int(g["h"] or 0), int(g["mi"] or 0), int(g["s"] or 0)
-    ms = int((g["ms"] or "0")[:3].ljust(3, "0"))
-    if not (1 <= mo <= 12 and 1 <= d <= 31 and mi < 60 and s < 60):
-        return math.nan
-    if h > 24 or (h == 24 and (mi or s or ms)):
-        return math.nan
-    tv = make_date(make_day(y, mo - 1, d), make_time(h, mi, s, ms))
-    z = g["z"]
-    if z is None and g["h"] is not None:
-        tv = utc_from_local(tv)  # a date-time without offset is local time
-    elif z and z != "Z":
-        sign = 1 if z[0] == "+" else -1
-        tv -= sign * (int(z[1:3]) * 3_600_000 + int(z[4:6]) * 60_000)
-    return time_clip(tv)
-
-
 def parse_date(text: str) -> float:
-    """``Date.parse(text)``: ECMAScript ISO format plus common textual forms; else NaN."""
-    text = text.strip()
-    m = _ISO.match(text)
-    if m:
-        return _parse_iso(m)
-    m = _TEXT.match(text)
-    if m:
-        g = m.groupdict()
-        month = _month_number(g["m1"] or g["m2"])
-        if month is None:
+    """``Date.parse(text)`` as Node reads it: ISO format, then V8's legacy forms; else NaN."""
+    from .jsdateparse import in_local_range, parse_date_string
+
+    parsed = parse_date_string(text)
+    if parsed is None:
+        return math.nan
+    t, offset = parsed
+    if not math.isfinite(t):
+        return math.nan
+    if offset != offset:  # no zone named: local time
+        if not in_local_range(t):
             return math.nan
-        day = int(g["d1"] or g["d2"])
-        tv = make_date(
-            make_day(int(g["y"]), month, day),
-            make_time(int(g["h"] or 0), int(g["mi"] or 0), int(g["s"] or 0), 0),
-        )
-        if g["off"]:
-            off = g["off"]
-            tv -= (1 if off[0] == "+" else -1) * (
-                int(off[1:3]) * 3_600_000 + int(off[3:5]) * 60_000
-            )
-        elif not re.search(r"GMT|UTC|Z", text[m.start("y") :], re.IGNORECASE):
-            tv = utc_from_local(tv)
-        return time_clip(tv)
-    m = _SLASH.match(text)
-    if m:
-        g = m.groupdict()
-        y, mo, d = (
-            (int(g["y1"]), int(g["m1"]), int(g["d1"]))
-            if g["y1"]
-            else (int(g["y2"]), int(g["m2"]), int(g["d2"]))
-        )
-        if not (1 <= mo <= 12 and 1 <= d <= 31):
-            return math.nan
-        tv = make_date(
-            make_day(y, mo - 1, d),
-            make_time(int(g["h"] or 0), int(g["mi"] or 0), int(g["s"] or 0), 0),
-        )
-        return time_clip(utc_from_local(tv))
-    return math.nan
+        return time_clip(utc_from_local(t))
+    t -= offset * 1000
+    return time_clip(t) if abs(t) <= 8.64e15 else math.nan

@@ -13,6 +13,14 @@ escapes, with JavaScript meanings where Python differs:
 
 Input strings should be in UTF-16 form (:func:`~hotmesh_nb.mapping.utf16.units`)
 so ``.`` matches one code unit, as in JS without the ``u`` flag.
+
+Patterns are compiled with the ``regex`` package (in its ``re``-compatible
+``VERSION0`` mode) because it can bound a match in time: a pattern that
+backtracks catastrophically (``(a|a)+$`` on ``'aaaa…!'``) would otherwise hold
+the GIL and freeze every engine of the process. :func:`js_search` matches with
+``concurrent=True`` (other threads keep running) and gives up after
+:data:`REGEX_TIMEOUT_SECONDS` (reported as a :class:`~hotmesh_nb.errors.MappingError`).
+Patterns that finish give exactly the answers they gave before.
 """
 
 from __future__ import annotations
@@ -20,10 +28,21 @@ from __future__ import annotations
 import re
 import warnings
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from .values import JSThrow
 
-__all__ = ["compile_js_regex"]
+if TYPE_CHECKING:
+    import regex
+
+__all__ = ["REGEX_TIMEOUT_SECONDS", "RegexTimeout", "compile_js_regex", "js_search"]
+
+REGEX_TIMEOUT_SECONDS: float = 1.0
+"""How long one regular-expression match may run before it fails (seconds).
+
+A legitimate pattern over mapping data finishes in microseconds; only
+catastrophic backtracking comes near this bound.
+"""
 
 _JS_SPACE = (
     "\\t\\n\\x0b\\x0c\\r \\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
@@ -109,14 +128,46 @@ def _escape(src: str, i: int, in_class: bool, groups: int) -> tuple[str, int]:
     return re.escape(c), j
 
 
+def _syntax_error(src: str, message: str) -> JSThrow:
+    return JSThrow("SyntaxError", f"Invalid regular expression: /{src}/: {message}")
+
+
+def _check_group(src: str, i: int) -> None:
+    """JS knows only ``(?:``, ``(?=``, ``(?!``, ``(?<=``, ``(?<!`` and ``(?<name>``.
+
+    Python (and ``regex``) would accept more (``(?i)``, ``(?>``, ``(?|``, ``(?#``,
+    ``(?P<``), which JS rejects as an invalid group.
+    """
+    if not src.startswith("(?", i):
+        return
+    rest = src[i + 2 : i + 4]
+    if rest[:1] in (":", "=", "!") or rest in ("<=", "<!"):
+        return
+    if rest[:1] == "<" and re.match(r"<[A-Za-z_$][\w$]*>", src[i + 2 :]):
+        return
+    raise _syntax_error(src, "Invalid group")
+
+
 @lru_cache(maxsize=256)
-def compile_js_regex(src: str) -> re.Pattern[str]:
+def compile_js_regex(src: str) -> regex.Pattern[str]:
     """Compile JS regex source ``src`` (as in ``new RegExp(src)``) to a Python pattern."""
     groups = _count_groups(src)
     out: list[str] = []
     i, n = 0, len(src)
+    # What the last token was: a quantifier may follow an atom, and one '?'
+    # (lazy) may follow a quantifier; anything more is "Nothing to repeat".
+    last = "none"
     while i < n:
         c = src[i]
+        if c in "*+?" or (c == "{" and _QUANT.match(src, i) and out):
+            if last == "quant" and c == "?":
+                last = "lazy"
+            elif last in ("quant", "lazy"):
+                raise _syntax_error(src, "Nothing to repeat")
+            else:
+                last = "quant"
+        else:
+            last = "atom"
         if c == "\\":
             text, i = _escape(src, i, False, groups)
             out.append(text)
@@ -124,6 +175,8 @@ def compile_js_regex(src: str) -> re.Pattern[str]:
         if c == "[":
             i = _class(src, i, out, groups)
             continue
+        if c == "(":
+            _check_group(src, i)
         if c == ".":
             out.append("[^\\n\\r\\u2028\\u2029]")
         elif c == "$":
@@ -144,13 +197,43 @@ def compile_js_regex(src: str) -> re.Pattern[str]:
         else:
             out.append(c)
         i += 1
+    import regex  # imported on first use: `import hotmesh_nb` stays light
+
     try:
         with warnings.catch_warnings():
             # Python warns about set operations ('--', '&&') JS does not have.
             warnings.simplefilter("ignore")
-            return re.compile("".join(out), re.ASCII)
-    except (re.error, OverflowError, RecursionError) as exc:
-        raise JSThrow("SyntaxError", f"Invalid regular expression: /{src}/: {exc}") from None
+            return regex.compile("".join(out), regex.ASCII | regex.VERSION0)
+    except (regex.error, re.error, OverflowError, RecursionError) as exc:
+        raise _syntax_error(src, str(exc)) from None
+
+
+class RegexTimeout(Exception):
+    """A regular-expression match ran past :data:`REGEX_TIMEOUT_SECONDS`.
+
+    Internal: the pipe evaluator reports it as a
+    :class:`~hotmesh_nb.errors.MappingError` naming the function, rule and path.
+    """
+
+
+def js_search(src: str, text: str) -> int:
+    """``text.search(new RegExp(src))``: the first match's index, or -1.
+
+    ``text`` is in UTF-16 form. A match running longer than
+    :data:`REGEX_TIMEOUT_SECONDS` raises :class:`RegexTimeout`.
+    """
+    pattern = compile_js_regex(src)
+    try:
+        m = pattern.search(text, timeout=REGEX_TIMEOUT_SECONDS, concurrent=True)
+    except TimeoutError:
+        shown = src if len(src) <= 80 else src[:77] + "..."
+        raise RegexTimeout(
+            f"the regular expression /{shown}/ ran longer than "
+            f"{REGEX_TIMEOUT_SECONDS:g} s on a {len(text)}-character input and was stopped "
+            "(catastrophic backtracking, such as a nested quantifier like '(a|a)+'); "
+            "rewrite the pattern without nested or overlapping repetition"
+        ) from None
+    return m.start() if m else -1
 
 
 def _class(src: str, i: int, out: list[str], groups: int) -> int:

@@ -9,7 +9,8 @@
   (fan-out / fan-in).
 * A ``@reduce`` row walks ``values[0]`` (array, object or string) starting
   from a deep copy of ``values[1]`` (``null`` by default), running its body
-  as a pipe seeded with ``[$output]`` for every item.
+  as a pipe seeded with ``[$output]`` for every item. As the first row of a
+  pipe it has no values to walk: it is skipped, and the next row gets none.
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ def _compile_program(
         first = [
             comp.string(c, f"{where}[0]") if isinstance(c, str) else _literal(c) for c in rows[0]
         ]
+        start = 1
+    elif not seeded and _kind(rows[0]) == "reduce":
+        # The original reads a first row as cells, and a '@reduce' there has
+        # none: it is skipped and the pipe goes on with no values.
+        first = []
         start = 1
     # Static check of what the original would throw on at run time.
     has_values = seeded or first is not None

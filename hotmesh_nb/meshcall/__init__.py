@@ -1,7 +1,8 @@
 """MeshCall: Python functions callable from anywhere on the mesh, cached, or run as crons.
 
 * :class:`MeshCall` — static methods ``connect``, ``exec``, ``flush``,
-  ``cron``, ``interrupt`` and ``hotmesh``, each with an ``*_async`` twin.
+  ``cron``, ``interrupt``, ``hotmesh`` and ``shutdown``, each with an
+  ``*_async`` twin.
 * :func:`function` and :func:`cron` — decorators for notebooks, on this
   module: ``@meshcall.function("user")``, ``@meshcall.cron("nightly",
   interval="1 day")``.

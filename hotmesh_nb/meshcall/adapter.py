@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import concurrent.futures.thread
 import json
-import traceback
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from .. import runtime
+from ..engine.codec import check_value
+from ..engine.stacks import remote_stack
 from ..engine.worker import Response, WorkerMessage
+from ..errors import PayloadError
 from ..runtime import get_runtime
 from .app import ERROR_CODE
 
@@ -28,13 +30,19 @@ _PLUMBING = frozenset(
 )
 
 
-def encode(value: Any, what: str) -> str:
-    """JSON text of ``value``; a clear ``TypeError`` when it is not a JSON value."""
+def encode(value: Any, what: str, path: str = "value") -> str:
+    """JSON text of ``value``; a clear ``TypeError`` naming the field when it is not JSON.
+
+    The same rules as every other value of the mesh (``check_value``): nothing
+    is converted silently, so the caller gets back exactly what the function
+    returned.
+    """
     try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as exc:
+        return check_value(value, path, None)
+    except PayloadError as exc:
         raise TypeError(
-            f"{what} must be JSON values (dict, list, str, int, float, bool, None): {exc}"
+            f"{what} must be JSON values (dict with str keys, list, str, int, float, bool, "
+            f"None): {exc}"
         ) from None
 
 
@@ -55,12 +63,12 @@ def _user_frames(tb: TracebackType | None) -> TracebackType | None:
 
 def error_response(exc: BaseException) -> Response:
     """The worker's answer when the function raised."""
-    stack = traceback.format_exception(type(exc), exc, _user_frames(exc.__traceback__))
+    stack = remote_stack(exc, _user_frames(exc.__traceback__))
     return Response(
         {
             "message": str(exc) or type(exc).__name__,
             "name": qualified_name(type(getattr(exc, "original", exc))),
-            "stack": "".join(stack),
+            "stack": stack,
             "code": ERROR_CODE,
         },
         code=ERROR_CODE,
@@ -75,7 +83,9 @@ def worker_callback(topic: str, fn: Callable[..., Any]) -> Callable[[WorkerMessa
             text = message.data.get("args")
             args = json.loads(text) if isinstance(text, str) else (text or [])
             value = await get_runtime().call_user(fn, *args)
-            return {"response": encode(value, f"the return value of MeshCall topic '{topic}'")}
+            return {
+                "response": encode(value, f"the return value of MeshCall topic '{topic}'", "result")
+            }
         except Exception as exc:  # the caller gets it, with its type and traceback
             return error_response(exc)
 

@@ -26,8 +26,19 @@ from ..keys import DEFAULT_NAMESPACE
 from ..runtime import blocking, on_runtime
 from . import calls, crons, instances
 from .adapter import worker_callback
-from .app import ensure_worker_group
+from .app import PLAN_TOPIC, ensure_worker_group
 from .instances import ConnectionLike
+
+
+def _check_topic(topic: str) -> None:
+    """Refuse a topic no function can serve: empty, or MeshCall's own planner's."""
+    if not isinstance(topic, str) or not topic:
+        raise ValueError(f"a MeshCall topic must be a non-empty string, not {topic!r}")
+    if topic == PLAN_TOPIC:
+        raise ValueError(
+            f"the topic '{PLAN_TOPIC}' is reserved: MeshCall plans scheduled crons on it; "
+            "choose another name for your function"
+        )
 
 
 class MeshCall:
@@ -55,6 +66,7 @@ class MeshCall:
         cell) replaces the callback of the running worker. Any number of
         processes may serve the same topic: each call goes to one of them.
         """
+        _check_topic(topic)
         worker = Worker(topic, worker_callback(topic, callback))
         return await instances.serve(connection, namespace, worker)
 
@@ -121,11 +133,17 @@ class MeshCall:
 
         ``interval`` is a duration (``'1 day'``, seconds; at least 1 s): the
         first run is at once (or after ``delay``) and each next one
-        ``interval`` after the previous run ended. Or it is a 5-field cron
-        expression (``'0 3 * * *'``, UTC): runs follow the schedule. The cron
-        ends after ``max_cycles`` runs (default 100 000) or
-        :meth:`interrupt`; a run that raises is recorded and the schedule
-        goes on.
+        ``interval`` after the previous run ended. Or it is a cron expression
+        (UTC), read by croniter: 5 fields (``'0 3 * * *'``), or 6 with a
+        seconds field first (``'*/10 * * * * *'``, as the original's cron
+        parser reads it); ranges, lists, steps, month and weekday names,
+        ``L``, ``W``, ``#`` and the aliases ``@hourly``, ``@daily``,
+        ``@weekly``, ``@monthly``, ``@yearly``. Runs follow the schedule:
+        the first waits for it (``delay`` does not apply), and a run that
+        overran later points skips them. An expression that cannot be read
+        raises ``ValueError`` naming it. The cron ends after ``max_cycles``
+        runs (default 100 000) or :meth:`interrupt`; a run that raises is
+        recorded and the schedule goes on.
 
         The cron is idempotent by ``id`` (default: the topic): while one with
         the same topic and id runs, this returns False and changes nothing.
@@ -133,6 +151,7 @@ class MeshCall:
         :meth:`connect`); without, it only schedules and a worker elsewhere
         serves it.
         """
+        _check_topic(topic)
         timing = crons.schedule(interval, delay, max_cycles)
         if callback is not None:
             await MeshCall.connect_async(topic, callback, connection, namespace)
@@ -158,14 +177,31 @@ class MeshCall:
     @staticmethod
     @on_runtime
     async def hotmesh_async(
-        connection: ConnectionLike = None, namespace: str = DEFAULT_NAMESPACE
+        connection: ConnectionLike = None,
+        namespace: str = DEFAULT_NAMESPACE,
+        *,
+        readonly: bool = False,
     ) -> HotMesh:
         """The HotMesh of the namespace's MeshCall app: its ``jobs()``, ``graph()``, ``export()``.
 
         Call jobs are ``call:<topic>:<id>`` (random ids for uncached calls),
-        crons ``cron:<topic>:<id>``.
+        crons ``cron:<topic>:<id>``. ``readonly=True`` (the original's
+        ``getInstance(..., {readonly: true})``) gives a client that reads and
+        starts jobs without running an engine, unless this process runs one.
         """
-        return await instances.mesh(connection, namespace)
+        return await instances.mesh(connection, namespace, engine=not readonly)
+
+    @staticmethod
+    @on_runtime
+    async def shutdown_async() -> None:
+        """Stop every MeshCall engine and worker of this process (all namespaces).
+
+        Functions stop being served here; crons and cached answers live on in
+        Redis and go on wherever another process serves them. Other apps of
+        this process (MeshFlow, MeshData, YAML apps) keep running;
+        :func:`hotmesh_nb.shutdown` stops everything.
+        """
+        await instances.stop_all()
 
     connect = staticmethod(blocking(connect_async.__func__))
     exec = staticmethod(blocking(exec_async.__func__))
@@ -173,3 +209,4 @@ class MeshCall:
     cron = staticmethod(blocking(cron_async.__func__))
     interrupt = staticmethod(blocking(interrupt_async.__func__))
     hotmesh = staticmethod(blocking(hotmesh_async.__func__))
+    shutdown = staticmethod(blocking(shutdown_async.__func__))

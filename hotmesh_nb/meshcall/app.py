@@ -7,12 +7,13 @@
   how long the finished job — and so the cached answer — stays in Redis.
 * ``meshcall.cron`` runs a function on a schedule: the trigger ``cron``, the
   cycle pivot ``pivot`` (job data ``cycle`` counts the runs), the sleeping
-  hook ``nap`` (a durable timer), the worker ``tick`` and the ``cycle``
-  activity ``again`` back to the pivot while fewer than ``max_cycles`` runs
-  happened; a run that raised (code 500) does not stop it. Each iteration
-  sleeps for the next cron delay (``{@cron.nextDelay}`` plus one second: it
-  rounds to the nearest second, and a run fired early would otherwise run
-  again at the same schedule point) or the interval, whichever is longer.
+  hook ``nap`` (a durable timer), the worker ``tick``, then — while fewer
+  than ``max_cycles`` runs happened — back to the pivot; a run that raised
+  (code 500) does not stop it. A cron with an interval cycles through
+  ``again``, sleeping ``interval`` seconds. A cron expression asks the worker
+  ``plan`` (topic ``meshcall.plan``, served next to every MeshCall engine)
+  for the next schedule point, computed with croniter, and cycles through
+  ``again_on_schedule``, sleeping until that point.
 
 Arguments and answers travel as JSON text (``args``, ``response``): the engine
 stores job values with JavaScript's rules (``2.0`` becomes ``2``, empty
@@ -28,7 +29,7 @@ from ..keys import WORKER_GROUP
 APP_ID = "meshcall"
 """The app id of MeshCall in every namespace (keys ``{<namespace>:meshcall}:…``)."""
 
-VERSION = "1"
+VERSION = "2"
 """The app version this package deploys; a namespace holding a newer one keeps it."""
 
 CALL_TOPIC = f"{APP_ID}.call"
@@ -36,6 +37,9 @@ CALL_TOPIC = f"{APP_ID}.call"
 
 CRON_TOPIC = f"{APP_ID}.cron"
 """Topic of the graph that runs a function on a schedule."""
+
+PLAN_TOPIC = f"{APP_ID}.plan"
+"""Worker topic that computes a scheduled cron's next run (reserved: no function may use it)."""
 
 ERROR_CODE = 500
 """Status code of a call whose function raised (the cron graph carries on after it)."""
@@ -80,6 +84,7 @@ app:
           output:
             maps:
               sleep: '{{cron.output.data.delay}}'
+              at: '{{cron.output.data.at}}'
               cycle: 1
           job:
             maps:
@@ -98,12 +103,25 @@ app:
           ancestor: pivot
           input:
             maps:
-              sleep:
+              sleep: '{{cron.output.data.interval}}'
+              cycle:
                 '@pipe':
-                  - ['{{cron.output.data.cron}}']
-                  - ['{{@cron.nextDelay}}', 1]
-                  - ['{{@math.add}}', '{{cron.output.data.interval}}']
-                  - ['{{@math.max}}']
+                  - ['{{pivot.output.data.cycle}}', 1]
+                  - ['{{@math.add}}']
+        plan:
+          type: worker
+          topic: {PLAN_TOPIC}
+          input:
+            maps:
+              cron: '{{cron.output.data.cron}}'
+              after: '{{pivot.output.data.at}}'
+        again_on_schedule:
+          type: cycle
+          ancestor: pivot
+          input:
+            maps:
+              sleep: '{{plan.output.data.sleep}}'
+              at: '{{plan.output.data.at}}'
               cycle:
                 '@pipe':
                   - ['{{pivot.output.data.cycle}}', 1]
@@ -125,6 +143,21 @@ app:
                     '@pipe':
                       - ['{{pivot.output.data.cycle}}', '{{cron.output.data.max_cycles}}']
                       - ['{{@conditional.less_than}}']
+                - expected: false
+                  actual: '{{cron.output.data.scheduled}}'
+          - to: plan
+            conditions:
+              code: [200, {ERROR_CODE}]
+              match:
+                - expected: true
+                  actual:
+                    '@pipe':
+                      - ['{{pivot.output.data.cycle}}', '{{cron.output.data.max_cycles}}']
+                      - ['{{@conditional.less_than}}']
+                - expected: true
+                  actual: '{{cron.output.data.scheduled}}'
+        plan:
+          - to: again_on_schedule
 """
 
 

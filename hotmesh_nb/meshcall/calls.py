@@ -76,7 +76,7 @@ async def call(
         raise TypeError(f"args must be a list of arguments, not {type(args).__name__}")
     payload = {
         "topic": topic,
-        "args": encode(list(args), "MeshCall arguments"),
+        "args": encode(list(args), "MeshCall arguments", "args"),
         "expire": expire_seconds(ttl),
     }
     if call_id is None:

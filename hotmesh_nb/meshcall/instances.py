@@ -2,7 +2,8 @@
 
 Found once per process and namespace (a lookup in the runtime's service
 registry afterwards), so a call costs no setup. The first one deploys and
-activates the MeshCall app when the namespace lacks it.
+activates the MeshCall app when the namespace lacks it. An engine comes with
+the worker that plans scheduled crons (``meshcall.plan``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 from ..connection import Connection
 from ..hotmesh import HotMesh, Worker
 from ..runtime import get_runtime
-from .app import APP_ID, ensure_deployed
+from .app import APP_ID, PLAN_TOPIC, ensure_deployed
+from .crons import plan_callback
 
 ConnectionLike = Connection | str | None
 """A :class:`~hotmesh_nb.Connection`, a server URL, or None (the default server)."""
@@ -43,6 +45,15 @@ async def mesh(connection: ConnectionLike, namespace: str, *, engine: bool = Tru
             APP_ID, connection=connection, namespace=namespace, engine=engine
         )
         await ensure_deployed(hm)
+        if engine:
+            # Every engine also plans scheduled crons: a cron expression's next run is
+            # computed by this worker (croniter) between two runs.
+            await HotMesh.init_async(
+                APP_ID,
+                connection=connection,
+                namespace=namespace,
+                workers=[Worker(PLAN_TOPIC, plan_callback)],
+            )
         return _Registered(hm)
 
     runtime = get_runtime()
@@ -62,3 +73,30 @@ async def serve(connection: ConnectionLike, namespace: str, worker: Worker) -> H
     return await HotMesh.init_async(
         APP_ID, connection=connection, namespace=namespace, workers=[worker]
     )
+
+
+def _is_meshcall(key: Hashable) -> bool:
+    """Whether a runtime service belongs to MeshCall (its registry, engines and workers)."""
+    if not isinstance(key, tuple) or not key:
+        return False
+    if key[0] == "meshcall":
+        return True
+    # HotMesh services are keyed (role, url, namespace, app id[, topic]).
+    return key[0] in ("engine", "client", "worker") and len(key) >= 4 and key[3] == APP_ID
+
+
+async def stop_all() -> int:
+    """Stop every MeshCall engine and worker of this process; how many services stopped.
+
+    Workers stop first, so no call is taken after its engine left. Services of
+    other apps (MeshFlow, MeshData, YAML apps) keep running.
+    """
+    runtime = get_runtime()
+    order = {"worker": 0, "engine": 1, "client": 1}
+    keys = sorted(
+        (k for k in runtime.services() if _is_meshcall(k)),
+        key=lambda k: order.get(k[0], 2),  # type: ignore[index]
+    )
+    for key in keys:
+        await runtime.stop_service(key)
+    return len(keys)

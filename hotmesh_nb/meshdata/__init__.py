@@ -17,11 +17,8 @@ from __future__ import annotations
 from ..search import SearchOptions, SearchResult
 from .core import Clauses, MeshData
 from .ids import record_id
-from .magic import register as _register_magic
 from .results import FoundJobs
 from .workflow import MeshDataWorkflow
-
-_register_magic()
 
 __all__ = [
     "Clauses",

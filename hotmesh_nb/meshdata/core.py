@@ -26,16 +26,19 @@ from ..engine.config import EngineConfig
 from ..errors import DuplicateJobError, HotMeshError, JobNotFoundError
 from ..errors import TimeoutError as HotMeshTimeout
 from ..hotmesh import HotMesh
-from ..keys import DEFAULT_NAMESPACE
+from ..keys import DEFAULT_NAMESPACE, Keys
 from ..meshflow import Client, MeshFlowWorker
+from ..meshflow.factory import APP_ID as MESHFLOW_APP
 from ..meshflow.handle import workflow_error
 from ..meshflow.policy import RetryPolicy
 from ..meshflow.worker import workflow_topic
 from ..runtime import blocking, on_runtime, shutdown
 from ..search import SearchEngine, SearchOptions, SearchResult, clauses_to_query, shared_engine
-from . import records
+from . import mesh, records
 from .entity import RESPONSE_FIELD, entity_workflow, with_call
-from .ids import record_id
+from .ids import check_id, record_id
+from .mesh import MeshCallback
+from .options import field_values, index_options
 from .ready import ready_waiters
 from .results import FoundJobs
 from .workflow import MeshDataWorkflow
@@ -49,12 +52,6 @@ _INSTANCES: weakref.WeakSet[MeshData] = weakref.WeakSet()
 def instances() -> list[MeshData]:
     """Live MeshData objects of this process (``%hotmesh search`` reuses one)."""
     return list(_INSTANCES)
-
-
-def _coerce(search: SearchOptions | dict[str, Any] | None) -> SearchOptions | None:
-    if search is None or isinstance(search, SearchOptions):
-        return search
-    return SearchOptions(search["index"], search.get("prefix"), search.get("schema"))
 
 
 class MeshData:
@@ -82,7 +79,7 @@ class MeshData:
         config: EngineConfig | None = None,
     ) -> None:
         self.connection = connection
-        self.search = _coerce(search)
+        self.search = index_options(search)
         self.namespace = namespace or DEFAULT_NAMESPACE
         self.config = config
         self._clients: dict[str, Client] = {}
@@ -164,7 +161,7 @@ class MeshData:
         switches the entity to the new function.
         """
         ns = self._ns(namespace)
-        options = _coerce(search) or self.search
+        options = index_options(search) or self.search
         queue = task_queue or entity
         worker = await MeshFlowWorker.create_async(
             task_queue=queue,
@@ -173,7 +170,7 @@ class MeshData:
             namespace=ns,
             config=self.config,
         )
-        self._entities[(ns, entity)] = (queue, _coerce(search))
+        self._entities[(ns, entity)] = (queue, index_options(search))
         if options is not None:
             _, engine = await self._engine(ns)
             await engine.create_index(options)
@@ -207,9 +204,12 @@ class MeshData:
         applies. ``ttl='infinity'`` keeps the record alive as a durable
         workflow (hookable, signalable) until :meth:`flush`; ``exec`` returns
         as soon as the function's result is recorded. ``search`` seeds
-        searchable fields; ``await_=False`` returns the record id at once.
+        searchable fields — ``{'name': 'cat'}`` or the original's ``{'data':
+        {'name': 'cat'}}``; values must be text, numbers or booleans — and
+        ``await_=False`` returns the record id at once.
         """
         ns = self._ns(namespace)
+        seed = field_values(search, "exec's search")
         hm = await self.hotmesh_async(ns)
         record = workflow_id or record_id(prefix or entity, id)
         hold = ttl is not None and to_seconds(ttl) == math.inf
@@ -227,7 +227,7 @@ class MeshData:
                 task_queue=task_queue or self._task_queue(entity, ns),
                 workflow_name=entity,
                 workflow_id=record,
-                search=search,
+                search=seed,
                 expire=expire,
                 pending=pending,
                 config=config,
@@ -360,9 +360,17 @@ class MeshData:
         **more: Any,
     ) -> int:
         """Set searchable fields (``fields`` and keyword arguments); returns how many were
-        new. Search indexes follow."""
+        new. Search indexes follow.
+
+        ``fields`` is ``{'name': 'cat'}``, or in the original's shapes ``{'data':
+        {...}}`` or ``{'search': {'data': {...}}}``; values must be text, numbers or
+        booleans.
+        """
+        values = {
+            **(field_values(fields, "set's fields", nested=True) or {}),
+            **(field_values(more, "set's keyword fields") or {}),
+        }
         hm, engine = await self._engine(namespace)
-        values = {**(fields or {}), **more}
         return await records.set_fields(hm, engine, record_id(prefix or entity, id), values)
 
     @on_runtime
@@ -550,7 +558,7 @@ class MeshData:
         """Create an index (``search``, else the entity's, else the default); records
         that exist are indexed. False when it existed."""
         _, engine = await self._engine(namespace)
-        options = _coerce(search)
+        options = index_options(search)
         if options is None and entity is not None:
             known = self._entities.get((self._ns(namespace), entity))
             options = known[1] if known else None
@@ -592,6 +600,73 @@ class MeshData:
             topic = workflow_topic(self._task_queue(entity, namespace), entity)
         await hm.throttle_async(milliseconds, topic=topic, member=member)
 
+    @on_runtime
+    async def sub_async(self, callback: MeshCallback, *, namespace: str | None = None) -> None:
+        """Call ``callback(channel, message)`` for every message of the namespace's mesh.
+
+        The mesh is the quorum channel every engine and worker of the
+        namespace's MeshFlow app listens to: roll calls (``ping``/``pong``),
+        throttles, activations and what :meth:`pub` sends. Messages naming a
+        worker topic carry ``entity`` (``'user'`` for ``'user-user'``); roll-call
+        answers list members, each with its ``entity``. Plain functions run in
+        a thread, ``async def`` on the runtime loop. Subscribing the same
+        callback twice changes nothing.
+        """
+        hm = await self.hotmesh_async(namespace)
+        await mesh.subscribe(hm, callback)
+
+    @on_runtime
+    async def pub_async(self, message: dict[str, Any], *, namespace: str | None = None) -> int:
+        """Send ``message`` (a dict, e.g. ``{'type': 'user', 'topic': 'user-user', ...}``) to
+        every engine, worker and :meth:`sub` subscriber of the namespace; returns how many
+        connections received it.
+
+        Engines act on the message types they know (``{'type': 'throttle',
+        'throttle': 100, 'topic': ...}`` throttles, as :meth:`throttle` does)
+        and ignore the others.
+        """
+        hm = await self.hotmesh_async(namespace)
+        return await mesh.publish(hm, message)
+
+    @on_runtime
+    async def unsub_async(self, callback: MeshCallback, *, namespace: str | None = None) -> bool:
+        """Stop calling ``callback``; False when it was not subscribed (in that namespace)."""
+        hm = await self.hotmesh_async(namespace)
+        return await mesh.unsubscribe(hm, callback)
+
+    @staticmethod
+    def mint_guid(entity: str, id: str | None = None) -> str:
+        """The record id of ``entity``'s record ``id``: ``<entity>-<id>``, or ``<entity>``
+        followed by a random guid (no dash) when ``id`` is None (the original's
+        ``mintGuid``). Raises ``ValueError`` for ids holding ``:``, ``$`` or spaces."""
+        return record_id(entity, id)
+
+    def mint_key(self, entity: str, workflow_id: str, namespace: str | None = None) -> str:
+        """The Redis key of the job hash of record ``workflow_id`` (the original's ``mintKey``).
+
+        As in the original, ``workflow_id`` is the whole record id (see
+        :meth:`mint_guid`) and ``entity`` does not change the key; it is taken
+        so calls written for the original read the same. No I/O.
+        """
+        check_id(entity, "entity")
+        return Keys(self._ns(namespace), MESHFLOW_APP).job(check_id(workflow_id))
+
+    @on_runtime
+    async def generate_search_query_async(
+        self,
+        entity: str,
+        query: Clauses | str = (),
+        *,
+        index: str | None = None,
+        namespace: str | None = None,
+    ) -> str:
+        """The search query :meth:`find_where` runs for ``query`` (the original's
+        ``generateSearchQuery``): ``'@_legs:[4 +inf] @_name:{cat}'``, ``'*'`` when empty."""
+        _, engine = await self._engine(namespace)
+        options = await self._options(engine, entity, index, namespace)
+        text = query if isinstance(query, str) else clauses_to_query(list(query), options)
+        return text or "*"
+
     connect = blocking(connect_async)
     hotmesh = blocking(hotmesh_async)
     exec = blocking(exec_async)
@@ -614,6 +689,10 @@ class MeshData:
     list_search_indexes = blocking(list_search_indexes_async)
     roll_call = blocking(roll_call_async)
     throttle = blocking(throttle_async)
+    sub = blocking(sub_async)
+    pub = blocking(pub_async)
+    unsub = blocking(unsub_async)
+    generate_search_query = blocking(generate_search_query_async)
 
 
 __all__ = ["Clauses", "FoundJobs", "MeshData", "SearchResult", "instances"]

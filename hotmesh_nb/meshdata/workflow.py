@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..durations import Duration
+from ..hotmesh import HotMesh
 from ..meshflow import workflow as _wf
+from ..meshflow.context import current_run
 from ..meshflow.policy import RetryPolicy
 from .entity import with_call
 from .ids import record_id
@@ -30,6 +32,14 @@ class MeshDataWorkflow:
     trace = staticmethod(_wf.trace)
     get_context = staticmethod(_wf.get_context)
     proxy_activities = staticmethod(_wf.proxy_activities)
+    # The original's other names for the same calls.
+    sleep = staticmethod(_wf.sleep_for)
+    wait_for_signal = staticmethod(_wf.wait_for)
+
+    @staticmethod
+    def get_hotmesh() -> HotMesh:
+        """The HotMesh running this record's workflow (its namespace's MeshFlow app)."""
+        return current_run().services.hm
 
     @staticmethod
     async def exec_child(
@@ -93,3 +103,6 @@ class MeshDataWorkflow:
     ) -> bool:
         """Interrupt record ``<entity>-<id>`` (once per workflow)."""
         return await _wf.interrupt(record_id(entity, id), reason=reason, descend=descend)
+
+    execute_child = exec_child
+    """The original's other name for :meth:`exec_child`."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..connection import Connection
 from ..durations import Duration, to_seconds
+from ..engine.codec import check_value
 from ..engine.config import EngineConfig
 from ..errors import HotMeshError
 from ..hotmesh import HotMesh
@@ -94,6 +95,7 @@ class WorkflowClient:
         ``signalIn: true``).
         """
         hm = await self.client.hotmesh_async()
+        check_value(list(args), "args", hm.config.max_payload)
         data: dict[str, Any] = {
             "topic": workflow_topic(task_queue, workflow_name),
             "name": workflow_name,
@@ -129,6 +131,7 @@ class WorkflowClient:
     async def signal_async(self, signal_id: str, data: Any = None) -> None:
         """Resolve ``wait_for(signal_id)`` in whichever workflow waits (or will wait) for it."""
         hm = await self.client.hotmesh_async()
+        check_value(data, "data", hm.config.max_payload, where=f"signal '{signal_id}'")
         await hm.engine.hook(WAIT_SIGNAL, {"id": str(signal_id), "data": data})
 
     @on_runtime
@@ -152,6 +155,7 @@ class WorkflowClient:
             raise HotMeshError(
                 f"workflow '{workflow_id}' was started with signal_in=False: it takes no hooks"
             )
+        check_value(list(args), "args", hm.config.max_payload)
         data: dict[str, Any] = {
             "topic": workflow_topic(task_queue, workflow_name),
             "name": workflow_name,

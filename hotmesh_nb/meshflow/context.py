@@ -29,7 +29,11 @@ class Frame:
     def next_index(self) -> str:
         """The index of the next durable call of this task."""
         self.seq += 1
-        return ".".join(str(p) for p in (*self.path, self.seq))
+        return self.peek()
+
+    def peek(self, ahead: int = 0) -> str:
+        """The index of this task's last call (or ``ahead`` calls later), not counting it."""
+        return ".".join(str(p) for p in (*self.path, self.seq + ahead))
 
     def child(self) -> Frame:
         """The frame of a task this task starts (it takes one number of ours)."""
@@ -78,7 +82,8 @@ class Run:
     """A non-determinism detected during the run (fails it whatever the code does)."""
     blocker: asyncio.Future[Any] | None = None
     io: int = 0
-    """Redis operations in flight (the run is not quiescent while any is)."""
+    """Redis operations in flight (the run is not blocked while any is)."""
+    _settled: asyncio.Event | None = None
 
     def wait_blocker(self) -> asyncio.Future[Any]:
         """The future unrecorded calls wait on (failed with ``Suspended`` to unwind)."""
@@ -87,13 +92,38 @@ class Run:
         return self.blocker
 
     async def bridge(self, coro: Any) -> Any:
-        """Run a coroutine on the runtime loop (Redis I/O) and wait for it here."""
+        """Run a coroutine on the runtime loop (Redis I/O) and wait for it in workflow code.
+
+        The workflow loop is stepped on the runtime's own thread, so the two loops
+        meet through plain callbacks: the operation's task resolves a future of the
+        workflow loop, and the runner steps that loop again once no I/O is in flight.
+        """
+        waiter = asyncio.get_running_loop().create_future()
+        task = self.bridge_loop.create_task(coro)
         self.io += 1
-        try:
-            future = asyncio.run_coroutine_threadsafe(coro, self.bridge_loop)
-            return await asyncio.wrap_future(future)
-        finally:
+
+        def finished(done: asyncio.Task[Any]) -> None:
             self.io -= 1
+            if waiter.cancelled():
+                if not done.cancelled():
+                    done.exception()  # retrieved: the workflow no longer waits for it
+            elif done.cancelled():
+                waiter.cancel()
+            elif done.exception() is not None:
+                waiter.set_exception(done.exception())  # type: ignore[arg-type]
+            else:
+                waiter.set_result(done.result())
+            if self.io == 0 and self._settled is not None:
+                self._settled.set()
+
+        task.add_done_callback(finished)
+        return await waiter
+
+    async def io_settled(self) -> None:
+        """Wait (on the runtime loop) until no Redis operation of this run is in flight."""
+        while self.io:
+            self._settled = asyncio.Event()
+            await self._settled.wait()
 
     def mismatch(self, index: str, recorded: str, asked: str) -> NonDeterminismError:
         """Record and return the error for a call that differs from the history."""
@@ -130,6 +160,12 @@ def next_index() -> str:
     """Number the calling task's next durable call."""
     current_run()
     return _FRAME.get().next_index()
+
+
+def upcoming_index() -> str:
+    """The index the calling task's next durable call will get (nothing is numbered)."""
+    current_run()
+    return _FRAME.get().peek(1)
 
 
 def task_factory(

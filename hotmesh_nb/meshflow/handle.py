@@ -86,6 +86,11 @@ class WorkflowHandle:
     def _outcome(self, data: dict[str, Any], err: Any) -> Any:
         if err:
             raise workflow_error(self.workflow_id, err, data)
+        if "response" not in data and data.get("done") is True:
+            # The result is mapped into the job data, where the original's rule leaves out a
+            # top-level '' (None is stored as null): a finished workflow without one
+            # returned ''.
+            return ""
         return data.get("response")
 
     @on_runtime

@@ -7,6 +7,8 @@ Fields (JSON values, see :mod:`hotmesh_nb.engine.state`):
 ``-claim-<index>-``    the run that dispatched call ``index``:
                        ``{"t": type, "n": name, "g": owner, "s": start}``
 ``-claim-end-``        the run that finished the workflow (returned or failed)
+``-patch-<id>-``       a :func:`~hotmesh_nb.meshflow.workflow.patched` marker: this
+                       workflow took the new code path of change ``id``
 
 ``index`` is the call's position in the workflow: ``3`` is the third durable
 call of the function, ``4.2`` the second call of the task it started as its
@@ -36,6 +38,11 @@ def result_field(kind: str, index: str) -> str:
     return f"-{kind}-{index}-"
 
 
+def patch_field(patch_id: str) -> str:
+    """Hash field of a ``patched()`` marker."""
+    return f"-patch-{patch_id}-"
+
+
 def claim_field(index: str) -> str:
     """Hash field of the claim of durable call ``index``."""
     return f"-claim-{index}-"
@@ -60,6 +67,8 @@ class Ledger:
     """Call index → claim record."""
     search: dict[str, str] = field(default_factory=dict)
     """Search results by ledger field (``-search-<index>-``)."""
+    patches: set[str] = field(default_factory=set)
+    """Ids of the ``patched()`` changes this workflow took."""
 
     @classmethod
     def from_hash(cls, fields: dict[str, str]) -> Ledger:
@@ -74,6 +83,9 @@ class Ledger:
             kind, index = match.group(1), match.group(2)
             if kind == "search":
                 ledger.search[name] = raw
+                continue
+            if kind == "patch":
+                ledger.patches.add(index)
                 continue
             try:
                 record = loads(raw)

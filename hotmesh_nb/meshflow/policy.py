@@ -36,6 +36,28 @@ class RetryPolicy:
     non_retryable_error_types: tuple[str, ...] = field(default_factory=tuple)
     """Exception class names that are never retried."""
 
+    def __post_init__(self) -> None:
+        # A policy is checked when it is made, not when a retry first needs it.
+        for name in ("initial_interval", "maximum_interval"):
+            value = getattr(self, name)
+            if value is not None and to_seconds(value) < 0:
+                raise ValueError(f"RetryPolicy.{name} must not be negative, not {value!r}")
+        if not isinstance(self.backoff_coefficient, (int, float)) or self.backoff_coefficient < 1:
+            raise ValueError(
+                f"RetryPolicy.backoff_coefficient must be at least 1, not "
+                f"{self.backoff_coefficient!r}"
+            )
+        attempts = self.maximum_attempts
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 0:
+            raise ValueError(
+                f"RetryPolicy.maximum_attempts must be a whole number >= 0 (0: no limit), "
+                f"not {attempts!r}"
+            )
+        if isinstance(self.non_retryable_error_types, str):
+            raise ValueError(
+                "RetryPolicy.non_retryable_error_types takes a list of type names, not one string"
+            )
+
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt ``attempt`` (1-based)."""
         wait = to_seconds(self.initial_interval) * self.backoff_coefficient ** max(attempt - 1, 0)

@@ -18,7 +18,7 @@ from ..keys import DEFAULT_NAMESPACE
 from ..search import shared_engine
 from .context import WorkflowInfo
 from .factory import APP_ID, APP_VERSION, EXECUTE, WAIT_SIGNAL, app_yaml
-from .ledger import CLAIM, SEARCH, Ledger
+from .ledger import CLAIM, SEARCH, Ledger, patch_field
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,10 @@ class WorkflowServices:
         value = await action()
         await self.client.hset(key, field, dumps({"n": name, "v": value}))
         return value
+
+    async def mark_patch(self, workflow_id: str, patch_id: str) -> None:
+        """Record that the workflow took the new code path of change ``patch_id``."""
+        await self.client.hset(self.keys.job(workflow_id), patch_field(patch_id), "true")
 
     async def send_signal(self, signal_id: str, data: Any) -> None:
         """Resolve ``wait_for(signal_id)`` (now or when it registers)."""

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import traceback
 from collections.abc import Callable
 from typing import Any
 
+from .. import telemetry
 from ..connection import Connection
-from ..engine.codec import dumps
+from ..engine.codec import check_value, dumps
 from ..engine.config import EngineConfig
 from ..engine.ids import iso_compact
+from ..engine.stacks import remote_stack
 from ..engine.worker import Response, WorkerMessage
-from ..errors import CallbackExit, NonDeterminismError
+from ..errors import CallbackExit, NonDeterminismError, PayloadError
 from ..hotmesh import HotMesh, Worker
 from ..runtime import blocking, get_runtime, on_runtime
 from .activity import ActivityInfo, _current, supervise
@@ -22,7 +23,7 @@ from .factory import DONE, FAIL, IDLE, MANY, ONE, RETRY
 from .ledger import END_CLAIM, claim_field, retry_claim
 from .policy import WORKFLOW_DEFAULT, RetryPolicy
 from .registry import lookup
-from .runner import run_sync
+from .runner import replay
 from .services import WorkflowServices, open_app
 from .workflow import activity_topic
 
@@ -36,8 +37,7 @@ def _error_record(exc: BaseException, code: int) -> dict[str, Any]:
     return {
         "message": str(exc) or type(exc).__name__,
         "type": getattr(exc, "error_type", None) or type(exc).__name__,
-        "stack": getattr(exc, "stack", None)
-        or "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+        "stack": getattr(exc, "stack", None) or remote_stack(exc),
         "code": code,
     }
 
@@ -68,19 +68,15 @@ class WorkflowRunner:
             parent_workflow_id=data.get("parentWorkflowId"),
         )
         ledger = await services.load_ledger(job_id)
-        loop = asyncio.get_running_loop()
-        run = Run(info, ledger, loop, services)
-        args = data.get("args") or []
-        outcome = await loop.run_in_executor(
-            get_runtime().executor, run_sync, self.fn, list(args), run
-        )
+        run = Run(info, ledger, asyncio.get_running_loop(), services)
+        outcome = await replay(self.fn, list(data.get("args") or []), run)
         if outcome.kind == "suspended":
             return await self._dispatch(run, job_id, owner)
         if outcome.kind == "returned":
             if not await self._claim(job_id, owner, END_CLAIM, "end"):
                 return Response({}, code=IDLE)
             try:
-                dumps(outcome.value)
+                check_value(outcome.value, "result", None, where=f"workflow '{self.name}'")
             except (TypeError, ValueError) as exc:
                 error = _error_record(exc, 598)
                 return Response({"error": error}, code=FAIL, status="success")
@@ -160,11 +156,13 @@ async def run_activity(message: WorkerMessage) -> Response | dict[str, Any]:
     try:
         fn = lookup(name)
         value = await supervise(info, get_runtime().call_user(fn, *(item.get("a") or [])))
-        dumps(value)  # results must be JSON: an error here is the activity's
+        # A result JSON cannot hold exactly fails the activity, naming the field.
+        check_value(value, "result", None, where=f"activity '{name}'")
     except Exception as exc:
+        telemetry.record_current(exc)  # the worker call's span shows the activity failed
         policy = RetryPolicy.from_dict(item.get("p"))
         error_type = type(exc).__name__
-        fatal = isinstance(exc, (FatalError, CallbackExit))
+        fatal = isinstance(exc, (FatalError, CallbackExit, PayloadError))  # retrying cannot help
         if not fatal and policy.allows_retry(attempt, error_type):
             body = {"delay": policy.delay(attempt), "attempt": attempt + 1, "message": str(exc)}
             return Response(body, code=RETRY, status="success")

@@ -25,13 +25,15 @@ Determinism rules (the consequences of replay):
 from __future__ import annotations
 
 import random as _random
+import re
 from collections.abc import Callable
 from typing import Any
 
 from ..durations import Duration, to_seconds
+from ..engine.codec import check_value
 from ..engine.ids import iso_compact
 from ..errors import WorkflowError
-from .context import WorkflowInfo, current_run, next_index
+from .context import WorkflowInfo, current_run, next_index, upcoming_index
 from .ledger import result_field
 from .policy import RetryPolicy
 from .registry import collect, register
@@ -44,6 +46,7 @@ __all__ = [
     "get_context",
     "hook",
     "interrupt",
+    "patched",
     "proxy_activities",
     "random",
     "search",
@@ -104,6 +107,10 @@ def _value(record: dict[str, Any], kind: str, name: str, info: WorkflowInfo) -> 
     error = record.get("e")
     if error:
         raise recorded_error(error, kind, name, info.workflow_id)
+    if kind == "child" and "v" not in record:
+        # A child's result comes from its job data, where the original's rule leaves out a
+        # top-level '' (None is stored as null): a child without one returned ''.
+        return ""
     return record.get("v")
 
 
@@ -184,6 +191,8 @@ class ActivityProxy:
         async def call(*args: Any) -> Any:
             info = current_run().info
             queue = self._task_queue or info.task_queue
+            # Refused here, in the workflow, with the field named: never queued.
+            check_value(list(args), "args", None, where=f"activity '{name}'")
             item = {
                 "topic": activity_topic(queue, info.workflow_name),
                 "a": list(args),
@@ -236,6 +245,41 @@ def proxy_activities(
     return ActivityProxy(found, policy, task_queue, timeouts)
 
 
+# -- changing code while workflows run ----------------------------------------------
+
+_PATCH_ID = re.compile(r"^[A-Za-z0-9_.]+$")
+
+
+async def patched(patch_id: str) -> bool:
+    """Whether this workflow takes the new code path of change ``patch_id``.
+
+    Changing a workflow's durable calls breaks the replay of runs already in
+    flight (:class:`~hotmesh_nb.NonDeterminismError`). Guard the change instead::
+
+        if await workflow.patched("bigger-discount"):
+            total = await acts.discount(total, 0.2)   # new code
+        else:
+            total = await acts.discount(total, 0.1)   # what old runs recorded
+
+    A run that reaches this point for the first time takes the new path, and a
+    marker in its history keeps it there on every replay. A run whose history
+    already goes past this point (it ran the old code here) keeps the old path.
+    Once no old run is left, drop the ``else`` branch, and later the call. As
+    Temporal's ``workflow.patched``; ``patch_id`` is letters, digits, ``_`` and ``.``.
+    """
+    if not _PATCH_ID.match(patch_id):
+        raise ValueError(f"patch id {patch_id!r}: use letters, digits, '_' and '.'")
+    run = current_run()
+    if patch_id in run.ledger.patches:
+        return True
+    upcoming = upcoming_index()
+    if upcoming in run.ledger.results or upcoming in run.ledger.claims:
+        return False  # this run's history went on past here with the old code
+    await run.bridge(run.services.mark_patch(run.info.workflow_id, patch_id))
+    run.ledger.patches.add(patch_id)
+    return True
+
+
 # -- time and signals --------------------------------------------------------------
 
 
@@ -247,6 +291,8 @@ async def sleep_for(duration: Duration) -> float:
     ``while await sleep_for('1 day'):`` loops).
     """
     seconds = to_seconds(duration)
+    if float(seconds).is_integer():
+        seconds = int(seconds)  # recorded (and shown in timelines) as 1, not 1.0
     slept = await _durable("sleep", "", {"seconds": seconds, "at": iso_compact()})
     return float(slept)
 
@@ -265,6 +311,7 @@ async def signal(signal_id: str, data: Any = None) -> None:
     """Send ``data`` to whatever waits (or will wait) on ``signal_id``; once per workflow."""
     run = current_run()
     services = run.services
+    check_value(data, "data", None, where=f"signal '{signal_id}'")
 
     async def send() -> None:
         await services.send_signal(str(signal_id), data)
@@ -287,6 +334,7 @@ def _child_start(
 ) -> dict[str, Any]:
     info = current_run().info
     queue = task_queue or info.task_queue
+    check_value(list(args), "args", None, where=f"child workflow '{workflow_name}'")
     policy = RetryPolicy.coerce(config) if config is not None else None
     start = {
         "workflowId": workflow_id or f"{info.workflow_id}-{workflow_name}-{index_hint}",

@@ -9,6 +9,16 @@ written beside ``$ref`` are merged over the referenced mapping.
 Each file is parsed once; every reference target is resolved once and the
 result shared. A reference that (directly or through others) points back into
 itself is reported as a cycle instead of recursing forever.
+
+Bounds, because a YAML file may come from someone else:
+
+* a ``$ref`` reads only regular files (no FIFO, device or folder) inside the
+  root document's folder (or the ``base_dir`` given to ``load_app``), after
+  symbolic links are followed; ``/etc/passwd`` and ``../`` escapes are refused;
+* each file is at most :data:`~hotmesh_nb.model.yaml_loader.MAX_FILE_BYTES`;
+* a YAML alias (or a ``$ref``) used many times is walked once and shared, and
+  the app, expanded, may hold at most :data:`MAX_NODES` values: a
+  "billion laughs" file is refused at once instead of exhausting memory.
 """
 
 from __future__ import annotations
@@ -23,29 +33,76 @@ from hotmesh_nb.model.yaml_loader import read_yaml_file
 
 _INLINE = "<inline>"  # document id of YAML text that has no file
 
+MAX_NODES = 200_000
+"""Most values (mappings, lists and scalars, each alias counted every time it is used)
+an app may expand to; real apps hold a few thousand."""
+
 
 class _Resolver:
-    def __init__(self, root: Any, file: str | None, base_dir: str) -> None:
+    def __init__(self, root: Any, file: str | None, base_dir: str, allowed: str) -> None:
         self.root_id = file or _INLINE
         self.docs: dict[str, Any] = {self.root_id: root}
         self.dirs: dict[str, str] = {self.root_id: os.path.dirname(file) if file else base_dir}
         self.memo: dict[tuple[str, str], Any] = {}
+        self.allowed = os.path.realpath(allowed)
+        # id(input container) -> its resolved copy: an alias used n times is walked once.
+        # (Safe for cycle detection: a walk that completed met no cycle, and a target on
+        # the stack now was not resolved by it.) The docs keep every input alive.
+        self.walked: dict[int, Any] = {}
+        self.sizes: dict[int, int] = {}
 
     def walk(self, node: Any, doc: str, stack: tuple[tuple[str, str], ...]) -> Any:
+        if not isinstance(node, (LDict, LList)):
+            return node
+        done = self.walked.get(id(node))
+        if done is not None:
+            return done
         if isinstance(node, LDict):
             if "$ref" in node:
-                return self.follow(node, doc, stack)
-            out = LDict(file=node.file, line=node.line)
-            out.key_lines = dict(node.key_lines)
-            for key, value in node.items():
-                out[key] = self.walk(value, doc, stack)
-            return out
-        if isinstance(node, LList):
-            seq = LList(file=node.file, line=node.line)
-            seq.item_lines = list(node.item_lines)
-            seq.extend(self.walk(value, doc, stack) for value in node)
-            return seq
-        return node
+                out: Any = self.follow(node, doc, stack)
+            else:
+                out = LDict(file=node.file, line=node.line)
+                out.key_lines = dict(node.key_lines)
+                for key, value in node.items():
+                    out[key] = self.walk(value, doc, stack)
+        else:
+            out = LList(file=node.file, line=node.line)
+            out.item_lines = list(node.item_lines)
+            out.extend(self.walk(value, doc, stack) for value in node)
+        self.walked[id(node)] = out
+        self.measure(out, node)
+        return out
+
+    def measure(self, value: Any, origin: Any) -> int:
+        """Values ``value`` expands to (aliases counted each time); refuses past the cap."""
+        if not isinstance(value, (dict, list)):
+            return 1
+        known = self.sizes.get(id(value))
+        if known is not None:
+            return known
+        items = value.values() if isinstance(value, dict) else value
+        total = 1 + sum(self.measure(item, item) for item in items)
+        self.sizes[id(value)] = total
+        if total > MAX_NODES:
+            raise ValidationError(
+                f"the app expands to more than {MAX_NODES} values (YAML aliases or $refs "
+                "repeated many times, as in a 'billion laughs' file); refused",
+                file=file_of(origin),
+                line=getattr(origin, "line", None),
+            )
+        return total
+
+    def target_path(self, doc: str, file_part: str, ref: str, where: dict[str, Any]) -> str:
+        """The absolute path a ``$ref`` names, refused unless it is inside the allowed folder."""
+        target = os.path.abspath(os.path.join(self.dirs[doc], unquote(file_part)))
+        real = os.path.realpath(target)
+        if os.path.commonpath([real, self.allowed]) != self.allowed:
+            raise ValidationError(
+                f"$ref {ref!r} -> {real} is outside the app's folder {self.allowed}; a $ref "
+                "may only read files under it (pass base_dir= to load a wider folder)",
+                **where,
+            )
+        return target
 
     def follow(self, node: LDict, doc: str, stack: tuple[tuple[str, str], ...]) -> Any:
         ref = node["$ref"]
@@ -61,7 +118,7 @@ class _Resolver:
                 **where,
             )
         if file_part:
-            target_doc = os.path.abspath(os.path.join(self.dirs[doc], unquote(file_part)))
+            target_doc = self.target_path(doc, file_part, ref, where)
             if target_doc not in self.docs:
                 try:
                     self.docs[target_doc] = read_yaml_file(target_doc)
@@ -144,7 +201,13 @@ def resolve_refs(root: Any, file: str | None, base_dir: str | None = None) -> An
 
     ``file`` is the path the root document was read from (None for inline
     text, whose relative references resolve against ``base_dir`` or the
-    current directory).
+    current directory). References may read files under ``base_dir`` when it
+    is given, else under the root file's folder (the current directory for
+    inline text).
     """
-    resolver = _Resolver(root, file, os.path.abspath(base_dir or os.getcwd()))
-    return resolver.walk(root, resolver.root_id, ((resolver.root_id, ""),))
+    base = os.path.abspath(base_dir or os.getcwd())
+    allowed = base if base_dir is not None or file is None else os.path.dirname(file)
+    resolver = _Resolver(root, file, base, allowed)
+    resolved = resolver.walk(root, resolver.root_id, ((resolver.root_id, ""),))
+    resolver.measure(resolved, root)
+    return resolved

@@ -20,7 +20,9 @@ app written for HotMesh means the same thing here:
 from __future__ import annotations
 
 import math
+import os
 import re
+import stat
 from typing import Any
 
 import yaml
@@ -269,17 +271,65 @@ def parse_yaml(text: str, file: str | None = None) -> Any:
         loader.dispose()
 
 
-def read_yaml_file(path: str) -> Any:
-    """Read and parse a YAML file (UTF-8); unreadable files are validation errors."""
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""Largest YAML file read (the app or a ``$ref`` target): 4 MiB, far above any real app."""
+
+
+def read_yaml_file(path: str, max_bytes: int = MAX_FILE_BYTES) -> Any:
+    """Read and parse a YAML file (UTF-8); unreadable files are validation errors.
+
+    Only a regular file of at most ``max_bytes`` is read: a FIFO, a device
+    (``/dev/zero``) or a folder is refused at once, without blocking on it.
+    """
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise ValidationError(
             "file not found; check the path (relative paths are resolved against the "
             "referencing file, or the current directory for the top-level app)",
             file=path,
         ) from None
-    except (OSError, ValueError) as exc:
-        raise ValidationError(f"cannot read the file: {exc}", file=path) from None
+    except OSError as exc:
+        raise ValidationError(f"cannot read the file: {exc.strerror or exc}", file=path) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValidationError(
+                f"cannot read the file: it is {_kind(info.st_mode)}, not a regular file; a "
+                "YAML app and its $ref targets must be plain files",
+                file=path,
+            )
+        if info.st_size > max_bytes:
+            raise ValidationError(
+                f"the file is {info.st_size} bytes, over the {max_bytes} bytes a YAML file "
+                "may have; split it or check that this is the file you meant",
+                file=path,
+            )
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise ValidationError(f"cannot read the file: {exc.strerror or exc}", file=path) from None
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:  # it grew while we read it
+        raise ValidationError(
+            f"the file is over the {max_bytes} bytes a YAML file may have", file=path
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"the file is not UTF-8 text: {exc}", file=path) from None
     return parse_yaml(text, path)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"

@@ -7,8 +7,12 @@ from typing import Any
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register the ``%hotmesh`` and ``%%hotmesh`` magics in ``ipython`` (once per shell)."""
+    from ..meshdata.magic import register as register_search
     from .magics import HotMeshMagics
 
+    # `%hotmesh search` belongs to MeshData; it joins the magic here, when the notebook
+    # layer loads, so that importing hotmesh_nb never pulls in IPython.
+    register_search()
     # An instance, not the class: it keeps the session (server, namespace, apps).
     ipython.register_magics(HotMeshMagics(ipython))
 

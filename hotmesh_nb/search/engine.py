@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 from ..errors import HotMeshError
 from ..keys import Keys
 from . import native
-from .fallback import FallbackIndex
+from .fallback import FallbackIndex, stored_definition
 from .schema import SearchOptions
 
 Mode = Literal["auto", "native", "fallback"]
@@ -87,7 +87,7 @@ class SearchEngine:
 
     async def _indexes(self, fresh: bool = False) -> list[SearchOptions]:
         if fresh or time.monotonic() - self._loaded_at > DEFINITIONS_TTL:
-            self._definitions = await self.fallback.definitions()
+            self._definitions = await self.fallback.definitions(upgrade=not await self.native())
             self._loaded_at = time.monotonic()
         return self._definitions
 
@@ -98,7 +98,7 @@ class SearchEngine:
             # Keep the definition too: it types search results (DataFrame dtypes) and
             # lets callers find the index covering a record, as with the fallback.
             await self.client.hset(
-                self.keys.search_indexes, options.index, _dumps(options.to_dict())
+                self.keys.search_indexes, options.index, stored_definition(options)
             )
             await self._indexes(fresh=True)
             return created
@@ -130,13 +130,9 @@ class SearchEngine:
         """Index the record's current fields (after they were written without this engine,
         e.g. seeded when its job was created)."""
         covering = await self.covering(record)
-        if not covering:
-            return
-        names = sorted({o.hash_field(n) for o in covering for n in o.indexed()})
-        values = await self.client.hmget(self.keys.job(record), names)
-        present = {n: v for n, v in zip(names, values) if v is not None}
-        if present:
-            await self.fallback.write(record, present, [], covering)
+        if covering:
+            # From scratch: entries of an earlier record of this id (expired) must not stay.
+            await self.fallback.write(record, {}, [], covering, reset=True)
 
     async def apply(
         self, record: str, op: str, args: list[str], ledger: tuple[str, str] | None = None
@@ -244,7 +240,8 @@ class SearchEngine:
             )
             return SearchResult(count, _strip(rows), query, options)
         options = await self.index(index)
-        ids = await self._existing(await self.fallback.query(options, query))
+        ids = await self._existing(options, await self.fallback.query(options, query))
+        await self.fallback.sweep(options)
         ordered = sorted(ids)
         names = return_fields if return_fields is not None else list(options.schema)
         if sort_by:
@@ -262,16 +259,14 @@ class SearchEngine:
             rows = [(record, {}) for record in page]
         return SearchResult(len(ids), rows, query, options)
 
-    async def _existing(self, ids: set[str]) -> set[str]:
-        # Records whose job expired still sit in the fallback's sets (Redis expires the
-        # hash alone); the native index drops them, so the fallback must not count them.
-        if not ids:
-            return ids
-        ordered = sorted(ids)
-        pipe = self.client.pipeline(transaction=False)
-        for record in ordered:
-            pipe.exists(self.keys.job(record))
-        return {r for r, alive in zip(ordered, await pipe.execute()) if alive}
+    async def _existing(self, options: SearchOptions, ids: set[str]) -> set[str]:
+        # Records whose job expired may still sit in the fallback's sets (Redis expires
+        # the hash alone); the native index drops them, so the fallback must not count
+        # them, and forgets them now.
+        gone = await self.fallback.gone(ids)
+        if gone:
+            await self.fallback.prune(options, gone)
+        return ids - set(gone)
 
     async def _sorted(
         self, ids: list[str], options: SearchOptions, name: str, ascending: bool
@@ -309,12 +304,6 @@ def shared_engine(client: aioredis.Redis, keys: Keys) -> SearchEngine:
     if engine is None:
         engine = engines[keys] = SearchEngine(client, keys)
     return engine
-
-
-def _dumps(value: Any) -> str:
-    from ..engine.codec import dumps
-
-    return dumps(value)
 
 
 def _field(name: str) -> str:

@@ -24,9 +24,14 @@ async def available(client: aioredis.Redis) -> bool:
     return True
 
 
+DIALECT = 1
+"""The query dialect every search runs in, whatever the server's default: the escaping of
+:func:`hotmesh_nb.search.query.clauses_to_query` and the fallback's parser follow it."""
+
+
 def index_name(keys: Keys, index: str) -> str:
     """The server-wide name of an app's index (namespaces never share one)."""
-    return f"{keys.namespace}:{keys.app}:{index}"
+    return keys.search_native(index)
 
 
 async def create(client: aioredis.Redis, keys: Keys, options: SearchOptions) -> bool:
@@ -106,7 +111,7 @@ async def search(
         args += ["RETURN", len(hash_fields), *hash_fields]
     if sort_by:
         args += ["SORTBY", options.hash_field(sort_by), "ASC" if ascending else "DESC"]
-    args += ["LIMIT", offset, limit]
+    args += ["LIMIT", offset, limit, "DIALECT", DIALECT]
     reply = await client.execute_command(*args)
     job_prefix = keys.job("")
     rows: list[tuple[str, dict[str, str]]] = []

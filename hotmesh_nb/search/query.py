@@ -7,16 +7,23 @@ The fallback understands this subset of the RediSearch query language (what
 ``*``                      every record of the index
 ``@f:{a|b}``               TAG field ``f`` equals ``a`` or ``b`` (case-insensitive)
 ``@f:[lo hi]``             NUMERIC range; ``(`` makes a bound exclusive; ``-inf``/``+inf``
-``@f:"some words"``        TEXT field contains every word (word order is not checked)
-``@f:word`` / ``@f:(a b)``  TEXT field contains the word(s)
-``word``                   any TEXT field contains the word
-``-term``                  records the term does not match
+``@f:"some words"``        TEXT field holds these exact words, together and in order
+``@f:word`` / ``@f:(a b)``  TEXT field holds the word(s), or words of the same stem
+``word``                   any TEXT field holds the word (or a word of its stem)
+``-term``                  records the term does not match (a negated word is not stemmed)
 terms separated by spaces  all must match (AND)
 =========================  =================================================
 
-Documented limits of the fallback: no ``|`` between terms (OR of clauses), no
-prefix/fuzzy matching (``word*``, ``%word%``), no stemming (``nostem`` is always
-on) and no relevance scores — results come in record id order unless sorted.
+A backslash makes the next character literal, in field names, words and tags
+alike (``@f:{a\\|b}`` is the one tag ``a|b``). Words are read as the index reads
+them (:mod:`hotmesh_nb.search.text`). Documented limits of the fallback: no ``|``
+between terms (OR of clauses), no prefix/fuzzy matching (``word*``, ``%word%``)
+and no relevance scores — results come in record id order unless sorted.
+
+Queries built from ``find_where`` clauses are safe to run on both indexes:
+field names must belong to the index's schema, NUMERIC values must be numbers,
+and every other character of a value that the query language could read as
+syntax is escaped, so a value only ever matches itself.
 """
 
 from __future__ import annotations
@@ -24,31 +31,40 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from numbers import Number
 from typing import Any
 
 from ..errors import HotMeshError
 from .schema import SearchOptions
+from .text import (
+    STOPWORDS,
+    format_number,
+    lower,
+    parse_bound,
+    parse_number,
+    tokenize,
+    words,
+)
 
-WORD = re.compile(r"[0-9A-Za-z\u00c0-\uffff]+")
+__all__ = [
+    "Clause",
+    "QueryError",
+    "clauses_to_query",
+    "escape",
+    "parse_query",
+]
 
-STOPWORDS = frozenset(
-    {
-        "a", "is", "the", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if",
-        "in", "into", "it", "no", "not", "of", "on", "or", "such", "that", "their", "then",
-        "there", "these", "they", "this", "to", "was", "will", "with",
-    }
-)  # fmt: skip
-"""RediSearch's default stop words: neither indexed nor searched (as the native index)."""
-
-
-def words(text: str) -> list[str]:
-    """The lower-cased words of ``text`` without stop words (how TEXT is indexed and matched)."""
-    return [w for w in (m.lower() for m in WORD.findall(text)) if w not in STOPWORDS]
-
-
-def tags(text: str, separator: str = ",") -> list[str]:
-    """The lower-cased, trimmed tag values of ``text`` (TAG fields hold comma lists)."""
-    return [t.strip().lower() for t in text.split(separator) if t.strip()]
+_FIELD = re.compile(r"@((?:[A-Za-z0-9_]|\\.)+):")
+_UNSUPPORTED = {
+    "|": "OR between terms",
+    "*": "prefix matching",
+    "%": "fuzzy matching",
+    "~": "optional terms",
+    "$": "query parameters",
+}
+_NEVER = "(the)"
+"""A TEXT value that matches no record on either index: a lone stop word is never indexed
+(a quoted one is a syntax error for the native parser)."""
 
 
 @dataclass
@@ -56,7 +72,7 @@ class Clause:
     """One condition of a query."""
 
     field: str | None
-    """Field name as written after ``@`` (None: any TEXT field / all records)."""
+    """Field name as written after ``@``, unescaped (None: any TEXT field / all records)."""
     kind: str
     """``tag``, ``num``, ``text`` or ``all``."""
     values: list[str] = field(default_factory=list)
@@ -72,11 +88,18 @@ class Clause:
     negate: bool = False
     """True for ``-term``."""
     phrase: bool = False
-    """True for ``"quoted words"``: they must appear together, in this order."""
+    """True for ``"quoted words"``: exact words (no stemming), together and in this order."""
 
 
 class QueryError(HotMeshError):
-    """A search query the fallback index cannot read."""
+    """A search query that cannot be built or that the fallback index cannot read."""
+
+
+def escape(text: str) -> str:
+    """``text`` with every ASCII character but letters and digits backslash-escaped, so the
+    query parsers read it as one literal word, tag or field name (even ``_``: a word of
+    underscores alone is a syntax error for the native parser)."""
+    return "".join(f"\\{c}" if ord(c) < 128 and not c.isalnum() else c for c in text)
 
 
 def clauses_to_query(clauses: list[dict[str, Any]], options: SearchOptions | None = None) -> str:
@@ -85,37 +108,84 @@ def clauses_to_query(clauses: list[dict[str, Any]], options: SearchOptions | Non
     As the original: a field of the schema becomes ``@_field`` (or its
     ``field_name``); TAG → ``{v}``, TEXT → ``"v"``, NUMERIC ``=``/``==`` →
     ``[v v]``, ``<``/``<=`` → ``[-inf v]``, ``>``/``>=`` → ``[v +inf]``, ``[]`` →
-    ``[lo hi]``. Clauses are joined by spaces (AND); none gives ``*``.
+    ``[lo hi]``. Clauses are joined by spaces (AND); none gives ``*``. Unlike the
+    original, values cannot inject query syntax: see the module's docstring.
     """
     parts = []
     for clause in clauses:
-        name = str(clause["field"])
-        spec = options.schema.get(name) if options is not None else None
-        target = (spec.field_name or f"_{name}") if spec is not None else name
+        name = str(clause.get("field", ""))
+        spec = None
+        if options is not None:
+            spec = options.schema.get(name)
+            if spec is None:
+                spec = next(
+                    (s for n, s in options.schema.items() if options.hash_field(n) == name), None
+                )
+                name = next((n for n in options.schema if options.hash_field(n) == name), name)
+            if spec is None or not spec.indexed:
+                known = ", ".join(n for n, s in options.schema.items() if s.indexed) or "none"
+                raise QueryError(
+                    f"field {name!r} is not searchable in index '{options.index}' "
+                    f"(its fields: {known})"
+                )
+        elif not name:
+            raise QueryError(f"a find_where clause needs a 'field': {clause!r}")
+        written = (spec.field_name or f"_{name}") if spec is not None else name
+        target = "".join(c if c == "_" else escape(c) for c in written)
         kind = str(clause.get("type") or (spec.type if spec else "TEXT")).upper()
         op = clause.get("is", "=")
         value = clause.get("value")
         if kind == "TAG":
-            parts.append(f"@{target}:{{{_escape_tag(str(value))}}}")
+            tag = str(value).strip(" \t\n\r\v\f")
+            # An empty tag is never stored; "{}" would be a syntax error, an escaped
+            # space matches nothing on both indexes.
+            parts.append(f"@{target}:{{{escape(tag) or chr(92) + ' '}}}")
         elif kind == "NUMERIC":
             if op in ("=", "=="):
-                parts.append(f"@{target}:[{value} {value}]")
+                number = format_number(_number(name, value))
+                parts.append(f"@{target}:[{number} {number}]")
             elif op in ("<=", "<"):
-                parts.append(f"@{target}:[-inf {value}]")
+                parts.append(f"@{target}:[-inf {format_number(_number(name, value))}]")
             elif op in (">=", ">"):
-                parts.append(f"@{target}:[{value} +inf]")
+                parts.append(f"@{target}:[{format_number(_number(name, value))} +inf]")
             elif op == "[]":
-                low, high = value
-                parts.append(f"@{target}:[{low} {high}]")
+                try:
+                    low, high = value  # type: ignore[misc]
+                except (TypeError, ValueError):
+                    raise QueryError(
+                        f"field {name!r}: '[]' needs value=(low, high), not {value!r}"
+                    ) from None
+                low_text = format_number(_number(name, low))
+                parts.append(f"@{target}:[{low_text} {format_number(_number(name, high))}]")
             else:
                 raise QueryError(f"unknown NUMERIC comparison {op!r}; use = < <= > >= or []")
+        elif kind == "TEXT":
+            found = words("" if value is None else str(value))
+            # Quoted words are exact (no stemming), as the original's "value"; stop words
+            # are left out, as a quoted stop word is a syntax error for the native parser.
+            phrase = " ".join(escape(w) for w in found)
+            parts.append(f'@{target}:"{phrase}"' if found else f"@{target}:{_NEVER}")
         else:
-            parts.append(f'@{target}:"{value}"')
+            raise QueryError(f"field {name!r}: type must be TAG, NUMERIC or TEXT, not {kind!r}")
     return " ".join(parts) or "*"
 
 
-def _escape_tag(value: str) -> str:
-    return re.sub(r"([,.<>{}\[\]\"':;!@#$%^&*()\-+=~| ])", r"\\\1", value)
+def _number(name: str, value: Any) -> float:
+    """A NUMERIC clause value as a number, or a clear error."""
+    number: float | None = None
+    if isinstance(value, str):
+        number = parse_number(value.strip())
+    elif isinstance(value, Number) and not isinstance(value, (bool, complex)):
+        try:  # int, float, Decimal, Fraction, numpy scalars
+            number = float(value)  # type: ignore[arg-type]
+        except (OverflowError, TypeError, ValueError):
+            number = None
+    if number is None or math.isnan(number):
+        raise QueryError(
+            f"field {name!r} is NUMERIC: its value must be a number (or a numeric string), "
+            f"not {value!r}"
+        )
+    return number
 
 
 def parse_query(text: str) -> list[Clause]:
@@ -133,27 +203,13 @@ def parse_query(text: str) -> list[Clause]:
         if negate:
             pos += 1
         if text[pos] == "@":
-            match = re.match(r"@([A-Za-z0-9_\-.$]+):", text[pos:])
+            match = _FIELD.match(text, pos)
             if not match:
                 raise QueryError(f"expected @field: at position {pos} of {text!r}")
-            name = match.group(1)
-            pos += match.end()
-            clause, pos = _value(text, pos, name)
-        elif text[pos] == '"':
-            end = text.find('"', pos + 1)
-            if end < 0:
-                raise QueryError(f"unclosed quote in {text!r}")
-            clause = Clause(None, "text", words(text[pos + 1 : end]), phrase=True)
-            pos = end + 1
+            name = _unescape(match.group(1))
+            clause, pos = _value(text, match.end(), name)
         else:
-            match = re.match(r"[^\s]+", text[pos:])
-            token = match.group(0) if match else ""
-            if token == "|" or "*" in token or "%" in token:
-                raise QueryError(
-                    f"the fallback search index does not support {token!r} (OR between "
-                    "terms, prefix and fuzzy matching need a server with FT.SEARCH)"
-                )
-            clause, pos = Clause(None, "text", words(token)), pos + len(token)
+            clause, pos = _text(text, pos, None)
         clause.negate = negate
         clauses.append(clause)
     return clauses
@@ -163,9 +219,10 @@ def _value(text: str, pos: int, name: str) -> tuple[Clause, int]:
     opener = text[pos : pos + 1]
     if opener == "{":
         end = _closing(text, pos, "}")
-        raw = text[pos + 1 : end]
-        values = [_unescape(v).strip().lower() for v in re.split(r"(?<!\\)\|", raw)]
-        return Clause(name, "tag", [v for v in values if v]), end + 1
+        values = [v for v in (_tag(p) for p in _split(text[pos + 1 : end], "|")) if v]
+        if not text[pos + 1 : end].strip():
+            raise QueryError(f"an empty tag list {{}} in {text!r}")
+        return Clause(name, "tag", values), end + 1
     if opener == "[":
         end = _closing(text, pos, "]")
         bounds = text[pos + 1 : end].split()
@@ -175,22 +232,86 @@ def _value(text: str, pos: int, name: str) -> tuple[Clause, int]:
         return Clause(
             name, "num", low=low, high=high, low_open=low_open, high_open=high_open
         ), end + 1
+    return _text(text, pos, name)
+
+
+def _text(text: str, pos: int, name: str | None) -> tuple[Clause, int]:
+    """A quoted phrase, a ``( )`` group of words or one bare word at ``pos``."""
+    opener = text[pos]
     if opener == '"':
-        end = text.find('"', pos + 1)
-        if end < 0:
-            raise QueryError(f"unclosed quote in {text!r}")
-        return Clause(name, "text", words(text[pos + 1 : end]), phrase=True), end + 1
+        end = _closing(text, pos, '"')
+        found = tokenize(text[pos + 1 : end])
+        if not found or any(w in STOPWORDS for w in found):
+            raise QueryError(
+                f"a quoted phrase needs words and no stop words (as RediSearch): {text!r}"
+            )
+        return Clause(name, "text", found, phrase=True), end + 1
     if opener == "(":
         end = _closing(text, pos, ")")
         inner = text[pos + 1 : end]
-        if "|" in inner:
-            raise QueryError("the fallback search index does not support | inside ( )")
+        _refuse_operators(inner)
         return Clause(name, "text", words(inner)), end + 1
-    match = re.match(r"[^\s]+", text[pos:])
-    token = match.group(0) if match else ""
-    if "*" in token or "%" in token:
-        raise QueryError(f"the fallback search index does not support {token!r}")
-    return Clause(name, "text", words(token)), pos + len(token)
+    end = pos
+    while end < len(text) and not text[end].isspace():
+        if text[end] == "\\":
+            end += 2
+            continue
+        if text[end] in '(){}[]"@':
+            break
+        end += 1
+    token = text[pos:end]
+    if not token:
+        raise QueryError(f"unexpected {text[pos]!r} at position {pos} of {text!r}")
+    _refuse_operators(token)
+    return Clause(name, "text", words(token)), end
+
+
+def _refuse_operators(raw: str) -> None:
+    for part in _split(raw, None):
+        for char, why in _UNSUPPORTED.items():
+            if char in part:
+                raise QueryError(
+                    f"the fallback search index does not support {char!r} ({why}) in {raw!r}: "
+                    "escape it with a backslash, or use a server with FT.SEARCH"
+                )
+
+
+def _split(raw: str, separator: str | None) -> list[str]:
+    """``raw`` cut at unescaped ``separator``; None: one piece of the characters that are
+    not escaped (escaped ones and their backslashes left out)."""
+    pieces: list[str] = [""]
+    position = 0
+    while position < len(raw):
+        char = raw[position]
+        if char == "\\":
+            if separator is not None:
+                pieces[-1] += raw[position : position + 2]
+            position += 2
+            continue
+        if separator is not None and char == separator:
+            pieces.append("")
+        else:
+            pieces[-1] += char
+        position += 1
+    return pieces
+
+
+def _tag(raw: str) -> str:
+    """One tag of a query: escapes resolved, unescaped white space trimmed, ASCII lower-case."""
+    chars: list[tuple[str, bool]] = []
+    position = 0
+    while position < len(raw):
+        if raw[position] == "\\" and position + 1 < len(raw):
+            chars.append((raw[position + 1], True))
+            position += 2
+        else:
+            chars.append((raw[position], False))
+            position += 1
+    while chars and not chars[0][1] and chars[0][0].isspace():
+        chars.pop(0)
+    while chars and not chars[-1][1] and chars[-1][0].isspace():
+        chars.pop()
+    return lower("".join(c for c, _ in chars))
 
 
 def _closing(text: str, pos: int, char: str) -> int:
@@ -211,12 +332,7 @@ def _unescape(value: str) -> str:
 
 def _bound(token: str) -> tuple[float, bool]:
     open_bound = token.startswith("(")
-    token = token.lstrip("(")
-    if token in ("-inf",):
-        return -math.inf, open_bound
-    if token in ("+inf", "inf"):
-        return math.inf, open_bound
-    try:
-        return float(token), open_bound
-    except ValueError:
-        raise QueryError(f"{token!r} is not a number") from None
+    number = parse_bound(token[1:] if open_bound else token)
+    if number is None:
+        raise QueryError(f"{token!r} is not a number (write -inf, +inf, 12, 1.5 or 1e-3)")
+    return number, open_bound

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 FieldType = Literal["TAG", "NUMERIC", "TEXT"]
+
+_FIELD_NAME = re.compile(r"[A-Za-z0-9_]+\Z")
 
 
 @dataclass(frozen=True)
@@ -18,7 +21,8 @@ class FieldSpec:
     sortable: bool = False
     """Allow ``SORTBY`` on the field (native index; the fallback sorts any field)."""
     nostem: bool = False
-    """Native index: match words exactly, without English stemming (the fallback never stems)."""
+    """Index exact words only, without their English stems (both indexes; a query word
+    outside quotes still finds a word equal to its stem, as RediSearch does)."""
     noindex: bool = False
     """Stored for ``SORTBY``/``RETURN`` but not searchable."""
     indexed: bool = True
@@ -52,7 +56,7 @@ class SearchOptions:
     """An index: its name, the record id prefixes it covers and its fields."""
 
     index: str
-    """Index name (unique in the server for native indexes: include the namespace)."""
+    """Index name, unique in its app (the native index is named under the app's key prefix)."""
     prefix: tuple[str, ...] = ()
     """Record (job) id prefixes covered, e.g. ``('user-',)``; empty covers every record."""
     schema: dict[str, FieldSpec] = field(default_factory=dict)
@@ -69,9 +73,15 @@ class SearchOptions:
         prefixes = (prefix,) if isinstance(prefix, str) else tuple(prefix or ())
         object.__setattr__(self, "index", index)
         object.__setattr__(self, "prefix", prefixes)
-        object.__setattr__(
-            self, "schema", {k: FieldSpec.parse(v) for k, v in (schema or {}).items()}
-        )
+        fields = {k: FieldSpec.parse(v) for k, v in (schema or {}).items()}
+        for name, spec in fields.items():
+            for written in (name, spec.field_name):
+                if written is not None and not _FIELD_NAME.match(str(written)):
+                    raise ValueError(
+                        f"index '{index}': field name {written!r} must be letters, digits and "
+                        "'_' only (RediSearch cannot filter or query other names safely)"
+                    )
+        object.__setattr__(self, "schema", fields)
 
     def hash_field(self, name: str) -> str:
         """The job hash field holding ``name``."""

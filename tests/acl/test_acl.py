@@ -158,7 +158,7 @@ def test_the_printed_rules_are_the_modules_and_name_only_the_namespace() -> None
         text=True,
         env=dict(os.environ, **HERE_ENV),
     )
-    assert bad.returncode != 0 and "invalid namespace 'a b'" in bad.stderr
+    assert bad.returncode == 2 and "invalid namespace 'a b'" in bad.stderr
 
 
 @pytest.mark.slow

@@ -1,6 +1,10 @@
 """Chaos: the server dies (SIGKILL, restart from its AOF) and forgets its scripts
 (``SCRIPT FLUSH``) while 1,000 jobs and 100 workflows are in flight in three other
-processes. Every process recovers unaided; every job and workflow completes once."""
+processes. Every process recovers unaided; every job and workflow completes once.
+
+The suite runs one round of each fault. For a soak, run more by hand:
+``HOTMESH_CHAOS_ROUNDS=20 python -m pytest tests/chaos -p no:cacheprovider``.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from hotmesh_nb import HotMesh
 pytestmark = pytest.mark.slow
 
 ROLES = Path(__file__).with_name("mesh_roles.py")
+ROUNDS = int(os.environ.get("HOTMESH_CHAOS_ROUNDS", "1"))
 
 
 def _cli(home: Path, *args: str) -> str:
@@ -69,28 +74,29 @@ def test_every_process_rides_out_a_server_kill_and_a_script_flush(tmp_path, name
         procs.append(worker)
         _expect(worker, "ready")
 
-        # Round 1: SIGKILL the server mid-flight, restart it from its AOF.
-        caller = _spawn("caller", url, namespace, "1")
-        procs.append(caller)
-        _expect(caller, "waiting")
-        pid = json.loads(_cli(home, "server", "status"))["pid"]
-        os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while _alive(pid):
-            check_deadline(deadline, "the server did not die")
-            time.sleep(0.05)
-        time.sleep(1.0)  # an outage every process notices
-        _cli(home, "server", "start")
-        summary = _finish(caller)
-        assert summary == {"jobs": 1000, "flows": 100, "wrong": []}
+        for round_ in range(ROUNDS):
+            # SIGKILL the server mid-flight, restart it from its AOF.
+            caller = _spawn("caller", url, namespace, str(2 * round_ + 1))
+            procs.append(caller)
+            _expect(caller, "waiting")
+            pid = json.loads(_cli(home, "server", "status"))["pid"]
+            os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while _alive(pid):
+                check_deadline(deadline, "the server did not die")
+                time.sleep(0.05)
+            time.sleep(1.0)  # an outage every process notices
+            _cli(home, "server", "start")
+            summary = _finish(caller)
+            assert summary == {"jobs": 1000, "flows": 100, "wrong": []}
 
-        # Round 2: the server forgets every script while jobs run.
-        caller = _spawn("caller", url, namespace, "2")
-        procs.append(caller)
-        _expect(caller, "waiting")
-        redis.Redis.from_url(url).script_flush()
-        summary = _finish(caller)
-        assert summary == {"jobs": 1000, "flows": 100, "wrong": []}
+            # The server forgets every script while jobs run.
+            caller = _spawn("caller", url, namespace, str(2 * round_ + 2))
+            procs.append(caller)
+            _expect(caller, "waiting")
+            redis.Redis.from_url(url).script_flush()
+            summary = _finish(caller)
+            assert summary == {"jobs": 1000, "flows": 100, "wrong": []}
 
         # Nothing was dead-lettered, and the engine and worker are the same processes.
         assert engine.poll() is None and worker.poll() is None

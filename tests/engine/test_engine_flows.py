@@ -13,6 +13,7 @@ import hotmesh_nb
 from hotmesh_nb import (
     DuplicateJobError,
     HotMesh,
+    HotMeshError,
     JobError,
     Response,
     ValidationError,
@@ -530,3 +531,27 @@ def test_an_activity_reached_from_two_parents_runs_once_and_the_job_ends(mesh) -
         time.sleep(0.02)
     both = [e for e in hm.export(job_id)["timeline"] if e["activity"] == "both"]
     assert len(both) == 1
+
+
+NULL_MAP = """
+app:
+  id: nullmap
+  version: '1'
+  graphs:
+    - subscribes: nullmap.go
+      activities:
+        t1:
+          type: trigger
+          job:
+            maps:
+              kept: '{$self.output.data.x}'
+              empty: null
+"""
+
+
+def test_a_null_map_value_fails_the_job_naming_the_rule(mesh) -> None:
+    # The original's mapper throws on a null map value; here the job fails with the path.
+    hm = mesh("nullmap", NULL_MAP)
+    with pytest.raises(HotMeshError) as caught:
+        hm.pubsub("nullmap.go", {"x": 1}, timeout=10)
+    assert "job.maps.empty" in str(caught.value)

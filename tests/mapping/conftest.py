@@ -2,15 +2,102 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hotmesh_nb.mapping import UNDEFINED, JSDate
+
+NODE_DIR = Path(__file__).parent / "node"
+ORIGINAL_DIR = Path(
+    os.environ.get("HOTMESH_ORIGINAL", Path.home() / ".cache" / "hotmesh-nb" / "mapping-original")
+)
+
+
+def install_original() -> Path:
+    """The original 0.3.32 installed (once, with ``npm ci``) from ``node/package-lock.json``."""
+    if not (ORIGINAL_DIR / "node_modules" / "@hotmeshio" / "hotmesh").is_dir():
+        ORIGINAL_DIR.mkdir(parents=True, exist_ok=True)
+        for name in ("package.json", "package-lock.json"):
+            shutil.copy(NODE_DIR / name, ORIGINAL_DIR / name)
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--silent"],
+            cwd=ORIGINAL_DIR,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    return ORIGINAL_DIR
+
+
+class Original:
+    """The original's mapper in a long-running Node process (``node/oracle.js``)."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            ["node", str(NODE_DIR / "oracle.js")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={
+                "TZ": "UTC",
+                "PATH": os.environ["PATH"],
+                "HOTMESH_ORIGINAL": str(install_original()),
+            },
+        )
+
+    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        """One answer: ``{'result': tagged}`` or ``{'throws': 'TypeError'}``."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        answer: dict[str, Any] = json.loads(self.process.stdout.readline())
+        return answer
+
+    def close(self) -> None:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+        self.process.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def original() -> Iterator[Original]:
+    """The original mapper, for differential tests (Node and npm are on every machine here)."""
+    oracle = Original()
+    try:
+        yield oracle
+    finally:
+        oracle.close()
+
+
+def encode(value: Any) -> Any:
+    """Tagged JSON of a mapping value (the inverse of :func:`decode`)."""
+    if value is UNDEFINED:
+        return {"$u": 1}
+    if isinstance(value, float):
+        if value != value:
+            return {"$n": "NaN"}
+        if math.isinf(value):
+            return {"$n": "Infinity" if value > 0 else "-Infinity"}
+        if value == 0 and math.copysign(1, value) < 0:
+            return {"$n": "-0"}
+        return value
+    if isinstance(value, JSDate):
+        return {"$d": encode(value.time)}
+    if isinstance(value, list):
+        return {"$a": [encode(v) for v in value]}
+    if isinstance(value, dict):
+        return {"$o": [[k, encode(v)] for k, v in value.items()]}
+    return value
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +131,8 @@ def decode(value: Any) -> Any:
         if "$a" in value:
             return [decode(v) for v in value["$a"]]
         return {k: decode(v) for k, v in value["$o"]}
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+        return float(value)  # JSON wrote the double's shortest form, not its exact value
     return value
 
 

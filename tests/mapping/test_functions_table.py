@@ -1,16 +1,21 @@
-"""Every mapping function against results recorded by running JavaScript.
+"""Every mapping function against the answers of the original HotMesh 0.3.32.
 
-The tables live in ``node/cases.js`` (a reference model of each HotMesh wrapper
-calling the JavaScript built-in with every declared parameter passed
-explicitly) and ``node/expected.json`` (their results). They were confirmed
-against Node 20 (v20.20.2) on this machine with ``TZ=UTC``; regenerate with
-``TZ=UTC node tests/mapping/node/gen_expected.js``. A case whose JavaScript
-call throws must raise :class:`~hotmesh_nb.errors.MappingError` here.
+``node/cases.js`` lists hand-written cases and edge-value sweeps (every
+function with each of ``undefined``, ``null``, ``''``, ``0``, ``-0``, ``NaN``,
+``Infinity``, big integers, numeric strings, unicode, arrays, objects and a
+date in each of its first argument positions). ``node/gen_expected.js`` runs
+them through the original's own mapper under Node 20 with ``TZ=UTC`` and
+records the answers in ``node/expected.json``; ``test_expected_json_is_current``
+re-runs it. Each case is resolved here exactly as the original resolved it: a
+``@pipe`` whose first row reads the arguments from the context. A case whose
+original call threw must raise :class:`~hotmesh_nb.errors.MappingError` here
+(the engine's convention for a failing rule).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections import Counter
@@ -24,7 +29,7 @@ from hotmesh_nb.mapping import function_names, resolve, strict_equals, to_js_str
 from hotmesh_nb.mapping.compiler import call_function
 from hotmesh_nb.mapping.registry import FUNCTIONS
 
-from .conftest import decode, same
+from .conftest import decode, install_original, same
 
 NODE_DIR = Path(__file__).parent / "node"
 TABLE = json.loads((NODE_DIR / "expected.json").read_text())
@@ -59,17 +64,38 @@ def test_helper_matches_node(case: dict[str, Any]) -> None:
     assert same(actual, decode(case["result"])), f"{case['name']}{tuple(args)!r}: {actual!r}"
 
 
+def pipe_call(name: str, args: list[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The rule and context the recorder gave the original for ``name(*args)``."""
+    if not args:
+        return {"@pipe": [[f"{{@{name}}}"]]}, {}
+    row = [f"{{d.a{i}}}" for i in range(len(args))]
+    return {"@pipe": [row, [f"{{@{name}}}"]]}, {"d": {f"a{i}": a for i, a in enumerate(args)}}
+
+
 @pytest.mark.parametrize("case", FUNCTION_CASES, ids=_ids())
-def test_function_matches_node(case: dict[str, Any]) -> None:
+def test_function_matches_the_original(case: dict[str, Any]) -> None:
+    rule, context = pipe_call(case["name"], decode(case["args"]))
+    if "throws" in case:
+        with pytest.raises(MappingError, match=case["name"].split(".")[1]):
+            resolve(rule, context)
+        return
+    expected = decode(case["result"])
+    actual = resolve(rule, context)
+    assert same(actual, expected), (
+        f"{case['name']}{tuple(context.get('d', {}).values())!r}: {actual!r} != {expected!r}"
+    )
+
+
+@pytest.mark.parametrize("case", [c for c in FUNCTION_CASES if not c.get("sweep")][:300])
+def test_direct_call_matches_the_pipe(case: dict[str, Any]) -> None:
+    """``call_function`` (used by nullary ``'{@fn}'`` cells) agrees with a pipe row."""
     entry = FUNCTIONS["@" + case["name"]]
     args = decode(case["args"])
     if "throws" in case:
-        with pytest.raises(MappingError, match=case["name"].split(".")[1]):
+        with pytest.raises(MappingError):
             call_function(entry, args)
         return
-    expected = decode(case["result"])
-    actual = call_function(entry, args)
-    assert same(actual, expected), f"{case['name']}{tuple(args)!r}: {actual!r} != {expected!r}"
+    assert same(call_function(entry, args), decode(case["result"]))
 
 
 def test_every_function_has_two_cases() -> None:
@@ -115,21 +141,22 @@ def test_same_results_through_a_pipe(case: dict[str, Any]) -> None:
     assert same(resolve(rule, {}), decode(case["result"]))
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+@pytest.mark.skipif(shutil.which("npm") is None, reason="node/npm are not installed")
 def test_expected_json_is_current(tmp_path: Path) -> None:
-    """Re-running the Node generator reproduces ``expected.json`` (tables not hand-edited)."""
+    """Re-running the original reproduces ``expected.json`` (the tables are not hand-edited)."""
+    original = install_original()
     for name in ("cases.js", "gen_expected.js"):
         shutil.copy(NODE_DIR / name, tmp_path / name)
     subprocess.run(
         ["node", "gen_expected.js"],
         cwd=tmp_path,
-        env={"TZ": "UTC", "PATH": "/usr/bin:/bin:/usr/local/bin"},
+        env={"TZ": "UTC", "PATH": os.environ["PATH"], "HOTMESH_ORIGINAL": str(original)},
         check=True,
         capture_output=True,
-        timeout=60,
+        timeout=120,
     )
     fresh = json.loads((tmp_path / "expected.json").read_text())
-    assert fresh["cases"] == CASES
+    assert fresh == TABLE
 
 
 def test_to_json_of_table_results_matches_node_stringify() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -9,7 +10,6 @@ import pytest
 from waiting import wait_until
 
 from hotmesh_nb import HotMesh, JobNotFoundError, MeshCall, meshcall
-from hotmesh_nb.mapping.functions import cron as cron_functions
 
 
 def status(hm: HotMesh, job_id: str) -> int | None:
@@ -107,38 +107,31 @@ def test_schedule_only_while_a_worker_elsewhere_serves_the_topic(ns: str) -> Non
     assert ticks.runs == [(7,), (7,)]
 
 
-def test_a_cron_expression_waits_for_its_schedule(ns: str, monkeypatch) -> None:
-    # A clock 1.2 s before a minute boundary: the first run is due at that boundary.
-    now = time.time()
-    offset = (60 - now % 60) - 1.2
-
-    class Clock:
-        @staticmethod
-        def time() -> float:
-            return time.time() + offset
-
-    monkeypatch.setattr(cron_functions, "_time", Clock)
-    monkeypatch.setenv("HMSH_FIDELITY_SECONDS", "1")
-    ticks = Ticks()
-    assert MeshCall.cron("minutely", [], ticks, interval="* * * * *", namespace=ns) is True
+def test_a_cron_expression_waits_for_its_schedule(ns: str) -> None:
+    # Every second second: each run comes at (never before) its schedule point, and the
+    # points, planned by croniter between runs, are distinct even seconds.
+    fired: list[float] = []
+    assert MeshCall.cron(
+        "even", [], lambda: fired.append(time.time()), interval="*/2 * * * * *", namespace=ns
+    )
     hm = MeshCall.hotmesh(namespace=ns)
-    wait_until(lambda: len(ticks.runs) == 1)
-    # After the run, the next one waits for the following minute.
-    wait_until(lambda: hm.get_state("cron:minutely:minutely")["data"].get("cycle") == 2)
-    pivots = [
-        e for e in hm.export("cron:minutely:minutely")["timeline"] if e["activity"] == "pivot"
-    ]
-    first, second = (e["data"]["sleep"] for e in pivots)
-    assert 1 <= first <= 3
-    assert 45 <= second <= 62
-    assert len(ticks.runs) == 1
-    assert MeshCall.interrupt("minutely", namespace=ns) is True
+    wait_until(lambda: len(fired) >= 3)
+    assert MeshCall.interrupt("even", namespace=ns) is True
+    pivots = [e for e in hm.export("cron:even:even")["timeline"] if e["activity"] == "pivot"]
+    points = [e["data"]["at"] for e in pivots]
+    assert all(at % 2000 == 0 for at in points)
+    assert points == sorted(set(points))
+    for at, when in zip(points, fired, strict=False):
+        assert when >= at / 1000
 
 
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"interval": "*/5 * * * *"}, "unsupported cron expression"),
+        ({"interval": "*/5 * * * * * *"}, re.escape("'*/5 * * * * * *' has 7 fields")),
+        ({"interval": "61 * * * *"}, re.escape("invalid cron expression '61 * * * *'")),
+        ({"interval": "0 0 31 2 *"}, re.escape("'0 0 31 2 *' never fires")),
+        ({"interval": "@every 5m"}, re.escape("unknown cron alias '@every 5m'")),
         ({"interval": "soon"}, "cannot read 'soon' as a duration"),
         ({"interval": 0}, "positive duration"),
         ({"interval": 5, "max_cycles": 0}, "max_cycles must be at least 1"),

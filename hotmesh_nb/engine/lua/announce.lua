@@ -3,7 +3,8 @@
 -- announce(job, engine_stream, kind, status, done_channel, publishes_channel)
 -- publishes the job as waiters and subscribers see it ('done', 'emit' or
 -- 'persist') and, when an awaiting parent exists (field 'p', a result message
--- without its outcome), hands the outcome to the parent's activity.
+-- without its outcome), hands the outcome to the parent's activity. A job that
+-- ends ('done') also leaves the facet sets it joined (fields 'f:<set key>').
 local function announce(job, engine_stream, kind, status, done_channel, publishes_channel)
   local flat = redis.call('HGETALL', job)
   local data = {}
@@ -22,6 +23,9 @@ local function announce(job, engine_stream, kind, status, done_channel, publishe
       ju = cjson.encode(flat[f + 1])
     elseif name == 'p' then
       parent = flat[f + 1]
+    elseif kind == 'done' and string.sub(name, 1, 2) == 'f:' then
+      -- An ended job leaves the facet sets it joined (hook_all finds running jobs only).
+      redis.call('SREM', string.sub(name, 3), flat[f + 1])
     end
   end
   local body = '{' .. table.concat(data, ',') .. '}'

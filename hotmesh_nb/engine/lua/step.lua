@@ -27,6 +27,8 @@
 --   signal     hook_key, early_key, keep, outcome, data
 --              deliver a signal to its waiter, or keep it until the waiter registers
 --   index      key, member                 add a job to a search facet
+--   stat       kind, key, a, b, ttl        a trigger stats write: 'hincr' (field a += b),
+--                                          'rpush' (a), 'zadd' (score a, member b); EXPIRE ttl
 --   link       key, field, value           set a field of another job (parent → child)
 --   hdel       count, fields...            remove fields of this job (pruned iterations)
 --   halt       error                       interrupt this job ('' = quietly)
@@ -66,8 +68,22 @@ local function run_ops(i)
       end
       i = i + 6
     elseif op == 'index' then
-      redis.call('SADD', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2])
+      -- The job remembers its facet sets, so that it leaves them when it ends.
+      local facet = KEYS[tonumber(ARGV[i + 1])]
+      redis.call('SADD', facet, ARGV[i + 2])
+      redis.call('HSET', KEYS[1], 'f:' .. facet, ARGV[i + 2])
       i = i + 3
+    elseif op == 'stat' then
+      local kind, key = ARGV[i + 1], KEYS[tonumber(ARGV[i + 2])]
+      if kind == 'hincr' then
+        redis.call('HINCRBYFLOAT', key, ARGV[i + 3], ARGV[i + 4])
+      elseif kind == 'rpush' then
+        redis.call('RPUSH', key, ARGV[i + 3])
+      else
+        redis.call('ZADD', key, ARGV[i + 3], ARGV[i + 4])
+      end
+      redis.call('EXPIRE', key, ARGV[i + 5])
+      i = i + 6
     elseif op == 'link' then
       redis.call('HSET', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3])
       i = i + 4

@@ -35,13 +35,16 @@ def date_instance(value: Any) -> JSDate:
     if isinstance(value, str):
         if _STRICT_ISO.match(value):
             return JSDate(jd.parse_date(value))
-        return JSDate(jd.time_clip(parse_int(value, _m.nan)))
+        ms = parse_int(value, _m.nan)
+        if ms != ms:
+            raise JSThrow("Error", f"Invalid date format: {value!r} is neither an ISO date nor ms")
+        return JSDate(jd.time_clip(ms))
     if is_number(value):
         return JSDate(jd.time_clip(float(value)))
     if isinstance(value, _dt.date):
         return JSDate.from_datetime(value)
     shown = type(value).__name__ if isinstance(value, (dict, list)) else to_js_string(value)
-    raise JSThrow("Error", f"Invalid date input: {shown} (use an ISO string, ms or a date)")
+    raise JSThrow("Error", f"Invalid date format: {shown} (use an ISO string, ms or a date)")
 
 
 def _now_ms() -> float:
@@ -252,13 +255,74 @@ def toString(date: Any = UNDEFINED) -> str:
     return jd.date_to_string(date_instance(date).time)
 
 
+_LANGUAGE_TAG = re.compile(
+    r"(?:[a-z]{2,3}|[a-z]{5,8})(?:-[a-z]{4})?(?:-(?:[a-z]{2}|\d{3}))?"
+    r"(?P<variants>(?:-(?:[a-z\d]{5,8}|\d[a-z\d]{3}))*)"
+    r"(?P<extensions>(?:-[a-wyz\d](?:-[a-z\d]{2,8})+)*)"
+    r"(?:-x(?:-[a-z\d]{1,8})+)?\Z",
+    re.IGNORECASE,
+)
+
+
+def _check_language_tag(tag: str) -> None:
+    """RangeError unless ``tag`` is a well-formed Unicode BCP 47 locale identifier."""
+    m = _LANGUAGE_TAG.match(tag)
+    if m:
+        variants = m["variants"].lower().split("-")[1:]
+        singletons = re.findall(r"-([a-wyz\d])(?=-)", m["extensions"].lower())
+        if len(set(variants)) == len(variants) and len(set(singletons)) == len(singletons):
+            return
+    raise JSThrow("RangeError", f"Incorrect locale information provided: {tag!r}")
+
+
+def _check_locales(locales: Any) -> None:
+    """ECMA-402 ``CanonicalizeLocaleList`` errors (TypeError / RangeError).
+
+    Only the en-US rendering is produced, but a locale list the original
+    rejects is rejected here too. ``''`` is accepted: Node rejects it only
+    until its default date format has been used once in the process, which in a
+    running engine it always has.
+    """
+    if locales is UNDEFINED or locales == "":
+        return
+    if locales is None:
+        raise JSThrow("TypeError", "Cannot convert undefined or null to object")
+    if isinstance(locales, str):
+        _check_language_tag(locales)
+        return
+    if isinstance(locales, dict):
+        # An array-like object: its 'length' first indexes are the list.
+        size = to_integer_or_infinity(to_number(locales.get("length", UNDEFINED)))
+        count = int(min(max(size, 0), 2**32))
+        items = [locales[str(i)] for i in range(count) if str(i) in locales]
+    elif isinstance(locales, list):
+        items = locales
+    else:
+        return  # a number, boolean or date has no 'length': an empty list
+    for item in items:
+        if isinstance(item, (str, list, dict, JSDate)):
+            _check_language_tag(to_js_string(item))
+        else:
+            raise JSThrow("TypeError", "Language ID should be string or object.")
+
+
+def _locale_args(t: float, locales: Any, options: Any) -> None:
+    if t != t:
+        return  # an invalid date answers 'Invalid Date' before its arguments are read
+    _check_locales(locales)
+    if options is None:
+        raise JSThrow("TypeError", "Cannot convert undefined or null to object")
+
+
 @family.register()
 def toLocaleDateString(
     date: Any = UNDEFINED, locales: Any = UNDEFINED, options: Any = UNDEFINED
 ) -> str:
     """``date.toLocaleDateString(locales, options)`` — en-US form ``3/15/2024``; only
     ``options.timeZone`` is honoured."""
-    return jd.locale_date_string(date_instance(date).time, options)
+    t = date_instance(date).time
+    _locale_args(t, locales, options)
+    return jd.locale_date_string(t, options)
 
 
 @family.register()
@@ -266,7 +330,9 @@ def toLocaleString(
     date: Any = UNDEFINED, locales: Any = UNDEFINED, options: Any = UNDEFINED
 ) -> str:
     """``date.toLocaleString(locales, options)`` — en-US ``3/15/2024, 1:45:30 PM``."""
-    return jd.locale_string(date_instance(date).time, options)
+    t = date_instance(date).time
+    _locale_args(t, locales, options)
+    return jd.locale_string(t, options)
 
 
 @family.register()
@@ -274,4 +340,6 @@ def toLocaleTimeString(
     date: Any = UNDEFINED, locales: Any = UNDEFINED, options: Any = UNDEFINED
 ) -> str:
     """``date.toLocaleTimeString(locales, options)`` — en-US ``1:45:30 PM``."""
-    return jd.locale_time_string(date_instance(date).time, options)
+    t = date_instance(date).time
+    _locale_args(t, locales, options)
+    return jd.locale_time_string(t, options)

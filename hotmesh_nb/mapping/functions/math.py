@@ -13,6 +13,7 @@ import random as _random
 import struct
 from typing import Any
 
+from .. import fdlibm
 from ..coerce import js_add, to_number
 from ..jsmath import clz32 as _clz32
 from ..jsmath import (
@@ -52,7 +53,9 @@ def add(*operands: Any) -> Any:
 
 @family.register()
 def multiply(*operands: Any) -> Any:
-    """``1 * a * b * ...``."""
+    """``a * b * ...``; at least one operand is required (unlike ``add``)."""
+    if not operands:
+        raise JSThrow("Error", "multiply: at least one operand is required")
     _no_arrays(operands, "multiply")
     product = 1.0
     for op in operands:
@@ -67,8 +70,10 @@ def _flatten(operands: tuple[Any, ...], name: str) -> list[Any]:
             flat.extend(op)
         else:
             flat.append(op)
+    if not operands:
+        raise JSThrow("Error", f"{name}: at least one operand is required")
     if not flat:
-        raise JSThrow("TypeError", f"{name}: reduce of empty array with no initial value")
+        raise JSThrow("Error", f"{name}: at least one operand is required after flattening")
     return flat
 
 
@@ -84,7 +89,11 @@ def subtract(*operands: Any) -> Any:
 
 @family.register()
 def divide(*operands: Any) -> Any:
-    """``a / b / ...``; a divisor ``=== 0`` gives NaN (but ``'0'`` gives Infinity)."""
+    """``a / b / ...``; a divisor ``=== 0`` gives NaN (but ``'0'`` gives Infinity).
+
+    A result for which JS ``isNaN`` holds is NaN: so one operand comes back
+    unchanged only when it reads as a number (``'7'``, ``null``), ``'abc'`` gives NaN.
+    """
     flat = _flatten(operands, "divide")
     result = flat[0]
     for op in flat[1:]:
@@ -92,6 +101,8 @@ def divide(*operands: Any) -> Any:
             result = _m.nan
         else:
             result = js_num(js_div(to_number(result), to_number(op)))
+    if to_number(result) != to_number(result):
+        return _m.nan
     return result
 
 
@@ -113,12 +124,6 @@ def _log(fn: Any) -> Any:
         return x if _m.isinf(x) else fn(x)
 
     return log
-
-
-def _atanh(x: float) -> float:
-    if abs(x) == 1:
-        return _m.copysign(_m.inf, x)
-    return _m.atanh(x)
 
 
 # fdlibm's cbrt (the algorithm V8 uses): libm cbrt differs from it by an ulp
@@ -160,64 +165,48 @@ def _cbrt(x: float) -> float:
     return t + t * r
 
 
-def _log1p(x: float) -> float:
-    if x == -1:
-        return -_m.inf
-    return _m.log1p(x)
-
-
 def _sqrt(x: float) -> float:
     return x if x == 0 else _m.sqrt(x)
 
 
 for _name, _fn in {
     "abs": abs,
-    "acos": _m.acos,
-    "acosh": _m.acosh,
-    "asin": _m.asin,
-    "asinh": _m.asinh,
-    "atan": _m.atan,
-    "atanh": _atanh,
+    "acos": fdlibm.acos,
+    "acosh": fdlibm.acosh,
+    "asin": fdlibm.asin,
+    "asinh": fdlibm.asinh,
+    "atan": fdlibm.atan,
+    "atanh": fdlibm.atanh,
     "cbrt": _cbrt,
     "ceil": js_ceil,
-    "cos": _m.cos,
-    "exp": _m.exp,
-    "expm1": _m.expm1,
+    "cos": fdlibm.cos,
+    "exp": fdlibm.exp,
+    "expm1": fdlibm.expm1,
     "floor": js_floor,
     "fround": js_fround,
-    "log": _log(_m.log),
-    "log10": _log(_m.log10),
-    "log1p": _log1p,
-    "log2": _log(_m.log2),
+    "log": _log(fdlibm.log),
+    "log10": _log(fdlibm.log10),
+    "log1p": fdlibm.log1p,
+    "log2": _log(fdlibm.log2),
     "round": js_round,
     "sign": js_sign,
-    "sin": _m.sin,
+    "sin": fdlibm.sin,
     "sqrt": _sqrt,
-    "tan": _m.tan,
-    "tanh": _m.tanh,
+    "tan": fdlibm.tan,
+    "tanh": fdlibm.tanh,
     "trunc": js_trunc,
 }.items():
     _unary(_name, _fn)
 
 
-def _signed_overflow(fn: Any) -> Any:
-    def wrapped(x: float) -> float:
-        try:
-            return fn(x)  # type: ignore[no-any-return]
-        except OverflowError:
-            return _m.copysign(_m.inf, x)
-
-    return wrapped
-
-
-_unary("cosh", _m.cosh)
-_unary("sinh", _signed_overflow(_m.sinh))
+_unary("cosh", fdlibm.cosh)
+_unary("sinh", fdlibm.sinh)
 
 
 @family.register()
 def atan2(y: Any = UNDEFINED, x: Any = UNDEFINED) -> Any:
     """``Math.atan2(y, x)``."""
-    return js_num(_m.atan2(to_number(y), to_number(x)))
+    return js_num(fdlibm.atan2(to_number(y), to_number(x)))
 
 
 @family.register()

@@ -37,8 +37,13 @@ def isEven(input: Any = UNDEFINED) -> bool:
 
 @family.register()
 def isOdd(input: Any = UNDEFINED) -> bool:
-    """``input % 2 !== 0`` (negative odd numbers are odd)."""
-    return js_mod(to_number(input), 2.0) != 0
+    """``input % 2 !== 0`` for a number-like input; ``false`` when ``isNaN(input)``.
+
+    So ``'abc'``, ``undefined`` and ``NaN`` are neither odd nor even, while
+    ``Infinity`` is odd (``Infinity % 2`` is NaN), as measured on the original.
+    """
+    n = to_number(input)
+    return n == n and js_mod(n, 2.0) != 0
 
 
 @family.register()

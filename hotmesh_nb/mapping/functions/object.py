@@ -4,6 +4,8 @@ Plain objects are dicts (keys in JS order: integer-like first). Property
 attributes are not modelled: every property is writable, enumerable and
 configurable, except on objects returned by ``freeze`` / ``seal`` /
 ``preventExtensions`` (marked copies, see :mod:`hotmesh_nb.mapping.objects`).
+A property ``defineProperty`` makes non-enumerable (its default) is invisible
+to keys and JSON in JS; here it is simply not stored.
 """
 
 from __future__ import annotations
@@ -147,9 +149,17 @@ def fromEntries(entries: Any = UNDEFINED) -> dict[str, Any]:
 
 @family.register(mutates=True)
 def assign(target: Any = UNDEFINED, *sources: Any) -> Any:
-    """``Object.assign(target, ...sources)``: copies own properties; returns ``target``."""
-    if is_nullish(target):
-        raise JSThrow("TypeError", "Cannot convert undefined or null to object")
+    """``Object.assign(target || {}, ...sources)``: copies own properties; returns the target.
+
+    A falsy target (``null``, ``0``, ``''``...) starts a fresh object (the
+    original's behaviour, where plain ``Object.assign(null)`` throws). A primitive target
+    comes back as itself: JS wraps it in an object whose copied properties
+    do not survive JSON, so the stored value is the primitive.
+    """
+    if not truthy(target):
+        target = {}
+    if not isinstance(target, (dict, list)):
+        return target
     for source in sources:
         if is_nullish(source) or not isinstance(source, (dict, list, str)):
             continue
@@ -160,8 +170,8 @@ def assign(target: Any = UNDEFINED, *sources: Any) -> Any:
 
 @family.register()
 def getOwnPropertyNames(obj: Any = UNDEFINED) -> list[str]:
-    """``Object.getOwnPropertyNames(obj)`` (arrays and strings include ``'length'``)."""
-    if is_nullish(obj):
+    """``Object.getOwnPropertyNames(obj || {})`` (arrays and strings include ``'length'``)."""
+    if not truthy(obj):
         return []
     names = _keys(obj)
     return [*names, "length"] if isinstance(obj, (list, str)) else names
@@ -200,15 +210,50 @@ def getOwnPropertyDescriptor(obj: Any = UNDEFINED, prop: Any = UNDEFINED) -> Any
     }
 
 
+def _descriptor_field(descriptor: Any, name: str) -> Any:
+    if isinstance(descriptor, dict):
+        return descriptor.get(name, UNDEFINED)
+    return UNDEFINED  # an array or a date has no descriptor fields
+
+
 def _define(obj: Any, key: str, descriptor: Any) -> None:
-    if not isinstance(descriptor, (dict, list)):
+    """JS ``DefineOwnProperty`` on plain data, where every property is enumerable.
+
+    Attribute flags default to ``false``, so a *new* property is only visible
+    (to keys, JSON, the job) when ``enumerable`` is truthy: otherwise it is not
+    represented. A redefined property keeps its value unless ``value`` is given,
+    and disappears when ``enumerable`` is given falsy.
+    """
+    if not isinstance(descriptor, (dict, list, JSDate)):
         raise JSThrow(
             "TypeError", f"Property description must be an object: {to_js_string(descriptor)}"
         )
-    value = descriptor.get("value", UNDEFINED) if isinstance(descriptor, dict) else UNDEFINED
-    if isinstance(descriptor, dict) and "value" not in descriptor and has_own(obj, key):
-        return  # redefining attributes only: the value stays
-    set_property(obj, key, value)
+    for accessor, label in (("get", "Getter"), ("set", "Setter")):
+        fn = _descriptor_field(descriptor, accessor)
+        if fn is not UNDEFINED:
+            # Mapping data holds no functions, so any given accessor is not callable.
+            raise JSThrow("TypeError", f"{label} must be a function: {to_js_string(fn)}")
+    has_value = isinstance(descriptor, dict) and "value" in descriptor
+    enumerable = _descriptor_field(descriptor, "enumerable")
+    if has_own(obj, key):
+        if isinstance(descriptor, dict) and "enumerable" in descriptor and not truthy(enumerable):
+            _delete(obj, key)
+        elif has_value:
+            set_property(obj, key, descriptor["value"])
+        return
+    if truthy(enumerable):
+        set_property(obj, key, _descriptor_field(descriptor, "value"))
+    elif integrity(obj) is not None:
+        set_property(obj, key, UNDEFINED)  # raises: the object is not extensible
+
+
+def _delete(obj: Any, key: str) -> None:
+    if integrity(obj) in ("frozen", "sealed"):
+        raise JSThrow("TypeError", f"Cannot redefine property: {key}")
+    if isinstance(obj, dict):
+        del obj[key]
+    elif isinstance(obj, list) and key.isdigit() and int(key) < len(obj):
+        obj[int(key)] = UNDEFINED
 
 
 @family.register(mutates=True)
@@ -299,7 +344,13 @@ def hasOwnProperty(obj: Any = UNDEFINED, prop: Any = UNDEFINED) -> bool:
 
 @family.register()
 def isPrototypeOf(obj: Any = UNDEFINED, value: Any = UNDEFINED) -> bool:
-    """``obj.isPrototypeOf(value)``: plain data is never another's prototype → false."""
+    """``obj.isPrototypeOf(value)``: plain data is never another's prototype → false.
+
+    As in JS, a primitive ``value`` answers ``false`` before ``obj`` is checked,
+    so only ``isPrototypeOf(null, {...})`` throws.
+    """
+    if not isinstance(value, (dict, list, JSDate)):
+        return False
     if is_nullish(obj):
         raise JSThrow("TypeError", "Cannot convert undefined or null to object")
     return False

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..coerce import array_join, to_js_string, to_number
 from ..jsnumber import js_trim, js_trim_end, js_trim_start, to_integer_or_infinity
-from ..jsregex import compile_js_regex
+from ..jsregex import js_search
 from ..registry import Family
 from ..utf16 import join_units, units
 from ..values import UNDEFINED, JSThrow
@@ -200,8 +200,7 @@ def search(input: Any = UNDEFINED, regexp: Any = UNDEFINED) -> int:
     """``input.search(regexp)``: the argument becomes a RegExp (``'.'`` matches anything)."""
     u = units(require_str(input, "search"))
     pattern = "(?:)" if regexp is UNDEFINED else to_js_string(regexp)
-    m = compile_js_regex(pattern).search(u)
-    return m.start() if m else -1
+    return js_search(pattern, u)
 
 
 @family.register()

@@ -1,187 +1,17 @@
-// Reference model of the HotMesh 0.3.32 mapping functions, written from the
-// spec (§2.10, §12.1): each wrapper calls the JavaScript built-in with every
-// declared parameter passed explicitly. `node gen_expected.js` runs every case
-// below under Node 20 (TZ=UTC) and records the results in expected.json.
+// Cases of the mapping tables. gen_expected.js runs every function case through
+// the ORIGINAL @hotmeshio/hotmesh 0.3.32 mapper (a one-row @pipe fed by context
+// references), every rule case through its MapperService and Pipe.resolve, and the
+// helper cases through the JavaScript built-ins our helpers mirror.
 'use strict';
 
-const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{3})?Z)?$/;
-function dateOf(v) {
-  if (typeof v === 'string') return ISO.test(v) ? new Date(v) : new Date(parseInt(v));
-  if (typeof v === 'number') return new Date(v);
-  if (v instanceof Date) return v;
-  throw new Error('Invalid date input');
-}
-function flatten(ops) {
-  const out = [];
-  for (const o of ops) Array.isArray(o) ? out.push(...o) : out.push(o);
-  return out;
-}
-function sortCmp(order) {
-  const asc = order === 'ASCENDING';
-  return (a, b) => {
-    if (a === null) return asc ? -1 : 1;
-    if (b === null) return asc ? 1 : -1;
-    if (typeof a === 'string' && typeof b === 'string') return asc ? a.localeCompare(b) : b.localeCompare(a);
-    if (a < b) return asc ? -1 : 1;
-    if (a > b) return asc ? 1 : -1;
-    return 0;
-  };
-}
-const noArrays = (ops) => { if (ops.some(Array.isArray)) throw new TypeError("Cannot read properties of undefined"); };
-const withFlags = (d) => (d !== null && typeof d === 'object' ? { writable: true, enumerable: true, configurable: true, ...d } : d);
-const D = (name) => (d) => dateOf(d)[name]();
-const S = (name) => (d, ...a) => { const x = new Date(dateOf(d).getTime()); return x[name](...a); };
-
-const W = {
-  // @array
-  'array.get': (a, i) => a?.[i || 0],
-  'array.length': (a) => a?.length,
-  'array.concat': (a, b) => a.concat(b),
-  'array.indexOf': (a, x, f) => a.indexOf(x, f),
-  'array.join': (a, s) => a.join(s),
-  'array.lastIndexOf': (a, x, f) => a.lastIndexOf(x, f),
-  'array.pop': (a) => a.pop(),
-  'array.push': (a, ...items) => { a.push(...items); return a; },
-  'array.reverse': (a) => a.reverse(),
-  'array.shift': (a) => a.shift(),
-  'array.slice': (a, s, e) => a.slice(s, e),
-  'array.sort': (a, order = 'ASCENDING') => [...a].sort(sortCmp(order)),
-  'array.splice': (a, s, d, ...items) => a.splice(s, d, ...items),
-  'array.unshift': (a, ...items) => a.unshift(...items),
-  // @bitwise
-  'bitwise.and': (a, b) => a & b,
-  'bitwise.or': (a, b) => a | b,
-  'bitwise.xor': (a, b) => a ^ b,
-  'bitwise.leftShift': (a, b) => a << b,
-  'bitwise.rightShift': (a, b) => a >> b,
-  'bitwise.unsignedRightShift': (a, b) => a >>> b,
-  // @conditional
-  'conditional.ternary': (c, a, b) => (c ? a : b),
-  'conditional.equality': (a, b) => a == b,
-  'conditional.strict_equality': (a, b) => a === b,
-  'conditional.inequality': (a, b) => a != b,
-  'conditional.strict_inequality': (a, b) => a !== b,
-  'conditional.greater_than': (a, b) => a > b,
-  'conditional.less_than': (a, b) => a < b,
-  'conditional.greater_than_or_equal': (a, b) => a >= b,
-  'conditional.less_than_or_equal': (a, b) => a <= b,
-  'conditional.nullish': (a, b) => a ?? b,
-  // @date
-  'date.fromISOString': (s) => new Date(s),
-  'date.parse': (s) => Date.parse(s),
-  'date.UTC': (y, m, d, h, mi, s, ms) => Date.UTC(y, m, d, h, mi, s, ms),
-  'date.getTime': D('getTime'), 'date.valueOf': D('valueOf'),
-  'date.getTimezoneOffset': D('getTimezoneOffset'),
-  'date.toISOString': D('toISOString'), 'date.toJSON': D('toJSON'),
-  'date.toDateString': D('toDateString'), 'date.toString': D('toString'),
-  'date.toISOXString': (d) => (d ? dateOf(d) : new Date()).toISOString().replace(/[-:TZ]/g, ''),
-  'date.toLocaleDateString': (d, l, o) => dateOf(d).toLocaleDateString(l, o),
-  'date.toLocaleString': (d, l, o) => dateOf(d).toLocaleString(l, o),
-  'date.toLocaleTimeString': (d, l, o) => dateOf(d).toLocaleTimeString(l, o),
-  'date.setTime': (d, t) => new Date(dateOf(d).getTime()).setTime(t),
-  // @json
-  'json.stringify': (v, r, s) => JSON.stringify(v, r, s),
-  'json.parse': (t, r) => JSON.parse(t, r),
-  // @logical
-  'logical.and': (a, b) => a && b,
-  'logical.or': (a, b) => a || b,
-  // @math
-  'math.add': (...ops) => { noArrays(ops); return ops.reduce((a, b) => a + b, 0); },
-  'math.multiply': (...ops) => { noArrays(ops); return ops.reduce((a, b) => a * b, 1); },
-  'math.subtract': (...ops) => flatten(ops).reduce((a, b) => a - b),
-  'math.divide': (...ops) => flatten(ops).reduce((a, b) => (b === 0 ? NaN : a / b)),
-  'math.atan2': (y, x) => Math.atan2(y, x),
-  'math.hypot': (...v) => Math.hypot(...v),
-  'math.imul': (a, b) => Math.imul(a, b),
-  'math.max': (...v) => Math.max(...v),
-  'math.min': (...v) => Math.min(...v),
-  'math.pow': (a, b) => Math.pow(a, b),
-  // @number
-  'number.isFinite': (n) => Number.isFinite(n),
-  'number.isEven': (n) => n % 2 === 0,
-  'number.isOdd': (n) => n % 2 !== 0,
-  'number.isInteger': (n) => Number.isInteger(n),
-  'number.isNaN': (n) => Number.isNaN(n),
-  'number.parseFloat': (s) => parseFloat(s),
-  'number.parseInt': (s, r) => parseInt(s, r),
-  'number.toFixed': (n, d) => n.toFixed(d),
-  'number.toExponential': (n, d) => n.toExponential(d),
-  'number.toPrecision': (n, p) => n.toPrecision(p),
-  'number.gte': (a, b) => a >= b, 'number.lte': (a, b) => a <= b,
-  'number.gt': (a, b) => a > b, 'number.lt': (a, b) => a < b,
-  'number.max': (...v) => Math.max(...v), 'number.min': (...v) => Math.min(...v),
-  'number.pow': (a, b) => Math.pow(a, b), 'number.round': (n) => Math.round(n),
-  // @object
-  'object.get': (o, p) => o?.[p],
-  'object.set': (o, p, v) => { if (!o) o = {}; o[p] = v; return o; },
-  'object.create': (...a) => { const o = {}; for (let i = 0; i < a.length; i += 2) o[a[i]] = a[i + 1]; return o; },
-  'object.keys': (o) => Object.keys(o ?? {}),
-  'object.values': (o) => Object.values(o ?? {}),
-  'object.entries': (o) => Object.entries(o ?? {}),
-  'object.fromEntries': (e) => Object.fromEntries(e),
-  'object.assign': (t, ...s) => Object.assign(t, ...s),
-  'object.getOwnPropertyNames': (o) => Object.getOwnPropertyNames(o ?? {}),
-  'object.getOwnPropertySymbols': (o) => Object.getOwnPropertySymbols(o ?? {}),
-  'object.getOwnPropertyDescriptor': (o, p) => (o == null ? undefined : Object.getOwnPropertyDescriptor(o, p)),
-  // Property attributes are not modelled by the port (every property stays
-  // enumerable and writable), so the model fills those flags in.
-  'object.defineProperty': (o, p, d) => Object.defineProperty(o, p, withFlags(d)),
-  'object.defineProperties': (o, ps) => Object.defineProperties(o, Object.fromEntries(Object.entries(ps ?? {}).map(([k, d]) => [k, withFlags(d)]))),
-  'object.freeze': (o) => Object.freeze(o),
-  'object.isFrozen': (o) => Object.isFrozen(o),
-  'object.seal': (o) => Object.seal(o),
-  'object.isSealed': (o) => Object.isSealed(o),
-  'object.preventExtensions': (o) => Object.preventExtensions(o),
-  'object.isExtensible': (o) => Object.isExtensible(o),
-  'object.hasOwnProperty': (o, p) => Object.prototype.hasOwnProperty.call(o, p),
-  'object.isPrototypeOf': (o, v) => Object.prototype.isPrototypeOf.call(o, v),
-  'object.propertyIsEnumerable': (o, p) => Object.prototype.propertyIsEnumerable.call(o, p),
-  // @string
-  'string.split': (s, d) => s.split(d),
-  'string.charAt': (s, i) => s.charAt(i),
-  'string.concat': (...s) => s.join(''),
-  'string.includes': (s, x, p) => s.includes(x, p),
-  'string.indexOf': (s, x, p) => s.indexOf(x, p),
-  'string.lastIndexOf': (s, x, p) => s.lastIndexOf(x, p),
-  'string.slice': (s, a, b) => s.slice(a, b),
-  'string.toLowerCase': (s) => s.toLowerCase(),
-  'string.toUpperCase': (s) => s.toUpperCase(),
-  'string.trim': (s) => s.trim(),
-  'string.trimStart': (s) => s.trimStart(),
-  'string.trimEnd': (s) => s.trimEnd(),
-  'string.padStart': (s, l, p) => s.padStart(l, p),
-  'string.padEnd': (s, l, p) => s.padEnd(l, p),
-  'string.replace': (s, a, b) => s.replace(a, b),
-  'string.search': (s, r) => s.search(r),
-  'string.substring': (s, a, b) => s.substring(a, b),
-  'string.startsWith': (s, x, p) => s.startsWith(x, p),
-  'string.endsWith': (s, x, l) => s.endsWith(x, l),
-  'string.repeat': (s, n) => s.repeat(n),
-  // @symbol
-  'symbol.null': () => null, 'symbol.undefined': () => undefined,
-  'symbol.whitespace': () => ' ', 'symbol.object': () => ({}), 'symbol.array': () => [],
-  'symbol.posInfinity': () => Infinity, 'symbol.negInfinity': () => -Infinity, 'symbol.NaN': () => NaN,
-  // @unary
-  // the public helpers (hotmesh_nb.mapping.to_js_string / to_json / truthy / strict_equals)
+// Our public helpers (hotmesh_nb.mapping.to_js_string / to_json / truthy /
+// strict_equals) mirror these JavaScript built-ins.
+const HELPERS = {
   'helper.to_js_string': (v) => String(v),
   'helper.to_json': (v) => JSON.stringify(v),
   'helper.truthy': (v) => !!v,
   'helper.strict_equals': (a, b) => a === b,
-  'unary.not': (v) => !v, 'unary.positive': (v) => +v, 'unary.negative': (v) => -v, 'unary.bitwise_not': (v) => ~v,
 };
-for (const f of ['abs', 'acos', 'acosh', 'asin', 'asinh', 'atan', 'atanh', 'cbrt', 'ceil', 'clz32', 'cos', 'cosh', 'exp', 'expm1', 'floor', 'fround', 'log', 'log10', 'log1p', 'log2', 'round', 'sign', 'sin', 'sinh', 'sqrt', 'tan', 'tanh', 'trunc']) {
-  W[`math.${f}`] = (x) => Math[f](x);
-}
-for (const utc of ['', 'UTC']) {
-  for (const f of ['Date', 'Day', 'FullYear', 'Hours', 'Milliseconds', 'Minutes', 'Month', 'Seconds']) {
-    W[`date.get${utc}${f}`] = D(`get${utc}${f}`);
-  }
-  const arity = { Milliseconds: 1, Seconds: 2, Minutes: 3, Hours: 4, Date: 1, Month: 2, FullYear: 3 };
-  for (const [f, n] of Object.entries(arity)) {
-    const name = `set${utc}${f}`;
-    W[`date.${name}`] = (d, ...a) => S(name)(d, ...[...a, ...Array(n).fill(undefined)].slice(0, n));
-  }
-}
 
 const U = undefined;
 const T = '2024-03-15T13:45:30.123Z';
@@ -252,6 +82,9 @@ const C = [
   ['date.toLocaleDateString', [T]], ['date.toLocaleDateString', [T, 'en-US', { timeZone: 'Asia/Tokyo' }]],
   ['date.toLocaleString', [T]], ['date.toLocaleString', [0]], ['date.toLocaleString', [T, U, { timeZone: 'America/New_York' }]],
   ['date.toLocaleTimeString', [T]], ['date.toLocaleTimeString', [43200000]], ['date.toLocaleTimeString', ['x']],
+  // well-formed and malformed locale tags (only whether they throw matters: en-US output)
+  ['date.toLocaleDateString', [T, 'e']], ['date.toLocaleDateString', [T, 'english']], ['date.toLocaleDateString', [T, 'abcd']], ['date.toLocaleDateString', [T, 'abcde']], ['date.toLocaleDateString', [T, 'en-Latn-US']], ['date.toLocaleDateString', [T, 'en-US-u-ca-gregory']], ['date.toLocaleDateString', [T, 'en-x-foo']], ['date.toLocaleDateString', [T, 'x-foo']], ['date.toLocaleDateString', [T, 'en-US-']], ['date.toLocaleDateString', [T, 'en_US']], ['date.toLocaleDateString', [T, 'i-klingon']], ['date.toLocaleDateString', [T, 'en-a-b']], ['date.toLocaleDateString', [T, 'en-1234']], ['date.toLocaleDateString', [T, 'en-12']], ['date.toLocaleDateString', [T, 'en-123']], ['date.toLocaleDateString', [T, 'en-US-POSIX']], ['date.toLocaleDateString', [T, 'de-DE-1996-1996']], ['date.toLocaleDateString', [T, 'en-u-ca-x-a']], ['date.toLocaleDateString', [T, 'root']], ['date.toLocaleDateString', [T, 'und']], ['date.toLocaleDateString', [T, 'en--US']], ['date.toLocaleDateString', [T, 'en-gb-oed']], ['date.toLocaleDateString', [T, 'en-US-u']], ['date.toLocaleDateString', [T, 'en-t-de']], ['date.toLocaleDateString', [T, '1abc']], ['date.toLocaleDateString', [T, 'en-a-bb-a-cc']], ['date.toLocaleDateString', [T, 'EN-LATN-us']],
+  ['date.toLocaleString', [T, [['en-US']]]], ['date.toLocaleString', [T, [{}]]], ['date.toLocaleString', [T, [U]]], ['date.toLocaleTimeString', [T, { length: 1, 0: 'x' }]], ['date.toLocaleTimeString', ['x', '0']], ['date.toLocaleTimeString', [NaN, '0']],
   // ---- @json
   ['json.stringify', [{ b: 1, 2: [1.5, U, NaN, -0], 1: 'x\n"' }]], ['json.stringify', [U]], ['json.stringify', [{ a: [1, { b: 2 }] }, null, 2]],
   ['json.stringify', [{ a: 1, b: 2, c: 3 }, ['a', 'c']]], ['json.stringify', ['\u2028é\u0001']], ['json.stringify', [[1e21, 1e-7, 123.456]]], ['json.stringify', [{ a: 1 }, null, '--']],
@@ -376,7 +209,142 @@ const C = [
   ['string.search', ['say hello', '\\bhel']], ['string.search', ['aaa', 'a{2,3}']], ['string.search', ['cat dog', 'dog|cat']], ['string.search', ['x\u00a0y', '\\s']],
   ['string.search', ['abab', '(?<p>ab)\\k<p>']], ['string.search', ['xyzab', '(?=ab)']], ['string.search', ['a1', '\\D']], ['string.search', ['é', '\\w']],
   ['string.search', ['a\nb', 'a.b']], ['string.search', ['a\nb', 'a[^]b']], ['string.search', ['ab', '[]']], ['string.search', ['a(b', 'a(']], ['string.search', ['tab\there', '\\t']],
+  // JS-only syntax rules: groups Python would accept, stacked quantifiers, lazy ones
+  ['string.search', ['aA', '(?i:a)']], ['string.search', ['a', '(?>a)']], ['string.search', ['a', '(?|a)']], ['string.search', ['a', '(?#x)']],
+  ['string.search', ['aa', 'a++']], ['string.search', ['aa', 'a*+']], ['string.search', ['aa', 'a{2}+']], ['string.search', ['xaa', 'a+?']],
+  ['string.search', ['aa', 'a+??']], ['string.search', ['aaaaaa', 'a{2}{3}']], ['string.search', ['xaa', 'a{2}?']], ['string.search', ['a', '(?P<n>a)']],
+  ['string.search', ['xaa', '(?<n>a)\\k<n>']], ['string.search', ['ba', '(?=a)+']], ['string.search', ['ba', '(?<=b)a']], ['string.search', ['ba', '(?<!b)a']],
+  ['string.search', ['aaaaaaaaaaaaaaaaaa!', '(a+)+$']], ['string.search', ['abcabc!', '(\\w+\\s?)+!$']],
   ['string.search', ['A', '\\x41']], ['string.search', ['a-b', '[\\w-]+']], ['string.search', ['xx9', '[\\d]']], ['string.search', ['a}b', '}']], ['string.search', ['aa', '(a)\\2']],
 ];
 
-module.exports = { W, C };
+
+
+// ---- systematic sweeps: every function with each edge value in each of its
+// first three argument positions (the others typical). gen_expected.js expands
+// them over the original's own function list and drops calls that read the clock.
+const EDGES = [
+  U, null, '', 0, -0, 1, -1, 2.5, NaN, Infinity, -Infinity, 2 ** 53 + 2, 1e21,
+  '0', '12', ' 7 ', 'abc', 'a😀b', true, false, [], [1, 'b', [2]], {}, { a: 1, 2: 'x' }, new Date(0),
+];
+// A small pool for the third position (keeps the table readable).
+const EDGES3 = [U, null, '', 0, -1, 2, NaN, 'x', '2', true, [1], { a: 1 }];
+const TYPICAL = {
+  array: [[3, 1, 2], 1, 'x'],
+  bitwise: [6, 3, 1],
+  conditional: [1, 2, 3],
+  cron: ['0 * * * *', 1, 1],
+  date: [T, 2, 3],
+  json: ['{"a":[1,2]}', null, 2],
+  logical: [1, 0, 1],
+  math: [9, 2, 3],
+  number: [7.25, 2, 1],
+  object: [{ a: 1, b: [2] }, 'a', 5],
+  string: ['Hello, World', 'o', 2],
+  symbol: [U, U, U],
+  unary: [5, 1, 1],
+};
+TYPICAL.json = ['{"a":[1,2]}', null, 2];
+
+// ---- rules: each is [rule, context], resolved by the original's MapperService
+// (maps: `input.maps`, `output.maps`, `job.maps`) and by its Pipe.resolve (single
+// fields: `topic`, `expire`, `sleep`, transition `actual`/`expected`).
+const CTX = { a: { output: { data: { n: 5, s: 'Ada Lovelace', list: [3, 1, 2], obj: { x: 1, y: [1, 2] }, nil: null, t: true } } }, $job: { metadata: { jid: 'j1' } } };
+const R = [
+  ['{a.output.data.n}', CTX], ['{a.output.data.missing}', CTX], ['{a.output.data.nil}', CTX], ['{a.output.data.list}', CTX], ['{a.output.data.obj.y.1}', CTX],
+  ['plain', CTX], ['{not closed', CTX], ['{}', CTX], ['{ a.output.data.n }', CTX], ['x{a.output.data.n}', CTX], [5, CTX], [true, CTX], [0, CTX], ['', CTX],
+  [null, CTX], [[null], CTX], [{ k: null }, CTX], [[], CTX], [{}, CTX], [[1, '{a.output.data.n}', [2, '{a.output.data.s}']], CTX], [{ k: [1, { m: '{a.output.data.n}' }] }, CTX],
+  [{ k: '{a.output.data.n}', j: { m: '{a.output.data.s}' } }, CTX],
+  [{ '@pipe': [['{a.output.data.n}', 2], ['{@math.multiply}']] }, CTX],
+  [{ k: { '@pipe': [['{a.output.data.n}', 2], ['{@math.multiply}']] } }, CTX],
+  [[{ '@pipe': [['{a.output.data.n}']] }], CTX],
+  [{ '@pipe': [['{a.output.data.n}']], extra: 1 }, CTX],
+  [{ '@reduce': [[{ '@pipe': [['{$output}']] }]] }, CTX],
+  [{ k: { '@reduce': [[1]] } }, CTX],
+  [{ '@pipe': [] }, CTX],
+  [{ '@pipe': [['{@math.multiply}']] }, CTX],
+  [{ '@pipe': [['{@math.add}']] }, CTX],
+  [{ '@pipe': [['{@symbol.array}'], ['{@array.push}', 1]] }, CTX],
+  [{ '@pipe': [['a', 'b'], ['{@string.concat}', 'c'], ['{@string.concat}']] }, CTX],
+  [{ '@pipe': [['{a.output.data.s}', ' '], ['{@string.split}']] }, CTX],
+  [{ '@pipe': [[1], { '@pipe': [[2]] }, { '@pipe': [[3]] }, ['{@math.add}']] }, CTX],
+  [{ '@pipe': [{ '@pipe': [[2]] }, { '@pipe': [[3]] }, ['{@math.add}']] }, CTX],
+  [{ '@pipe': [{ '@pipe': [[2]] }] }, CTX],
+  [{ '@pipe': [['{a.output.data.list}'], ['{@array.push}', 9], ['{@array.push}', 8]] }, CTX],
+  // a row whose cells alias one mutated array
+  [{ '@pipe': [['{a.output.data.list}', '{a.output.data.list}'], ['{@array.push}'], ['{@array.length}']] }, CTX],
+  [{ '@pipe': [['{a.output.data.list}'], ['{@array.reverse}', '{a.output.data.list}'], ['{@array.concat}']] }, CTX],
+  [{ '@pipe': [['{a.output.data.obj}', 'z', 3], ['{@object.set}', '{a.output.data.obj}'], ['{@object.keys}']] }, CTX],
+  [{ '@pipe': [['{a.output.data.list}', '{a.output.data.list}'], ['{@array.pop}']] }, CTX],
+  [{ k: { '@pipe': [['{a.output.data.list}'], ['{@array.push}', 7]] }, j: '{a.output.data.list}' }, CTX],
+  // @reduce
+  [{ '@pipe': [['{a.output.data.list}', 0], { '@reduce': [['{$output}', '{$item}'], ['{@math.add}']] }] }, CTX],
+  [{ '@pipe': [['{a.output.data.list}'], { '@reduce': [['{$output}', '{$item}'], ['{@math.add}']] }] }, CTX],
+  [{ '@pipe': [['{a.output.data.obj}', {}], { '@reduce': [['{$output}', '{$key}', '{$item}'], ['{@object.set}']] }] }, CTX],
+  [{ '@pipe': [['abc', ''], { '@reduce': [['{$item}', '{$output}'], ['{@string.concat}']] }] }, CTX],
+  [{ '@pipe': [['{a.output.data.list}', []], { '@reduce': [['{$output}', '{$index}'], ['{@array.push}']] }] }, CTX],
+  [{ '@pipe': [['{a.output.data.list}', []], { '@reduce': [['{$output}', '{$input.length}'], ['{@array.push}']] }] }, CTX],
+  [{ '@pipe': [[5, 0], { '@reduce': [['{$output}', 1], ['{@math.add}']] }] }, CTX],
+  [{ '@pipe': [[null, 0], { '@reduce': [['{$output}', 1], ['{@math.add}']] }] }, CTX],
+  [{ '@pipe': [[[1, 2], null], { '@reduce': [['{$item}']] }] }, CTX],
+  [{ '@pipe': [[[1, 2], 0], { '@reduce': [{ '@pipe': [['{$item}']] }] }] }, CTX],
+  [{ '@pipe': [{ '@reduce': [['{$output}', 1], ['{@math.add}']] }] }, CTX],
+  [{ '@pipe': [{ '@reduce': [['{$output}']] }, ['{@math.add}']] }, CTX],
+  [{ '@pipe': [[[1, 2], 10], { '@reduce': [['{$output}', '{$item}'], ['{@math.add}']] }, ['{@math.multiply}', 2]] }, CTX],
+  [{ '@pipe': [[[1, 2], { t: 0 }], { '@reduce': [['{$output}', 't', '{$item}'], ['{@object.set}']] }] }, CTX],
+  [{ '@pipe': [[[[1, 2], [3]], 0], { '@reduce': [['{$item}', '{$output}'], ['{@array.concat}']] }] }, CTX],
+  ['{$item}', CTX], ['{$output.x}', CTX], [{ '@pipe': [['{$input}']] }, CTX],
+  ['{@math.add}', CTX], ['{@string.concat}', CTX], ['{@symbol.object}', CTX], ['{@array.length}', CTX], ['{@date.now', CTX],
+  [{ '@pipe': [['{@math.add}', 1], ['{@math.add}']] }, CTX],
+  [{ '@pipe': [[1, 2], ['{@math.add}', '{@symbol.whitespace}']] }, CTX],
+  [{ '@pipe': [[1, 2], ['{a.output.data.n}']] }, CTX],
+  [{ '@pipe': [[1, 2], ['{$output}', 3]] }, CTX],
+  [{ '@pipe': [[1, 2], ['literal', 3]] }, CTX],
+  [{ '@pipe': [[1, 2], []] }, CTX],
+  [{ '@pipe': [[{ '@pipe': [[1]] }, [1, '{a.output.data.n}']], ['{@array.length}']] }, CTX],
+  [{ '@pipe': [[null, U], ['{@conditional.nullish}']] }, CTX],
+  [{ '@pipe': [['{a.output.data.t}', 'yes', 'no'], ['{@conditional.ternary}']] }, CTX],
+];
+
+// ---- Date.parse of date-like strings: hand-picked V8 legacy forms, then 600
+// strings drawn (with a fixed seed) from date-ish tokens.
+const DATE_STRINGS = ['0', '1', '5', '12', '13', '31', '32', '49', '50', '99', '100', '999', '1000', '2024', '12345', '-5', '+5', '2.5',
+  '1.2.3', '12.31', '13.1', '1/2', '1 2', '1 2 3', '2024 3', '3 2024', '2.5.2024', '0.5', '5x', 'x5', '1e3', '1,2', '5 PM', '5:30',
+  '7 Mar', 'Mar 7', '2024-3-5', '2024-03-05 10:00', '5.', '.5', '-0', '00', '007', ' 7 ', '1-2', '1 -2', 'Tue 5', '5 (x)', '5Z',
+  '5 GMT', '5 UTC+1', 'March 5 2024', 'Thu, 01 Jan 1970 00:00:00 GMT', 'Fri Mar 15 2024 13:45:30 GMT+0000 (Coordinated Universal Time)',
+  '2024-03-15T13:45:30+0200', '2024-03-15T24:00', '2024-03-15T24:00:01', '+002024-03-15', '-000000-01-01', '-000001-01-01T00:00Z',
+  '2024-03-15T13:45:30.1234567Z', '2024-03-15T13:45:30.1Z', '2024-03-15T13:45', '2024-03-15T1:45', '2024-03', '2024-3',
+  '12/25/2024 10:30 PM', '12/25/2024 12:00 AM', '2024/12/25', '25 December 2024 10:00 EST', 'Dec 25, 2024 10:00:00 PDT',
+  '10:00 2024-01-02', '1:2:3 4/5/6', 'June 2024', '2024 June 5', '5 june 24', 'Jan 1 70', 'Jan 1 1970 00:00:00 +0100',
+  'Jan 1 1970 00:00:00 UTC+01:00', 'Jan 1 1970 00:00:00 GMT-8', 'Jan 1 1970 00:00:00 GMT-12345', 'Jan 1 1970 00:00::', 'Jan 1 1970 1::',
+  '2024-01-01 13:00 pm', '2024-01-01 1:00 pm', '2024-01-01 12:00 am', 'Mon, 32 Jan 2024', 'Janus 5 2024', 'Ja 5 2024', 'ttt', 'T',
+  '2024-01-01T', '2024-01-01T10', '2024-01-01t10:00', '2024-01-01 T10:00', '(comment) 2024-01-01', '2024-01-01 (c (nested)) 10:00',
+  'Sat, 29 Feb 2025', '2024-02-31', '9999-12-31T23:59:59.999Z', '275760-09-13', '+275760-09-13T00:00:00.000Z', '+275760-09-13T00:00:00.001Z',
+  '-271821-04-20', '-271821-04-19T23:59:59.999Z', '', ' ', 'null', 'undefined', '1970', '1970-01-01T00:00:00.000+00:00', '٢٠٢٤'];
+let seed = 7;
+// the high bits of the LCG: its low bits repeat with a short period
+const rand = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return Math.floor(seed / 65536) % n; };
+const DATE_TOKENS = ['2024', '-', '03', '15', 'T', '13', ':', '45', '.', '123', 'Z', '+', '02', '00', ' ', 'Mar', 'march', '5', 'PM', 'am',
+  'GMT', 'UTC', '(x)', ',', '/', '12', '99', '0', '31', 'EST', 't', 'Tue', '1970', '7', '60', '24', '-0800'];
+for (let i = 0; i < 600; i += 1) {
+  let s = '';
+  const count = 1 + rand(8);
+  for (let k = 0; k < count; k += 1) s += DATE_TOKENS[rand(DATE_TOKENS.length)];
+  DATE_STRINGS.push(s);
+}
+for (const s of [...new Set(DATE_STRINGS)]) C.push(['date.parse', [s]]);
+
+// ---- fdlibm-ported Math functions: 150 doubles of every magnitude each, bit for bit
+// (`log` of the negative half is NaN; the exponentials take x % 800 to stay in range)
+for (let i = 0; i < 150; i += 1) {
+  const x = (rand(2000001) / 1000000 - 1) * Math.pow(2, rand(80) - 30);
+  const y = (rand(2000001) / 1000000 - 1) * Math.pow(2, rand(80) - 30);
+  for (const f of ['sin', 'cos', 'tan', 'atan', 'log']) C.push([`math.${f}`, [x]]);
+  for (const f of ['asin', 'acos', 'atanh']) C.push([`math.${f}`, [x % 1]]);
+  for (const f of ['log1p', 'log2', 'log10', 'asinh']) C.push([`math.${f}`, [x]]);
+  C.push(['math.acosh', [Math.abs(x) + 1]]);
+  for (const f of ['exp', 'expm1', 'sinh', 'cosh', 'tanh']) C.push([`math.${f}`, [x % 800]]);
+  C.push(['math.atan2', [y, x]]);
+}
+
+module.exports = { HELPERS, C, EDGES, EDGES3, TYPICAL, R };
