@@ -7,6 +7,7 @@ with a notebook layer on top. Everything public is importable from here.
 """
 
 from . import server
+from .acl import acl_rules
 from .connection import Connection, connect, connect_async
 from .engine.config import EngineConfig
 from .engine.worker import Response, WorkerMessage
@@ -21,6 +22,7 @@ from .errors import (
     MappingError,
     NonDeterminismError,
     PayloadError,
+    PermissionDeniedError,
     ServerError,
     ServerFullError,
     TimeoutError,
@@ -58,6 +60,7 @@ __all__ = [
     "MeshFlow",
     "NonDeterminismError",
     "PayloadError",
+    "PermissionDeniedError",
     "Response",
     "RetryPolicy",
     "SearchOptions",
@@ -71,6 +74,7 @@ __all__ = [
     "WorkflowError",
     "WorkflowHandle",
     "__version__",
+    "acl_rules",
     "connect",
     "connect_async",
     "dashboard",

@@ -281,6 +281,22 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _acl(args: argparse.Namespace) -> int:
+    from .acl import acl_rules
+
+    psub = []
+    for item in args.psub:
+        app, sep, pattern = item.partition(":")
+        if not sep or not app or not pattern:
+            raise UsageError(f"--psub takes APP:PATTERN, not {item!r}")
+        psub.append((app, pattern))
+    try:
+        print(acl_rules(args.namespace, args.role, search=args.search, psub=psub))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
 def _dlq(args: argparse.Namespace) -> int:
     from .hotmesh import HotMesh
 
@@ -429,6 +445,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_url_options(demo)
     demo.set_defaults(func=_demo)
+
+    acl = sub.add_parser(
+        "acl",
+        help="print the Redis ACL rules of a role in a namespace",
+        description="Print the ACL rules a user of NAMESPACE with ROLE needs (one line), e.g. "
+        "hotmesh-nb acl shop --role worker | xargs redis-cli ACL SETUSER shop-worker on '>pw'",
+    )
+    acl.add_argument("namespace", help="the namespace the user may reach")
+    acl.add_argument(
+        "--role",
+        choices=["client", "worker", "engine", "admin"],
+        default="engine",
+        help="client: start and await jobs; worker/engine: also consume streams; admin: "
+        "also remove dead letters (default engine: MeshCall/MeshFlow/MeshData need it)",
+    )
+    acl.add_argument(
+        "--search",
+        action="store_true",
+        help="also grant queries of the namespace's search indexes (FT.SEARCH, FT.INFO, "
+        "FT._LIST; only on a server with the search module). FT.CREATE is never granted: "
+        "the operator creates the indexes",
+    )
+    acl.add_argument(
+        "--psub",
+        action="append",
+        default=[],
+        metavar="APP:PATTERN",
+        help="a pattern passed to HotMesh.psub (repeatable; patterns are granted literally)",
+    )
+    acl.set_defaults(func=_acl)
     return parser
 
 

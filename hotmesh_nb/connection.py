@@ -20,8 +20,10 @@ from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
+from redis.asyncio.client import Pipeline
 
 from . import server
+from .acl import is_refusal, refusal
 from .errors import ConnectError
 from .runtime import blocking, get_runtime, on_close, on_runtime
 
@@ -82,6 +84,48 @@ def mask_url(url: str) -> str:
     return text
 
 
+def _user(client: aioredis.Redis | Pipeline) -> str | None:
+    return client.connection_pool.connection_kwargs.get("username")
+
+
+class _Pipeline(Pipeline):
+    """A pipeline whose ACL refusals are :class:`~hotmesh_nb.errors.PermissionDeniedError`."""
+
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        stack = [command[0] for command in self.command_stack]
+        try:
+            replies = await super().execute(raise_on_error)
+        except redis_errors.ResponseError as exc:
+            if not is_refusal(exc):
+                raise
+            # redis-py's message names the failed command by its position (from 1).
+            position = str(exc).split("Command # ", 1)[-1].split(" ", 1)[0]
+            index = int(position) - 1 if position.isdigit() else 0
+            args = stack[index] if 0 <= index < len(stack) else ()
+            raise refusal(exc, args, _user(self)) from None
+        return [
+            refusal(reply, stack[i] if i < len(stack) else (), _user(self))
+            if isinstance(reply, Exception) and is_refusal(reply)
+            else reply
+            for i, reply in enumerate(replies)
+        ]
+
+
+class _Client(aioredis.Redis):
+    """redis-py's client, with ACL refusals explained (named user, command, namespace)."""
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        try:
+            return await super().execute_command(*args, **options)
+        except redis_errors.ResponseError as exc:
+            if is_refusal(exc):
+                raise refusal(exc, args, _user(self)) from None
+            raise
+
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> _Pipeline:
+        return _Pipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)
+
+
 class Connection:
     """A server URL and the clients of this process that talk to it.
 
@@ -102,7 +146,7 @@ class Connection:
     def client(self) -> aioredis.Redis:
         """The command client, bound to the runtime loop (create it there)."""
         if self._client is None:
-            self._client = aioredis.Redis.from_url(
+            self._client = _Client.from_url(
                 self.url,
                 decode_responses=True,
                 socket_connect_timeout=CONNECT_TIMEOUT,
@@ -133,7 +177,7 @@ class Connection:
         """A separate client (e.g. for pub/sub, whose reads wait without a time limit)."""
         options.setdefault("socket_timeout", None)
         options = {**self._tcp_options(), **options}
-        return aioredis.Redis.from_url(
+        return _Client.from_url(
             self.url, decode_responses=True, socket_connect_timeout=CONNECT_TIMEOUT, **options
         )
 
@@ -158,10 +202,17 @@ class Connection:
                 ) from None
             raise
         except (redis_errors.ConnectionError, OSError, asyncio.TimeoutError) as exc:
+            tls = ""
+            if self.url.startswith("rediss:"):
+                tls = (
+                    "; over TLS also check the URL's ssl_ca_certs (the CA of the server's "
+                    "certificate) and, when the server requires client certificates, "
+                    "ssl_certfile and ssl_keyfile"
+                )
             raise ConnectError(
                 f"cannot reach a server at {mask_url(self.url)} ({exc}); check that it runs "
                 "and the URL is right, or unset HOTMESH_REDIS_URL / REDIS_URL to use the "
-                "embedded server"
+                f"embedded server{tls}"
             ) from None
         self._checked = True
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
+from redis import exceptions as _redis_errors
+
 
 class HotMeshError(Exception):
     """Base class of every error raised by hotmesh_nb."""
@@ -25,6 +27,22 @@ class ConnectError(HotMeshError):
 
 class ServerFullError(HotMeshError):
     """The server refused a write because it reached ``maxmemory``; nothing was queued."""
+
+
+class PermissionDeniedError(HotMeshError, _redis_errors.NoPermissionError):
+    """The server's ACL refused a command (``NOPERM``): the user may not touch that key,
+    channel or command.
+
+    ``namespace`` is the namespace the refused command aimed at (when a key or
+    channel names one), ``user`` the ACL user, ``command`` the command's name. It is
+    also a redis-py ``NoPermissionError``, so code that catches that keeps working.
+    """
+
+    def __init__(self, message: str, *, namespace: str | None, user: str, command: str) -> None:
+        super().__init__(message)
+        self.namespace = namespace
+        self.user = user
+        self.command = command
 
 
 class CallbackExit(HotMeshError):

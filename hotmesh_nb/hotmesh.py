@@ -114,7 +114,12 @@ class HotMesh:
 
         async def make_engine() -> Engine:
             service = Engine(conn, keys, config, consume=engine)
-            await service.start()
+            try:
+                await service.start()
+            except BaseException:
+                # A refused start (ACL, outage) must not leave its connections behind.
+                await service.stop()
+                raise
             return service
 
         kind = "engine" if engine else "client"

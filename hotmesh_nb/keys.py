@@ -38,6 +38,16 @@ def check_namespace(namespace: str) -> str:
     return namespace
 
 
+def namespace_pattern(namespace: str) -> str:
+    """A glob (Redis ``KEYS``/ACL syntax) matching every key and channel of ``namespace``.
+
+    Every name minted by :class:`Keys` starts with this literal prefix, so an ACL
+    user restricted to it (``~`` keys, ``&`` channels) reaches its namespace and no
+    other: namespace names hold no glob characters and no ``:``.
+    """
+    return f"{{{check_namespace(namespace)}:*"
+
+
 def check_app_id(app_id: str) -> str:
     """Return ``app_id`` or raise ``ValueError`` (letters, digits and '-'; 'a' is reserved)."""
     if not isinstance(app_id, str) or not _APP.match(app_id) or app_id == "a":

@@ -127,6 +127,10 @@ class StreamConsumer:
     async def start(self) -> None:
         """Create the group and start reading."""
         await self.ensure_group()
+        # Reading this new consumer's own (empty) history takes no message; it makes a
+        # user whose ACL refuses stream reads fail here, with a clear error, instead of
+        # in the background loop.
+        await self.reader.xreadgroup(self.group, self.consumer, {self.stream: "0"}, count=1)
         loop = asyncio.get_running_loop()
         self._loop_task = loop.create_task(self._read_loop(), name=f"read {self.stream}")
         if self.reclaim_after > 0:

@@ -11,6 +11,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from ..acl import is_refusal, refusal
 from ..runtime import cancel_and_wait
 from .codec import loads
 from .outage import Outage
@@ -39,6 +40,8 @@ class Subscriptions:
         """Called with the awaited job ids after the connection came back: completions
         published while it was down are lost, so the owner reads those jobs instead."""
         self._lost = False
+        self._refused: dict[str, BaseException] = {}
+        """Subscriptions the server's ACL refused, with the error their caller gets."""
 
     async def start(self, run_callback: Callable[[Callback, str, dict], Awaitable[Any]]) -> None:
         """Subscribe to the app's completion channel and start reading."""
@@ -62,6 +65,11 @@ class Subscriptions:
         await self._pubsub.subscribe(channel)
         self._ensure_reader()
         await asyncio.wait_for(event.wait(), 10)
+        if channel in self._refused:
+            self._channels.pop(channel, None)
+            self._confirmed.pop(channel, None)
+            await self._pubsub.unsubscribe(channel)
+            raise self._refused.pop(channel)
 
     async def psubscribe(self, pattern: str, callback: Callback) -> None:
         """Deliver messages of every channel matching ``pattern``."""
@@ -70,6 +78,11 @@ class Subscriptions:
         await self._pubsub.psubscribe(pattern)
         self._ensure_reader()
         await asyncio.wait_for(event.wait(), 10)
+        if pattern in self._refused:
+            self._patterns.pop(pattern, None)
+            self._confirmed.pop(pattern, None)
+            await self._pubsub.punsubscribe(pattern)
+            raise self._refused.pop(pattern)
 
     async def unsubscribe(self, channel: str) -> None:
         """Stop delivering ``channel``."""
@@ -109,6 +122,17 @@ class Subscriptions:
             if not future.done():
                 future.set_result(payload)
 
+    def _refuse(self, exc: BaseException) -> None:
+        # The server answers a refused (P)SUBSCRIBE with an error instead of its
+        # confirmation: the subscriptions still waiting for one fail with it (one
+        # subscription is made at a time per caller, so the error is theirs).
+        user = self._client.connection_pool.connection_kwargs.get("username")
+        for name, event in self._confirmed.items():
+            if not event.is_set():
+                command = "PSUBSCRIBE" if name in self._patterns else "SUBSCRIBE"
+                self._refused[name] = refusal(exc, (command, name), user)
+                event.set()
+
     async def _read(self) -> None:
         while True:
             try:
@@ -116,6 +140,9 @@ class Subscriptions:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if is_refusal(exc):
+                    self._refuse(exc)
+                    continue
                 delay = self._outage.failed(exc)
                 self._lost = True
                 await asyncio.sleep(delay)

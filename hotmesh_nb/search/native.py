@@ -7,6 +7,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
 
+from ..acl import is_refusal
+from ..errors import PermissionDeniedError
 from ..keys import Keys
 from .schema import SearchOptions
 
@@ -56,8 +58,31 @@ async def create(client: aioredis.Redis, keys: Keys, options: SearchOptions) -> 
     except redis_errors.ResponseError as exc:
         if "already exists" in str(exc).lower():
             return False
+        if is_refusal(exc):
+            return await _created_by_operator(client, keys, options, exc)
         raise
     return True
+
+
+async def _created_by_operator(
+    client: aioredis.Redis, keys: Keys, options: SearchOptions, refused: Exception
+) -> bool:
+    # ACL users never get FT.CREATE (its PREFIX escapes their key patterns, see
+    # hotmesh_nb.acl): the operator creates the index once; finding it is enough.
+    try:
+        await client.execute_command("FT.INFO", index_name(keys, options.index))
+    except redis_errors.ResponseError:
+        raise PermissionDeniedError(
+            f"the search index '{options.index}' of app '{keys.app}' does not exist and "
+            f"this user may not create it ({refused}); ACL users never get FT.CREATE, whose "
+            "PREFIX escapes their key patterns. Create the index once as the server's "
+            "operator (run this MeshData's connect() with an unrestricted user), or give "
+            "the user rules without --search to use the fallback index",
+            namespace=keys.namespace,
+            user=client.connection_pool.connection_kwargs.get("username") or "default",
+            command="FT.CREATE",
+        ) from None
+    return False
 
 
 async def list_indexes(client: aioredis.Redis, keys: Keys) -> list[str]:
