@@ -33,15 +33,18 @@ from .errors import (
 from .hotmesh import HotMesh, Worker
 from .meshcall import MeshCall
 from .meshcall.errors import MeshCallError
+from .meshflow.activity import ActivityTimeoutError
 from .meshdata import MeshData
 from .meshflow import FatalError, MeshFlow, RetryPolicy, WorkflowHandle
 from .notebook import dashboard, load_ipython_extension, unload_ipython_extension
 from .runtime import shutdown, shutdown_async
 from .search import SearchOptions
+from .search.query import QueryError
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ActivityTimeoutError",
     "CallbackExit",
     "ConnectError",
     "Connection",
@@ -61,6 +64,7 @@ __all__ = [
     "NonDeterminismError",
     "PayloadError",
     "PermissionDeniedError",
+    "QueryError",
     "Response",
     "RetryPolicy",
     "SearchOptions",

@@ -2,7 +2,28 @@
 
 Every error raised by the library derives from :class:`HotMeshError`, so one
 ``except HotMeshError`` catches them all. Each message says what was wrong
-and, where it can, how to fix it.
+and, where it can, how to fix it::
+
+    HotMeshError
+    ├── ServerError             the embedded server cannot be found, started or reached
+    ├── ConnectError            a server is unreachable or refuses the credentials
+    ├── ServerFullError         the server reached maxmemory; nothing was queued
+    ├── PermissionDeniedError   an ACL refused a command (also redis' NoPermissionError)
+    ├── CallbackExit            user code raised SystemExit, KeyboardInterrupt, …
+    ├── UnservedTopicError      a topic nobody serves is full; the job was not created
+    ├── DeployError             an app could not be deployed or activated
+    │   └── ValidationError     its YAML is invalid (file, line, activity)
+    ├── MappingError            a mapping rule is malformed or failed
+    ├── PayloadError            a value JSON cannot hold exactly (also TypeError, ValueError)
+    ├── DuplicateJobError       "Duplicate job: <id>"
+    ├── JobNotFoundError        no such job (never created, scrubbed or expired)
+    ├── TimeoutError            a wait gave up (also the builtin TimeoutError); job_id
+    ├── JobError                a job ended with an error: code, message, job_id, type
+    │   └── WorkflowError       a MeshFlow workflow failed
+    │       ├── NonDeterminismError   replay found changed workflow code
+    │       └── MeshCallError         a MeshCall function raised (meshcall.errors)
+    ├── QueryError              a search query is malformed (search.query)
+    └── ActivityTimeoutError    an activity attempt timed out (meshflow.activity)
 """
 
 from __future__ import annotations
