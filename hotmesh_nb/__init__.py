@@ -33,9 +33,9 @@ from .errors import (
 from .hotmesh import HotMesh, Worker
 from .meshcall import MeshCall
 from .meshcall.errors import MeshCallError
-from .meshflow.activity import ActivityTimeoutError
 from .meshdata import MeshData
 from .meshflow import FatalError, MeshFlow, RetryPolicy, WorkflowHandle
+from .meshflow.activity import ActivityTimeoutError
 from .notebook import dashboard, load_ipython_extension, unload_ipython_extension
 from .runtime import shutdown, shutdown_async
 from .search import SearchOptions

@@ -74,7 +74,7 @@ def record(step: Any, trigger: Any, ctx: dict[str, Any], job_id: str, key: str, 
     keys: Keys = step.app.keys
     bucket = bucket_of(dt.datetime.now(dt.timezone.utc), granularity_of(stats))
     counters = keys.stats_bucket(key, bucket)
-    step.add_stat("hincr", counters, "count", 1, ttl)
+    step.add_stat("hincr", counters, "count", 1, ttl)  # one EXPIRE for the whole hash
     for measure in measures:
         kind = measure.get("measure")
         rule = measure.get("target")
@@ -83,9 +83,9 @@ def record(step: Any, trigger: Any, ctx: dict[str, Any], job_id: str, key: str, 
             continue
         target = target_path(rule)
         if kind == "count":
-            step.add_stat("hincr", counters, f"count:{target}:{to_js_string(value)}", 1, ttl)
+            step.add_stat("hincr", counters, f"count:{target}:{to_js_string(value)}", 1, "")
         elif kind in ("sum", "avg") and _is_number(value):
-            step.add_stat("hincr", counters, f"{kind}:{target}", value, ttl)
+            step.add_stat("hincr", counters, f"{kind}:{target}", value, "")
         elif kind == "index":
             facet = f"{target}:{to_js_string(value)}"
             step.add_stat("rpush", keys.stats_ids(key, bucket, facet), job_id, "", ttl)

@@ -29,6 +29,7 @@
 --   index      key, member                 add a job to a search facet
 --   stat       kind, key, a, b, ttl        a trigger stats write: 'hincr' (field a += b),
 --                                          'rpush' (a), 'zadd' (score a, member b); EXPIRE ttl
+--                                          ('' = the key's EXPIRE is set by another op)
 --   link       key, field, value           set a field of another job (parent → child)
 --   hdel       count, fields...            remove fields of this job (pruned iterations)
 --   halt       error                       interrupt this job ('' = quietly)
@@ -82,7 +83,9 @@ local function run_ops(i)
       else
         redis.call('ZADD', key, ARGV[i + 3], ARGV[i + 4])
       end
-      redis.call('EXPIRE', key, ARGV[i + 5])
+      if ARGV[i + 5] ~= '' then
+        redis.call('EXPIRE', key, ARGV[i + 5])
+      end
       i = i + 6
     elseif op == 'link' then
       redis.call('HSET', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3])
