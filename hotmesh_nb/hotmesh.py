@@ -221,7 +221,8 @@ class HotMesh:
         """The job with a timeline: one entry per activity and dimension.
 
         Each timeline entry has ``activity``, ``type``, ``dimension``, ``start``,
-        ``end`` (datetimes, None while open), ``status``, ``code`` and ``data``.
+        ``end`` (datetimes, None while open), ``status``, ``code``, ``data`` and
+        ``error`` (a failed activity's stored error, else None).
         """
         state = await self.engine.get_state(job_id)
         timeline = []
@@ -239,6 +240,8 @@ class HotMesh:
                         "status": meta.get("status") or ("done" if meta.get("done") else "open"),
                         "code": meta.get("code"),
                         "data": node.get("output", {}).get("data"),
+                        # A failed activity's {message, code} (what the notebook views show).
+                        "error": meta.get("err"),
                     }
                 )
         timeline.sort(key=lambda e: (e["start"] is None, e["start"], e["dimension"]))

@@ -16,6 +16,7 @@ from ..errors import DeployError
 from ..keys import Keys
 from ..model import AppSpec
 from . import frames, probe
+from .paint import ActivityFailure
 from .views import GraphView, JobView
 
 if TYPE_CHECKING:
@@ -104,3 +105,9 @@ async def streams(hm: HotMesh) -> pd.DataFrame:
 async def members(meshes: Iterable[HotMesh]) -> pd.DataFrame:
     """See :func:`.frames.members_frame`."""
     return frames.members_frame(await probe.read_members(meshes))
+
+
+async def failures(hm: HotMesh, job_id: str) -> tuple[ActivityFailure, ...]:
+    """The activities of job ``job_id`` that failed (empty when none did)."""
+    key = hm.keys.job(job_id)
+    return (await probe.read_failures(hm.connection.client, [key])).get(key, ())

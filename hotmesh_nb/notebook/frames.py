@@ -13,12 +13,13 @@ from typing import Any
 
 import pandas as pd
 
+from .paint import failures
 from .probe import MEMBER_COLUMNS, JobRecord, RateMeter, StreamRecord
 
 JOB_STATUSES = ("running", "pending", "done", "error", "interrupted")
 """Status labels of :func:`jobs_frame` (see :func:`~.paint.job_status`)."""
 
-JOB_COLUMNS = ("id", "topic", "status", "created", "updated", "duration", "error")
+JOB_COLUMNS = ("id", "topic", "status", "created", "updated", "duration", "error", "failed")
 TIMELINE_COLUMNS = (
     "activity",
     "type",
@@ -29,6 +30,7 @@ TIMELINE_COLUMNS = (
     "end",
     "duration",
     "data",
+    "error",
 )
 STREAM_COLUMNS = ("stream", "role", "depth", "pending", "consumers", "lag", "rate")
 
@@ -60,11 +62,15 @@ def jobs_frame(
     status: str | Iterable[str] | None = None,
     limit: int | None = 1000,
 ) -> pd.DataFrame:
-    """Jobs newest first (ties by id): ``id, topic, status, created, updated, duration, error``.
+    """Jobs newest first (ties by id): ``id, topic, status, created, updated, duration, error,
+    failed``.
 
     ``status`` keeps only jobs with that status (or any of several);
     ``limit`` keeps the newest ``limit`` (None: all). ``duration`` is
     ``updated - created`` for finished jobs and NaT while they run.
+    ``failed`` names the activities that failed (a job can finish ``done``
+    after a worker raised, when the next transition has no conditions);
+    ``error`` is the job's error, else the first failed activity's.
     """
     if limit is not None and (not isinstance(limit, int) or limit < 0):
         raise ValueError(f"limit must be a non-negative integer or None, not {limit!r}")
@@ -86,20 +92,29 @@ def jobs_frame(
             "created": pd.Series([r.created for r in chosen], dtype=_TIME),
             "updated": pd.Series([r.updated for r in chosen], dtype=_TIME),
             "duration": pd.Series(durations, dtype=_SPAN),
-            "error": pd.Series([r.error for r in chosen], dtype="string"),
+            "error": pd.Series([r.problem for r in chosen], dtype="string"),
+            "failed": pd.Series(
+                [", ".join(dict.fromkeys(f.activity for f in r.failures)) or None for r in chosen],
+                dtype="string",
+            ),
         }
     )
 
 
 def timeline_frame(export: dict[str, Any]) -> pd.DataFrame:
     """One row per activity run, in start order: ``activity, type, dimension, status, code,
-    start, end, duration, data`` (``end``/``duration`` are NaT while the run is open)."""
+    start, end, duration, data, error`` (``end``/``duration`` are NaT while the run is open;
+    ``error`` is a failed run's message, with its exception type when recorded)."""
     entries: Sequence[dict[str, Any]] = export.get("timeline") or []
     spans = [
         e["end"] - e["start"] if e.get("end") is not None and e.get("start") is not None else None
         for e in entries
     ]
     codes = [int(e["code"]) if e.get("code") is not None else None for e in entries]
+    messages = []
+    for entry in entries:
+        failed = failures([entry])
+        messages.append(failed[0].text().partition(": ")[2] if failed else None)
     return _frame(
         {
             "activity": pd.Series([e.get("activity") for e in entries], dtype="string"),
@@ -111,6 +126,7 @@ def timeline_frame(export: dict[str, Any]) -> pd.DataFrame:
             "end": pd.Series([e.get("end") for e in entries], dtype=_TIME),
             "duration": pd.Series(spans, dtype=_SPAN),
             "data": pd.Series([e.get("data") for e in entries], dtype=object),
+            "error": pd.Series(messages, dtype="string"),
         }
     )
 

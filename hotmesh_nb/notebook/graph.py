@@ -60,6 +60,8 @@ class ActivityState:
     """From the first start to the last end (to now while running); None when unknown."""
     runs: int = 1
     """How many times the activity ran (dimensions: cycles, re-entries)."""
+    error: str | None = None
+    """The first failed run's message (``w1: ValueError: ... (code 500)``), if one failed."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,16 @@ class JobMark:
     """The job's error message, if it failed."""
     topic: str | None = None
     """The topic that started the job: only its graph is painted."""
+    failures: tuple[Any, ...] = ()
+    """Activities that failed (:class:`~.paint.ActivityFailure`), though the job went on."""
+
+    @property
+    def label(self) -> str:
+        """The status as a person reads it: ``done, 1 activity failed``."""
+        if self.failures and self.status != "error":
+            count = len({f.activity for f in self.failures})
+            return f"{self.status}, {count} {'activity' if count == 1 else 'activities'} failed"
+        return self.status
 
 
 def format_duration(value: timedelta | None) -> str:
@@ -195,14 +207,15 @@ class DagBuilder:
                 return None  # another graph of the app: the job never runs there
         return self.overlay.get(activity_id, ActivityState("not reached"))
 
-    def title(self, *, with_id: bool = True) -> str:
-        """The first line: app, version and the painted job's status (and id, in text)."""
+    def title(self) -> str:
+        """The first line: app, version, and the painted job's id and status (with its error)."""
         head = f"{self.spec.id} v{self.spec.version}"
         if self.job is not None:
-            head += f" - job {self.job.id}" if with_id else " - job"
-            head += f": {self.job.status}"
-            if self.job.error:
-                head += f" ({_clip(self.job.error, 40)})"
+            # Job ids have one length, so the id never changes the layout.
+            head += f" - job {self.job.id}: {self.job.label}"
+            error = self.job.error or (self.job.failures[0].text() if self.job.failures else None)
+            if error:
+                head += f" ({_clip(error, 40)})"
         return head
 
     def _node_lines(self, activity: ActivitySpec) -> list[str]:
@@ -233,8 +246,7 @@ class DagBuilder:
             "  graph "
             + _attrs(
                 rankdir="TB",
-                # No job id in the drawing: a wider title would change the layout.
-                label=self.title(with_id=False),
+                label=self.title(),
                 labelloc="t",
                 fontname=_FONT,
                 fontsize=14,
@@ -274,6 +286,9 @@ class DagBuilder:
             if state.status == "not reached":
                 style += ",dashed"
         where = f"{activity.file or 'YAML'}:{activity.line}" if activity.line else None
+        if state is not None and state.error:
+            # The SVG tooltip (hover) says why the node is red.
+            where = state.error + (f" | {where}" if where else "")
         return f"{_quote(activity.id)} " + _attrs(
             label=_label(self._node_lines(activity)),
             shape=shape,
@@ -397,6 +412,8 @@ class DagBuilder:
         state = self.state(activity_id)
         if state is not None:
             parts.append(state_text(state))
+            if state.error:
+                parts.append(state.error)
         if condition:
             parts.append(f"when {condition}")
         if activity_id in seen:

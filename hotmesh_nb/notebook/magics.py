@@ -320,7 +320,8 @@ def _run(m: HotMeshMagics, args: str) -> RunResult:
         raise
     job_id = str(job["metadata"].get("jid"))
     m.session.last_job = job_id
-    return RunResult(job_id, options.topic, job["data"], job["metadata"])
+    failed = get_runtime().run(api.failures(hm, job_id), name="failures")
+    return RunResult(job_id, options.topic, job["data"], job["metadata"], failed)
 
 
 @subcommand("job", "job [ID] [--app APP]", "a job's status, data and painted graph")

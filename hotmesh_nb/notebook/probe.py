@@ -6,6 +6,7 @@ Everything here is a coroutine for the runtime loop and returns plain records;
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -23,7 +24,7 @@ from ..engine.codec import loads
 from ..engine.ids import parse_compact
 from ..keys import ENGINE_GROUP, WORKER_GROUP, Keys
 from ..runtime import get_runtime
-from .paint import error_message, job_status
+from .paint import ActivityFailure, error_message, failure_of, job_status
 
 if TYPE_CHECKING:
     from ..hotmesh import HotMesh
@@ -63,6 +64,15 @@ class JobRecord:
     created: datetime | None
     updated: datetime | None
     error: str | None
+    failures: tuple[ActivityFailure, ...] = ()
+    """Activities that failed, though the job may have gone on (see :mod:`.paint`)."""
+
+    @property
+    def problem(self) -> str | None:
+        """The job's error, else its first failed activity's (``w1: ... (code 500)``)."""
+        if self.error:
+            return self.error
+        return self.failures[0].text() if self.failures else None
 
 
 @dataclass(frozen=True)
@@ -132,20 +142,75 @@ def _decode(raw: str | None) -> Any:
         return raw
 
 
-async def read_jobs(client: aioredis.Redis, keys: Keys) -> list[JobRecord]:
-    """Every job of the app that still has state in Redis (finished jobs expire)."""
+FailureCache = dict[str, tuple[ActivityFailure, ...]]
+"""Job hash key → failed activities of a finished job (they never change once it ended)."""
+
+
+async def read_failures(
+    client: aioredis.Redis, names: list[str]
+) -> dict[str, tuple[ActivityFailure, ...]]:
+    """The failed activity runs of each job hash in ``names`` (two pipelined round trips)."""
+    found: dict[str, tuple[ActivityFailure, ...]] = {}
+    pipe = client.pipeline(transaction=False)
+    for name in names:
+        pipe.hkeys(name)
+    fields = [[f for f in keys if f.startswith(st.ACTIVITY)] for keys in await pipe.execute()]
+    pipe = client.pipeline(transaction=False)
+    for name, wanted in zip(names, fields):
+        if wanted:
+            pipe.hmget(name, wanted)
+    replies = iter(await pipe.execute()) if any(fields) else iter(())
+    for name, wanted in zip(names, fields):
+        values = next(replies) if wanted else []
+        out = []
+        for field_name, raw in zip(wanted, values):
+            if raw is None or '"error"' not in raw:
+                continue  # cheap test first: only failed runs carry status "error"
+            try:
+                node = loads(raw)
+            except ValueError:
+                continue
+            meta = (node.get("output") or {}).get("metadata") or {}
+            failure = failure_of(
+                str(meta.get("aid") or field_name[2:]), str(meta.get("dad") or ""), meta
+            )
+            if failure is not None:
+                out.append((str(meta.get("ac") or ""), failure))
+        out.sort(key=lambda pair: pair[0])
+        found[name] = tuple(f for _, f in out)
+    return found
+
+
+async def read_jobs(
+    client: aioredis.Redis, keys: Keys, cache: FailureCache | None = None
+) -> list[JobRecord]:
+    """Every job of the app that still has state in Redis (finished jobs expire), with the
+    activities that failed. ``cache`` keeps finished jobs' failures between calls."""
     names = await scan(client, pattern(keys, "j"), "hash")
     head = keys.job("")
+    if cache is None:
+        cache = {}
+    else:  # forget jobs that expired or were scrubbed
+        for gone in set(cache) - set(names):
+            del cache[gone]
     records = []
     for start in range(0, len(names), PIPELINE_CHUNK):
         chunk = names[start : start + PIPELINE_CHUNK]
         pipe = client.pipeline(transaction=False)
         for name in chunk:
             pipe.hmget(name, list(JOB_FIELDS))
+        found = []
         for name, values in zip(chunk, await pipe.execute()):
             record = _job_record(name.removeprefix(head), values)
             if record is not None:
-                records.append(record)
+                found.append((name, record))
+        unknown = [name for name, _ in found if name not in cache]
+        fresh = await read_failures(client, unknown) if unknown else {}
+        for name, record in found:
+            failed = cache.get(name, fresh.get(name, ()))
+            if record.status in ("done", "error", "interrupted"):
+                cache[name] = failed
+            records.append(dataclasses.replace(record, failures=failed))
     return records
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ..engine.ids import parse_compact
 from ..model import AppSpec
 from .graph import ActivityState, DagBuilder, JobMark, format_duration
-from .paint import job_mark, overlay
+from .paint import ActivityFailure, job_mark, overlay
 from .render import NO_DOT_HINT, configure_graphviz, find_dot, render_svg
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_RED = ";color:#b00020"
 DATA_CHARS = 2000
 """Most characters of job data shown in a job view (the rest is elided)."""
 
@@ -177,6 +178,9 @@ class JobView:
         """``running``, ``done``, ``error``, ``pending`` or ``interrupted``."""
         self.error = mark.error
         """The error message of a failed job."""
+        self.failures = list(mark.failures)
+        """Activities that failed (:class:`~.paint.ActivityFailure`), though the job went on."""
+        self._mark = mark
 
     @property
     def data(self) -> dict[str, Any]:
@@ -203,13 +207,14 @@ class JobView:
             ("job", self.id),
             ("app", f"{meta.get('app', '?')} v{meta.get('vrs', '?')}"),
             ("topic", str(meta.get("tpc", "-"))),
-            ("status", self.status),
+            ("status", self._mark.label),
             ("created", _iso(created)),
             ("updated", _iso(updated)),
             ("duration", took),
         ]
         if self.error:
             facts.append(("error", self.error))
+        facts.extend(("failed", failure.text()) for failure in self.failures)
         return facts
 
     def text(self) -> str:
@@ -224,7 +229,8 @@ class JobView:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         rows = "".join(
             f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+            f"<td style='text-align:left{_RED if k in ('error', 'failed') else ''}'>"
+            f"{html.escape(v)}</td></tr>"
             for k, v in self._facts()
         )
         parts = [f"<table>{rows}</table>", f"<pre>{html.escape(_json(self.data))}</pre>"]
@@ -254,13 +260,37 @@ class RunResult:
     """The job data."""
     metadata: dict[str, Any] = field(default_factory=dict, repr=False)
     """The job metadata."""
+    failures: tuple[ActivityFailure, ...] = ()
+    """Activities that failed on the way, though the job finished (their errors)."""
+
+    @property
+    def status(self) -> str:
+        """``done``, or ``done, N activities failed``."""
+        return JobMark(self.job_id, "done", failures=self.failures).label
 
     def text(self) -> str:
-        """``job <id> on <topic>: done`` and the data as JSON (a failed job raises instead)."""
-        return f"job {self.job_id} on {self.topic}: done\n{_json(self.data)}\n"
+        """``job <id> on <topic>: done`` (with any failed activity and its error) and the data
+        as JSON (a job that failed as a whole raises instead)."""
+        lines = [f"job {self.job_id} on {self.topic}: {self.status}"]
+        lines.extend(f"  failed {failure.text()}" for failure in self.failures)
+        if self.failures:
+            lines.append(f"  (see %hotmesh job {self.job_id})")
+        return "\n".join(lines) + f"\n{_json(self.data)}\n"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self) if cycle else self.text().rstrip("\n"))
+
+    @never_raises(_plain_only)
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        head = f"job <code>{html.escape(self.job_id)}</code> on {html.escape(self.topic)}: "
+        if self.failures:
+            head += f"<b style='{_RED[1:]}'>{html.escape(self.status)}</b>"
+            items = "".join(f"<li>{html.escape(f.text())}</li>" for f in self.failures)
+            head += f"<ul style='margin:2px 0'>{items}</ul>"
+        else:
+            head += "<b>done</b>"
+        rich = {"text/html": f"<div>{head}<pre>{html.escape(_json(self.data))}</pre></div>"}
+        return _mimebundle(self.text().rstrip("\n"), rich, include, exclude)
 
 
 class Notice(str):
