@@ -6,8 +6,9 @@ these; the magics and the dashboard use them too.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -111,3 +112,39 @@ async def failures(hm: HotMesh, job_id: str) -> tuple[ActivityFailure, ...]:
     """The activities of job ``job_id`` that failed (empty when none did)."""
     key = hm.keys.job(job_id)
     return (await probe.read_failures(hm.connection.client, [key])).get(key, ())
+
+
+async def run_job(
+    hm: HotMesh, topic: str, data: dict[str, Any], timeout: float | None, started: list[str]
+) -> dict[str, Any]:
+    """``pubsub`` that appends the job id to ``started`` as soon as it exists.
+
+    The magic's thread reads it when an interrupt stops the wait, so it can say
+    which job keeps running.
+    """
+    from ..engine.engine import _result
+    from ..errors import TimeoutError as HotMeshTimeout
+
+    engine = hm.engine
+    wait_for = engine.config.pubsub_timeout if timeout is None else timeout
+    waiting: list[tuple[str, asyncio.Future[dict[str, Any]]]] = []
+
+    def register(job_id: str) -> None:
+        started.append(job_id)
+        waiting.append((job_id, engine.subscriptions.wait(job_id)))
+
+    try:
+        job_id = await engine.pub(topic, data, on_id=register)
+        future = waiting[0][1]
+        payload = await asyncio.wait_for(asyncio.shield(future), wait_for)
+    except asyncio.TimeoutError:
+        raise HotMeshTimeout(
+            f"job '{started[0]}' on topic '{topic}' did not finish within {wait_for:g} s; "
+            "it is still running"
+        ) from None
+    finally:
+        for waited_id, waiter in waiting:
+            if not waiter.done():
+                engine.subscriptions.forget(waited_id, waiter)
+    job = {"data": payload.get("d") or {}, "metadata": payload.get("m") or {}}
+    return _result(job_id, job, payload.get("err"))

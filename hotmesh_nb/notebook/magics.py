@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,12 +26,16 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 
-from ..errors import DeployError, JobError, ValidationError
+from ..errors import DeployError, HotMeshError, ValidationError
 from ..model import load_app
 from ..runtime import get_runtime, shutdown
-from . import api, probe
+from . import api, probe, tracebacks
 from .session import Session
+from .tracebacks import WaitInterrupted
 from .views import GraphView, Notice, RunResult
+
+_UNEXPANDED = re.compile(r"\{[A-Za-z_][^{}\"':]*\}|\$[A-Za-z_]\w*")
+"""``{expr}`` or ``$name`` left in a line: IPython leaves them when expanding failed."""
 
 Runner = Callable[["HotMeshMagics", str], Any]
 """A subcommand: ``run(magics, argument_text)`` returns what the cell displays."""
@@ -182,6 +187,8 @@ class HotMeshMagics(Magics):
         name, _, rest = line.strip().partition(" ")
         if not name:
             raise UsageError("name a subcommand\n" + help_text())
+        if name == "--debug":
+            return Notice(tracebacks.full_text())
         sub = SUBCOMMANDS.get(name)
         if sub is None:
             if name in RESERVED:
@@ -190,7 +197,20 @@ class HotMeshMagics(Magics):
                 f"unknown subcommand '{name}'; choose one of {', '.join(SUBCOMMANDS)}\n"
                 "usage: %hotmesh SUBCOMMAND [ARGS]  (%hotmesh? for help)"
             )
-        return sub.run(self, rest.strip())
+        try:
+            return sub.run(self, rest.strip())
+        except (HotMeshError, UsageError) as exc:
+            unexpanded = _UNEXPANDED.search(line)
+            if unexpanded is None:
+                raise
+            hint = (
+                f"'{unexpanded.group(0)}' was not expanded: the expression failed or the name "
+                "is not defined in this kernel (run the cell that defines it)"
+            )
+            if isinstance(exc, UsageError):
+                raise UsageError(f"{exc}\nnote: {hint}") from None
+            exc.hotmesh_hint = hint  # type: ignore[attr-defined]
+            raise
 
     @no_var_expand
     @cell_magic("hotmesh")
@@ -293,7 +313,7 @@ def _pub(m: HotMeshMagics, args: str) -> str:
     options = _parse(parser, rest)
     hm = m.session.mesh_for_topic(options.topic, options.app, usage)
     job_id = hm.pub(options.topic, data)
-    m.session.last_job = job_id
+    m.session.remember_job(job_id)
     return job_id
 
 
@@ -311,15 +331,19 @@ def _run(m: HotMeshMagics, args: str) -> RunResult:
     parser.add_argument("--timeout", type=float)
     options = _parse(parser, rest)
     hm = m.session.mesh_for_topic(options.topic, options.app, usage)
+    started: list[str] = []
     try:
         job = get_runtime().run(
-            hm.engine.pubsub(options.topic, data, timeout=options.timeout), name="pubsub"
+            api.run_job(hm, options.topic, data, options.timeout, started), name="pubsub"
         )
-    except JobError as exc:
-        m.session.last_job = exc.job_id or m.session.last_job
+    except KeyboardInterrupt:
+        m.session.remember_job(started[0] if started else None)
+        raise WaitInterrupted(started[0] if started else None, options.topic) from None
+    except HotMeshError:
+        m.session.remember_job(started[0] if started else None)
         raise
     job_id = str(job["metadata"].get("jid"))
-    m.session.last_job = job_id
+    m.session.remember_job(job_id)
     failed = get_runtime().run(api.failures(hm, job_id), name="failures")
     return RunResult(job_id, options.topic, job["data"], job["metadata"], failed)
 

@@ -132,7 +132,9 @@ def overlay(
             if last is not None:
                 duration = max(last - min(starts), timedelta(0))
         errors = [f.text() for f in failures(entries)]
-        states[activity_id] = ActivityState(status, duration, len(entries), errors[0] if errors else None)
+        states[activity_id] = ActivityState(
+            status, duration, len(entries), errors[0] if errors else None
+        )
     return states
 
 

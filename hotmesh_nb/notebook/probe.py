@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+LIVE_IDLE_MS = 15_000
+"""A consumer idle longer than this counts as gone (three times the default 5 s block)."""
 SCAN_COUNT = 1000
 """Keys asked for per ``SCAN`` step."""
 PIPELINE_CHUNK = 500
@@ -95,6 +97,16 @@ class StreamRecord:
     """Entries not yet delivered to the group (None when the server cannot tell)."""
     added: int | None
     """Entries ever added (``entries-added``; Redis >= 7), for rates."""
+    live: int = 0
+    """Consumers that read recently (idle under :data:`LIVE_IDLE_MS`): a crashed process's
+    consumer stays registered in the group but stops reading, and its idle time grows."""
+    idle_ms: int | None = None
+    """The smallest idle time of the group's consumers (None without consumers)."""
+
+    @property
+    def waiting(self) -> int:
+        """Entries no consumer has taken yet (``lag``; ``depth`` when the server cannot tell)."""
+        return self.lag if self.lag is not None else self.depth
 
 
 def pattern(keys: Keys, kind: str) -> str:
@@ -222,17 +234,21 @@ async def read_streams(client: aioredis.Redis, keys: Keys) -> list[StreamRecord]
     names = await scan(client, pattern(keys, "x"), "stream")
     if not names:
         return []
+    head = keys.engine_stream
     pipe = client.pipeline(transaction=False)
     for name in names:
         pipe.xinfo_stream(name)
         pipe.xinfo_groups(name)
+        pipe.xinfo_consumers(name, WORKER_GROUP if name != head else ENGINE_GROUP)
     replies = await pipe.execute(raise_on_error=False)
-    head = keys.engine_stream
     records = []
     for index, name in enumerate(names):
-        info, groups = replies[2 * index], replies[2 * index + 1]
+        info, groups, consumers = replies[3 * index : 3 * index + 3]
         if isinstance(info, Exception) or isinstance(groups, Exception):
             continue  # deleted between SCAN and XINFO
+        idles = (
+            [] if isinstance(consumers, Exception) else [int(c.get("idle") or 0) for c in consumers]
+        )
         topic = name.removeprefix(head)
         role = "worker" if topic else "engine"
         wanted = WORKER_GROUP if topic else ENGINE_GROUP
@@ -248,6 +264,8 @@ async def read_streams(client: aioredis.Redis, keys: Keys) -> list[StreamRecord]
                 consumers=sum(int(g.get("consumers") or 0) for g in ours),
                 lag=sum(int(v) for v in lags) if lags and None not in lags else None,
                 added=info.get("entries-added"),
+                live=sum(1 for idle in idles if idle < LIVE_IDLE_MS),
+                idle_ms=min(idles) if idles else None,
             )
         )
     records.sort(key=lambda r: (r.role != "engine", r.stream))

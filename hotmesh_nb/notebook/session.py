@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from ..hotmesh import HotMesh
 
 
+RECENT_JOBS = 20
+"""Job ids the session remembers for tab completion."""
+
+
 class Session:
     """The magics' current connection and the apps and job they last touched."""
 
@@ -35,6 +39,18 @@ class Session:
         """The app the last command used (the default when a command names none)."""
         self.last_job: str | None = None
         """The job the last ``pub``/``run`` started."""
+        self.recent_jobs: list[str] = []
+        """Jobs started from the magics, oldest first (at most :data:`RECENT_JOBS`)."""
+
+    def remember_job(self, job_id: str | None) -> None:
+        """Make ``job_id`` the default of ``%hotmesh job`` (and a completion candidate)."""
+        if not job_id:
+            return
+        self.last_job = job_id
+        if job_id in self.recent_jobs:
+            self.recent_jobs.remove(job_id)
+        self.recent_jobs.append(job_id)
+        del self.recent_jobs[:-RECENT_JOBS]
 
     def connect(self, url: str | None = None, namespace: str | None = None) -> str:
         """Use ``url`` (None: environment or embedded server) and ``namespace``; returns a

@@ -1,0 +1,138 @@
+"""Library errors in a real Jupyter kernel: one short block each, the full traceback on demand.
+
+The kernel runs in its own process (jupyter_client), as in JupyterLab; what is
+asserted is what the frontend receives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from kernel import Kernel
+from waiting import wait_until
+
+from hotmesh_nb import HotMesh
+
+MAX_LINES = 10
+
+SLOW_APP = """\
+app:
+  id: slowapp
+  version: '1'
+  graphs:
+    - subscribes: slow.go
+      activities:
+        t1:
+          type: trigger
+        w1:
+          type: worker
+          topic: slow.nobody
+      transitions:
+        t1:
+          - to: w1
+"""
+"""An app whose worker topic nobody serves: its jobs run until interrupted."""
+
+
+@pytest.fixture(scope="module")
+def kernel(redis_url: str) -> Iterator[Kernel]:
+    """One kernel for the module (its environment points at the test server)."""
+    k = Kernel()
+    reply = k.run("%load_ext hotmesh_nb")
+    assert reply.error is None, reply.traceback_lines
+    yield k
+    k.close()
+
+
+@pytest.fixture
+def connected(kernel: Kernel, redis_url: str, namespace: str) -> Kernel:
+    """The kernel connected to a fresh namespace."""
+    reply = kernel.run(f"%hotmesh connect {redis_url} --namespace {namespace}")
+    assert reply.error is None, reply.traceback_lines
+    return kernel
+
+
+def short_block(reply: object) -> list[str]:
+    lines = reply.traceback_lines  # type: ignore[attr-defined]
+    assert lines, "the cell should have failed"
+    assert len(lines) <= MAX_LINES, "\n".join(lines)
+    assert all(len(line) <= 100 for line in lines), "\n".join(lines)
+    assert not any("File " in line or "concurrent" in line for line in lines), "\n".join(lines)
+    assert lines[-1].startswith("full traceback: %tb")
+    return lines
+
+
+def test_job_not_found_is_one_short_block(connected: Kernel) -> None:
+    lines = short_block(connected.run("%hotmesh job NOSUCHJOB"))
+    assert lines[0] == (
+        "JobNotFoundError: job 'NOSUCHJOB' was not found (never created, scrubbed or expired)"
+    )
+    assert any(line.startswith("  what to do: check the id") for line in lines)
+
+
+def test_the_full_traceback_stays_behind_tb_and_debug(connected: Kernel) -> None:
+    connected.run("%hotmesh job NOSUCHJOB")
+    full = connected.run("%hotmesh --debug")
+    assert full.error is None
+    assert "Traceback (most recent call last)" in full.text
+    assert "JobNotFoundError" in full.text and "magics.py" in full.text
+    tb = "\n".join(connected.run("%tb").traceback_lines)  # IPython shows it as an error
+    assert "JobNotFoundError" in tb and "magics.py" in tb
+
+
+def test_an_unexpanded_expression_gets_a_hint(connected: Kernel) -> None:
+    lines = short_block(connected.run("%hotmesh job {job_id_never_defined}"))
+    assert any("'{job_id_never_defined}' was not expanded" in line for line in lines)
+
+
+def test_a_connect_error_is_short(connected: Kernel) -> None:
+    lines = short_block(
+        connected.run("import hotmesh_nb\nhotmesh_nb.connect('redis://127.0.0.1:1')")
+    )
+    assert lines[0].startswith("ConnectError: cannot reach a server at redis://127.0.0.1:1")
+    assert any("what to do: start the server" in line for line in lines)
+
+
+def test_a_failed_job_and_a_meshcall_error_are_short(connected: Kernel, namespace: str) -> None:
+    reply = connected.run(
+        "from hotmesh_nb import MeshCall\n"
+        f"NS = {namespace!r}\n"
+        "def divide(a, b):\n"
+        "    return a / b\n"
+        "MeshCall.connect('math.divide', divide, namespace=NS)\n"
+        "MeshCall.exec('math.divide', [1, 0], namespace=NS)\n"
+    )
+    lines = short_block(reply)
+    assert lines[0].startswith("MeshCallError (worker raised ZeroDivisionError): ")
+    assert "division by zero" in lines[0]
+    debug = connected.run("%hotmesh --debug").text
+    assert "Remote traceback" in debug and "ZeroDivisionError" in debug
+
+
+def test_a_timeout_is_short_and_says_the_job_keeps_running(
+    connected: Kernel, redis_url: str, namespace: str
+) -> None:
+    connected.run(f"%%hotmesh deploy --activate\n{SLOW_APP}")
+    lines = short_block(connected.run("%hotmesh run slow.go {} --timeout 0.2"))
+    assert lines[0].startswith("TimeoutError: job '")
+    assert "still running" in " ".join(" ".join(lines).split())
+    assert any("what to do: the job keeps running" in line for line in lines)
+
+
+def test_an_interrupted_run_names_the_job_that_is_still_running(
+    connected: Kernel, redis_url: str, namespace: str
+) -> None:
+    connected.run(f"%%hotmesh deploy --activate\n{SLOW_APP}")
+    watcher = HotMesh.init("slowapp", connection=redis_url, namespace=namespace)
+    msg_id = connected.start("%hotmesh run slow.go {}")
+    wait_until(lambda: len(watcher.jobs()) == 1)
+    job_id = str(watcher.jobs()["id"][0])
+    connected.interrupt()
+    lines = short_block(connected.collect(msg_id))
+    assert lines[0].startswith(f"WaitInterrupted: stopped waiting for job '{job_id}'")
+    text = " ".join(" ".join(lines).split())  # wrapped lines joined
+    assert "still running" in text and f"%hotmesh job {job_id}" in text
+    assert watcher.get_status(job_id) > 0  # it really keeps running
+    # ... and the magics remember it: %hotmesh job without an id shows it.
+    assert job_id in connected.run("%hotmesh job").text
