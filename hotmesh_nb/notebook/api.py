@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ..connection import connect_async
+from ..engine.codec import loads
 from ..errors import DeployError
 from ..keys import Keys
 from ..model import AppSpec
@@ -148,3 +150,59 @@ async def run_job(
                 engine.subscriptions.forget(waited_id, waiter)
     job = {"data": payload.get("d") or {}, "metadata": payload.get("m") or {}}
     return _result(job_id, job, payload.get("err"))
+
+
+@dataclass(frozen=True)
+class AppInfo:
+    """One app deployed in a namespace, as the server records it."""
+
+    app: str
+    """The app id."""
+    active: str | None
+    """The active version (None when none was activated)."""
+    versions: tuple[str, ...]
+    """Every deployed version, oldest first."""
+    topics: tuple[str, ...]
+    """Topics the active version's graphs subscribe to (else the latest version's)."""
+
+
+async def server_apps(url: str, namespace: str) -> list[AppInfo]:
+    """Every app deployed in ``namespace`` on the server at ``url``, by id.
+
+    Read from the server, not from this process: a fresh kernel finds the apps
+    that another kernel or a ``hotmesh-nb`` process deployed.
+    """
+    conn = await connect_async(url)
+    client = conn.client
+    probe_keys = Keys(namespace, "x")
+    head = probe_keys.match_all().removesuffix("*").removesuffix("x\\}:")
+    names = await probe.scan(client, head + "*\\}:app", "hash")
+    records = []
+    if names:
+        pipe = client.pipeline(transaction=False)
+        for name in names:
+            pipe.hgetall(name)
+        records = await pipe.execute()
+    found = []
+    for record in records:
+        app_id = record.get("id")
+        if not app_id:
+            continue
+        versions = sorted(
+            (
+                (stamp.partition(":")[2], field.removeprefix("versions/"))
+                for field, stamp in record.items()
+                if field.startswith("versions/")
+            ),
+        )
+        active = record.get("version") if record.get("active") == "true" else None
+        chosen = active or (versions[-1][1] if versions else None)
+        topics: tuple[str, ...] = ()
+        if chosen is not None:
+            raw = await client.get(Keys(namespace, app_id).version(chosen))
+            if raw:
+                graphs = (loads(raw) or {}).get("graphs") or []
+                topics = tuple(str(g.get("subscribes")) for g in graphs if g.get("subscribes"))
+        found.append(AppInfo(app_id, active, tuple(v for _, v in versions), topics))
+    found.sort(key=lambda info: info.app)
+    return found

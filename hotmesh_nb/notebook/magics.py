@@ -434,6 +434,22 @@ def _stop(m: HotMeshMagics, args: str) -> Notice:
     return Notice("stopped every engine, worker and dashboard of this process")
 
 
+@subcommand("apps", "apps", "apps deployed in the namespace: versions, active one, topics")
+def _apps(m: HotMeshMagics, args: str) -> Any:
+    import pandas as pd
+
+    _parse(_Parser(SUBCOMMANDS["apps"].usage), args)
+    apps = m.session.server_apps()
+    return pd.DataFrame(
+        {
+            "app": pd.Series([a.app for a in apps], dtype="string"),
+            "active": pd.Series([a.active for a in apps], dtype="string"),
+            "versions": pd.Series([", ".join(a.versions) for a in apps], dtype="string"),
+            "topics": pd.Series([", ".join(a.topics) for a in apps], dtype="string"),
+        }
+    )
+
+
 @subcommand("help", "help", "this text")
 def _help(m: HotMeshMagics, args: str) -> Notice:
     return Notice(help_text())

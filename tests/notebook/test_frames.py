@@ -23,6 +23,7 @@ JOB_DTYPES = {
     "updated": "datetime64[ns, UTC]",
     "duration": "timedelta64[ns]",
     "error": "string",
+    "failed": "string",
 }
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 
@@ -114,7 +115,9 @@ def test_timeline_rows_follow_the_job(mesh) -> None:
         "end": "datetime64[ns, UTC]",
         "duration": "timedelta64[ns]",
         "data": "object",
+        "error": "string",
     }
+    assert timeline["error"].isna().all()  # nothing failed
     assert list(timeline["activity"]) == ["t1", "w1"]
     assert list(timeline["type"]) == ["trigger", "worker"]
     assert list(timeline["code"]) == [200, 200]

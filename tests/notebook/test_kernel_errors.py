@@ -136,3 +136,38 @@ def test_an_interrupted_run_names_the_job_that_is_still_running(
     assert watcher.get_status(job_id) > 0  # it really keeps running
     # ... and the magics remember it: %hotmesh job without an id shows it.
     assert job_id in connected.run("%hotmesh job").text
+
+
+def test_a_fresh_kernel_finds_the_app_of_a_topic_on_the_server(
+    redis_url: str, namespace: str
+) -> None:
+    deployer = Kernel()
+    fresh = Kernel()
+    try:
+        for k in (deployer, fresh):
+            k.run("%load_ext hotmesh_nb")
+            k.run(f"%hotmesh connect {redis_url} --namespace {namespace}")
+        for name in ("one", "two"):
+            app = SLOW_APP.replace("slowapp", f"app-{name}").replace("slow.go", f"{name}.go")
+            reply = deployer.run(f"%%hotmesh deploy --activate\n{app}")
+            assert reply.error is None, reply.traceback_lines
+        # Another kernel, which deployed nothing, starts a job by topic alone.
+        reply = fresh.run("%hotmesh pub one.go {}")
+        assert reply.error is None, reply.traceback_lines
+        apps = fresh.run("%hotmesh apps").text
+        assert "app-one" in apps and "one.go" in apps and "app-two" in apps
+        # A topic two apps subscribe to lists both.
+        both = SLOW_APP.replace("slowapp", "app-three").replace("slow.go", "one.go")
+        deployer.run(f"%%hotmesh deploy --activate\n{both}")
+        fresher = Kernel()
+        try:
+            fresher.run("%load_ext hotmesh_nb")
+            fresher.run(f"%hotmesh connect {redis_url} --namespace {namespace}")
+            text = fresher.run("%hotmesh pub one.go {}").text  # a UsageError: one line
+            assert "UsageError: several apps of namespace" in text
+            assert "subscribe to 'one.go': app-one, app-three; choose one with --app" in text
+        finally:
+            fresher.close()
+    finally:
+        deployer.close()
+        fresh.close()

@@ -235,6 +235,7 @@ def test_jobs_lists_a_dataframe(seeded) -> None:
         "updated",
         "duration",
         "error",
+        "failed",
     ]
     assert len(seeded("%hotmesh jobs myfirstapp --status done --limit 2")) == 2
     assert seeded("%hotmesh jobs --status running").empty
