@@ -14,6 +14,7 @@ whatever durations a job shows - only the text changes.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -190,10 +191,14 @@ class DagBuilder:
         spec: AppSpec,
         overlay: dict[str, ActivityState] | None = None,
         job: JobMark | None = None,
+        *,
+        reached_only: bool = False,
     ) -> None:
         self.spec = spec
         self.overlay = overlay
         self.job = job
+        self.reached_only = reached_only and overlay is not None
+        """Draw only the activities the job reached (its path), not the whole app."""
 
     # -- shared facts ------------------------------------------------------------
 
@@ -236,6 +241,40 @@ class DagBuilder:
         lines = 3 if self.overlay is not None else 2
         return round(0.4 + 0.085 * longest, 2), round(0.25 + 0.2 * lines, 2)
 
+    def shown(self, activity_id: str) -> bool:
+        """Whether the drawing includes the activity (all of them, unless ``reached_only``)."""
+        return not self.reached_only or activity_id in (self.overlay or {})
+
+    def rankdir(self) -> str:
+        """``TB`` for a narrow app; ``LR`` when a rank would be wider than the graph is deep.
+
+        A router that fans out to many activities makes a top-to-bottom drawing
+        several thousand points wide, unreadable once shrunk to a notebook's
+        width; drawn left to right the fan runs down the page instead.
+        """
+        widest, deepest = 0, 0  # nodes across (all clusters), ranks down
+        for graph in self.spec.graphs:
+            level: dict[str, int] = {graph.trigger: 0}
+            queue = [graph.trigger]
+            while queue:
+                node = queue.pop(0)
+                for transition in graph.transitions_from(node):
+                    if transition.to not in level:
+                        level[transition.to] = level[node] + 1
+                        queue.append(transition.to)
+            shown = [depth for aid, depth in level.items() if self.shown(aid)]
+            if shown:
+                per_rank = [shown.count(d) for d in set(shown)]
+                widest += max(per_rank)  # clusters stand side by side
+                deepest = max(deepest, len(per_rank))
+        return "LR" if widest > max(4, deepest) else "TB"
+
+    def legend(self) -> str | None:
+        """The colour key of a painted graph (None for an unpainted one)."""
+        if self.overlay is None:
+            return None
+        return "green done | yellow running | red error (hover: why) | dashed not reached"
+
     # -- DOT ---------------------------------------------------------------------
 
     def dot(self) -> str:
@@ -245,8 +284,8 @@ class DagBuilder:
             f"digraph {_quote(f'{self.spec.id} v{self.spec.version}')} {{",
             "  graph "
             + _attrs(
-                rankdir="TB",
-                label=self.title(),
+                rankdir=self.rankdir(),
+                label=_label([self.title(), *filter(None, [self.legend()])]),
                 labelloc="t",
                 fontname=_FONT,
                 fontsize=14,
@@ -268,11 +307,12 @@ class DagBuilder:
                 attrs = _attrs(label=_label(title), style="rounded", color="#999999")
                 out.append(f"    graph {attrs}")
             for activity in graph.activities.values():
-                out.append(indent + self._dot_node(activity, width, height))
+                if self.shown(activity.id):
+                    out.append(indent + self._dot_node(activity, width, height))
             if several:
                 out.append("  }")
         for graph in self.spec.graphs:
-            out.extend("  " + line for line in self._dot_edges(graph))
+            out.extend("  " + line for line in self._dot_edges(graph) if self._edge_shown(line))
         out.append("}")
         return "\n".join(out) + "\n"
 
@@ -300,6 +340,17 @@ class DagBuilder:
             height=height,
             tooltip=where,
         )
+
+    def _edge_shown(self, line: str) -> bool:
+        """Edges (and hook topic nodes) between activities the drawing includes."""
+        if not self.reached_only:
+            return True
+        ends = re.findall(r'^"((?:[^"\\]|\\.)*)"(?: -> "((?:[^"\\]|\\.)*)")?', line)
+        if not ends:
+            return True
+        source, target = ends[0]
+        names = [source, target] if target else [source]
+        return all(self.shown(name) for name in names if not name.startswith("hook topic "))
 
     def _reached(self, source: str, target: str) -> bool | None:
         if self.overlay is None:
@@ -408,6 +459,8 @@ class DagBuilder:
         condition: str = "",
     ) -> None:
         activity = graph.activities[activity_id]
+        if not self.shown(activity_id):
+            return
         parts = [f"{'  ' * depth}{arrow}{activity_id} [{describe(activity)}]"]
         state = self.state(activity_id)
         if state is not None:

@@ -286,8 +286,8 @@ def _activate(m: HotMeshMagics, args: str) -> Notice:
 
 @subcommand(
     "graph",
-    "graph [APP] [--version V] [--job ID]",
-    "draw an app; with --job, paint that job's path and timings",
+    "graph [APP] [--version V] [--job ID] [--path]",
+    "draw an app; --job paints a job's path and timings, --path draws only that path",
 )
 def _graph(m: HotMeshMagics, args: str) -> GraphView:
     usage = SUBCOMMANDS["graph"].usage
@@ -295,10 +295,14 @@ def _graph(m: HotMeshMagics, args: str) -> GraphView:
     parser.add_argument("app", nargs="?")
     parser.add_argument("--version")
     parser.add_argument("--job")
+    parser.add_argument("--path", action="store_true")
     options = _parse(parser, args)
+    if options.path and not options.job:
+        parser.error("--path draws a job's path: name the job with --job ID")
     hm = m.session.mesh(m.session.app(options.app, usage))
     try:
-        return hm.graph(options.version, job_id=options.job)
+        view = hm.graph(options.version, job_id=options.job)
+        return view.reached() if options.path else view
     except DeployError as exc:
         raise UsageError(f"{exc}\nusage: %hotmesh {usage}") from None
 

@@ -82,6 +82,8 @@ class GraphView:
         spec: AppSpec,
         overlay: dict[str, ActivityState] | None = None,
         job: JobMark | None = None,
+        *,
+        reached_only: bool = False,
     ) -> None:
         self.spec = spec
         """The compiled app drawn."""
@@ -89,13 +91,19 @@ class GraphView:
         """Activity id → painted state (None for an unpainted graph)."""
         self.job = job
         """The painted job (None for an unpainted graph)."""
-        self._builder = DagBuilder(spec, overlay, job)
+        self.reached_only = reached_only
+        """Only the activities the job reached are drawn (see :meth:`reached`)."""
+        self._builder = DagBuilder(spec, overlay, job, reached_only=reached_only)
         self._rendered: dict[str, str | None] = {}
 
     @classmethod
     def of_job(cls, spec: AppSpec, export: dict[str, Any]) -> GraphView:
         """The graph of ``spec`` painted with an exported job (see ``HotMesh.export``)."""
         return cls(spec, overlay(export.get("timeline") or []), job_mark(export))
+
+    def reached(self) -> GraphView:
+        """The same painted graph with only the activities the job reached: its path."""
+        return GraphView(self.spec, self.overlay, self.job, reached_only=True)
 
     def __repr__(self) -> str:
         job = f", job={self.job.id!r}" if self.job else ""
@@ -117,7 +125,7 @@ class GraphView:
             return None
         key = str(binary)
         if key not in self._rendered:
-            self._rendered[key] = render_svg(self.source, binary)
+            self._rendered[key] = fit_width(render_svg(self.source, binary))
         return self._rendered[key]
 
     def to_graphviz(self) -> graphviz.Source:
@@ -148,6 +156,17 @@ class GraphView:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self) if cycle else self.text())
+
+
+def fit_width(svg: str | None) -> str | None:
+    """Let a drawing shrink to the notebook's width (never grow past its natural size).
+
+    The natural size stays in ``width``/``height``; CSS scales it down where the
+    output area is narrower, keeping the aspect ratio (the ``viewBox`` is kept).
+    """
+    if svg is None or not svg.startswith("<svg "):
+        return svg
+    return '<svg style="max-width:100%;height:auto" ' + svg[len("<svg ") :]
 
 
 def _pre(text: str) -> str:
