@@ -212,12 +212,12 @@ class DagBuilder:
                 return None  # another graph of the app: the job never runs there
         return self.overlay.get(activity_id, ActivityState("not reached"))
 
-    def title(self) -> str:
+    def title(self, *, with_id: bool = True) -> str:
         """The first line: app, version, and the painted job's id and status (with its error)."""
         head = f"{self.spec.id} v{self.spec.version}"
         if self.job is not None:
-            # Job ids have one length, so the id never changes the layout.
-            head += f" - job {self.job.id}: {self.job.label}"
+            head += f" - job {self.job.id}: " if with_id else " - job: "
+            head += self.job.label
             error = self.job.error or (self.job.failures[0].text() if self.job.failures else None)
             if error:
                 head += f" ({_clip(error, 40)})"
@@ -285,7 +285,13 @@ class DagBuilder:
             "  graph "
             + _attrs(
                 rankdir=self.rankdir(),
-                label=_label([self.title(), *filter(None, [self.legend()])]),
+                # The id on a line of its own, shorter than the legend: its letters have
+                # different widths, and a title that sets the width would change the layout.
+                label=_label(
+                    [self.title(with_id=False)]
+                    + ([f"job {self.job.id}"] if self.job is not None else [])
+                    + ([self.legend()] if self.legend() else [])
+                ),
                 labelloc="t",
                 fontname=_FONT,
                 fontsize=14,

@@ -145,7 +145,7 @@ def test_a_job_overlay_paints_states_and_durations() -> None:
         assert f'fillcolor="{fill}"' in node_attrs(dot, node), node
     assert "dashed" in node_attrs(dot, "small")
     assert 'penwidth="2"' in edge_attrs(dot, "check", "big")  # taken
-    assert 'label="branches v1 - job job-1: running\\ngreen done' in dot  # id, legend
+    assert 'label="branches v1 - job: running\\njob job-1\\ngreen done' in dot  # id, legend
     assert 'color="#bbbbbb"' in edge_attrs(dot, "check", "small")  # not taken
     text = builder.text()
     assert text.startswith("branches v1 - job job-1: running\n")
