@@ -17,6 +17,7 @@ import ast
 import json
 import re
 import shlex
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,10 +78,28 @@ SVG (a text DAG without Graphviz); jobs and workers come as DataFrames.
 """
 
 
+HELP_WIDTH = 100
+"""Most characters per line of ``%hotmesh?`` and ``%hotmesh help``."""
+
+
 def help_text() -> str:
     """The text of ``%hotmesh?`` and ``%hotmesh help``."""
-    width = max(len(s.usage) for s in SUBCOMMANDS.values()) + 2
-    lines = [f"  %hotmesh {s.usage:<{width}}{s.summary}" for s in SUBCOMMANDS.values()]
+    # Usage and summary on lines of their own: every line stays within HELP_WIDTH.
+    lines = []
+    for sub in SUBCOMMANDS.values():
+        lines.extend(
+            textwrap.wrap(
+                f"%hotmesh {sub.usage}",
+                HELP_WIDTH - 2,
+                initial_indent="  ",
+                subsequent_indent="      ",
+            )
+        )
+        lines.extend(
+            textwrap.wrap(
+                sub.summary, HELP_WIDTH - 6, initial_indent="      ", subsequent_indent="      "
+            )
+        )
     return _HEADER + "\n".join(lines) + "\n" + _FOOTER
 
 

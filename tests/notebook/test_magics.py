@@ -317,3 +317,13 @@ def test_unloading_removes_the_magics(shell) -> None:
     assert shell.find_line_magic("hotmesh") is None and shell.find_cell_magic("hotmesh") is None
     shell.run_line_magic("load_ext", "hotmesh_nb")
     assert shell.find_line_magic("hotmesh") is not None
+
+
+def test_every_help_line_fits_in_100_characters(cell) -> None:
+    import hotmesh_nb.meshdata  # noqa: F401  (registers %hotmesh search)
+
+    texts = [str(cell("%hotmesh help")), magics.HotMeshMagics.hotmesh.__doc__ or ""]
+    for text in texts:
+        assert "%hotmesh run TOPIC" in text
+        too_long = [line for line in text.splitlines() if len(line) > 100]
+        assert not too_long, too_long
