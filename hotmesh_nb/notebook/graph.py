@@ -221,6 +221,8 @@ class DagBuilder:
             error = self.job.error or (self.job.failures[0].text() if self.job.failures else None)
             if error:
                 head += f" ({_clip(error, 40)})"
+        if self.reached_only:
+            head += " [the job's path only]"
         return head
 
     def _node_lines(self, activity: ActivitySpec) -> list[str]:
@@ -241,6 +243,14 @@ class DagBuilder:
         lines = 3 if self.overlay is not None else 2
         return round(0.4 + 0.085 * longest, 2), round(0.25 + 0.2 * lines, 2)
 
+    def graphs(self) -> list[GraphSpec]:
+        """The graphs drawn: a painted job's own graph (it never runs in the others), else all."""
+        if self.overlay is not None and self.job is not None and self.job.topic:
+            own = self.spec.graph_for_topic(self.job.topic)
+            if own is not None:
+                return [own]
+        return list(self.spec.graphs)
+
     def shown(self, activity_id: str) -> bool:
         """Whether the drawing includes the activity (all of them, unless ``reached_only``)."""
         return not self.reached_only or activity_id in (self.overlay or {})
@@ -253,7 +263,7 @@ class DagBuilder:
         width; drawn left to right the fan runs down the page instead.
         """
         widest, deepest = 0, 0  # nodes across (all clusters), ranks down
-        for graph in self.spec.graphs:
+        for graph in self.graphs():
             level: dict[str, int] = {graph.trigger: 0}
             queue = [graph.trigger]
             while queue:
@@ -302,8 +312,9 @@ class DagBuilder:
             + _attrs(fontname=_FONT, fontsize=12, style="filled", fixedsize="true", margin=0.05),
             "  edge " + _attrs(fontname=_FONT, fontsize=10, color="#444444", arrowsize=0.7),
         ]
-        several = len(self.spec.graphs) > 1
-        for index, graph in enumerate(self.spec.graphs):
+        graphs = self.graphs()
+        several = len(graphs) > 1
+        for index, graph in enumerate(graphs):
             indent = "    " if several else "  "
             if several:
                 out.append(f"  subgraph cluster_{index} {{")
@@ -317,7 +328,7 @@ class DagBuilder:
                     out.append(indent + self._dot_node(activity, width, height))
             if several:
                 out.append("  }")
-        for graph in self.spec.graphs:
+        for graph in graphs:
             out.extend("  " + line for line in self._dot_edges(graph) if self._edge_shown(line))
         out.append("}")
         return "\n".join(out) + "\n"

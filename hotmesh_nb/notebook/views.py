@@ -11,6 +11,7 @@ import functools
 import html
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,10 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _RED = ";color:#b00020"
+FIT_UNITS = 1000
+"""Widest drawing (points) shrunk to the notebook's width; at about 1,000 px of output its
+10-point labels stay at least 10 px high. Wider ones scroll instead, or show a job's path."""
+_WIDTH = re.compile(r'<svg[^>]*?\bwidth="([0-9.]+)pt"')
 DATA_CHARS = 2000
 """Most characters of job data shown in a job view (the rest is elided)."""
 
@@ -98,8 +103,25 @@ class GraphView:
 
     @classmethod
     def of_job(cls, spec: AppSpec, export: dict[str, Any]) -> GraphView:
-        """The graph of ``spec`` painted with an exported job (see ``HotMesh.export``)."""
-        return cls(spec, overlay(export.get("timeline") or []), job_mark(export))
+        """The graph of ``spec`` painted with an exported job (see ``HotMesh.export``).
+
+        When the whole painted app would be wider than :data:`FIT_UNITS`, only the job's
+        path is drawn, so that it stays readable at a notebook's width (:meth:`full` draws
+        everything).
+        """
+        view = cls(spec, overlay(export.get("timeline") or []), job_mark(export))
+        width = view.natural_width()
+        return view.reached() if width is not None and width > FIT_UNITS else view
+
+    def full(self) -> GraphView:
+        """The same graph with every activity of the app drawn."""
+        return GraphView(self.spec, self.overlay, self.job)
+
+    def natural_width(self) -> float | None:
+        """The drawing's width at its natural size, in points (None without Graphviz)."""
+        svg = self.svg()
+        found = _WIDTH.search(svg or "")
+        return float(found.group(1)) if found else None
 
     def reached(self) -> GraphView:
         """The same painted graph with only the activities the job reached: its path."""
@@ -135,11 +157,27 @@ class GraphView:
         configure_graphviz()
         return graphviz.Source(self.source)
 
+    def html(self) -> str | None:
+        """The drawing for an HTML page: fitted to the width, or, when shrinking would make
+        its text too small to read, at natural size in a box that scrolls (pans)."""
+        svg = self.svg()
+        if svg is None:
+            return None
+        width = self.natural_width()
+        if width is not None and width > FIT_UNITS:
+            return f"<div style='overflow:auto;max-height:80vh'>{_natural(svg)}</div>"
+        return f"<div>{svg}</div>"
+
     @never_raises(_plain_only)
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         svg = self.svg()
         if svg is not None:
-            return _mimebundle(self.text(), {"image/svg+xml": svg}, include, exclude)
+            width = self.natural_width()
+            if width is not None and width > FIT_UNITS:
+                rich = {"text/html": self.html() or ""}
+            else:
+                rich = {"image/svg+xml": svg}
+            return _mimebundle(self.text(), rich, include, exclude)
         text = self.text() + NO_DOT_HINT + "\n"
         return _mimebundle(text, {"text/html": _pre(text)}, include, exclude)
 
@@ -149,13 +187,18 @@ class GraphView:
 
     @never_raises(_nothing)
     def _repr_html_(self) -> str | None:
-        # Only without a drawing: the SVG is the rich form when there is one.
+        # A wide drawing, or none: a narrow SVG is the rich form when there is one.
         if self.svg() is not None:
-            return None
+            width = self.natural_width()
+            return self.html() if width is not None and width > FIT_UNITS else None
         return _pre(self.text() + NO_DOT_HINT)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self) if cycle else self.text())
+
+
+def _natural(svg: str) -> str:
+    return svg.replace('<svg style="max-width:100%;height:auto" ', "<svg ", 1)
 
 
 def fit_width(svg: str | None) -> str | None:
@@ -255,9 +298,9 @@ class JobView:
         parts = [f"<table>{rows}</table>", f"<pre>{html.escape(_json(self.data))}</pre>"]
         text = self.text()
         if self.graph is not None:
-            svg = self.graph.svg()
-            if svg is not None:
-                parts.append(f"<div>{svg}</div>")
+            drawing = self.graph.html()
+            if drawing is not None:
+                parts.append(drawing)
             else:
                 parts.append(_pre(self.graph.text() + NO_DOT_HINT))
                 text += NO_DOT_HINT + "\n"
