@@ -172,11 +172,10 @@ class GraphView:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         svg = self.svg()
         if svg is not None:
-            width = self.natural_width()
-            if width is not None and width > FIT_UNITS:
-                rich = {"text/html": self.html() or ""}
-            else:
-                rich = {"image/svg+xml": svg}
+            # HTML first: JupyterLab shows an image/svg+xml output at its natural size, while
+            # inline SVG follows the CSS that fits it to the width. The SVG stays for tools
+            # that want the picture itself.
+            rich = {"text/html": self.html() or "", "image/svg+xml": svg}
             return _mimebundle(self.text(), rich, include, exclude)
         text = self.text() + NO_DOT_HINT + "\n"
         return _mimebundle(text, {"text/html": _pre(text)}, include, exclude)
@@ -187,10 +186,8 @@ class GraphView:
 
     @never_raises(_nothing)
     def _repr_html_(self) -> str | None:
-        # A wide drawing, or none: a narrow SVG is the rich form when there is one.
         if self.svg() is not None:
-            width = self.natural_width()
-            return self.html() if width is not None and width > FIT_UNITS else None
+            return self.html()
         return _pre(self.text() + NO_DOT_HINT)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -46,13 +47,33 @@ class Lab:
             ],
             stdout=self.log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "JUPYTER_CONFIG_DIR": str(root / ".jupyter")},
+            env={
+                **os.environ,
+                "JUPYTER_CONFIG_DIR": str(root / ".jupyter"),
+                # A workspace of its own: no tabs restored from another run.
+                "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces"),
+                "JUPYTERLAB_SETTINGS_DIR": str(self._settings(root)),
+            },
         )
         wait_until(self.ready, timeout=60)
 
+    @staticmethod
+    def _settings(root: Path) -> Path:
+        """JupyterLab settings: every cell rendered (no windowing), so all outputs can be
+        measured; no news or update checks."""
+        folder = root / ".lab-settings"
+        tracker = folder / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+        tracker.parent.mkdir(parents=True, exist_ok=True)
+        tracker.write_text(json.dumps({"windowingMode": "none"}))
+        news = folder / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+        news.parent.mkdir(parents=True, exist_ok=True)
+        news.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+        return folder
+
     def url(self, path: str) -> str:
         """The address of ``path`` (``lab/tree/01-hotmesh.ipynb``) with the token."""
-        return f"http://127.0.0.1:{self.port}/{path}?token={self.token}"
+        joiner = "&" if "?" in path else "?"
+        return f"http://127.0.0.1:{self.port}/{path}{joiner}token={self.token}"
 
     def ready(self) -> bool:
         """Whether the server answers."""

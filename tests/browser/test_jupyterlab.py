@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from jlab import ARTEFACTS, Lab
-from nb_apps import SEED
 from waiting import wait_until
 
 TUTORIALS = [
@@ -26,13 +25,30 @@ TUTORIALS = [
 SHORT_ERRORS = {"05-operations.ipynb": 1}
 """Tutorials that show a library error on purpose, and how many."""
 MIN_FONT_PX = 10.0
+SEED = """\
+app:
+  id: myfirstapp
+  version: '1'
+  graphs:
+    - subscribes: myfirstapp.test
+      activities:
+        t1:
+          type: trigger
+        w1:
+          type: worker
+          topic: work.do
+      transitions:
+        t1:
+          - to: w1
+"""
 
 # Every drawing on the page: its rendered width, its output area's width and the smallest
 # label at the rendered size. JupyterLab shows SVG outputs as <img>, HTML ones inline.
 MEASURE_GRAPHS = """
 () => {
+  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
   const out = [];
-  const measure = (svg, rect, area) => {
+  const measure = (svg, rect, area, tag) => {
     const box = svg.viewBox && svg.viewBox.baseVal;
     if (!box || !box.width || !svg.querySelector('g.graph')) return;
     const sizes = [...svg.querySelectorAll('text')]
@@ -40,18 +56,19 @@ MEASURE_GRAPHS = """
     out.push({
       width: rect.width, area: area.width, title: svg.querySelector('title')?.textContent,
       font: Math.min(...sizes) * rect.width / box.width, scrolls: area.width < rect.width,
+      tag: tag,
     });
   };
-  for (const img of document.querySelectorAll('.jp-OutputArea-output img')) {
+  for (const img of panel.querySelectorAll('.jp-OutputArea-output img')) {
     if (!img.src.startsWith('data:image/svg+xml')) continue;
     const text = decodeURIComponent(img.src.slice(img.src.indexOf(',') + 1));
     const svg = new DOMParser().parseFromString(text, 'image/svg+xml').documentElement;
     measure(svg, img.getBoundingClientRect(),
-            img.closest('.jp-OutputArea-output').getBoundingClientRect());
+            img.closest('.jp-OutputArea-output').getBoundingClientRect(), 'img');
   }
-  for (const svg of document.querySelectorAll('.jp-OutputArea-output svg')) {
+  for (const svg of panel.querySelectorAll('.jp-OutputArea-output svg')) {
     measure(svg, svg.getBoundingClientRect(),
-            svg.closest('.jp-OutputArea-output').getBoundingClientRect());
+            svg.closest('.jp-OutputArea-output').getBoundingClientRect(), 'svg');
   }
   return out;
 }
@@ -59,25 +76,38 @@ MEASURE_GRAPHS = """
 
 
 def open_notebook(page: Any, lab: Lab, name: str) -> None:
-    page.goto(lab.url(f"lab/tree/{name}"))
+    page.goto(lab.url(f"lab/tree/{name}?reset"))  # only this notebook open
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
 
 
+def menu(page: Any, title: str, command: str) -> None:
+    page.click(f".lm-MenuBar-itemLabel:text-is('{title}')")
+    page.click(f".lm-Menu-item[data-command='{command}']")
+
+
+PROMPTS = (
+    "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(e => e.innerText)"
+)
+
+
 def run_all(page: Any, timeout: float = 120.0) -> None:
-    """Run > Run All Cells, then wait until no cell is queued or running."""
-    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-    page.click(".lm-Menu-item[data-command='notebook:run-all-cells']")
-    page.wait_for_selector(".jp-InputPrompt:has-text('[*]')", timeout=10_000)
-    page.wait_for_selector(
-        ".jp-InputPrompt:has-text('[*]')", state="detached", timeout=timeout * 1000
+    """Clear the committed outputs, Run > Run All Cells, and wait until every code cell has
+    run (each prompt shows its execution count)."""
+    menu(page, "Edit", "editmenu:clear-all")
+    wait_until(lambda: all("[ ]" in p for p in page.evaluate(PROMPTS)), timeout=20)
+    menu(page, "Run", "runmenu:run-all")
+    wait_until(
+        lambda: all(re.search(r"\[\d+\]", p) for p in page.evaluate(PROMPTS)), timeout=timeout
     )
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
 
 
 def page_text(page: Any) -> str:
     return str(page.inner_text(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"))
 
 
+@pytest.mark.timeout(240)  # JupyterLab and Chromium start with the first one
 @pytest.mark.parametrize("name", TUTORIALS)
 def test_a_tutorial_runs_in_jupyterlab_without_errors(browser: Any, lab: Lab, name: str) -> None:
     page = browser
@@ -103,6 +133,7 @@ def test_a_tutorial_runs_in_jupyterlab_without_errors(browser: Any, lab: Lab, na
         assert meshflow and all(not g["scrolls"] for g in meshflow), meshflow
 
 
+@pytest.mark.timeout(240)
 def test_the_dashboard_updates_while_jobs_run(browser: Any, lab: Lab, redis_url: str) -> None:
     page = browser
     namespace = f"browser-{uuid.uuid4().hex[:8]}"
@@ -132,8 +163,7 @@ def test_the_dashboard_updates_while_jobs_run(browser: Any, lab: Lab, redis_url:
     }
     (lab.root / "dashboard.ipynb").write_text(json.dumps(notebook))
     open_notebook(page, lab, "dashboard.ipynb")
-    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-    page.click(".lm-Menu-item[data-command='notebook:run-all-cells']")
+    menu(page, "Run", "runmenu:run-all")
     board = page.locator(".jp-Cell").nth(3).locator(".jp-OutputArea-output")
     seen: list[int] = []
 
