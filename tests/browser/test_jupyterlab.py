@@ -15,6 +15,8 @@ import pytest
 from jlab import ARTEFACTS, Lab
 from waiting import wait_until
 
+pytestmark = pytest.mark.browser
+
 TUTORIALS = [
     "01-hotmesh.ipynb",
     "02-meshcall.ipynb",
@@ -112,9 +114,11 @@ def page_text(page: Any) -> str:
 def test_a_tutorial_runs_in_jupyterlab_without_errors(browser: Any, lab: Lab, name: str) -> None:
     page = browser
     open_notebook(page, lab, name)
-    run_all(page)
+    try:
+        run_all(page)
+    finally:
+        page.screenshot(path=str(ARTEFACTS / f"{name.removesuffix('.ipynb')}.png"))
     text = page_text(page)
-    page.screenshot(path=str(ARTEFACTS / f"{name.removesuffix('.ipynb')}.png"))
     assert "model not found" not in text and "Error displaying widget" not in text
     assert "Traceback (most recent call last)" not in text
     assert "untrusted" not in text.lower()
