@@ -171,3 +171,31 @@ def test_a_fresh_kernel_finds_the_app_of_a_topic_on_the_server(
     finally:
         deployer.close()
         fresh.close()
+
+
+def complete(kernel: Kernel, code: str) -> list[str]:
+    """What the frontend gets for a Tab at the end of ``code``."""
+    msg_id = kernel.client.complete(code, len(code))
+    while True:  # skip the replies of earlier cells
+        reply = kernel.client.get_shell_msg(timeout=30)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return list(reply["content"]["matches"])
+
+
+def test_tab_completes_subcommands_options_apps_topics_and_jobs(
+    connected: Kernel, redis_url: str, namespace: str
+) -> None:
+    connected.run(f"%%hotmesh deploy --activate\n{SLOW_APP}")
+    assert complete(connected, "%hotmesh ru") == ["run"]
+    subcommands = complete(connected, "%hotmesh ")
+    assert {"run", "pub", "job", "jobs", "apps", "dashboard", "--debug"} <= set(subcommands)
+    assert not {"raise", "return", "import"} & set(subcommands)  # no Python keywords
+    assert complete(connected, "%hotmesh run sl") == ["slow.go"]
+    assert complete(connected, "%hotmesh run slow.go {} --t") == ["--timeout"]
+    assert complete(connected, "%hotmesh graph slo") == ["slowapp"]
+    assert complete(connected, "%hotmesh jobs slowapp --status d") == ["done"]
+    assert complete(connected, "%%hotmesh dep") == ["deploy"]
+    connected.run("%hotmesh pub slow.go {}")
+    job_id = connected.run("print(_)").text.strip()
+    assert set(complete(connected, "%hotmesh job ")) == {job_id, "--app"}
+    assert complete(connected, "%hotmesh graph --job ") == [job_id]
