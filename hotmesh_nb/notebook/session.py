@@ -63,6 +63,7 @@ class Session:
         conn = connect(url)  # raises ConnectError, naming the URL, when unreachable
         if conn.url != self.url or (namespace or self.namespace) != self.namespace:
             self.apps.clear()
+            self.recent_jobs.clear()
             self.last_app = self.last_job = None
         self.url = conn.url
         self.namespace = namespace or self.namespace
