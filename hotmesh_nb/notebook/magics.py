@@ -169,9 +169,19 @@ def _split_data(text: str, usage: str) -> tuple[str, dict[str, Any]]:
     return text[:cut] + " " + rest, data
 
 
-def _validation_message(exc: ValidationError, text: str | None) -> str:
-    """The deploy error with the offending YAML line and its neighbours."""
-    lines = [f"deploy failed: {exc}"]
+def _validation_message(exc: ValidationError, text: str | None, offset: int = 0) -> str:
+    """The deploy error with the offending YAML line and its neighbours.
+
+    ``offset`` shifts line numbers to the cell's own: a ``%%hotmesh deploy`` body
+    starts on the cell's second line.
+    """
+    if offset and exc.line is not None:
+        where = f"cell line {exc.line + offset}"
+        if exc.activity:
+            where += f", activity '{exc.activity}'"
+        lines = [f"deploy failed: {where}: {exc.reason}"]
+    else:
+        lines = [f"deploy failed: {exc}"]
     if text is None and exc.file and Path(exc.file).is_file():
         try:
             text = Path(exc.file).read_text()
@@ -181,10 +191,11 @@ def _validation_message(exc: ValidationError, text: str | None) -> str:
         source = text.splitlines()
         for number in range(max(exc.line - 1, 1), exc.line + 2):
             mark = ">" if number == exc.line else " "
+            shown = number + offset
             if number <= len(source):
-                lines.append(f"{mark} {number:>4} | {source[number - 1]}")
+                lines.append(f"{mark} {shown:>4} | {source[number - 1]}")
             elif number == exc.line:  # the parser ran off the end of the text
-                lines.append(f"{mark} {number:>4} | (end of the YAML)")
+                lines.append(f"{mark} {shown:>4} | (end of the YAML)")
     return "\n".join(lines)
 
 
@@ -243,16 +254,23 @@ class HotMeshMagics(Magics):
         parser = _Parser("deploy [--activate]  (cell magic; the body is the YAML)")
         parser.add_argument("--activate", action="store_true")
         options = _parse(parser, rest)
-        return self.deploy(cell, name="<cell>", text=cell, activate=options.activate)
+        return self.deploy(cell, name="<cell>", text=cell, activate=options.activate, offset=1)
 
     def deploy(
-        self, source: str, *, name: str | None, text: str | None, activate: bool
+        self,
+        source: str,
+        *,
+        name: str | None,
+        text: str | None,
+        activate: bool,
+        offset: int = 0,
     ) -> GraphView:
-        """Validate and deploy a YAML app (text or path) and return its graph."""
+        """Validate and deploy a YAML app (text or path) and return its graph; ``offset`` is
+        how many lines stand before the YAML (1 in a ``%%hotmesh deploy`` cell)."""
         try:
             spec = load_app(source, name=name) if name else load_app(Path(source))
         except ValidationError as exc:
-            raise UsageError(_validation_message(exc, text)) from None
+            raise UsageError(_validation_message(exc, text, offset)) from None
         hm = self.session.mesh(spec.id, deploying=True)
         try:
             hm.deploy(spec)

@@ -92,15 +92,16 @@ def test_a_broken_yaml_cell_shows_the_line_and_the_reason(cell) -> None:
     with pytest.raises(UsageError) as caught:
         cell(f"%%hotmesh deploy\n{broken}")
     message = str(caught.value)
-    assert message.startswith("deploy failed: <cell>:10, activity 'w1': unknown activity type")
+    # Line numbers are the cell's: its first line is %%hotmesh deploy, the YAML starts on 2.
+    assert message.startswith("deploy failed: cell line 11, activity 'w1': unknown activity type")
     assert "did you mean 'worker'?" in message
-    assert ">   10 |           type: wroker" in message
-    assert "     9 |         w1:" in message and "    11 |           topic: work.do" in message
+    assert ">   11 |           type: wroker" in message
+    assert "    10 |         w1:" in message and "    12 |           topic: work.do" in message
     assert services("engine") == []  # nothing started for an app that did not deploy
 
 
 def test_yaml_syntax_errors_too(cell) -> None:
-    with pytest.raises(UsageError, match=r"(?s)YAML syntax error.*>    3 \| \(end of the YAML\)"):
+    with pytest.raises(UsageError, match=r"(?s)YAML syntax error.*>    4 \| \(end of the YAML\)"):
         cell("%%hotmesh deploy\napp: [\n  id: x\n")
 
 
