@@ -105,9 +105,9 @@ async def streams(hm: HotMesh) -> pd.DataFrame:
     return frames.streams_frame(records, _meter)
 
 
-async def members(meshes: Iterable[HotMesh]) -> pd.DataFrame:
+async def members(meshes: Iterable[HotMesh], *, all_columns: bool = False) -> pd.DataFrame:
     """See :func:`.frames.members_frame`."""
-    return frames.members_frame(await probe.read_members(meshes))
+    return frames.members_frame(await probe.read_members(meshes), all_columns=all_columns)
 
 
 async def failures(hm: HotMesh, job_id: str) -> tuple[ActivityFailure, ...]:

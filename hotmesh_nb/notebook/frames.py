@@ -149,15 +149,37 @@ def streams_frame(records: Sequence[StreamRecord], meter: RateMeter) -> pd.DataF
     )
 
 
-def members_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """Engines and workers: ``member, role, app, namespace, topic, host, pid, processed,
-    failed, in_flight``, then any further roll-call fields by name."""
-    extra = sorted({k for row in rows for k in row} - set(MEMBER_COLUMNS))
+WORKER_COLUMNS = ("app", "role", "topic", "member", "pid", "processed", "failed", "started")
+"""The default columns of :func:`members_frame` (at most 8, so it fits a notebook)."""
+
+
+def members_frame(rows: Sequence[dict[str, Any]], *, all_columns: bool = False) -> pd.DataFrame:
+    """Engines and workers: ``app, role, topic, member, pid, processed, failed, started``.
+
+    ``started`` is a UTC datetime. With ``all_columns`` every roll-call field
+    comes too: ``member, role, app, namespace, topic, host, pid, processed,
+    failed, in_flight``, then the others by name (``stream`` is the Redis key
+    the member reads).
+    """
+    if all_columns:
+        extra = sorted({k for row in rows for k in row} - set(MEMBER_COLUMNS))
+        names: tuple[str, ...] = (*MEMBER_COLUMNS, *extra)
+    else:
+        names = WORKER_COLUMNS
     columns: dict[str, pd.Series] = {}
-    for name in (*MEMBER_COLUMNS, *extra):
+    for name in names:
         values = [row.get(name) for row in rows]
-        columns[name] = pd.Series(values, dtype=_dtype_of(name, values))
+        if name == "started":
+            columns[name] = pd.Series([_epoch(v) for v in values], dtype=_TIME)
+        else:
+            columns[name] = pd.Series(values, dtype=_dtype_of(name, values))
     return _frame(columns)
+
+
+def _epoch(value: Any) -> datetime | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    return value if isinstance(value, datetime) else None
 
 
 def _dtype_of(name: str, values: list[Any]) -> str | type:

@@ -424,14 +424,19 @@ def _jobs(m: HotMeshMagics, args: str) -> Any:
         parser.error(str(exc))
 
 
-@subcommand("workers", "workers [APP]", "engines and workers (roll call) as a DataFrame")
+@subcommand(
+    "workers",
+    "workers [APP] [--all]",
+    "engines and workers (roll call) as a DataFrame; --all for every roll-call field",
+)
 def _workers(m: HotMeshMagics, args: str) -> Any:
     parser = _Parser(SUBCOMMANDS["workers"].usage)
     parser.add_argument("app", nargs="?")
+    parser.add_argument("--all", action="store_true")
     options = _parse(parser, args)
     apps = [options.app] if options.app else m.session.known_apps()
     meshes = [m.session.mesh(app) for app in apps]
-    return get_runtime().run(api.members(meshes), name="members")
+    return get_runtime().run(api.members(meshes, all_columns=options.all), name="members")
 
 
 @subcommand("dashboard", "dashboard [APP ...]", "a live dashboard (updates while cells run)")

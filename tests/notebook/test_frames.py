@@ -156,7 +156,10 @@ def test_rate_meter() -> None:
 
 def test_members_come_from_the_roll_call(mesh) -> None:
     hm = mesh(SEED, {"work.do": ok})
-    members = get_runtime().run(api.members([hm]))
+    short = get_runtime().run(api.members([hm]))
+    assert list(short.columns) == list(frames.WORKER_COLUMNS) and len(short.columns) <= 8
+    assert str(short["started"].dtype) == "datetime64[ns, UTC]" and short["started"].notna().all()
+    members = get_runtime().run(api.members([hm], all_columns=True))
     assert list(members.columns[:10]) == [
         "member",
         "role",
@@ -181,7 +184,7 @@ def test_members_fall_back_to_this_process(mesh) -> None:
     hm = mesh(SEED, {"work.do": ok})
     rows = local_members(hm)
     assert sorted(r["role"] for r in rows) == ["engine", "worker"]
-    frame = frames.members_frame(rows)
+    frame = frames.members_frame(rows, all_columns=True)
     assert list(frame.columns) == [
         "member",
         "role",
