@@ -67,6 +67,12 @@ class HotMesh:
             f"engine={'yes' if self.engine.consume else 'client only'}, workers=[{topics}])"
         )
 
+    def _repr_html_(self) -> str:
+        # The notebook card (hotmesh_nb.notebook.cards); loaded only when a notebook asks.
+        from .notebook.cards import mesh_card
+
+        return mesh_card(self)
+
     @property
     def app_id(self) -> str:
         """The app this HotMesh serves."""

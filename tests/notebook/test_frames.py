@@ -197,3 +197,20 @@ def test_members_fall_back_to_this_process(mesh) -> None:
         "failed",
         "in_flight",
     ]
+
+
+def test_a_hotmesh_shows_an_html_card(mesh, redis_url: str) -> None:
+    hm = mesh(SEED, {"work.do": ok})
+    wait_done(hm, hm.pub("myfirstapp.test", {}))
+    card = hm._repr_html_()
+    for fact in (
+        "HotMesh: myfirstapp",
+        f"<td style='text-align:left;padding:1px 12px 1px 0'>{hm.namespace}</td>",
+        "runs here",
+        ">work.do<",
+        ">active version<",
+        ">myfirstapp.test<",
+        ">jobs kept</th><td style='text-align:left;padding:1px 12px 1px 0'>1<",
+        "%hotmesh dashboard myfirstapp",
+    ):
+        assert fact in card, fact
