@@ -16,6 +16,7 @@ import math
 import os
 import socket
 import time
+import uuid
 from collections import deque
 from collections.abc import Hashable, Sequence
 from datetime import datetime, timedelta, timezone
@@ -171,6 +172,7 @@ class Dashboard:
         self._members_task: asyncio.Task[None] | None = None
         self._members_at = -math.inf
         self._live_topics: set[tuple[str, str]] = set()
+        self._display_ids: list[str] = []
         self._stopped = False
 
         self.title = widgets.HTML(
@@ -232,6 +234,29 @@ class Dashboard:
         ]
         return "<div class='hotmesh-dashboard'>" + "".join(parts) + "</div>"
 
+    def _ipython_display_(self) -> None:
+        # Displayed with a display id, so that stopping can replace the live widget by the
+        # snapshot in every output showing it: a saved notebook then holds plain HTML, and
+        # a reopened one never shows "model not found".
+        from IPython.display import display
+
+        display_id = uuid.uuid4().hex
+        display(self._repr_mimebundle_(), raw=True, display_id=display_id)
+        self._display_ids.append(display_id)
+
+    def _freeze_displays(self) -> None:
+        """Replace every display of this dashboard by its static snapshot."""
+        if not self._display_ids:
+            return
+        try:
+            from IPython.display import update_display
+
+            bundle = {"text/html": self.snapshot(), "text/plain": self.summary()}
+            for display_id in self._display_ids:
+                update_display(bundle, raw=True, display_id=display_id)
+        except Exception as exc:  # the kernel may be going away
+            log.debug("dashboard snapshot not sent: %r", exc)
+
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         # The live widget while it runs; the static snapshot always rides along as HTML so
         # frontends without the widget (nbconvert, GitHub, a stopped kernel) show something.
@@ -266,6 +291,7 @@ class Dashboard:
             f"stopped after {self.updates} updates at {datetime.now().strftime('%H:%M:%S')}: "
             "a snapshot (show a new dashboard to follow the mesh again)"
         )
+        self._freeze_displays()
 
     def close(self) -> None:
         """Close this dashboard's widgets (frontends drop the view)."""

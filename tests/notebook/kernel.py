@@ -17,7 +17,8 @@ class Reply:
     """What one cell sent to the frontend."""
 
     outputs: list[dict[str, Any]] = field(default_factory=list)
-    """``stream``, ``display_data``, ``execute_result`` and ``error`` contents, in order."""
+    """``stream``, ``display_data``, ``update_display_data``, ``execute_result`` and ``error``
+    contents (with their ``msg_type``), in order."""
     error: dict[str, Any] | None = None
     """The ``error`` content (``ename``, ``evalue``, ``traceback``), if the cell failed."""
 
@@ -62,8 +63,8 @@ class Kernel:
             kind, content = message["msg_type"], message["content"]
             if kind == "status" and content["execution_state"] == "idle":
                 return reply
-            if kind in ("stream", "display_data", "execute_result", "error"):
-                reply.outputs.append(content)
+            if kind in ("stream", "display_data", "update_display_data", "execute_result", "error"):
+                reply.outputs.append({**content, "msg_type": kind})
             if kind == "error":
                 reply.error = content
 

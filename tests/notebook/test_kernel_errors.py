@@ -199,3 +199,19 @@ def test_tab_completes_subcommands_options_apps_topics_and_jobs(
     job_id = connected.run("print(_)").text.strip()
     assert set(complete(connected, "%hotmesh job ")) == {job_id, "--app"}
     assert complete(connected, "%hotmesh graph --job ") == [job_id]
+
+
+def test_a_stopped_dashboard_leaves_a_snapshot_not_a_widget(connected: Kernel) -> None:
+    connected.run(f"%%hotmesh deploy --activate\n{SLOW_APP}")
+    shown = connected.run("%hotmesh dashboard slowapp")
+    [display] = [o for o in shown.outputs if o["msg_type"] == "display_data"]
+    display_id = display["transient"]["display_id"]
+    assert "application/vnd.jupyter.widget-view+json" in display["data"]  # live while it runs
+    assert "HotMesh dashboard: slowapp" in display["data"]["text/html"]
+    stopped = connected.run("import hotmesh_nb\nhotmesh_nb.shutdown()")
+    updates = [o for o in stopped.outputs if o["msg_type"] == "update_display_data"]
+    assert [u["transient"]["display_id"] for u in updates] == [display_id]
+    data = updates[0]["data"]
+    # What a saved notebook keeps: HTML only, which says it is a snapshot.
+    assert set(data) == {"text/html", "text/plain"}
+    assert "a snapshot" in data["text/html"] and "<script" not in data["text/html"]
