@@ -48,6 +48,7 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Remove machine paths and widget views (keeping their HTML snapshot) from outputs."""
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
+        cell.metadata.pop("execution", None)
         if cell.cell_type != "code":
             continue
         for output in cell.get("outputs", []):
@@ -74,7 +75,11 @@ def refresh(path: Path) -> None:
         os.environ.update(env)  # the kernel inherits this process's environment
         try:
             NotebookClient(
-                nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": HERE}}
+                nb,
+                timeout=120,
+                kernel_name="python3",
+                record_timing=False,  # no timestamps in the committed cells
+                resources={"metadata": {"path": HERE}},
             ).execute()
         finally:
             os.environ.clear()
