@@ -350,3 +350,34 @@ def test_the_path_view_draws_only_the_reached_activities() -> None:
     assert '"check" [' in view.source and '"big" [' not in view.source
     assert '"check" -> "big"' not in view.source and '"t1" -> "check"' in view.source
     assert "big" not in view.text()
+
+
+def test_a_painted_wide_app_shows_the_job_path_and_full_draws_everything() -> None:
+    from hotmesh_nb.meshflow.factory import app_yaml
+
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    export = {
+        "metadata": {"jid": "wf-1", "tpc": "meshflow.execute"},
+        "status": 0,
+        "timeline": [
+            {"activity": a, "dimension": ",0", "status": "success", "start": start, "end": start}
+            for a in ("trigger", "run", "wf", "done")
+        ],
+    }
+    view = GraphView.of_job(load_app(app_yaml()), export)
+    assert view.reached_only and "[the job's path only]" in view.text()
+    assert '"sleeper" [' not in view.source and '"wf" [' in view.source
+    assert (view.natural_width() or 0) <= 1000  # fits a notebook with readable labels
+    full = view.full()
+    assert not full.reached_only and '"sleeper" [' in full.source
+    assert '"c_fan" [' not in full.source  # the job's own graph only: it never runs in collate
+    wide = full.html() or ""
+    assert wide.startswith("<div style='overflow:auto")  # too wide to shrink: it scrolls
+
+
+def test_the_path_option_of_the_graph_magic_needs_a_job(cell) -> None:
+    from IPython.core.error import UsageError
+
+    cell(f"%%hotmesh deploy\n{SEED}")
+    with pytest.raises(UsageError, match="--path draws a job's path: name the job with --job ID"):
+        cell("%hotmesh graph myfirstapp --path")
