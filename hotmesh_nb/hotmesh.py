@@ -421,7 +421,8 @@ class HotMesh:
 
         Columns: ``stream`` (``engine`` or the worker topic), ``role``,
         ``depth`` (XLEN), ``pending`` (delivered, not acknowledged),
-        ``consumers``, ``lag`` (not yet delivered) and ``rate`` (entries added
+        ``consumers``, ``live`` (consumers that read recently), ``lag`` (not yet
+        delivered) and ``rate`` (entries added
         per second since the previous call in this process; NaN the first time).
         """
         from .notebook import api

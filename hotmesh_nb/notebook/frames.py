@@ -32,7 +32,7 @@ TIMELINE_COLUMNS = (
     "data",
     "error",
 )
-STREAM_COLUMNS = ("stream", "role", "depth", "pending", "consumers", "lag", "rate")
+STREAM_COLUMNS = ("stream", "role", "depth", "pending", "consumers", "live", "lag", "rate")
 
 _TIME = "datetime64[ns, UTC]"
 _SPAN = "timedelta64[ns]"
@@ -132,9 +132,11 @@ def timeline_frame(export: dict[str, Any]) -> pd.DataFrame:
 
 
 def streams_frame(records: Sequence[StreamRecord], meter: RateMeter) -> pd.DataFrame:
-    """``stream, role, depth, pending, consumers, lag, rate``: the engine stream first, then
-    worker topics by name. ``rate`` is entries added per second since the meter's previous
-    look at the stream (NaN the first time)."""
+    """``stream, role, depth, pending, consumers, live, lag, rate``: the engine stream first,
+    then worker topics by name. ``consumers`` counts the group's registered consumers, ``live``
+    those that read recently (a crashed process's consumer stays registered but goes idle).
+    ``rate`` is entries added per second since the meter's previous look at the stream (NaN
+    the first time)."""
     rates = [meter.rate(r.key, r.added) for r in records]
     return _frame(
         {
@@ -143,6 +145,7 @@ def streams_frame(records: Sequence[StreamRecord], meter: RateMeter) -> pd.DataF
             "depth": pd.Series([r.depth for r in records], dtype="Int64"),
             "pending": pd.Series([r.pending for r in records], dtype="Int64"),
             "consumers": pd.Series([r.consumers for r in records], dtype="Int64"),
+            "live": pd.Series([r.live for r in records], dtype="Int64"),
             "lag": pd.Series([r.lag for r in records], dtype="Int64"),
             "rate": pd.Series(rates, dtype="float64"),
         }

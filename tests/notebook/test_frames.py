@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 import pytest
 from nb_apps import SEED, wait_done
+from waiting import wait_until
 
 from hotmesh_nb import JobError, WorkerMessage
 from hotmesh_nb.notebook import api, frames
@@ -134,12 +135,14 @@ def test_streams_list_the_engine_then_worker_topics(mesh) -> None:
         "depth": "Int64",
         "pending": "Int64",
         "consumers": "Int64",
+        "live": "Int64",
         "lag": "Int64",
         "rate": "float64",
     }
     assert list(first["stream"]) == ["engine", "work.do"]
     assert list(first["role"]) == ["engine", "worker"]
     assert list(first["consumers"]) == [1, 1]
+    assert list(first["live"]) == [1, 1]
     for _ in range(3):
         hm.pubsub("myfirstapp.test", {})
     second = hm.streams()
@@ -214,3 +217,21 @@ def test_a_hotmesh_shows_an_html_card(mesh, redis_url: str) -> None:
         "%hotmesh dashboard myfirstapp",
     ):
         assert fact in card, fact
+
+
+def test_a_stopped_consumer_stays_registered_but_is_not_live(mesh, monkeypatch) -> None:
+    from hotmesh_nb.notebook import probe
+
+    # A short threshold, so the test need not wait 15 s for the consumer to count as gone.
+    monkeypatch.setattr(probe, "LIVE_IDLE_MS", 300)
+    hm = mesh(SEED, {"work.do": ok})
+    hm.stop()  # the consumers stay registered in their groups and stop reading
+
+    def worker() -> probe.StreamRecord:
+        records = get_runtime().run(probe.read_streams(hm.connection.client, hm.keys))
+        return next(r for r in records if r.stream == "work.do")
+
+    wait_until(lambda: worker().live == 0)
+    gone = worker()
+    assert gone.consumers == 1 and (gone.idle_ms or 0) >= 300
+    assert list(hm.streams()["live"]) == [0, 0] and list(hm.streams()["consumers"]) == [1, 1]
