@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import argparse
 import ast
+import concurrent.futures
+import html
 import json
 import re
 import shlex
 import textwrap
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -373,20 +377,73 @@ def _run(m: HotMeshMagics, args: str) -> RunResult:
     options = _parse(parser, rest)
     hm = m.session.mesh_for_topic(options.topic, options.app, usage)
     started: list[str] = []
+    future = get_runtime().submit(api.run_job(hm, options.topic, data, options.timeout, started))
+    status = LiveStatus(options.topic)
     try:
-        job = get_runtime().run(
-            api.run_job(hm, options.topic, data, options.timeout, started), name="pubsub"
-        )
+        # Wait in slices: a long wait shows a status line that says what runs and for how
+        # long; the kernel thread stays interruptible.
+        while not concurrent.futures.wait([future], timeout=WAIT_SLICE).done:
+            status.tick(started[0] if started else None)
+        job = future.result()
     except KeyboardInterrupt:
+        future.cancel()
         m.session.remember_job(started[0] if started else None)
+        status.close("interrupted: still running")
         raise WaitInterrupted(started[0] if started else None, options.topic) from None
     except HotMeshError:
         m.session.remember_job(started[0] if started else None)
+        status.close("failed")
         raise
+    status.close("finished")
     job_id = str(job["metadata"].get("jid"))
     m.session.remember_job(job_id)
     failed = get_runtime().run(api.failures(hm, job_id), name="failures")
     return RunResult(job_id, options.topic, job["data"], job["metadata"], failed)
+
+
+WAIT_SLICE = 0.25
+"""Seconds between two looks at a running ``%hotmesh run`` (and chances to interrupt)."""
+STATUS_AFTER = 3.0
+"""A ``%hotmesh run`` that waits longer than this shows a live status line."""
+
+
+class LiveStatus:
+    """The status line of a long ``%hotmesh run``: shown once the wait passes
+    :data:`STATUS_AFTER` seconds, updated in place (a display id), closed with the outcome."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        self.began = time.monotonic()
+        self.display_id: str | None = None
+        self.job_id: str | None = None
+
+    def _line(self, state: str) -> dict[str, str]:
+        job = f"job {self.job_id}" if self.job_id else "a job"
+        took = f"{time.monotonic() - self.began:.0f} s"
+        text = f"{job} on {self.topic}: {state} ({took})"
+        return {"text/plain": text, "text/html": f"<code>{html.escape(text)}</code>"}
+
+    def tick(self, job_id: str | None) -> None:
+        """Show or refresh the line (nothing during the first :data:`STATUS_AFTER` s)."""
+        from IPython.display import display, update_display
+
+        self.job_id = job_id or self.job_id
+        if time.monotonic() - self.began < STATUS_AFTER:
+            return
+        line = self._line("running; interrupt to stop waiting (the job goes on)")
+        if self.display_id is None:
+            self.display_id = uuid.uuid4().hex
+            display(line, raw=True, display_id=self.display_id)
+        else:
+            update_display(line, raw=True, display_id=self.display_id)
+
+    def close(self, outcome: str) -> None:
+        """Replace the line by the outcome (only when it was shown)."""
+        if self.display_id is None:
+            return
+        from IPython.display import update_display
+
+        update_display(self._line(outcome), raw=True, display_id=self.display_id)
 
 
 @subcommand("job", "job [ID] [--app APP]", "a job's status, data and painted graph")

@@ -98,7 +98,18 @@ def run_all(page: Any, timeout: float = 120.0) -> None:
     run (each prompt shows its execution count)."""
     menu(page, "Edit", "editmenu:clear-all")
     wait_until(lambda: all("[ ]" in p for p in page.evaluate(PROMPTS)), timeout=20)
-    menu(page, "Run", "runmenu:run-all")
+    # A freshly started kernel can drop the first request while the page still connects: when
+    # no cell has started after a while, ask again (nothing ran, so nothing runs twice).
+    for _ in range(3):
+        menu(page, "Run", "runmenu:run-all")
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if any("[ ]" not in p for p in page.evaluate(PROMPTS)):
+                break
+            time.sleep(0.2)
+        else:
+            continue
+        break
     wait_until(
         lambda: all(re.search(r"\[\d+\]", p) for p in page.evaluate(PROMPTS)), timeout=timeout
     )

@@ -48,7 +48,9 @@ def kernel(redis_url: str) -> Iterator[Kernel]:
 @pytest.fixture
 def connected(kernel: Kernel, redis_url: str, namespace: str) -> Kernel:
     """The kernel connected to a fresh namespace."""
-    reply = kernel.run(f"%hotmesh connect {redis_url} --namespace {namespace}")
+    reply = kernel.run(
+        f"%hotmesh connect {redis_url} --namespace {namespace}\nNS_KERNEL = {namespace!r}"
+    )
     assert reply.error is None, reply.traceback_lines
     return kernel
 
@@ -215,3 +217,26 @@ def test_a_stopped_dashboard_leaves_a_snapshot_not_a_widget(connected: Kernel) -
     # What a saved notebook keeps: HTML only, which says it is a snapshot.
     assert set(data) == {"text/html", "text/plain"}
     assert "a snapshot" in data["text/html"] and "<script" not in data["text/html"]
+
+
+def test_a_long_run_shows_a_live_status_line(connected: Kernel) -> None:
+    slow = SLOW_APP.replace("slowapp", "napapp").replace("slow.go", "nap.go")
+    slow = slow.replace("slow.nobody", "nap.work")
+    connected.run(f"%%hotmesh deploy --activate\n{slow}")
+    connected.run(
+        "import time\nfrom hotmesh_nb import HotMesh, Worker\n"
+        "def nap(message):\n    time.sleep(3.6)\n    return {'rested': True}\n"
+        "nap_hm = HotMesh.init('napapp', namespace=NS_KERNEL, workers=[Worker('nap.work', nap)])"
+    )
+    reply = connected.run("%hotmesh run nap.go {}")
+    assert reply.error is None, reply.traceback_lines
+    shown = [o for o in reply.outputs if o["msg_type"] == "display_data"]
+    assert (
+        len(shown) == 1 and "running; interrupt to stop waiting" in shown[0]["data"]["text/plain"]
+    )
+    display_id = shown[0]["transient"]["display_id"]
+    updates = [o for o in reply.outputs if o["msg_type"] == "update_display_data"]
+    assert updates and updates[-1]["transient"]["display_id"] == display_id
+    assert ": finished (" in updates[-1]["data"]["text/plain"]
+    [result] = [o for o in reply.outputs if o["msg_type"] == "execute_result"]
+    assert result["data"]["text/plain"].endswith("on nap.go: done\n{}")
