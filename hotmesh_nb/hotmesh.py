@@ -74,6 +74,12 @@ class HotMesh:
             f"engine={'yes' if self.engine.consume else 'client only'}, workers=[{topics}])"
         )
 
+    def _repr_html_(self) -> str:
+        # The notebook card (hotmesh_nb.notebook.cards); loaded only when a notebook asks.
+        from .notebook.cards import mesh_card
+
+        return mesh_card(self)
+
     @property
     def app_id(self) -> str:
         """The app this HotMesh serves."""
@@ -260,7 +266,8 @@ class HotMesh:
         """The job with a timeline: one entry per activity and dimension.
 
         Each timeline entry has ``activity``, ``type``, ``dimension``, ``start``,
-        ``end`` (datetimes, None while open), ``status``, ``code`` and ``data``.
+        ``end`` (datetimes, None while open), ``status``, ``code``, ``data`` and
+        ``error`` (a failed activity's stored error, else None).
         """
         state = await self.engine.get_state(job_id)
         timeline = []
@@ -278,6 +285,8 @@ class HotMesh:
                         "status": meta.get("status") or ("done" if meta.get("done") else "open"),
                         "code": meta.get("code"),
                         "data": node.get("output", {}).get("data"),
+                        # A failed activity's {message, code} (what the notebook views show).
+                        "error": meta.get("err"),
                     }
                 )
         timeline.sort(key=lambda e: (e["start"] is None, e["start"], e["dimension"]))
@@ -578,7 +587,8 @@ class HotMesh:
 
         Columns: ``stream`` (``engine`` or the worker topic), ``role``,
         ``depth`` (XLEN), ``pending`` (delivered, not acknowledged),
-        ``consumers``, ``lag`` (not yet delivered) and ``rate`` (entries added
+        ``consumers``, ``live`` (consumers that read recently), ``lag`` (not yet
+        delivered) and ``rate`` (entries added
         per second since the previous call in this process; NaN the first time).
         """
         from .notebook import api

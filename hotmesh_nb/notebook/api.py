@@ -6,16 +6,20 @@ these; the magics and the dashboard use them too.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ..connection import connect_async
+from ..engine.codec import loads
 from ..errors import DeployError
 from ..keys import Keys
 from ..model import AppSpec
 from . import frames, probe
+from .paint import ActivityFailure
 from .views import GraphView, JobView
 
 if TYPE_CHECKING:
@@ -101,6 +105,104 @@ async def streams(hm: HotMesh) -> pd.DataFrame:
     return frames.streams_frame(records, _meter)
 
 
-async def members(meshes: Iterable[HotMesh]) -> pd.DataFrame:
+async def members(meshes: Iterable[HotMesh], *, all_columns: bool = False) -> pd.DataFrame:
     """See :func:`.frames.members_frame`."""
-    return frames.members_frame(await probe.read_members(meshes))
+    return frames.members_frame(await probe.read_members(meshes), all_columns=all_columns)
+
+
+async def failures(hm: HotMesh, job_id: str) -> tuple[ActivityFailure, ...]:
+    """The activities of job ``job_id`` that failed (empty when none did)."""
+    key = hm.keys.job(job_id)
+    return (await probe.read_failures(hm.connection.client, [key])).get(key, ())
+
+
+async def run_job(
+    hm: HotMesh, topic: str, data: dict[str, Any], timeout: float | None, started: list[str]
+) -> dict[str, Any]:
+    """``pubsub`` that appends the job id to ``started`` as soon as it exists.
+
+    The magic's thread reads it when an interrupt stops the wait, so it can say
+    which job keeps running.
+    """
+    from ..engine.engine import _result
+    from ..errors import TimeoutError as HotMeshTimeout
+
+    engine = hm.engine
+    wait_for = engine.config.pubsub_timeout if timeout is None else timeout
+    waiting: list[tuple[str, asyncio.Future[dict[str, Any]]]] = []
+
+    def register(job_id: str) -> None:
+        started.append(job_id)
+        waiting.append((job_id, engine.subscriptions.wait(job_id)))
+
+    try:
+        job_id = await engine.pub(topic, data, on_id=register)
+        future = waiting[0][1]
+        payload = await asyncio.wait_for(asyncio.shield(future), wait_for)
+    except asyncio.TimeoutError:
+        raise HotMeshTimeout(
+            f"job '{started[0]}' on topic '{topic}' did not finish within {wait_for:g} s; "
+            "it is still running"
+        ) from None
+    finally:
+        for waited_id, waiter in waiting:
+            if not waiter.done():
+                engine.subscriptions.forget(waited_id, waiter)
+    job = {"data": payload.get("d") or {}, "metadata": payload.get("m") or {}}
+    return _result(job_id, job, payload.get("err"))
+
+
+@dataclass(frozen=True)
+class AppInfo:
+    """One app deployed in a namespace, as the server records it."""
+
+    app: str
+    """The app id."""
+    active: str | None
+    """The active version (None when none was activated)."""
+    versions: tuple[str, ...]
+    """Every deployed version, oldest first."""
+    topics: tuple[str, ...]
+    """Topics the active version's graphs subscribe to (else the latest version's)."""
+
+
+async def server_apps(url: str, namespace: str) -> list[AppInfo]:
+    """Every app deployed in ``namespace`` on the server at ``url``, by id.
+
+    Read from the server, not from this process: a fresh kernel finds the apps
+    that another kernel or a ``hotmesh-nb`` process deployed.
+    """
+    conn = await connect_async(url)
+    client = conn.client
+    probe_keys = Keys(namespace, "x")
+    head = probe_keys.match_all().removesuffix("*").removesuffix("x\\}:")
+    names = await probe.scan(client, head + "*\\}:app", "hash")
+    records = []
+    if names:
+        pipe = client.pipeline(transaction=False)
+        for name in names:
+            pipe.hgetall(name)
+        records = await pipe.execute()
+    found = []
+    for record in records:
+        app_id = record.get("id")
+        if not app_id:
+            continue
+        versions = sorted(
+            (
+                (stamp.partition(":")[2], field.removeprefix("versions/"))
+                for field, stamp in record.items()
+                if field.startswith("versions/")
+            ),
+        )
+        active = record.get("version") if record.get("active") == "true" else None
+        chosen = active or (versions[-1][1] if versions else None)
+        topics: tuple[str, ...] = ()
+        if chosen is not None:
+            raw = await client.get(Keys(namespace, app_id).version(chosen))
+            if raw:
+                graphs = (loads(raw) or {}).get("graphs") or []
+                topics = tuple(str(g.get("subscribes")) for g in graphs if g.get("subscribes"))
+        found.append(AppInfo(app_id, active, tuple(v for _, v in versions), topics))
+    found.sort(key=lambda info: info.app)
+    return found

@@ -13,12 +13,13 @@ from typing import Any
 
 import pandas as pd
 
+from .paint import failures
 from .probe import MEMBER_COLUMNS, JobRecord, RateMeter, StreamRecord
 
 JOB_STATUSES = ("running", "pending", "done", "error", "interrupted")
 """Status labels of :func:`jobs_frame` (see :func:`~.paint.job_status`)."""
 
-JOB_COLUMNS = ("id", "topic", "status", "created", "updated", "duration", "error")
+JOB_COLUMNS = ("id", "topic", "status", "created", "updated", "duration", "error", "failed")
 TIMELINE_COLUMNS = (
     "activity",
     "type",
@@ -29,8 +30,9 @@ TIMELINE_COLUMNS = (
     "end",
     "duration",
     "data",
+    "error",
 )
-STREAM_COLUMNS = ("stream", "role", "depth", "pending", "consumers", "lag", "rate")
+STREAM_COLUMNS = ("stream", "role", "depth", "pending", "consumers", "live", "lag", "rate")
 
 _TIME = "datetime64[ns, UTC]"
 _SPAN = "timedelta64[ns]"
@@ -60,11 +62,15 @@ def jobs_frame(
     status: str | Iterable[str] | None = None,
     limit: int | None = 1000,
 ) -> pd.DataFrame:
-    """Jobs newest first (ties by id): ``id, topic, status, created, updated, duration, error``.
+    """Jobs newest first (ties by id): ``id, topic, status, created, updated, duration, error,
+    failed``.
 
     ``status`` keeps only jobs with that status (or any of several);
     ``limit`` keeps the newest ``limit`` (None: all). ``duration`` is
     ``updated - created`` for finished jobs and NaT while they run.
+    ``failed`` names the activities that failed (a job can finish ``done``
+    after a worker raised, when the next transition has no conditions);
+    ``error`` is the job's error, else the first failed activity's.
     """
     if limit is not None and (not isinstance(limit, int) or limit < 0):
         raise ValueError(f"limit must be a non-negative integer or None, not {limit!r}")
@@ -86,20 +92,29 @@ def jobs_frame(
             "created": pd.Series([r.created for r in chosen], dtype=_TIME),
             "updated": pd.Series([r.updated for r in chosen], dtype=_TIME),
             "duration": pd.Series(durations, dtype=_SPAN),
-            "error": pd.Series([r.error for r in chosen], dtype="string"),
+            "error": pd.Series([r.problem for r in chosen], dtype="string"),
+            "failed": pd.Series(
+                [", ".join(dict.fromkeys(f.activity for f in r.failures)) or None for r in chosen],
+                dtype="string",
+            ),
         }
     )
 
 
 def timeline_frame(export: dict[str, Any]) -> pd.DataFrame:
     """One row per activity run, in start order: ``activity, type, dimension, status, code,
-    start, end, duration, data`` (``end``/``duration`` are NaT while the run is open)."""
+    start, end, duration, data, error`` (``end``/``duration`` are NaT while the run is open;
+    ``error`` is a failed run's message, with its exception type when recorded)."""
     entries: Sequence[dict[str, Any]] = export.get("timeline") or []
     spans = [
         e["end"] - e["start"] if e.get("end") is not None and e.get("start") is not None else None
         for e in entries
     ]
     codes = [int(e["code"]) if e.get("code") is not None else None for e in entries]
+    messages = []
+    for entry in entries:
+        failed = failures([entry])
+        messages.append(failed[0].text().partition(": ")[2] if failed else None)
     return _frame(
         {
             "activity": pd.Series([e.get("activity") for e in entries], dtype="string"),
@@ -111,14 +126,17 @@ def timeline_frame(export: dict[str, Any]) -> pd.DataFrame:
             "end": pd.Series([e.get("end") for e in entries], dtype=_TIME),
             "duration": pd.Series(spans, dtype=_SPAN),
             "data": pd.Series([e.get("data") for e in entries], dtype=object),
+            "error": pd.Series(messages, dtype="string"),
         }
     )
 
 
 def streams_frame(records: Sequence[StreamRecord], meter: RateMeter) -> pd.DataFrame:
-    """``stream, role, depth, pending, consumers, lag, rate``: the engine stream first, then
-    worker topics by name. ``rate`` is entries added per second since the meter's previous
-    look at the stream (NaN the first time)."""
+    """``stream, role, depth, pending, consumers, live, lag, rate``: the engine stream first,
+    then worker topics by name. ``consumers`` counts the group's registered consumers, ``live``
+    those that read recently (a crashed process's consumer stays registered but goes idle).
+    ``rate`` is entries added per second since the meter's previous look at the stream (NaN
+    the first time)."""
     rates = [meter.rate(r.key, r.added) for r in records]
     return _frame(
         {
@@ -127,21 +145,44 @@ def streams_frame(records: Sequence[StreamRecord], meter: RateMeter) -> pd.DataF
             "depth": pd.Series([r.depth for r in records], dtype="Int64"),
             "pending": pd.Series([r.pending for r in records], dtype="Int64"),
             "consumers": pd.Series([r.consumers for r in records], dtype="Int64"),
+            "live": pd.Series([r.live for r in records], dtype="Int64"),
             "lag": pd.Series([r.lag for r in records], dtype="Int64"),
             "rate": pd.Series(rates, dtype="float64"),
         }
     )
 
 
-def members_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """Engines and workers: ``member, role, app, namespace, topic, host, pid, processed,
-    failed, in_flight``, then any further roll-call fields by name."""
-    extra = sorted({k for row in rows for k in row} - set(MEMBER_COLUMNS))
+WORKER_COLUMNS = ("app", "role", "topic", "member", "pid", "processed", "failed", "started")
+"""The default columns of :func:`members_frame` (at most 8, so it fits a notebook)."""
+
+
+def members_frame(rows: Sequence[dict[str, Any]], *, all_columns: bool = False) -> pd.DataFrame:
+    """Engines and workers: ``app, role, topic, member, pid, processed, failed, started``.
+
+    ``started`` is a UTC datetime. With ``all_columns`` every roll-call field
+    comes too: ``member, role, app, namespace, topic, host, pid, processed,
+    failed, in_flight``, then the others by name (``stream`` is the Redis key
+    the member reads).
+    """
+    if all_columns:
+        extra = sorted({k for row in rows for k in row} - set(MEMBER_COLUMNS))
+        names: tuple[str, ...] = (*MEMBER_COLUMNS, *extra)
+    else:
+        names = WORKER_COLUMNS
     columns: dict[str, pd.Series] = {}
-    for name in (*MEMBER_COLUMNS, *extra):
+    for name in names:
         values = [row.get(name) for row in rows]
-        columns[name] = pd.Series(values, dtype=_dtype_of(name, values))
+        if name == "started":
+            columns[name] = pd.Series([_epoch(v) for v in values], dtype=_TIME)
+        else:
+            columns[name] = pd.Series(values, dtype=_dtype_of(name, values))
     return _frame(columns)
+
+
+def _epoch(value: Any) -> datetime | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    return value if isinstance(value, datetime) else None
 
 
 def _dtype_of(name: str, values: list[Any]) -> str | type:

@@ -14,6 +14,7 @@ whatever durations a job shows - only the text changes.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -60,6 +61,8 @@ class ActivityState:
     """From the first start to the last end (to now while running); None when unknown."""
     runs: int = 1
     """How many times the activity ran (dimensions: cycles, re-entries)."""
+    error: str | None = None
+    """The first failed run's message (``w1: ValueError: ... (code 500)``), if one failed."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,16 @@ class JobMark:
     """The job's error message, if it failed."""
     topic: str | None = None
     """The topic that started the job: only its graph is painted."""
+    failures: tuple[Any, ...] = ()
+    """Activities that failed (:class:`~.paint.ActivityFailure`), though the job went on."""
+
+    @property
+    def label(self) -> str:
+        """The status as a person reads it: ``done, 1 activity failed``."""
+        if self.failures and self.status != "error":
+            count = len({f.activity for f in self.failures})
+            return f"{self.status}, {count} {'activity' if count == 1 else 'activities'} failed"
+        return self.status
 
 
 def format_duration(value: timedelta | None) -> str:
@@ -178,10 +191,14 @@ class DagBuilder:
         spec: AppSpec,
         overlay: dict[str, ActivityState] | None = None,
         job: JobMark | None = None,
+        *,
+        reached_only: bool = False,
     ) -> None:
         self.spec = spec
         self.overlay = overlay
         self.job = job
+        self.reached_only = reached_only and overlay is not None
+        """Draw only the activities the job reached (its path), not the whole app."""
 
     # -- shared facts ------------------------------------------------------------
 
@@ -196,13 +213,16 @@ class DagBuilder:
         return self.overlay.get(activity_id, ActivityState("not reached"))
 
     def title(self, *, with_id: bool = True) -> str:
-        """The first line: app, version and the painted job's status (and id, in text)."""
+        """The first line: app, version, and the painted job's id and status (with its error)."""
         head = f"{self.spec.id} v{self.spec.version}"
         if self.job is not None:
-            head += f" - job {self.job.id}" if with_id else " - job"
-            head += f": {self.job.status}"
-            if self.job.error:
-                head += f" ({_clip(self.job.error, 40)})"
+            head += f" - job {self.job.id}: " if with_id else " - job: "
+            head += self.job.label
+            error = self.job.error or (self.job.failures[0].text() if self.job.failures else None)
+            if error:
+                head += f" ({_clip(error, 40)})"
+        if self.reached_only:
+            head += " [the job's path only]"
         return head
 
     def _node_lines(self, activity: ActivitySpec) -> list[str]:
@@ -223,6 +243,48 @@ class DagBuilder:
         lines = 3 if self.overlay is not None else 2
         return round(0.4 + 0.085 * longest, 2), round(0.25 + 0.2 * lines, 2)
 
+    def graphs(self) -> list[GraphSpec]:
+        """The graphs drawn: a painted job's own graph (it never runs in the others), else all."""
+        if self.overlay is not None and self.job is not None and self.job.topic:
+            own = self.spec.graph_for_topic(self.job.topic)
+            if own is not None:
+                return [own]
+        return list(self.spec.graphs)
+
+    def shown(self, activity_id: str) -> bool:
+        """Whether the drawing includes the activity (all of them, unless ``reached_only``)."""
+        return not self.reached_only or activity_id in (self.overlay or {})
+
+    def rankdir(self) -> str:
+        """``TB`` for a narrow app; ``LR`` when a rank would be wider than the graph is deep.
+
+        A router that fans out to many activities makes a top-to-bottom drawing
+        several thousand points wide, unreadable once shrunk to a notebook's
+        width; drawn left to right the fan runs down the page instead.
+        """
+        widest, deepest = 0, 0  # nodes across (all clusters), ranks down
+        for graph in self.graphs():
+            level: dict[str, int] = {graph.trigger: 0}
+            queue = [graph.trigger]
+            while queue:
+                node = queue.pop(0)
+                for transition in graph.transitions_from(node):
+                    if transition.to not in level:
+                        level[transition.to] = level[node] + 1
+                        queue.append(transition.to)
+            shown = [depth for aid, depth in level.items() if self.shown(aid)]
+            if shown:
+                per_rank = [shown.count(d) for d in set(shown)]
+                widest += max(per_rank)  # clusters stand side by side
+                deepest = max(deepest, len(per_rank))
+        return "LR" if widest > max(4, deepest) else "TB"
+
+    def legend(self) -> str | None:
+        """The colour key of a painted graph (None for an unpainted one)."""
+        if self.overlay is None:
+            return None
+        return "green done | yellow running | red error (hover: why) | dashed not reached"
+
     # -- DOT ---------------------------------------------------------------------
 
     def dot(self) -> str:
@@ -232,9 +294,14 @@ class DagBuilder:
             f"digraph {_quote(f'{self.spec.id} v{self.spec.version}')} {{",
             "  graph "
             + _attrs(
-                rankdir="TB",
-                # No job id in the drawing: a wider title would change the layout.
-                label=self.title(with_id=False),
+                rankdir=self.rankdir(),
+                # The id on a line of its own, shorter than the legend: its letters have
+                # different widths, and a title that sets the width would change the layout.
+                label=_label(
+                    [self.title(with_id=False)]
+                    + ([f"job {self.job.id}"] if self.job is not None else [])
+                    + ([self.legend()] if self.legend() else [])
+                ),
                 labelloc="t",
                 fontname=_FONT,
                 fontsize=14,
@@ -245,8 +312,9 @@ class DagBuilder:
             + _attrs(fontname=_FONT, fontsize=12, style="filled", fixedsize="true", margin=0.05),
             "  edge " + _attrs(fontname=_FONT, fontsize=10, color="#444444", arrowsize=0.7),
         ]
-        several = len(self.spec.graphs) > 1
-        for index, graph in enumerate(self.spec.graphs):
+        graphs = self.graphs()
+        several = len(graphs) > 1
+        for index, graph in enumerate(graphs):
             indent = "    " if several else "  "
             if several:
                 out.append(f"  subgraph cluster_{index} {{")
@@ -256,11 +324,12 @@ class DagBuilder:
                 attrs = _attrs(label=_label(title), style="rounded", color="#999999")
                 out.append(f"    graph {attrs}")
             for activity in graph.activities.values():
-                out.append(indent + self._dot_node(activity, width, height))
+                if self.shown(activity.id):
+                    out.append(indent + self._dot_node(activity, width, height))
             if several:
                 out.append("  }")
-        for graph in self.spec.graphs:
-            out.extend("  " + line for line in self._dot_edges(graph))
+        for graph in graphs:
+            out.extend("  " + line for line in self._dot_edges(graph) if self._edge_shown(line))
         out.append("}")
         return "\n".join(out) + "\n"
 
@@ -274,6 +343,9 @@ class DagBuilder:
             if state.status == "not reached":
                 style += ",dashed"
         where = f"{activity.file or 'YAML'}:{activity.line}" if activity.line else None
+        if state is not None and state.error:
+            # The SVG tooltip (hover) says why the node is red.
+            where = state.error + (f" | {where}" if where else "")
         return f"{_quote(activity.id)} " + _attrs(
             label=_label(self._node_lines(activity)),
             shape=shape,
@@ -285,6 +357,17 @@ class DagBuilder:
             height=height,
             tooltip=where,
         )
+
+    def _edge_shown(self, line: str) -> bool:
+        """Edges (and hook topic nodes) between activities the drawing includes."""
+        if not self.reached_only:
+            return True
+        ends = re.findall(r'^"((?:[^"\\]|\\.)*)"(?: -> "((?:[^"\\]|\\.)*)")?', line)
+        if not ends:
+            return True
+        source, target = ends[0]
+        names = [source, target] if target else [source]
+        return all(self.shown(name) for name in names if not name.startswith("hook topic "))
 
     def _reached(self, source: str, target: str) -> bool | None:
         if self.overlay is None:
@@ -393,10 +476,14 @@ class DagBuilder:
         condition: str = "",
     ) -> None:
         activity = graph.activities[activity_id]
+        if not self.shown(activity_id):
+            return
         parts = [f"{'  ' * depth}{arrow}{activity_id} [{describe(activity)}]"]
         state = self.state(activity_id)
         if state is not None:
             parts.append(state_text(state))
+            if state.error:
+                parts.append(state.error)
         if condition:
             parts.append(f"when {condition}")
         if activity_id in seen:

@@ -14,8 +14,14 @@ from __future__ import annotations
 
 import argparse
 import ast
+import concurrent.futures
+import html
 import json
+import re
 import shlex
+import textwrap
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +31,16 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 
-from ..errors import DeployError, JobError, ValidationError
+from ..errors import DeployError, HotMeshError, ValidationError
 from ..model import load_app
 from ..runtime import get_runtime, shutdown
-from . import api, probe
+from . import api, probe, tracebacks
 from .session import Session
+from .tracebacks import WaitInterrupted
 from .views import GraphView, Notice, RunResult
+
+_UNEXPANDED = re.compile(r"\{[A-Za-z_][^{}\"':]*\}|\$[A-Za-z_]\w*")
+"""``{expr}`` or ``$name`` left in a line: IPython leaves them when expanding failed."""
 
 Runner = Callable[["HotMeshMagics", str], Any]
 """A subcommand: ``run(magics, argument_text)`` returns what the cell displays."""
@@ -72,10 +82,28 @@ SVG (a text DAG without Graphviz); jobs and workers come as DataFrames.
 """
 
 
+HELP_WIDTH = 100
+"""Most characters per line of ``%hotmesh?`` and ``%hotmesh help``."""
+
+
 def help_text() -> str:
     """The text of ``%hotmesh?`` and ``%hotmesh help``."""
-    width = max(len(s.usage) for s in SUBCOMMANDS.values()) + 2
-    lines = [f"  %hotmesh {s.usage:<{width}}{s.summary}" for s in SUBCOMMANDS.values()]
+    # Usage and summary on lines of their own: every line stays within HELP_WIDTH.
+    lines = []
+    for sub in SUBCOMMANDS.values():
+        lines.extend(
+            textwrap.wrap(
+                f"%hotmesh {sub.usage}",
+                HELP_WIDTH - 2,
+                initial_indent="  ",
+                subsequent_indent="      ",
+            )
+        )
+        lines.extend(
+            textwrap.wrap(
+                sub.summary, HELP_WIDTH - 6, initial_indent="      ", subsequent_indent="      "
+            )
+        )
     return _HEADER + "\n".join(lines) + "\n" + _FOOTER
 
 
@@ -145,9 +173,19 @@ def _split_data(text: str, usage: str) -> tuple[str, dict[str, Any]]:
     return text[:cut] + " " + rest, data
 
 
-def _validation_message(exc: ValidationError, text: str | None) -> str:
-    """The deploy error with the offending YAML line and its neighbours."""
-    lines = [f"deploy failed: {exc}"]
+def _validation_message(exc: ValidationError, text: str | None, offset: int = 0) -> str:
+    """The deploy error with the offending YAML line and its neighbours.
+
+    ``offset`` shifts line numbers to the cell's own: a ``%%hotmesh deploy`` body
+    starts on the cell's second line.
+    """
+    if offset and exc.line is not None:
+        where = f"cell line {exc.line + offset}"
+        if exc.activity:
+            where += f", activity '{exc.activity}'"
+        lines = [f"deploy failed: {where}: {exc.reason}"]
+    else:
+        lines = [f"deploy failed: {exc}"]
     if text is None and exc.file and Path(exc.file).is_file():
         try:
             text = Path(exc.file).read_text()
@@ -157,10 +195,11 @@ def _validation_message(exc: ValidationError, text: str | None) -> str:
         source = text.splitlines()
         for number in range(max(exc.line - 1, 1), exc.line + 2):
             mark = ">" if number == exc.line else " "
+            shown = number + offset
             if number <= len(source):
-                lines.append(f"{mark} {number:>4} | {source[number - 1]}")
+                lines.append(f"{mark} {shown:>4} | {source[number - 1]}")
             elif number == exc.line:  # the parser ran off the end of the text
-                lines.append(f"{mark} {number:>4} | (end of the YAML)")
+                lines.append(f"{mark} {shown:>4} | (end of the YAML)")
     return "\n".join(lines)
 
 
@@ -182,6 +221,8 @@ class HotMeshMagics(Magics):
         name, _, rest = line.strip().partition(" ")
         if not name:
             raise UsageError("name a subcommand\n" + help_text())
+        if name == "--debug":
+            return Notice(tracebacks.full_text())
         sub = SUBCOMMANDS.get(name)
         if sub is None:
             if name in RESERVED:
@@ -190,7 +231,20 @@ class HotMeshMagics(Magics):
                 f"unknown subcommand '{name}'; choose one of {', '.join(SUBCOMMANDS)}\n"
                 "usage: %hotmesh SUBCOMMAND [ARGS]  (%hotmesh? for help)"
             )
-        return sub.run(self, rest.strip())
+        try:
+            return sub.run(self, rest.strip())
+        except (HotMeshError, UsageError) as exc:
+            unexpanded = _UNEXPANDED.search(line)
+            if unexpanded is None:
+                raise
+            hint = (
+                f"'{unexpanded.group(0)}' was not expanded: the expression failed or the name "
+                "is not defined in this kernel (run the cell that defines it)"
+            )
+            if isinstance(exc, UsageError):
+                raise UsageError(f"{exc}\nnote: {hint}") from None
+            exc.hotmesh_hint = hint  # type: ignore[attr-defined]
+            raise
 
     @no_var_expand
     @cell_magic("hotmesh")
@@ -204,16 +258,23 @@ class HotMeshMagics(Magics):
         parser = _Parser("deploy [--activate]  (cell magic; the body is the YAML)")
         parser.add_argument("--activate", action="store_true")
         options = _parse(parser, rest)
-        return self.deploy(cell, name="<cell>", text=cell, activate=options.activate)
+        return self.deploy(cell, name="<cell>", text=cell, activate=options.activate, offset=1)
 
     def deploy(
-        self, source: str, *, name: str | None, text: str | None, activate: bool
+        self,
+        source: str,
+        *,
+        name: str | None,
+        text: str | None,
+        activate: bool,
+        offset: int = 0,
     ) -> GraphView:
-        """Validate and deploy a YAML app (text or path) and return its graph."""
+        """Validate and deploy a YAML app (text or path) and return its graph; ``offset`` is
+        how many lines stand before the YAML (1 in a ``%%hotmesh deploy`` cell)."""
         try:
             spec = load_app(source, name=name) if name else load_app(Path(source))
         except ValidationError as exc:
-            raise UsageError(_validation_message(exc, text)) from None
+            raise UsageError(_validation_message(exc, text, offset)) from None
         hm = self.session.mesh(spec.id, deploying=True)
         try:
             hm.deploy(spec)
@@ -266,8 +327,8 @@ def _activate(m: HotMeshMagics, args: str) -> Notice:
 
 @subcommand(
     "graph",
-    "graph [APP] [--version V] [--job ID]",
-    "draw an app; with --job, paint that job's path and timings",
+    "graph [APP] [--version V] [--job ID] [--path]",
+    "draw an app; --job paints a job's path and timings, --path draws only that path",
 )
 def _graph(m: HotMeshMagics, args: str) -> GraphView:
     usage = SUBCOMMANDS["graph"].usage
@@ -275,10 +336,14 @@ def _graph(m: HotMeshMagics, args: str) -> GraphView:
     parser.add_argument("app", nargs="?")
     parser.add_argument("--version")
     parser.add_argument("--job")
+    parser.add_argument("--path", action="store_true")
     options = _parse(parser, args)
+    if options.path and not options.job:
+        parser.error("--path draws a job's path: name the job with --job ID")
     hm = m.session.mesh(m.session.app(options.app, usage))
     try:
-        return hm.graph(options.version, job_id=options.job)
+        view = hm.graph(options.version, job_id=options.job)
+        return view.reached() if options.path else view
     except DeployError as exc:
         raise UsageError(f"{exc}\nusage: %hotmesh {usage}") from None
 
@@ -293,7 +358,7 @@ def _pub(m: HotMeshMagics, args: str) -> str:
     options = _parse(parser, rest)
     hm = m.session.mesh_for_topic(options.topic, options.app, usage)
     job_id = hm.pub(options.topic, data)
-    m.session.last_job = job_id
+    m.session.remember_job(job_id)
     return job_id
 
 
@@ -311,16 +376,74 @@ def _run(m: HotMeshMagics, args: str) -> RunResult:
     parser.add_argument("--timeout", type=float)
     options = _parse(parser, rest)
     hm = m.session.mesh_for_topic(options.topic, options.app, usage)
+    started: list[str] = []
+    future = get_runtime().submit(api.run_job(hm, options.topic, data, options.timeout, started))
+    status = LiveStatus(options.topic)
     try:
-        job = get_runtime().run(
-            hm.engine.pubsub(options.topic, data, timeout=options.timeout), name="pubsub"
-        )
-    except JobError as exc:
-        m.session.last_job = exc.job_id or m.session.last_job
+        # Wait in slices: a long wait shows a status line that says what runs and for how
+        # long; the kernel thread stays interruptible.
+        while not concurrent.futures.wait([future], timeout=WAIT_SLICE).done:
+            status.tick(started[0] if started else None)
+        job = future.result()
+    except KeyboardInterrupt:
+        future.cancel()
+        m.session.remember_job(started[0] if started else None)
+        status.close("interrupted: still running")
+        raise WaitInterrupted(started[0] if started else None, options.topic) from None
+    except HotMeshError:
+        m.session.remember_job(started[0] if started else None)
+        status.close("failed")
         raise
+    status.close("finished")
     job_id = str(job["metadata"].get("jid"))
-    m.session.last_job = job_id
-    return RunResult(job_id, options.topic, job["data"], job["metadata"])
+    m.session.remember_job(job_id)
+    failed = get_runtime().run(api.failures(hm, job_id), name="failures")
+    return RunResult(job_id, options.topic, job["data"], job["metadata"], failed)
+
+
+WAIT_SLICE = 0.25
+"""Seconds between two looks at a running ``%hotmesh run`` (and chances to interrupt)."""
+STATUS_AFTER = 3.0
+"""A ``%hotmesh run`` that waits longer than this shows a live status line."""
+
+
+class LiveStatus:
+    """The status line of a long ``%hotmesh run``: shown once the wait passes
+    :data:`STATUS_AFTER` seconds, updated in place (a display id), closed with the outcome."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        self.began = time.monotonic()
+        self.display_id: str | None = None
+        self.job_id: str | None = None
+
+    def _line(self, state: str) -> dict[str, str]:
+        job = f"job {self.job_id}" if self.job_id else "a job"
+        took = f"{time.monotonic() - self.began:.0f} s"
+        text = f"{job} on {self.topic}: {state} ({took})"
+        return {"text/plain": text, "text/html": f"<code>{html.escape(text)}</code>"}
+
+    def tick(self, job_id: str | None) -> None:
+        """Show or refresh the line (nothing during the first :data:`STATUS_AFTER` s)."""
+        from IPython.display import display, update_display
+
+        self.job_id = job_id or self.job_id
+        if time.monotonic() - self.began < STATUS_AFTER:
+            return
+        line = self._line("running; interrupt to stop waiting (the job goes on)")
+        if self.display_id is None:
+            self.display_id = uuid.uuid4().hex
+            display(line, raw=True, display_id=self.display_id)
+        else:
+            update_display(line, raw=True, display_id=self.display_id)
+
+    def close(self, outcome: str) -> None:
+        """Replace the line by the outcome (only when it was shown)."""
+        if self.display_id is None:
+            return
+        from IPython.display import update_display
+
+        update_display(self._line(outcome), raw=True, display_id=self.display_id)
 
 
 @subcommand("job", "job [ID] [--app APP]", "a job's status, data and painted graph")
@@ -358,14 +481,19 @@ def _jobs(m: HotMeshMagics, args: str) -> Any:
         parser.error(str(exc))
 
 
-@subcommand("workers", "workers [APP]", "engines and workers (roll call) as a DataFrame")
+@subcommand(
+    "workers",
+    "workers [APP] [--all]",
+    "engines and workers (roll call) as a DataFrame; --all for every roll-call field",
+)
 def _workers(m: HotMeshMagics, args: str) -> Any:
     parser = _Parser(SUBCOMMANDS["workers"].usage)
     parser.add_argument("app", nargs="?")
+    parser.add_argument("--all", action="store_true")
     options = _parse(parser, args)
     apps = [options.app] if options.app else m.session.known_apps()
     meshes = [m.session.mesh(app) for app in apps]
-    return get_runtime().run(api.members(meshes), name="members")
+    return get_runtime().run(api.members(meshes, all_columns=options.all), name="members")
 
 
 @subcommand("dashboard", "dashboard [APP ...]", "a live dashboard (updates while cells run)")
@@ -407,6 +535,22 @@ def _stop(m: HotMeshMagics, args: str) -> Notice:
     m.session.apps.clear()
     m.session.last_app = None
     return Notice("stopped every engine, worker and dashboard of this process")
+
+
+@subcommand("apps", "apps", "apps deployed in the namespace: versions, active one, topics")
+def _apps(m: HotMeshMagics, args: str) -> Any:
+    import pandas as pd
+
+    _parse(_Parser(SUBCOMMANDS["apps"].usage), args)
+    apps = m.session.server_apps()
+    return pd.DataFrame(
+        {
+            "app": pd.Series([a.app for a in apps], dtype="string"),
+            "active": pd.Series([a.active for a in apps], dtype="string"),
+            "versions": pd.Series([", ".join(a.versions) for a in apps], dtype="string"),
+            "topics": pd.Series([", ".join(a.topics) for a in apps], dtype="string"),
+        }
+    )
 
 
 @subcommand("help", "help", "this text")

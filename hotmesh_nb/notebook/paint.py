@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -37,6 +38,74 @@ def error_message(error: Any) -> str | None:
     return str(error)
 
 
+@dataclass(frozen=True)
+class ActivityFailure:
+    """An activity run that ended with an error, though its job may have gone on.
+
+    A worker that raises makes its activity fail; when the next transition has
+    no conditions the job still completes (the original's rule). These records
+    are how every notebook view says so.
+    """
+
+    activity: str
+    """The activity id."""
+    message: str
+    """The error's message."""
+    code: int | None = None
+    """The error code (500 for an exception a worker raised)."""
+    error_type: str | None = None
+    """The exception's type, when the engine recorded it."""
+    dimension: str = ""
+    """Which run of the activity (its dimensional address)."""
+
+    def text(self) -> str:
+        """``w1: ValueError: card declined (code 500)``."""
+        kind = f"{self.error_type}: " if self.error_type else ""
+        code = f" (code {self.code})" if self.code is not None else ""
+        return f"{self.activity}: {kind}{self.message}{code}"
+
+
+def _error_type(error: dict[str, Any], metadata: dict[str, Any]) -> str | None:
+    # The stored err stays the original's {message, code}; a type, when the engine
+    # keeps one, sits in a field of its own. Accept the names it may use.
+    for source, name in ((error, "name"), (error, "type"), (metadata, "ety"), (metadata, "etp")):
+        value = source.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def failure_of(activity: str, dimension: str, metadata: dict[str, Any]) -> ActivityFailure | None:
+    """The failure an activity's output metadata records (None when the run succeeded)."""
+    raw = metadata.get("err")
+    if metadata.get("status") != "error" and not raw:
+        return None
+    error = _loads(raw) if raw else {}
+    if not isinstance(error, dict):
+        error = {"message": str(error)}
+    code = error.get("code", metadata.get("code"))
+    return ActivityFailure(
+        activity=activity,
+        message=str(error.get("message") or "failed"),
+        code=int(code) if isinstance(code, (int, float, str)) and str(code).isdigit() else None,
+        error_type=_error_type(error, metadata),
+        dimension=dimension,
+    )
+
+
+def failures(timeline: list[dict[str, Any]]) -> list[ActivityFailure]:
+    """The failed activity runs of an export's timeline, in start order."""
+    out = []
+    for entry in timeline:
+        if entry.get("status") != "error" and not entry.get("error"):
+            continue
+        metadata = {"status": "error", "err": entry.get("error"), "code": entry.get("code")}
+        found = failure_of(str(entry.get("activity")), str(entry.get("dimension") or ""), metadata)
+        if found is not None:
+            out.append(found)
+    return out
+
+
 def overlay(
     timeline: list[dict[str, Any]], now: datetime | None = None
 ) -> dict[str, ActivityState]:
@@ -62,7 +131,10 @@ def overlay(
             last = now if open_ else max(ends, default=None)
             if last is not None:
                 duration = max(last - min(starts), timedelta(0))
-        states[activity_id] = ActivityState(status, duration, len(entries))
+        errors = [f.text() for f in failures(entries)]
+        states[activity_id] = ActivityState(
+            status, duration, len(entries), errors[0] if errors else None
+        )
     return states
 
 
@@ -75,6 +147,7 @@ def job_mark(export: dict[str, Any]) -> JobMark:
         status=job_status(export.get("status"), bool(error)),
         error=error,
         topic=metadata.get("tpc"),
+        failures=tuple(failures(export.get("timeline") or [])),
     )
 
 

@@ -6,6 +6,7 @@ Everything here is a coroutine for the runtime loop and returns plain records;
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -23,13 +24,15 @@ from ..engine.codec import loads
 from ..engine.ids import parse_compact
 from ..keys import ENGINE_GROUP, WORKER_GROUP, Keys
 from ..runtime import get_runtime
-from .paint import error_message, job_status
+from .paint import ActivityFailure, error_message, failure_of, job_status
 
 if TYPE_CHECKING:
     from ..hotmesh import HotMesh
 
 log = logging.getLogger(__name__)
 
+LIVE_IDLE_MS = 15_000
+"""A consumer idle longer than this counts as gone (three times the default 5 s block)."""
 SCAN_COUNT = 1000
 """Keys asked for per ``SCAN`` step."""
 PIPELINE_CHUNK = 500
@@ -63,6 +66,15 @@ class JobRecord:
     created: datetime | None
     updated: datetime | None
     error: str | None
+    failures: tuple[ActivityFailure, ...] = ()
+    """Activities that failed, though the job may have gone on (see :mod:`.paint`)."""
+
+    @property
+    def problem(self) -> str | None:
+        """The job's error, else its first failed activity's (``w1: ... (code 500)``)."""
+        if self.error:
+            return self.error
+        return self.failures[0].text() if self.failures else None
 
 
 @dataclass(frozen=True)
@@ -85,6 +97,16 @@ class StreamRecord:
     """Entries not yet delivered to the group (None when the server cannot tell)."""
     added: int | None
     """Entries ever added (``entries-added``; Redis >= 7), for rates."""
+    live: int = 0
+    """Consumers that read recently (idle under :data:`LIVE_IDLE_MS`): a crashed process's
+    consumer stays registered in the group but stops reading, and its idle time grows."""
+    idle_ms: int | None = None
+    """The smallest idle time of the group's consumers (None without consumers)."""
+
+    @property
+    def waiting(self) -> int:
+        """Entries no consumer has taken yet (``lag``; ``depth`` when the server cannot tell)."""
+        return self.lag if self.lag is not None else self.depth
 
 
 def pattern(keys: Keys, kind: str) -> str:
@@ -132,20 +154,75 @@ def _decode(raw: str | None) -> Any:
         return raw
 
 
-async def read_jobs(client: aioredis.Redis, keys: Keys) -> list[JobRecord]:
-    """Every job of the app that still has state in Redis (finished jobs expire)."""
+FailureCache = dict[str, tuple[ActivityFailure, ...]]
+"""Job hash key → failed activities of a finished job (they never change once it ended)."""
+
+
+async def read_failures(
+    client: aioredis.Redis, names: list[str]
+) -> dict[str, tuple[ActivityFailure, ...]]:
+    """The failed activity runs of each job hash in ``names`` (two pipelined round trips)."""
+    found: dict[str, tuple[ActivityFailure, ...]] = {}
+    pipe = client.pipeline(transaction=False)
+    for name in names:
+        pipe.hkeys(name)
+    fields = [[f for f in keys if f.startswith(st.ACTIVITY)] for keys in await pipe.execute()]
+    pipe = client.pipeline(transaction=False)
+    for name, wanted in zip(names, fields):
+        if wanted:
+            pipe.hmget(name, wanted)
+    replies = iter(await pipe.execute()) if any(fields) else iter(())
+    for name, wanted in zip(names, fields):
+        values = next(replies) if wanted else []
+        out = []
+        for field_name, raw in zip(wanted, values):
+            if raw is None or '"error"' not in raw:
+                continue  # cheap test first: only failed runs carry status "error"
+            try:
+                node = loads(raw)
+            except ValueError:
+                continue
+            meta = (node.get("output") or {}).get("metadata") or {}
+            failure = failure_of(
+                str(meta.get("aid") or field_name[2:]), str(meta.get("dad") or ""), meta
+            )
+            if failure is not None:
+                out.append((str(meta.get("ac") or ""), failure))
+        out.sort(key=lambda pair: pair[0])
+        found[name] = tuple(f for _, f in out)
+    return found
+
+
+async def read_jobs(
+    client: aioredis.Redis, keys: Keys, cache: FailureCache | None = None
+) -> list[JobRecord]:
+    """Every job of the app that still has state in Redis (finished jobs expire), with the
+    activities that failed. ``cache`` keeps finished jobs' failures between calls."""
     names = await scan(client, pattern(keys, "j"), "hash")
     head = keys.job("")
+    if cache is None:
+        cache = {}
+    else:  # forget jobs that expired or were scrubbed
+        for gone in set(cache) - set(names):
+            del cache[gone]
     records = []
     for start in range(0, len(names), PIPELINE_CHUNK):
         chunk = names[start : start + PIPELINE_CHUNK]
         pipe = client.pipeline(transaction=False)
         for name in chunk:
             pipe.hmget(name, list(JOB_FIELDS))
+        found = []
         for name, values in zip(chunk, await pipe.execute()):
             record = _job_record(name.removeprefix(head), values)
             if record is not None:
-                records.append(record)
+                found.append((name, record))
+        unknown = [name for name, _ in found if name not in cache]
+        fresh = await read_failures(client, unknown) if unknown else {}
+        for name, record in found:
+            failed = cache.get(name, fresh.get(name, ()))
+            if record.status in ("done", "error", "interrupted"):
+                cache[name] = failed
+            records.append(dataclasses.replace(record, failures=failed))
     return records
 
 
@@ -157,17 +234,21 @@ async def read_streams(client: aioredis.Redis, keys: Keys) -> list[StreamRecord]
     names = await scan(client, pattern(keys, "x"), "stream")
     if not names:
         return []
+    head = keys.engine_stream
     pipe = client.pipeline(transaction=False)
     for name in names:
         pipe.xinfo_stream(name)
         pipe.xinfo_groups(name)
+        pipe.xinfo_consumers(name, WORKER_GROUP if name != head else ENGINE_GROUP)
     replies = await pipe.execute(raise_on_error=False)
-    head = keys.engine_stream
     records = []
     for index, name in enumerate(names):
-        info, groups = replies[2 * index], replies[2 * index + 1]
+        info, groups, consumers = replies[3 * index : 3 * index + 3]
         if isinstance(info, Exception) or isinstance(groups, Exception):
             continue  # deleted between SCAN and XINFO
+        idles = (
+            [] if isinstance(consumers, Exception) else [int(c.get("idle") or 0) for c in consumers]
+        )
         topic = name.removeprefix(head)
         role = "worker" if topic else "engine"
         wanted = WORKER_GROUP if topic else ENGINE_GROUP
@@ -183,6 +264,8 @@ async def read_streams(client: aioredis.Redis, keys: Keys) -> list[StreamRecord]
                 consumers=sum(int(g.get("consumers") or 0) for g in ours),
                 lag=sum(int(v) for v in lags) if lags and None not in lags else None,
                 added=info.get("entries-added"),
+                live=sum(1 for idle in idles if idle < LIVE_IDLE_MS),
+                idle_ms=min(idles) if idles else None,
             )
         )
     records.sort(key=lambda r: (r.role != "engine", r.stream))

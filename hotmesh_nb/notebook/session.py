@@ -12,13 +12,17 @@ from typing import TYPE_CHECKING
 from IPython.core.error import UsageError
 
 from ..connection import connect, mask_url
-from ..errors import DeployError, JobNotFoundError
+from ..errors import JobNotFoundError
 from ..keys import DEFAULT_NAMESPACE, Keys, check_namespace
 from ..runtime import get_runtime
 from . import api, probe
 
 if TYPE_CHECKING:
     from ..hotmesh import HotMesh
+
+
+RECENT_JOBS = 20
+"""Job ids the session remembers for tab completion."""
 
 
 class Session:
@@ -35,6 +39,18 @@ class Session:
         """The app the last command used (the default when a command names none)."""
         self.last_job: str | None = None
         """The job the last ``pub``/``run`` started."""
+        self.recent_jobs: list[str] = []
+        """Jobs started from the magics, oldest first (at most :data:`RECENT_JOBS`)."""
+
+    def remember_job(self, job_id: str | None) -> None:
+        """Make ``job_id`` the default of ``%hotmesh job`` (and a completion candidate)."""
+        if not job_id:
+            return
+        self.last_job = job_id
+        if job_id in self.recent_jobs:
+            self.recent_jobs.remove(job_id)
+        self.recent_jobs.append(job_id)
+        del self.recent_jobs[:-RECENT_JOBS]
 
     def connect(self, url: str | None = None, namespace: str | None = None) -> str:
         """Use ``url`` (None: environment or embedded server) and ``namespace``; returns a
@@ -47,6 +63,7 @@ class Session:
         conn = connect(url)  # raises ConnectError, naming the URL, when unreachable
         if conn.url != self.url or (namespace or self.namespace) != self.namespace:
             self.apps.clear()
+            self.recent_jobs.clear()
             self.last_app = self.last_job = None
         self.url = conn.url
         self.namespace = namespace or self.namespace
@@ -106,28 +123,44 @@ class Session:
         hint = f" (known: {', '.join(known)})" if known else ""
         raise UsageError(f"name the app{hint}\nusage: %hotmesh {usage}")
 
+    def server_apps(self) -> list[api.AppInfo]:
+        """The apps deployed in the session's namespace, read from the server."""
+        return get_runtime().run(
+            api.server_apps(self.resolved_url(), self.namespace), name="server_apps"
+        )
+
     def mesh_for_topic(self, topic: str, app_id: str | None, usage: str) -> HotMesh:
-        """The HotMesh whose active version has a graph subscribed to ``topic``."""
+        """The HotMesh of the app whose active version subscribes to ``topic``.
+
+        Found on the server, so a fresh kernel needs no ``--app``; when several
+        apps subscribe to the topic, a usage error lists them.
+        """
         if app_id:
             return self.mesh(app_id)
-        for candidate in self.known_apps():
-            try:
-                hm = self.mesh(candidate)
-                spec = get_runtime().run(api.app_spec(hm), name="app_spec")
-            except (UsageError, DeployError):
-                continue
-            if spec.graph_for_topic(topic) is not None:
-                return hm
+        apps = self.server_apps()
+        candidates = [info.app for info in apps if topic in info.topics]
+        if len(candidates) > 1 and self.last_app in candidates:
+            candidates = [self.last_app]  # the app the session works with wins
+        if len(candidates) == 1:
+            return self.mesh(candidates[0])
+        if candidates:
+            raise UsageError(
+                f"several apps of namespace '{self.namespace}' subscribe to '{topic}': "
+                f"{', '.join(candidates)}; choose one with --app\nusage: %hotmesh {usage}"
+            )
+        known = "; ".join(f"{i.app}: {', '.join(i.topics) or 'no topics'}" for i in apps)
         raise UsageError(
-            f"no deployed app of namespace '{self.namespace}' subscribes to '{topic}'; "
-            f"deploy and activate one, or pass --app\nusage: %hotmesh {usage}"
+            f"no deployed app of namespace '{self.namespace}' subscribes to '{topic}' "
+            f"({known or 'no app is deployed'}); deploy and activate one, or pass --app\n"
+            f"usage: %hotmesh {usage}"
         )
 
     def mesh_for_job(self, job_id: str, app_id: str | None) -> HotMesh:
         """The HotMesh of the app that holds job ``job_id``."""
         if app_id:
             return self.mesh(app_id)
-        for candidate in self.known_apps():
+        candidates = dict.fromkeys([*self.known_apps(), *(i.app for i in self.server_apps())])
+        for candidate in candidates:
             try:
                 hm = self.mesh(candidate)
             except UsageError:

@@ -11,6 +11,7 @@ import functools
 import html
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ..engine.ids import parse_compact
 from ..model import AppSpec
 from .graph import ActivityState, DagBuilder, JobMark, format_duration
-from .paint import job_mark, overlay
+from .paint import ActivityFailure, job_mark, overlay
 from .render import NO_DOT_HINT, configure_graphviz, find_dot, render_svg
 
 if TYPE_CHECKING:
@@ -28,6 +29,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_RED = ";color:#b00020"
+FIT_UNITS = 1000
+"""Widest drawing (points) shrunk to the notebook's width; at about 1,000 px of output its
+10-point labels stay at least 10 px high. Wider ones scroll instead, or show a job's path."""
+_WIDTH = re.compile(r'<svg[^>]*?\bwidth="([0-9.]+)pt"')
 DATA_CHARS = 2000
 """Most characters of job data shown in a job view (the rest is elided)."""
 
@@ -81,6 +87,8 @@ class GraphView:
         spec: AppSpec,
         overlay: dict[str, ActivityState] | None = None,
         job: JobMark | None = None,
+        *,
+        reached_only: bool = False,
     ) -> None:
         self.spec = spec
         """The compiled app drawn."""
@@ -88,13 +96,36 @@ class GraphView:
         """Activity id → painted state (None for an unpainted graph)."""
         self.job = job
         """The painted job (None for an unpainted graph)."""
-        self._builder = DagBuilder(spec, overlay, job)
+        self.reached_only = reached_only
+        """Only the activities the job reached are drawn (see :meth:`reached`)."""
+        self._builder = DagBuilder(spec, overlay, job, reached_only=reached_only)
         self._rendered: dict[str, str | None] = {}
 
     @classmethod
     def of_job(cls, spec: AppSpec, export: dict[str, Any]) -> GraphView:
-        """The graph of ``spec`` painted with an exported job (see ``HotMesh.export``)."""
-        return cls(spec, overlay(export.get("timeline") or []), job_mark(export))
+        """The graph of ``spec`` painted with an exported job (see ``HotMesh.export``).
+
+        When the whole painted app would be wider than :data:`FIT_UNITS`, only the job's
+        path is drawn, so that it stays readable at a notebook's width (:meth:`full` draws
+        everything).
+        """
+        view = cls(spec, overlay(export.get("timeline") or []), job_mark(export))
+        width = view.natural_width()
+        return view.reached() if width is not None and width > FIT_UNITS else view
+
+    def full(self) -> GraphView:
+        """The same graph with every activity of the app drawn."""
+        return GraphView(self.spec, self.overlay, self.job)
+
+    def natural_width(self) -> float | None:
+        """The drawing's width at its natural size, in points (None without Graphviz)."""
+        svg = self.svg()
+        found = _WIDTH.search(svg or "")
+        return float(found.group(1)) if found else None
+
+    def reached(self) -> GraphView:
+        """The same painted graph with only the activities the job reached: its path."""
+        return GraphView(self.spec, self.overlay, self.job, reached_only=True)
 
     def __repr__(self) -> str:
         job = f", job={self.job.id!r}" if self.job else ""
@@ -116,7 +147,7 @@ class GraphView:
             return None
         key = str(binary)
         if key not in self._rendered:
-            self._rendered[key] = render_svg(self.source, binary)
+            self._rendered[key] = fit_width(render_svg(self.source, binary))
         return self._rendered[key]
 
     def to_graphviz(self) -> graphviz.Source:
@@ -126,11 +157,26 @@ class GraphView:
         configure_graphviz()
         return graphviz.Source(self.source)
 
+    def html(self) -> str | None:
+        """The drawing for an HTML page: fitted to the width, or, when shrinking would make
+        its text too small to read, at natural size in a box that scrolls (pans)."""
+        svg = self.svg()
+        if svg is None:
+            return None
+        width = self.natural_width()
+        if width is not None and width > FIT_UNITS:
+            return f"<div style='overflow:auto;max-height:80vh'>{_natural(svg)}</div>"
+        return f"<div>{svg}</div>"
+
     @never_raises(_plain_only)
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         svg = self.svg()
         if svg is not None:
-            return _mimebundle(self.text(), {"image/svg+xml": svg}, include, exclude)
+            # HTML first: JupyterLab shows an image/svg+xml output at its natural size, while
+            # inline SVG follows the CSS that fits it to the width. The SVG stays for tools
+            # that want the picture itself.
+            rich = {"text/html": self.html() or "", "image/svg+xml": svg}
+            return _mimebundle(self.text(), rich, include, exclude)
         text = self.text() + NO_DOT_HINT + "\n"
         return _mimebundle(text, {"text/html": _pre(text)}, include, exclude)
 
@@ -140,13 +186,27 @@ class GraphView:
 
     @never_raises(_nothing)
     def _repr_html_(self) -> str | None:
-        # Only without a drawing: the SVG is the rich form when there is one.
         if self.svg() is not None:
-            return None
+            return self.html()
         return _pre(self.text() + NO_DOT_HINT)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self) if cycle else self.text())
+
+
+def _natural(svg: str) -> str:
+    return svg.replace('<svg style="max-width:100%;height:auto" ', "<svg ", 1)
+
+
+def fit_width(svg: str | None) -> str | None:
+    """Let a drawing shrink to the notebook's width (never grow past its natural size).
+
+    The natural size stays in ``width``/``height``; CSS scales it down where the
+    output area is narrower, keeping the aspect ratio (the ``viewBox`` is kept).
+    """
+    if svg is None or not svg.startswith("<svg "):
+        return svg
+    return '<svg style="max-width:100%;height:auto" ' + svg[len("<svg ") :]
 
 
 def _pre(text: str) -> str:
@@ -177,6 +237,9 @@ class JobView:
         """``running``, ``done``, ``error``, ``pending`` or ``interrupted``."""
         self.error = mark.error
         """The error message of a failed job."""
+        self.failures = list(mark.failures)
+        """Activities that failed (:class:`~.paint.ActivityFailure`), though the job went on."""
+        self._mark = mark
 
     @property
     def data(self) -> dict[str, Any]:
@@ -203,13 +266,14 @@ class JobView:
             ("job", self.id),
             ("app", f"{meta.get('app', '?')} v{meta.get('vrs', '?')}"),
             ("topic", str(meta.get("tpc", "-"))),
-            ("status", self.status),
+            ("status", self._mark.label),
             ("created", _iso(created)),
             ("updated", _iso(updated)),
             ("duration", took),
         ]
         if self.error:
             facts.append(("error", self.error))
+        facts.extend(("failed", failure.text()) for failure in self.failures)
         return facts
 
     def text(self) -> str:
@@ -224,15 +288,16 @@ class JobView:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         rows = "".join(
             f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+            f"<td style='text-align:left{_RED if k in ('error', 'failed') else ''}'>"
+            f"{html.escape(v)}</td></tr>"
             for k, v in self._facts()
         )
         parts = [f"<table>{rows}</table>", f"<pre>{html.escape(_json(self.data))}</pre>"]
         text = self.text()
         if self.graph is not None:
-            svg = self.graph.svg()
-            if svg is not None:
-                parts.append(f"<div>{svg}</div>")
+            drawing = self.graph.html()
+            if drawing is not None:
+                parts.append(drawing)
             else:
                 parts.append(_pre(self.graph.text() + NO_DOT_HINT))
                 text += NO_DOT_HINT + "\n"
@@ -254,13 +319,37 @@ class RunResult:
     """The job data."""
     metadata: dict[str, Any] = field(default_factory=dict, repr=False)
     """The job metadata."""
+    failures: tuple[ActivityFailure, ...] = ()
+    """Activities that failed on the way, though the job finished (their errors)."""
+
+    @property
+    def status(self) -> str:
+        """``done``, or ``done, N activities failed``."""
+        return JobMark(self.job_id, "done", failures=self.failures).label
 
     def text(self) -> str:
-        """``job <id> on <topic>: done`` and the data as JSON (a failed job raises instead)."""
-        return f"job {self.job_id} on {self.topic}: done\n{_json(self.data)}\n"
+        """``job <id> on <topic>: done`` (with any failed activity and its error) and the data
+        as JSON (a job that failed as a whole raises instead)."""
+        lines = [f"job {self.job_id} on {self.topic}: {self.status}"]
+        lines.extend(f"  failed {failure.text()}" for failure in self.failures)
+        if self.failures:
+            lines.append(f"  (see %hotmesh job {self.job_id})")
+        return "\n".join(lines) + f"\n{_json(self.data)}\n"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self) if cycle else self.text().rstrip("\n"))
+
+    @never_raises(_plain_only)
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        head = f"job <code>{html.escape(self.job_id)}</code> on {html.escape(self.topic)}: "
+        if self.failures:
+            head += f"<b style='{_RED[1:]}'>{html.escape(self.status)}</b>"
+            items = "".join(f"<li>{html.escape(f.text())}</li>" for f in self.failures)
+            head += f"<ul style='margin:2px 0'>{items}</ul>"
+        else:
+            head += "<b>done</b>"
+        rich = {"text/html": f"<div>{head}<pre>{html.escape(_json(self.data))}</pre></div>"}
+        return _mimebundle(self.text().rstrip("\n"), rich, include, exclude)
 
 
 class Notice(str):

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 import pytest
 from nb_apps import SEED, wait_done
+from waiting import wait_until
 
 from hotmesh_nb import JobError, WorkerMessage
 from hotmesh_nb.notebook import api, frames
@@ -23,6 +24,7 @@ JOB_DTYPES = {
     "updated": "datetime64[ns, UTC]",
     "duration": "timedelta64[ns]",
     "error": "string",
+    "failed": "string",
 }
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 
@@ -114,7 +116,9 @@ def test_timeline_rows_follow_the_job(mesh) -> None:
         "end": "datetime64[ns, UTC]",
         "duration": "timedelta64[ns]",
         "data": "object",
+        "error": "string",
     }
+    assert timeline["error"].isna().all()  # nothing failed
     assert list(timeline["activity"]) == ["t1", "w1"]
     assert list(timeline["type"]) == ["trigger", "worker"]
     assert list(timeline["code"]) == [200, 200]
@@ -131,12 +135,14 @@ def test_streams_list_the_engine_then_worker_topics(mesh) -> None:
         "depth": "Int64",
         "pending": "Int64",
         "consumers": "Int64",
+        "live": "Int64",
         "lag": "Int64",
         "rate": "float64",
     }
     assert list(first["stream"]) == ["engine", "work.do"]
     assert list(first["role"]) == ["engine", "worker"]
     assert list(first["consumers"]) == [1, 1]
+    assert list(first["live"]) == [1, 1]
     for _ in range(3):
         hm.pubsub("myfirstapp.test", {})
     second = hm.streams()
@@ -153,7 +159,10 @@ def test_rate_meter() -> None:
 
 def test_members_come_from_the_roll_call(mesh) -> None:
     hm = mesh(SEED, {"work.do": ok})
-    members = get_runtime().run(api.members([hm]))
+    short = get_runtime().run(api.members([hm]))
+    assert list(short.columns) == list(frames.WORKER_COLUMNS) and len(short.columns) <= 8
+    assert str(short["started"].dtype) == "datetime64[ns, UTC]" and short["started"].notna().all()
+    members = get_runtime().run(api.members([hm], all_columns=True))
     assert list(members.columns[:10]) == [
         "member",
         "role",
@@ -178,7 +187,7 @@ def test_members_fall_back_to_this_process(mesh) -> None:
     hm = mesh(SEED, {"work.do": ok})
     rows = local_members(hm)
     assert sorted(r["role"] for r in rows) == ["engine", "worker"]
-    frame = frames.members_frame(rows)
+    frame = frames.members_frame(rows, all_columns=True)
     assert list(frame.columns) == [
         "member",
         "role",
@@ -191,3 +200,38 @@ def test_members_fall_back_to_this_process(mesh) -> None:
         "failed",
         "in_flight",
     ]
+
+
+def test_a_hotmesh_shows_an_html_card(mesh, redis_url: str) -> None:
+    hm = mesh(SEED, {"work.do": ok})
+    wait_done(hm, hm.pub("myfirstapp.test", {}))
+    card = hm._repr_html_()
+    for fact in (
+        "HotMesh: myfirstapp",
+        f"<td style='text-align:left;padding:1px 12px 1px 0'>{hm.namespace}</td>",
+        "runs here",
+        ">work.do<",
+        ">active version<",
+        ">myfirstapp.test<",
+        ">jobs kept</th><td style='text-align:left;padding:1px 12px 1px 0'>1<",
+        "%hotmesh dashboard myfirstapp",
+    ):
+        assert fact in card, fact
+
+
+def test_a_stopped_consumer_stays_registered_but_is_not_live(mesh, monkeypatch) -> None:
+    from hotmesh_nb.notebook import probe
+
+    # A short threshold, so the test need not wait 15 s for the consumer to count as gone.
+    monkeypatch.setattr(probe, "LIVE_IDLE_MS", 300)
+    hm = mesh(SEED, {"work.do": ok})
+    hm.stop()  # the consumers stay registered in their groups and stop reading
+
+    def worker() -> probe.StreamRecord:
+        records = get_runtime().run(probe.read_streams(hm.connection.client, hm.keys))
+        return next(r for r in records if r.stream == "work.do")
+
+    wait_until(lambda: worker().live == 0)
+    gone = worker()
+    assert gone.consumers == 1 and (gone.idle_ms or 0) >= 300
+    assert list(hm.streams()["live"]) == [0, 0] and list(hm.streams()["consumers"]) == [1, 1]

@@ -145,7 +145,7 @@ def test_a_job_overlay_paints_states_and_durations() -> None:
         assert f'fillcolor="{fill}"' in node_attrs(dot, node), node
     assert "dashed" in node_attrs(dot, "small")
     assert 'penwidth="2"' in edge_attrs(dot, "check", "big")  # taken
-    assert 'label="branches v1 - job: running"' in dot  # the id would change the layout
+    assert 'label="branches v1 - job: running\\njob job-1\\ngreen done' in dot  # id, legend
     assert 'color="#bbbbbb"' in edge_attrs(dot, "check", "small")  # not taken
     text = builder.text()
     assert text.startswith("branches v1 - job job-1: running\n")
@@ -325,3 +325,59 @@ def test_quotes_and_backslashes_in_rules_are_escaped() -> None:
     view = GraphView(load_app(yaml_text))
     if view.svg() is not None:
         assert "say &quot;hi&quot;" in view.svg() or 'say "hi"' in view.svg()
+
+
+def test_big_graphs_fit_the_width_run_left_to_right_and_show_a_legend() -> None:
+    from hotmesh_nb.meshflow.factory import app_yaml
+
+    view = GraphView(load_app(app_yaml()))
+    svg = view.svg()
+    assert svg is not None and svg.startswith('<svg style="max-width:100%;height:auto" ')
+    assert 'rankdir="LR"' in view.source  # a wide fan-out runs down the page
+    assert 'rankdir="TB"' in GraphView(load_app(BRANCHES)).source  # a small app stays TB
+    painted = GraphView(
+        load_app(BRANCHES),
+        {"t1": ActivityState("done"), "check": ActivityState("done")},
+        JobMark("job-1", "running"),
+    )
+    assert "red error (hover: why)" in painted.source
+    assert "legend" not in view.source and "hover: why" not in view.source
+
+
+def test_the_path_view_draws_only_the_reached_activities() -> None:
+    states = {"t1": ActivityState("done"), "check": ActivityState("done")}
+    view = GraphView(load_app(BRANCHES), states, JobMark("job-1", "running")).reached()
+    assert '"check" [' in view.source and '"big" [' not in view.source
+    assert '"check" -> "big"' not in view.source and '"t1" -> "check"' in view.source
+    assert "big" not in view.text()
+
+
+def test_a_painted_wide_app_shows_the_job_path_and_full_draws_everything() -> None:
+    from hotmesh_nb.meshflow.factory import app_yaml
+
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    export = {
+        "metadata": {"jid": "wf-1", "tpc": "meshflow.execute"},
+        "status": 0,
+        "timeline": [
+            {"activity": a, "dimension": ",0", "status": "success", "start": start, "end": start}
+            for a in ("trigger", "run", "wf", "done")
+        ],
+    }
+    view = GraphView.of_job(load_app(app_yaml()), export)
+    assert view.reached_only and "[the job's path only]" in view.text()
+    assert '"sleeper" [' not in view.source and '"wf" [' in view.source
+    assert (view.natural_width() or 0) <= 1000  # fits a notebook with readable labels
+    full = view.full()
+    assert not full.reached_only and '"sleeper" [' in full.source
+    assert '"c_fan" [' not in full.source  # the job's own graph only: it never runs in collate
+    wide = full.html() or ""
+    assert wide.startswith("<div style='overflow:auto")  # too wide to shrink: it scrolls
+
+
+def test_the_path_option_of_the_graph_magic_needs_a_job(cell) -> None:
+    from IPython.core.error import UsageError
+
+    cell(f"%%hotmesh deploy\n{SEED}")
+    with pytest.raises(UsageError, match="--path draws a job's path: name the job with --job ID"):
+        cell("%hotmesh graph myfirstapp --path")

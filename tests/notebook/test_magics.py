@@ -92,15 +92,16 @@ def test_a_broken_yaml_cell_shows_the_line_and_the_reason(cell) -> None:
     with pytest.raises(UsageError) as caught:
         cell(f"%%hotmesh deploy\n{broken}")
     message = str(caught.value)
-    assert message.startswith("deploy failed: <cell>:10, activity 'w1': unknown activity type")
+    # Line numbers are the cell's: its first line is %%hotmesh deploy, the YAML starts on 2.
+    assert message.startswith("deploy failed: cell line 11, activity 'w1': unknown activity type")
     assert "did you mean 'worker'?" in message
-    assert ">   10 |           type: wroker" in message
-    assert "     9 |         w1:" in message and "    11 |           topic: work.do" in message
+    assert ">   11 |           type: wroker" in message
+    assert "    10 |         w1:" in message and "    12 |           topic: work.do" in message
     assert services("engine") == []  # nothing started for an app that did not deploy
 
 
 def test_yaml_syntax_errors_too(cell) -> None:
-    with pytest.raises(UsageError, match=r"(?s)YAML syntax error.*>    3 \| \(end of the YAML\)"):
+    with pytest.raises(UsageError, match=r"(?s)YAML syntax error.*>    4 \| \(end of the YAML\)"):
         cell("%%hotmesh deploy\napp: [\n  id: x\n")
 
 
@@ -235,6 +236,7 @@ def test_jobs_lists_a_dataframe(seeded) -> None:
         "updated",
         "duration",
         "error",
+        "failed",
     ]
     assert len(seeded("%hotmesh jobs myfirstapp --status done --limit 2")) == 2
     assert seeded("%hotmesh jobs --status running").empty
@@ -316,3 +318,13 @@ def test_unloading_removes_the_magics(shell) -> None:
     assert shell.find_line_magic("hotmesh") is None and shell.find_cell_magic("hotmesh") is None
     shell.run_line_magic("load_ext", "hotmesh_nb")
     assert shell.find_line_magic("hotmesh") is not None
+
+
+def test_every_help_line_fits_in_100_characters(cell) -> None:
+    import hotmesh_nb.meshdata  # noqa: F401  (registers %hotmesh search)
+
+    texts = [str(cell("%hotmesh help")), magics.HotMeshMagics.hotmesh.__doc__ or ""]
+    for text in texts:
+        assert "%hotmesh run TOPIC" in text
+        too_long = [line for line in text.splitlines() if len(line) > 100]
+        assert not too_long, too_long
