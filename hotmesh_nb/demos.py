@@ -8,6 +8,7 @@ namespace so they never touch an application's data.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -192,4 +193,9 @@ def run_demos(
         text = words if name == "meshdata" else argument
         for line in runtime.run(DEMOS[name](url, text), name="demo"):
             print(f"   {line}")
+    if url is None and not os.environ.get("HOTMESH_REDIS_URL") and not os.environ.get("REDIS_URL"):
+        print(
+            "the embedded server keeps running (its data persists); "
+            "`hotmesh-nb server stop` stops it"
+        )
     return 0

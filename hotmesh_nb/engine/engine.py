@@ -196,6 +196,7 @@ class Engine:
             if isinstance(topic, str) and topic and not topic.startswith("{"):
                 await self._create_group(self.keys.worker_stream(topic), WORKER_GROUP)
         self.stepper.apps[spec.version] = AppRuntime(spec, self.keys)
+        _hint_unconditional_edges(spec)
         return spec
 
     async def _create_group(self, stream: str, group: str) -> None:
@@ -749,3 +750,30 @@ def _result(job_id: str, job: dict[str, Any], error: Any, detail: Any = None) ->
             error_type=detail.get("name") or err.get("name"),
         )
     return job
+
+
+def _hint_unconditional_edges(spec: AppSpec) -> None:
+    """Log each transition without ``conditions`` out of a worker: a trap for newcomers.
+
+    As in the original, such a transition is taken for every code, errors included, so a
+    worker that raises does not stop its job: the job ends ``done`` and only the failed
+    activity says why. A log line, not a Python warning (test suites turn those into
+    errors), and not a change of the original's rule.
+    """
+    for graph in spec.graphs:
+        for source, transitions in graph.transitions.items():
+            activity = graph.activities.get(source)
+            if activity is None or activity.type != "worker":
+                continue
+            for transition in transitions:
+                if transition.unconditional:
+                    log.info(
+                        "app '%s' %s: the transition from worker '%s' to '%s' has no "
+                        "conditions, so it is also taken when '%s' fails; add "
+                        "`conditions: {code: 200}` to stop on a failure",
+                        spec.id,
+                        spec.version,
+                        source,
+                        transition.to,
+                        source,
+                    )

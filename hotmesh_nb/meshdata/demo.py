@@ -51,9 +51,25 @@ async def run_demo(url: str | None, words: list[str]) -> list[str]:
     found = await md.find_where_async(ENTITY, [{"field": "word", "is": "=", "value": target}])
     lines.append(f"find_where word = {target!r} -> {found.count} record(s) (query {found.query})")
     for record, fields in found.records:
-        lines.append(f"  {record}: {fields}")
+        # Searchable fields are stored as text; the schema says which ones are numbers.
+        typed = {k: _number(v) if _is_numeric(k) else v for k, v in fields.items()}
+        lines.append(f"  {record}: {typed}")
     longer = await md.find_where_async(
         ENTITY, [{"field": "letters", "is": ">=", "value": 4}], count=True
     )
     lines.append(f"records with 4+ letters: {longer}")
     return lines
+
+
+def _is_numeric(name: str) -> bool:
+    field = (INDEX.schema or {}).get(name.lstrip("_"))
+    kind = field.get("type") if isinstance(field, dict) else getattr(field, "type", "")
+    return str(kind).upper() == "NUMERIC"
+
+
+def _number(text: str) -> int | float | str:
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return int(value) if value.is_integer() else value

@@ -555,3 +555,13 @@ def test_a_null_map_value_fails_the_job_naming_the_rule(mesh) -> None:
     with pytest.raises(HotMeshError) as caught:
         hm.pubsub("nullmap.go", {"x": 1}, timeout=10)
     assert "job.maps.empty" in str(caught.value)
+
+
+def test_deploy_names_each_unconditional_edge_out_of_a_worker(mesh, caplog) -> None:
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="hotmesh_nb"):
+        mesh("seq", SEQUENCE)
+    hints = [r.getMessage() for r in caplog.records if "no conditions" in r.getMessage()]
+    assert len(hints) == 1 and "'upper' to 'count'" in hints[0]
+    assert all(r.levelno == logging.INFO for r in caplog.records if "no conditions" in r.msg)
