@@ -253,7 +253,7 @@ def _worker(args: argparse.Namespace) -> int:
         for topic, module_name, attr in args.topic
     ]
     config = EngineConfig(reclaim_after=args.reclaim_after, delivery_cap=args.delivery_cap)
-    HotMesh.init(
+    hm = HotMesh.init(
         args.app,
         connection=_resolve_url(args),
         namespace=args.namespace,
@@ -267,6 +267,10 @@ def _worker(args: argparse.Namespace) -> int:
     # for --drain seconds, hand back the rest to the other processes, exit 0.
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    if args.burst:
+        # Burst: work until nothing is left, then stop (for scripts, cron jobs and tests).
+        hm.wait_until_idle()
+        stop.set()
     try:  # Ctrl-C right after the line below is a clean stop too
         print(
             f"serving app '{args.app}' ({topics}); engine: {args.engine}; Ctrl-C or SIGTERM stops",
@@ -416,6 +420,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="on SIGTERM or Ctrl-C, seconds that callbacks in hand get to finish before "
         "their messages are handed back to other processes (default 30)",
+    )
+    work.add_argument(
+        "--burst",
+        action="store_true",
+        help="stop once the streams are empty and nothing is in hand (arq's burst mode)",
     )
     work.set_defaults(func=_worker)
 

@@ -9,6 +9,7 @@ Every method has an ``*_async`` twin that can be awaited from any event loop.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -317,6 +318,36 @@ class HotMesh:
         return out
 
     @on_runtime
+    async def wait_until_idle_async(
+        self, timeout: float | None = None, settle: float = 0.1
+    ) -> None:
+        """Wait until this HotMesh's engine and workers have nothing left to do (a burst).
+
+        Idle means: no message in hand, and none undelivered or pending on their
+        streams, twice ``settle`` seconds apart (a step may queue the next message).
+        Timers that fall due later (durable sleeps) do not count. For scripts and
+        tests that run a batch and stop, as arq's burst mode:
+        ``hm.wait_until_idle(); hotmesh_nb.shutdown()`` — or ``hotmesh-nb worker --burst``.
+        Raises :class:`~hotmesh_nb.TimeoutError` after ``timeout`` seconds.
+        """
+        from .errors import TimeoutError as HotMeshTimeout
+
+        consumers = self.engine.consumers()
+        if not consumers:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        quiet = 0
+        while quiet < 2:
+            idle = all([await c.is_idle() for c in consumers])
+            quiet = quiet + 1 if idle else 0
+            if deadline is not None and loop.time() > deadline:
+                raise HotMeshTimeout(
+                    f"the mesh of app '{self.keys.app}' was still busy after {timeout} s"
+                )
+            await asyncio.sleep(settle)
+
+    @on_runtime
     async def unserved_topics_async(self) -> dict[str, int]:
         """Worker topics this process sent work to that no live worker reads → messages waiting.
 
@@ -510,6 +541,7 @@ class HotMesh:
     scrub = blocking(scrub_async)
     dead_letters = blocking(dead_letters_async)
     unserved_topics = blocking(unserved_topics_async)
+    wait_until_idle = blocking(wait_until_idle_async)
     replay_dead_letters = blocking(replay_dead_letters_async)
     purge_dead_letters = blocking(purge_dead_letters_async)
     stop = blocking(stop_async)

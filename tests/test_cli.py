@@ -360,3 +360,44 @@ app:
                     proc.kill()
                 proc.wait(10)
                 proc.stdout.close()
+
+
+def test_a_burst_worker_stops_once_the_work_is_done(redis_url, namespace, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from hotmesh_nb import EngineConfig, HotMesh
+
+    (tmp_path / "burstwork.py").write_text("def work(msg):\n    return {'n': msg.data['n']}\n")
+    app = """
+app:
+  id: burst
+  version: '1'
+  graphs:
+    - subscribes: burst.go
+      activities:
+        t1: { type: trigger }
+        w:
+          type: worker
+          topic: burst.work
+          input: { maps: { n: '{t1.output.data.n}' } }
+          job: { maps: { n: '{$self.output.data.n}' } }
+      transitions:
+        t1: [ { to: w } ]
+"""
+    hm = HotMesh.init(
+        "burst", connection=redis_url, namespace=namespace, engine=False,
+        config=EngineConfig(block_ms=500),
+    )  # fmt: skip
+    hm.deploy(app)
+    hm.activate("1")
+    ids = [hm.pub("burst.go", {"n": n}) for n in range(20)]
+    done = subprocess.run(
+        [sys.executable, "-m", "hotmesh_nb.cli", "worker", "burst", "--engine", "--burst",
+         "--namespace", namespace, "--url", redis_url, "--topic", "burst.work=burstwork:work",
+         "--path", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "drained and stopped" in done.stdout
+    assert [hm.get_state(i)["data"] for i in ids] == [{"n": n} for n in range(20)]

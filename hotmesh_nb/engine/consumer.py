@@ -310,6 +310,23 @@ class StreamConsumer:
             except Exception as exc:
                 log.warning("reclaim on %s failed: %s", self.stream, exc)
 
+    async def is_idle(self) -> bool:
+        """True when nothing is in hand and the group has nothing undelivered or pending."""
+        if self.stats.in_flight:
+            return False
+        for group in await self.client.xinfo_groups(self.stream):
+            if group.get("name") == self.group:
+                lag = group.get("lag")
+                # 'lag' is None when the server cannot tell (entries were trimmed): then
+                # compare the last delivered id with the stream's last id.
+                if lag is None:
+                    info = await self.client.xinfo_stream(self.stream)
+                    lag = (
+                        0 if group.get("last-delivered-id") == info.get("last-generated-id") else 1
+                    )
+                return int(lag) == 0 and int(group.get("pending") or 0) == 0
+        return True
+
     def reclaim_soon(self) -> None:
         """Run a reclaim pass now (another consumer of the stream handed messages back)."""
         if not self._stopping and self.reclaim_after > 0:
