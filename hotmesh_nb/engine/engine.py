@@ -30,6 +30,7 @@ from .codec import check_value, dumps, loads
 from .config import EngineConfig
 from .consumer import StreamConsumer
 from .ids import fast_guid, guid, iso_compact
+from .protocol import MessageKind
 from .quorum import Quorum, member_profile
 from .scout import Scout
 from .scripts import INTERRUPT, load_all
@@ -40,6 +41,18 @@ from .waiters import Subscriptions
 log = logging.getLogger(__name__)
 
 TRIGGER_DAD = ",0"
+
+
+_RESUMES = frozenset(
+    {
+        MessageKind.RESPONSE,
+        MessageKind.RESULT,
+        MessageKind.TIMEHOOK,
+        MessageKind.WEBHOOK,
+        MessageKind.CYCLE,
+    }
+)
+"""Kinds that resume an activity (its leg 2)."""
 
 
 class Engine:
@@ -379,7 +392,7 @@ class Engine:
 
     def _link_parent(self, step: Step, parent: dict[str, Any], job_id: str, now: str) -> None:
         result = {
-            "k": "result",
+            "k": MessageKind.RESULT.value,
             "j": parent["j"],
             "gid": parent["gid"],
             "a": parent["a"],
@@ -443,19 +456,17 @@ class Engine:
         message = loads(fields["m"])
         kind = message.get("k")
         ack = (self.keys.engine_stream, ENGINE_GROUP, message_id)
-        if kind == "response":
+        if kind in _RESUMES:
             return await self.stepper.resume(message, ack)
-        if kind == "transition":
+        if kind == MessageKind.TRANSITION:
             return await self.stepper.transition(message, ack)
-        if kind in ("result", "timehook", "webhook", "cycle"):
-            return await self.stepper.resume(message, ack)
-        if kind == "await":
+        if kind == MessageKind.AWAIT:
             await self._start_child(message, ack)
             return True
-        if kind == "signalall":
+        if kind == MessageKind.SIGNAL_ALL:
             await self._signal_all(message)
             return False
-        if kind == "descend":
+        if kind == MessageKind.DESCEND:
             await self._descend(message["j"], message.get("err"))
             return False
         log.warning("engine ignored message %s of unknown kind %r", message_id, kind)
@@ -485,7 +496,7 @@ class Engine:
 
     async def _fail_parent(self, message: dict[str, Any], code: int, text: str, ack: Any) -> None:
         result = {
-            "k": "result",
+            "k": MessageKind.RESULT.value,
             "j": message["j"],
             "gid": message["gid"],
             "a": message["a"],

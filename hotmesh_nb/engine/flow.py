@@ -7,6 +7,7 @@ from typing import Any
 from ..mapping import strict_equals
 from ..model import ActivitySpec, TransitionSpec
 from .ids import fast_guid
+from .protocol import MessageKind
 from .step import Step
 
 
@@ -100,7 +101,7 @@ def complete(
         if step.app.is_join(target):
             # Several paths lead here: a transition message lets its guard admit one.
             message = step.message_base(child, child_dad)
-            message["k"] = "transition"
+            message["k"] = MessageKind.TRANSITION.value
             message["g"] = fast_guid()
             step.send(step.app.keys.engine_stream, message)
         else:

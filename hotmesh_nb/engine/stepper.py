@@ -23,6 +23,7 @@ from .app import AppRuntime
 from .batcher import Batcher
 from .codec import loads
 from .config import EngineConfig
+from .protocol import MessageKind, StepOutcome
 from .scripts import STEP
 from .step import KEY, PENDING, Step
 
@@ -30,9 +31,6 @@ log = logging.getLogger(__name__)
 
 Ack = tuple[str, str, str]
 """(stream, group, message id) of the message a step consumes."""
-
-APPLIED, ENDED, DUPLICATE, GONE, STALE, INACTIVE = 1, 2, 0, -1, -2, -3
-"""Outcomes of a step commit (see ``lua/step.lua``)."""
 
 
 class Stepper:
@@ -97,7 +95,7 @@ class Stepper:
         guard = st.GUARD + (f"{message['a']}{message['d']}" if final else message["rg"])
         step = Step(app, app.graph_of(activity.id), job, self.config.default_expire, guard=guard)
         try:
-            if message.get("k") == "cycle":
+            if message.get("k") == MessageKind.CYCLE:
                 flow.reenter(step, activity, message["d"], message)
             else:
                 step.begin()
@@ -124,7 +122,7 @@ class Stepper:
         except Exception as exc:  # a step is pure computation: its failure is the job's
             step = self.failed_step(app, job, guard, activity.id, exc)
         code, _ = await self.commit(step, gid=message["gid"])
-        if code == DUPLICATE:
+        if code == StepOutcome.DUPLICATE:
             # Another path already entered the join: this path's thread ends here.
             ending = Step(
                 app,

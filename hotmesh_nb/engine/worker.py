@@ -18,6 +18,7 @@ from .codec import check_value, dumps, loads
 from .config import EngineConfig
 from .consumer import StreamConsumer
 from .ids import fast_guid, guid
+from .protocol import MessageKind
 from .quorum import Throttles, member_profile
 from .stacks import remote_stack, reset, share_tracebacks
 from .stepper import Ack, Stepper
@@ -109,7 +110,7 @@ def error_data(exc: BaseException) -> tuple[int, dict[str, Any]]:
 def response_message(origin: dict[str, Any], status: str, code: int, data: Any) -> dict[str, Any]:
     """The engine's ``response`` message answering the worker message ``origin``."""
     response = {
-        "k": "response",
+        "k": MessageKind.RESPONSE.value,
         "j": origin["j"],
         "gid": origin["gid"],
         "a": origin["a"],

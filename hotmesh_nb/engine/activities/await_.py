@@ -11,6 +11,7 @@ from typing import Any
 
 from ...model import ActivitySpec
 from ..ids import fast_guid
+from ..protocol import MessageKind
 from ..step import Step
 from . import worker
 
@@ -27,7 +28,9 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
         waits = step.resolve(activity.awaits, ctx, activity, "await") is not False
     step.save_activity(activity, dad, started=True)
     message = step.message_base(activity, dad)
-    message.update({"k": "await", "g": fast_guid(), "t": topic, "data": data, "wait": waits})
+    message.update(
+        {"k": MessageKind.AWAIT.value, "g": fast_guid(), "t": topic, "data": data, "wait": waits}
+    )
     step.send(step.app.keys.engine_stream, message)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from ...model import ActivitySpec
 from .. import state as st
 from ..ids import fast_guid
+from ..protocol import MessageKind
 from ..step import SUCCESS, Step
 
 KEEP_ITERATIONS = 20
@@ -37,7 +38,7 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     )
     step.apply_job_maps(activity, step.context(activity, dad))
     message = step.message_base(ancestor, target)
-    message.update({"k": "cycle", "g": fast_guid(), "data": data})
+    message.update({"k": MessageKind.CYCLE.value, "g": fast_guid(), "data": data})
     step.send(step.app.keys.engine_stream, message)
     step.forget(_old_iteration(step, ancestor, target))
 

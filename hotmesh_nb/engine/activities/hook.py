@@ -16,6 +16,7 @@ from ...mapping import UNDEFINED, to_js_string
 from ...model import ActivitySpec
 from .. import flow
 from ..ids import fast_guid, now_ms
+from ..protocol import MessageKind
 from ..step import PENDING, SUCCESS, Step
 
 SIGNAL_TTL = 365 * 86400
@@ -55,7 +56,7 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
         ctx = step.context(activity, dad)
         step.apply_job_maps(activity, ctx)  # as the original: job maps run before the signal
         message = step.message_base(activity, dad)
-        message.update({"k": "webhook", "g": fast_guid()})
+        message.update({"k": MessageKind.WEBHOOK.value, "g": fast_guid()})
         ttl = max(step.expire_seconds(), SIGNAL_TTL)
         step.add_wait(activity.hook_topic, wait_value(step, activity, ctx), ttl, message)
         return
@@ -63,7 +64,7 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     if seconds is not None:
         step.save_activity(activity, dad, started=True)
         message = step.message_base(activity, dad)
-        message.update({"k": "timehook", "g": fast_guid()})
+        message.update({"k": MessageKind.TIMEHOOK.value, "g": fast_guid()})
         step.add_timer(now_ms() + int(seconds * 1000), message)
         return
     output = step.map_object(activity.output_maps, ctx, activity, "output.maps")
@@ -84,7 +85,7 @@ def finish(step: Step, activity: ActivitySpec, dad: str, code: int, index: int =
 def resume(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]) -> None:
     """Leg 2: the timer fired or a signal arrived."""
     kind = message.get("k")
-    if kind == "timehook":
+    if kind == MessageKind.TIMEHOOK:
         ctx = step.context(activity, dad)
         output = step.map_object(activity.output_maps, ctx, activity, "output.maps")
         step.save_activity(activity, dad, data=output, code=SUCCESS, status="success", ended=True)

@@ -13,6 +13,7 @@ from ...mapping import UNDEFINED
 from ...model import ActivitySpec
 from .. import flow
 from ..ids import fast_guid
+from ..protocol import MessageKind
 from ..step import SUCCESS, Step
 
 INTERRUPTED = 410
@@ -74,7 +75,13 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
 
 
 def _descend(step: Step, job_id: str, error: dict[str, Any] | None) -> dict[str, Any]:
-    return {"k": "descend", "g": fast_guid(), "j": job_id, "err": error, "v": step.app.version}
+    return {
+        "k": MessageKind.DESCEND.value,
+        "g": fast_guid(),
+        "j": job_id,
+        "err": error,
+        "v": step.app.version,
+    }
 
 
 def resume(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]) -> None:

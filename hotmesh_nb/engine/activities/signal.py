@@ -14,6 +14,7 @@ from ...mapping import to_js_string
 from ...model import ActivitySpec
 from .. import flow
 from ..ids import fast_guid
+from ..protocol import MessageKind
 from ..step import SUCCESS, Step
 
 
@@ -42,7 +43,7 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
         key_name = step.resolve(config.get("key_name"), ctx, activity, "key_name")
         key_value = step.resolve(config.get("key_value"), ctx, activity, "key_value")
         message = {
-            "k": "signalall",
+            "k": MessageKind.SIGNAL_ALL.value,
             "g": fast_guid(),
             "t": topic,
             "data": data,

@@ -8,6 +8,7 @@ from ...mapping import UNDEFINED
 from ...model import ActivitySpec
 from .. import flow
 from ..ids import fast_guid
+from ..protocol import MessageKind
 from ..step import PENDING, Step
 
 
@@ -23,7 +24,9 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
         step.set_data(key, data[key])
     step.save_activity(activity, dad, started=True)
     message = step.message_base(activity, dad)
-    message.update({"k": "work", "g": fast_guid(), "t": topic, "try": 0, "data": data})
+    message.update(
+        {"k": MessageKind.WORK.value, "g": fast_guid(), "t": topic, "try": 0, "data": data}
+    )
     if activity.retry:
         message["p"] = {"retry": activity.retry}
     step.send(step.app.keys.worker_stream(topic), message)
