@@ -13,28 +13,44 @@ _REGISTRY: list[LuaScript] = []
 """Every script of the package: a server that forgot its scripts gets all of them back."""
 
 
+INCLUDE = "-- @include "
+"""A line that pulls a shared piece (another file of the same ``lua/`` folder) in its place."""
+
+
+def assemble(folder: Any, name: str, seen: set[str] | None = None) -> str:
+    """The text of ``name.lua`` with its ``-- @include piece`` lines replaced by the pieces.
+
+    Redis scripts cannot call each other, so shared functions (``announce``,
+    ``interrupt_job``) live in files of their own and are pasted in when a script is
+    built. Each piece is pasted once, where it is first included (a piece may include
+    others), so a function is never defined twice.
+    """
+    seen = set() if seen is None else seen
+    seen.add(name)
+    lines = []
+    for line in folder.joinpath(f"{name}.lua").read_text().splitlines(keepends=True):
+        if line.startswith(INCLUDE):
+            piece = line[len(INCLUDE) :].strip()
+            if piece not in seen:
+                lines.append(assemble(folder, piece, seen))
+            continue
+        lines.append(line)
+    return "".join(lines)
+
+
 class LuaScript:
     """A script from a package's ``lua/`` folder; ``sha`` is computed locally, loaded on demand."""
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        prelude: str | None = None,
-        package: str | None = None,
-        allow_oom: bool = False,
-    ) -> None:
+    def __init__(self, name: str, *, package: str | None = None, allow_oom: bool = False) -> None:
         self.name = name
         folder = resources.files(package or __package__).joinpath("lua")
-        body = folder.joinpath(f"{name}.lua").read_text()
-        # Scripts cannot include each other: shared functions are prepended.
-        head = folder.joinpath(f"{prelude}.lua").read_text() if prelude else ""
+        body = assemble(folder, name)
         # The shebang makes the server check memory *before* running a script: without
         # it a full server fails the first write inside the script, after earlier
         # writes (an XACK) were applied, and a step could be half done. Scripts that
         # only free memory (trim, lease renewals) may run on a full server.
         shebang = "#!lua flags=allow-oom\n" if allow_oom else "#!lua\n"
-        self.source = shebang + head + body
+        self.source = shebang + body
         self.sha = hashlib.sha1(self.source.encode()).hexdigest()
         _REGISTRY.append(self)
 
@@ -55,13 +71,13 @@ class LuaScript:
             return await client.evalsha(self.sha, len(keys), *keys, *args)
 
 
-STEP = LuaScript("step", prelude="announce")
+STEP = LuaScript("step")
 """Apply one engine step (see ``lua/step.lua``)."""
 
 TRIM = LuaScript("trim", allow_oom=True)
 """Remove acknowledged entries from a stream (see ``lua/trim.lua``)."""
 
-INTERRUPT = LuaScript("interrupt", prelude="announce")
+INTERRUPT = LuaScript("interrupt")
 """End a job at once (see ``lua/interrupt.lua``)."""
 
 FIRE = LuaScript("fire")

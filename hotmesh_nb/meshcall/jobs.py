@@ -15,17 +15,13 @@ from typing import Any
 
 from ..engine import state as st
 from ..engine.codec import loads
+from ..engine.scripts import LuaScript
 from ..hotmesh import HotMesh
 
 # Deletes the job only when it has ended (status <= 0): a job started again in
 # the meantime by another caller must survive. Returns 1 deleted, 0 running, -1 absent.
-_DELETE_IF_ENDED = """
-local status = redis.call('HGET', KEYS[1], ARGV[1])
-if not status then return -1 end
-if tonumber(status) > 0 then return 0 end
-redis.call('DEL', KEYS[1])
-return 1
-"""
+DELETE_IF_ENDED = LuaScript("delete_if_ended", package=__package__)
+"""Delete a call job once it has ended (see ``lua/delete_if_ended.lua``)."""
 
 _FIELDS = (st.STATUS, st.data_field("response"), st.ERROR)
 
@@ -67,7 +63,7 @@ async def read(hm: HotMesh, job_id: str) -> Entry:
 async def delete_if_ended(hm: HotMesh, job_id: str) -> bool:
     """Delete the job when it has ended; True when it was deleted."""
     client = hm.connection.client
-    deleted = await client.eval(_DELETE_IF_ENDED, 1, hm.keys.job(job_id), st.STATUS)
+    deleted = await DELETE_IF_ENDED.call(client, [hm.keys.job(job_id)], [st.STATUS])
     return int(deleted) == 1
 
 

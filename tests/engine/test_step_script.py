@@ -91,3 +91,14 @@ def test_each_outcome_of_the_step_script(
     got, got_status = hotmesh_nb.runtime.get_runtime().run(run())
     assert got is outcome
     assert got_status == status
+
+
+def test_scripts_are_assembled_from_shared_pieces_pasted_once() -> None:
+    from hotmesh_nb.engine.scripts import _REGISTRY, INTERRUPT, STEP
+
+    for script in (STEP, INTERRUPT):
+        assert script.source.startswith("#!lua")
+        assert script.source.count("local function announce(") == 1
+        assert script.source.count("local function interrupt_job(") == 1
+    for script in _REGISTRY:
+        assert "-- @include" not in script.source, script.name

@@ -1,3 +1,5 @@
+-- @include interrupt_job
+--
 -- Apply one engine step to a job atomically: guards, state writes, the status
 -- semaphore, outgoing stream messages, timers and signals and, when the job
 -- ends (or emits), its announcement.
@@ -103,19 +105,10 @@ local function run_ops(i)
       end
       i = i + 2
     elseif op == 'interrupt' then
-      local other = KEYS[tonumber(ARGV[i + 1])]
-      local current = redis.call('HGET', other, ':')
-      if current and tonumber(current) > 0 then
-        local status = redis.call('HINCRBY', other, ':', -1000000000)
-        if ARGV[i + 2] ~= '' then
-          redis.call('HSET', other, 'err', ARGV[i + 2])
-        end
-        redis.call('HSET', other, 'ju', ARGV[i + 5])
-        announce(other, KEYS[2], 'done', status, ARGV[5], ARGV[i + 3])
-        if tonumber(ARGV[i + 4]) > 0 then
-          redis.call('EXPIRE', other, ARGV[i + 4])
-        end
-      end
+      interrupt_job(
+        KEYS[tonumber(ARGV[i + 1])], KEYS[2], ARGV[i + 2], ARGV[5], ARGV[i + 3], ARGV[i + 4],
+        ARGV[i + 5]
+      )
       i = i + 6
     else
       error('unknown step operation ' .. tostring(op))
