@@ -289,7 +289,7 @@ def test_workflow_helpers_under_the_originals_names(md: MeshData) -> None:
     record = md.exec("family", ["cat"], id="cat", await_=False)
     wait_until(lambda: _child_done(md))
     md.signal("go-cat", {"ok": True})
-    assert md.exec("family", workflow_id=record) == {
+    assert md.exec("family", id="cat") == {
         "child": describe("cat"),
         "signal": {"ok": True},
     }
