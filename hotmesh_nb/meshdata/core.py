@@ -168,6 +168,7 @@ class MeshData:
         namespace: str | None = None,
         search: SearchOptions | dict[str, Any] | None = None,
         log_level: str | int | None = None,
+        guid: str | None = None,
     ) -> MeshFlowWorker:
         """Serve ``target`` as ``entity`` from this process (any function; async or not).
 
@@ -180,7 +181,15 @@ class MeshData:
         ``'warn'``, ``'error'``, ``'silent'``, or a :mod:`logging` level) sets
         the level of the ``hotmesh_nb`` logger, which every engine and worker of
         this process logs to (Python loggers are per process, not per worker).
+
+        ``guid`` names this process's worker of the entity on the mesh — its
+        roll-call ``member``, what ``throttle(member=...)`` targets, its stream
+        consumer — and ``<guid>XA`` its activity worker, as the original names
+        its two runners (default: random ids). Give each process its own.
+        Re-running ``connect`` with another ``guid`` restarts the worker under it.
         """
+        if guid is not None and (not isinstance(guid, str) or not guid or guid != guid.strip()):
+            raise ValueError(f"guid must be a non-empty string without edge spaces, not {guid!r}")
         if log_level is not None:
             logging.getLogger("hotmesh_nb").setLevel(options_log_level(log_level))
         ns = self._ns(namespace)
@@ -192,6 +201,7 @@ class MeshData:
             connection=self.connection,
             namespace=ns,
             config=self.config,
+            guid=guid,
         )
         self._entities[(ns, entity)] = (queue, index_options(search))
         if options is not None:

@@ -273,3 +273,30 @@ def test_log_level_sets_the_mesh_loggers_level(
         md.connect("animal", describe, log_level="loud")
     assert package_logger.level == logging.INFO
     assert md.exec("animal", ["cat"]) == describe("cat")
+
+
+# -- connect: guid ------------------------------------------------------------------------------
+
+
+def _members(md: MeshData) -> dict[str, str]:
+    return {m["member"]: m["topic"] for m in md.roll_call(0.3) if m.get("role") == "worker"}
+
+
+def test_guid_names_the_entitys_workers_on_the_mesh(md: MeshData) -> None:
+    served = md.connect("animal", describe, guid="animals-1")
+    members = _members(md)
+    assert members["animals-1"] == "animal-animal"
+    assert members["animals-1XA"] == "animal-animal-activity"  # the original's suffix
+    md.throttle(-1, member="animals-1")  # a member is reached by its guid
+    (worker,) = [w for w in served.hotmesh.workers if w.guid == "animals-1"]
+    wait_until(lambda: worker.throttles.delay(worker.topic, worker.guid) == float("inf"))
+    md.throttle(0, member="animals-1")
+    wait_until(lambda: worker.throttles.delay(worker.topic, worker.guid) == 0)
+    assert md.exec("animal", ["cat"]) == describe("cat")
+    # A re-run cell with another guid restarts the worker under it.
+    md.connect("animal", describe, guid="animals-2")
+    members = _members(md)
+    assert "animals-2" in members and "animals-1" not in members
+    assert md.exec("animal", ["dog"]) == describe("dog")
+    with pytest.raises(ValueError, match="guid must be a non-empty string"):
+        md.connect("animal", describe, guid=" ")
