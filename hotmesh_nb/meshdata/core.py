@@ -348,6 +348,7 @@ class MeshData:
         task_queue: str | None = None,
         namespace: str | None = None,
         hook_id: str | None = None,
+        workflow_id: str | None = None,
     ) -> str:
         """Run the connected ``hook_entity(*hook_args)`` as a thread of record
         ``<entity>-<id>``; its ``search()`` reads and writes that record's fields.
@@ -357,11 +358,15 @@ class MeshData:
         started — ``{'name': 'cat'}`` or the original's ``{'data': {...}}``, as
         :meth:`exec` takes it (search indexes follow). Nothing is written when
         the hook is refused (no such record, or one started with
-        ``signal_in=False``).
+        ``signal_in=False``). ``workflow_id`` joins that record instead of
+        ``<entity>-<id>`` (the original's ``workflowId`` option).
         """
         ns = self._ns(namespace)
         values = field_values(search, "hook's search")
-        record = record_id(prefix or entity, id)
+        if workflow_id is not None:
+            record = check_id(workflow_id, "workflow_id")
+        else:
+            record = record_id(prefix or entity, id)
         thread = await self.client(ns).workflow.hook_async(
             workflow_id=record,
             workflow_name=hook_entity,

@@ -162,6 +162,11 @@ def test_hook_search_sets_the_records_fields(md: MeshData) -> None:
     wait_until(lambda: md.get("animal", "cat", ["hooked"]) == {"hooked": "a"})
     with pytest.raises(ValueError, match="hook's search field 'legs' holds dict"):
         md.hook("animal", "cat", "tag", ["c"], search={"data": {"legs": {"n": 3}}})
+    # The original's workflowId option: join a record named outright.
+    record = md.exec("animal", ["gnu"], await_=False, ttl="1 minute", search={"name": "gnu"})
+    md.hook("animal", "ignored", "tag", ["e"], workflow_id=record, search={"legs": 4})
+    assert md.client().workflow.search(record, "legs", "name") == {"legs": "4", "name": "gnu"}
+    wait_until(lambda: md.client().workflow.search(record, "hooked") == {"hooked": "e"})
     with pytest.raises(JobNotFoundError):  # no record: nothing is written anywhere
         md.hook("animal", "nobody", "tag", ["d"], search={"name": "ghost"})
     assert md.find_where("animal", "@_name:{ghost}", count=True) == 0
