@@ -49,6 +49,9 @@ class Worker:
     """The worker topic (the ``topic`` of the YAML ``worker`` activity)."""
     callback: Callback
     """The function to call."""
+    guid: str | None = None
+    """This worker's id on the mesh (roll calls, throttles, stream consumer name); None:
+    a random one. It must be unique among the app's workers of this topic."""
 
 
 class HotMesh:
@@ -136,12 +139,24 @@ class HotMesh:
 
             async def make_worker(spec: Worker = spec) -> WorkerService:
                 service = WorkerService(
-                    conn, keys, spec.topic, spec.callback, config, engine_service.quorum.throttles
+                    conn,
+                    keys,
+                    spec.topic,
+                    spec.callback,
+                    config,
+                    engine_service.quorum.throttles,
+                    member=spec.guid,
                 )
                 await service.start()
                 return service
 
-            service = await runtime.service(("worker", *base, spec.topic), make_worker)
+            key = ("worker", *base, spec.topic)
+            running = runtime.services().get(key)
+            if running is not None and spec.guid is not None and running.guid != spec.guid:
+                # Asked for under another id (a re-run cell): the id names the consumer,
+                # so the worker restarts under the new one.
+                await runtime.stop_service(key)
+            service = await runtime.service(key, make_worker)
             service.callback = spec.callback
             services.append(service)
         return cls(conn, keys, config, engine_service, services)

@@ -140,6 +140,8 @@ class WorkerService:
         callback: Callback,
         config: EngineConfig,
         throttles: Throttles | None = None,
+        *,
+        member: str | None = None,
     ) -> None:
         self.connection = connection
         self.throttles = throttles or Throttles()
@@ -149,7 +151,7 @@ class WorkerService:
         self.topic = topic
         self.callback = callback
         self.config = config
-        self.guid = guid()
+        self.guid = member or guid()  # ``member``: the caller's id (MeshFlow's ``guid``)
         self.batcher = Batcher(self.client)
         self.stepper = Stepper(self.client, keys, config, self.batcher)
         self.consumer = StreamConsumer(

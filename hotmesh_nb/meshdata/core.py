@@ -14,9 +14,10 @@ an ``*_async`` twin.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..connection import Connection
@@ -34,11 +35,13 @@ from ..meshflow.policy import RetryPolicy
 from ..meshflow.worker import workflow_topic
 from ..runtime import blocking, on_runtime, shutdown
 from ..search import SearchEngine, SearchOptions, SearchResult, clauses_to_query, shared_engine
-from . import mesh, records
+from ..search.query import QueryError
+from . import mesh, rawfind, records
 from .entity import RESPONSE_FIELD, entity_workflow, with_call
 from .ids import check_id, record_id
 from .mesh import MeshCallback
-from .options import field_values, index_options
+from .options import field_values, index_options, marker_values
+from .options import log_level as options_log_level
 from .ready import ready_waiters
 from .results import FoundJobs
 from .workflow import MeshDataWorkflow
@@ -52,6 +55,18 @@ _INSTANCES: weakref.WeakSet[MeshData] = weakref.WeakSet()
 def instances() -> list[MeshData]:
     """Live MeshData objects of this process (``%hotmesh search`` reuses one)."""
     return list(_INSTANCES)
+
+
+def _keep(value: Duration, what: str) -> int:
+    """Seconds to keep a finished record (``0``: until flushed, for ``'infinity'``)."""
+    seconds = to_seconds(value)
+    if seconds == math.inf:
+        return 0
+    if not seconds > 0:
+        raise ValueError(
+            f"{what} must be a positive duration ('15 minutes', 90) or 'infinity', not {value!r}"
+        )
+    return max(1, math.ceil(seconds))
 
 
 class MeshData:
@@ -152,6 +167,8 @@ class MeshData:
         task_queue: str | None = None,
         namespace: str | None = None,
         search: SearchOptions | dict[str, Any] | None = None,
+        log_level: str | int | None = None,
+        guid: str | None = None,
     ) -> MeshFlowWorker:
         """Serve ``target`` as ``entity`` from this process (any function; async or not).
 
@@ -159,7 +176,22 @@ class MeshData:
         the entity name). ``search`` (default: the MeshData's) is the entity's
         index; it is created when missing. Re-running it (a notebook cell)
         switches the entity to the new function.
+
+        ``log_level`` (the original's ``logLevel``: ``'debug'``, ``'info'``,
+        ``'warn'``, ``'error'``, ``'silent'``, or a :mod:`logging` level) sets
+        the level of the ``hotmesh_nb`` logger, which every engine and worker of
+        this process logs to (Python loggers are per process, not per worker).
+
+        ``guid`` names this process's worker of the entity on the mesh — its
+        roll-call ``member``, what ``throttle(member=...)`` targets, its stream
+        consumer — and ``<guid>XA`` its activity worker, as the original names
+        its two runners (default: random ids). Give each process its own.
+        Re-running ``connect`` with another ``guid`` restarts the worker under it.
         """
+        if guid is not None and (not isinstance(guid, str) or not guid or guid != guid.strip()):
+            raise ValueError(f"guid must be a non-empty string without edge spaces, not {guid!r}")
+        if log_level is not None:
+            logging.getLogger("hotmesh_nb").setLevel(options_log_level(log_level))
         ns = self._ns(namespace)
         options = index_options(search) or self.search
         queue = task_queue or entity
@@ -169,6 +201,7 @@ class MeshData:
             connection=self.connection,
             namespace=ns,
             config=self.config,
+            guid=guid,
         )
         self._entities[(ns, entity)] = (queue, index_options(search))
         if options is not None:
@@ -184,8 +217,11 @@ class MeshData:
         *,
         id: str | None = None,
         ttl: Duration | None = None,
+        expire: Duration | None = None,
         await_: bool = True,
         search: dict[str, Any] | None = None,
+        marker: dict[str, Any] | None = None,
+        signal_in: bool | None = None,
         prefix: str | None = None,
         workflow_id: str | None = None,
         task_queue: str | None = None,
@@ -200,27 +236,45 @@ class MeshData:
         entity there) and is reused: while it exists, ``exec`` returns its
         result (waiting if it still runs) instead of running the function
         again. ``ttl`` (``'15 minutes'``, seconds …) keeps the finished record
-        that long — a cache; without it the engine's default expiry (one hour)
-        applies. ``ttl='infinity'`` keeps the record alive as a durable
-        workflow (hookable, signalable) until :meth:`flush`; ``exec`` returns
-        as soon as the function's result is recorded. ``search`` seeds
-        searchable fields — ``{'name': 'cat'}`` or the original's ``{'data':
-        {'name': 'cat'}}``; values must be text, numbers or booleans — and
+        that long — a cache. ``ttl='infinity'`` keeps the record alive as a
+        durable workflow (hookable, signalable) until :meth:`flush`; ``exec``
+        returns as soon as the function's result is recorded. Without ``ttl``,
+        ``expire`` keeps the finished record that long (``'infinity'``: until
+        flushed; default: the engine's ``default_expire``, one hour); a
+        ``ttl`` wins over ``expire``, as in the original.
+
+        ``search`` seeds searchable fields — ``{'name': 'cat'}`` or the
+        original's ``{'data': {'name': 'cat'}}``; values must be text, numbers
+        or booleans. ``marker`` seeds literal ``-name`` fields (``{'-stage':
+        'new'}``; :meth:`raw` shows them). ``signal_in=False`` closes the record
+        to :meth:`hook` threads (with ``ttl='infinity'`` the record then simply
+        stays, finished, until flushed); ``True`` or None leave it open while it
+        exists. ``workflow_id`` names the record outright: as in the original it
+        must be new (:class:`~hotmesh_nb.DuplicateJobError`, ``Duplicate job:
+        <id>``, while its record exists) — use ``id`` for a cached call.
         ``await_=False`` returns the record id at once.
         """
         ns = self._ns(namespace)
         seed = field_values(search, "exec's search")
+        markers = marker_values(marker)
+        if signal_in is not None and not isinstance(signal_in, bool):
+            raise TypeError(f"signal_in must be True, False or None, not {signal_in!r}")
         hm = await self.hotmesh_async(ns)
-        record = workflow_id or record_id(prefix or entity, id)
-        hold = ttl is not None and to_seconds(ttl) == math.inf
-        expire = None if ttl is None or hold else max(1, math.ceil(to_seconds(ttl)))
-        if id is not None or workflow_id is not None:
+        cached = record_id(prefix or entity, id) if id is not None else None
+        record = check_id(workflow_id, "workflow_id") if workflow_id is not None else None
+        record = record or cached or record_id(prefix or entity)
+        forever = ttl is not None and to_seconds(ttl) == math.inf
+        hold = forever and signal_in is not False
+        keep = _keep(ttl, "ttl") if ttl is not None else None
+        if keep is None and expire is not None:
+            keep = _keep(expire, "expire")
+        if cached is not None:
             try:
-                await hm.get_status_async(record)
+                await hm.get_status_async(cached)
             except JobNotFoundError:
                 pass
             else:
-                return await self._result(hm, ns, record, timeout) if await_ else record
+                return await self._result(hm, ns, cached, timeout) if await_ else cached
         try:
             await self.client(ns).workflow.start_async(
                 args=with_call(args, "exec", ttl=INFINITY if hold else None, id=record),
@@ -228,12 +282,16 @@ class MeshData:
                 workflow_name=entity,
                 workflow_id=record,
                 search=seed,
-                expire=expire,
+                marker=markers,
+                expire=None if hold else keep,
+                signal_in=signal_in,
                 pending=pending,
                 config=config,
             )
         except DuplicateJobError:
-            pass  # another caller started it a moment ago: share its result
+            if record != cached:
+                raise
+            # Another caller started this cached record a moment ago: share its result.
         if not await_:
             return record
         return await self._result(hm, ns, record, timeout)
@@ -285,22 +343,41 @@ class MeshData:
         hook_entity: str,
         hook_args: list[Any] | tuple[Any, ...] = (),
         *,
+        search: dict[str, Any] | None = None,
         prefix: str | None = None,
         task_queue: str | None = None,
         namespace: str | None = None,
         hook_id: str | None = None,
+        workflow_id: str | None = None,
     ) -> str:
         """Run the connected ``hook_entity(*hook_args)`` as a thread of record
         ``<entity>-<id>``; its ``search()`` reads and writes that record's fields.
-        Returns the hook thread's id."""
+        Returns the hook thread's id.
+
+        ``search`` also sets searchable fields of the record once the hook is
+        started — ``{'name': 'cat'}`` or the original's ``{'data': {...}}``, as
+        :meth:`exec` takes it (search indexes follow). Nothing is written when
+        the hook is refused (no such record, or one started with
+        ``signal_in=False``). ``workflow_id`` joins that record instead of
+        ``<entity>-<id>`` (the original's ``workflowId`` option).
+        """
         ns = self._ns(namespace)
-        return await self.client(ns).workflow.hook_async(
-            workflow_id=record_id(prefix or entity, id),
+        values = field_values(search, "hook's search")
+        if workflow_id is not None:
+            record = check_id(workflow_id, "workflow_id")
+        else:
+            record = record_id(prefix or entity, id)
+        thread = await self.client(ns).workflow.hook_async(
+            workflow_id=record,
             workflow_name=hook_entity,
             task_queue=task_queue or self._task_queue(hook_entity, ns),
             args=with_call(hook_args, "hook"),
             hook_id=hook_id,
         )
+        if values:
+            hm, engine = await self._engine(ns)
+            await records.set_fields(hm, engine, record, values)
+        return thread
 
     @on_runtime
     async def signal_async(
@@ -474,8 +551,8 @@ class MeshData:
     async def find_async(
         self,
         entity: str,
-        query: str = "*",
-        *,
+        query: str | Mapping[str, Any] = "*",
+        *args: Any,
         index: str | None = None,
         return_fields: list[str] | None = None,
         offset: int = 0,
@@ -486,7 +563,19 @@ class MeshData:
         as_frame: bool = False,
     ) -> Any:
         """Run a search query (RediSearch syntax; the fallback reads the subset documented
-        in :mod:`hotmesh_nb.search.query`) on the entity's index."""
+        in :mod:`hotmesh_nb.search.query`) on the entity's index.
+
+        Also the original's raw form: ``find(entity, {'index': ...}, query,
+        *ft_search_args)`` or ``find(entity, query, *ft_search_args)`` — e.g.
+        ``find('animal', {}, '@_legs:[4 +inf]', 'RETURN', 1, '_name', 'LIMIT', 0,
+        5)`` — answers as ``FT.SEARCH`` does, ``[count, key, [field, value, ...],
+        ...]``, on the native index and the fallback alike. It takes ``RETURN``,
+        ``LIMIT``, ``SORTBY`` and ``NOCONTENT`` (see
+        :mod:`hotmesh_nb.meshdata.rawfind`); anything else is refused with
+        :class:`~hotmesh_nb.QueryError`.
+        """
+        if isinstance(query, Mapping) or args:
+            return await self._find_raw(entity, query, list(args), index, namespace)
         _, engine = await self._engine(namespace)
         options = await self._options(engine, entity, index, namespace)
         fields = list(options.schema) if return_fields is None else return_fields
@@ -501,6 +590,66 @@ class MeshData:
         )
         result.options = options
         return result.to_frame() if as_frame else result
+
+    async def _find_raw(
+        self,
+        entity: str,
+        head: str | Mapping[str, Any],
+        args: list[Any],
+        index: str | None,
+        namespace: str | None,
+    ) -> list[Any]:
+        """The raw form of :meth:`find` (the original's ``find(entity, options, ...args)``)."""
+        if isinstance(head, Mapping):
+            named, ns_named = rawfind.options_of(head)
+            index = index or named
+            namespace = namespace or ns_named
+        else:
+            args = [head, *args]
+        call = rawfind.parse(args, index)
+        hm, engine = await self._engine(namespace)
+        if call.list_indexes:
+            return await engine.list_indexes()
+        options = await self._options(engine, entity, call.index, namespace)
+        sort_by = None
+        if call.sort_by is not None:
+            sort_by, _ = rawfind.field_of(call.sort_by, options, "SORTBY")
+            if sort_by not in options.schema:
+                raise QueryError(
+                    f"SORTBY {call.sort_by!r}: sort by a field of index '{options.index}'s "
+                    f"schema ({', '.join(options.schema) or 'none'})"
+                )
+        returns = None
+        if call.returns is not None:
+            returns = [rawfind.field_of(n, options, "RETURN")[1] for n in call.returns]
+        found = await engine.search(
+            options.index,
+            call.query,
+            return_fields=[],
+            offset=call.offset,
+            limit=call.limit,
+            sort_by=sort_by,
+            ascending=call.ascending,
+        )
+        keys = [hm.keys.job(record) for record, _ in found.records]
+        reply: list[Any] = [found.count]
+        if call.no_content or returns == []:  # RETURN 0 answers as NOCONTENT does
+            return reply + keys
+        client = hm.connection.client
+        pipe = client.pipeline(transaction=False)
+        for key in keys:
+            if returns is None:
+                pipe.hgetall(key)
+            else:
+                pipe.hmget(key, returns)
+        values = await pipe.execute() if keys else []
+        for key, got in zip(keys, values):
+            if returns is None:
+                pairs = [item for name in sorted(got) for item in (name, got[name])]
+            else:  # as FT.SEARCH: a field the hash lacks is left out
+                pairs = [x for n, v in zip(returns, got) if v is not None for x in (n, v)]
+            reply += [key, pairs]
+        return reply
 
     @on_runtime
     async def find_where_async(

@@ -17,6 +17,7 @@ accepted shapes: nothing is stored as ``'[object Object]'``.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -98,3 +99,67 @@ def field_values(
             f"field cannot store: {_FIELDS_SHAPES}"
         )
     return values
+
+
+_RESERVED_MARKERS = "-md:"
+"""Prefix of MeshData's own marker fields (a held record's result)."""
+
+
+def marker_values(marker: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The original's ``marker`` (``{'-name': value}``) checked; None when not given.
+
+    A name may be written with or without its ``-``. Names ending in ``-`` are the
+    replay ledger's (``-proxy-1-``, ``-signal-in-``) and ``-md:`` names MeshData's own:
+    a marker there would corrupt the record, so both are refused, as are values
+    that are not text, numbers or booleans.
+    """
+    if marker is None:
+        return None
+    if not isinstance(marker, Mapping):
+        raise TypeError(
+            f"exec's marker must be a dict {{'-name': value}}, not {type(marker).__name__}"
+        )
+    values: dict[str, Any] = {}
+    for name, value in marker.items():
+        if not isinstance(name, str) or name.strip("-") == "":
+            raise ValueError(f"marker names are non-empty strings such as '-stage', not {name!r}")
+        field = name if name.startswith("-") else f"-{name}"
+        if field.endswith("-") or field.startswith(_RESERVED_MARKERS):
+            raise ValueError(
+                f"marker {name!r} is reserved: names ending in '-' belong to the replay "
+                "ledger and '-md:' names to MeshData; choose a name such as '-stage'"
+            )
+        if isinstance(value, (str, int)) or (isinstance(value, float) and math.isfinite(value)):
+            values[field] = value
+            continue
+        raise ValueError(
+            f"marker {name!r} holds {type(value).__name__} {value!r}: a marker stores text, "
+            "numbers or booleans"
+        )
+    return values
+
+
+_LEVELS = {
+    "silly": logging.DEBUG,
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+    "silent": logging.CRITICAL + 10,
+}
+"""The original's log level names (``logLevel``) and Python's, as logging levels."""
+
+
+def log_level(value: str | int) -> int:
+    """A logging level from a name (``'debug'``, the original's ``'warn'``, ``'silent'``)
+    or a number (``logging.DEBUG``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _LEVELS:
+        return _LEVELS[value.strip().lower()]
+    raise ValueError(
+        f"log_level must be a logging level (logging.DEBUG, 10) or one of "
+        f"{', '.join(repr(n) for n in _LEVELS)}, not {value!r}"
+    )

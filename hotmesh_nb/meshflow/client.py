@@ -81,6 +81,7 @@ class WorkflowClient:
         signal_in: bool | None = None,
         pending: Duration | None = None,
         config: RetryPolicy | dict[str, Any] | None = None,
+        marker: dict[str, Any] | None = None,
     ) -> WorkflowHandle:
         """Start ``workflow_name`` on ``task_queue`` with ``args``; returns its handle.
 
@@ -92,7 +93,8 @@ class WorkflowClient:
         function's :class:`RetryPolicy` (default: no retry). ``signal_in=False``
         closes the workflow to hook threads; otherwise hooks may join it while its
         job exists — running, or finished and kept for ``expire`` (the original's
-        ``signalIn: true``).
+        ``signalIn: true``). ``marker`` seeds literal ``-name`` fields (the
+        original's ``marker``).
         """
         hm = await self.client.hotmesh_async()
         check_value(list(args), "args", hm.config.max_payload)
@@ -110,8 +112,10 @@ class WorkflowClient:
         if expire is not None:
             data["expire"] = int(to_seconds(expire))
         seconds = None if pending is None else to_seconds(pending)
-        markers = {SIGNAL_IN: False} if signal_in is False else None
-        job_id = await hm.engine.pub(EXECUTE, data, search=search, pending=seconds, markers=markers)
+        markers = {**(marker or {}), **({SIGNAL_IN: False} if signal_in is False else {})}
+        job_id = await hm.engine.pub(
+            EXECUTE, data, search=search, pending=seconds, markers=markers or None
+        )
         if search:
             # The seeded fields were written with the job: index them where a fallback
             # search index covers the workflow id.

@@ -200,13 +200,16 @@ class MeshFlowWorker:
         namespace: str | None = None,
         workflow_name: str | None = None,
         config: EngineConfig | None = None,
+        guid: str | None = None,
     ) -> MeshFlowWorker:
         """Serve ``workflow`` on ``task_queue`` in this process (engine included).
 
         ``workflow`` is a function (registered under its ``__name__``, or
         ``workflow_name``) or ``{name: function}``. Calling it again with the
         same queue and name (a re-run notebook cell) keeps one worker and
-        switches it to the new function.
+        switches it to the new function. ``guid`` names the workflow worker on the
+        mesh (roll calls, throttles) and ``<guid>XA`` its activity worker, as the
+        original names its two runners; it must be unique per worker process.
         """
         if isinstance(workflow, dict):
             if not workflow:
@@ -217,8 +220,12 @@ class MeshFlowWorker:
             workflow_name = workflow_name or fn.__name__
         runner = WorkflowRunner(fn, workflow_name, task_queue)
         workers = [
-            Worker(workflow_topic(task_queue, workflow_name), runner),
-            Worker(activity_topic(task_queue, workflow_name), run_activity),
+            Worker(workflow_topic(task_queue, workflow_name), runner, guid),
+            Worker(
+                activity_topic(task_queue, workflow_name),
+                run_activity,
+                None if guid is None else f"{guid}XA",
+            ),
         ]
         hm = await open_app(connection, namespace, workers, config)
         runner.services = WorkflowServices(hm)

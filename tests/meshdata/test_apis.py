@@ -286,10 +286,10 @@ def test_workflow_helpers_under_the_originals_names(md: MeshData) -> None:
 
     md.connect("animal", describe)
     md.connect("family", parent)
-    record = md.exec("family", ["cat"], id="cat", await_=False)
+    assert md.exec("family", ["cat"], id="cat", await_=False) == "family-cat"
     wait_until(lambda: _child_done(md))
     md.signal("go-cat", {"ok": True})
-    assert md.exec("family", workflow_id=record) == {
+    assert md.exec("family", id="cat") == {
         "child": describe("cat"),
         "signal": {"ok": True},
     }

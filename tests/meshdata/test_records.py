@@ -26,7 +26,7 @@ def test_connect_and_exec_any_function(md: MeshData) -> None:
     assert calls == ["Ada", "Bo"]  # no id: every call runs the function
     record = md.exec("greeting", ["Cy"], await_=False)
     assert record.startswith("greeting") and "-" not in record[:9]  # <entity><guid>
-    assert md.exec("greeting", workflow_id=record) == "Hello, Cy!"
+    assert md.client().workflow.get_handle(record).result() == "Hello, Cy!"
 
 
 def test_exec_with_id_and_ttl_is_cached_until_it_expires(md: MeshData) -> None:
