@@ -25,7 +25,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
@@ -347,7 +347,11 @@ class StreamConsumer:
             claimed = await self.client.xclaim(
                 self.stream, self.group, self.consumer, idle_ms, [message_id]
             )
-            for claimed_id, fields in claimed:
+            # Without ``justid`` the reply is ``[(id, fields), ...]`` (fields empty or None for
+            # an entry deleted meanwhile); redis-py's annotation covers both shapes, and the
+            # client decodes, so it is narrowed to that.
+            entries = cast("list[tuple[str, dict[str, str] | None]]", claimed)
+            for claimed_id, fields in entries:
                 if not fields:
                     self.ack(claimed_id)
                     continue
