@@ -1,40 +1,60 @@
 """Typed views of Redis replies.
 
 Every client of the package is made with ``decode_responses=True``, so the server's
-strings arrive as ``str``. redis-py's annotations cannot know that and say ``bytes | str``;
-these helpers narrow a reply to the ``str`` it is, in one place, so the rest of the code is
-checked against the real type. A ``bytes`` value (a client built without decoding) is
-decoded as UTF-8 rather than passed on as the wrong type.
+strings arrive as ``str``. redis-py's annotations cannot know that and say ``bytes | str``
+(and its stream replies allow ``None`` where the server sends none). These helpers state the
+real type in one place, so that the code using a reply is checked against it. They do nothing
+at run time: each returns its argument as it is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import cast
 
 from redis.typing import EncodableT, FieldT
+
+Entries = list[tuple[str, dict[str, str]]]
+"""Stream entries as ``XRANGE``/``XREVRANGE``/``XCLAIM`` return them: ``(id, fields)``."""
 
 
 def text(value: bytes | str) -> str:
     """One reply string."""
-    return value if isinstance(value, str) else value.decode()
+    return cast(str, value)
 
 
 def text_or_none(value: bytes | str | None) -> str | None:
     """One reply string, or None for a missing key or field."""
-    return None if value is None else text(value)
+    return cast("str | None", value)
 
 
-def texts(values: Iterable[bytes | str]) -> list[str]:
-    """A list (or set, or array) of reply strings, in order."""
-    return [text(value) for value in values]
+def texts(values: Sequence[object]) -> list[str]:
+    """A list reply of strings (``HKEYS``, ``LRANGE``, ``SSCAN``'s members, and ``ZRANGE``
+    and friends without scores, whose annotation also covers the forms with scores)."""
+    return cast("list[str]", values)
+
+
+def texts_or_none(values: list[bytes | str | None]) -> list[str | None]:
+    """A list reply with holes (``HMGET``, ``MGET``)."""
+    return cast("list[str | None]", values)
+
+
+def text_set(values: set[bytes | str]) -> set[str]:
+    """A set reply of strings (``SMEMBERS``, ``SUNION``, ...)."""
+    return cast("set[str]", values)
 
 
 def text_map(values: Mapping[bytes | str, bytes | str]) -> dict[str, str]:
-    """A hash or stream-entry reply as ``dict[str, str]``."""
-    return {text(key): text(value) for key, value in values.items()}
+    """A hash reply (``HGETALL``)."""
+    return cast("dict[str, str]", values)
 
 
-def entry_fields(fields: Mapping[str, str]) -> dict[FieldT, EncodableT]:
-    """Stream-entry fields for ``XADD``, whose parameter redis-py types as an invariant
-    ``dict`` of its wider key and value types (a copy: meant for rare paths)."""
-    return dict(fields.items())
+def entries(reply: Iterable[object] | None) -> Entries:
+    """A stream-entries reply (``XRANGE``, ``XREVRANGE``, ``XCLAIM`` without ``justid``)."""
+    return cast(Entries, reply)
+
+
+def as_fields(fields: Mapping[str, str]) -> dict[FieldT, EncodableT]:
+    """String fields and values as ``XADD``'s fields or ``HSET``'s mapping, which redis-py
+    types as an invariant ``dict`` (or ``Mapping``) of its wider key and value types."""
+    return cast("dict[FieldT, EncodableT]", fields)

@@ -25,11 +25,12 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
 
+from .._replies import entries
 from ..runtime import cancel_and_wait
 from .batcher import Batcher
 from .config import EngineConfig
@@ -347,11 +348,8 @@ class StreamConsumer:
             claimed = await self.client.xclaim(
                 self.stream, self.group, self.consumer, idle_ms, [message_id]
             )
-            # Without ``justid`` the reply is ``[(id, fields), ...]`` (fields empty or None for
-            # an entry deleted meanwhile); redis-py's annotation covers both shapes, and the
-            # client decodes, so it is narrowed to that.
-            entries = cast("list[tuple[str, dict[str, str] | None]]", claimed)
-            for claimed_id, fields in entries:
+            # Fields are empty (or None) for an entry deleted meanwhile.
+            for claimed_id, fields in entries(claimed):
                 if not fields:
                     self.ack(claimed_id)
                     continue

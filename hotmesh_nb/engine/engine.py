@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from .. import telemetry
-from .._replies import entry_fields, text, texts
+from .._replies import as_fields, text, text_set, texts
 from ..connection import Connection
 from ..errors import DeployError, DuplicateJobError, HotMeshError, JobError, JobNotFoundError
 from ..keys import ENGINE_GROUP, WORKER_GROUP, Keys
@@ -630,7 +630,7 @@ class Engine:
         if facets:
             ids: set[str] = set()
             for facet in facets:
-                ids |= set(texts(await self.client.smembers(self.keys.facet(facet))))
+                ids |= text_set(await self.client.smembers(self.keys.facet(facet)))
             count = 0
             for job_id in sorted(ids):
                 if await self.hook(topic, {**data, "id": job_id}) is not None:
@@ -737,7 +737,7 @@ class Engine:
                 pass
         await self.client.xadd(
             self.keys.dead_letters,
-            entry_fields(
+            as_fields(
                 {"stream": self.keys.engine_stream, "id": message_id, "error": reason, **fields}
             ),
             maxlen=self.config.dead_letter_cap,

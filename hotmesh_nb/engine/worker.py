@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import telemetry
-from .._replies import entry_fields
+from .._replies import as_fields
 from ..connection import Connection
 from ..errors import CallbackExit
 from ..keys import WORKER_GROUP, Keys
@@ -268,7 +268,7 @@ class WorkerService:
             )
         await self.client.xadd(
             self.keys.dead_letters,
-            entry_fields(
+            as_fields(
                 {
                     "stream": self.keys.worker_stream(self.topic),
                     "id": message_id,
