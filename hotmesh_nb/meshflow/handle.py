@@ -244,7 +244,7 @@ def _ms(start: datetime | None, end: datetime | None) -> str:
 
 def timeline(ledger: Ledger) -> list[dict[str, Any]]:
     """One row per durable call, in call order."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for index in sorted(set(ledger.results) | set(ledger.claims), key=index_key):
         kind, record = ledger.results.get(index, (None, {}))
         claim = ledger.claims.get(index, {})
