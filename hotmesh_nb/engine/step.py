@@ -142,7 +142,8 @@ class Step:
     @property
     def job_id(self) -> str:
         """The job's id."""
-        return str(self.job.metadata["jid"])
+        job_id: str = self.job.metadata["jid"]
+        return job_id
 
     # -- context and rules -------------------------------------------------------
 
