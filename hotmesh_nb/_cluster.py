@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import secrets
@@ -323,7 +324,7 @@ def _form(nodes: list[dict], password: str, primaries: int, folder: Path) -> Non
             if node["role"] == "replica":
                 primary = ids[node["follows"]]
                 _wait(
-                    lambda c=clients[index], p=primary: _knows_primary(c, p),
+                    functools.partial(_knows_primary, clients[index], primary),
                     "a replica learning its primary",
                     folder,
                 )
@@ -414,7 +415,7 @@ def cluster_start(primaries: int = 3, replicas: int = 1) -> ClusterStatus:
                 _retire(node)
                 _launch_node(binary, folder / f"node-{index}", node, password)
         for node in nodes:
-            _wait(lambda n=node: _ping(n["port"], password), f"node {node['port']}", folder)
+            _wait(functools.partial(_ping, node["port"], password), f"node {node['port']}", folder)
             node.update(_identity_of(node["port"], password))
         # Recorded before forming, so that a failed creation can still be stopped and removed.
         _write_state(folder, primaries, replicas, binary, nodes)

@@ -116,7 +116,8 @@ class _Client(aioredis.Redis):
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
         try:
-            return await super().execute_command(*args, **options)
+            # redis-py leaves execute_command unannotated.
+            return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
         except redis_errors.ResponseError as exc:
             if is_refusal(exc):
                 raise refusal(exc, args, _user(self)) from None

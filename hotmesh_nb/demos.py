@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from .connection import connect_async, mask_url
 from .engine.worker import WorkerMessage
@@ -166,7 +167,7 @@ async def _meshdata(url: str | None, words: str) -> list[str]:
     return await run_demo(url, words.split())
 
 
-DEMOS: dict[str, Callable[[str | None, str], Awaitable[list[str]]]] = {
+DEMOS: dict[str, Callable[[str | None, str], Coroutine[Any, Any, list[str]]]] = {
     "hotmesh": _hotmesh,
     "meshcall": _meshcall,
     "meshflow": _meshflow,

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._replies import entries
 from .connection import Connection, connect_async
 from .engine import state as st
 from .engine.codec import loads
@@ -321,10 +322,12 @@ class HotMesh:
         :meth:`purge_dead_letters`), the ``stream`` and ``message_id`` it came
         from, the ``error`` and the decoded ``message``.
         """
-        entries = await self.connection.client.xrevrange(self.keys.dead_letters, count=count)
+        letters = entries(
+            await self.connection.client.xrevrange(self.keys.dead_letters, count=count)
+        )
         out = []
-        for entry_id, fields in entries:
-            item = {k: v for k, v in fields.items() if k not in ("m", "id")}
+        for entry_id, fields in letters:
+            item: dict[str, Any] = {k: v for k, v in fields.items() if k not in ("m", "id")}
             item["id"] = entry_id
             item["message_id"] = fields.get("id")
             if "m" in fields:
@@ -405,12 +408,12 @@ class HotMesh:
     async def _letters(self, ids: list[str] | None) -> list[tuple[str, dict[str, str]]]:
         client = self.connection.client
         if ids is None:
-            entries = await client.xrange(self.keys.dead_letters)
+            letters = entries(await client.xrange(self.keys.dead_letters))
         else:
-            entries = []
+            letters = []
             for entry_id in ids:
-                entries += await client.xrange(self.keys.dead_letters, entry_id, entry_id)
-        return [(i, f) for i, f in entries if "m" in f and "stream" in f]
+                letters += entries(await client.xrange(self.keys.dead_letters, entry_id, entry_id))
+        return [(i, f) for i, f in letters if "m" in f and "stream" in f]
 
     @on_runtime
     async def stop_async(self) -> None:

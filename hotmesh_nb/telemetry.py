@@ -490,7 +490,7 @@ def trace_frame(export: dict[str, Any]) -> Any:
         job_status = "done"
     else:
         job_status = "running" if status != -1 else "pending"
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "span": job_id,
             "parent": None,

@@ -131,16 +131,17 @@ class AppRuntime:
                 for match in rule.match:
                     refs |= self._refs(match.expected, "hooks")
         refs |= self._refs(graph.expire, "expire")
-        reads: set[str] | None = set()
+        reads: set[str] = set()
+        whole = False  # a rule reads all of ``$job.data``
         for ref in refs:
             parts = ref.split(".")
             if parts[:2] != ["$job", "data"]:
                 continue
             if len(parts) < 3:
-                reads = None
+                whole = True
                 break
             reads.add(parts[2])
-        self._reads[graph.subscribes] = reads
+        self._reads[graph.subscribes] = None if whole else reads
         return reads
 
     def needs_state(self, activity_id: str) -> bool:

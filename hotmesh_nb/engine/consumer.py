@@ -30,6 +30,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
 
+from .._replies import entries
 from ..runtime import cancel_and_wait
 from .batcher import Batcher
 from .config import EngineConfig
@@ -347,7 +348,8 @@ class StreamConsumer:
             claimed = await self.client.xclaim(
                 self.stream, self.group, self.consumer, idle_ms, [message_id]
             )
-            for claimed_id, fields in claimed:
+            # Fields are empty (or None) for an entry deleted meanwhile.
+            for claimed_id, fields in entries(claimed):
                 if not fields:
                     self.ack(claimed_id)
                     continue

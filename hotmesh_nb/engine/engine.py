@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from .. import telemetry
+from .._replies import as_fields, text, text_set, texts
 from ..connection import Connection
 from ..errors import DeployError, DuplicateJobError, HotMeshError, JobError, JobNotFoundError
 from ..keys import ENGINE_GROUP, WORKER_GROUP, Keys
@@ -138,7 +139,9 @@ class Engine:
             if payload is not None:
                 self.subscriptions.settle(payload)
 
-    async def _run_user_callback(self, callback: Any, channel: str, payload: dict) -> None:
+    async def _run_user_callback(
+        self, callback: Any, channel: str, payload: dict[str, Any]
+    ) -> None:
         from ..runtime import get_runtime
 
         try:
@@ -155,7 +158,12 @@ class Engine:
 
         found = [self.consumer] if self.consumer is not None else []
         for key, service in get_runtime().services().items():
-            if key[:4] == ("worker", self.connection.url, self.keys.namespace, self.keys.app):
+            if isinstance(key, tuple) and key[:4] == (
+                "worker",
+                self.connection.url,
+                self.keys.namespace,
+                self.keys.app,
+            ):
                 found.append(service.consumer)
         return found
 
@@ -182,7 +190,12 @@ class Engine:
                 )
             )
         for key, service in get_runtime().services().items():
-            if key[:4] == ("worker", self.connection.url, self.keys.namespace, self.keys.app):
+            if isinstance(key, tuple) and key[:4] == (
+                "worker",
+                self.connection.url,
+                self.keys.namespace,
+                self.keys.app,
+            ):
                 out.append(service.profile())
         return out
 
@@ -242,7 +255,7 @@ class Engine:
     async def _refresh_active(self) -> None:
         record = await self.client.hmget(self.keys.app_record, ["version", "active"])
         if record[0] and record[1] == "true":
-            self._active = record[0]
+            self._active = text(record[0])
 
     async def active_app(self) -> AppRuntime:
         """The active version's runtime."""
@@ -377,7 +390,7 @@ class Engine:
             await self.client.expire(self.keys.job(job_id), max(int(pending), 1))
         return job_id
 
-    def _index(self, step: Step, trigger: Any, ctx: dict, job_id: str) -> None:
+    def _index(self, step: Step, trigger: Any, ctx: dict[str, Any], job_id: str) -> None:
         # Trigger ``stats.measures`` with ``measure: index`` make the job findable by
         # ``hook_all`` and ``signal`` (subtype all) under ``<target name>:<value>``.
         for measure in (trigger.stats or {}).get("measures") or []:
@@ -617,7 +630,7 @@ class Engine:
         if facets:
             ids: set[str] = set()
             for facet in facets:
-                ids |= set(await self.client.smembers(self.keys.facet(facet)))
+                ids |= text_set(await self.client.smembers(self.keys.facet(facet)))
             count = 0
             for job_id in sorted(ids):
                 if await self.hook(topic, {**data, "id": job_id}) is not None:
@@ -692,7 +705,7 @@ class Engine:
 
     async def _descend(self, job_id: str, error: dict[str, Any] | None) -> None:
         """Interrupt every child job of ``job_id`` (and theirs)."""
-        fields = await self.client.hkeys(self.keys.job(job_id))
+        fields = texts(await self.client.hkeys(self.keys.job(job_id)))
         for name in fields:
             if not name.startswith("c:"):
                 continue
@@ -724,7 +737,9 @@ class Engine:
                 pass
         await self.client.xadd(
             self.keys.dead_letters,
-            {"stream": self.keys.engine_stream, "id": message_id, "error": reason, **fields},
+            as_fields(
+                {"stream": self.keys.engine_stream, "id": message_id, "error": reason, **fields}
+            ),
             maxlen=self.config.dead_letter_cap,
             approximate=False,  # letters are rare: an exact cap costs nothing
         )

@@ -43,7 +43,9 @@ def _active_enough(step: Step, activity: ActivitySpec, dad: str) -> bool:
     return False
 
 
-def matches(step: Step, transition: TransitionSpec, activity: ActivitySpec, ctx: dict) -> bool:
+def matches(
+    step: Step, transition: TransitionSpec, activity: ActivitySpec, ctx: dict[str, Any]
+) -> bool:
     """Whether ``transition`` is taken (the code test was already passed)."""
     if not transition.match:
         return True

@@ -31,8 +31,10 @@ def iso_compact(ms: int | None = None) -> str:
     return moment.strftime("%Y%m%d%H%M%S.") + f"{ms % 1000:03d}"
 
 
-def parse_compact(text: str) -> datetime | None:
-    """Read an :func:`iso_compact` string back (None when it is not one)."""
+def parse_compact(text: str | None) -> datetime | None:
+    """Read an :func:`iso_compact` string back (None when it is not one, or None)."""
+    if text is None:
+        return None
     try:
         return datetime.strptime(text, "%Y%m%d%H%M%S.%f").replace(tzinfo=timezone.utc)
     except (TypeError, ValueError):

@@ -105,7 +105,7 @@ class Outage:
             else:
                 log.warning("%s: server unavailable (%s); retrying", self.what, exc)
         self.failures += 1
-        return min(BACKOFF_FIRST * 2 ** (self.failures - 1), BACKOFF_CAP)
+        return min(BACKOFF_FIRST * 2.0 ** (self.failures - 1), BACKOFF_CAP)
 
     def ok(self) -> None:
         """Record a success (logs the recovery after an outage)."""

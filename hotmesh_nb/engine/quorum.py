@@ -21,6 +21,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from .._replies import text_map
 from ..keys import Keys
 from .codec import dumps
 
@@ -90,8 +91,11 @@ class Quorum:
     async def load(self) -> None:
         """Apply the stored throttles (they persist across restarts)."""
         stored = await self.client.hgetall(self.keys.throttles)
-        for field, value in stored.items():
+        for field, value in text_map(stored).items():
             self.throttles.by_topic[field] = int(value)
+
+    async def _publish(self, message: dict[str, Any]) -> None:
+        await self.client.publish(self.keys.quorum_channel, dumps(message))
 
     def on_message(self, channel: str, payload: dict[str, Any]) -> None:
         """Handle one quorum message."""
@@ -101,9 +105,7 @@ class Quorum:
         elif kind == "ping":
             members = self.members()
             reply = {"type": "pong", "originator": payload.get("originator"), "members": members}
-            asyncio.get_running_loop().create_task(
-                self.client.publish(self.keys.quorum_channel, dumps(reply))
-            )
+            asyncio.get_running_loop().create_task(self._publish(reply))
         elif kind == "pong":
             collected = self._calls.get(payload.get("originator", ""))
             if collected is not None:

@@ -128,7 +128,11 @@ class JobState:
         return self.activities.setdefault(aid, {}).setdefault(dad, {})
 
     def context(
-        self, aid: str, dad: str, ancestors: tuple[str, ...] = (), extra: dict | None = None
+        self,
+        aid: str,
+        dad: str,
+        ancestors: tuple[str, ...] = (),
+        extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The mapping context of activity ``aid`` running at ``dad``.
 

@@ -142,7 +142,8 @@ class Step:
     @property
     def job_id(self) -> str:
         """The job's id."""
-        return self.job.metadata["jid"]
+        job_id: str = self.job.metadata["jid"]
+        return job_id
 
     # -- context and rules -------------------------------------------------------
 
@@ -155,7 +156,9 @@ class Step:
         """
         self.seen_data = dict(self.job.data)
 
-    def context(self, activity: ActivitySpec, dad: str, extra: dict | None = None) -> dict:
+    def context(
+        self, activity: ActivitySpec, dad: str, extra: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """The mapping context of ``activity`` at ``dad``."""
         ctx = self.job.context(activity.id, dad, activity.ancestors, extra)
         if self.seen_data is not None:
@@ -163,7 +166,13 @@ class Step:
         return ctx
 
     def resolve(
-        self, value: Any, ctx: dict, activity: ActivitySpec, name: str, *, field: bool = True
+        self,
+        value: Any,
+        ctx: dict[str, Any],
+        activity: ActivitySpec,
+        name: str,
+        *,
+        field: bool = True,
     ) -> Any:
         """Evaluate an activity field as a rule (errors name the activity and field).
 
@@ -174,8 +183,8 @@ class Step:
         return self.app.resolve(value, ctx, f"{activity.id}.{name}", field=field)
 
     def map_object(
-        self, maps: dict[str, Any], ctx: dict, activity: ActivitySpec, name: str
-    ) -> dict:
+        self, maps: dict[str, Any], ctx: dict[str, Any], activity: ActivitySpec, name: str
+    ) -> dict[str, Any]:
         """Resolve every value of a ``maps`` object (``undefined`` keys are dropped)."""
         out = {}
         for key, value in maps.items():
@@ -256,7 +265,7 @@ class Step:
         self.job.data[key] = value
         self.writes[st.data_field(key)] = dumps(value)
 
-    def apply_job_maps(self, activity: ActivitySpec, ctx: dict) -> None:
+    def apply_job_maps(self, activity: ActivitySpec, ctx: dict[str, Any]) -> None:
         """Write an activity's ``job.maps`` to job data (with the ``[-]``/``[_]`` forms)."""
         for key, rule in activity.job_maps.items():
             value = self.resolve(rule, ctx, activity, f"job.maps.{key}", field=False)
@@ -292,7 +301,7 @@ class Step:
         """Queue a stream message."""
         self.messages.append((stream, dumps(message)))
 
-    def resolve_flags(self, activity: ActivitySpec, ctx: dict) -> None:
+    def resolve_flags(self, activity: ActivitySpec, ctx: dict[str, Any]) -> None:
         """Evaluate ``emit`` and ``expire`` after an activity ran."""
         # Like the original, only a rule resolving to exactly ``true`` emits or persists.
         if activity.emit is not None and self.resolve(activity.emit, ctx, activity, "emit") is True:

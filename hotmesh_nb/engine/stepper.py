@@ -13,6 +13,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from .. import telemetry
+from .._replies import text_map
 from ..errors import DeployError, JobNotFoundError
 from ..keys import Keys
 from ..model import AppSpec
@@ -240,7 +241,7 @@ class Stepper:
 
     async def get_state(self, job_id: str) -> st.JobState:
         """The job's data, metadata and activity states."""
-        fields = await self.client.hgetall(self.keys.job(job_id))
+        fields = text_map(await self.client.hgetall(self.keys.job(job_id)))
         if not fields:
             raise JobNotFoundError(job_id)
         app = await self.app_version(loads(fields[st.META])["vrs"])

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import fnmatch
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -35,15 +35,19 @@ class Subscriptions:
         self._confirmed: dict[str, asyncio.Event] = {}
         self._waiters: dict[str, list[asyncio.Future[dict[str, Any]]]] = {}
         self._task: asyncio.Task[None] | None = None
-        self._run_callback: Callable[[Callback, str, dict], Awaitable[Any]] | None = None
-        self.on_resubscribed: Callable[[list[str]], Awaitable[None]] | None = None
+        self._run_callback: (
+            Callable[[Callback, str, dict[str, Any]], Coroutine[Any, Any, Any]] | None
+        ) = None
+        self.on_resubscribed: Callable[[list[str]], Coroutine[Any, Any, None]] | None = None
         """Called with the awaited job ids after the connection came back: completions
         published while it was down are lost, so the owner reads those jobs instead."""
         self._lost = False
         self._refused: dict[str, BaseException] = {}
         """Subscriptions the server's ACL refused, with the error their caller gets."""
 
-    async def start(self, run_callback: Callable[[Callback, str, dict], Awaitable[Any]]) -> None:
+    async def start(
+        self, run_callback: Callable[[Callback, str, dict[str, Any]], Coroutine[Any, Any, Any]]
+    ) -> None:
         """Subscribe to the app's completion channel and start reading."""
         self._run_callback = run_callback
         await self.subscribe(self._done_channel, self._on_done, internal=True)
@@ -118,6 +122,8 @@ class Subscriptions:
         if payload.get("k") != "done":
             return
         job_id = (payload.get("m") or {}).get("jid")
+        if not isinstance(job_id, str):
+            return
         for future in self._waiters.pop(job_id, ()):
             if not future.done():
                 future.set_result(payload)
@@ -199,4 +205,4 @@ class Subscriptions:
                 future.cancel()
         self._waiters.clear()
         with contextlib.suppress(Exception):
-            await self._pubsub.aclose()
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import telemetry
+from .._replies import as_fields
 from ..connection import Connection
 from ..errors import CallbackExit
 from ..keys import WORKER_GROUP, Keys
@@ -269,12 +270,14 @@ class WorkerService:
             )
         await self.client.xadd(
             self.keys.dead_letters,
-            {
-                "stream": self.keys.worker_stream(self.topic),
-                "id": message_id,
-                "error": reason,
-                **fields,
-            },
+            as_fields(
+                {
+                    "stream": self.keys.worker_stream(self.topic),
+                    "id": message_id,
+                    "error": reason,
+                    **fields,
+                }
+            ),
             maxlen=self.config.dead_letter_cap,
             approximate=False,  # letters are rare: an exact cap costs nothing
         )

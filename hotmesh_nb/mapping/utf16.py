@@ -33,7 +33,8 @@ def units(s: str) -> str:
 
 
 def _join(m: re.Match[str]) -> str:
-    hi, lo = m.group(0)
+    pair = m.group(0)
+    hi, lo = pair[0], pair[1]
     return chr(0x10000 + ((ord(hi) - 0xD800) << 10) + (ord(lo) - 0xDC00))
 
 

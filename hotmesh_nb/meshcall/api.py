@@ -203,10 +203,12 @@ class MeshCall:
         """
         await instances.stop_all()
 
-    connect = staticmethod(blocking(connect_async.__func__))
-    exec = staticmethod(blocking(exec_async.__func__))
-    flush = staticmethod(blocking(flush_async.__func__))
-    cron = staticmethod(blocking(cron_async.__func__))
-    interrupt = staticmethod(blocking(interrupt_async.__func__))
-    hotmesh = staticmethod(blocking(hotmesh_async.__func__))
-    shutdown = staticmethod(blocking(shutdown_async.__func__))
+    # mypy types a static method inside its class body as the plain function; at this
+    # point it is the staticmethod object, and ``__func__`` is that function.
+    connect = staticmethod(blocking(connect_async.__func__))  # type: ignore[attr-defined]
+    exec = staticmethod(blocking(exec_async.__func__))  # type: ignore[attr-defined]
+    flush = staticmethod(blocking(flush_async.__func__))  # type: ignore[attr-defined]
+    cron = staticmethod(blocking(cron_async.__func__))  # type: ignore[attr-defined]
+    interrupt = staticmethod(blocking(interrupt_async.__func__))  # type: ignore[attr-defined]
+    hotmesh = staticmethod(blocking(hotmesh_async.__func__))  # type: ignore[attr-defined]
+    shutdown = staticmethod(blocking(shutdown_async.__func__))  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ function returned.
 
 from __future__ import annotations
 
+from .._replies import texts_or_none
 from ..hotmesh import HotMesh
 from ..keys import WORKER_GROUP
 
@@ -168,7 +169,7 @@ async def ensure_deployed(hm: HotMesh) -> None:
     stores the same graphs, and activating it twice changes nothing.
     """
     record = await hm.connection.client.hmget(hm.keys.app_record, ["version", "active"])
-    active, is_active = record
+    active, is_active = texts_or_none(record)
     if is_active == "true" and active is not None and _newer_or_same(active):
         return
     await hm.deploy_async(APP_YAML)

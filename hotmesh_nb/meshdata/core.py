@@ -311,8 +311,9 @@ class MeshData:
             status = await hm.get_status_async(record)
             if status == 0 or status < -1:  # ended (or interrupted) already
                 return await self.client(ns).workflow.get_handle(record).result_async()
+            futures: set[asyncio.Future[Any]] = {finished, ready}
             done, _ = await asyncio.wait(
-                {finished, ready}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                futures, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
             if finished in done:
                 payload = finished.result()
@@ -405,7 +406,8 @@ class MeshData:
             known = self._entities.get((self._ns(namespace), entity))
             options = (known[1] if known else None) or self.search
             if options is None:
-                return await records.all_fields(hm, record)
+                found: dict[str, str | None] = dict(await records.all_fields(hm, record))
+                return found
             fields = list(options.schema)
         return await records.get_fields(hm, record, list(fields))
 

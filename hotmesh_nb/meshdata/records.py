@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .._replies import text_map, texts, texts_or_none
 from ..engine import state as st
 from ..engine.codec import loads
 from ..errors import JobNotFoundError
@@ -53,7 +54,7 @@ async def get_fields(hm: HotMesh, record: str, fields: list[str]) -> dict[str, s
     key = await _require(hm, record)
     if not fields:
         return {}
-    values = await hm.connection.client.hmget(key, [hash_field(f) for f in fields])
+    values = texts_or_none(await hm.connection.client.hmget(key, [hash_field(f) for f in fields]))
     return {f.removeprefix("_"): v for f, v in zip(fields, values)}
 
 
@@ -65,7 +66,7 @@ async def all_fields(hm: HotMesh, record: str) -> dict[str, str]:
 
 async def raw(hm: HotMesh, record: str) -> dict[str, str]:
     """The whole job hash."""
-    fields = await hm.connection.client.hgetall(hm.keys.job(record))
+    fields = text_map(await hm.connection.client.hgetall(hm.keys.job(record)))
     if not fields:
         raise JobNotFoundError(record)
     return dict(fields)
@@ -114,7 +115,7 @@ async def flush(hm: HotMesh, engine: SearchEngine, record: str) -> bool:
     """Unindex, interrupt quietly and delete a record; False when it did not exist."""
     client = hm.connection.client
     key = hm.keys.job(record)
-    names = [k for k in await client.hkeys(key) if k.startswith("_")]
+    names = [k for k in texts(await client.hkeys(key)) if k.startswith("_")]
     if not names and not await client.exists(key):
         return False
     if names:
@@ -135,7 +136,7 @@ async def scan(hm: HotMesh, match: str, *, limit: int, batch: int, cursor: int) 
     ids: list[str] = []
     while True:
         cursor, keys = await client.scan(cursor=cursor, match=pattern, count=batch)
-        ids += [k[len(prefix) :] for k in keys]
+        ids += [k[len(prefix) :] for k in texts(keys)]
         if int(cursor) == 0 or len(ids) >= limit:
             break
     pipe = client.pipeline(transaction=False)

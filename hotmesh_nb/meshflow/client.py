@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._replies import text_map, texts_or_none
 from ..connection import Connection
 from ..durations import Duration, to_seconds
 from ..engine.codec import check_value
@@ -178,9 +179,9 @@ class WorkflowClient:
         key = hm.keys.job(workflow_id)
         if fields:
             names = [f if f.startswith("_") else f"_{f}" for f in fields]
-            values = await hm.connection.client.hmget(key, names)
+            values = texts_or_none(await hm.connection.client.hmget(key, names))
             return dict(zip(fields, values, strict=True))
-        raw = await hm.connection.client.hgetall(key)
+        raw = text_map(await hm.connection.client.hgetall(key))
         return {k[1:]: v for k, v in sorted(raw.items()) if k.startswith("_")}
 
     start = blocking(start_async)

@@ -7,6 +7,7 @@ import html
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from .._replies import text_map, texts_or_none
 from ..engine.codec import loads
 from ..engine.ids import parse_compact
 from ..errors import JobNotFoundError, NonDeterminismError, WorkflowError
@@ -111,7 +112,9 @@ class WorkflowHandle:
         """Current values of searchable fields (names without the ``_``)."""
         hm = await self.client.hotmesh_async()
         names = [f if f.startswith("_") else f"_{f}" for f in fields]
-        values = await hm.connection.client.hmget(hm.keys.job(self.workflow_id), names)
+        values = texts_or_none(
+            await hm.connection.client.hmget(hm.keys.job(self.workflow_id), names)
+        )
         return dict(zip(fields, values, strict=True))
 
     @on_runtime
@@ -140,7 +143,7 @@ class WorkflowHandle:
         searchable fields) and ``error``.
         """
         hm = await self.client.hotmesh_async()
-        fields = await hm.connection.client.hgetall(hm.keys.job(self.workflow_id))
+        fields = text_map(await hm.connection.client.hgetall(hm.keys.job(self.workflow_id)))
         if not fields:
             raise JobNotFoundError(self.workflow_id)
         ledger = Ledger.from_hash(fields)
@@ -241,7 +244,7 @@ def _ms(start: datetime | None, end: datetime | None) -> str:
 
 def timeline(ledger: Ledger) -> list[dict[str, Any]]:
     """One row per durable call, in call order."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for index in sorted(set(ledger.results) | set(ledger.claims), key=index_key):
         kind, record = ledger.results.get(index, (None, {}))
         claim = ledger.claims.get(index, {})

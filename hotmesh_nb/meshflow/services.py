@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from .._replies import text_map, texts_or_none
 from ..connection import Connection
 from ..engine.codec import dumps
 from ..engine.config import EngineConfig
@@ -61,7 +62,7 @@ class WorkflowServices:
 
     async def load_ledger(self, job_id: str) -> Ledger:
         """The ledger of a workflow job (one ``HGETALL``)."""
-        return Ledger.from_hash(await self.client.hgetall(self.keys.job(job_id)))
+        return Ledger.from_hash(text_map(await self.client.hgetall(self.keys.job(job_id))))
 
     async def claim(self, job_id: str, owner: str, pairs: list[tuple[str, str]]) -> list[int]:
         """Claim ledger indexes for a run (see ``lua/claim.lua``)."""
@@ -145,4 +146,4 @@ class WorkflowServices:
 
     async def search_get(self, search_id: str, fields: list[str]) -> list[str | None]:
         """Live values of searchable fields."""
-        return list(await self.client.hmget(self.keys.job(search_id), fields))
+        return list(texts_or_none(await self.client.hmget(self.keys.job(search_id), fields)))

@@ -78,8 +78,8 @@ class WorkflowRunner:
             try:
                 check_value(outcome.value, "result", None, where=f"workflow '{self.name}'")
             except (TypeError, ValueError) as exc:
-                error = _error_record(exc, 598)
-                return Response({"error": error}, code=FAIL, status="success")
+                record = _error_record(exc, 598)
+                return Response({"error": record}, code=FAIL, status="success")
             return Response({"response": outcome.value}, code=DONE)
         error = outcome.error
         assert error is not None

@@ -24,12 +24,20 @@ Bounds, because a YAML file may come from someone else:
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import unquote
 
 from hotmesh_nb.errors import ValidationError
 from hotmesh_nb.model.located import LDict, LList, file_of, line_of
 from hotmesh_nb.model.yaml_loader import read_yaml_file
+
+
+class _Where(TypedDict):
+    """Where a ``$ref`` is written: the location its errors name."""
+
+    file: str | None
+    line: int | None
+
 
 _INLINE = "<inline>"  # document id of YAML text that has no file
 
@@ -92,7 +100,7 @@ class _Resolver:
             )
         return total
 
-    def target_path(self, doc: str, file_part: str, ref: str, where: dict[str, Any]) -> str:
+    def target_path(self, doc: str, file_part: str, ref: str, where: _Where) -> str:
         """The absolute path a ``$ref`` names, refused unless it is inside the allowed folder."""
         target = os.path.abspath(os.path.join(self.dirs[doc], unquote(file_part)))
         real = os.path.realpath(target)
@@ -106,7 +114,7 @@ class _Resolver:
 
     def follow(self, node: LDict, doc: str, stack: tuple[tuple[str, str], ...]) -> Any:
         ref = node["$ref"]
-        where = {"file": file_of(node), "line": line_of(node, "$ref")}
+        where: _Where = {"file": file_of(node), "line": line_of(node, "$ref")}
         if not isinstance(ref, str) or not ref.strip():
             raise ValidationError(
                 "$ref must be a string such as './graphs/x.yaml' or 'x.yaml#/path'", **where
@@ -165,7 +173,7 @@ class _Resolver:
         doc: str,
         pointer: str,
         ref: str,
-        where: dict[str, Any],
+        where: _Where,
         stack: tuple[tuple[str, str], ...],
     ) -> Any:
         node = self.docs[doc]

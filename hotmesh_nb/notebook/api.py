@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .._replies import text_map
 from ..connection import connect_async
 from ..engine.codec import loads
 from ..errors import DeployError
@@ -38,7 +39,7 @@ async def is_deployed(url: str, keys: Keys) -> bool:
 async def active_version(hm: HotMesh) -> str:
     """The app's active version; else its latest deployed one (a graph may be drawn before
     it is activated). Raises :class:`DeployError` when nothing was deployed."""
-    record = await hm.connection.client.hgetall(hm.keys.app_record)
+    record = text_map(await hm.connection.client.hgetall(hm.keys.app_record))
     if record.get("version") and record.get("active") == "true":
         return record["version"]
     deployed = [

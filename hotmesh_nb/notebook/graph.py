@@ -290,6 +290,7 @@ class DagBuilder:
     def dot(self) -> str:
         """The DOT source (deterministic: YAML order, no ids that change between runs)."""
         width, height = self._node_size()
+        legend = self.legend()
         out = [
             f"digraph {_quote(f'{self.spec.id} v{self.spec.version}')} {{",
             "  graph "
@@ -300,7 +301,7 @@ class DagBuilder:
                 label=_label(
                     [self.title(with_id=False)]
                     + ([f"job {self.job.id}"] if self.job is not None else [])
-                    + ([self.legend()] if self.legend() else [])
+                    + ([legend] if legend else [])
                 ),
                 labelloc="t",
                 fontname=_FONT,

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
@@ -133,7 +133,7 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(prog="%hotmesh", usage=f"%hotmesh {usage}", add_help=False)
         self.allow_abbrev = False
 
-    def error(self, message: str) -> Any:
+    def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message}\nusage: {self.usage}")
 
     def exit(self, status: int = 0, message: str | None = None) -> Any:

@@ -331,7 +331,8 @@ class Dashboard:
             )
         per_app = await asyncio.gather(*(self._read_app(hm) for hm in meshes))
         counts = dict.fromkeys(JOB_STATUSES, 0)
-        stream_rows, rates, finished, dead, failed = [], [], 0, [], []
+        stream_rows, rates, finished, failed = [], [], 0, []
+        dead: list[tuple[str, dict[str, Any]]] = []
         banners: list[str] = []
         now = datetime.now(timezone.utc)
         horizon = now - timedelta(seconds=THROUGHPUT_WINDOW)

@@ -348,7 +348,7 @@ def local_members(hm: HotMesh) -> list[dict[str, Any]]:
                 "role": "worker" if is_worker else "engine" if consumer is not None else "client",
                 "app": hm.app_id,
                 "namespace": hm.namespace,
-                "topic": service.topic if is_worker else None,
+                "topic": service.topic if isinstance(service, WorkerService) else None,
                 "host": host,
                 "pid": pid,
                 "processed": stats.processed if stats else 0,

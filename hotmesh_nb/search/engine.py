@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import redis.asyncio as aioredis
 
+from .._replies import as_fields, text_or_none, texts_or_none
 from ..errors import HotMeshError
 from ..keys import Keys
 from . import native
@@ -152,7 +153,7 @@ class SearchEngine:
         job = self.keys.job(record)
         names = args[::2] if op == "set" else args if op == "del" else args[:1]
         while True:
-            current = dict(zip(names, await self.client.hmget(job, names)))
+            current = dict(zip(names, texts_or_none(await self.client.hmget(job, names))))
             updates: dict[str, str] = {}
             deletes: list[str] = []
             if op == "set":
@@ -189,7 +190,7 @@ class SearchEngine:
             job = self.keys.job(record)
             pipe = self.client.pipeline(transaction=True)
             if updates:
-                pipe.hset(job, mapping=updates)
+                pipe.hset(job, mapping=as_fields(updates))
             if removed:
                 pipe.hdel(job, *removed)
             await pipe.execute()
@@ -206,7 +207,7 @@ class SearchEngine:
             return float(await self.client.hincrbyfloat(self.keys.job(record), hash_field, amount))
         job = self.keys.job(record)
         while True:  # compare-and-set: concurrent increments are never lost
-            current = await self.client.hget(job, hash_field)
+            current = text_or_none(await self.client.hget(job, hash_field))
             new = float(current or 0) + amount
             expected = {hash_field: current}
             if await self.fallback.write(record, {hash_field: _text(new)}, [], covering, expected):
@@ -247,7 +248,7 @@ class SearchEngine:
         if sort_by:
             ordered = await self._sorted(ordered, options, sort_by, ascending)
         page = ordered[offset : offset + limit] if limit >= 0 else ordered[offset:]
-        rows: list[tuple[str, dict[str, str]]] = []
+        rows = []
         if page and names:
             pipe = self.client.pipeline(transaction=False)
             hash_fields = [options.hash_field(n) for n in names]

@@ -32,6 +32,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from .._replies import text_map, text_set, texts, texts_or_none
 from ..engine.scripts import LuaScript
 from ..keys import Keys
 from .query import Clause, parse_query
@@ -98,7 +99,7 @@ class FallbackIndex:
         use) first re-indexes those written under an older layout."""
         from ..engine.codec import loads
 
-        raw = await self.client.hgetall(self.keys.search_indexes)
+        raw = text_map(await self.client.hgetall(self.keys.search_indexes))
         found = []
         for _, text in sorted(raw.items()):
             data = loads(text)
@@ -233,7 +234,11 @@ class FallbackIndex:
         if expected is not None:
             old = {f: expected.get(f) for f in fields}
         else:
-            old = dict(zip(fields, await self.client.hmget(job, fields))) if fields else {}
+            old = (
+                dict(zip(fields, texts_or_none(await self.client.hmget(job, fields))))
+                if fields
+                else {}
+            )
         if reset:  # index the values the record holds now (checked below), from nothing
             updates = {f: v for f, v in old.items() if v is not None}
         # A record written while its job hash is absent may hold entries from before it
@@ -320,7 +325,7 @@ class FallbackIndex:
             list_key = self.keys.search_key(options.index, "r", record)
             all_key = self.keys.search_key(options.index, "all")
             while True:
-                members = sorted(await self.client.smembers(list_key))
+                members = sorted(text_set(await self.client.smembers(list_key)))
                 reply = int(
                     await PRUNE.call(
                         self.client, [self.keys.job(record), list_key, all_key, *members], [record]
@@ -339,7 +344,7 @@ class FallbackIndex:
             self.keys.search_key(options.index, "all"), cursor, count=count
         )
         self._cursors[options.index] = int(cursor)
-        return await self.prune(options, await self.gone(batch))
+        return await self.prune(options, await self.gone(texts(batch)))
 
     async def gone(self, records: list[str] | set[str]) -> list[str]:
         """Those of ``records`` whose job hash no longer exists."""
@@ -367,7 +372,9 @@ class FallbackIndex:
             if clause.negate:
                 if everything is None:
                     everything = set(
-                        await self.client.smembers(self.keys.search_key(options.index, "all"))
+                        text_set(
+                            await self.client.smembers(self.keys.search_key(options.index, "all"))
+                        )
                     )
                 matched = everything - matched
             result = matched if result is None else result & matched
@@ -378,19 +385,23 @@ class FallbackIndex:
     async def _clause(self, options: SearchOptions, clause: Clause) -> set[str]:
         index = options.index
         if clause.kind == "all":
-            return set(await self.client.smembers(self.keys.search_key(index, "all")))
+            return set(text_set(await self.client.smembers(self.keys.search_key(index, "all"))))
         name = _schema_name(options, clause.field)
         if name is None and clause.field is not None:
             return set()
         name = name or ""
         if clause.kind == "tag":
             keys = [self.keys.search_key(index, "t", name, v) for v in clause.values]
-            return set(await self.client.sunion(keys)) if keys else set()
+            return set(text_set(await self.client.sunion(keys))) if keys else set()
         if clause.kind == "num":
             low = ("(" if clause.low_open else "") + _score(clause.low)
             high = ("(" if clause.high_open else "") + _score(clause.high)
             return set(
-                await self.client.zrangebyscore(self.keys.search_key(index, "n", name), low, high)
+                texts(
+                    await self.client.zrangebyscore(
+                        self.keys.search_key(index, "n", name), low, high
+                    )
+                )
             )
         # TEXT: every word must be present, in this field or (no field) in any TEXT field
         # (each word in its own); outside quotes a word also matches the words of its
@@ -422,8 +433,8 @@ class FallbackIndex:
         for record in ordered:
             pipe.hmget(self.keys.job(record), names)
         kept = set()
-        for record, texts in zip(ordered, await pipe.execute()):
-            tokens = [w for text in texts if text is not None for w in words(text)]
+        for record, values in zip(ordered, await pipe.execute()):
+            tokens = [w for text in values if text is not None for w in words(text)]
             places = [[i + 1 for i, t in enumerate(tokens) if t == w] for w in wanted]
             if in_order(places):
                 kept.add(record)

@@ -28,9 +28,10 @@ syntax is escaped, so a value only ever matches itself.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from numbers import Number
 from typing import Any
 
@@ -75,7 +76,8 @@ class Clause:
     """Field name as written after ``@``, unescaped (None: any TEXT field / all records)."""
     kind: str
     """``tag``, ``num``, ``text`` or ``all``."""
-    values: list[str] = field(default_factory=list)
+    # dataclasses.field, spelled out: the class's own ``field`` attribute shadows the name.
+    values: list[str] = dataclasses.field(default_factory=list)
     """Tag values (OR) or words (AND)."""
     low: float = -math.inf
     """Lower bound of a numeric range."""

@@ -24,7 +24,7 @@ SIGNAL_TTL = 365 * 86400
 registration of a job that ended some other way is cleared after this)."""
 
 
-def sleep_seconds(step: Step, activity: ActivitySpec, ctx: dict) -> float | None:
+def sleep_seconds(step: Step, activity: ActivitySpec, ctx: dict[str, Any]) -> float | None:
     """The resolved ``sleep`` when it makes this a time hook, else None."""
     if activity.sleep is None:
         return None
@@ -39,9 +39,10 @@ def sleep_seconds(step: Step, activity: ActivitySpec, ctx: dict) -> float | None
     return float(value)
 
 
-def wait_value(step: Step, activity: ActivitySpec, ctx: dict) -> str:
+def wait_value(step: Step, activity: ActivitySpec, ctx: dict[str, Any]) -> str:
     """The value a signal must resolve to for this waiting hook (from its rule's ``expected``)."""
-    rule = next(r for r in step.app.spec.hooks[activity.hook_topic] if r.to == activity.id)
+    rules = step.app.spec.hooks[activity.hook_topic or ""]
+    rule = next(r for r in rules if r.to == activity.id)
     if not rule.match:
         return step.job_id
     value = step.resolve(rule.match[0].expected, ctx, activity, "hooks.expected")

@@ -238,7 +238,7 @@ def _define(obj: Any, key: str, descriptor: Any) -> None:
     if has_own(obj, key):
         if isinstance(descriptor, dict) and "enumerable" in descriptor and not truthy(enumerable):
             _delete(obj, key)
-        elif has_value:
+        elif has_value and isinstance(descriptor, dict):
             set_property(obj, key, descriptor["value"])
         return
     if truthy(enumerable):
