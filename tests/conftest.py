@@ -7,8 +7,15 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from hotmesh_nb import server
+
+# Property tests draw the same examples on every run, so that the suite (and CI) gives the
+# same answer twice; `HOTMESH_HYPOTHESIS_PROFILE=explore` draws new ones to hunt for bugs.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HOTMESH_HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(scope="session")

@@ -57,3 +57,13 @@ def test_ordinary_patterns_keep_their_answers() -> None:
     assert js_search("l+", "hello") == 2
     assert js_search("(\\w+\\s?)+!$", "abc abc!") == 0
     assert js_search("z", "hello") == -1
+
+
+def test_a_new_array_index_extends_the_array_whatever_its_flags() -> None:
+    # Found by the property test against the original: JSON writes every index of an
+    # array below its length, so a non-enumerable index property still shows.
+    from hotmesh_nb.mapping import UNDEFINED, resolve
+
+    assert resolve({"@pipe": [[[], [[]]], ["{@object.defineProperties}"]]}, {}) == [UNDEFINED]
+    rule = {"@pipe": [[[1], "3", {"value": 5}], ["{@object.defineProperty}"]]}
+    assert resolve(rule, {}) == [1, UNDEFINED, UNDEFINED, 5]

@@ -241,7 +241,11 @@ def _define(obj: Any, key: str, descriptor: Any) -> None:
         elif has_value and isinstance(descriptor, dict):
             set_property(obj, key, descriptor["value"])
         return
-    if truthy(enumerable):
+    if isinstance(obj, list) and key.isdigit() and str(int(key)) == key:
+        # A new array index extends the array whatever its flags: JSON writes every
+        # index below the length, enumerable or not.
+        set_property(obj, key, _descriptor_field(descriptor, "value"))
+    elif truthy(enumerable):
         set_property(obj, key, _descriptor_field(descriptor, "value"))
     elif integrity(obj) is not None:
         set_property(obj, key, UNDEFINED)  # raises: the object is not extensible
