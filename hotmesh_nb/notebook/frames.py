@@ -15,6 +15,7 @@ import pandas as pd
 
 from .paint import failures
 from .probe import MEMBER_COLUMNS, JobRecord, RateMeter, StreamRecord
+from .theme import ERROR, STATUS
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
@@ -199,17 +200,6 @@ def _dtype_of(name: str, values: list[Any]) -> str | type:
     return object
 
 
-STATUS_CSS = {
-    "done": "var(--jp-success-color1, #3f9a45)",
-    "running": "var(--jp-warn-color1, #c98a00)",
-    "pending": "var(--jp-ui-font-color2, #8a8a8a)",
-    "error": "var(--jp-error-color1, #e0463c)",
-    "interrupted": "var(--jp-brand-color1, #8e5cc9)",
-}
-"""Text colour per status: JupyterLab's theme colours (light and dark), with mid-tone
-fallbacks that read on both in VS Code, Colab and nbconvert'ed HTML."""
-
-
 def style_status(frame: pd.DataFrame) -> Styler:
     """``frame`` as a pandas ``Styler`` whose ``status`` cells (and non-empty ``error``
     cells) are coloured by status; other cells keep the theme's text colour.
@@ -223,11 +213,11 @@ def style_status(frame: pd.DataFrame) -> Styler:
         )
 
     def colour(value: Any) -> str:
-        css = STATUS_CSS.get(str(value)) if not pd.isna(value) else None
+        css = STATUS.get(str(value)) if not pd.isna(value) else None
         return f"color: {css}; font-weight: bold" if css else ""
 
     def error(value: Any) -> str:
-        return "" if pd.isna(value) or not str(value) else f"color: {STATUS_CSS['error']}"
+        return "" if pd.isna(value) or not str(value) else f"color: {ERROR}"
 
     styler = frame.style.set_uuid("hotmesh").map(colour, subset=["status"])
     if "error" in frame.columns:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..engine.ids import parse_compact
 from ..model import AppSpec
+from . import theme
 from .graph import ActivityState, DagBuilder, JobMark, format_duration
 from .paint import ActivityFailure, job_mark, overlay
 from .render import NO_DOT_HINT, configure_graphviz, find_dot, render_svg
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-_RED = ";color:#b00020"
+_RED = f";color:{theme.ERROR}"
 FIT_UNITS = 1000
 """Widest drawing (points) shrunk to the notebook's width; at about 1,000 px of output its
 10-point labels stay at least 10 px high. Wider ones scroll instead, or show a job's path."""

@@ -127,7 +127,7 @@ def test_style_status_needs_a_status_column() -> None:
         pd.DataFrame({"status": ["done", "running", None], "error": [None, "", "x"]})
     )
     html = styler.to_html()
-    assert "var(--jp-success-color1" in html and "var(--jp-warn-color1" in html
+    assert "var(--jp-success-color1" in html and "color: #a87800" in html
     with pytest.raises(ValueError, match=r"needs a frame with a 'status' column.*has a, b"):
         style_status(pd.DataFrame({"a": [1], "b": [2]}))
 
