@@ -10,7 +10,7 @@ Every method has an ``*_async`` twin that can be awaited from any event loop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,6 +199,36 @@ class HotMesh:
         ``markers`` literally (``-name``).
         """
         return await self.engine.pub(topic, data, pending=pending, search=search, markers=markers)
+
+    def pub_many(
+        self,
+        topic: str,
+        items: Iterable[dict[str, Any] | None],
+        *,
+        progress: bool = False,
+        **options: Any,
+    ) -> list[str]:
+        """Start one job per input dict of ``items`` and return their ids, in order.
+
+        ``progress=True`` shows a ``tqdm.auto`` bar (a widget in a notebook);
+        ``options`` (``pending``, ``search``, ``markers``) go to every :meth:`pub`.
+        """
+        from .notebook.bulk import pub_many
+
+        return pub_many(self, topic, items, progress_bar=progress, **options)
+
+    async def pub_many_async(
+        self,
+        topic: str,
+        items: Iterable[dict[str, Any] | None],
+        *,
+        progress: bool = False,
+        **options: Any,
+    ) -> list[str]:
+        """The awaitable twin of :meth:`pub_many`."""
+        from .notebook.bulk import pub_many_async
+
+        return await pub_many_async(self, topic, items, progress_bar=progress, **options)
 
     @on_runtime
     async def pubsub_async(
@@ -592,7 +622,11 @@ class HotMesh:
 
     @on_runtime
     async def jobs_async(
-        self, status: str | Sequence[str] | None = None, limit: int | None = 1000
+        self,
+        status: str | Sequence[str] | None = None,
+        limit: int | None = 1000,
+        *,
+        styled: bool = False,
     ) -> Any:
         """The app's jobs, newest first, as a ``pandas.DataFrame``.
 
@@ -600,11 +634,12 @@ class HotMesh:
         interrupted), ``created`` and ``updated`` (UTC datetimes), ``duration``
         (timedelta; NaT while running) and ``error``. ``status`` filters,
         ``limit`` keeps the newest rows (None: all). Lists the jobs that still
-        have state (finished jobs expire after ``expire`` seconds).
+        have state (finished jobs expire after ``expire`` seconds). ``styled=True``
+        returns a pandas ``Styler`` with status colours instead.
         """
         from .notebook import api
 
-        return await api.jobs(self, status, limit)
+        return await api.jobs(self, status, limit, styled=styled)
 
     @on_runtime
     async def timeline_async(self, job_id: str) -> Any:

@@ -14,6 +14,9 @@ from .extension import load_ipython_extension, unload_ipython_extension
 from .views import GraphView, JobView, RunResult
 
 if TYPE_CHECKING:
+    import pandas as pd
+    from pandas.io.formats.style import Styler
+
     from ..hotmesh import HotMesh
     from .monitor import Dashboard
 
@@ -31,11 +34,23 @@ def dashboard(*meshes: HotMesh, interval: float = 0.5) -> Dashboard:
     return start(*meshes, interval=interval)
 
 
+def style_status(frame: pd.DataFrame) -> Styler:
+    """``frame`` (``hm.jobs()``, ``hm.timeline(id)``) as a pandas ``Styler`` with status colours.
+
+    The colours follow JupyterLab's theme (light or dark) and fall back to
+    mid-tones that read on both elsewhere. ``hm.jobs(styled=True)`` is the same.
+    """
+    from .frames import style_status as style
+
+    return style(frame)
+
+
 __all__ = [
     "GraphView",
     "JobView",
     "RunResult",
     "dashboard",
     "load_ipython_extension",
+    "style_status",
     "unload_ipython_extension",
 ]

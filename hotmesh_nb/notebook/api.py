@@ -88,11 +88,16 @@ async def job_view(hm: HotMesh, job_id: str) -> JobView:
 
 
 async def jobs(
-    hm: HotMesh, status: str | Iterable[str] | None = None, limit: int | None = 1000
-) -> pd.DataFrame:
-    """See :func:`.frames.jobs_frame`."""
+    hm: HotMesh,
+    status: str | Iterable[str] | None = None,
+    limit: int | None = 1000,
+    *,
+    styled: bool = False,
+) -> Any:
+    """See :func:`.frames.jobs_frame`; ``styled`` returns :func:`.frames.style_status` of it."""
     records = await probe.read_jobs(hm.connection.client, hm.keys)
-    return frames.jobs_frame(records, status=status, limit=limit)
+    frame = frames.jobs_frame(records, status=status, limit=limit)
+    return frames.style_status(frame) if styled else frame
 
 
 async def timeline(hm: HotMesh, job_id: str) -> pd.DataFrame:

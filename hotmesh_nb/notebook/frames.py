@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from .paint import failures
 from .probe import MEMBER_COLUMNS, JobRecord, RateMeter, StreamRecord
+from .theme import ERROR, STATUS
+
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
 
 JOB_STATUSES = ("running", "pending", "done", "error", "interrupted")
 """Status labels of :func:`jobs_frame` (see :func:`~.paint.job_status`)."""
@@ -194,3 +198,28 @@ def _dtype_of(name: str, values: list[Any]) -> str | type:
     if all(isinstance(v, str) for v in present):
         return "string"
     return object
+
+
+def style_status(frame: pd.DataFrame) -> Styler:
+    """``frame`` as a pandas ``Styler`` whose ``status`` cells (and non-empty ``error``
+    cells) are coloured by status; other cells keep the theme's text colour.
+
+    The Styler's table id is fixed, so its HTML is the same from run to run.
+    """
+    if "status" not in frame.columns:
+        raise ValueError(
+            "style_status needs a frame with a 'status' column, such as hm.jobs() or "
+            f"hm.timeline(job_id); this one has {', '.join(map(str, frame.columns)) or 'none'}"
+        )
+
+    def colour(value: Any) -> str:
+        css = STATUS.get(str(value)) if not pd.isna(value) else None
+        return f"color: {css}; font-weight: bold" if css else ""
+
+    def error(value: Any) -> str:
+        return "" if pd.isna(value) or not str(value) else f"color: {ERROR}"
+
+    styler = frame.style.set_uuid("hotmesh").map(colour, subset=["status"])
+    if "error" in frame.columns:
+        styler = styler.map(error, subset=["error"])
+    return styler

@@ -183,6 +183,27 @@ def _hook_node(topic: str) -> str:
     return f"hook topic {topic}"
 
 
+def _graph_node(graph: GraphSpec) -> str:
+    """The one node a collapsed graph is drawn as (a space: never an activity id)."""
+    return f"graph {graph.subscribes}"
+
+
+def _branch_node(head: str) -> str:
+    """The one node a collapsed branch is drawn as."""
+    return f"branch {head}"
+
+
+def _branch(graph: GraphSpec, head: str) -> list[str]:
+    """``head`` and every activity its transitions lead to, in visiting order."""
+    order, queue = [head], [head]
+    while queue:
+        for transition in graph.transitions_from(queue.pop(0)):
+            if transition.to not in order:
+                order.append(transition.to)
+                queue.append(transition.to)
+    return order
+
+
 class DagBuilder:
     """Builds the DOT source and the text tree of an app, with an optional job overlay."""
 
@@ -193,12 +214,34 @@ class DagBuilder:
         job: JobMark | None = None,
         *,
         reached_only: bool = False,
+        collapse: Iterable[str] = (),
     ) -> None:
         self.spec = spec
         self.overlay = overlay
         self.job = job
         self.reached_only = reached_only and overlay is not None
         """Draw only the activities the job reached (its path), not the whole app."""
+        self.collapsed = frozenset(collapse)
+        """What is drawn as one node: graphs (by ``subscribes`` topic) and branches (by the
+        id of their first activity: it and every activity after it)."""
+        self._home = {aid: g for g in spec.graphs for aid in g.activities}
+        topics = {graph.subscribes for graph in spec.graphs}
+        unknown = sorted(self.collapsed - topics - set(self._home))
+        if unknown:
+            raise ValueError(
+                f"cannot collapse {', '.join(unknown)}: app {spec.id} has no such graph or "
+                f"activity; name a graph by the topic it subscribes to "
+                f"({', '.join(sorted(topics))}) or a branch by its first activity's id"
+            )
+        self._folded: dict[str, str] = {}  # activity id -> the node it is drawn in
+        for graph in spec.graphs:
+            if graph.subscribes in self.collapsed:
+                self._folded.update(dict.fromkeys(graph.activities, _graph_node(graph)))
+                continue
+            for head in graph.activities:
+                if head in self.collapsed and head not in self._folded:
+                    for aid in _branch(graph, head):
+                        self._folded.setdefault(aid, _branch_node(head))
 
     # -- shared facts ------------------------------------------------------------
 
@@ -255,6 +298,14 @@ class DagBuilder:
         """Whether the drawing includes the activity (all of them, unless ``reached_only``)."""
         return not self.reached_only or activity_id in (self.overlay or {})
 
+    def is_collapsed(self, graph: GraphSpec) -> bool:
+        """Whether ``graph`` is drawn as one node (see ``collapse``)."""
+        return graph.subscribes in self.collapsed
+
+    def _node_id(self, activity_id: str) -> str:
+        """The drawn node of an activity: its own, or its collapsed graph's or branch's."""
+        return self._folded.get(activity_id, activity_id)
+
     def rankdir(self) -> str:
         """``TB`` for a narrow app; ``LR`` when a rank would be wider than the graph is deep.
 
@@ -264,6 +315,9 @@ class DagBuilder:
         """
         widest, deepest = 0, 0  # nodes across (all clusters), ranks down
         for graph in self.graphs():
+            if self.is_collapsed(graph):
+                widest, deepest = widest + 1, max(deepest, 1)
+                continue
             level: dict[str, int] = {graph.trigger: 0}
             queue = [graph.trigger]
             while queue:
@@ -307,7 +361,10 @@ class DagBuilder:
                 fontname=_FONT,
                 fontsize=14,
                 nodesep=0.4,
-                ranksep=0.45,
+                # xlabels take no room in the layout: leave room for them between ranks.
+                ranksep=0.75 if self._labelled() else 0.45,
+                # Condition labels (xlabel) sit beside their edge, not on its line.
+                forcelabels="true",
             ),
             "  node "
             + _attrs(fontname=_FONT, fontsize=12, style="filled", fixedsize="true", margin=0.05),
@@ -324,13 +381,27 @@ class DagBuilder:
                     title.append(f"publishes {graph.publishes}")
                 attrs = _attrs(label=_label(title), style="rounded", color="#999999")
                 out.append(f"    graph {attrs}")
-            for activity in graph.activities.values():
-                if self.shown(activity.id):
-                    out.append(indent + self._dot_node(activity, width, height))
+            if self.is_collapsed(graph):
+                out.append(indent + self._dot_folded(_graph_node(graph), graph.activities))
+            else:
+                for activity in graph.activities.values():
+                    if not self.shown(activity.id):
+                        continue
+                    if activity.id not in self._folded:
+                        out.append(indent + self._dot_node(activity, width, height))
+                    elif self._folded[activity.id] == _branch_node(activity.id):
+                        members = [
+                            a for a, n in self._folded.items() if n == _branch_node(activity.id)
+                        ]
+                        out.append(indent + self._dot_folded(_branch_node(activity.id), members))
             if several:
                 out.append("  }")
         for graph in graphs:
-            out.extend("  " + line for line in self._dot_edges(graph) if self._edge_shown(line))
+            if self.is_collapsed(graph):
+                continue  # its inner edges are folded away; links into it are drawn below
+            for line in self._dot_edges(graph):
+                if self._edge_shown(line) and line not in out:  # folding can repeat an edge
+                    out.append("  " + line)
         out.append("}")
         return "\n".join(out) + "\n"
 
@@ -359,6 +430,29 @@ class DagBuilder:
             tooltip=where,
         )
 
+    def _labelled(self) -> bool:
+        """Whether any drawn edge has a condition label."""
+        return any(
+            condition_lines(t)
+            for graph in self.graphs()
+            if not self.is_collapsed(graph)
+            for transitions in graph.transitions.values()
+            for t in transitions
+        )
+
+    def _dot_folded(self, node: str, members: Iterable[str]) -> str:
+        count = len(list(members))
+        return f"{_quote(node)} " + _attrs(
+            label=_label([_clip(node), f"{count} activities (collapsed)"]),
+            shape="folder",
+            style="filled",
+            fillcolor="#eeeeee",
+            color="#666666",
+            fontcolor="#000000",
+            fixedsize="false",
+            tooltip=f"{count} activities drawn as one node; GraphView.expand() draws them",
+        )
+
     def _edge_shown(self, line: str) -> bool:
         """Edges (and hook topic nodes) between activities the drawing includes."""
         if not self.reached_only:
@@ -368,7 +462,11 @@ class DagBuilder:
             return True
         source, target = ends[0]
         names = [source, target] if target else [source]
-        return all(self.shown(name) for name in names if not name.startswith("hook topic "))
+        return all(
+            self.shown(name)
+            for name in names
+            if not name.startswith(("hook topic ", "graph ", "branch "))
+        )
 
     def _reached(self, source: str, target: str) -> bool | None:
         if self.overlay is None:
@@ -386,11 +484,14 @@ class DagBuilder:
         lines = []
         for source, transitions in graph.transitions.items():
             for transition in transitions:
+                tail, head = self._node_id(source), self._node_id(transition.to)
+                if tail == head and tail != source:
+                    continue  # inside a collapsed branch
                 label = condition_lines(transition)
                 attrs = self._edge_style(self._reached(source, transition.to))
                 lines.append(
-                    f"{_quote(source)} -> {_quote(transition.to)} "
-                    + _attrs(label=_label(label) if label else None, **attrs)
+                    f"{_quote(tail)} -> {_quote(head)} "
+                    + _attrs(xlabel=_label(label) if label else None, **attrs)
                 )
         for topic, rules in graph.hooks.items():
             node = _hook_node(topic)
@@ -408,11 +509,11 @@ class DagBuilder:
             for rule in rules:
                 summary = [_match_text(m) for m in rule.match[:2]]
                 lines.append(
-                    f"{_quote(node)} -> {_quote(rule.to)} "
+                    f"{_quote(node)} -> {_quote(self._node_id(rule.to))} "
                     + _attrs(
                         style="dashed",
                         color="#7f6000",
-                        label=_label(summary) if summary else None,
+                        xlabel=_label(summary) if summary else None,
                     )
                 )
         for activity in graph.activities.values():
@@ -422,8 +523,11 @@ class DagBuilder:
     def _dot_links(self, activity: ActivitySpec) -> list[str]:
         """Back edges of cycles and dotted links from signals and awaits to their targets."""
         if activity.type == "cycle" and activity.ancestor:
+            tail, head = self._node_id(activity.id), self._node_id(activity.ancestor)
+            if tail == head and tail != activity.id:
+                return []
             return [
-                f"{_quote(activity.id)} -> {_quote(activity.ancestor)} "
+                f"{_quote(tail)} -> {_quote(head)} "
                 + _attrs(
                     label="cycle",
                     style="bold",
@@ -438,11 +542,11 @@ class DagBuilder:
         if activity.type == "signal" and topic in self.spec.hooks:
             target = _hook_node(topic)
         elif activity.type == "await" and self.spec.graph_for_topic(topic) is not None:
-            target = self.spec.graph_for_topic(topic).trigger  # type: ignore[union-attr]
+            target = self._node_id(self.spec.graph_for_topic(topic).trigger)  # type: ignore[union-attr]
         else:
             return []
         return [
-            f"{_quote(activity.id)} -> {_quote(target)} "
+            f"{_quote(self._node_id(activity.id))} -> {_quote(target)} "
             + _attrs(label=activity.type, style="dotted", color="#666666", constraint="false")
         ]
 
@@ -455,11 +559,15 @@ class DagBuilder:
             head = f"graph {graph.subscribes}"
             if graph.publishes:
                 head += f" (publishes {graph.publishes})"
+            if self.is_collapsed(graph):
+                out.append(f"{head}: {len(graph.activities)} activities (collapsed)")
+                continue
             out.append(head)
             seen: set[str] = set()
             self._walk(graph, graph.trigger, 1, "", seen, out)
             for activity_id in graph.activities:
-                if activity_id not in seen:  # reached only through hooks, or not at all
+                if activity_id not in seen and activity_id not in self._folded:
+                    # reached only through hooks, or not at all
                     self._walk(graph, activity_id, 1, "", seen, out)
             for topic, rules in graph.hooks.items():
                 for rule in rules:
@@ -491,6 +599,10 @@ class DagBuilder:
             out.append(" | ".join(parts) + " (see above)")
             return
         seen.add(activity_id)
+        if self._folded.get(activity_id) == _branch_node(activity_id):
+            count = sum(1 for node in self._folded.values() if node == _branch_node(activity_id))
+            out.append(" | ".join(parts) + f" (collapsed: {count} activities)")
+            return
         out.append(" | ".join(parts))
         for transition in graph.transitions_from(activity_id):
             condition = ", ".join(condition_lines(transition))

@@ -327,8 +327,9 @@ def _activate(m: HotMeshMagics, args: str) -> Notice:
 
 @subcommand(
     "graph",
-    "graph [APP] [--version V] [--job ID] [--path]",
-    "draw an app; --job paints a job's path and timings, --path draws only that path",
+    "graph [APP] [--version V] [--job ID] [--path] [--collapse NAME,...]",
+    "draw an app; --job paints a job's path and timings, --path draws only that path, "
+    "--collapse draws graphs (by topic) or branches (by first activity) as one node",
 )
 def _graph(m: HotMeshMagics, args: str) -> GraphView:
     usage = SUBCOMMANDS["graph"].usage
@@ -337,14 +338,18 @@ def _graph(m: HotMeshMagics, args: str) -> GraphView:
     parser.add_argument("--version")
     parser.add_argument("--job")
     parser.add_argument("--path", action="store_true")
+    parser.add_argument("--collapse")
     options = _parse(parser, args)
     if options.path and not options.job:
         parser.error("--path draws a job's path: name the job with --job ID")
     hm = m.session.mesh(m.session.app(options.app, usage))
     try:
         view = hm.graph(options.version, job_id=options.job)
-        return view.reached() if options.path else view
-    except DeployError as exc:
+        view = view.reached() if options.path else view
+        if options.collapse:
+            view = view.collapse(*(n.strip() for n in options.collapse.split(",") if n.strip()))
+        return view
+    except (DeployError, ValueError) as exc:
         raise UsageError(f"{exc}\nusage: %hotmesh {usage}") from None
 
 

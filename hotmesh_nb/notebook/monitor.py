@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from ..runtime import get_runtime
-from . import probe
+from . import probe, theme
 from .frames import JOB_STATUSES
 
 if TYPE_CHECKING:
@@ -46,14 +46,7 @@ LONG_RUNNING = timedelta(minutes=1)
 SPARK_POINTS = 60
 """Samples a sparkline keeps (one per refresh)."""
 
-_STATUS_COLOURS = {
-    "running": "#b8860b",
-    "pending": "#6a6a6a",
-    "done": "#2e7d32",
-    "error": "#c62828",
-    "interrupted": "#6a1b9a",
-    "failed": "#c62828",
-}
+_STATUS_COLOURS = theme.STATUS
 # Borders and tints in rgba: readable on light and dark themes alike; text inherits the theme.
 _TILE = (
     "display:inline-block;min-width:88px;margin:0 6px 6px 0;padding:4px 10px;"
@@ -118,7 +111,7 @@ def _bar(value: int, top: int, width: int = 80) -> _Raw:
     return _Raw(
         f"<span style='display:inline-block;width:{width}px;height:8px;"
         f"background:rgba(128,128,128,.2)'><span style='display:block;width:{filled}px;"
-        f"height:8px;background:#1e88e5'></span></span> {value}"
+        f"height:8px;background:{theme.ACCENT}'></span></span> {value}"
     )
 
 
@@ -131,7 +124,7 @@ def _tile(label: str, value: str, colour: str | None = None, extra: str = "") ->
     )
 
 
-def _banner(text: str, colour: str = "#c62828") -> str:
+def _banner(text: str, colour: str = theme.ERROR) -> str:
     return f"<div style='{_BANNER.format(colour=colour)}'>{text}</div>"
 
 
@@ -374,7 +367,7 @@ class Dashboard:
                     f"<b>{len(long_running)} job(s) running for more than "
                     f"{int(LONG_RUNNING.total_seconds() // 60)} min</b>; the oldest: "
                     f"{html.escape(oldest.id)} on {html.escape(str(oldest.topic))}",
-                    "#b8860b",
+                    theme.WARN,
                 )
             )
         self.counts = counts

@@ -12,13 +12,14 @@ import html
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..engine.ids import parse_compact
 from ..model import AppSpec
+from . import theme
 from .graph import ActivityState, DagBuilder, JobMark, format_duration
 from .paint import ActivityFailure, job_mark, overlay
 from .render import NO_DOT_HINT, configure_graphviz, find_dot, render_svg
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-_RED = ";color:#b00020"
+_RED = f";color:{theme.ERROR}"
 FIT_UNITS = 1000
 """Widest drawing (points) shrunk to the notebook's width; at about 1,000 px of output its
 10-point labels stay at least 10 px high. Wider ones scroll instead, or show a job's path."""
@@ -89,6 +90,7 @@ class GraphView:
         job: JobMark | None = None,
         *,
         reached_only: bool = False,
+        collapse: Iterable[str] = (),
     ) -> None:
         self.spec = spec
         """The compiled app drawn."""
@@ -98,7 +100,9 @@ class GraphView:
         """The painted job (None for an unpainted graph)."""
         self.reached_only = reached_only
         """Only the activities the job reached are drawn (see :meth:`reached`)."""
-        self._builder = DagBuilder(spec, overlay, job, reached_only=reached_only)
+        self._builder = DagBuilder(spec, overlay, job, reached_only=reached_only, collapse=collapse)
+        self.collapsed = self._builder.collapsed
+        """The graphs (``subscribes`` topics) drawn as one node each (see :meth:`collapse`)."""
         self._rendered: dict[str, str | None] = {}
 
     @classmethod
@@ -117,6 +121,29 @@ class GraphView:
         """The same graph with every activity of the app drawn."""
         return GraphView(self.spec, self.overlay, self.job)
 
+    def collapse(self, *subscribes: str) -> GraphView:
+        """The same graph with the named graphs (by ``subscribes`` topic) drawn as one node
+        each; with no names, every graph but the app's first (its entry).
+
+        A big app with several graphs (MeshFlow's ``execute`` and ``collate``) then
+        fits a notebook's width; :meth:`expand` draws them again.
+        """
+        names = subscribes or tuple(g.subscribes for g in self.spec.graphs[1:])
+        return GraphView(
+            self.spec,
+            self.overlay,
+            self.job,
+            reached_only=self.reached_only,
+            collapse=self.collapsed | set(names),
+        )
+
+    def expand(self, *subscribes: str) -> GraphView:
+        """The same graph with the named collapsed graphs drawn in full (no names: all)."""
+        kept = self.collapsed - set(subscribes) if subscribes else frozenset()
+        return GraphView(
+            self.spec, self.overlay, self.job, reached_only=self.reached_only, collapse=kept
+        )
+
     def natural_width(self) -> float | None:
         """The drawing's width at its natural size, in points (None without Graphviz)."""
         svg = self.svg()
@@ -125,7 +152,9 @@ class GraphView:
 
     def reached(self) -> GraphView:
         """The same painted graph with only the activities the job reached: its path."""
-        return GraphView(self.spec, self.overlay, self.job, reached_only=True)
+        return GraphView(
+            self.spec, self.overlay, self.job, reached_only=True, collapse=self.collapsed
+        )
 
     def __repr__(self) -> str:
         job = f", job={self.job.id!r}" if self.job else ""

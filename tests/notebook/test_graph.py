@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import textwrap
 from datetime import datetime, timedelta, timezone
@@ -381,3 +382,51 @@ def test_the_path_option_of_the_graph_magic_needs_a_job(cell) -> None:
     cell(f"%%hotmesh deploy\n{SEED}")
     with pytest.raises(UsageError, match="--path draws a job's path: name the job with --job ID"):
         cell("%hotmesh graph myfirstapp --path")
+
+
+def test_condition_labels_sit_beside_their_edges() -> None:
+    view = GraphView(load_app(BRANCHES))
+    assert 'forcelabels="true"' in view.source
+    edges = [line for line in view.source.splitlines() if '"check" -> ' in line]
+    assert edges and all(" label=" not in e and "[label=" not in e for e in edges), edges
+    assert any('xlabel="code 500"' in e for e in edges), edges
+    svg = view.svg() or ""
+    assert "{check.output.data.big} = true" in html.unescape(svg)  # drawn, off the line
+    assert GraphView(load_app(BRANCHES)).svg() == svg  # still byte-stable
+
+
+def test_collapsed_graphs_and_branches_make_meshflow_narrower() -> None:
+    from hotmesh_nb.meshflow.factory import app_yaml
+
+    spec = load_app(app_yaml())
+    full = GraphView(spec)
+    view = full.collapse()  # every graph but the entry: meshflow.collate
+    assert view.collapsed == {"meshflow.collate"}
+    assert '"graph meshflow.collate" [' in view.source and '"c_fan" [' not in view.source
+    assert "graph meshflow.collate: 12 activities (collapsed)" in view.text()
+    # The collate branch's await now points at the folded graph.
+    branches = view.collapse("act", "sleeper", "childer", "collate", "retry_wait")
+    source = branches.source
+    assert '"branch act" [' in source and '"proxy" [' not in source
+    assert '"branch collate" -> "graph meshflow.collate"' in source
+    assert source.count('"branch act" -> "run"') == 1  # folded cycle edges are drawn once
+    assert '"wf" -> "branch act" [xlabel=' in source  # the condition into the branch stays
+    assert "-> act [hook] | when code 589" in branches.text()
+    assert "(collapsed: 5 activities)" in branches.text()
+    narrow, wide = branches.natural_width() or 0, full.natural_width() or 0
+    assert 0 < narrow < wide / 1.5  # about half as wide as the whole app
+    assert branches.expand().collapsed == frozenset() and '"proxy" [' in branches.expand().source
+    assert branches.expand("act").collapsed == branches.collapsed - {"act"}
+    with pytest.raises(ValueError, match="cannot collapse nope: app meshflow has no such graph"):
+        full.collapse("nope")
+
+
+def test_the_graph_magic_collapses_by_name(cell) -> None:
+    from IPython.core.error import UsageError
+
+    cell(f"%%hotmesh deploy\n{BRANCHES}")
+    view = cell("%hotmesh graph branches --collapse check")
+    assert view.collapsed == {"check"} and '"branch check" [' in view.source
+    assert "(collapsed: 4 activities)" in view.text()
+    with pytest.raises(UsageError, match="cannot collapse nope"):
+        cell("%hotmesh graph branches --collapse nope")
