@@ -332,8 +332,10 @@ class HotMesh:
                         "status": meta.get("status") or ("done" if meta.get("done") else "open"),
                         "code": meta.get("code"),
                         "data": node.get("output", {}).get("data"),
-                        # A failed activity's {message, code} (what the notebook views show).
+                        # A failed activity's {message, code} (what the notebook views show),
+                        # and the exception's type when a worker raised one.
                         "error": meta.get("err"),
+                        "error_type": meta.get("ety"),
                     }
                 )
         timeline.sort(key=lambda e: (e["start"] is None, e["start"], e["dimension"]))

@@ -211,6 +211,7 @@ class Step:
         code: int | None = None,
         status: str | None = None,
         error: Any = UNDEFINED,
+        error_type: str | None = None,
         started: bool = False,
         ended: bool = False,
         started_ms: int | None = None,
@@ -218,6 +219,8 @@ class Step:
         """Update an activity's state at ``dad`` (in memory and in the write set).
 
         ``started_ms`` records when leg 1 began, for steps that did not read the job.
+        ``error_type`` (the exception a worker raised) is kept beside the original's
+        ``err``, as ``ety``.
         """
         node = self.job.node(activity.id, dad)
         output = node.setdefault("output", {})
@@ -239,6 +242,8 @@ class Step:
             meta["status"] = status
         if error is not UNDEFINED:
             meta["err"] = dumps(error)
+        if error_type:
+            meta["ety"] = error_type
         if data is not UNDEFINED:
             output["data"] = data
         if hook is not UNDEFINED:

@@ -66,9 +66,12 @@ class ActivityFailure:
 
 
 def _error_type(error: dict[str, Any], metadata: dict[str, Any]) -> str | None:
-    # The stored err stays the original's {message, code}; a type, when the engine
-    # keeps one, sits in a field of its own. Accept the names it may use.
-    for source, name in ((error, "name"), (error, "type"), (metadata, "ety"), (metadata, "etp")):
+    # The stored err stays the original's; the worker activity keeps the exception's
+    # type beside it, in ``error_detail`` (older records may carry it in the err).
+    detail = metadata.get("error_detail")
+    detail = detail if isinstance(detail, dict) else {}
+    sources = ((detail, "name"), (error, "name"), (error, "type"), (metadata, "ety"))
+    for source, name in sources:
         value = source.get(name)
         if isinstance(value, str) and value:
             return value
@@ -99,7 +102,12 @@ def failures(timeline: list[dict[str, Any]]) -> list[ActivityFailure]:
     for entry in timeline:
         if entry.get("status") != "error" and not entry.get("error"):
             continue
-        metadata = {"status": "error", "err": entry.get("error"), "code": entry.get("code")}
+        metadata = {
+            "status": "error",
+            "err": entry.get("error"),
+            "code": entry.get("code"),
+            "ety": entry.get("error_type"),
+        }
         found = failure_of(str(entry.get("activity")), str(entry.get("dimension") or ""), metadata)
         if found is not None:
             out.append(found)

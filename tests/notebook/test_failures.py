@@ -48,7 +48,7 @@ hm = HotMesh.init("failing", connection=URL, namespace=NS,
                   workers=[Worker("pay.charge", charge), Worker("pay.notify", notify)])
 """
 
-MESSAGE = "charge: card declined (code 500)"
+MESSAGE = "charge: ValueError: card declined (code 500)"
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def test_jobs_and_timeline_frames_name_the_failed_activity(failed) -> None:
     assert row["error"] == MESSAGE
     timeline = hm.timeline(result.job_id)
     errors = dict(zip(timeline["activity"], timeline["error"]))
-    assert errors["charge"] == "card declined (code 500)"
+    assert errors["charge"] == "ValueError: card declined (code 500)"
     assert errors["notify"] is pd_na()
 
 
@@ -117,3 +117,42 @@ def test_the_dashboard_counts_the_failure(failed) -> None:
     get_runtime().run(board.refresh())
     assert board.failed_count == 1
     assert "card declined" in board.errors.value
+
+
+def test_a_failed_activity_names_the_exception_type(redis_url, namespace) -> None:
+    from hotmesh_nb import HotMesh, Worker
+    from hotmesh_nb.notebook.paint import failure_of
+
+    def declined(msg):
+        raise ValueError("card declined")
+
+    hm = HotMesh.init(
+        "typed", connection=redis_url, namespace=namespace, workers=[Worker("typed.w", declined)]
+    )
+    hm.deploy(
+        "app:\n  id: typed\n  version: '1'\n  graphs:\n    - subscribes: typed.go\n"
+        "      activities:\n        t1: { type: trigger }\n"
+        "        w: { type: worker, topic: typed.w }\n"
+        "      transitions:\n        t1: [ { to: w } ]\n"
+    )
+    hm.activate("1")
+    job_id = hm.pub("typed.go", {})
+    from waiting import wait_until
+
+    wait_until(lambda: hm.get_status(job_id) == 0)
+    node = hm.get_state(job_id)  # the activity's stored metadata carries the type aside
+    failures = hm.export(job_id)["timeline"]
+    assert any(row.get("error") for row in failures)
+    state = hotmesh_nb_state(hm, job_id)
+    failure = failure_of("w", ",0", state)
+    assert failure is not None and failure.error_type == "ValueError"
+    assert "ValueError: card declined" in failure.text()
+    assert node is not None
+
+
+def hotmesh_nb_state(hm, job_id):
+    """The worker activity's output metadata, as the painted graph reads it."""
+    from hotmesh_nb.runtime import get_runtime
+
+    state = get_runtime().run(hm.engine.get_state(job_id))
+    return state.activities["w"][",0,0"]["output"]["metadata"]

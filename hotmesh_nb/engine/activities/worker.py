@@ -53,6 +53,7 @@ def resume(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]
         code=code,
         status=status,
         error=error if error is not None else UNDEFINED,
+        error_type=details.get("name") if error is not None else None,
         ended=status != "pending",
         started_ms=message.get("ts"),
     )
