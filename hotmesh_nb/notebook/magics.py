@@ -110,7 +110,7 @@ def help_text() -> str:
 def register_subcommand(sub: Subcommand) -> None:
     """Add (or replace) a subcommand; ``%hotmesh?`` lists it from then on."""
     SUBCOMMANDS[sub.name] = sub
-    HotMeshMagics.hotmesh.__doc__ = help_text()
+    _set_help()
 
 
 def subcommand(name: str, usage: str, summary: str) -> Callable[[Runner], Runner]:
@@ -215,7 +215,8 @@ class HotMeshMagics(Magics):
         self.session = Session()
         """The current server, namespace and apps."""
 
-    @line_magic("hotmesh")
+    # IPython 9 types its magic decorators so that mypy sees their result as Never.
+    @line_magic("hotmesh")  # type: ignore[arg-type]
     def hotmesh(self, line: str) -> Any:
         # The docstring is the help text, rebuilt as subcommands register.
         name, _, rest = line.strip().partition(" ")
@@ -247,7 +248,7 @@ class HotMeshMagics(Magics):
             raise
 
     @no_var_expand
-    @cell_magic("hotmesh")
+    @cell_magic("hotmesh")  # type: ignore[arg-type]
     def hotmesh_cell(self, line: str, cell: str) -> Any:
         """``%%hotmesh deploy [--activate]``: deploy the YAML app in the cell body."""
         name, _, rest = line.strip().partition(" ")
@@ -563,4 +564,10 @@ def _help(m: HotMeshMagics, args: str) -> Notice:
     return Notice(help_text())
 
 
-HotMeshMagics.hotmesh.__doc__ = help_text()
+def _set_help() -> None:
+    """Make ``%hotmesh?`` list the current subcommands."""
+    magic: Any = HotMeshMagics.hotmesh  # typed Never by IPython 9's decorators
+    magic.__doc__ = help_text()
+
+
+_set_help()
