@@ -104,24 +104,15 @@ def cluster_dir() -> Path:
 
 
 def _prepare() -> Path:
-    from .server import _home_label, _home_spelled, home
+    from .server import _private_folder
 
-    fsguard.check_link_chain(_home_spelled())
-    fsguard.ensure_private_dir(home(), _home_label())
-    return fsguard.ensure_private_dir(cluster_dir(), "cluster folder", repair=True)
+    return _private_folder(cluster_dir(), "cluster folder")
 
 
 def _existing() -> Path | None:
-    from .server import _home_label, _home_spelled, home
+    from .server import _existing_private_folder
 
-    fsguard.check_link_chain(_home_spelled())
-    folder = cluster_dir()
-    if not folder.exists() and not folder.is_symlink():
-        return None
-    fsguard.check_ancestors(home())
-    fsguard.check_private_dir(home(), _home_label())
-    fsguard.check_private_dir(folder, "cluster folder")
-    return folder
+    return _existing_private_folder(cluster_dir(), "cluster folder")
 
 
 @contextlib.contextmanager

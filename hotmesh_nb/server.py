@@ -102,25 +102,37 @@ def data_dir() -> Path:
     return home() / "valkey"
 
 
-def _prepare() -> Path:
-    """Create (0700) and check the home and the data folder; the data folder."""
+def _private_folder(folder: Path, label: str) -> Path:
+    """Create (0700) and check the home and ``folder`` inside it; ``folder``.
+
+    Shared by the embedded server (``valkey/``) and the local cluster (``cluster/``).
+    """
     fsguard.check_link_chain(_home_spelled())
     fsguard.ensure_private_dir(home(), _home_label())
-    return fsguard.ensure_private_dir(data_dir(), "data folder", repair=True)
+    return fsguard.ensure_private_dir(folder, label, repair=True)
 
 
-def _check_existing() -> Path | None:
-    """The data folder when it exists; the home and it are checked, nothing is created."""
+def _existing_private_folder(folder: Path, label: str) -> Path | None:
+    """``folder`` inside the home when it exists; both are checked, nothing is created."""
     fsguard.check_link_chain(_home_spelled())
     if not home().exists():
         return None
     fsguard.check_ancestors(home())
     fsguard.check_private_dir(home(), _home_label())
-    folder = data_dir()
     if not folder.exists() and not folder.is_symlink():
         return None
-    fsguard.check_private_dir(folder, "data folder")
+    fsguard.check_private_dir(folder, label)
     return folder
+
+
+def _prepare() -> Path:
+    """Create (0700) and check the home and the data folder; the data folder."""
+    return _private_folder(data_dir(), "data folder")
+
+
+def _check_existing() -> Path | None:
+    """The data folder when it exists; the home and it are checked, nothing is created."""
+    return _existing_private_folder(data_dir(), "data folder")
 
 
 def socket_path() -> Path | None:
