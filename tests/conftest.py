@@ -45,3 +45,26 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def namespace() -> str:
     """A namespace no other test uses."""
     return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="module")
+def search_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An embedded server with the search module, in a home of its own, for one test module.
+
+    The ``search`` extra is part of the test environment (the README's test command
+    installs it), so a missing module is a failure, not a skip.
+    """
+    assert server.search_modules(), "the search module is missing: pip install 'hotmesh-nb[search]'"
+    previous = os.environ.get("HOTMESH_HOME")
+    os.environ["HOTMESH_HOME"] = str(tmp_path_factory.mktemp("searchhome"))
+    try:
+        yield server.start(search=True).url
+    finally:
+        import hotmesh_nb
+
+        hotmesh_nb.shutdown()
+        server.stop()
+        if previous is None:
+            os.environ.pop("HOTMESH_HOME", None)
+        else:
+            os.environ["HOTMESH_HOME"] = previous

@@ -4,10 +4,8 @@ without them, and no user can create an index over another namespace's records."
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -16,27 +14,10 @@ from acl_roles import WORDS, describe
 from test_acl import Parts
 
 import hotmesh_nb
-from hotmesh_nb import MeshData, PermissionDeniedError, acl_rules, server
+from hotmesh_nb import MeshData, PermissionDeniedError, acl_rules
 from hotmesh_nb.runtime import get_runtime
 
 pytestmark = pytest.mark.search
-
-
-@pytest.fixture(scope="module")
-def search_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An embedded server with the search module, in a home of its own."""
-    assert server.search_modules(), "the search module is part of the test environment"
-    previous = os.environ.get("HOTMESH_HOME")
-    os.environ["HOTMESH_HOME"] = str(Path(tmp_path_factory.mktemp("aclsearch")))
-    try:
-        yield server.start(search=True).url
-    finally:
-        hotmesh_nb.shutdown()
-        server.stop()
-        if previous is None:
-            os.environ.pop("HOTMESH_HOME", None)
-        else:
-            os.environ["HOTMESH_HOME"] = previous
 
 
 @pytest.fixture

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -14,7 +11,7 @@ from md_helpers import ANIMALS, CONFIG, HERD, describe, load_herd
 from waiting import wait_until
 
 import hotmesh_nb
-from hotmesh_nb import MeshData, SearchOptions, server
+from hotmesh_nb import MeshData, SearchOptions
 from hotmesh_nb.runtime import get_runtime
 from hotmesh_nb.search import shared_engine
 
@@ -142,23 +139,6 @@ def test_no_index_for_an_entity_says_how_to_fix_it(redis_url: str, namespace: st
 
 
 # -- the same answers on the native index (FT.*) -------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def search_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not server.search_modules():
-        pytest.skip("the search module is not installed (pip install 'hotmesh-nb[search]')")
-    previous = os.environ.get("HOTMESH_HOME")
-    os.environ["HOTMESH_HOME"] = str(Path(tmp_path_factory.mktemp("mdsearch")))
-    try:
-        yield server.start(search=True).url
-    finally:
-        hotmesh_nb.shutdown()
-        server.stop()
-        if previous is None:
-            os.environ.pop("HOTMESH_HOME", None)
-        else:
-            os.environ["HOTMESH_HOME"] = previous
 
 
 @pytest.mark.search
