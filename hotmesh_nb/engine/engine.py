@@ -313,6 +313,7 @@ class Engine:
         ctx["$app"] = {"settings": app.spec.settings}
         stats = trigger.stats
         job_id = app.resolve(stats.get("id"), ctx, f"{trigger.id}.stats.id") if stats else None
+        fresh = job_id in (None, UNDEFINED, "") and not default_id  # a random id: unique
         if job_id in (None, UNDEFINED, ""):
             job_id = default_id or guid()
         job_id = str(job_id)
@@ -382,7 +383,7 @@ class Engine:
             await self.backlog.refuse_if_full([stream for stream, _ in step.messages])
         if on_id is not None:
             on_id(job_id)
-        code, _ = await self.commit(step, create_status=status, ack=ack)
+        code, _ = await self.commit(step, create_status=status, ack=ack, fresh=fresh)
         telemetry.job_created(span, code)
         if code == 0:
             raise DuplicateJobError(job_id)

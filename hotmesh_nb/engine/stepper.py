@@ -157,8 +157,13 @@ class Stepper:
         create_status: int | None = None,
         gid: str = "",
         ack: Ack | None = None,
+        fresh: bool = False,
     ) -> tuple[int, int]:
-        """Apply a step with one script call; returns ``(outcome, status)``."""
+        """Apply a step with one script call; returns ``(outcome, status)``.
+
+        ``fresh`` creates a job whose id was just drawn at random (132 bits): no other
+        job can hold it, so the script does not check (one command fewer).
+        """
         keys = [self.keys.job(step.job_id), self.keys.engine_stream]
         index = {name: n for n, name in enumerate(keys, 1)}
 
@@ -172,7 +177,7 @@ class Stepper:
         ack_args: list[Any] = [0, "", ""] if ack is None else [key(ack[0]), ack[1], ack[2]]
         publishes = step.graph.publishes if isinstance(step.graph.publishes, str) else ""
         args: list[Any] = [
-            "create" if create_status is not None else "step",
+            ("fresh" if fresh else "create") if create_status is not None else "step",
             create_status if create_status is not None else step.delta,
             gid,
             step.guard,

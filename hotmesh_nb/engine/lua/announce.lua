@@ -1,12 +1,14 @@
 -- Shared by the scripts that can end a job (prepended to them when they are loaded).
 --
--- announce(job, engine_stream, kind, status, done_channel, publishes_channel)
+-- announce(job, engine_stream, kind, status, done_channel, publishes_channel[, flat])
 -- publishes the job as waiters and subscribers see it ('done', 'emit' or
 -- 'persist') and, when an awaiting parent exists (field 'p', a result message
 -- without its outcome), hands the outcome to the parent's activity. A job that
 -- ends ('done') also leaves the facet sets it joined (fields 'f:<set key>').
-local function announce(job, engine_stream, kind, status, done_channel, publishes_channel)
-  local flat = redis.call('HGETALL', job)
+-- 'flat' is the job's hash as HGETALL would return it now, when the caller already has
+-- it (read for its guard, with its own writes laid over): it saves reading it again.
+local function announce(job, engine_stream, kind, status, done_channel, publishes_channel, flat)
+  flat = flat or redis.call('HGETALL', job)
   local data = {}
   local meta, err, detail, ju, parent = 'null', 'null', 'null', 'null', nil
   for f = 1, #flat, 2 do
