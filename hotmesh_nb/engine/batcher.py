@@ -203,13 +203,17 @@ def _settle(batch: list[_Entry], owners: list[int], which: list[int], exc: BaseE
 
 
 class _Lane:
-    """The batcher's own connection to a single server: one write and the replies per flush."""
+    """The batcher's own connection to a single server: one write and the replies per flush.
+
+    The connection is taken from the client's pool and kept (never handed back while the
+    batcher lives), so closing the client closes it too.
+    """
 
     def __init__(self, client: aioredis.Redis) -> None:
-        pool = client.connection_pool
         self._client = client
-        self._conn = pool.connection_class(**pool.connection_kwargs)
-        self._user = pool.connection_kwargs.get("username")
+        self._pool: aioredis.ConnectionPool = client.connection_pool
+        self._conn: Any = None
+        self._user = self._pool.connection_kwargs.get("username")
 
     @staticmethod
     def of(client: Any) -> _Lane | None:
@@ -232,6 +236,8 @@ class _Lane:
         A connection that failed midway may hold replies nobody will read: it is
         closed, and the next flush connects again.
         """
+        if self._conn is None:
+            self._conn = await self._pool.get_connection()
         conn = self._conn
         packed = b"".join([self._pack(args) for args, _ in commands])
         replies: list[Any] = []
@@ -250,6 +256,8 @@ class _Lane:
         return replies
 
     async def close(self) -> None:
-        """Close the connection (a later flush would open it again)."""
-        with contextlib.suppress(Exception):
-            await self._conn.disconnect()
+        """Hand the connection back to the pool."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await self._pool.release(conn)

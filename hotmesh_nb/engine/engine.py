@@ -37,7 +37,7 @@ from .scout import Scout
 from .scripts import INTERRUPT, load_all
 from .step import SUCCESS, Step
 from .stepper import Stepper
-from .waiters import Subscriptions
+from .waiters import Subscriptions, process_token
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class Engine:
         self.guid = guid()
         self.batcher = Batcher(self.client)
         self.stepper = Stepper(self.client, keys, config, self.batcher)
-        self.subscriptions = Subscriptions(connection.new_client(), keys.done_channel)
+        self.subscriptions = Subscriptions(connection.new_client(), keys.done_channel, keys)
         self.consumer: StreamConsumer | None = None
         self.started = time.time()
         self.quorum = Quorum(
@@ -383,6 +383,8 @@ class Engine:
             await self.backlog.refuse_if_full([stream for stream, _ in step.messages])
         if on_id is not None:
             on_id(job_id)
+            if self.subscriptions.claim(job_id):  # settled from the step's reply, here
+                step.writes[st.WAITED_BY] = process_token()
         code, _ = await self.commit(step, create_status=status, ack=ack, fresh=fresh)
         telemetry.job_created(span, code)
         if code == 0:

@@ -27,6 +27,7 @@ from .config import EngineConfig
 from .protocol import MessageKind, StepOutcome
 from .scripts import STEP
 from .step import KEY, PENDING, Step
+from .waiters import process_token, settle_local
 
 log = logging.getLogger(__name__)
 
@@ -200,11 +201,14 @@ class Stepper:
                 key(part[1:]) if isinstance(part, str) and part[:1] == KEY else part
                 for part in op[1:]
             ]
+        args.append(process_token())  # a job this process waits for is settled here
         reply = await self.batcher.submit(
             lambda pipe: STEP.add(pipe, keys, args), patient=create_status is None
         )
         if isinstance(reply, Exception):
             raise reply
+        if len(reply) > 2:  # the completion of a job this process waits for
+            settle_local(self.keys.done_channel, reply[2])
         if self.on_sent is not None and step.messages:
             self.on_sent([stream for stream, _ in step.messages])
         if telemetry.METADATA_KEY in step.job.metadata:

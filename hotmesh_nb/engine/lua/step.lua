@@ -21,8 +21,12 @@
 --          done and start its expiry while it stays open
 -- then     K operations, each a name and its arguments (see run_ops)
 -- Mode 'ops' runs only the operations, which then start at ARGV[11].
--- Returns  {outcome, status}: 1 applied, 2 applied and the job ended, 0 duplicate
---          (guard or existing job), -1 job gone, -2 stale generation, -3 job not active.
+-- last     the token of the process running the step (see announce)
+-- Returns  {outcome, status[, completion]}: 1 applied, 2 applied and the job ended, 0
+--          duplicate (guard or existing job), -1 job gone, -2 stale generation, -3 job not
+--          active; the completion when this process waits for the job (see announce).
+-- Mode 'watch' marks a job whose completion a waiter that came late needs published
+-- ('W'); it returns {1, status}, or {-1, 0} when the job is gone.
 -- Operations (ARGV from index i: count, then each a name and its arguments):
 --   timer      key, due_ms, member        a durable timer (sorted set)
 --   wait       hook_key, early_key, ttl, waiter, message
@@ -148,6 +152,17 @@ if mode == 'ops' then
   run_ops(11)
   return {1, 0}
 end
+if mode == 'watch' then
+  -- A waiter that came after the job started: the completion must be published for it.
+  local current = redis.call('HGET', job, ':')
+  if not current then
+    return {-1, 0}
+  end
+  redis.call('HSET', job, 'W', '1')
+  return {1, tonumber(current)}
+end
+-- The process running this step (the last argument; see announce).
+local token = ARGV[#ARGV]
 -- Where the sections of ARGV start: writes, messages, the announcement flag, operations.
 local writes_at = 11
 local messages_at = writes_at + 2 * tonumber(ARGV[writes_at]) + 1
@@ -234,20 +249,21 @@ end
 -- A job created with status -1 is pending: it waits unstarted (and is not announced).
 local ended = status <= 0 and not (creating and status == -1)
 if ended then
-  announce(job, KEYS[2], 'done', status, ARGV[5], ARGV[6], flat)
+  local payload = announce(job, KEYS[2], 'done', status, ARGV[5], ARGV[6], flat, token)
   local expire = tonumber(ARGV[7])
   if expire > 0 then
     redis.call('EXPIRE', job, expire)
   end
-  return {2, status}
+  return {2, status, payload}
 end
 if flag == '1' then
   announce(job, KEYS[2], 'emit', status, ARGV[5], ARGV[6], flat)
 elseif flag == 'persist' then
-  announce(job, KEYS[2], 'done', status, ARGV[5], ARGV[6], flat)
+  local payload = announce(job, KEYS[2], 'done', status, ARGV[5], ARGV[6], flat, token)
   local expire = tonumber(ARGV[7])
   if expire > 0 then
     redis.call('EXPIRE', job, expire)
   end
+  return {1, status, payload}
 end
 return {1, status}
