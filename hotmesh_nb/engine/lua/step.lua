@@ -154,12 +154,15 @@ if mode == 'ops' then
 end
 if mode == 'watch' then
   -- A waiter that came after the job started: the completion must be published for it.
-  local current = redis.call('HGET', job, ':')
-  if not current then
+  -- Only a job some process waits for ('w') may go unpublished: only it needs the mark.
+  local current = redis.call('HMGET', job, ':', 'w')
+  if not current[1] then
     return {-1, 0}
   end
-  redis.call('HSET', job, 'W', '1')
-  return {1, tonumber(current)}
+  if current[2] then
+    redis.call('HSET', job, 'W', '1')
+  end
+  return {1, tonumber(current[1])}
 end
 -- The process running this step (the last argument; see announce).
 local token = ARGV[#ARGV]
