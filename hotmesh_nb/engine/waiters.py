@@ -32,7 +32,6 @@ import contextlib
 import fnmatch
 import logging
 import os
-import weakref
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -67,8 +66,8 @@ def process_token() -> str:
     return token
 
 
-_local: weakref.WeakSet[Subscriptions] = weakref.WeakSet()
-"""The started subscriptions of this process (the step replies settle their waiters)."""
+_local: dict[str, list[Subscriptions]] = {}
+"""Done channel → the started subscriptions of this process (step replies settle them)."""
 
 
 def settle_local(done_channel: str, completion: str | bytes) -> None:
@@ -77,9 +76,8 @@ def settle_local(done_channel: str, completion: str | bytes) -> None:
         payload = loads(completion)
     except ValueError:
         return
-    for subscriptions in list(_local):
-        if subscriptions.done_channel == done_channel:
-            subscriptions.settle(payload)
+    for subscriptions in _local.get(done_channel, ()):
+        subscriptions.settle(payload)
 
 
 class Subscriptions:
@@ -117,7 +115,7 @@ class Subscriptions:
         """Subscribe to the app's completion channel and start reading."""
         self._run_callback = run_callback
         await self.subscribe(self._done_channel, self._on_done, internal=True)
-        _local.add(self)
+        _local.setdefault(self._done_channel, []).append(self)
 
     @property
     def done_channel(self) -> str:
@@ -321,7 +319,11 @@ class Subscriptions:
 
     async def close(self) -> None:
         """Cancel waiters and close the connection."""
-        _local.discard(self)
+        started = _local.get(self._done_channel, [])
+        if self in started:
+            started.remove(self)
+            if not started:
+                del _local[self._done_channel]
         for handle in self._watches.values():
             handle.cancel()
         self._watches.clear()
