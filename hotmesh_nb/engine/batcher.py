@@ -35,6 +35,7 @@ from ..runtime import cancel_and_wait
 from .outage import Outage, explain, is_transient
 from .scripts import is_noscript, load_all
 
+_hiredis_pack: Callable[[tuple[Any, ...]], bytes] | None
 try:  # a dependency (redis[hiredis]); without it redis-py packs the commands
     from hiredis import pack_command as _hiredis_pack
 except ImportError:  # pragma: no cover - depends on the environment
@@ -225,8 +226,9 @@ class _Lane:
         return _Lane(client)
 
     def _pack(self, args: Any) -> bytes:
+        assert _hiredis_pack is not None  # checked in of()
         try:
-            return _hiredis_pack(args)  # type: ignore[misc]  # checked in of()
+            return _hiredis_pack(args)
         except TypeError:  # an argument hiredis does not pack: redis-py says what is wrong
             return b"".join(self._conn.pack_command(*args))
 
@@ -237,7 +239,7 @@ class _Lane:
         closed, and the next flush connects again.
         """
         if self._conn is None:
-            self._conn = await self._pool.get_connection()
+            self._conn = await self._pool.get_connection()  # type: ignore[no-untyped-call]
         conn = self._conn
         packed = b"".join([self._pack(args) for args, _ in commands])
         replies: list[Any] = []
