@@ -31,7 +31,18 @@ from .codec import check_value, dumps, loads
 from .config import EngineConfig
 from .consumer import StreamConsumer
 from .ids import fast_guid, guid, iso_compact
-from .protocol import MessageKind
+from .protocol import (
+    Await,
+    Cycle,
+    Descend,
+    Reply,
+    Result,
+    SignalAll,
+    TimeHook,
+    Transition,
+    WebHook,
+    decode,
+)
 from .quorum import Quorum, member_profile
 from .scout import Scout
 from .scripts import INTERRUPT, load_all
@@ -44,15 +55,6 @@ log = logging.getLogger(__name__)
 TRIGGER_DAD = ",0"
 
 
-_RESUMES = frozenset(
-    {
-        MessageKind.RESPONSE,
-        MessageKind.RESULT,
-        MessageKind.TIMEHOOK,
-        MessageKind.WEBHOOK,
-        MessageKind.CYCLE,
-    }
-)
 """Kinds that resume an activity (its leg 2)."""
 
 
@@ -280,7 +282,7 @@ class Engine:
         pending: float | None = None,
         search: dict[str, Any] | None = None,
         markers: dict[str, Any] | None = None,
-        parent: dict[str, Any] | None = None,
+        parent: Await | None = None,
         app: AppRuntime | None = None,
         default_id: str | None = None,
         ack: Any = None,
@@ -334,9 +336,9 @@ class Engine:
                 metadata["key"] = str(key)
         if parent:
             metadata.update(
-                {"pj": parent["j"], "pg": parent["gid"], "pd": parent["d"], "pa": parent["a"]}
+                {"pj": parent.job_id, "pg": parent.gid, "pd": parent.dad, "pa": parent.activity}
             )
-            if not parent.get("wait", True):
+            if not parent.wait:
                 metadata["px"] = True
         if context:
             metadata.update(context)
@@ -403,29 +405,15 @@ class Engine:
             name = str(target).strip("{}").split(".")[-1]
             step.add_index(f"{name}:{to_js_string(value)}", job_id)
 
-    def _link_parent(self, step: Step, parent: dict[str, Any], job_id: str, now: str) -> None:
-        result = {
-            "k": MessageKind.RESULT.value,
-            "j": parent["j"],
-            "gid": parent["gid"],
-            "a": parent["a"],
-            "d": parent["d"],
-            "v": parent["v"],
-            "g": job_id,
-        }
-        if telemetry.MESSAGE_KEY in parent:  # the parent's trace goes on when it resumes
-            result[telemetry.MESSAGE_KEY] = parent[telemetry.MESSAGE_KEY]
-        step.add_link(self.keys.job(parent["j"]), f"c:{job_id}", "1")
-        if parent.get("wait", True):
-            step.writes["p"] = dumps(result)  # the step script completes it with the outcome
+    def _link_parent(self, step: Step, parent: Await, job_id: str, now: str) -> None:
+        result = Result.for_parent(parent, job_id)
+        step.add_link(self.keys.job(parent.job_id), f"c:{job_id}", "1")
+        if parent.wait:
+            # The step script completes it with the child's outcome when the child ends.
+            step.writes["p"] = dumps(result.to_wire())
         else:
-            result.update(
-                {
-                    "status": "success",
-                    "code": SUCCESS,
-                    "data": {"job_id": job_id, "jc": now, "ju": now},
-                }
-            )
+            result.status, result.code = "success", SUCCESS
+            result.data = {"job_id": job_id, "jc": now, "ju": now}
             step.send(self.keys.engine_stream, result)
 
     async def pubsub(
@@ -466,33 +454,32 @@ class Engine:
     # -- consuming the engine stream ---------------------------------------------
 
     async def _on_message(self, message_id: str, fields: dict[str, str], deliveries: int) -> bool:
-        message = loads(fields["m"])
-        kind = message.get("k")
+        message = decode(fields["m"])
         ack = (self.keys.engine_stream, ENGINE_GROUP, message_id)
-        if kind in _RESUMES:
+        if isinstance(message, (Reply, Result, TimeHook, WebHook, Cycle)):
             return await self.stepper.resume(message, ack)
-        if kind == MessageKind.TRANSITION:
+        if isinstance(message, Transition):
             return await self.stepper.transition(message, ack)
-        if kind == MessageKind.AWAIT:
+        if isinstance(message, Await):
             await self._start_child(message, ack)
             return True
-        if kind == MessageKind.SIGNAL_ALL:
+        if isinstance(message, SignalAll):
             await self._signal_all(message)
             return False
-        if kind == MessageKind.DESCEND:
-            await self._descend(message["j"], message.get("err"))
+        if isinstance(message, Descend):
+            await self._descend(message.job_id, message.error)
             return False
-        log.warning("engine ignored message %s of unknown kind %r", message_id, kind)
+        log.warning("engine ignored message %s of kind %r", message_id, message.KIND.value)
         return False
 
-    async def _start_child(self, message: dict[str, Any], ack: Any) -> None:
+    async def _start_child(self, message: Await, ack: Any) -> None:
         """Start the child job an ``await`` activity asked for (once, even if redelivered)."""
-        app = await self.stepper.app_version(message["v"])
-        child_id = f"{message['j']}-{message['a']}-{message['g'][1:9]}"
+        app = await self.stepper.app_version(message.version)
+        child_id = f"{message.job_id}-{message.activity}-{message.guid[1:9]}"
         try:
             await self.pub(
-                message["t"],
-                message.get("data") or {},
+                message.topic,
+                message.data or {},
                 parent=message,
                 app=app,
                 default_id=child_id,
@@ -500,30 +487,20 @@ class Engine:
             )
         except DuplicateJobError as exc:
             existing = await self.client.hget(self.keys.job(exc.job_id), st.META)
-            if existing and loads(existing).get("pj") == message["j"]:
+            if existing and loads(existing).get("pj") == message.job_id:
                 await self._ack(ack)  # a redelivered await: the child already runs
                 return
             await self._fail_parent(message, 409, str(exc), ack)
         except Exception as exc:  # the child could not start: the parent must hear why
             await self._fail_parent(message, 500, f"child job could not start: {exc}", ack)
 
-    async def _fail_parent(self, message: dict[str, Any], code: int, text: str, ack: Any) -> None:
-        result = {
-            "k": MessageKind.RESULT.value,
-            "j": message["j"],
-            "gid": message["gid"],
-            "a": message["a"],
-            "d": message["d"],
-            "v": message["v"],
-            "g": message["g"],
-            "status": "error",
-            "code": code,
-            "data": {"message": text, "code": code},
-        }
+    async def _fail_parent(self, message: Await, code: int, text: str, ack: Any) -> None:
+        result = Result.for_parent(message, message.guid)
+        result.status, result.code, result.data = "error", code, {"message": text, "code": code}
         stream, group, message_id = ack
 
         def send(pipe: Any) -> None:
-            pipe.xadd(self.keys.engine_stream, {"m": dumps(result)})
+            pipe.xadd(self.keys.engine_stream, {"m": dumps(result.to_wire())})
             pipe.xack(stream, group, message_id)
 
         await self.batcher.submit(send)
@@ -646,14 +623,14 @@ class Engine:
             await self.stepper.run_ops(step)
         return len(step.ops)
 
-    async def _signal_all(self, message: dict[str, Any]) -> None:
-        ids = await self.client.smembers(self.keys.facet(message["facet"]))
+    async def _signal_all(self, message: SignalAll) -> None:
+        ids = await self.client.smembers(self.keys.facet(message.facet))
         for job_id in sorted(ids):
             await self.hook(
-                message["t"],
-                {**(message.get("data") or {}), "id": job_id},
-                status=message.get("status", "success"),
-                code=int(message.get("code", 200)),
+                message.topic,
+                {**(message.data or {}), "id": job_id},
+                status=message.status,
+                code=int(message.code),
             )
 
     async def interrupt(
