@@ -517,6 +517,75 @@ def test_interrupt(lab, row: InterruptRow) -> None:
     assert expiry[row.ttl], (row.ttl, ttl)
 
 
+# -- announce by itself: the kinds only step.lua sends ('emit', and 'done' kept open) ----------
+
+
+@pytest.mark.parametrize("kind", ["done", "emit"])
+def test_announce_through_a_minimal_includer(lab, tmp_path: Path, kind: str) -> None:
+    # step.lua announces 'emit' (a job that goes on) and 'done' for a job that stays
+    # open ('persist'); interrupt.lua only 'done'. A two-line includer reaches both.
+    engine_lua = Path(scripts.__file__).with_name("lua")
+    (tmp_path / "announce.lua").write_text((engine_lua / "announce.lua").read_text())
+    (tmp_path / "drive.lua").write_text(
+        "-- @include announce\n"
+        "announce(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])\nreturn 1\n"
+    )
+    source = assemble(tmp_path, "drive")
+
+    async def go(lab: Lab) -> dict[str, Any]:
+        keys = lab.keys
+        job, stream, facet = keys.job("j1"), keys.engine_stream, keys.facet("color:red")
+        done, publishes = keys.done_channel, keys.topic_channel("go.done", "j1")
+        await lab.admin.hset(job, mapping={**RUNNING, "p": PARENT, "ju": NOW, f"f:{facet}": "j1"})
+        await lab.admin.sadd(facet, "j1")
+        listener = lab.admin.pubsub()
+        await listener.subscribe(done, publishes)
+        for _ in range(2):
+            await listener.get_message(timeout=5)
+        client = await lab.user([job, stream], also=(facet,) if kind == "done" else ())
+        try:
+            await client.eval(source, 2, job, stream, kind, 2, done, publishes)
+        finally:
+            await client.aclose()
+        heard = []
+        while len(heard) < 2:
+            message = await listener.get_message(timeout=5)
+            if message is not None:
+                heard.append((message["channel"], json.loads(message["data"])))
+        await listener.aclose()
+        return {
+            "heard": heard,
+            "channels": [done, publishes],
+            "stream": [json.loads(f["m"]) for _, f in await lab.admin.xrange(stream)],
+            "facet": await lab.admin.smembers(facet),
+        }
+
+    got = lab(go)
+    payload = {**ANNOUNCED_QUIETLY, "k": kind, "s": 2}
+    assert got["heard"] == [(c, payload) for c in got["channels"]]
+    [parent] = got["stream"]
+    if kind == "emit":
+        # The parent hears a pending outcome (code 202) with the data so far; its 'rg'
+        # names this announcement (the parent's guard against a redelivered one).
+        rg = parent.pop("rg")
+        assert isinstance(rg, str) and NOW in rg
+        assert parent == {
+            **json.loads(PARENT),
+            "status": "pending",
+            "code": 202,
+            "data": payload["d"],
+        }
+        assert got["facet"] == {"j1"}  # a job that goes on stays findable
+    else:
+        assert parent == {
+            **json.loads(PARENT),
+            "status": "success",
+            "code": 200,
+            "data": payload["d"],
+        }
+        assert got["facet"] == set()
+
+
 # -- the include mechanism -------------------------------------------------------------------
 
 
