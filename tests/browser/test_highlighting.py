@@ -40,7 +40,7 @@ def yaml_classes(editor: dict[str, Any], word: str) -> str:
     return " ".join(c for text, c in editor["tokens"] if text.strip() == word)
 
 
-def write_notebook(lab: Lab, name: str, cells: list[str]) -> None:
+def write_notebook(lab: Lab, name: str, cells: list[str], *, language: bool = True) -> None:
     notebook = {
         "cells": [
             {
@@ -54,7 +54,11 @@ def write_notebook(lab: Lab, name: str, cells: list[str]) -> None:
         ],
         "metadata": {
             "kernelspec": {"name": "python3", "display_name": "Python 3"},
-            "language_info": {"name": "python", "codemirror_mode": {"name": "ipython"}},
+            **(
+                {"language_info": {"name": "python", "codemirror_mode": {"name": "ipython"}}}
+                if language
+                else {}
+            ),
         },
         "nbformat": 4,
         "nbformat_minor": 5,
@@ -99,3 +103,13 @@ def test_typing_the_magic_switches_a_cell_to_yaml_and_back(browser: Any, lab: La
     page.keyboard.press("Shift+End")
     page.keyboard.press("Delete")
     wait_until(lambda: [e["language"] for e in editors(page)] == ["python"], timeout=30)
+
+
+@pytest.mark.timeout(120)
+def test_a_new_notebook_switches_once_its_kernel_says_python(browser: Any, lab: Lab) -> None:
+    # No language_info in the file (a notebook never run): the cells learn their language
+    # from the kernel, and the deploy cell follows (the extension's mime type listener).
+    page = browser
+    write_notebook(lab, "fresh.ipynb", [f"%%hotmesh deploy\n{SEED}", PYTHON], language=False)
+    open_notebook(page, lab, "fresh.ipynb")
+    wait_until(lambda: [e["language"] for e in editors(page)] == ["yaml", "python"], timeout=60)
