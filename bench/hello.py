@@ -119,6 +119,11 @@ def original(result: dict[str, Any] | None) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> str:
     """Measure every column against one server; the printable report."""
+    return report(collect(args), args)
+
+
+def collect(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Every column's figures, measured one after another against one fresh server."""
     results: dict[str, dict[str, Any]] = {}
     with bench_server() as port:
         url = f"redis://127.0.0.1:{port}"
@@ -132,10 +137,12 @@ def run(args: argparse.Namespace) -> str:
             results["original"] = original(run_peer("hello.mjs", port, peer_env(args)))
             admin.flushall()
             results["peer"] = run_python_peer("arq_peer.py", port, args)
-    return report(results, args)
+    return results
 
 
 def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
+    """The comparison table, then each system's most frequent Redis commands."""
+
     def values(path: str) -> dict[str, Any]:
         return {name: column(result, path) for name, result in results.items()}
 
@@ -169,9 +176,12 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def build_parser() -> argparse.ArgumentParser:
+    return size_parser(__doc__.splitlines()[0], total=2000, seq=500, warmup=50, count=200)
+
+
 def main() -> None:
-    parser = size_parser(__doc__.splitlines()[0], total=2000, seq=500, warmup=50, count=200)
-    print(run(parser.parse_args()))
+    print(run(build_parser().parse_args()))
 
 
 if __name__ == "__main__":
