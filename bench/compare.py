@@ -13,6 +13,8 @@ one summary table: each target of issue 15 beside the figure measured here.
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -132,7 +134,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="also write the report to this file")
     opts = parser.parse_args()
     began = time.perf_counter()
-    parts = []
+    load = os.getloadavg()[0]
+    parts = [
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
+        f"load average {load:.1f} at the start; Python {platform.python_version()}"
+    ]
+    print(parts[0], flush=True)
 
     hello_args = _args(hello.build_parser(), opts)
     hl = hello.collect(hello_args)
