@@ -166,11 +166,12 @@ def table(rows: list[tuple[str, Any, Any, str]]) -> str:
 
 
 def _fmt(value: Any) -> str:
+    """A figure for a table: hundredths below 100, whole numbers above (the rest is noise)."""
     if value is None:
         return "—"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return f"{value:,}" if isinstance(value, int) else str(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+    return str(value)
 
 
 Call = Callable[[int], Awaitable[Any]]
