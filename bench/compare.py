@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -126,7 +127,7 @@ def main() -> None:
     parser.add_argument("--no-peer", action="store_true", help="skip the original, arq, DBOS")
     parser.add_argument(
         "--peers-python",
-        default=hello.build_parser().parse_args([]).peers_python,
+        default=os.environ.get("HOTMESH_BENCH_PYTHON", sys.executable),
         metavar="PYTHON",
         help="the interpreter that has the bench extra (default: $HOTMESH_BENCH_PYTHON, "
         "else this one)",
