@@ -10,8 +10,8 @@ import importlib as _importlib
 import typing as _typing
 
 from .connection import Connection, connect, connect_async
-from .engine.config import EngineConfig
-from .engine.worker import Response, WorkerMessage
+from .engine._config import EngineConfig
+from .engine._worker_service import Response, WorkerMessage
 from .errors import (
     CallbackExit,
     ConnectError,
@@ -37,13 +37,13 @@ from .runtime import shutdown, shutdown_async
 # The layers above the engine load on first use: a worker that only needs HotMesh
 # pays for nothing else (see bench/import_time.py). Name → module that defines it.
 _LAZY = {
-    "ActivityTimeoutError": ".meshflow.activity",
+    "ActivityTimeoutError": ".meshflow._activity",
     "FatalError": ".meshflow",
     "MeshCall": ".meshcall",
-    "MeshCallError": ".meshcall.errors",
+    "MeshCallError": ".meshcall._meshcall_errors",
     "MeshData": ".meshdata",
     "MeshFlow": ".meshflow",
-    "QueryError": ".search.query",
+    "QueryError": ".search._search_query",
     "RetryPolicy": ".meshflow",
     "SearchOptions": ".search",
     "WorkflowHandle": ".meshflow",
@@ -58,13 +58,13 @@ if _typing.TYPE_CHECKING:
     from . import server
     from .acl import acl_rules
     from .meshcall import MeshCall
-    from .meshcall.errors import MeshCallError
+    from .meshcall._meshcall_errors import MeshCallError
     from .meshdata import MeshData
     from .meshflow import FatalError, MeshFlow, RetryPolicy, WorkflowHandle
-    from .meshflow.activity import ActivityTimeoutError
+    from .meshflow._activity import ActivityTimeoutError
     from .notebook import dashboard, load_ipython_extension, unload_ipython_extension
     from .search import SearchOptions
-    from .search.query import QueryError
+    from .search._search_query import QueryError
 
 
 def __getattr__(name: str) -> _typing.Any:
