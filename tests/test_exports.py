@@ -39,3 +39,20 @@ def test_the_layers_above_the_engine_load_on_first_use() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines() == ["[]", "True True"]
+
+
+def test_internal_modules_are_private_with_unique_basenames() -> None:
+    from pathlib import Path
+
+    package = Path(hotmesh_nb.__file__).parent
+    public = {"meshflow/workflow.py"}  # documented import path (workflow API)
+    names = []
+    for path in package.rglob("*.py"):
+        relative = path.relative_to(package).as_posix()
+        if path.name == "__init__.py":
+            continue
+        names.append(path.name.lstrip("_"))
+        if path.parent != package and relative not in public:
+            assert path.name.startswith("_"), f"{relative} is internal: name it _{path.name}"
+    repeated = {n for n in names if names.count(n) > 1}
+    assert not repeated, f"basenames repeat: {sorted(repeated)}"
