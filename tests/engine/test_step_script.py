@@ -6,8 +6,8 @@ import pytest
 import redis.asyncio as aioredis
 
 import hotmesh_nb
-from hotmesh_nb.engine.protocol import StepOutcome
-from hotmesh_nb.engine.scripts import STEP
+from hotmesh_nb.engine._protocol import StepOutcome
+from hotmesh_nb.engine._scripts import STEP
 from hotmesh_nb.keys import Keys
 
 
@@ -95,7 +95,7 @@ def test_each_outcome_of_the_step_script(
 
 
 def test_scripts_are_assembled_from_shared_pieces_pasted_once() -> None:
-    from hotmesh_nb.engine.scripts import _REGISTRY, INTERRUPT, STEP
+    from hotmesh_nb.engine._scripts import _REGISTRY, INTERRUPT, STEP
 
     for script in (STEP, INTERRUPT):
         assert script.source.startswith("#!lua")
@@ -116,7 +116,7 @@ def test_the_announcement_shows_the_hash_as_it_is_after_the_step(
 
     import redis
 
-    from hotmesh_nb.engine import state as st
+    from hotmesh_nb.engine import _state as st
 
     keys = Keys(namespace, "script")
     channel = f"{namespace}:announce-test"
