@@ -15,6 +15,7 @@ are sent again. A submitter that will not wait (``patient=False``, a user's
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,8 @@ import redis.asyncio as aioredis
 from ..runtime import cancel_and_wait
 from .outage import Outage, explain, is_transient
 from .scripts import is_noscript, load_all
+
+log = logging.getLogger(__name__)
 
 Command = Callable[[Any], None]
 """Adds one command to a pipeline (``lambda pipe: pipe.xack(...)``)."""
@@ -39,6 +42,44 @@ class Batcher:
         self._task: asyncio.Task[None] | None = None
         self._closed = False
         self._outage = Outage(f"pipeline {name}".strip())
+        self._replicas: tuple[int, int, str] | None = None
+        self._short_of_replicas = False
+
+    def require_replicas(self, count: int, timeout_ms: int, slot_key: str) -> None:
+        """End every flush with ``WAIT count timeout_ms`` on the node of ``slot_key``.
+
+        ``WAIT`` counts the replicas that have the writes of *its own connection*: in the
+        same pipeline it covers every command of the flush. One batcher serves one app,
+        whose keys share one slot (``slot_key``), so one node takes the whole flush.
+        """
+        self._replicas = (count, timeout_ms, slot_key) if count > 0 else None
+
+    def _add_wait(self, pipe: Any) -> bool:
+        if self._replicas is None:
+            return False
+        count, timeout_ms, slot_key = self._replicas
+        if hasattr(self._client, "get_node_from_key"):  # a cluster: WAIT on the app's node
+            node = self._client.get_node_from_key(slot_key)
+            pipe.execute_command("WAIT", count, timeout_ms, target_nodes=node)
+        else:
+            pipe.execute_command("WAIT", count, timeout_ms)
+        return True
+
+    def _check_wait(self, reply: Any) -> None:
+        assert self._replicas is not None
+        count = self._replicas[0]
+        short = isinstance(reply, Exception) or int(reply) < count
+        if short and not self._short_of_replicas:
+            log.warning(
+                "durability: %s of %d replica(s) confirmed the last writes within %d ms "
+                "(a replica is down or catching up); steps go on without that guarantee",
+                reply if isinstance(reply, Exception) else int(reply),
+                count,
+                self._replicas[1],
+            )
+        elif not short and self._short_of_replicas:
+            log.warning("durability: %d replica(s) confirm writes again", count)
+        self._short_of_replicas = short
 
     def _ensure_task(self) -> None:
         if self._task is None or self._task.done():
@@ -92,7 +133,10 @@ class Batcher:
                 args, options = stack[i]
                 sent.execute_command(*args, **options)
             try:
+                waited = self._add_wait(sent)
                 answers = await sent.execute(raise_on_error=False)
+                if waited:
+                    self._check_wait(answers.pop())
             except Exception as exc:
                 if not is_transient(exc) or self._closed:
                     _settle(batch, owners, todo, exc)
