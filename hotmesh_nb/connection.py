@@ -160,6 +160,16 @@ class _Client(aioredis.Redis):
 # -- Redis Cluster ------------------------------------------------------------------------
 
 
+def _closed_under_us(exc: AttributeError) -> redis_errors.ConnectionError:
+    """redis-py's cluster client closes every connection when it refreshes the topology
+    after a node failed; a command on one of them at that moment dies with an
+    ``AttributeError`` on the vanished socket (``None``). It is a connection error: the
+    batcher and the consumers wait it out and send again."""
+    return redis_errors.ConnectionError(
+        f"the connection was closed while in use, during a cluster topology refresh ({exc})"
+    )
+
+
 class _StackView:
     """A cluster pipeline's queued commands as ``(args, options)`` pairs, like
     :attr:`redis.asyncio.client.Pipeline.command_stack` (the batcher reads either)."""
@@ -203,6 +213,10 @@ class _ClusterPipeline(ClusterPipeline):
             if not is_refusal(exc):
                 raise
             raise _pipeline_refusal(exc, stack, user) from None
+        except AttributeError as exc:
+            if "NoneType" not in str(exc):
+                raise
+            raise _closed_under_us(exc) from exc
         return _refusals(stack, user, replies)
 
 
@@ -274,6 +288,10 @@ class _ClusterClient(RedisCluster):
             if is_refusal(exc):
                 raise refusal(exc, args, _user(self)) from None
             raise
+        except AttributeError as exc:
+            if "NoneType" not in str(exc):
+                raise
+            raise _closed_under_us(exc) from exc
 
     def pipeline(self, transaction: Any = None, shard_hint: Any = None) -> _ClusterPipeline:
         if shard_hint:

@@ -8,29 +8,14 @@ session keeps its own embedded server.
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cluster_helpers import cluster_home
 
 import hotmesh_nb
 from hotmesh_nb import server
-
-
-@contextlib.contextmanager
-def cluster_home(home: Path) -> Iterator[None]:
-    """``HOTMESH_HOME`` set to the cluster's home for the duration of the block."""
-    previous = os.environ.get("HOTMESH_HOME")
-    os.environ["HOTMESH_HOME"] = str(home)
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("HOTMESH_HOME", None)
-        else:
-            os.environ["HOTMESH_HOME"] = previous
 
 
 @pytest.fixture(scope="session")
