@@ -21,6 +21,7 @@ and are created once per process and URL.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -435,15 +436,7 @@ class Connection:
             return
         try:
             await asyncio.wait_for(self.client.ping(), CONNECT_TIMEOUT + 1)
-            # One round trip at connect tells a cluster node and a replica apart
-            # (INFO with two sections needs Redis 7, the floor).
-            info = (
-                {}
-                if self.url.startswith("unix:")
-                else await asyncio.wait_for(
-                    self.client.info("cluster", "replication"), CONNECT_TIMEOUT + 1
-                )
-            )
+            hello = await self._hello()
         except (
             redis_errors.AuthenticationError,
             redis_errors.AuthenticationWrongNumberOfArgsError,
@@ -461,16 +454,40 @@ class Connection:
             raise
         except (redis_errors.ConnectionError, OSError, asyncio.TimeoutError) as exc:
             raise self._unreachable(exc) from None
-        if str(info.get("cluster_enabled", "0")) == "1":
+        if hello.get("mode") == "cluster":
             await self._become_cluster()
-        elif info.get("role") == "slave":
-            primary = f"{info.get('master_host')}:{info.get('master_port')}"
-            raise ConnectError(
-                f"the server at {mask_url(self.url)} is a read-only replica of {primary}; "
-                "hotmesh_nb writes on every step. Point the URL at the primary "
-                f"(redis://…@{primary})"
-            )
+        elif hello.get("role") in ("replica", "slave"):
+            await self._refuse_replica()
         self._checked = True
+
+    async def _hello(self) -> dict[str, Any]:
+        """The server's ``HELLO`` (mode: cluster or standalone; role), in one round trip.
+
+        ``HELLO`` is in ``@connection``, which every ACL role of :mod:`hotmesh_nb.acl`
+        grants (``INFO`` is ``@dangerous``). A server without it counts as one node.
+        """
+        if self.url.startswith("unix:"):
+            return {}
+        try:
+            # Without arguments HELLO keeps the connection's protocol (RESP2 or RESP3).
+            reply = await asyncio.wait_for(
+                self.client.execute_command("HELLO"), CONNECT_TIMEOUT + 1
+            )
+        except redis_errors.ResponseError:
+            return {}
+        if isinstance(reply, list):  # RESP2: a flat list of names and values
+            reply = dict(zip(reply[::2], reply[1::2]))
+        return {str(k): v for k, v in reply.items()} if isinstance(reply, dict) else {}
+
+    async def _refuse_replica(self) -> None:
+        primary = "its primary"
+        with contextlib.suppress(redis_errors.RedisError):
+            info = await self.client.info("replication")
+            primary = f"{info.get('master_host')}:{info.get('master_port')}"
+        raise ConnectError(
+            f"the server at {mask_url(self.url)} is a read-only replica of {primary}; "
+            "hotmesh_nb writes on every step. Point the URL at the primary"
+        )
 
     async def _become_cluster(self) -> None:
         """Swap the single-node client for a cluster-aware one and learn the topology."""
