@@ -6,15 +6,19 @@ cluster, whose primaries take the commands.
 
 from __future__ import annotations
 
+import shlex
 import socket
 from pathlib import Path
 
 import pytest
 from cluster_helpers import cluster_home
 from redis.asyncio.cluster import RedisCluster
+from redis.cluster import RedisCluster as SyncCluster
 
 import hotmesh_nb
-from hotmesh_nb import ConnectError, HotMesh, server
+from hotmesh_nb import ConnectError, HotMesh, PermissionDeniedError, Worker, acl_rules, server
+from hotmesh_nb.keys import Keys
+from hotmesh_nb.runtime import get_runtime
 
 
 def _free_port() -> int:
@@ -77,3 +81,47 @@ def test_an_app_id_that_cannot_be_tagged_is_refused(
 ) -> None:
     with pytest.raises(ValueError, match="invalid app id"):
         HotMesh.init(app_id, connection=redis_url, namespace=namespace)
+
+
+ACL_APP = """
+app:
+  id: aclapp
+  version: '1'
+  graphs:
+    - subscribes: aclapp.go
+      activities:
+        t1:
+          type: trigger
+        w:
+          type: worker
+          topic: aclapp.w
+          job: { maps: { x: '{$self.output.data.x}' } }
+      transitions:
+        t1:
+          - to: w
+"""
+
+
+def test_an_acl_role_works_on_the_cluster(redis_url: str, namespace: str) -> None:
+    """`hotmesh-nb acl` rules, set on every node, are enough for a cluster client too."""
+    admin = SyncCluster.from_url(redis_url, decode_responses=True)
+    user = f"eng-{namespace}"
+    rules = shlex.split(acl_rules(namespace, "engine"))
+    for node in admin.get_nodes():  # ACLs are per node: a cluster does not share them
+        admin.execute_command(
+            "ACL", "SETUSER", user, "reset", "on", ">pw", *rules, target_nodes=node
+        )
+    password = redis_url.split(":")[2].split("@")[0]
+    url = redis_url.replace(f":{password}@", f"{user}:pw@")
+    hm = HotMesh.init(
+        "aclapp",
+        connection=url,
+        namespace=namespace,
+        workers=[Worker("aclapp.w", lambda m: {"x": 1})],
+    )
+    hm.deploy(ACL_APP)
+    hm.activate("1")
+    assert hm.pubsub("aclapp.go", {}, timeout=30) == {"x": 1}
+    other = Keys(f"{namespace}x", "aclapp").job("nope")
+    with pytest.raises(PermissionDeniedError):
+        get_runtime().run(hm.connection.client.hget(other, "a"))
