@@ -314,7 +314,8 @@ class _ClusterClient(RedisCluster):
                 roster=self._roster,
                 **options,
             )
-            self._pubsub_client = _Client(connection_pool=pool)
+            # from_pool: closing the client disconnects the pool too.
+            self._pubsub_client = _Client.from_pool(pool)
         return self._pubsub_client.pubsub(**kwargs)
 
     async def aclose(self) -> None:

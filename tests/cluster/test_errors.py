@@ -107,10 +107,11 @@ def test_an_acl_role_works_on_the_cluster(redis_url: str, namespace: str) -> Non
     admin = SyncCluster.from_url(redis_url, decode_responses=True)
     user = f"eng-{namespace}"
     rules = shlex.split(acl_rules(namespace, "engine"))
-    for node in admin.get_nodes():  # ACLs are per node: a cluster does not share them
-        admin.execute_command(
-            "ACL", "SETUSER", user, "reset", "on", ">pw", *rules, target_nodes=node
-        )
+    with admin:
+        for node in admin.get_nodes():  # ACLs are per node: a cluster does not share them
+            admin.execute_command(
+                "ACL", "SETUSER", user, "reset", "on", ">pw", *rules, target_nodes=node
+            )
     password = redis_url.split(":")[2].split("@")[0]
     url = redis_url.replace(f":{password}@", f"{user}:pw@")
     hm = HotMesh.init(
