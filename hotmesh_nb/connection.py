@@ -107,7 +107,8 @@ def mask_url(url: str) -> str:
 
 
 def _user(client: Any) -> str | None:
-    return client.connection_pool.connection_kwargs.get("username")
+    user = client.connection_pool.connection_kwargs.get("username")
+    return None if user is None else str(user)
 
 
 def _refusals(stack: list[Any], user: str | None, replies: list[Any]) -> list[Any]:
@@ -241,7 +242,7 @@ class _RovingMixin:
     port: int
 
     def __init__(self, *, roster: Callable[[], list[tuple[str, int]]], **kwargs: Any) -> None:
-        super().__init__(**kwargs)  # type: ignore[call-arg]
+        super().__init__(**kwargs)
         self._roster = roster
         self._turn = random.randrange(1 << 16)
 
@@ -272,7 +273,7 @@ class _ClusterClient(RedisCluster):
     @classmethod
     def for_url(cls, url: str, **options: Any) -> _ClusterClient:
         """A client of the cluster that ``url`` names a node of."""
-        client = cls.from_url(url, **options)
+        client = cast(_ClusterClient, cls.from_url(url, **options))
         client._url = url
         client._options = options
         return client
@@ -297,15 +298,16 @@ class _ClusterClient(RedisCluster):
     def pipeline(self, transaction: Any = None, shard_hint: Any = None) -> _ClusterPipeline:
         if shard_hint:
             raise ValueError("shard_hint has no meaning on a cluster")
-        return _ClusterPipeline(self, transaction)
+        return _ClusterPipeline(self, transaction)  # type: ignore[abstract]  # redis-py's stubs
 
     def _roster(self) -> list[tuple[str, int]]:
         return [(node.host, int(node.port)) for node in self.get_nodes()]
 
-    def pubsub(self, **kwargs: Any) -> Any:
-        """A classic (broadcast) pub/sub on one live node, moving on when it fails."""
+    def pubsub(self, node: Any = None, host: Any = None, port: Any = None, **kwargs: Any) -> Any:
+        """A classic (broadcast) pub/sub on one live node, moving on when it fails (the
+        node is chosen per connection: ``node``, ``host`` and ``port`` are ignored)."""
         if self._pubsub_client is None:
-            options = dict(parse_url(self._url))
+            options = dict(parse_url(self._url))  # type: ignore[no-untyped-call]
             ssl = options.pop("connection_class", None) is SSLConnection
             options.update(self._options or {})
             options.pop("max_connections", None)
@@ -472,7 +474,8 @@ class Connection:
         try:
             # Without arguments HELLO keeps the connection's protocol (RESP2 or RESP3).
             reply = await asyncio.wait_for(
-                self.client.execute_command("HELLO"), CONNECT_TIMEOUT + 1
+                self.client.execute_command("HELLO"),  # type: ignore[no-untyped-call]
+                CONNECT_TIMEOUT + 1,
             )
         except redis_errors.ResponseError:
             return {}
@@ -499,7 +502,7 @@ class Connection:
         client = self.client
         try:
             await asyncio.wait_for(
-                client.initialize(),  # type: ignore[attr-defined]
+                client.initialize(),
                 CONNECT_TIMEOUT * 2,
             )
         except (redis_errors.RedisError, RedisClusterException, OSError, TimeoutError) as exc:
