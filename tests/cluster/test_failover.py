@@ -7,6 +7,7 @@ and each worker effect (logged by the callbacks themselves) happens exactly once
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -14,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cluster_helpers import cluster_home
 from redis.crc import key_slot
 from waiting import wait_until
@@ -191,3 +193,31 @@ def _promoted(dead_port: int) -> bool:
     status = server.cluster_status()
     masters = [n for n in status.nodes if n.actual_role == "master" and n.port != dead_port]
     return len(masters) == 3 and status.state == "ok"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("replicas_to_wait", -1), ("replicas_to_wait", 1.5), ("replica_wait_ms", 0)],
+)
+def test_durability_settings_are_checked(field: str, value: Any) -> None:
+    with pytest.raises(ValueError, match=f"EngineConfig.{field}"):
+        EngineConfig(**{field: value})
+
+
+def test_too_few_replicas_warn_but_never_stop_the_mesh(
+    redis_url: str, namespace: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two replicas asked, one per primary here: each WAIT times out, steps go on."""
+    app = "fewreplicas"
+    hm = HotMesh.init(
+        app,
+        connection=redis_url,
+        namespace=namespace,
+        workers=[Worker(f"{app}.work", lambda m: {"out": m.data["n"] * 2})],
+        config=EngineConfig(block_ms=500, replicas_to_wait=2, replica_wait_ms=20),
+    )
+    hm.deploy(APP.format(app=app))
+    hm.activate("1")
+    with caplog.at_level(logging.WARNING, logger="hotmesh_nb.engine.batcher"):
+        assert hm.pubsub(f"{app}.go", {"id": "one", "n": 21}, timeout=30) == {"out": 42}
+    assert any("1 of 2 replica(s) confirmed" in r.getMessage() for r in caplog.records)
