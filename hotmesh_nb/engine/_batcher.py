@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +42,8 @@ try:  # a dependency (redis[hiredis]); without it redis-py packs the commands
 except ImportError:  # pragma: no cover - depends on the environment
     _hiredis_pack = None
 
+log = logging.getLogger(__name__)
+
 Command = Callable[[Any], None]
 """Adds one command to a pipeline (``lambda pipe: pipe.xack(...)``)."""
 
@@ -57,6 +60,44 @@ class Batcher:
         self._closed = False
         self._outage = Outage(f"pipeline {name}".strip())
         self._lane = _Lane.of(client)
+        self._replicas: tuple[int, int, str] | None = None
+        self._short_of_replicas = False
+
+    def require_replicas(self, count: int, timeout_ms: int, slot_key: str) -> None:
+        """End every flush with ``WAIT count timeout_ms`` on the node of ``slot_key``.
+
+        ``WAIT`` counts the replicas that have the writes of *its own connection*: in the
+        same pipeline it covers every command of the flush. One batcher serves one app,
+        whose keys share one slot (``slot_key``), so one node takes the whole flush.
+        """
+        self._replicas = (count, timeout_ms, slot_key) if count > 0 else None
+
+    def _add_wait(self, commands: list[tuple[Any, Any]]) -> bool:
+        """Append ``WAIT`` to a flush's commands when a durability setting asks for it."""
+        if self._replicas is None:
+            return False
+        count, timeout_ms, slot_key = self._replicas
+        options: dict[str, Any] = {}
+        if hasattr(self._client, "get_node_from_key"):  # a cluster: WAIT on the app's node
+            options["target_nodes"] = self._client.get_node_from_key(slot_key)
+        commands.append((("WAIT", count, timeout_ms), options))
+        return True
+
+    def _check_wait(self, reply: Any) -> None:
+        assert self._replicas is not None
+        count = self._replicas[0]
+        short = isinstance(reply, Exception) or int(reply) < count
+        if short and not self._short_of_replicas:
+            log.warning(
+                "durability: %s of %d replica(s) confirmed the last writes within %d ms "
+                "(a replica is down or catching up); steps go on without that guarantee",
+                reply if isinstance(reply, Exception) else int(reply),
+                count,
+                self._replicas[1],
+            )
+        elif not short and self._short_of_replicas:
+            log.warning("durability: %d replica(s) confirm writes again", count)
+        self._short_of_replicas = short
 
     def _ensure_task(self) -> None:
         if self._task is None or self._task.done():
@@ -106,7 +147,11 @@ class Batcher:
         reloads = 0
         while todo:
             try:
-                answers = await self._send([stack[i] for i in todo])
+                commands = [stack[i] for i in todo]
+                waited = self._add_wait(commands)
+                answers = await self._send(commands)
+                if waited:
+                    self._check_wait(answers.pop())
             except Exception as exc:
                 if not is_transient(exc) or self._closed:
                     _settle(batch, owners, todo, exc)

@@ -45,6 +45,8 @@ class Stepper:
         self.keys = keys
         self.config = config
         self.batcher = batcher
+        if config.replicas_to_wait:
+            batcher.require_replicas(config.replicas_to_wait, config.replica_wait_ms, keys.prefix)
         self.apps: dict[str, AppRuntime] = {}
         self.on_timer: Any = None
         """Called with the due time (ms) of timers this process scheduled (wakes the scout)."""
