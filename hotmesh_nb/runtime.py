@@ -26,10 +26,12 @@ import functools
 import inspect
 import logging
 import threading
+import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from . import telemetry
+from ._bridge import Bridge
 from .errors import CallbackExit, HotMeshError
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,10 @@ class Runtime:
         self._services: dict[Hashable, Service] = {}
         self._starting: dict[Hashable, asyncio.Future[Any]] = {}
         self._closed = False
+        self._bridges: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Bridge] = (
+            weakref.WeakKeyDictionary()
+        )
+        """One bridge per event loop that awaits ``*_async`` calls (see ``_bridge``)."""
         ready = threading.Event()
         self.thread = threading.Thread(
             target=self._main, args=(ready,), name="hotmesh-runtime", daemon=True
@@ -143,7 +149,13 @@ class Runtime:
             current = None
         if current is self.loop:
             return await coro
-        return await asyncio.wrap_future(self.submit(coro))
+        if current is None or self._closed:
+            return await asyncio.wrap_future(self.submit(coro))
+        bridge = self._bridges.get(current)
+        if bridge is None:
+            bridge = self._bridges.setdefault(current, Bridge(self.loop, current))
+        # The caller's active span goes along (a job started inside it is its child).
+        return await bridge.call(telemetry.carry(coro))
 
     async def call_user(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Call a user callback: ``async def`` on the loop, plain ``def`` in a thread.
