@@ -88,7 +88,10 @@ class Stepper:
         app = await self.app_version(message["v"])
         activity = app.activity(message["a"])
         final = message.get("code") != PENDING
-        job = await self.load(message, app, force=not final)
+        # Timer wake-ups always read the job, so that wake-ups that fall due together all
+        # take the same path and commit in the order the scout fired them (see hook.resume).
+        timer = message.get("k") == MessageKind.TIMEHOOK
+        job = await self.load(message, app, force=timer or not final)
         if job is None:
             return False
         # A final message is unique per activity and dimension: naming its guard after
@@ -108,11 +111,14 @@ class Stepper:
         return ack is not None
 
     async def transition(self, message: dict[str, Any], ack: Ack | None = None) -> bool:
-        """Enter a join activity (leg 1) once, whichever path reaches it first."""
+        """Enter an activity (leg 1) once: a join, whichever path reaches it first, or a
+        child queued behind the stream (a timer's wake-up)."""
         app = await self.app_version(message["v"])
         activity = app.activity(message["a"])
         graph = app.graph_of(activity.id)
-        job = await self.load(message, app)
+        # A queued child (not a join) always reads the job, so that queued children of
+        # different jobs commit in their stream order, whatever they need to read.
+        job = await self.load(message, app, force=not app.is_join(activity.id))
         if job is None:
             return False
         guard = f"{st.ENTERED}{activity.id}{message['d']}"
@@ -123,6 +129,10 @@ class Stepper:
         except Exception as exc:  # a step is pure computation: its failure is the job's
             step = self.failed_step(app, job, guard, activity.id, exc)
         code, _ = await self.commit(step, gid=message["gid"])
+        if code == StepOutcome.DUPLICATE and not app.is_join(activity.id):
+            # Only one path leads here: this message was delivered again after it entered
+            # (the consumer acknowledges it).
+            return False
         if code == StepOutcome.DUPLICATE:
             # Another path already entered the join: this path's thread ends here.
             ending = Step(

@@ -75,12 +75,20 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     finish(step, activity, dad, SUCCESS)
 
 
-def finish(step: Step, activity: ActivitySpec, dad: str, code: int, index: int = 0) -> None:
-    """Map job data, evaluate flags and follow the transitions."""
+def finish(
+    step: Step,
+    activity: ActivitySpec,
+    dad: str,
+    code: int,
+    index: int = 0,
+    *,
+    queued: bool = False,
+) -> None:
+    """Map job data, evaluate flags and follow the transitions (``queued``: see flow.complete)."""
     ctx = step.context(activity, dad)
     step.apply_job_maps(activity, ctx)
     step.resolve_flags(activity, ctx)
-    flow.complete(step, activity, dad, code, closes=code != PENDING, index=index)
+    flow.complete(step, activity, dad, code, closes=code != PENDING, index=index, queued=queued)
 
 
 def resume(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]) -> None:
@@ -90,7 +98,11 @@ def resume(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]
         ctx = step.context(activity, dad)
         output = step.map_object(activity.output_maps, ctx, activity, "output.maps")
         step.save_activity(activity, dad, data=output, code=SUCCESS, status="success", ended=True)
-        finish(step, activity, dad, SUCCESS)
+        # As in the original, a timer's wake-up completes only the sleeping activity; what
+        # follows it is queued behind the messages already on the stream. Timers that fall
+        # due together thus end their activities first, and an interrupt that one of them
+        # leads to lands before the others' next activities (the original's tree test).
+        finish(step, activity, dad, SUCCESS, queued=True)
         return
     code = int(message.get("code") or SUCCESS)
     data = message.get("data")
