@@ -92,8 +92,9 @@ def complete(
     thread continues. ``index`` numbers the dimension of this activity's children
     (the Nth message an open activity receives starts its children at ``dad,N``).
     ``queued`` starts every child through a transition message on the engine stream
-    instead of within this step (see ``hook.resume``: a timer's wake-up). Returns the number of children started. An error code no transition handles
-    fails the job.
+    instead of within this step (see ``hook.resume``: a timer's wake-up). Returns
+    the number of children started. An error code no transition handles fails the
+    job.
     """
     targets = follow(step, activity, dad, code)
     step.delta += len(targets) - (1 if closes else 0)
