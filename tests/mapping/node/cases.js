@@ -150,6 +150,9 @@ const C = [
   ['object.entries', [{ a: 1, b: [2] }]], ['object.entries', [null]], ['object.entries', [[9]]],
   ['object.fromEntries', [[['a', 1], ['b', 2]]]], ['object.fromEntries', [[['b', 1], ['1', 2], ['b', 3]]]], ['object.fromEntries', [null]], ['object.fromEntries', [['ab']]], ['object.fromEntries', [[[]]]],
   ['object.assign', [{ a: 1 }, { b: 2 }, { a: 3 }]], ['object.assign', [{}, null, 'xy']], ['object.assign', [null, { a: 1 }]], ['object.assign', [[1, 2], [9]]],
+  // found by the property tests (explore profile): a string target's indices and length are read-only
+  ['object.assign', ['0', '0']], ['object.assign', ['ab', 'c']], ['object.assign', ['ab', { length: 1 }]], ['object.assign', ['ab', { 2: 1, '01': 1 }]],
+  ['object.assign', ['ab', [1]]], ['object.assign', ['a😀', { 2: 1 }]], ['object.assign', ['a😀', { 3: 1 }]], ['object.assign', ['ab', null, 'xyz']],
   ['object.getOwnPropertyNames', [{ a: 1, 0: 2 }]], ['object.getOwnPropertyNames', [[1, 2]]], ['object.getOwnPropertyNames', ['ab']], ['object.getOwnPropertyNames', [null]],
   ['object.getOwnPropertySymbols', [{ a: 1 }]], ['object.getOwnPropertySymbols', [null]],
   ['object.getOwnPropertyDescriptor', [{ age: 30 }, 'age']], ['object.getOwnPropertyDescriptor', [{ age: 30 }, 'x']], ['object.getOwnPropertyDescriptor', [[1], 'length']],
