@@ -834,6 +834,11 @@ class MeshData:
 
     connect = blocking(connect_async)
     hotmesh = blocking(hotmesh_async)
+    get_hotmesh = hotmesh
+    """The original's name (``getHotMesh``) for :meth:`hotmesh`."""
+    get_hotmesh_async = hotmesh_async
+    get_client = client
+    """The original's name (``getClient``) for :meth:`client`."""
     exec = blocking(exec_async)
     hook = blocking(hook_async)
     signal = blocking(signal_async)
