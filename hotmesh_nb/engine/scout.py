@@ -33,7 +33,7 @@ TICK = 1.0
 BATCH = 200
 """Most timers moved in one script call."""
 
-TOGETHER_MS = 50
+TOGETHER_MS = 100
 """Timers due within this many ms of a firing fire with it, in due order.
 
 Timers that fall due together thus reach the engine stream together and wake
