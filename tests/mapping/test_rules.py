@@ -596,9 +596,7 @@ def test_non_dict_context_roots() -> None:
 @pytest.mark.parametrize(
     "name", ["toString", "toLocaleString", "valueOf", "constructor", "hasOwnProperty"]
 )
-def test_names_inherited_by_the_originals_families_are_no_functions(
-    family: str, name: str
-) -> None:
+def test_names_inherited_by_the_originals_families_are_no_functions(family: str, name: str) -> None:
     with pytest.raises(MappingError, match="unknown function"):
         compile_rule({"@pipe": [["x"], [f"{{@{family}.{name}}}"]]}, "a1.job.maps.v")
 
