@@ -21,16 +21,16 @@ from .engine.codec import loads
 from .engine.config import EngineConfig
 from .engine.engine import Engine
 from .engine.ids import parse_compact
+from .engine.protocol import Reply
 from .engine.worker import (
     Callback,
     Response,
     WorkerMessage,
     WorkerService,
     normalise,
-    response_message,
 )
 from .errors import HotMeshError, JobNotFoundError
-from .keys import DEFAULT_NAMESPACE, Keys
+from .keys import DEFAULT_NAMESPACE, Keys, check_topic
 from .model import AppSpec
 from .runtime import blocking, get_runtime, on_runtime
 
@@ -53,6 +53,11 @@ class Worker:
     guid: str | None = None
     """This worker's id on the mesh (roll calls, throttles, stream consumer name); None:
     a random one. It must be unique among the app's workers of this topic."""
+
+    def __post_init__(self) -> None:
+        # An empty topic would name the engine's own stream: the worker would eat
+        # the engine's messages.
+        check_topic(self.topic, "worker topic")
 
 
 class HotMesh:
@@ -269,7 +274,7 @@ class HotMesh:
                 "stream message to answer)"
             )
         status, code, body = normalise(Response(data or {}, code=code))
-        await self.engine.stepper.resume(response_message(message.origin, status, code, body))
+        await self.engine.stepper.resume(Reply.answering(message.origin, status, code, body))
 
     @on_runtime
     async def sub_async(self, topic: str, callback: Callable[[str, dict], Any]) -> None:
@@ -465,6 +470,7 @@ class HotMesh:
         does. ``code=202`` keeps the hook open for more signals. Returns the
         resolved match value (None when no graph listens on ``topic``).
         """
+        check_topic(topic, "hook topic")
         return await self.engine.hook(topic, data, status=status, code=code)
 
     @on_runtime
@@ -482,7 +488,9 @@ class HotMesh:
         its ``data`` resolves to, indexed under ``facets`` in that window, are
         signalled (the original signals none of them, a defect; see FIDELITY.md).
         Each signal carries ``data`` plus ``id``, the job id. Returns the count.
+        ``topic`` is a literal topic, not a pattern: ``'*'`` signals the hook topic ``*``.
         """
+        check_topic(topic, "hook topic")
         return await self.engine.hook_all(topic, data, facets, key_resolver)
 
     @on_runtime

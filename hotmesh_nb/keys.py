@@ -2,12 +2,24 @@
 
 Names are minted here and nowhere else. Layout::
 
-    {<ns>:<app>}:<kind>[:<id>]
+    {<ns>:<app>}:<kind>[:<part>...]
 
 The braces are a Redis Cluster hash tag: every key of one app lands in one
 slot, so each atomic script may touch several of them (all passed in
-``KEYS``). Different namespaces, or apps, never share a key, stream or
-channel.
+``KEYS``). The namespace is the literal start of every name, which the ACL
+rules of :mod:`hotmesh_nb.acl` rely on (``~{ns:*``).
+
+Parts (topics, index names, match values...) come from users, so two
+different part lists must never give one name: ``('a:b', 'c')`` and
+``('a', 'b:c')`` would otherwise share a hook waiter, and one tenant's signal
+would wake another topic's job. Every part that another part follows is
+escaped (``%`` → ``%25``, ``:`` → ``%3A``, see :func:`escape_part`), so the
+separators of a name are exactly its unescaped ``:``; the last part runs to the
+end of the name verbatim (``hook_all`` reads a waiter's match value back from
+its key), and each kind of name has a fixed number of parts. Names without
+``:`` or ``%`` in their parts read as before. Patterns for ``SCAN`` escape the
+glob characters of their parts (:func:`glob_escape`), and topics are never
+empty: an empty worker topic would name the engine's own stream.
 """
 
 from __future__ import annotations
@@ -46,6 +58,44 @@ def namespace_pattern(namespace: str) -> str:
     other: namespace names hold no glob characters and no ``:``.
     """
     return f"{{{check_namespace(namespace)}:*"
+
+
+def check_topic(topic: str, what: str = "topic") -> str:
+    """Return ``topic`` or raise ``ValueError``: a topic is a non-empty string.
+
+    An empty worker topic would name the engine's own stream (workers would read
+    the engine's messages), and an empty hook topic would be one every caller
+    could reach by mistake. ``what`` names the topic in the message.
+    """
+    if not isinstance(topic, str) or not topic:
+        raise ValueError(
+            f"invalid {what} {topic!r}: a topic must be a non-empty string, "
+            "such as 'work.do' or 'order.paid'"
+        )
+    return topic
+
+
+def escape_part(part: str) -> str:
+    """``part`` with ``%`` and ``:`` escaped, so that ``:`` only ever separates parts.
+
+    Percent escapes (not backslashes) keep names free of the glob escape
+    character, and names of ordinary parts unchanged. Escaping is injective:
+    ``%`` itself is escaped first.
+    """
+    return part.replace("%", "%25").replace(":", "%3A")
+
+
+def glob_escape(text: str) -> str:
+    """``text`` with every glob character of ``SCAN``/``KEYS``/``PSUBSCRIBE`` escaped.
+
+    A user's topic ``*`` must match the topic ``*``, not every topic.
+    """
+    return "".join(f"\\{c}" if c in "*?[]\\{}" else c for c in text)
+
+
+def _join(*parts: str) -> str:
+    """Parts joined by ``:``: each escaped but the last (see the module's docstring)."""
+    return ":".join([*(escape_part(p) for p in parts[:-1]), parts[-1]])
 
 
 def check_app_id(app_id: str) -> str:
@@ -95,8 +145,8 @@ class Keys:
         return f"{self.prefix}:x:"
 
     def worker_stream(self, topic: str) -> str:
-        """Stream read by the workers of ``topic``."""
-        return f"{self.prefix}:x:{topic}"
+        """Stream read by the workers of ``topic`` (never empty: that is the engine stream)."""
+        return f"{self.prefix}:x:{check_topic(topic, 'worker topic')}"
 
     @property
     def dead_letters(self) -> str:
@@ -110,17 +160,21 @@ class Keys:
         return f"{self.prefix}:t"
 
     def hook_waiter(self, topic: str, value: str) -> str:
-        """String: the hook activity waiting for signals on ``topic`` that resolve to ``value``."""
-        return f"{self.prefix}:h:{topic}:{value}"
+        """String: the hook activity waiting for signals on ``topic`` that resolve to ``value``.
+
+        ``value`` is the last part, verbatim: every waiter key of ``topic`` starts with
+        ``hook_waiter(topic, '')``, and the rest of the key is its match value.
+        """
+        return f"{self.prefix}:h:{_join(check_topic(topic, 'hook topic'), value)}"
 
     def hook_waiters(self, topic: str) -> str:
-        """A ``SCAN`` pattern matching every waiter of ``topic``."""
-        escaped = self.prefix.replace("{", "\\{").replace("}", "\\}")
-        return f"{escaped}:h:{topic}:*"
+        """A ``SCAN`` pattern matching every waiter of ``topic``, and of no other topic."""
+        waiters = glob_escape(self.hook_waiter(topic, ""))
+        return f"{waiters}*"
 
     def early_signals(self, topic: str, value: str) -> str:
         """List: signals that arrived before their hook registered (kept, not dropped)."""
-        return f"{self.prefix}:e:{topic}:{value}"
+        return f"{self.prefix}:e:{_join(check_topic(topic, 'hook topic'), value)}"
 
     def facet(self, facet: str) -> str:
         """Set: ids of jobs indexed under ``facet`` (``name:value``)."""
@@ -128,15 +182,15 @@ class Keys:
 
     def stats_bucket(self, key: str, bucket: str) -> str:
         """Hash: a trigger's ``stats`` counters of jobs with ``key`` in one time bucket."""
-        return f"{self.prefix}:s:{key}:{bucket}"
+        return f"{self.prefix}:s:{_join(key, bucket)}"
 
     def stats_ids(self, key: str, bucket: str, facet: str) -> str:
         """List: ids of jobs with ``key`` indexed under ``facet`` in one time bucket."""
-        return f"{self.prefix}:s:{key}:{bucket}:index:{facet}"
+        return f"{self.prefix}:si:{_join(key, bucket, facet)}"
 
     def stats_median(self, key: str, bucket: str, target: str) -> str:
         """Sorted set: values of ``target`` (job id → value) for an ``mdn`` measure."""
-        return f"{self.prefix}:s:{key}:{bucket}:mdn:{target}"
+        return f"{self.prefix}:sm:{_join(key, bucket, target)}"
 
     @property
     def search_indexes(self) -> str:
@@ -144,8 +198,13 @@ class Keys:
         return f"{self.prefix}:ix"
 
     def search_key(self, index: str, *parts: str) -> str:
-        """A structure of a fallback search index (tag sets, numeric sorted sets, words)."""
-        return ":".join((f"{self.prefix}:ix:{index}", *parts))
+        """A structure of a fallback search index (tag sets, numeric sorted sets, words).
+
+        ``parts`` start with the structure's kind (``t``, ``n``, ``w``, ...), which fixes
+        how many follow; the index name and field names are escaped, so index ``p`` and
+        index ``p:t:status`` never share a structure.
+        """
+        return f"{self.prefix}:ix:{_join(index, *parts)}"
 
     def search_native(self, index: str) -> str:
         """The name of the app's native (``FT.*``) index ``index``: under the app's prefix,
@@ -174,7 +233,12 @@ class Keys:
         return f"{self.prefix}:done"
 
     def topic_channel(self, topic: str, job_id: str = "") -> str:
-        """Channel: a graph's ``publishes`` topic, per job (``sub``/``psub``)."""
+        """Channel: a graph's ``publishes`` topic, per job (``sub``/``psub``).
+
+        As in the original, a job's channel is ``<topic>.<job id>``, so that ``psub``
+        of ``'<topic>.*'`` hears every job of the topic.
+        """
+        check_topic(topic)
         return f"{self.prefix}:q:{topic}.{job_id}" if job_id else f"{self.prefix}:q:{topic}"
 
     @property
@@ -189,5 +253,4 @@ class Keys:
 
     def match_all(self) -> str:
         """A ``SCAN`` pattern matching every key of the app."""
-        escaped = self.prefix.replace("{", "\\{").replace("}", "\\}")
-        return f"{escaped}:*"
+        return f"{glob_escape(self.prefix)}:*"

@@ -41,7 +41,8 @@ class Backlog:
         self._written: set[str] = set()
         self._unserved: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
-        self._prefix = keys.worker_stream("")
+        # Every worker stream is the engine stream followed by its (non-empty) topic.
+        self._prefix = keys.engine_stream
 
     def wrote(self, streams: list[str]) -> None:
         """Note the streams a step wrote to (cheap: a set update)."""

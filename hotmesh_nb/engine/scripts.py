@@ -28,9 +28,17 @@ def assemble(folder: Any, name: str, seen: set[str] | None = None) -> str:
     seen = set() if seen is None else seen
     seen.add(name)
     lines = []
-    for line in folder.joinpath(f"{name}.lua").read_text().splitlines(keepends=True):
+    source = folder.joinpath(f"{name}.lua")
+    if not source.is_file():
+        raise FileNotFoundError(f"no Lua script '{name}.lua' in {folder}")
+    for line in source.read_text().splitlines(keepends=True):
         if line.startswith(INCLUDE):
             piece = line[len(INCLUDE) :].strip()
+            if not folder.joinpath(f"{piece}.lua").is_file():
+                raise FileNotFoundError(
+                    f"{name}.lua includes '{piece}', but there is no {piece}.lua in {folder}: "
+                    f"fix the line '{line.strip()}'"
+                )
             if piece not in seen:
                 lines.append(assemble(folder, piece, seen))
             continue

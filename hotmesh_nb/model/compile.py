@@ -262,6 +262,16 @@ class _Compiler:
             )
             return
         for topic, rules in hooks.items():
+            if topic is None or (isinstance(topic, str) and not topic.strip()):
+                # Signals name their topic; an empty one would be what a caller that
+                # forgot it reaches.
+                self.add(
+                    f"hook topic {topic!r} is empty; name the topic its signals use, "
+                    "e.g. 'order.paid:'",
+                    hooks,
+                    topic,
+                )
+                continue
             if topic in self.hook_topic_graph:
                 other = self.hook_topic_graph[topic].subscribes
                 self.add(

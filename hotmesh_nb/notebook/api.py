@@ -64,9 +64,10 @@ async def app_spec(hm: HotMesh, version: str | int | None = None) -> AppSpec:
 async def graph(
     hm: HotMesh, version: str | int | None = None, job_id: str | None = None
 ) -> GraphView:
-    """The app's DAG; painted with the job's path when ``job_id`` is given."""
+    """The app's DAG, fitted to a notebook's width (:meth:`GraphView.fit`); painted with the
+    job's path when ``job_id`` is given."""
     if job_id is None:
-        return GraphView(await app_spec(hm, version))
+        return GraphView(await app_spec(hm, version)).fit()
     export = await probe.here(hm, "export_async", job_id)
     spec = await app_spec(hm, version if version is not None else export["metadata"].get("vrs"))
     return GraphView.of_job(spec, export)

@@ -6,9 +6,10 @@ edges to the hooks they wake; ``cycle`` activities get a back edge to their
 ancestor. With an overlay (a job's activity states) each node is coloured
 done / running / error / not reached and shows its duration.
 
-Layout is made independent of run-time values: every node has the same fixed
-size, computed from the app alone, so the same app gives the same geometry
-whatever durations a job shows - only the text changes.
+Layout is made independent of run-time values: every node has a fixed size,
+computed from the app alone (its own id and type, and room for a state line
+when painted), so the same app gives the same geometry whatever durations a
+job shows - only the text changes.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ _WIDE_SHAPES = {"invhouse": 1.15, "hexagon": 1.3, "octagon": 1.3, "doubleoctagon
 _FONT = "Helvetica"
 _LINE_CHARS = 30
 _STATE_LINE_CHARS = len("running 99.9 min x99")
+_MIN_LINE_CHARS = 8
 
 
 @dataclass(frozen=True)
@@ -136,13 +138,19 @@ def condition_lines(transition: TransitionSpec) -> list[str]:
     return lines
 
 
+_REF = re.compile(r"\{([\w$-]+)(?:\.[\w$-]+)+\.([\w$-]+)\}")
+
+
 def describe(activity: ActivitySpec) -> str:
-    """``type`` plus the topic it works on, when that is a literal (``worker work.do``)."""
+    """``type`` plus the topic it works on (``worker work.do``); a topic read from job data
+    keeps the ends of its reference (``worker {trigger…topic}``), which say where it comes
+    from, in a narrow node."""
     topic = activity.hook_topic if activity.type == "hook" else activity.topic
     if activity.type == "cycle" and activity.ancestor:
         topic = f"to {activity.ancestor}"
     if isinstance(topic, str) and topic:
-        return _clip(f"{activity.type} {topic}")
+        short = _REF.sub(r"{\1…\2}", topic)
+        return _clip(f"{activity.type} {short}")
     return activity.type
 
 
@@ -215,10 +223,13 @@ class DagBuilder:
         *,
         reached_only: bool = False,
         collapse: Iterable[str] = (),
+        note: str | None = None,
     ) -> None:
         self.spec = spec
         self.overlay = overlay
         self.job = job
+        self.note = note
+        """A line under the title (why parts of the app are folded away), or None."""
         self.reached_only = reached_only and overlay is not None
         """Draw only the activities the job reached (its path), not the whole app."""
         self.collapsed = frozenset(collapse)
@@ -268,6 +279,25 @@ class DagBuilder:
             head += " [the job's path only]"
         return head
 
+    def fan_branches(self, fan_out: int = 3) -> list[str]:
+        """The first activities of the branches that leave a fan-out (an activity with at
+        least ``fan_out`` transitions) and hold more than one activity, in YAML order.
+
+        Folding them (``collapse``) turns a wide graph into an overview: the
+        fan-out stays, each branch becomes one node.
+        """
+        heads: list[str] = []
+        for graph in self.graphs():
+            if self.is_collapsed(graph):
+                continue
+            for transitions in graph.transitions.values():
+                if len(transitions) < fan_out:
+                    continue
+                for transition in transitions:
+                    if transition.to not in heads and len(_branch(graph, transition.to)) > 1:
+                        heads.append(transition.to)
+        return heads
+
     def _node_lines(self, activity: ActivitySpec) -> list[str]:
         lines = [_clip(activity.id), describe(activity)]
         state = self.state(activity.id)
@@ -275,16 +305,15 @@ class DagBuilder:
             lines.append(state_text(state))
         return lines
 
-    def _node_size(self) -> tuple[float, float]:
-        """One width and height for every node, from the app alone (never from a job)."""
-        longest = max(
-            (len(line) for a in self.spec.activities.values() for line in self._node_lines(a)[:2]),
-            default=4,
-        )
+    def _node_size(self, activity: ActivitySpec) -> tuple[float, float]:
+        """A node's width (from its own id and type, and room for any state line) and the
+        height every node shares: from the app alone, never from a job, so a painted
+        graph has the geometry of the unpainted one."""
+        longest = max(len(line) for line in self._node_lines(activity)[:2])
         if self.overlay is not None:
             longest = max(longest, _STATE_LINE_CHARS)
         lines = 3 if self.overlay is not None else 2
-        return round(0.4 + 0.085 * longest, 2), round(0.25 + 0.2 * lines, 2)
+        return round(0.4 + 0.085 * max(longest, _MIN_LINE_CHARS), 2), round(0.25 + 0.2 * lines, 2)
 
     def graphs(self) -> list[GraphSpec]:
         """The graphs drawn: a painted job's own graph (it never runs in the others), else all."""
@@ -343,7 +372,6 @@ class DagBuilder:
 
     def dot(self) -> str:
         """The DOT source (deterministic: YAML order, no ids that change between runs)."""
-        width, height = self._node_size()
         legend = self.legend()
         out = [
             f"digraph {_quote(f'{self.spec.id} v{self.spec.version}')} {{",
@@ -354,6 +382,7 @@ class DagBuilder:
                 # different widths, and a title that sets the width would change the layout.
                 label=_label(
                     [self.title(with_id=False)]
+                    + ([self.note] if self.note else [])
                     + ([f"job {self.job.id}"] if self.job is not None else [])
                     + ([legend] if legend else [])
                 ),
@@ -388,7 +417,7 @@ class DagBuilder:
                     if not self.shown(activity.id):
                         continue
                     if activity.id not in self._folded:
-                        out.append(indent + self._dot_node(activity, width, height))
+                        out.append(indent + self._dot_node(activity))
                     elif self._folded[activity.id] == _branch_node(activity.id):
                         members = [
                             a for a, n in self._folded.items() if n == _branch_node(activity.id)
@@ -405,7 +434,8 @@ class DagBuilder:
         out.append("}")
         return "\n".join(out) + "\n"
 
-    def _dot_node(self, activity: ActivitySpec, width: float, height: float) -> str:
+    def _dot_node(self, activity: ActivitySpec) -> str:
+        width, height = self._node_size(activity)
         shape, fill, border = TYPE_STYLES.get(activity.type, _OTHER_STYLE)
         font = "#000000"
         style = "rounded,filled" if shape == "box" else "filled"
@@ -554,7 +584,7 @@ class DagBuilder:
 
     def text(self) -> str:
         """An indented tree of every graph: ``-> child [type topic] | state | condition``."""
-        out = [self.title()]
+        out = [self.title()] + ([f"({self.note})"] if self.note else [])
         for graph in self.spec.graphs:
             head = f"graph {graph.subscribes}"
             if graph.publishes:

@@ -283,7 +283,7 @@ class HotMeshMagics(Magics):
                 hm.activate(spec.version)
         except DeployError as exc:
             raise UsageError(f"deploy failed: {exc}") from None
-        return GraphView(spec)
+        return GraphView(spec).fit()
 
 
 # -- built-in subcommands -------------------------------------------------------------
@@ -328,9 +328,10 @@ def _activate(m: HotMeshMagics, args: str) -> Notice:
 
 @subcommand(
     "graph",
-    "graph [APP] [--version V] [--job ID] [--path] [--collapse NAME,...]",
-    "draw an app; --job paints a job's path and timings, --path draws only that path, "
-    "--collapse draws graphs (by topic) or branches (by first activity) as one node",
+    "graph [APP] [--version V] [--job ID] [--path] [--full] [--collapse NAME,...]",
+    "draw an app (a wide one folded to fit); --job paints a job's path and timings, --path "
+    "draws only that path, --full every activity, --collapse graphs (by topic) or branches "
+    "(by first activity) as one node",
 )
 def _graph(m: HotMeshMagics, args: str) -> GraphView:
     usage = SUBCOMMANDS["graph"].usage
@@ -339,16 +340,21 @@ def _graph(m: HotMeshMagics, args: str) -> GraphView:
     parser.add_argument("--version")
     parser.add_argument("--job")
     parser.add_argument("--path", action="store_true")
+    parser.add_argument("--full", action="store_true")
     parser.add_argument("--collapse")
     options = _parse(parser, args)
     if options.path and not options.job:
         parser.error("--path draws a job's path: name the job with --job ID")
+    if options.path and options.full:
+        parser.error("--path draws a job's path only and --full every activity: choose one")
     hm = m.session.mesh(m.session.app(options.app, usage))
     try:
         view = hm.graph(options.version, job_id=options.job)
-        view = view.reached() if options.path else view
+        view = view.reached() if options.path else view.full() if options.full else view
         if options.collapse:
-            view = view.collapse(*(n.strip() for n in options.collapse.split(",") if n.strip()))
+            # What is named, and nothing folded to fit besides.
+            names = (n.strip() for n in options.collapse.split(",") if n.strip())
+            view = view.expand().collapse(*names)
         return view
     except (DeployError, ValueError) as exc:
         raise UsageError(f"{exc}\nusage: %hotmesh {usage}") from None

@@ -33,7 +33,10 @@ T = TypeVar("T")
 _RED = f";color:{theme.ERROR}"
 FIT_UNITS = 1000
 """Widest drawing (points) shrunk to the notebook's width; at about 1,000 px of output its
-10-point labels stay at least 10 px high. Wider ones scroll instead, or show a job's path."""
+10-point labels stay at least 10 px high. Wider apps are folded to fit (:meth:`GraphView.fit`);
+what is still wider (:meth:`GraphView.full`) scrolls."""
+FIT_NOTE = "folded to fit the width; .full() draws every activity"
+"""The line under the title of a view that :meth:`GraphView.fit` folded."""
 _WIDTH = re.compile(r'<svg[^>]*?\bwidth="([0-9.]+)pt"')
 DATA_CHARS = 2000
 """Most characters of job data shown in a job view (the rest is elided)."""
@@ -91,6 +94,7 @@ class GraphView:
         *,
         reached_only: bool = False,
         collapse: Iterable[str] = (),
+        note: str | None = None,
     ) -> None:
         self.spec = spec
         """The compiled app drawn."""
@@ -100,22 +104,47 @@ class GraphView:
         """The painted job (None for an unpainted graph)."""
         self.reached_only = reached_only
         """Only the activities the job reached are drawn (see :meth:`reached`)."""
-        self._builder = DagBuilder(spec, overlay, job, reached_only=reached_only, collapse=collapse)
+        self.note = note
+        """A line under the title saying why parts are folded away (see :meth:`fit`)."""
+        self._builder = DagBuilder(
+            spec, overlay, job, reached_only=reached_only, collapse=collapse, note=note
+        )
         self.collapsed = self._builder.collapsed
         """The graphs (``subscribes`` topics) drawn as one node each (see :meth:`collapse`)."""
         self._rendered: dict[str, str | None] = {}
 
     @classmethod
     def of_job(cls, spec: AppSpec, export: dict[str, Any]) -> GraphView:
-        """The graph of ``spec`` painted with an exported job (see ``HotMesh.export``).
+        """The graph of ``spec`` painted with an exported job (see ``HotMesh.export``),
+        fitted to a notebook's width (:meth:`fit`: the job's path only, when the whole
+        painted app is too wide; :meth:`full` draws everything)."""
+        return cls(spec, overlay(export.get("timeline") or []), job_mark(export)).fit()
 
-        When the whole painted app would be wider than :data:`FIT_UNITS`, only the job's
-        path is drawn, so that it stays readable at a notebook's width (:meth:`full` draws
-        everything).
+    def fit(self) -> GraphView:
+        """This view when it fits a notebook's width (:data:`FIT_UNITS`), else a narrower one.
+
+        A painted job shows its path only (:meth:`reached`). An unpainted app
+        folds its other graphs into one node each, then, if still too wide, the
+        branches that leave each fan-out (:meth:`DagBuilder.fan_branches`): the
+        MeshFlow app becomes an overview about half as wide. The folded view
+        says so under its title; :meth:`full` and :meth:`expand`
+        draw everything. Without Graphviz nothing is measured: the text DAG
+        shows the whole app.
         """
-        view = cls(spec, overlay(export.get("timeline") or []), job_mark(export))
-        width = view.natural_width()
-        return view.reached() if width is not None and width > FIT_UNITS else view
+        width = self.natural_width()
+        if width is None or width <= FIT_UNITS:
+            return self
+        if self.job is not None:
+            return self if self.reached_only else self.reached()
+        graphs = self.collapsed | {g.subscribes for g in self.spec.graphs[1:]}
+        if graphs != self.collapsed:
+            folded = GraphView(self.spec, collapse=graphs, note=FIT_NOTE)
+            if (folded.natural_width() or 0) <= FIT_UNITS:
+                return folded
+        branches = DagBuilder(self.spec, collapse=graphs).fan_branches()
+        if not branches:
+            return self
+        return GraphView(self.spec, collapse=graphs | set(branches), note=FIT_NOTE)
 
     def full(self) -> GraphView:
         """The same graph with every activity of the app drawn."""

@@ -13,6 +13,10 @@ Per index ``ix`` and field ``f`` (all keys share the app's hash tag):
 * ``…:ix:<ix>:r:<record>`` — the structures above that hold the record, so a
   record whose job expired can be forgotten without its (gone) values.
 
+The index name and field names are escaped (``:`` → ``%3A``, see
+:meth:`hotmesh_nb.keys.Keys.search_key`): index ``p`` with the tag ``all`` of field
+``status`` and index ``p:t:status`` never share a structure.
+
 Writes go through one script that checks the fields still hold the values
 the index changes were computed from, so the index never drifts from the
 records; a concurrent change makes the writer recompute and retry.
@@ -34,16 +38,17 @@ import redis.asyncio as aioredis
 
 from .._replies import text_map, text_set, texts, texts_or_none
 from ..engine.scripts import LuaScript
-from ..keys import Keys
+from ..keys import Keys, glob_escape
 from .query import Clause, parse_query
 from .schema import FieldSpec, SearchOptions
 from .text import index_terms, parse_number, query_terms, tags, words
 
 log = logging.getLogger(__name__)
 
-LAYOUT = 2
-"""Version of the fallback index's layout (stems, member lists, unnumbered records); an
-index stored under an older one is re-indexed when a process first reads it."""
+LAYOUT = 3
+"""Version of the fallback index's layout (2: stems, member lists, unnumbered records; 3:
+escaped index names, so that two indexes never share a structure); an index stored under
+an older one is re-indexed when a process first reads it."""
 
 WRITE = LuaScript("ix_write", package=__package__)
 """Write record fields and index changes atomically (see ``lua/ix_write.lua``)."""
@@ -147,7 +152,7 @@ class FallbackIndex:
         """Index, from scratch, every record under the index's prefixes."""
         prefixes = options.prefix or ("",)
         for prefix in prefixes:
-            pattern = self.keys.match_all().replace(":*", f":j:{_glob_escape(prefix)}*")
+            pattern = self.keys.match_all().replace(":*", f":j:{glob_escape(prefix)}*")
             async for key in self.client.scan_iter(match=pattern, count=1000):
                 record = key.split(":j:", 1)[1]
                 await self.write(record, {}, [], [options], reset=True)
@@ -500,7 +505,3 @@ def _score(value: float) -> str:
     if value == -math.inf:
         return "-inf"
     return repr(value)
-
-
-def _glob_escape(text: str) -> str:
-    return "".join(f"\\{c}" if c in "*?[]\\{}" else c for c in text)

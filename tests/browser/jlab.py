@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -13,8 +14,13 @@ from pathlib import Path
 
 from waiting import wait_until
 
+import hotmesh_nb.notebook
+
 ARTEFACTS = Path(__file__).resolve().parents[2] / "test-artefacts" / "browser"
 """Where the screenshots and the server log go (kept after the run, ignored by git)."""
+LABEXTENSION = Path(hotmesh_nb.notebook.__file__).parent / "labextension"
+"""The prebuilt JupyterLab extension of the code under test (pip installs the same folder
+into ``share/jupyter/labextensions/hotmesh-nb``)."""
 
 
 def _free_port() -> int:
@@ -53,6 +59,11 @@ class Lab:
                 # A workspace of its own: no tabs restored from another run.
                 "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces"),
                 "JUPYTERLAB_SETTINGS_DIR": str(self._settings(root)),
+                # First on JupyterLab's search path: the extension of the code under test,
+                # not whichever one the environment happens to have installed.
+                "JUPYTER_PATH": os.pathsep.join(
+                    p for p in (str(self._extensions(root)), os.environ.get("JUPYTER_PATH")) if p
+                ),
             },
         )
         wait_until(self.ready, timeout=60)
@@ -68,6 +79,13 @@ class Lab:
         news = folder / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
         news.parent.mkdir(parents=True, exist_ok=True)
         news.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+        return folder
+
+    @staticmethod
+    def _extensions(root: Path) -> Path:
+        """A Jupyter data folder holding only hotmesh_nb's prebuilt lab extension."""
+        folder = root / ".jupyter-data"
+        shutil.copytree(LABEXTENSION, folder / "labextensions" / "hotmesh-nb")
         return folder
 
     def url(self, path: str) -> str:

@@ -1,17 +1,23 @@
-"""Reprs and the dashboard snapshot stay readable on dark backgrounds, rendered by Chromium.
+"""Reprs and the dashboard snapshot stay readable in every front-end and theme, in Chromium.
 
 The HTML is what a user's objects show (a job with a failed activity, its
 painted repr, the ``hm`` card, ``hm.jobs(styled=True)`` and the dashboard's
-static snapshot). Chromium renders it under JupyterLab's own dark theme
-stylesheet (from the installed jupyterlab package) and its light one, under a plain dark page
-with no JupyterLab variables (VS Code, Colab: the fallbacks), and under a white
-page. Every piece of text must keep a contrast of at least 3:1 (WCAG's minimum
-for large and bold text) with the background it sits on. Graphviz drawings are
-left out: they paint their own white canvas under their text.
+static snapshot). Chromium renders it under JupyterLab's own dark and light
+theme stylesheets (from the installed jupyterlab package); under VS Code's
+dark and light theme variables (``--vscode-*``, as its notebook webview sets
+them, and as its widget outputs map them onto ``--jp-*``); under Colab's dark
+and light variables (``--colab-*``); and on plain dark and white pages that
+define none (nbconvert, GitHub: the literal fallbacks). Every piece of text
+must keep a contrast of at least 3:1 (WCAG's minimum for large and bold text)
+with the background it sits on, and error text must take the host's own error
+colour. Graphviz drawings are left out: they paint their own white canvas
+under their text. The HTML is also checked to be self-contained: no script,
+no external resource, and no style sheet but pandas' id-scoped one.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -94,8 +100,9 @@ def fail(message: WorkerMessage) -> dict:
 
 
 @pytest.fixture(scope="module")
-def reprs(redis_url: str) -> str:
-    """The HTML of a job with a failed activity, the card, a styled frame and the dashboard."""
+def parts(redis_url: str) -> dict[str, str]:
+    """The HTML of the dashboard snapshot, the card, a styled frame and a job with a failed
+    activity."""
     spec = load_app(APP)
     hm = HotMesh.init(
         spec.id, connection=redis_url, namespace="darktheme", workers=[Worker("dark.work", fail)]
@@ -109,14 +116,21 @@ def reprs(redis_url: str) -> str:
     while board.counts["error"] < 1:
         check_deadline(deadline, "the failed job did not show on the dashboard")
         get_runtime().run(board.refresh())
-    parts = [
-        board.snapshot(),
-        hm._repr_html_(),
-        hm.jobs(styled=True).to_html(),
-        get_runtime().run(api.job_view(hm, job_id))._repr_mimebundle_()["text/html"],
-    ]
+    found = {
+        "dashboard": board.snapshot(),
+        "card": hm._repr_html_() or "",
+        "styled jobs": hm.jobs(styled=True).to_html(),
+        "job": get_runtime().run(api.job_view(hm, job_id))._repr_mimebundle_()["text/html"],
+    }
     hotmesh_nb.shutdown()
-    return "".join(p for p in parts if p)
+    assert all(found.values()), [k for k, v in found.items() if not v]
+    return found
+
+
+@pytest.fixture(scope="module")
+def reprs(parts: dict[str, str]) -> str:
+    """All of :func:`parts` on one page."""
+    return "".join(parts.values())
 
 
 def render(browser: object, body: str, head: str, name: str) -> list[list]:
@@ -127,30 +141,108 @@ def render(browser: object, body: str, head: str, name: str) -> list[list]:
     return page.evaluate(MEASURE)
 
 
+VSCODE_DARK = (
+    "--vscode-editor-background:#1f1f1f;--vscode-editor-foreground:#cccccc;"
+    "--vscode-errorForeground:#f85149;--vscode-descriptionForeground:#9d9d9d;"
+    "--vscode-charts-green:#89d185;--vscode-charts-yellow:#cca700;--vscode-charts-blue:#3794ff;"
+    "--vscode-charts-purple:#b180d7;--vscode-textLink-foreground:#4daafc;"
+)
+VSCODE_LIGHT = (
+    "--vscode-editor-background:#ffffff;--vscode-editor-foreground:#3b3b3b;"
+    "--vscode-errorForeground:#f85149;--vscode-descriptionForeground:#3b3b3b;"
+    "--vscode-charts-green:#388a34;--vscode-charts-yellow:#bf8803;--vscode-charts-blue:#1a85ff;"
+    "--vscode-charts-purple:#652d90;--vscode-textLink-foreground:#005fb8;"
+)
+# What VS Code's Jupyter extension sets around a widget output (its JupyterLab theme bridge).
+VSCODE_WIDGET = (
+    "--jp-ui-font-color1:var(--vscode-editor-foreground);"
+    "--jp-ui-font-color2:var(--vscode-editor-foreground);"
+    "--jp-brand-color1:var(--vscode-textLink-foreground);"
+)
+COLAB_DARK = (
+    "--colab-primary-surface-color:#383838;--colab-primary-text-color:#d5d5d5;"
+    "--colab-tertiary-text-color:#b3b3b3;--colab-status-okay:#00c752;"
+    "--colab-error-icon-color:#ef5350;--colab-anchor-color:#64b5f6;"
+)
+COLAB_LIGHT = (
+    "--colab-primary-surface-color:#ffffff;--colab-primary-text-color:#212121;"
+    "--colab-tertiary-text-color:#757575;--colab-status-okay:#188038;"
+    "--colab-error-icon-color:#d50000;--colab-anchor-color:#1967d2;"
+)
+JUPYTERLAB_PAGE = (
+    "body{background:var(--jp-layout-color0);color:var(--jp-ui-font-color1);"
+    "font-family:var(--jp-ui-font-family)}"
+)
 PAGES = {
-    "jupyterlab-dark": (
-        "body{background:var(--jp-layout-color0);color:var(--jp-ui-font-color1);"
-        "font-family:var(--jp-ui-font-family)}"
+    "jupyterlab-dark": JUPYTERLAB_PAGE,
+    "jupyterlab-light": JUPYTERLAB_PAGE,
+    "vscode-dark": f":root{{{VSCODE_DARK}}}body{{background:#1f1f1f;color:#cccccc}}",
+    "vscode-light": f":root{{{VSCODE_LIGHT}}}body{{background:#ffffff;color:#3b3b3b}}",
+    "vscode-dark-widget": (
+        f":root{{{VSCODE_DARK}}}body{{background:#1f1f1f;color:#cccccc}}#reprs{{{VSCODE_WIDGET}}}"
     ),
-    "jupyterlab-light": (
-        "body{background:var(--jp-layout-color0);color:var(--jp-ui-font-color1);"
-        "font-family:var(--jp-ui-font-family)}"
-    ),
+    "colab-dark": f":root{{{COLAB_DARK}}}body{{background:#383838;color:#d5d5d5}}",
+    "colab-light": f":root{{{COLAB_LIGHT}}}body{{background:#ffffff;color:#212121}}",
     "plain-dark": "body{background:#1e1e1e;color:#d4d4d4}",
     "plain-light": "body{background:#ffffff;color:#1f1f1f}",
 }
-"""Page styles: JupyterLab's dark and light themes (their stylesheets go first), and two
-pages without JupyterLab's variables, where the fallback colours show."""
+"""Page styles: JupyterLab's dark and light themes (their stylesheets go first), VS Code's
+and Colab's theme variables, and two pages without any, where the fallback colours show."""
+ERROR_COLOURS = {
+    "vscode-dark": "rgb(248, 81, 73)",
+    "vscode-light": "rgb(248, 81, 73)",
+    "vscode-dark-widget": "rgb(248, 81, 73)",
+    "colab-dark": "rgb(239, 83, 80)",
+    "colab-light": "rgb(213, 0, 0)",
+    "plain-dark": "rgb(228, 97, 88)",
+    "plain-light": "rgb(228, 97, 88)",
+}
+"""The colour error text must take on each page without JupyterLab: the host's own."""
+
+# The colours of the texts that name the worker's error, where they differ from the page's.
+ERROR_TEXT = """
+() => {
+  const page = getComputedStyle(document.body).color;
+  return [...new Set([...document.querySelectorAll('#reprs *')]
+    .filter((el) => [...el.childNodes].some(
+      (n) => n.nodeType === 3 && n.textContent.includes('printer is on fire')))
+    .map((el) => getComputedStyle(el).color).filter((c) => c !== page))];
+}
+"""
 
 
-@pytest.mark.parametrize("name", sorted(PAGES))
-def test_every_text_keeps_its_contrast(browser, reprs: str, name: str) -> None:
+def page_head(name: str) -> str:
     sheets = {"jupyterlab-dark": DARK_CSS, "jupyterlab-light": LIGHT_CSS}
     sheet = sheets.get(name)
     assert sheet is None or sheet.exists(), f"JupyterLab's theme stylesheet is missing: {sheet}"
     theme = sheet.read_text() if sheet is not None else ""
-    head = f"<style>{theme}\n{PAGES[name]}</style>"
+    return f"<style>{theme}\n{PAGES[name]}</style>"
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_every_text_keeps_its_contrast(browser, reprs: str, name: str) -> None:
     assert "the printer is on fire" in reprs and "var(--jp-error-color1" in reprs
-    worst = render(browser, reprs, head, name)
+    worst = render(browser, reprs, page_head(name), name)
     assert worst, "no text was measured"
     assert worst[0][0] >= 3.0, worst  # lowest contrast first: (ratio, text, colour)
+    if name in ERROR_COLOURS:
+        page: Any = browser
+        assert page.evaluate(ERROR_TEXT) == [ERROR_COLOURS[name]]
+
+
+def test_the_html_is_self_contained(parts: dict[str, str]) -> None:
+    for name, html in parts.items():
+        lowered = html.lower()
+        for needle in ("<script", "<link", "<iframe", "@import", "url(", "javascript:"):
+            assert needle not in lowered, (name, needle)
+        assert not re.search(r"\s(?:src|href)\s*=", lowered), name  # nothing to fetch
+        assert not re.search(r"\son[a-z]+\s*=", lowered), name  # no inline handlers
+        sheets = re.findall(r"<style[^>]*>(.*?)</style>", html, re.DOTALL)
+        if name != "styled jobs":
+            assert not sheets, name  # our own reprs: inline styles only
+            continue
+        # pandas' sheet: every rule addresses a cell of this table only.
+        selectors = re.findall(r"([^{}]+)\{", "".join(sheets))
+        assert selectors and all(
+            s.strip().startswith("#T_hotmesh") for sel in selectors for s in sel.split(",")
+        ), selectors

@@ -58,7 +58,7 @@ MEASURE_GRAPHS = """
     out.push({
       width: rect.width, area: area.width, title: svg.querySelector('title')?.textContent,
       font: Math.min(...sizes) * rect.width / box.width, scrolls: area.width < rect.width,
-      tag: tag,
+      tag: tag, folded: svg.textContent.includes('folded to fit'),
     });
   };
   for (const img of panel.querySelectorAll('.jp-OutputArea-output img')) {
@@ -146,6 +146,8 @@ def test_a_tutorial_runs_in_jupyterlab_without_errors(browser: Any, lab: Lab, na
     if name == "03-meshflow.ipynb":
         meshflow = [g for g in graphs if (g["title"] or "").startswith("meshflow")]
         assert meshflow and all(not g["scrolls"] for g in meshflow), meshflow
+        # The whole app (hm.graph(), no job) too: folded to fit, not a box that scrolls.
+        assert any(g["folded"] for g in meshflow), meshflow
 
 
 @pytest.mark.timeout(240)

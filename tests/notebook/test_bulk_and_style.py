@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from kernel import Kernel
 from nb_apps import SEED, wait_done
 
 from hotmesh_nb import WorkerMessage
-from hotmesh_nb.notebook import style_status
+from hotmesh_nb.notebook import style_status, theme
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
@@ -97,10 +98,7 @@ def test_jobs_styled_colours_status_and_errors_with_theme_variables(
     assert 'id="T_hotmesh"' in html
     assert "the printer is on fire" in html
     # Status and error cells take the theme's colours, with fallbacks outside JupyterLab.
-    assert (
-        "#T_hotmesh_row0_col2, #T_hotmesh_row1_col2 {\n  color: var(--jp-error-color1, #e0463c)"
-        in html
-    )
+    assert f"#T_hotmesh_row0_col2, #T_hotmesh_row1_col2 {{\n  color: {theme.ERROR}" in html
     assert "#000" not in html and "black" not in html
 
 
@@ -127,7 +125,7 @@ def test_style_status_needs_a_status_column() -> None:
         pd.DataFrame({"status": ["done", "running", None], "error": [None, "", "x"]})
     )
     html = styler.to_html()
-    assert "var(--jp-success-color1" in html and "color: #a87800" in html
+    assert f"color: {theme.SUCCESS}" in html and f"color: {theme.WARN}" in html
     with pytest.raises(ValueError, match=r"needs a frame with a 'status' column.*has a, b"):
         style_status(pd.DataFrame({"a": [1], "b": [2]}))
 
@@ -139,3 +137,13 @@ def test_importing_hotmesh_nb_loads_neither_tqdm_nor_jinja() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_theme_colours_follow_jupyterlab_then_vscode_then_colab() -> None:
+    assert theme.ERROR == (
+        "var(--jp-error-color1, var(--vscode-errorForeground, "
+        "var(--colab-error-icon-color, #e46158)))"
+    )
+    for colour in theme.STATUS.values():
+        # Balanced, and always ending in a literal for pages that define no variable.
+        assert colour.count("(") == colour.count(")") and re.search(r"#[0-9a-f]{6}\)*$", colour)

@@ -430,3 +430,52 @@ def test_the_graph_magic_collapses_by_name(cell) -> None:
     assert "(collapsed: 4 activities)" in view.text()
     with pytest.raises(UsageError, match="cannot collapse nope"):
         cell("%hotmesh graph branches --collapse nope")
+
+
+def test_the_whole_meshflow_app_is_folded_to_fit_a_notebook() -> None:
+    from hotmesh_nb.meshflow.factory import app_yaml
+    from hotmesh_nb.notebook.views import FIT_NOTE, FIT_UNITS
+
+    full = GraphView(load_app(app_yaml()))
+    assert (full.natural_width() or 0) > FIT_UNITS  # too wide to shrink with readable labels
+    view = full.fit()
+    assert 0 < (view.natural_width() or 0) <= FIT_UNITS, view.natural_width()
+    # The other graph and every branch out of the workflow's fan-out are one node each.
+    assert view.collapsed == {"meshflow.collate", "act", "sleeper", "childer", "collate"} | {
+        "retry_wait"
+    }
+    assert '"wf" -> "branch act" [xlabel=' in view.source and '"proxy" [' not in view.source
+    assert '"done" [' in view.source and '"fail" [' in view.source  # one-node branches stay
+    assert FIT_NOTE in view.source and f"({FIT_NOTE})" in view.text().splitlines()[1]
+    assert view.html() == f"<div>{view.svg()}</div>"  # fitted, not a scrolling box
+    # Everything again: .full() and .expand() (which also drop the note).
+    for every in (view.full(), view.expand()):
+        assert '"proxy" [' in every.source and '"c_fan" [' in every.source
+        assert FIT_NOTE not in every.source
+    # An app that fits is its own fitted view.
+    small = GraphView(load_app(BRANCHES))
+    assert small.fit() is small
+
+
+def test_nodes_are_as_wide_as_their_own_text_and_data_topics_are_shortened() -> None:
+    from hotmesh_nb.meshflow.factory import app_yaml
+
+    dot = GraphView(load_app(app_yaml())).source
+    width = re.compile(r'width="([0-9.]+)"')
+    wf, done = (float(width.search(node_attrs(dot, n)).group(1)) for n in ("wf", "done"))
+    assert done < wf  # 'done / hook' needs less room than the workflow worker
+    assert "worker {trigger…topic}" in node_attrs(dot, "wf")  # {trigger.output.data.topic}
+
+
+def test_the_graph_magic_fits_by_default_and_draws_everything_with_full(cell) -> None:
+    from hotmesh_nb.meshflow.factory import app_yaml
+    from hotmesh_nb.notebook.views import FIT_NOTE
+
+    deployed = cell(f"%%hotmesh deploy\n{app_yaml()}")
+    assert deployed.note == FIT_NOTE and "meshflow.collate" in deployed.collapsed
+    cell("%hotmesh activate meshflow 1")
+    assert cell("%hotmesh graph meshflow").collapsed == deployed.collapsed
+    every = cell("%hotmesh graph meshflow --full")
+    assert every.collapsed == frozenset() and every.note is None and '"c_fan" [' in every.source
+    named = cell("%hotmesh graph meshflow --collapse act")  # only what is named
+    assert named.collapsed == {"act"} and '"c_fan" [' in named.source
