@@ -35,7 +35,7 @@ def date_instance(value: Any) -> JSDate:
     if isinstance(value, str):
         if _STRICT_ISO.match(value):
             return JSDate(jd.parse_date(value))
-        ms = parse_int(value, _m.nan)
+        ms = parse_int(value, 10)  # the original reads ms with parseInt(value, 10)
         if ms != ms:
             raise JSThrow("Error", f"Invalid date format: {value!r} is neither an ISO date nor ms")
         return JSDate(jd.time_clip(ms))

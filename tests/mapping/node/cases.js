@@ -57,6 +57,8 @@ const C = [
   ['date.parse', [T]], ['date.parse', ['2024-03-15T13:45:30+02:00']], ['date.parse', ['junk']], ['date.parse', ['Thu, 01 Jan 1970 00:00:00 GMT']],
   ['date.UTC', [2024, 0]], ['date.UTC', [2024, 0, 15, 10, 30, 0, 5]], ['date.UTC', [99, 11, 31, 0, 0, 0, 0]], ['date.UTC', [2024, 13, 1, 0, 0, 0, 0]],
   ['date.getTime', [T]], ['date.getTime', ['2024-03-15T13:45:30+02:00']], ['date.getTime', [1710510330123]], ['date.getTime', ['abc']], ['date.getTime', [null]],
+  // found by the property tests (explore profile): ms strings are read with parseInt(value, 10)
+  ['date.getTime', ['0x1F']], ['date.getTime', ['0X1f']], ['date.getTime', ['0x']], ['date.getTime', ['  -0x5']], ['date.getMilliseconds', ['0x1F']], ['date.getDay', ['0x10']],
   ['date.valueOf', ['2024-03-15']], ['date.valueOf', ['1e3']],
   ['date.getTimezoneOffset', [T]], ['date.getTimezoneOffset', ['abc']],
   ['date.getDate', [T]], ['date.getDate', [0]], ['date.getDay', [T]], ['date.getDay', [0]],
