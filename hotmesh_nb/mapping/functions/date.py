@@ -279,9 +279,9 @@ def _check_locales(locales: Any) -> None:
     """ECMA-402 ``CanonicalizeLocaleList`` errors (TypeError / RangeError).
 
     Only the en-US rendering is produced, but a locale list the original
-    rejects is rejected here too. ``''`` is accepted: Node rejects it only
-    until its default date format has been used once in the process, which in a
-    running engine it always has.
+    rejects is rejected here too. ``''`` is accepted (when no options follow):
+    Node rejects it only until its default date format has been used once in
+    the process, which in a running engine it always has.
     """
     if locales is UNDEFINED or locales == "":
         return
@@ -309,6 +309,9 @@ def _check_locales(locales: Any) -> None:
 def _locale_args(t: float, locales: Any, options: Any) -> None:
     if t != t:
         return  # an invalid date answers 'Invalid Date' before its arguments are read
+    if locales == "" and options is not UNDEFINED and options is not None:
+        # Node's leniency for '' (see _check_locales) holds only without options.
+        _check_language_tag("")
     _check_locales(locales)
     if options is None:
         raise JSThrow("TypeError", "Cannot convert undefined or null to object")

@@ -82,6 +82,8 @@ const C = [
   ['date.toDateString', [T]], ['date.toDateString', [NaN]], ['date.toString', [T]], ['date.toString', ['x']],
   ['date.toISOXString', [T]], ['date.toISOXString', [86400000]],
   ['date.toLocaleDateString', [T]], ['date.toLocaleDateString', [T, 'en-US', { timeZone: 'Asia/Tokyo' }]],
+  // found by the property tests (explore profile): the locale '' with options is refused
+  ['date.toLocaleDateString', [T, '', 5]], ['date.toLocaleString', [T, '', {}]], ['date.toLocaleTimeString', [T, '', { timeZone: 'UTC' }]], ['date.toLocaleDateString', [T, '', null]],
   ['date.toLocaleString', [T]], ['date.toLocaleString', [0]], ['date.toLocaleString', [T, U, { timeZone: 'America/New_York' }]],
   ['date.toLocaleTimeString', [T]], ['date.toLocaleTimeString', [43200000]], ['date.toLocaleTimeString', ['x']],
   // well-formed and malformed locale tags (only whether they throw matters: en-US output)
