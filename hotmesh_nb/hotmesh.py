@@ -529,9 +529,7 @@ class HotMesh:
         return pd.DataFrame(rows, columns=columns)
 
     @on_runtime
-    async def ids_frame_async(
-        self, topic: str, query: dict[str, Any], facets: list[str] | None = None
-    ) -> Any:
+    async def ids_frame_async(self, topic: str, query: dict[str, Any], facets: list[str]) -> Any:
         """:meth:`get_ids` as a DataFrame: one row per time bucket, facet and job id."""
         report = await self.engine.get_ids(topic, query, facets)
         import pandas as pd
