@@ -529,6 +529,24 @@ class HotMesh:
         return pd.DataFrame(rows, columns=columns)
 
     @on_runtime
+    async def ids_frame_async(self, topic: str, query: dict[str, Any], facets: list[str]) -> Any:
+        """:meth:`get_ids` as a DataFrame: one row per time bucket, facet and job id."""
+        report = await self.engine.get_ids(topic, query, facets)
+        import pandas as pd
+
+        rows = [
+            {
+                "time": pd.Timestamp(dt_bucket(segment["time"])),
+                "facet": measure["target"],
+                "id": job,
+            }
+            for segment in report["segments"]
+            for measure in segment["measures"]
+            for job in measure["ids"]
+        ]
+        return pd.DataFrame(rows, columns=["time", "facet", "id"])
+
+    @on_runtime
     async def interrupt_async(
         self,
         job_id: str,
@@ -603,6 +621,7 @@ class HotMesh:
     get_stats = blocking(get_stats_async)
     get_ids = blocking(get_ids_async)
     stats_frame = blocking(stats_frame_async)
+    ids_frame = blocking(ids_frame_async)
     interrupt = blocking(interrupt_async)
     roll_call = blocking(roll_call_async)
     throttle = blocking(throttle_async)

@@ -129,6 +129,9 @@ def job_begin(
         if carrier is None:
             return None  # the parent job is not traced: neither is its child
         context = _extract(carrier)
+    elif isinstance(metadata.get(METADATA_KEY), dict):
+        # The caller named the span to continue (``workflow_trace``/``workflow_span``).
+        context = _extract(metadata[METADATA_KEY])
     app = str(metadata.get("app"))
     name = _naming(app).root_name(topic, data) if app in NAMING else f"pub {topic}"
     span = tracer_.start_span(
@@ -142,6 +145,59 @@ def job_begin(
     # Stored even when not sampled: every process handling the job keeps that decision.
     metadata[METADATA_KEY] = carrier
     return span
+
+
+def parent_carrier(trace_id: str | None, span_id: str | None) -> dict[str, Any] | None:
+    """The carrier of a job that continues a span named by its ids (None: no such span).
+
+    ``trace_id`` (32 hex digits) and ``span_id`` (16 hex digits) are the W3C ids of
+    a span of the caller's — the original's ``workflowTrace`` and ``workflowSpan``
+    start options. The carrier is stored in the job's metadata (``trc``) whether or
+    not tracing is on here, so every process that handles the job with tracing on
+    parents its spans there; the caller's span counts as sampled.
+    """
+    if trace_id is None and span_id is None:
+        return None
+    if trace_id is None or span_id is None:
+        raise ValueError(
+            "workflow_trace and workflow_span go together: the trace id and the id of the "
+            "span (in that trace) that the workflow continues"
+        )
+    trace_hex = _hex_id(trace_id, 32, "workflow_trace")
+    span_hex = _hex_id(span_id, 16, "workflow_span")
+    return {"traceparent": f"00-{trace_hex}-{span_hex}-01", _STARTED: now_ms()}
+
+
+def _hex_id(value: Any, digits: int, name: str) -> str:
+    text = (
+        f"{value:0{digits}x}" if isinstance(value, int) and not isinstance(value, bool) else value
+    )
+    if not isinstance(text, str) or len(text) != digits or text.strip("0") == "":
+        raise ValueError(
+            f"{name} must be {digits} hex digits, not all zero (as OpenTelemetry formats "
+            f"the id, e.g. format_trace_id()), not {value!r}"
+        )
+    try:
+        int(text, 16)
+    except ValueError:
+        raise ValueError(f"{name} must be {digits} hex digits, not {value!r}") from None
+    return text.lower()
+
+
+def trace_ids(metadata: dict[str, Any]) -> tuple[str, str] | None:
+    """``(trace id, span id)`` of a job's recorded trace context (hex), or None.
+
+    The span is the job's root span when tracing was on where it started, else
+    the caller's span it was started to continue (``workflow_trace``/``workflow_span``).
+    """
+    carrier = metadata.get(METADATA_KEY)
+    parent = carrier.get("traceparent") if isinstance(carrier, dict) else None
+    if not isinstance(parent, str):
+        return None
+    parts = parent.split("-")
+    if len(parts) != 4 or len(parts[1]) != 32 or len(parts[2]) != 16:
+        return None
+    return parts[1], parts[2]
 
 
 def job_created(span: Any, outcome: int) -> None:

@@ -76,15 +76,24 @@ def follow(step: Step, activity: ActivitySpec, dad: str, code: int) -> list[str]
 
 
 def complete(
-    step: Step, activity: ActivitySpec, dad: str, code: int, *, closes: bool = True, index: int = 0
+    step: Step,
+    activity: ActivitySpec,
+    dad: str,
+    code: int,
+    *,
+    closes: bool = True,
+    index: int = 0,
+    queued: bool = False,
 ) -> int:
     """Follow the transitions of ``activity`` and start its children.
 
     ``closes`` is False while the activity stays open (a pending response): its
     thread continues. ``index`` numbers the dimension of this activity's children
     (the Nth message an open activity receives starts its children at ``dad,N``).
-    Returns the number of children started. An error code no transition handles
-    fails the job.
+    ``queued`` starts every child through a transition message on the engine stream
+    instead of within this step (see ``hook.resume``: a timer's wake-up). Returns
+    the number of children started. An error code no transition handles fails the
+    job.
     """
     targets = follow(step, activity, dad, code)
     step.delta += len(targets) - (1 if closes else 0)
@@ -99,8 +108,9 @@ def complete(
     for target in targets:
         child = step.app.activity(target)
         child_dad = f"{dad},{index}"
-        if step.app.is_join(target):
+        if queued or step.app.is_join(target):
             # Several paths lead here: a transition message lets its guard admit one.
+            # A queued child waits behind the messages already on the stream.
             step.send(step.app.keys.engine_stream, Transition(**step.address(child, child_dad)))
         else:
             enter(step, child, child_dad)

@@ -67,8 +67,8 @@ class Step:
         """The announcement flag of the step script."""
         return "persist" if self.persist else "1" if self.emit else "0"
 
-    def add_timer(self, due_ms: int, message: Message) -> None:
-        """Schedule ``message`` on the engine stream at ``due_ms``."""
+    def add_timer(self, due_ms: float, message: Message) -> None:
+        """Schedule ``message`` on the engine stream at ``due_ms`` (fractions order ties)."""
         self.ops.append(["timer", KEY + self.app.keys.timers, due_ms, dumps(message.to_wire())])
 
     def add_wait(self, topic: str, value: str, ttl: int, message: WebHook) -> None:

@@ -23,7 +23,7 @@ from ._app_runtime import AppRuntime
 from ._batcher import Batcher
 from ._codec import loads
 from ._config import EngineConfig
-from ._protocol import Cycle, JobMessage, Resumption, StepOutcome, Transition
+from ._protocol import Cycle, JobMessage, Resumption, StepOutcome, TimeHook, Transition
 from ._scripts import STEP
 from ._step import KEY, PENDING, Step
 from ._waiters import process_token, settle_local
@@ -92,7 +92,10 @@ class Stepper:
         activity = app.activity(message.activity)
         code = getattr(message, "code", None)  # timers and cycles carry none
         final = code != PENDING
-        job = await self.load(message, app, force=not final)
+        # Timer wake-ups always read the job, so that wake-ups that fall due together all
+        # take the same path and commit in the order the scout fired them (see hook.resume).
+        timer = isinstance(message, TimeHook)
+        job = await self.load(message, app, force=timer or not final)
         if job is None:
             return False
         # A final message is unique per activity and dimension: naming its guard after
@@ -114,11 +117,14 @@ class Stepper:
         return ack is not None
 
     async def transition(self, message: Transition, ack: Ack | None = None) -> bool:
-        """Enter a join activity (leg 1) once, whichever path reaches it first."""
+        """Enter an activity (leg 1) once: a join, whichever path reaches it first, or a
+        child queued behind the stream (a timer's wake-up)."""
         app = await self.app_version(message.version)
         activity = app.activity(message.activity)
         graph = app.graph_of(activity.id)
-        job = await self.load(message, app)
+        # A queued child (not a join) always reads the job, so that queued children of
+        # different jobs commit in their stream order, whatever they need to read.
+        job = await self.load(message, app, force=not app.is_join(activity.id))
         if job is None:
             return False
         guard = f"{st.ENTERED}{activity.id}{message.dad}"
@@ -129,6 +135,10 @@ class Stepper:
         except Exception as exc:  # a step is pure computation: its failure is the job's
             step = self.failed_step(app, job, guard, activity.id, exc)
         code, _ = await self.commit(step, gid=message.gid)
+        if code == StepOutcome.DUPLICATE and not app.is_join(activity.id):
+            # Only one path leads here: this message was delivered again after it entered
+            # (the consumer acknowledges it).
+            return False
         if code == StepOutcome.DUPLICATE:
             # Another path already entered the join: this path's thread ends here.
             ending = Step(

@@ -231,6 +231,8 @@ class MeshData:
         config: RetryPolicy | dict[str, Any] | None = None,
         pending: Duration | None = None,
         timeout: float | None = None,
+        workflow_trace: str | None = None,
+        workflow_span: str | None = None,
     ) -> Any:
         """Call ``entity(*args)`` somewhere on the mesh and return its result.
 
@@ -254,7 +256,12 @@ class MeshData:
         exists. ``workflow_id`` names the record outright: as in the original it
         must be new (:class:`~hotmesh_nb.DuplicateJobError`, ``Duplicate job:
         <id>``, while its record exists) — use ``id`` for a cached call.
-        ``await_=False`` returns the record id at once.
+        ``await_=False`` returns the record id at once. ``config`` is the
+        function's :class:`~hotmesh_nb.meshflow.RetryPolicy` (default: no retry).
+        ``workflow_trace`` and ``workflow_span`` (W3C trace and span ids in hex,
+        the original's ``workflowTrace``/``workflowSpan``) make the record's
+        workflow continue that span: they are kept in its metadata and its
+        OpenTelemetry spans are children of that span.
         """
         ns = self._ns(namespace)
         seed = field_values(search, "exec's search")
@@ -289,6 +296,8 @@ class MeshData:
                 signal_in=signal_in,
                 pending=pending,
                 config=config,
+                workflow_trace=workflow_trace,
+                workflow_span=workflow_span,
             )
         except DuplicateJobError:
             if record != cached:
@@ -352,6 +361,7 @@ class MeshData:
         namespace: str | None = None,
         hook_id: str | None = None,
         workflow_id: str | None = None,
+        config: RetryPolicy | dict[str, Any] | None = None,
     ) -> str:
         """Run the connected ``hook_entity(*hook_args)`` as a thread of record
         ``<entity>-<id>``; its ``search()`` reads and writes that record's fields.
@@ -362,7 +372,10 @@ class MeshData:
         :meth:`exec` takes it (search indexes follow). Nothing is written when
         the hook is refused (no such record, or one started with
         ``signal_in=False``). ``workflow_id`` joins that record instead of
-        ``<entity>-<id>`` (the original's ``workflowId`` option).
+        ``<entity>-<id>`` (the original's ``workflowId`` option). ``config`` is
+        the hook function's :class:`~hotmesh_nb.meshflow.RetryPolicy` (the
+        original's ``config``: ``maximumAttempts``, ``backoffCoefficient``,
+        ``maximumInterval``; default: no retry).
         """
         ns = self._ns(namespace)
         values = field_values(search, "hook's search")
@@ -376,6 +389,7 @@ class MeshData:
             task_queue=task_queue or self._task_queue(hook_entity, ns),
             args=with_call(hook_args, "hook"),
             hook_id=hook_id,
+            config=config,
         )
         if values:
             hm, engine = await self._engine(ns)
@@ -822,6 +836,11 @@ class MeshData:
 
     connect = blocking(connect_async)
     hotmesh = blocking(hotmesh_async)
+    get_hotmesh = hotmesh
+    """The original's name (``getHotMesh``) for :meth:`hotmesh`."""
+    get_hotmesh_async = hotmesh_async
+    get_client = client
+    """The original's name (``getClient``) for :meth:`client`."""
     exec = blocking(exec_async)
     hook = blocking(hook_async)
     signal = blocking(signal_async)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import telemetry
 from .._replies import text_map, texts_or_none
 from ..connection import Connection
 from ..durations import Duration, to_seconds
@@ -83,6 +84,8 @@ class WorkflowClient:
         pending: Duration | None = None,
         config: RetryPolicy | dict[str, Any] | None = None,
         marker: dict[str, Any] | None = None,
+        workflow_trace: str | None = None,
+        workflow_span: str | None = None,
     ) -> WorkflowHandle:
         """Start ``workflow_name`` on ``task_queue`` with ``args``; returns its handle.
 
@@ -95,7 +98,10 @@ class WorkflowClient:
         closes the workflow to hook threads; otherwise hooks may join it while its
         job exists — running, or finished and kept for ``expire`` (the original's
         ``signalIn: true``). ``marker`` seeds literal ``-name`` fields (the
-        original's ``marker``).
+        original's ``marker``). ``workflow_trace`` and ``workflow_span`` (the
+        original's ``workflowTrace``/``workflowSpan``: W3C trace and span ids, in
+        hex) make the workflow continue that span: they are kept in the
+        workflow's metadata, and its OpenTelemetry spans are children of it.
         """
         hm = await self.client.hotmesh_async()
         check_value(list(args), "args", hm.config.max_payload)
@@ -114,8 +120,14 @@ class WorkflowClient:
             data["expire"] = int(to_seconds(expire))
         seconds = None if pending is None else to_seconds(pending)
         markers = {**(marker or {}), **({SIGNAL_IN: False} if signal_in is False else {})}
+        carrier = telemetry.parent_carrier(workflow_trace, workflow_span)
         job_id = await hm.engine.pub(
-            EXECUTE, data, search=search, pending=seconds, markers=markers or None
+            EXECUTE,
+            data,
+            search=search,
+            pending=seconds,
+            markers=markers or None,
+            context={telemetry.METADATA_KEY: carrier} if carrier else None,
         )
         if search:
             # The seeded fields were written with the job: index them where a fallback
@@ -148,11 +160,14 @@ class WorkflowClient:
         task_queue: str,
         args: list[Any] | tuple[Any, ...] = (),
         hook_id: str | None = None,
+        config: RetryPolicy | dict[str, Any] | None = None,
     ) -> str:
         """Run ``workflow_name(*args)`` as a hook thread of workflow ``workflow_id``.
 
         The thread is a workflow job of its own whose ``search()`` works on the
-        target workflow's fields. Returns the thread's id.
+        target workflow's fields. ``config`` is the hook function's
+        :class:`RetryPolicy`, as ``start``'s (default: no retry). Returns the
+        thread's id.
         """
         hm = await self.client.hotmesh_async()
         await hm.get_status_async(workflow_id)  # JobNotFoundError when there is no such workflow
@@ -170,6 +185,9 @@ class WorkflowClient:
         }
         if hook_id is not None:
             data["workflowId"] = hook_id
+        policy = RetryPolicy.coerce(config)
+        if policy is not None:
+            data["policy"] = policy.to_dict()
         return await hm.engine.pub(EXECUTE, data)
 
     @on_runtime

@@ -168,7 +168,7 @@ def test_a_primary_killed_mid_run_loses_and_doubles_nothing(
             server.cluster_start(primaries=3, replicas=1)
     for sender in senders:
         sender.join(timeout=60)
-    wait_until(lambda: all(_status(hm, f"job-{n}") == 0 for n in range(JOBS)), timeout=60)
+    wait_until(lambda: all(_status(hm, f"job-{n}") == 0 for n in range(JOBS)), timeout=120)
     assert [hm.get_state(f"job-{n}")["data"]["out"] for n in range(JOBS)] == [
         n + 1 for n in range(JOBS)
     ]

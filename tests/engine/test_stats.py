@@ -88,6 +88,10 @@ def test_get_ids_and_hook_all_select_exactly_the_query(mesh) -> None:
     report = hm.get_ids("tally.go", query, ["color:red"])
     assert report["counts"] == [{"facet": "color:red", "count": 2}]
     assert stats.ids_of(report) == ["a1", "a2"]
+    frame = hm.ids_frame("tally.go", query, ["color:red"])  # the same, as a DataFrame
+    assert list(frame.columns) == ["time", "facet", "id"]
+    assert list(frame["id"]) == ["a1", "a2"] and set(frame["facet"]) == {"color:red"}
+    assert str(frame["time"].dtype).startswith("datetime64")
     # Only p1's red jobs wake: not p1's blue one, not p2's red one.
     assert hm.hook_all("tally.signal", {"answer": "yes"}, ["color:red"], key_resolver=query) == 2
     wait_until(lambda: hm.get_status("a1") == 0 and hm.get_status("a2") == 0)

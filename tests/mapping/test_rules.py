@@ -584,3 +584,23 @@ def test_literal_cells_are_not_shared_between_evaluations() -> None:
 def test_non_dict_context_roots() -> None:
     assert resolve("{0}", ["zero"]) == "zero"  # type: ignore[arg-type]
     assert resolve("{a}", "text") is UNDEFINED  # type: ignore[arg-type]
+
+
+# Found by sweeping names against the original: its families are JavaScript objects, so
+# the names they inherit from Object.prototype resolve too — `toString` answers
+# '[object Undefined]', the others throw when called. They are no functions of the
+# language: ours refuses them when the rule is compiled (a deliberate difference, see
+# FIDELITY.md), except the object family's own hasOwnProperty, isPrototypeOf and
+# propertyIsEnumerable.
+@pytest.mark.parametrize("family", ["array", "math", "string", "number", "json", "symbol"])
+@pytest.mark.parametrize(
+    "name", ["toString", "toLocaleString", "valueOf", "constructor", "hasOwnProperty"]
+)
+def test_names_inherited_by_the_originals_families_are_no_functions(family: str, name: str) -> None:
+    with pytest.raises(MappingError, match="unknown function"):
+        compile_rule({"@pipe": [["x"], [f"{{@{family}.{name}}}"]]}, "a1.job.maps.v")
+
+
+def test_the_object_familys_own_property_functions_remain() -> None:
+    rule = {"@pipe": [[{"a": 1}, "a"], ["{@object.hasOwnProperty}"]]}
+    assert compile_rule(rule, "a1.job.maps.v").evaluate({}) is True

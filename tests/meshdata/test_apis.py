@@ -273,6 +273,13 @@ def test_generate_search_query_is_what_find_where_runs(md: MeshData) -> None:
 # -- workflow helpers under the original's names --------------------------------------------
 
 
+def test_helpers_under_the_originals_names(md: MeshData) -> None:
+    # getHotMesh(namespace) and getClient(): the HotMesh and the MeshFlow client of a namespace.
+    assert md.get_hotmesh() is md.hotmesh()
+    assert md.get_hotmesh(f"{md.namespace}-b").namespace == f"{md.namespace}-b"
+    assert md.get_client() is md.client()
+
+
 def test_workflow_helpers_under_the_originals_names(md: MeshData) -> None:
     seen: dict[str, Any] = {}
 

@@ -14,7 +14,15 @@ from md_helpers import describe, load_herd
 from waiting import wait_until
 
 import hotmesh_nb
-from hotmesh_nb import DuplicateJobError, HotMeshError, JobNotFoundError, MeshData, QueryError
+from hotmesh_nb import (
+    DuplicateJobError,
+    HotMeshError,
+    JobNotFoundError,
+    MeshData,
+    QueryError,
+    WorkflowError,
+    telemetry,
+)
 
 
 @pytest.fixture
@@ -170,6 +178,60 @@ def test_hook_search_sets_the_records_fields(md: MeshData) -> None:
     with pytest.raises(JobNotFoundError):  # no record: nothing is written anywhere
         md.hook("animal", "nobody", "tag", ["d"], search={"name": "ghost"})
     assert md.find_where("animal", "@_name:{ghost}", count=True) == 0
+
+
+# -- hook: config (the hook function's retry policy) ------------------------------------------
+
+ATTEMPTS: dict[str, int] = {}
+"""Attempts of the flaky hook function, by label."""
+
+
+async def flaky(label: str, failures: int) -> dict[str, str]:
+    """A hook function that fails its first ``failures`` attempts, then tags its record."""
+    # Hook functions replay; count each real attempt once (a failed attempt raises
+    # before anything durable, so every run of this line is a new attempt).
+    ATTEMPTS[label] = ATTEMPTS.get(label, 0) + 1
+    if ATTEMPTS[label] <= failures:
+        raise RuntimeError(f"attempt {ATTEMPTS[label]} of {label} fails")
+    await MeshData.workflow.search().set({"hooked": label})
+    return {"hooked": label}
+
+
+def test_hook_config_is_the_hook_functions_retry_policy(md: MeshData) -> None:
+    load_herd(md)
+    md.connect("flaky", flaky)
+    # The original's config keys: three attempts, a second apart.
+    policy = {"maximumAttempts": 3, "backoffCoefficient": 1, "maximumInterval": "1 second"}
+    thread = md.hook("animal", "cat", "flaky", ["retried", 2], config=policy)
+    wait_until(lambda: md.get("animal", "cat", ["hooked"]) == {"hooked": "retried"}, timeout=30)
+    assert ATTEMPTS["retried"] == 3
+    assert md.client().workflow.get_handle(thread).result(timeout=30) == {"hooked": "retried"}
+    # Without config a hook function is not retried (as a workflow function).
+    alone = md.hook("animal", "dog", "flaky", ["alone", 1])
+    with pytest.raises(WorkflowError, match="attempt 1 of alone fails"):
+        md.client().workflow.get_handle(alone).result(timeout=30)
+    assert ATTEMPTS["alone"] == 1
+    assert md.get("animal", "dog", ["hooked"]) == {"hooked": None}
+    # Too few attempts: the last error is final.
+    short = md.hook("animal", "bird", "flaky", ["short", 5], config={"maximumAttempts": 2})
+    with pytest.raises(WorkflowError, match="attempt 2 of short fails"):
+        md.client().workflow.get_handle(short).result(timeout=30)
+    with pytest.raises(ValueError, match="maximum_attempts"):
+        md.hook("animal", "cat", "flaky", ["bad", 0], config={"maximumAttempts": -1})
+
+
+def test_exec_keeps_the_callers_trace_ids_with_tracing_off(md: MeshData) -> None:
+    # The original's workflowTrace/workflowSpan: kept in the record's metadata even where
+    # no tracer is configured, so that traced processes handling the record continue there
+    # (tests/telemetry/test_parent_ids.py shows the spans).
+    md.connect("animal", describe)
+    trace_id, span_id = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    md.exec("animal", ["elk"], id="elk", workflow_trace=trace_id, workflow_span=span_id)
+    metadata = md.info("animal", "elk")["metadata"]
+    assert metadata["trc"]["traceparent"] == f"00-{trace_id}-{span_id}-01"
+    assert telemetry.trace_ids(metadata) == (trace_id, span_id)
+    md.exec("animal", ["emu"], id="emu")
+    assert telemetry.trace_ids(md.info("animal", "emu")["metadata"]) is None
 
 
 # -- find: the raw FT.SEARCH form ----------------------------------------------------------------

@@ -10,12 +10,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from ...mapping import UNDEFINED, to_js_string
 from ...model import ActivitySpec
 from .. import _flow as flow
-from .._ids import now_ms
 from .._protocol import TimeHook, WebHook
 from .._step import PENDING, SUCCESS, Step
 
@@ -63,7 +63,10 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     seconds = sleep_seconds(step, activity, ctx)
     if seconds is not None:
         step.save_activity(activity, dad, started=True)
-        step.add_timer(now_ms() + int(seconds * 1000), TimeHook(**step.address(activity, dad)))
+        # Microseconds in the due time: timers set in the same millisecond still fire in
+        # the order they were set (equal scores would fall back to the members' order).
+        due = time.time_ns() / 1_000_000 + int(seconds * 1000)
+        step.add_timer(round(due, 3), TimeHook(**step.address(activity, dad)))
         return
     output = step.map_object(activity.output_maps, ctx, activity, "output.maps")
     step.save_activity(
@@ -72,12 +75,20 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     finish(step, activity, dad, SUCCESS)
 
 
-def finish(step: Step, activity: ActivitySpec, dad: str, code: int, index: int = 0) -> None:
-    """Map job data, evaluate flags and follow the transitions."""
+def finish(
+    step: Step,
+    activity: ActivitySpec,
+    dad: str,
+    code: int,
+    index: int = 0,
+    *,
+    queued: bool = False,
+) -> None:
+    """Map job data, evaluate flags and follow the transitions (``queued``: see flow.complete)."""
     ctx = step.context(activity, dad)
     step.apply_job_maps(activity, ctx)
     step.resolve_flags(activity, ctx)
-    flow.complete(step, activity, dad, code, closes=code != PENDING, index=index)
+    flow.complete(step, activity, dad, code, closes=code != PENDING, index=index, queued=queued)
 
 
 def resume(step: Step, activity: ActivitySpec, dad: str, message: TimeHook | WebHook) -> None:
@@ -86,7 +97,11 @@ def resume(step: Step, activity: ActivitySpec, dad: str, message: TimeHook | Web
         ctx = step.context(activity, dad)
         output = step.map_object(activity.output_maps, ctx, activity, "output.maps")
         step.save_activity(activity, dad, data=output, code=SUCCESS, status="success", ended=True)
-        finish(step, activity, dad, SUCCESS)
+        # As in the original, a timer's wake-up completes only the sleeping activity; what
+        # follows it is queued behind the messages already on the stream. Timers that fall
+        # due together thus end their activities first, and an interrupt that one of them
+        # leads to lands before the others' next activities (the original's tree test).
+        finish(step, activity, dad, SUCCESS, queued=True)
         return
     code = int(message.code or SUCCESS)
     data = message.data

@@ -56,7 +56,12 @@ def resume(step: Step, activity: ActivitySpec, dad: str, message: Reply | Result
         # The job's error is the original's, key for key; what we know beyond it (the
         # exception's type) is kept beside it.
         stack = {"stack": data["stack"]} if "stack" in data else {}
-        node["output"]["metadata"]["error"] = {**error, **stack, "is_stream_error": True}
+        if activity.type == "await" and "message" in data:
+            # An awaited child's error passes on as the child recorded it (an interrupt's
+            # carries the child's job_id), key for key, as the original's.
+            node["output"]["metadata"]["error"] = {**data, "is_stream_error": True}
+        else:
+            node["output"]["metadata"]["error"] = {**error, **stack, "is_stream_error": True}
         if details:
             node["output"]["metadata"]["error_detail"] = details
     ctx = step.context(activity, dad)

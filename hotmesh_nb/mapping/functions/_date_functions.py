@@ -35,7 +35,7 @@ def date_instance(value: Any) -> JSDate:
     if isinstance(value, str):
         if _STRICT_ISO.match(value):
             return JSDate(jd.parse_date(value))
-        ms = parse_int(value, _m.nan)
+        ms = parse_int(value, 10)  # the original reads ms with parseInt(value, 10)
         if ms != ms:
             raise JSThrow("Error", f"Invalid date format: {value!r} is neither an ISO date nor ms")
         return JSDate(jd.time_clip(ms))
@@ -279,9 +279,9 @@ def _check_locales(locales: Any) -> None:
     """ECMA-402 ``CanonicalizeLocaleList`` errors (TypeError / RangeError).
 
     Only the en-US rendering is produced, but a locale list the original
-    rejects is rejected here too. ``''`` is accepted: Node rejects it only
-    until its default date format has been used once in the process, which in a
-    running engine it always has.
+    rejects is rejected here too. ``''`` is accepted (when no options follow):
+    Node rejects it only until its default date format has been used once in
+    the process, which in a running engine it always has.
     """
     if locales is UNDEFINED or locales == "":
         return
@@ -309,6 +309,9 @@ def _check_locales(locales: Any) -> None:
 def _locale_args(t: float, locales: Any, options: Any) -> None:
     if t != t:
         return  # an invalid date answers 'Invalid Date' before its arguments are read
+    if locales == "" and options is not UNDEFINED and options is not None:
+        # Node's leniency for '' (see _check_locales) holds only without options.
+        _check_language_tag("")
     _check_locales(locales)
     if options is None:
         raise JSThrow("TypeError", "Cannot convert undefined or null to object")

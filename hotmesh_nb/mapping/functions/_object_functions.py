@@ -25,7 +25,7 @@ from .._objects import (
     own_keys,
     reorder,
 )
-from .._utf16 import units
+from .._utf16 import units, utf16_len
 from .._values import UNDEFINED, JSDate, JSThrow
 from ._js import describe, is_nullish, require_mutable
 
@@ -158,6 +158,9 @@ def assign(target: Any = UNDEFINED, *sources: Any) -> Any:
     """
     if not truthy(target):
         target = {}
+    if isinstance(target, str):
+        # A String wrapper's indices and length are read-only: copying onto them throws.
+        _refuse_string_keys(target, sources)
     if not isinstance(target, (dict, list)):
         return target
     for source in sources:
@@ -166,6 +169,20 @@ def assign(target: Any = UNDEFINED, *sources: Any) -> Any:
         for key in _keys(source):
             set_property(target, key, get_property(source, key))
     return target
+
+
+def _refuse_string_keys(target: str, sources: tuple[Any, ...]) -> None:
+    size = utf16_len(target)
+    for source in sources:
+        if is_nullish(source) or not isinstance(source, (dict, list, str)):
+            continue
+        for key in _keys(source):
+            index = int(key) if key.isdigit() and (key == "0" or key[0] != "0") else -1
+            if key == "length" or 0 <= index < size:
+                raise JSThrow(
+                    "TypeError",
+                    f"Cannot assign to read only property '{key}' of object '[object String]'",
+                )
 
 
 @family.register()

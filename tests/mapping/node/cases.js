@@ -57,6 +57,8 @@ const C = [
   ['date.parse', [T]], ['date.parse', ['2024-03-15T13:45:30+02:00']], ['date.parse', ['junk']], ['date.parse', ['Thu, 01 Jan 1970 00:00:00 GMT']],
   ['date.UTC', [2024, 0]], ['date.UTC', [2024, 0, 15, 10, 30, 0, 5]], ['date.UTC', [99, 11, 31, 0, 0, 0, 0]], ['date.UTC', [2024, 13, 1, 0, 0, 0, 0]],
   ['date.getTime', [T]], ['date.getTime', ['2024-03-15T13:45:30+02:00']], ['date.getTime', [1710510330123]], ['date.getTime', ['abc']], ['date.getTime', [null]],
+  // found by the property tests (explore profile): ms strings are read with parseInt(value, 10)
+  ['date.getTime', ['0x1F']], ['date.getTime', ['0X1f']], ['date.getTime', ['0x']], ['date.getTime', ['  -0x5']], ['date.getMilliseconds', ['0x1F']], ['date.getDay', ['0x10']],
   ['date.valueOf', ['2024-03-15']], ['date.valueOf', ['1e3']],
   ['date.getTimezoneOffset', [T]], ['date.getTimezoneOffset', ['abc']],
   ['date.getDate', [T]], ['date.getDate', [0]], ['date.getDay', [T]], ['date.getDay', [0]],
@@ -80,6 +82,8 @@ const C = [
   ['date.toDateString', [T]], ['date.toDateString', [NaN]], ['date.toString', [T]], ['date.toString', ['x']],
   ['date.toISOXString', [T]], ['date.toISOXString', [86400000]],
   ['date.toLocaleDateString', [T]], ['date.toLocaleDateString', [T, 'en-US', { timeZone: 'Asia/Tokyo' }]],
+  // found by the property tests (explore profile): the locale '' with options is refused
+  ['date.toLocaleDateString', [T, '', 5]], ['date.toLocaleString', [T, '', {}]], ['date.toLocaleTimeString', [T, '', { timeZone: 'UTC' }]], ['date.toLocaleDateString', [T, '', null]],
   ['date.toLocaleString', [T]], ['date.toLocaleString', [0]], ['date.toLocaleString', [T, U, { timeZone: 'America/New_York' }]],
   ['date.toLocaleTimeString', [T]], ['date.toLocaleTimeString', [43200000]], ['date.toLocaleTimeString', ['x']],
   // well-formed and malformed locale tags (only whether they throw matters: en-US output)
@@ -150,6 +154,9 @@ const C = [
   ['object.entries', [{ a: 1, b: [2] }]], ['object.entries', [null]], ['object.entries', [[9]]],
   ['object.fromEntries', [[['a', 1], ['b', 2]]]], ['object.fromEntries', [[['b', 1], ['1', 2], ['b', 3]]]], ['object.fromEntries', [null]], ['object.fromEntries', [['ab']]], ['object.fromEntries', [[[]]]],
   ['object.assign', [{ a: 1 }, { b: 2 }, { a: 3 }]], ['object.assign', [{}, null, 'xy']], ['object.assign', [null, { a: 1 }]], ['object.assign', [[1, 2], [9]]],
+  // found by the property tests (explore profile): a string target's indices and length are read-only
+  ['object.assign', ['0', '0']], ['object.assign', ['ab', 'c']], ['object.assign', ['ab', { length: 1 }]], ['object.assign', ['ab', { 2: 1, '01': 1 }]],
+  ['object.assign', ['ab', [1]]], ['object.assign', ['a😀', { 2: 1 }]], ['object.assign', ['a😀', { 3: 1 }]], ['object.assign', ['ab', null, 'xyz']],
   ['object.getOwnPropertyNames', [{ a: 1, 0: 2 }]], ['object.getOwnPropertyNames', [[1, 2]]], ['object.getOwnPropertyNames', ['ab']], ['object.getOwnPropertyNames', [null]],
   ['object.getOwnPropertySymbols', [{ a: 1 }]], ['object.getOwnPropertySymbols', [null]],
   ['object.getOwnPropertyDescriptor', [{ age: 30 }, 'age']], ['object.getOwnPropertyDescriptor', [{ age: 30 }, 'x']], ['object.getOwnPropertyDescriptor', [[1], 'length']],
