@@ -5,7 +5,8 @@ few seconds' lease, renewed while it lives) fires timers, the others stand by
 and take over when the lease lapses. Timers live in a sorted set, so a job
 that sleeps survives the restart of every process. The scout wakes at the
 next due time, at the latest once a second (the resolution of timers set by
-other processes), and at once for timers set in this process.
+other processes), and at once for timers set in this process. Timers due within
+``TOGETHER_MS`` of each other fire together, in due order.
 """
 
 from __future__ import annotations
@@ -31,6 +32,15 @@ TICK = 1.0
 
 BATCH = 200
 """Most timers moved in one script call."""
+
+TOGETHER_MS = 100
+"""Timers due within this many ms of a firing fire with it, in due order.
+
+Timers that fall due together thus reach the engine stream together and wake
+their activities in the order they were set (as the original's time slots do),
+so that, for example, an interrupt that one wake-up leads to deterministically
+lands before the next activities of a job whose timer fell due at the same moment.
+"""
 
 
 class Scout:
@@ -74,7 +84,9 @@ class Scout:
                 if self.leader:
                     now = now_ms()
                     moved, next_due = await FIRE.call(
-                        self.client, [self.keys.timers, self.keys.engine_stream], [now, BATCH]
+                        self.client,
+                        [self.keys.timers, self.keys.engine_stream],
+                        [now + TOGETHER_MS, BATCH],
                     )
                     self.fired += int(moved)
                     if int(moved) >= BATCH:
