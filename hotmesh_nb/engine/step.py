@@ -68,7 +68,8 @@ class Step:
 
     def add_timer(self, due_ms: int, message: dict[str, Any]) -> None:
         """Schedule ``message`` on the engine stream at ``due_ms``."""
-        self.ops.append(["timer", KEY + self.app.keys.timers, due_ms, dumps(message)])
+        keys = self.app.keys
+        self.ops.append(["timer", KEY + keys.timers, due_ms, dumps(message), KEY + keys.timer_wake])
 
     def add_wait(self, topic: str, value: str, ttl: int, message: dict[str, Any]) -> None:
         """Register a hook waiter for signals on ``topic`` matching ``value``."""
