@@ -21,13 +21,13 @@ from .engine.codec import loads
 from .engine.config import EngineConfig
 from .engine.engine import Engine
 from .engine.ids import parse_compact
+from .engine.protocol import Reply
 from .engine.worker import (
     Callback,
     Response,
     WorkerMessage,
     WorkerService,
     normalise,
-    response_message,
 )
 from .errors import HotMeshError, JobNotFoundError
 from .keys import DEFAULT_NAMESPACE, Keys, check_topic
@@ -274,7 +274,7 @@ class HotMesh:
                 "stream message to answer)"
             )
         status, code, body = normalise(Response(data or {}, code=code))
-        await self.engine.stepper.resume(response_message(message.origin, status, code, body))
+        await self.engine.stepper.resume(Reply.answering(message.origin, status, code, body))
 
     @on_runtime
     async def sub_async(self, topic: str, callback: Callable[[str, dict], Any]) -> None:

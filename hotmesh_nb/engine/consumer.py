@@ -31,6 +31,7 @@ import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
 
 from .._replies import entries
+from ..errors import HotMeshError
 from ..runtime import cancel_and_wait
 from .batcher import Batcher
 from .config import EngineConfig
@@ -41,6 +42,9 @@ TRIM_INTERVAL = 1.0
 """Seconds between removals of acknowledged stream entries (only after acks)."""
 
 log = logging.getLogger(__name__)
+
+_KEPT_ERRORS = 1000
+"""Most failure reasons a consumer remembers for the dead letters it may write."""
 
 Handler = Callable[[str, dict[str, str], int], Awaitable[bool]]
 """``handler(message_id, fields, delivery_count)``; returns True when it acknowledged the
@@ -100,6 +104,8 @@ class StreamConsumer:
         self.reclaim_after = config.reclaim_after
         self.delivery_cap = config.delivery_cap
         self.dead_letter = dead_letter
+        self._last_errors: dict[str, str] = {}
+        """Message id → why its last handling here failed (named in its dead letter)."""
         self.throttle = throttle or (lambda: 0.0)
         self.batcher = batcher or Batcher(client)
         self.stats = ConsumerStats()
@@ -210,11 +216,18 @@ class StreamConsumer:
             acked = await self._handle_patiently(message_id, fields, deliveries)
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
             # Left pending: reclaim retries it, and the delivery cap stops a poison loop.
             self.stats.failed += 1
-            log.exception("handling %s from %s failed", message_id, self.stream)
+            if len(self._last_errors) >= _KEPT_ERRORS:  # bounded: drop the oldest
+                self._last_errors.pop(next(iter(self._last_errors)))
+            self._last_errors[message_id] = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, HotMeshError):  # a clear message of ours needs no traceback
+                log.error("handling %s from %s failed: %s", message_id, self.stream, exc)
+            else:
+                log.exception("handling %s from %s failed", message_id, self.stream)
         else:
+            self._last_errors.pop(message_id, None)
             self.stats.processed += 1
             if acked:
                 self._acked += 1
@@ -363,6 +376,9 @@ class StreamConsumer:
 
     async def _bury(self, message_id: str, fields: dict[str, str], deliveries: int) -> None:
         reason = f"delivered {deliveries - 1} times without success (cap {self.delivery_cap})"
+        last = self._last_errors.pop(message_id, None)
+        if last is not None:  # what went wrong, when this process saw it go wrong
+            reason += f"; last error: {last}"
         if self.dead_letter is not None:
             await self.dead_letter(message_id, fields, deliveries, reason)
         self.stats.dead_lettered += 1

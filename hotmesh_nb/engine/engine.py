@@ -12,47 +12,43 @@ import logging
 import time
 from typing import Any
 
-from .. import telemetry
-from .._replies import as_fields, text, text_set, texts
+from .._replies import as_fields, text
 from ..connection import Connection
-from ..errors import DeployError, DuplicateJobError, HotMeshError, JobError, JobNotFoundError
+from ..errors import DeployError, DuplicateJobError, JobError, JobNotFoundError
 from ..keys import ENGINE_GROUP, WORKER_GROUP, Keys
-from ..mapping import UNDEFINED, to_js_string
 from ..model import AppSpec, load_app
-from . import flow
+from . import signals
 from . import state as st
-from . import stats as trigger_stats
-from .activities.interrupt import error_for as interrupt_error
-from .activities.signal import signal_value
+from .activities import trigger
 from .app import AppRuntime
 from .backlog import Backlog
 from .batcher import Batcher
-from .codec import check_value, dumps, loads
+from .codec import dumps, loads
 from .config import EngineConfig
 from .consumer import StreamConsumer
-from .ids import fast_guid, guid, iso_compact
-from .protocol import MessageKind
+from .ids import guid, iso_compact
+from .protocol import (
+    Await,
+    Cycle,
+    Descend,
+    Reply,
+    Result,
+    SignalAll,
+    TimeHook,
+    Transition,
+    WebHook,
+    decode,
+)
 from .quorum import Quorum, member_profile
 from .scout import Scout
-from .scripts import INTERRUPT, load_all
-from .step import SUCCESS, Step
+from .scripts import load_all
+from .step import Step
 from .stepper import Stepper
 from .waiters import Subscriptions
 
 log = logging.getLogger(__name__)
 
-TRIGGER_DAD = ",0"
 
-
-_RESUMES = frozenset(
-    {
-        MessageKind.RESPONSE,
-        MessageKind.RESULT,
-        MessageKind.TIMEHOOK,
-        MessageKind.WEBHOOK,
-        MessageKind.CYCLE,
-    }
-)
 """Kinds that resume an activity (its leg 2)."""
 
 
@@ -81,6 +77,16 @@ class Engine:
         self.stepper.on_sent = self.backlog.wrote
         self._active: str | None = None
         self._settings: dict[str, Any] = {}
+
+    # Starting jobs, signals and interrupts live in their own modules; the engine
+    # offers them as its methods (each takes the engine as its first argument).
+    pub = trigger.start_job
+    hook = signals.hook
+    hook_all = signals.hook_all
+    interrupt = signals.interrupt
+    stats_source = signals.stats_source
+    get_stats = signals.get_stats
+    get_ids = signals.get_ids
 
     # -- life cycle --------------------------------------------------------------
 
@@ -268,166 +274,6 @@ class Engine:
             )
         return await self.app_version(self._active)
 
-    # -- starting jobs -----------------------------------------------------------
-
-    async def pub(
-        self,
-        topic: str,
-        data: dict[str, Any] | None = None,
-        *,
-        context: dict[str, Any] | None = None,
-        on_id: Any = None,
-        pending: float | None = None,
-        search: dict[str, Any] | None = None,
-        markers: dict[str, Any] | None = None,
-        parent: dict[str, Any] | None = None,
-        app: AppRuntime | None = None,
-        default_id: str | None = None,
-        ack: Any = None,
-    ) -> str:
-        """Start a job of the graph subscribed to ``topic``; returns its id.
-
-        ``on_id(job_id)`` runs just before the job is written (``pubsub`` uses it
-        to wait for the completion without a race). ``pending`` seconds creates
-        the job without running it; it expires after that time unless resumed.
-        ``search`` fields are stored as searchable strings (``_name``) and
-        ``markers`` literally (``-name``). ``parent`` links a child job to the
-        ``await`` activity that started it.
-        """
-        app = app or await self.active_app()
-        graph = app.spec.graph_for_topic(topic)
-        if graph is None:
-            topics = ", ".join(g.subscribes for g in app.spec.graphs)
-            raise HotMeshError(
-                f"no graph of app '{self.keys.app}' version {app.version} subscribes to "
-                f"'{topic}' (topics: {topics})"
-            )
-        if data is not None and not isinstance(data, dict):
-            raise HotMeshError(f"job data must be a dict, not {type(data).__name__}")
-        payload = dict(data or {})
-        # Refuse what cannot be stored exactly (or is too big) before anything is written.
-        check_value(payload, "data", self.config.max_payload)
-        trigger = graph.activities[graph.trigger]
-        node = {"input": {"data": payload}, "output": {"data": payload}}
-        ctx = {trigger.id: node, "$self": node, "$job": {"data": {}, "metadata": {}}}
-        ctx["$app"] = {"settings": app.spec.settings}
-        stats = trigger.stats
-        job_id = app.resolve(stats.get("id"), ctx, f"{trigger.id}.stats.id") if stats else None
-        if job_id in (None, UNDEFINED, ""):
-            job_id = default_id or guid()
-        job_id = str(job_id)
-        now = iso_compact()
-        metadata: dict[str, Any] = {
-            "jid": job_id,
-            "gid": fast_guid(),
-            "tpc": topic,
-            "app": self.keys.app,
-            "vrs": app.version,
-            "aid": trigger.id,
-            "ts": now,
-            "jc": now,
-            "ju": now,
-        }
-        if stats and stats.get("key") is not None:
-            key = app.resolve(stats["key"], ctx, f"{trigger.id}.stats.key")
-            if key not in (None, UNDEFINED):
-                metadata["key"] = str(key)
-        if parent:
-            metadata.update(
-                {"pj": parent["j"], "pg": parent["gid"], "pd": parent["d"], "pa": parent["a"]}
-            )
-            if not parent.get("wait", True):
-                metadata["px"] = True
-        if context:
-            metadata.update(context)
-        span = telemetry.job_begin(metadata, topic, payload, parent)
-        # The trigger's own thread is the job's first open thread.
-        job = st.JobState(metadata=metadata, settings=app.spec.settings, status=1)
-        job.activities[trigger.id] = {TRIGGER_DAD: node}
-        step = Step(app, graph, job, self.config.default_expire)
-        step.save_activity(
-            trigger,
-            TRIGGER_DAD,
-            data=payload,
-            code=SUCCESS,
-            status="success",
-            started=True,
-            ended=True,
-        )
-        node["input"] = {"data": payload}
-        step.begin()
-        ctx = step.context(trigger, TRIGGER_DAD)
-        step.apply_job_maps(trigger, ctx)
-        for name, value in (search or {}).items():
-            step.set_data(name if name.startswith("_") else f"_{name}", _search_text(value))
-        for name, value in (markers or {}).items():
-            step.set_data(name if name.startswith("-") else f"-{name}", value)
-        self._index(step, trigger, ctx, job_id)
-        trigger_stats.record(
-            step, trigger, ctx, job_id, metadata.get("key", ""), self.config.stats_expire
-        )
-        if pending is None:
-            step.resolve_flags(trigger, ctx)
-            flow.complete(step, trigger, TRIGGER_DAD, SUCCESS)
-            status = 1 + step.delta
-        else:
-            status = -1  # waits, unstarted, until it expires
-            step.expire = max(int(pending), 1)
-        step.writes[st.GID] = metadata["gid"]
-        step.writes[st.META] = dumps({k: v for k, v in metadata.items() if k not in ("ju", "js")})
-        step.writes[st.UPDATED] = metadata["ju"]
-        if parent:
-            self._link_parent(step, parent, job_id, now)
-        if ack is None:  # a user's new job, not a child started by a step
-            await self.backlog.refuse_if_full([stream for stream, _ in step.messages])
-        if on_id is not None:
-            on_id(job_id)
-        code, _ = await self.commit(step, create_status=status, ack=ack)
-        telemetry.job_created(span, code)
-        if code == 0:
-            raise DuplicateJobError(job_id)
-        if pending is not None:
-            await self.client.expire(self.keys.job(job_id), max(int(pending), 1))
-        return job_id
-
-    def _index(self, step: Step, trigger: Any, ctx: dict[str, Any], job_id: str) -> None:
-        # Trigger ``stats.measures`` with ``measure: index`` make the job findable by
-        # ``hook_all`` and ``signal`` (subtype all) under ``<target name>:<value>``.
-        for measure in (trigger.stats or {}).get("measures") or []:
-            if not isinstance(measure, dict) or measure.get("measure") != "index":
-                continue
-            target = measure.get("target")
-            value = step.resolve(target, ctx, trigger, "stats.measures.target")
-            if value in (None, UNDEFINED):
-                continue
-            name = str(target).strip("{}").split(".")[-1]
-            step.add_index(f"{name}:{to_js_string(value)}", job_id)
-
-    def _link_parent(self, step: Step, parent: dict[str, Any], job_id: str, now: str) -> None:
-        result = {
-            "k": MessageKind.RESULT.value,
-            "j": parent["j"],
-            "gid": parent["gid"],
-            "a": parent["a"],
-            "d": parent["d"],
-            "v": parent["v"],
-            "g": job_id,
-        }
-        if telemetry.MESSAGE_KEY in parent:  # the parent's trace goes on when it resumes
-            result[telemetry.MESSAGE_KEY] = parent[telemetry.MESSAGE_KEY]
-        step.add_link(self.keys.job(parent["j"]), f"c:{job_id}", "1")
-        if parent.get("wait", True):
-            step.writes["p"] = dumps(result)  # the step script completes it with the outcome
-        else:
-            result.update(
-                {
-                    "status": "success",
-                    "code": SUCCESS,
-                    "data": {"job_id": job_id, "jc": now, "ju": now},
-                }
-            )
-            step.send(self.keys.engine_stream, result)
-
     async def pubsub(
         self,
         topic: str,
@@ -466,33 +312,32 @@ class Engine:
     # -- consuming the engine stream ---------------------------------------------
 
     async def _on_message(self, message_id: str, fields: dict[str, str], deliveries: int) -> bool:
-        message = loads(fields["m"])
-        kind = message.get("k")
+        message = decode(fields["m"])
         ack = (self.keys.engine_stream, ENGINE_GROUP, message_id)
-        if kind in _RESUMES:
+        if isinstance(message, (Reply, Result, TimeHook, WebHook, Cycle)):
             return await self.stepper.resume(message, ack)
-        if kind == MessageKind.TRANSITION:
+        if isinstance(message, Transition):
             return await self.stepper.transition(message, ack)
-        if kind == MessageKind.AWAIT:
+        if isinstance(message, Await):
             await self._start_child(message, ack)
             return True
-        if kind == MessageKind.SIGNAL_ALL:
-            await self._signal_all(message)
+        if isinstance(message, SignalAll):
+            await signals.signal_all(self, message)
             return False
-        if kind == MessageKind.DESCEND:
-            await self._descend(message["j"], message.get("err"))
+        if isinstance(message, Descend):
+            await signals.descend_children(self, message.job_id, message.error)
             return False
-        log.warning("engine ignored message %s of unknown kind %r", message_id, kind)
+        log.warning("engine ignored message %s of kind %r", message_id, message.KIND.value)
         return False
 
-    async def _start_child(self, message: dict[str, Any], ack: Any) -> None:
+    async def _start_child(self, message: Await, ack: Any) -> None:
         """Start the child job an ``await`` activity asked for (once, even if redelivered)."""
-        app = await self.stepper.app_version(message["v"])
-        child_id = f"{message['j']}-{message['a']}-{message['g'][1:9]}"
+        app = await self.stepper.app_version(message.version)
+        child_id = f"{message.job_id}-{message.activity}-{message.guid[1:9]}"
         try:
             await self.pub(
-                message["t"],
-                message.get("data") or {},
+                message.topic,
+                message.data or {},
                 parent=message,
                 app=app,
                 default_id=child_id,
@@ -500,30 +345,20 @@ class Engine:
             )
         except DuplicateJobError as exc:
             existing = await self.client.hget(self.keys.job(exc.job_id), st.META)
-            if existing and loads(existing).get("pj") == message["j"]:
+            if existing and loads(existing).get("pj") == message.job_id:
                 await self._ack(ack)  # a redelivered await: the child already runs
                 return
             await self._fail_parent(message, 409, str(exc), ack)
         except Exception as exc:  # the child could not start: the parent must hear why
             await self._fail_parent(message, 500, f"child job could not start: {exc}", ack)
 
-    async def _fail_parent(self, message: dict[str, Any], code: int, text: str, ack: Any) -> None:
-        result = {
-            "k": MessageKind.RESULT.value,
-            "j": message["j"],
-            "gid": message["gid"],
-            "a": message["a"],
-            "d": message["d"],
-            "v": message["v"],
-            "g": message["g"],
-            "status": "error",
-            "code": code,
-            "data": {"message": text, "code": code},
-        }
+    async def _fail_parent(self, message: Await, code: int, text: str, ack: Any) -> None:
+        result = Result.for_parent(message, message.guid)
+        result.status, result.code, result.data = "error", code, {"message": text, "code": code}
         stream, group, message_id = ack
 
         def send(pipe: Any) -> None:
-            pipe.xadd(self.keys.engine_stream, {"m": dumps(result)})
+            pipe.xadd(self.keys.engine_stream, {"m": dumps(result.to_wire())})
             pipe.xack(stream, group, message_id)
 
         await self.batcher.submit(send)
@@ -531,195 +366,6 @@ class Engine:
     async def _ack(self, ack: Any) -> None:
         stream, group, message_id = ack
         await self.batcher.submit(lambda pipe: pipe.xack(stream, group, message_id))
-
-    # -- signals and interrupts ---------------------------------------------------
-
-    async def hook(
-        self, topic: str, data: dict[str, Any], *, status: str = "success", code: int = 200
-    ) -> str | None:
-        """Send a signal to the hook waiting on ``topic`` whose match value ``data`` gives.
-
-        Returns the match value, or None when no graph of the app listens on the
-        topic. A signal whose hook has not registered yet is kept until it does.
-        """
-        check_value(data, "data", self.config.max_payload)  # refused before it is queued
-        app = await self.active_app()
-        job = st.JobState(metadata={"jid": "-", "gid": "-"}, settings=app.spec.settings)
-        step = Step(app, app.spec.graphs[0], job, self.config.default_expire)
-        value = signal_value(step, topic, data)
-        if value is None:
-            return None
-        step.add_signal(topic, value, data, code=code, status=status)
-        await self.stepper.run_ops(step)
-        return value
-
-    async def stats_source(self, topic: str, query: dict[str, Any]) -> tuple[str, str]:
-        """``(key, granularity)`` of a stats query: the trigger's ``stats.key`` on its data.
-
-        ``topic`` is a graph's ``subscribes`` topic or a hook topic of its ``hooks``.
-        """
-        app = await self.active_app()
-        graph = app.spec.graph_for_topic(topic) or next(
-            (g for g in app.spec.graphs if topic in (g.hooks or {})), None
-        )
-        if graph is None:
-            raise HotMeshError(
-                f"no graph of app '{self.keys.app}' subscribes to or hooks '{topic}'"
-            )
-        trigger = graph.activities[graph.trigger]
-        rule = (trigger.stats or {}).get("key")
-        if rule is None:
-            raise HotMeshError(
-                f"the trigger '{trigger.id}' of '{graph.subscribes}' has no stats.key: it keeps "
-                "no stats (add stats: {key: ..., measures: [...]})"
-            )
-        data = query.get("data") or {}
-        node = {"input": {"data": data}, "output": {"data": data}}
-        ctx = {trigger.id: node, "$self": node, "$job": {"data": {}, "metadata": {}}}
-        ctx["$app"] = {"settings": app.spec.settings}
-        key = app.resolve(rule, ctx, f"{trigger.id}.stats.key")
-        if key in (None, UNDEFINED, ""):
-            raise HotMeshError(f"the stats key rule {rule!r} resolves to nothing for {data!r}")
-        return str(key), trigger_stats.granularity_of(trigger.stats or {})
-
-    async def get_stats(self, topic: str, query: dict[str, Any]) -> dict[str, Any]:
-        """Counts and measures of the jobs of one stats key over a time window."""
-        key, granularity = await self.stats_source(topic, query)
-        return await trigger_stats.get_stats(self.client, self.keys, key, granularity, query)
-
-    async def get_ids(self, topic: str, query: dict[str, Any], facets: list[str]) -> dict[str, Any]:
-        """Ids of the jobs of one stats key under ``facets``, per time bucket."""
-        key, granularity = await self.stats_source(topic, query)
-        return await trigger_stats.get_ids(self.client, self.keys, key, granularity, query, facets)
-
-    async def hook_all(
-        self,
-        topic: str,
-        data: dict[str, Any],
-        facets: list[str] | None = None,
-        key_resolver: dict[str, Any] | None = None,
-    ) -> int:
-        """Signal every job waiting on ``topic`` (only those indexed under ``facets``).
-
-        With ``key_resolver`` (the original's ``{data, range, start, end, scrub}``),
-        exactly the jobs that query selects are signalled: those of the stats key
-        its ``data`` resolves to, indexed under ``facets`` within its window.
-        Each job's signal carries ``data`` plus ``id`` (its job id). Returns how
-        many jobs were signalled.
-        """
-        check_value(data, "data", self.config.max_payload)  # refused before it is queued
-        if key_resolver is not None:
-            if not facets:
-                raise HotMeshError("hook_all with a key_resolver needs facets ('name:value')")
-            key, granularity = await self.stats_source(topic, key_resolver)
-            report = await trigger_stats.get_ids(
-                self.client, self.keys, key, granularity, key_resolver, facets
-            )
-            count = 0
-            for job_id in trigger_stats.ids_of(report):
-                if await self.hook(topic, {**data, "id": job_id}) is not None:
-                    count += 1
-            if key_resolver.get("scrub"):
-                lists = [
-                    self.keys.stats_ids(key, bucket, facet)
-                    for bucket in trigger_stats.window(key_resolver, granularity)
-                    for facet in facets
-                ]
-                await self.client.delete(*lists)
-            return count
-        if facets:
-            ids: set[str] = set()
-            for facet in facets:
-                ids |= text_set(await self.client.smembers(self.keys.facet(facet)))
-            count = 0
-            for job_id in sorted(ids):
-                if await self.hook(topic, {**data, "id": job_id}) is not None:
-                    count += 1
-            return count
-        app = await self.active_app()
-        job = st.JobState(metadata={"jid": "-", "gid": "-"}, settings=app.spec.settings)
-        step = Step(app, app.spec.graphs[0], job, self.config.default_expire)
-        prefix_len = len(self.keys.hook_waiter(topic, ""))
-        async for key in self.client.scan_iter(match=self.keys.hook_waiters(topic), count=500):
-            step.add_signal(topic, key[prefix_len:], {**data}, code=200, status="success")
-        if step.ops:
-            await self.stepper.run_ops(step)
-        return len(step.ops)
-
-    async def _signal_all(self, message: dict[str, Any]) -> None:
-        ids = await self.client.smembers(self.keys.facet(message["facet"]))
-        for job_id in sorted(ids):
-            await self.hook(
-                message["t"],
-                {**(message.get("data") or {}), "id": job_id},
-                status=message.get("status", "success"),
-                code=int(message.get("code", 200)),
-            )
-
-    async def interrupt(
-        self,
-        job_id: str,
-        *,
-        topic: str | None = None,
-        reason: str | None = None,
-        throw: bool = True,
-        descend: bool = False,
-        expire: int | None = None,
-        code: int = 410,
-        stack: str | None = None,
-    ) -> bool:
-        """End a running job at once; False when it had already ended.
-
-        ``throw`` records an error (``code``, ``reason``) that waiters and an
-        awaiting parent see; ``descend`` interrupts its child jobs too.
-        """
-        app = await self.active_app()
-        graph = app.spec.graph_for_topic(topic) if topic else None
-        if graph is None:
-            raw = await self.client.hget(self.keys.job(job_id), st.META)
-            if raw is None:
-                raise JobNotFoundError(job_id)
-            meta = loads(raw)
-            graph = (await self.stepper.app_version(meta["vrs"])).spec.graph_for_topic(meta["tpc"])
-        publishes = (
-            graph.publishes if graph is not None and isinstance(graph.publishes, str) else ""
-        )
-        error = interrupt_error(job_id, reason, code, stack) if throw else None
-        keep = self.config.default_expire if expire is None else expire
-        reply = await INTERRUPT.call(
-            self.client,
-            [self.keys.job(job_id), self.keys.engine_stream],
-            [
-                dumps(error) if error is not None else "",
-                self.keys.done_channel,
-                self.keys.topic_channel(publishes, job_id) if publishes else "",
-                keep,
-                iso_compact(),
-            ],
-        )
-        if int(reply[0]) == -1:
-            raise JobNotFoundError(job_id)
-        if descend:
-            await self._descend(job_id, error)
-        return int(reply[0]) == 1
-
-    async def _descend(self, job_id: str, error: dict[str, Any] | None) -> None:
-        """Interrupt every child job of ``job_id`` (and theirs)."""
-        fields = texts(await self.client.hkeys(self.keys.job(job_id)))
-        for name in fields:
-            if not name.startswith("c:"):
-                continue
-            child = name[2:]
-            try:
-                await self.interrupt(
-                    child,
-                    reason=None if error is None else error.get("message"),
-                    throw=error is not None,
-                    descend=True,
-                    code=410 if error is None else int(error.get("code", 410)),
-                )
-            except JobNotFoundError:
-                continue
 
     async def _dead_letter(
         self, message_id: str, fields: dict[str, str], deliveries: int, reason: str
@@ -757,10 +403,6 @@ class Engine:
     async def app_version(self, version: str) -> AppRuntime:
         """The runtime of a deployed version."""
         return await self.stepper.app_version(version)
-
-
-def _search_text(value: Any) -> str:
-    return value if isinstance(value, str) else to_js_string(value)
 
 
 def _result(job_id: str, job: dict[str, Any], error: Any, detail: Any = None) -> dict[str, Any]:

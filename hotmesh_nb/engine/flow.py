@@ -6,8 +6,7 @@ from typing import Any
 
 from ..mapping import strict_equals
 from ..model import ActivitySpec, TransitionSpec
-from .ids import fast_guid
-from .protocol import MessageKind
+from .protocol import Cycle, Transition
 from .step import Step
 
 
@@ -102,19 +101,16 @@ def complete(
         child_dad = f"{dad},{index}"
         if step.app.is_join(target):
             # Several paths lead here: a transition message lets its guard admit one.
-            message = step.message_base(child, child_dad)
-            message["k"] = MessageKind.TRANSITION.value
-            message["g"] = fast_guid()
-            step.send(step.app.keys.engine_stream, message)
+            step.send(step.app.keys.engine_stream, Transition(**step.address(child, child_dad)))
         else:
             enter(step, child, child_dad)
     return len(targets)
 
 
-def reenter(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]) -> None:
+def reenter(step: Step, activity: ActivitySpec, dad: str, message: Cycle) -> None:
     """A ``cycle`` sent ``activity`` its next iteration at ``dad``: run it again there."""
     step.begin()
-    data = message.get("data") or {}
+    data = message.data or {}
     step.save_activity(
         activity, dad, data=data, code=200, status="success", started=True, ended=True
     )

@@ -20,6 +20,7 @@ from ..model import ActivitySpec, GraphSpec
 from . import state as st
 from .codec import dumps
 from .ids import fast_guid, iso_compact, now_ms
+from .protocol import Message, WebHook
 
 if TYPE_CHECKING:
     from .app import AppRuntime
@@ -66,22 +67,24 @@ class Step:
         """The announcement flag of the step script."""
         return "persist" if self.persist else "1" if self.emit else "0"
 
-    def add_timer(self, due_ms: int, message: dict[str, Any]) -> None:
+    def add_timer(self, due_ms: int, message: Message) -> None:
         """Schedule ``message`` on the engine stream at ``due_ms``."""
         keys = self.app.keys
-        self.ops.append(["timer", KEY + keys.timers, due_ms, dumps(message), KEY + keys.timer_wake])
+        wire = dumps(message.to_wire())
+        self.ops.append(["timer", KEY + keys.timers, due_ms, wire, KEY + keys.timer_wake])
 
-    def add_wait(self, topic: str, value: str, ttl: int, message: dict[str, Any]) -> None:
+    def add_wait(self, topic: str, value: str, ttl: int, message: WebHook) -> None:
         """Register a hook waiter for signals on ``topic`` matching ``value``."""
         keys = self.app.keys
+        wire = dumps(message.to_wire())
         self.ops.append(
             [
                 "wait",
                 KEY + keys.hook_waiter(topic, value),
                 KEY + keys.early_signals(topic, value),
                 max(ttl, 1),
-                dumps(message),
-                dumps(message),
+                wire,
+                wire,
             ]
         )
 
@@ -303,9 +306,9 @@ class Step:
             self.job.error_detail = detail
             self.writes[st.ERROR_DETAIL] = dumps(detail)
 
-    def send(self, stream: str, message: dict[str, Any]) -> None:
+    def send(self, stream: str, message: Message) -> None:
         """Queue a stream message."""
-        self.messages.append((stream, dumps(message)))
+        self.messages.append((stream, dumps(message.to_wire())))
 
     def resolve_flags(self, activity: ActivitySpec, ctx: dict[str, Any]) -> None:
         """Evaluate ``emit`` and ``expire`` after an activity ran."""
@@ -326,20 +329,19 @@ class Step:
         value = self.expire if self.expire is not None else self.default_expire
         return value if value > 0 else 0
 
-    def message_base(self, activity: ActivitySpec, dad: str) -> dict[str, Any]:
-        """Fields every stream message about ``activity`` carries."""
-        base = {
-            "j": self.job_id,
+    def address(self, activity: ActivitySpec, dad: str) -> dict[str, Any]:
+        """The :class:`~.protocol.JobMessage` fields of a message about ``activity``."""
+        return {
+            "guid": fast_guid(),
+            "job_id": self.job_id,
             "gid": self.job.metadata["gid"],
-            "a": activity.id,
-            "d": dad,
-            "v": self.app.version,
-            "ts": now_ms(),
+            "activity": activity.id,
+            "dad": dad,
+            "version": self.app.version,
+            "started": now_ms(),
+            # the job's trace context (see telemetry) goes on in the process that reads it
+            "trace": self.job.metadata.get("trc"),
         }
-        carrier = self.job.metadata.get("trc")  # the job's trace context (see telemetry)
-        if carrier is not None:
-            base["tc"] = carrier
-        return base
 
 
 def _drop_empty_strings(value: Any) -> Any:

@@ -24,7 +24,7 @@ from .app import AppRuntime
 from .batcher import Batcher
 from .codec import loads
 from .config import EngineConfig
-from .protocol import MessageKind, StepOutcome
+from .protocol import Cycle, JobMessage, Resumption, StepOutcome, Transition
 from .scripts import STEP
 from .step import KEY, PENDING, Step
 
@@ -62,67 +62,70 @@ class Stepper:
         return app
 
     async def load(
-        self, message: dict[str, Any], app: AppRuntime, *, force: bool = False
+        self, message: JobMessage, app: AppRuntime, *, force: bool = False
     ) -> st.JobState | None:
         """The job state a step needs (None when the job is gone or was recreated)."""
-        if not force and not app.needs_state(message["a"]):
+        if not force and not app.needs_state(message.activity):
             job = st.JobState(
-                metadata={"jid": message["j"], "gid": message["gid"]}, settings=app.spec.settings
+                metadata={"jid": message.job_id, "gid": message.gid}, settings=app.spec.settings
             )
-            if telemetry.MESSAGE_KEY in message:
-                job.metadata[telemetry.METADATA_KEY] = message[telemetry.MESSAGE_KEY]
+            if message.trace is not None:
+                job.metadata[telemetry.METADATA_KEY] = message.trace
             return job
-        key = self.keys.job(message["j"])
-        names = app.state_fields(message["a"], message["d"])
+        key = self.keys.job(message.job_id)
+        names = app.state_fields(message.activity, message.dad)
         if names is None:
             fields = await self.batcher.submit(lambda pipe: pipe.hgetall(key))
         else:
             values = await self.batcher.submit(lambda pipe: pipe.hmget(key, names))
             fields = {n: v for n, v in zip(names, values) if v is not None}
-        if not fields or fields.get(st.GID) != message["gid"]:
+        if not fields or fields.get(st.GID) != message.gid:
             return None
         return st.JobState.from_hash(fields, app.spec.settings)
 
-    async def resume(self, message: dict[str, Any], ack: Ack | None = None) -> bool:
+    async def resume(self, message: Resumption, ack: Ack | None = None) -> bool:
         """Apply a response (leg 2) to its activity. True when ``ack`` was acknowledged."""
-        app = await self.app_version(message["v"])
-        activity = app.activity(message["a"])
-        final = message.get("code") != PENDING
+        app = await self.app_version(message.version)
+        activity = app.activity(message.activity)
+        code = getattr(message, "code", None)  # timers and cycles carry none
+        final = code != PENDING
         job = await self.load(message, app, force=not final)
         if job is None:
             return False
         # A final message is unique per activity and dimension: naming its guard after
         # them (not the message) lets pruned cycle iterations take their guards along.
-        guard = st.GUARD + (f"{message['a']}{message['d']}" if final else message["rg"])
+        guard = st.GUARD + (
+            f"{message.activity}{message.dad}" if final else str(getattr(message, "reply_guid", ""))
+        )
         step = Step(app, app.graph_of(activity.id), job, self.config.default_expire, guard=guard)
         try:
-            if message.get("k") == MessageKind.CYCLE:
-                flow.reenter(step, activity, message["d"], message)
+            if isinstance(message, Cycle):
+                flow.reenter(step, activity, message.dad, message)
             else:
                 step.begin()
-                TYPES[activity.type].resume(step, activity, message["d"], message)
+                TYPES[activity.type].resume(step, activity, message.dad, message)
             step.touch()
         except Exception as exc:  # a step is pure computation: its failure is the job's
             step = self.failed_step(app, job, guard, activity.id, exc)
-        await self.commit(step, gid=message["gid"], ack=ack)
+        await self.commit(step, gid=message.gid, ack=ack)
         return ack is not None
 
-    async def transition(self, message: dict[str, Any], ack: Ack | None = None) -> bool:
+    async def transition(self, message: Transition, ack: Ack | None = None) -> bool:
         """Enter a join activity (leg 1) once, whichever path reaches it first."""
-        app = await self.app_version(message["v"])
-        activity = app.activity(message["a"])
+        app = await self.app_version(message.version)
+        activity = app.activity(message.activity)
         graph = app.graph_of(activity.id)
         job = await self.load(message, app)
         if job is None:
             return False
-        guard = f"{st.ENTERED}{activity.id}{message['d']}"
+        guard = f"{st.ENTERED}{activity.id}{message.dad}"
         step = Step(app, graph, job, self.config.default_expire, guard=guard)
         try:
-            flow.enter(step, activity, message["d"])
+            flow.enter(step, activity, message.dad)
             step.touch()
         except Exception as exc:  # a step is pure computation: its failure is the job's
             step = self.failed_step(app, job, guard, activity.id, exc)
-        code, _ = await self.commit(step, gid=message["gid"])
+        code, _ = await self.commit(step, gid=message.gid)
         if code == StepOutcome.DUPLICATE:
             # Another path already entered the join: this path's thread ends here.
             ending = Step(
@@ -130,10 +133,10 @@ class Stepper:
                 graph,
                 job,
                 self.config.default_expire,
-                guard=st.GUARD + message["g"],
+                guard=st.GUARD + message.guid,
                 delta=-1,
             )
-            await self.commit(ending, gid=message["gid"], ack=ack)
+            await self.commit(ending, gid=message.gid, ack=ack)
             return ack is not None
         return False
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -15,11 +16,11 @@ from ..connection import Connection
 from ..errors import CallbackExit
 from ..keys import WORKER_GROUP, Keys
 from .batcher import Batcher
-from .codec import check_value, dumps, loads
+from .codec import check_value, dumps
 from .config import EngineConfig
 from .consumer import StreamConsumer
-from .ids import fast_guid, guid
-from .protocol import MessageKind
+from .ids import guid
+from .protocol import Message, Reply, WireVersionError, Work, decode
 from .quorum import Throttles, member_profile
 from .stacks import remote_stack, reset, share_tracebacks
 from .stepper import Ack, Stepper
@@ -38,7 +39,7 @@ class WorkerMessage:
     """The activity's mapped input (``input.maps``)."""
     metadata: dict[str, Any]
     """``jid`` (job id), ``gid``, ``aid`` (activity), ``dad``, ``topic``, ``guid``, ``try``."""
-    origin: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    origin: Work | None = field(default=None, repr=False, compare=False)
     """The stream message this came from: :meth:`HotMesh.add` answers it later."""
 
 
@@ -106,28 +107,6 @@ def error_data(exc: BaseException) -> tuple[int, dict[str, Any]]:
         "code": code,
     }
     return code, data
-
-
-def response_message(origin: dict[str, Any], status: str, code: int, data: Any) -> dict[str, Any]:
-    """The engine's ``response`` message answering the worker message ``origin``."""
-    response = {
-        "k": MessageKind.RESPONSE.value,
-        "j": origin["j"],
-        "gid": origin["gid"],
-        "a": origin["a"],
-        "d": origin["d"],
-        "v": origin["v"],
-        "g": origin["g"],
-        "rg": fast_guid(),
-        "status": status,
-        "code": code,
-        "data": data,
-        "try": origin.get("try", 0),
-        "ts": origin.get("ts"),  # when leg 1 started: the activity's start time
-    }
-    if telemetry.MESSAGE_KEY in origin:  # the job's trace goes on in the step it starts
-        response[telemetry.MESSAGE_KEY] = origin[telemetry.MESSAGE_KEY]
-    return response
 
 
 class WorkerService:
@@ -199,21 +178,23 @@ class WorkerService:
     async def _on_message(self, message_id: str, fields: dict[str, str], deliveries: int) -> bool:
         from ..runtime import get_runtime
 
-        message = loads(fields["m"])
+        message = decode(fields["m"])
+        if not isinstance(message, Work):
+            raise ValueError(f"a worker stream holds a {message.KIND.value!r} message")
         metadata = {
-            "guid": message["g"],
-            "jid": message["j"],
-            "gid": message["gid"],
-            "aid": message["a"],
-            "dad": message["d"],
-            "topic": message["t"],
-            "try": message.get("try", 0),
+            "guid": message.guid,
+            "jid": message.job_id,
+            "gid": message.gid,
+            "aid": message.activity,
+            "dad": message.dad,
+            "topic": message.topic,
+            "try": message.attempt,
         }
         span = telemetry.worker_begin(self.keys.app, self.topic, message)
         token = share_tracebacks(self.config.share_tracebacks)
         try:
             call = get_runtime().call_user(
-                self.callback, WorkerMessage(message.get("data") or {}, metadata, message)
+                self.callback, WorkerMessage(message.data or {}, metadata, message)
             )
             result = await telemetry.within(span, call)
             status, code, data = normalise(result)
@@ -230,30 +211,30 @@ class WorkerService:
             return True
         return await telemetry.within(span, self._respond(message, status, code, data, ack))
 
-    async def _retry(self, message: dict[str, Any], code: int, ack: Ack) -> bool:
-        policy = (message.get("p") or {}).get("retry") or {}
+    async def _retry(self, message: Work, code: int, ack: Ack) -> bool:
+        policy = (message.policy or {}).get("retry") or {}
         allowed = policy.get(str(code))
         if not allowed:
             return False
-        attempt = min(int(message.get("try") or 0), MAX_RETRIES)
+        attempt = min(int(message.attempt or 0), MAX_RETRIES)
         if int(allowed[0]) <= attempt:
             return False
         await asyncio.sleep(10 ** (attempt + 1) / 1000)  # 10 ms, 100 ms, 1 s
-        retry = dict(message, **{"try": attempt + 1})
+        retry = dataclasses.replace(message, attempt=attempt + 1)
         stream, group, message_id = ack
 
         def requeue(pipe: Any) -> None:
-            pipe.xadd(stream, {"m": dumps(retry)})
+            pipe.xadd(stream, {"m": dumps(retry.to_wire())})
             pipe.xack(stream, group, message_id)
 
         await self.batcher.submit(requeue)
         return True
 
     async def _respond(
-        self, message: dict[str, Any], status: str, code: int, data: Any, ack: Ack | None = None
+        self, message: Work, status: str, code: int, data: Any, ack: Ack | None = None
     ) -> bool:
         """Complete the activity with the callback's result (leg 2, in place)."""
-        return await self.stepper.resume(response_message(message, status, code, data), ack)
+        return await self.stepper.resume(Reply.answering(message, status, code, data), ack)
 
     async def _dead_letter(
         self, message_id: str, fields: dict[str, str], deliveries: int, reason: str
@@ -261,10 +242,10 @@ class WorkerService:
         # First the job: it must not wait forever for this activity (the step's guard
         # makes a second answer after a crash harmless); then the record of why.
         try:
-            message = loads(fields["m"])
-        except (KeyError, ValueError):
+            message: Message | None = decode(fields["m"])
+        except (KeyError, ValueError, WireVersionError):
             message = None
-        if message is not None:
+        if isinstance(message, Work):
             await self._respond(
                 message, "error", 999, {"message": f"stream message {reason}", "code": 999}
             )

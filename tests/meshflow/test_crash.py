@@ -15,6 +15,7 @@ import hotmesh_nb
 from hotmesh_nb import MeshFlow
 
 HERE = Path(__file__).parent
+ROOT = HERE.parent.parent
 
 
 def test_a_killed_worker_does_not_lose_or_repeat_effects(redis_url, namespace) -> None:
@@ -24,7 +25,8 @@ def test_a_killed_worker_does_not_lose_or_repeat_effects(redis_url, namespace) -
     proc = subprocess.Popen(
         [sys.executable, str(HERE / "crashy.py"), redis_url, namespace],
         stdout=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(HERE)},
+        # The package under test first (a checkout may differ from the installed one).
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE)])},
         text=True,
     )
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from ...model import ActivitySpec
+from ..protocol import Message
 from ..step import Step
 from . import await_, cycle, hook, interrupt, signal, worker
 
@@ -15,7 +16,7 @@ class ActivityType(Protocol):
     def enter(self, step: Step, activity: ActivitySpec, dad: str) -> None:
         """Leg 1: the activity is reached by a transition."""
 
-    def resume(self, step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]) -> None:
+    def resume(self, step: Step, activity: ActivitySpec, dad: str, message: Message) -> None:
         """Leg 2: a response, signal or timer for the activity arrived."""
 
 

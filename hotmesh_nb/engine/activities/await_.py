@@ -7,11 +7,8 @@ arrives as a pending (202) result.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ...model import ActivitySpec
-from ..ids import fast_guid
-from ..protocol import MessageKind
+from ..protocol import Await, Result
 from ..step import Step
 from . import worker
 
@@ -27,13 +24,10 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     if activity.awaits is not True:
         waits = step.resolve(activity.awaits, ctx, activity, "await") is not False
     step.save_activity(activity, dad, started=True)
-    message = step.message_base(activity, dad)
-    message.update(
-        {"k": MessageKind.AWAIT.value, "g": fast_guid(), "t": topic, "data": data, "wait": waits}
-    )
+    message = Await(**step.address(activity, dad), topic=topic, data=data, wait=waits)
     step.send(step.app.keys.engine_stream, message)
 
 
-def resume(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]) -> None:
+def resume(step: Step, activity: ActivitySpec, dad: str, message: Result) -> None:
     """Leg 2: the child finished (or emitted, or started when not awaited)."""
     worker.resume(step, activity, dad, message)

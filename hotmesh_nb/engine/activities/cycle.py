@@ -7,12 +7,9 @@ activity state is kept apart while job data carries across iterations.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ...model import ActivitySpec
 from .. import state as st
-from ..ids import fast_guid
-from ..protocol import MessageKind
+from ..protocol import Cycle, Message
 from ..step import SUCCESS, Step
 
 KEEP_ITERATIONS = 20
@@ -37,9 +34,7 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
         activity, dad, data=data, code=SUCCESS, status="success", started=True, ended=True
     )
     step.apply_job_maps(activity, step.context(activity, dad))
-    message = step.message_base(ancestor, target)
-    message.update({"k": MessageKind.CYCLE.value, "g": fast_guid(), "data": data})
-    step.send(step.app.keys.engine_stream, message)
+    step.send(step.app.keys.engine_stream, Cycle(**step.address(ancestor, target), data=data))
     step.forget(_old_iteration(step, ancestor, target))
 
 
@@ -64,6 +59,6 @@ def _old_iteration(step: Step, ancestor: ActivitySpec, target: str) -> list[str]
     return fields
 
 
-def resume(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]) -> None:
+def resume(step: Step, activity: ActivitySpec, dad: str, message: Message) -> None:
     """A cycle activity never resumes."""
-    raise ValueError(f"cycle activity '{activity.id}' received a {message.get('k')!r} message")
+    raise ValueError(f"cycle activity '{activity.id}' received a {message.KIND.value!r} message")

@@ -15,8 +15,8 @@ from typing import Any
 from ...mapping import UNDEFINED, to_js_string
 from ...model import ActivitySpec
 from .. import flow
-from ..ids import fast_guid, now_ms
-from ..protocol import MessageKind
+from ..ids import now_ms
+from ..protocol import TimeHook, WebHook
 from ..step import PENDING, SUCCESS, Step
 
 SIGNAL_TTL = 365 * 86400
@@ -56,17 +56,14 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
         step.save_activity(activity, dad, started=True)
         ctx = step.context(activity, dad)
         step.apply_job_maps(activity, ctx)  # as the original: job maps run before the signal
-        message = step.message_base(activity, dad)
-        message.update({"k": MessageKind.WEBHOOK.value, "g": fast_guid()})
+        message = WebHook(**step.address(activity, dad))
         ttl = max(step.expire_seconds(), SIGNAL_TTL)
         step.add_wait(activity.hook_topic, wait_value(step, activity, ctx), ttl, message)
         return
     seconds = sleep_seconds(step, activity, ctx)
     if seconds is not None:
         step.save_activity(activity, dad, started=True)
-        message = step.message_base(activity, dad)
-        message.update({"k": MessageKind.TIMEHOOK.value, "g": fast_guid()})
-        step.add_timer(now_ms() + int(seconds * 1000), message)
+        step.add_timer(now_ms() + int(seconds * 1000), TimeHook(**step.address(activity, dad)))
         return
     output = step.map_object(activity.output_maps, ctx, activity, "output.maps")
     step.save_activity(
@@ -83,23 +80,22 @@ def finish(step: Step, activity: ActivitySpec, dad: str, code: int, index: int =
     flow.complete(step, activity, dad, code, closes=code != PENDING, index=index)
 
 
-def resume(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]) -> None:
+def resume(step: Step, activity: ActivitySpec, dad: str, message: TimeHook | WebHook) -> None:
     """Leg 2: the timer fired or a signal arrived."""
-    kind = message.get("k")
-    if kind == MessageKind.TIMEHOOK:
+    if isinstance(message, TimeHook):
         ctx = step.context(activity, dad)
         output = step.map_object(activity.output_maps, ctx, activity, "output.maps")
         step.save_activity(activity, dad, data=output, code=SUCCESS, status="success", ended=True)
         finish(step, activity, dad, SUCCESS)
         return
-    code = int(message.get("code") or SUCCESS)
-    data = message.get("data")
+    code = int(message.code or SUCCESS)
+    data = message.data
     node = step.save_activity(
         activity,
         dad,
         hook=UNDEFINED if data is None else data,
         code=code,
-        status=message.get("status") or "success",
+        status=message.status or "success",
         ended=code != PENDING,
     )
     ctx = step.context(activity, dad)

@@ -13,7 +13,7 @@ from ...mapping import UNDEFINED
 from ...model import ActivitySpec
 from .. import flow
 from ..ids import fast_guid
-from ..protocol import MessageKind
+from ..protocol import Descend, Message
 from ..step import SUCCESS, Step
 
 INTERRUPTED = 410
@@ -74,16 +74,11 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     flow.complete(step, activity, dad, SUCCESS)
 
 
-def _descend(step: Step, job_id: str, error: dict[str, Any] | None) -> dict[str, Any]:
-    return {
-        "k": MessageKind.DESCEND.value,
-        "g": fast_guid(),
-        "j": job_id,
-        "err": error,
-        "v": step.app.version,
-    }
+def _descend(step: Step, job_id: str, error: dict[str, Any] | None) -> Descend:
+    return Descend(guid=fast_guid(), job_id=job_id, error=error, version=step.app.version)
 
 
-def resume(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]) -> None:
+def resume(step: Step, activity: ActivitySpec, dad: str, message: Message) -> None:
     """An interrupt activity never resumes."""
-    raise ValueError(f"interrupt activity '{activity.id}' received a {message.get('k')!r} message")
+    kind = message.KIND.value
+    raise ValueError(f"interrupt activity '{activity.id}' received a {kind!r} message")

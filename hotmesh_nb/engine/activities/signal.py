@@ -14,7 +14,7 @@ from ...mapping import to_js_string
 from ...model import ActivitySpec
 from .. import flow
 from ..ids import fast_guid
-from ..protocol import MessageKind
+from ..protocol import Message, SignalAll
 from ..step import SUCCESS, Step
 
 
@@ -42,16 +42,15 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     if activity.subtype == "all":
         key_name = step.resolve(config.get("key_name"), ctx, activity, "key_name")
         key_value = step.resolve(config.get("key_value"), ctx, activity, "key_value")
-        message = {
-            "k": MessageKind.SIGNAL_ALL.value,
-            "g": fast_guid(),
-            "t": topic,
-            "data": data,
-            "facet": f"{to_js_string(key_name)}:{to_js_string(key_value)}",
-            "code": code,
-            "status": status,
-            "v": step.app.version,
-        }
+        message = SignalAll(
+            guid=fast_guid(),
+            topic=topic,
+            data=data,
+            facet=f"{to_js_string(key_name)}:{to_js_string(key_value)}",
+            code=code,
+            status=status,
+            version=step.app.version,
+        )
         step.send(step.app.keys.engine_stream, message)
     else:
         value = signal_value(step, str(topic), data)
@@ -65,6 +64,6 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     flow.complete(step, activity, dad, SUCCESS)
 
 
-def resume(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]) -> None:
+def resume(step: Step, activity: ActivitySpec, dad: str, message: Message) -> None:
     """A signal activity never resumes."""
-    raise ValueError(f"signal activity '{activity.id}' received a {message.get('k')!r} message")
+    raise ValueError(f"signal activity '{activity.id}' received a {message.KIND.value!r} message")

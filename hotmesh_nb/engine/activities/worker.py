@@ -7,8 +7,7 @@ from typing import Any
 from ...mapping import UNDEFINED
 from ...model import ActivitySpec
 from .. import flow
-from ..ids import fast_guid
-from ..protocol import MessageKind
+from ..protocol import Reply, Result, Work
 from ..step import PENDING, Step
 
 
@@ -23,20 +22,16 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     for key in step.app.job_keys(step.graph).intersection(data):
         step.set_data(key, data[key])
     step.save_activity(activity, dad, started=True)
-    message = step.message_base(activity, dad)
-    message.update(
-        {"k": MessageKind.WORK.value, "g": fast_guid(), "t": topic, "try": 0, "data": data}
-    )
-    if activity.retry:
-        message["p"] = {"retry": activity.retry}
+    policy = {"retry": activity.retry} if activity.retry else None
+    message = Work(**step.address(activity, dad), topic=topic, data=data, policy=policy)
     step.send(step.app.keys.worker_stream(topic), message)
 
 
-def resume(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]) -> None:
-    """Leg 2: record the worker's response and move on."""
-    code = int(message.get("code") or 200)
-    status = message.get("status") or ("success" if code < 300 else "error")
-    data = message.get("data")
+def resume(step: Step, activity: ActivitySpec, dad: str, message: Reply | Result) -> None:
+    """Leg 2: record the worker's response (or the awaited child's result) and move on."""
+    code = int(message.code or 200)
+    status = message.status or ("success" if code < 300 else "error")
+    data = message.data
     if not isinstance(data, dict):
         data = {} if data is None else {"response": data}
     error: Any = None
@@ -55,7 +50,7 @@ def resume(step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]
         error=error if error is not None else UNDEFINED,
         error_type=details.get("name") if error is not None else None,
         ended=status != "pending",
-        started_ms=message.get("ts"),
+        started_ms=message.started,
     )
     if error is not None:
         # The job's error is the original's, key for key; what we know beyond it (the
