@@ -39,11 +39,11 @@ import time
 from collections.abc import Awaitable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .engine.ids import now_ms, parse_compact
+from .engine._ids import now_ms, parse_compact
 
 if TYPE_CHECKING:
-    from .engine.protocol import JobMessage, Work
-    from .engine.step import Step
+    from .engine._protocol import JobMessage, Work
+    from .engine._step import Step
 
 T = TypeVar("T")
 
@@ -454,7 +454,7 @@ def _fail(span: Any, message: str, error: dict[str, Any]) -> None:
     span.add_event("exception", attributes)
 
 
-NAMING: dict[str, str] = {"meshflow": "hotmesh_nb.meshflow.tracing"}
+NAMING: dict[str, str] = {"meshflow": "hotmesh_nb.meshflow._workflow_tracing"}
 """Apps whose spans are named by their own rules: app id → module with
 ``root_name``, ``job_name``, ``worker_name`` and ``activity_name``."""
 

@@ -18,7 +18,7 @@ Determinism rules (the consequences of replay):
   of side effects (or make the side effect durable: :func:`signal`,
   :func:`search`, :func:`emit`).
 * ``asyncio.gather`` (or tasks) of any number of durable calls runs them in
-  parallel. Do not catch :class:`~hotmesh_nb.meshflow.errors.Suspended`; a
+  parallel. Do not catch :class:`~hotmesh_nb.meshflow._meshflow_errors.Suspended`; a
   ``try/except Exception`` around durable calls is safe.
 """
 
@@ -30,13 +30,13 @@ from collections.abc import Callable
 from typing import Any
 
 from ..durations import Duration, to_seconds
-from ..engine.codec import check_value
-from ..engine.ids import iso_compact
+from ..engine._codec import check_value
+from ..engine._ids import iso_compact
 from ..errors import WorkflowError
-from .context import WorkflowInfo, current_run, next_index, upcoming_index
-from .ledger import result_field
-from .policy import RetryPolicy
-from .registry import collect, register
+from ._activity_registry import collect, register
+from ._context import WorkflowInfo, current_run, next_index, upcoming_index
+from ._ledger import result_field
+from ._policy import RetryPolicy
 
 __all__ = [
     "ActivityProxy",
@@ -117,7 +117,7 @@ def _value(record: dict[str, Any], kind: str, name: str, info: WorkflowInfo) -> 
 def recorded_error(error: Any, kind: str, name: str, job_id: str) -> WorkflowError:
     """The exception a recorded failure raises inside the workflow (final: not retried)."""
     if isinstance(error, str):
-        from ..engine.codec import loads
+        from ..engine._codec import loads
 
         try:
             error = loads(error)
@@ -228,8 +228,8 @@ def proxy_activities(
     values.
 
     ``start_to_close_timeout`` bounds each attempt; ``heartbeat_timeout`` fails an
-    attempt that calls :func:`~hotmesh_nb.meshflow.activity.heartbeat` less often
-    (see :mod:`hotmesh_nb.meshflow.activity`). A timed-out attempt raises
+    attempt that calls :func:`~hotmesh_nb.meshflow._activity.heartbeat` less often
+    (see :mod:`hotmesh_nb.meshflow._activity`). A timed-out attempt raises
     ``ActivityTimeoutError`` and is retried by ``retry_policy``.
     """
     found = collect(activities)
@@ -375,7 +375,7 @@ async def exec_child(
 
 
 def _peek_path(run: Any) -> tuple[int, ...]:
-    from .context import _FRAME
+    from ._context import _FRAME
 
     frame = _FRAME.get()
     return (*frame.path, frame.seq + 1)
@@ -486,7 +486,7 @@ async def trace(attributes: dict[str, Any]) -> None:
 
 def search() -> Any:
     """The workflow's searchable fields (``set/get/mget/delete/incr/mult``)."""
-    from .search import WorkflowSearch
+    from ._workflow_search import WorkflowSearch
 
     return WorkflowSearch(current_run())
 

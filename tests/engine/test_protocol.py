@@ -8,8 +8,8 @@ import time
 import pytest
 import redis
 
-from hotmesh_nb.engine.codec import dumps
-from hotmesh_nb.engine.protocol import (
+from hotmesh_nb.engine._codec import dumps
+from hotmesh_nb.engine._protocol import (
     WIRE_VERSION,
     Await,
     Cycle,

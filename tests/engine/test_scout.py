@@ -17,8 +17,8 @@ from waiting import check_deadline, wait_until
 
 import hotmesh_nb
 from hotmesh_nb import EngineConfig, HotMesh
-from hotmesh_nb.engine.consumer import TRIM_INTERVAL
-from hotmesh_nb.engine.scout import Scout
+from hotmesh_nb.engine._consumer import TRIM_INTERVAL
+from hotmesh_nb.engine._scout import Scout
 
 SLEEPER = """
 app:

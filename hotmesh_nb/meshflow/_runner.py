@@ -1,0 +1,200 @@
+"""Run one replay of a workflow function, deciding by rule when it is waiting.
+
+An ``async def`` workflow runs on a :class:`WorkflowLoop` of its own, stepped
+by hand from the engine's event loop: no thread hop and no nested
+``run_until_complete``. The loop gives every task a deterministic call
+numbering (:mod:`.context`). The run ends when the function returns or raises,
+or when it is **blocked**:
+
+    no workflow task can run (no ready callback), no Redis operation it
+    started is in flight, and no timer of its own is pending.
+
+Then every task waits on a durable call with no recorded result (or on
+something that no one will ever resolve, which is an error). The unrecorded
+calls — all of them, ``asyncio.gather`` of any size — are dispatched together.
+This is the rule of Temporal's workflow loop; unlike counting loop turns, it
+gives the same answer on every replay.
+
+What runs where: workflow code (``async def``) runs *on the engine's loop*,
+between the engine's own callbacks, so it must not block — no ``time.sleep``,
+no blocking I/O; anything slow or non-deterministic belongs in an activity. A
+step that holds the loop longer than :data:`STALL_WARNING` seconds is logged,
+naming the workflow. A plain ``def`` workflow (which cannot await durable
+calls) runs in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import CallbackExit, WorkflowError
+from ._context import Run, enter, task_factory
+from ._meshflow_errors import Suspended
+
+log = logging.getLogger(__name__)
+
+STALL_WARNING = 0.2
+"""Seconds a workflow may hold the engine's loop in one step before it is logged."""
+
+
+@dataclass
+class Outcome:
+    """How a run ended: ``returned`` (value), ``suspended`` (run.items), ``raised`` (error)."""
+
+    kind: str
+    value: Any = None
+    error: BaseException | None = None
+
+
+class WorkflowLoop(asyncio.SelectorEventLoop):
+    """An event loop that is never *run*: its owner steps it until it is blocked.
+
+    The two private attributes read here (``_ready``, ``_scheduled``) are the
+    whole state of an asyncio loop's run queue; reading them is what lets the
+    runner tell "nothing can run" apart from "nothing ran yet".
+    """
+
+    def runnable(self) -> bool:
+        """True when a callback is ready to run."""
+        return bool(self._ready)  # type: ignore[attr-defined]
+
+    def next_timer(self) -> float | None:
+        """Seconds until the earliest pending timer of workflow code (None: none)."""
+        timers = [t for t in self._scheduled if not t.cancelled()]  # type: ignore[attr-defined]
+        if not timers:
+            return None
+        return max(min(t.when() for t in timers) - self.time(), 0.0)
+
+    def step_until_blocked(self) -> None:
+        """Run ready callbacks (and due timers) until none is left.
+
+        Called on the engine's thread while its loop waits for this call: the
+        workflow loop is made the running loop meanwhile, so ``create_task``,
+        ``gather`` and ``current_task`` inside workflow code find it.
+        """
+        outer = asyncio.events._get_running_loop()
+        asyncio.events._set_running_loop(self)
+        try:
+            while self.runnable() or (self.next_timer() == 0.0):
+                self._run_once()  # type: ignore[attr-defined]
+        finally:
+            asyncio.events._set_running_loop(outer)
+
+
+async def replay(fn: Callable[..., Any], args: list[Any], run: Run) -> Outcome:
+    """Replay ``fn(*args)`` as ``run``; awaited on the engine's (runtime) loop."""
+    if not inspect.iscoroutinefunction(fn):
+        return await _replay_plain(fn, args, run)
+    loop = WorkflowLoop()
+    loop.set_task_factory(task_factory)
+    try:
+        return await _drive(loop, fn, args, run)
+    finally:
+        loop.close()
+
+
+async def _drive(loop: WorkflowLoop, fn: Callable[..., Any], args: list[Any], run: Run) -> Outcome:
+    run.blocker = loop.create_future()
+    task = asyncio.Task(_call(fn, args), loop=loop, context=enter(run))
+    while True:
+        _step(loop, run)
+        if task.done():
+            break
+        if run.io:
+            await run.io_settled()  # the engine's loop does the Redis work meanwhile
+            continue
+        wait = loop.next_timer()
+        if wait is not None:
+            await asyncio.sleep(wait)  # a non-durable asyncio.sleep in workflow code
+            continue
+        break  # blocked: every task waits on a durable call (or on nothing at all)
+    if not task.done():
+        # Unwind: every unrecorded call raises Suspended in its task.
+        run.blocker.set_exception(Suspended())
+        _step(loop, run)
+        if not task.done():
+            task.cancel()
+            _step(loop, run)
+    if run.blocker.done() and not run.blocker.cancelled():
+        run.blocker.exception()  # retrieved: no "never retrieved" warning
+    else:
+        run.blocker.cancel()
+    error = task.exception() if task.done() and not task.cancelled() else None
+    if run.fatal is not None:
+        return Outcome("raised", error=run.fatal)
+    if run.items:
+        # Whatever the function did after a call was left unanswered (even if it
+        # swallowed the suspension and returned), this run is suspended.
+        return Outcome("suspended")
+    if not task.done() or task.cancelled():
+        return Outcome(
+            "raised",
+            error=WorkflowError(
+                f"workflow '{run.info.workflow_id}' waits on something that is not a durable "
+                "MeshFlow call (a future or event no one resolves); await only workflow.* "
+                "calls and activities",
+                code=598,
+                job_id=run.info.workflow_id,
+                error_type="WorkflowError",
+            ),
+        )
+    if error is not None:
+        return Outcome("raised", error=error)
+    return Outcome("returned", value=task.result())
+
+
+def _step(loop: WorkflowLoop, run: Run) -> None:
+    began = time.perf_counter()
+    loop.step_until_blocked()
+    held = time.perf_counter() - began
+    if held > STALL_WARNING:
+        log.warning(
+            "workflow '%s' (%s) held the engine's event loop for %.2f s in one step; move "
+            "blocking or slow work into an activity",
+            run.info.workflow_id,
+            run.info.workflow_name,
+            held,
+        )
+
+
+async def _call(fn: Callable[..., Any], args: list[Any]) -> Any:
+    try:
+        result = fn(*args)
+        if inspect.isawaitable(result):
+            result = await result
+    except (Exception, asyncio.CancelledError, Suspended):
+        raise
+    except BaseException as exc:
+        # sys.exit() in workflow code would escape the loop's step and stop the
+        # engine: the workflow fails instead (its error names what was raised).
+        raise CallbackExit(exc) from None
+    return result
+
+
+async def _replay_plain(fn: Callable[..., Any], args: list[Any], run: Run) -> Outcome:
+    """A plain ``def`` workflow: no durable calls are possible, so it runs once, in a thread."""
+    from ..runtime import get_runtime
+
+    context = enter(run)
+    try:
+        value = await get_runtime().call_user(lambda: context.run(fn, *args))
+    except Exception as exc:
+        return Outcome("raised", error=exc)
+    if inspect.isawaitable(value):
+        return Outcome(
+            "raised",
+            error=WorkflowError(
+                f"workflow '{run.info.workflow_name}' returned an awaitable from a plain def; "
+                "declare it async def",
+                code=598,
+                job_id=run.info.workflow_id,
+                error_type="WorkflowError",
+            ),
+        )
+    return Outcome("returned", value=value)
