@@ -6,11 +6,14 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from redis import exceptions as redis_errors
+
 from .. import telemetry
 from ..connection import Connection
 from ..engine._codec import check_value, dumps
 from ..engine._config import EngineConfig
 from ..engine._ids import iso_compact
+from ..engine._outage import Outage, is_transient
 from ..engine._stacks import remote_stack
 from ..engine._worker_service import Response, WorkerMessage
 from ..errors import CallbackExit, NonDeterminismError, PayloadError
@@ -42,6 +45,13 @@ def _error_record(exc: BaseException, code: int) -> dict[str, Any]:
     }
 
 
+def _server_outage(exc: BaseException) -> bool:
+    """A transient error of the server (not an ``OSError`` the workflow's code raised)."""
+    return isinstance(exc, (redis_errors.RedisError, redis_errors.RedisClusterException)) and (
+        is_transient(exc)
+    )
+
+
 class WorkflowRunner:
     """The worker callback of one workflow function."""
 
@@ -52,6 +62,22 @@ class WorkflowRunner:
         self.services: WorkflowServices | None = None
 
     async def __call__(self, message: WorkerMessage) -> Response:
+        # A server outage (a restart, a cluster failover) met by this run's own reads and
+        # claims is waited out and the run replayed, not reported as the workflow's
+        # error: a replay is deterministic and a redelivered run owns its earlier claims.
+        outage = Outage(f"workflow {self.name}")
+        while True:
+            try:
+                response = await self._run(message)
+            except Exception as exc:
+                if not _server_outage(exc):
+                    raise
+                await asyncio.sleep(outage.failed(exc))
+                continue
+            outage.ok()
+            return response
+
+    async def _run(self, message: WorkerMessage) -> Response:
         services = self.services
         assert services is not None
         data = message.data
@@ -83,6 +109,8 @@ class WorkflowRunner:
             return Response({"response": outcome.value}, code=DONE)
         error = outcome.error
         assert error is not None
+        if _server_outage(error):
+            raise error
         policy = RetryPolicy.from_dict(data.get("policy")) if data.get("policy") else None
         policy = policy or WORKFLOW_DEFAULT
         error_type = getattr(error, "error_type", None) or type(error).__name__
