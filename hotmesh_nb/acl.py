@@ -162,6 +162,7 @@ def script_commands(consumer: bool = True) -> tuple[str, ...]:
 
 CONSUMER_COMMANDS = (
     "xreadgroup",
+    "xread",  # the timer scout's blocking read of the timer-wake stream
     "xack",
     "xclaim",
     "xautoclaim",

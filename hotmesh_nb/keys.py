@@ -159,6 +159,15 @@ class Keys:
         """Sorted set: due time → timer entry (sleeps, retries, expiries)."""
         return f"{self.prefix}:t"
 
+    @property
+    def timer_wake(self) -> str:
+        """Stream (capped): an entry each time a timer becomes the app's earliest.
+
+        Every engine's scout blocks on it, so a sooner timer set by any process wakes
+        them (``engine/scout.py``); the step script writes it with the timer.
+        """
+        return f"{self.prefix}:tw"
+
     def hook_waiter(self, topic: str, value: str) -> str:
         """String: the hook activity waiting for signals on ``topic`` that resolve to ``value``.
 
@@ -210,11 +219,6 @@ class Keys:
         """The name of the app's native (``FT.*``) index ``index``: under the app's prefix,
         so that the key patterns of a namespace cover its indexes too."""
         return f"{self.prefix}:ft:{index}"
-
-    @property
-    def scout(self) -> str:
-        """String: the lock held by the one engine that fires timers."""
-        return f"{self.prefix}:scout"
 
     @property
     def throttles(self) -> str:

@@ -116,7 +116,7 @@ class Engine:
             )
             self.quorum.throttles.listeners.append(self.consumer.throttle_changed)
             await self.consumer.start()
-            self.scout = Scout(self.client, self.keys, self.guid)
+            self.scout = Scout(self.connection, self.keys)
             self.stepper.on_timer = self.scout.timer_added
             self.scout.start()
 

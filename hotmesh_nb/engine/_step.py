@@ -69,7 +69,9 @@ class Step:
 
     def add_timer(self, due_ms: float, message: Message) -> None:
         """Schedule ``message`` on the engine stream at ``due_ms`` (fractions order ties)."""
-        self.ops.append(["timer", KEY + self.app.keys.timers, due_ms, dumps(message.to_wire())])
+        keys = self.app.keys
+        wire = dumps(message.to_wire())
+        self.ops.append(["timer", KEY + keys.timers, due_ms, wire, KEY + keys.timer_wake])
 
     def add_wait(self, topic: str, value: str, ttl: int, message: WebHook) -> None:
         """Register a hook waiter for signals on ``topic`` matching ``value``."""

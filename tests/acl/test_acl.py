@@ -281,7 +281,7 @@ def test_the_namespace_pattern_covers_every_minted_name_and_no_neighbours() -> N
         keys.facet("f:v"),
         keys.search_indexes,
         keys.search_key("i", "tag"),
-        keys.scout,
+        keys.timer_wake,
         keys.throttles,
         keys.stats,
         keys.done_channel,

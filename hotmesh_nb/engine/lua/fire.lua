@@ -1,4 +1,5 @@
--- Move due timers to the engine stream (one caller at a time holds the scout lock).
+-- Move due timers to the engine stream. Atomic, so engines may call it at the same
+-- time: each timer leaves the set, and reaches the stream, exactly once.
 -- KEYS[1] timers (sorted set)   KEYS[2] engine stream
 -- ARGV[1] now (ms)   ARGV[2] most timers to move
 -- Returns {moved, next due ms or -1}.

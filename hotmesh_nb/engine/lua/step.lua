@@ -28,7 +28,8 @@
 -- Mode 'watch' marks a job whose completion a waiter that came late needs published
 -- ('W'); it returns {1, status}, or {-1, 0} when the job is gone.
 -- Operations (ARGV from index i: count, then each a name and its arguments):
---   timer      key, due_ms, member        a durable timer (sorted set)
+--   timer      key, due_ms, member, wake  a durable timer (sorted set); the app's earliest
+--                                          also adds an entry to the wake stream
 --   wait       hook_key, early_key, ttl, waiter, message
 --              register a hook waiter; a signal that came early is delivered at once
 --   signal     hook_key, early_key, keep, outcome, data
@@ -50,8 +51,13 @@ local function run_ops(i)
   for _ = 1, ops do
     local op = ARGV[i]
     if op == 'timer' then
-      redis.call('ZADD', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3])
-      i = i + 4
+      local timers = KEYS[tonumber(ARGV[i + 1])]
+      redis.call('ZADD', timers, ARGV[i + 2], ARGV[i + 3])
+      -- The app's new earliest timer wakes every engine's scout (they block on the stream).
+      if redis.call('ZRANK', timers, ARGV[i + 3]) == 0 then
+        redis.call('XADD', KEYS[tonumber(ARGV[i + 4])], 'MAXLEN', '~', 16, '*', 'd', ARGV[i + 2])
+      end
+      i = i + 5
     elseif op == 'wait' then
       local hook_key, early_key = KEYS[tonumber(ARGV[i + 1])], KEYS[tonumber(ARGV[i + 2])]
       local early = redis.call('LPOP', early_key)
