@@ -46,7 +46,7 @@ async def open_app(
     scout = hm.engine.scout
     if scout is not None:
         # Timers set when a worker completes an activity (retry backoffs, sleeps) wake
-        # this process's scout at once instead of at its next tick.
+        # this process's scout at once, without a round trip through the wake stream.
         for service in hm.workers:
             service.stepper.on_timer = scout.timer_added
     return hm
