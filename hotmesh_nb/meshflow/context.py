@@ -83,6 +83,14 @@ class Run:
     blocker: asyncio.Future[Any] | None = None
     io: int = 0
     """Redis operations in flight (the run is not blocked while any is)."""
+    owner: str = ""
+    """The worker message this run answers (its claims carry it)."""
+    local: bool = False
+    """Whether activities may run in this process, inside the run (a worker's run)."""
+    pending: dict[str, str] = field(default_factory=dict)
+    """Results of local activities not written yet: ledger field → JSON record. They go
+    out with the run's next write (a claim, an effect), before anything the workflow did
+    after them can be seen outside this process."""
     _settled: asyncio.Event | None = None
 
     def wait_blocker(self) -> asyncio.Future[Any]:
@@ -91,14 +99,18 @@ class Run:
             self.blocker = asyncio.get_running_loop().create_future()
         return self.blocker
 
-    async def bridge(self, coro: Any) -> Any:
+    async def bridge(self, coro: Any, *, flush: bool = True) -> Any:
         """Run a coroutine on the runtime loop (Redis I/O) and wait for it in workflow code.
 
         The workflow loop is stepped on the runtime's own thread, so the two loops
         meet through plain callbacks: the operation's task resolves a future of the
         workflow loop, and the runner steps that loop again once no I/O is in flight.
+        With ``flush``, results of local activities still pending are written first:
+        a side effect never becomes visible before the results it may depend on.
         """
         waiter = asyncio.get_running_loop().create_future()
+        if flush and self.pending and self.services is not None:
+            coro = self.services.flushed(self, coro)
         task = self.bridge_loop.create_task(coro)
         self.io += 1
 

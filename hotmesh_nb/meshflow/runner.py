@@ -121,6 +121,12 @@ async def _drive(loop: WorkflowLoop, fn: Callable[..., Any], args: list[Any], ru
         if not task.done():
             task.cancel()
             _step(loop, run)
+    while run.io:
+        # The function ended while work it started goes on (a gathered local activity
+        # after a sibling raised): that work is claimed, so it finishes and its result
+        # is written with this run's last claim, or no later run could ever take it.
+        await run.io_settled()
+        _step(loop, run)
     if run.blocker.done() and not run.blocker.cancelled():
         run.blocker.exception()  # retrieved: no "never retrieved" warning
     else:

@@ -7,7 +7,8 @@ Everything here runs on the runtime loop (workflow code reaches it through
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from .._replies import text_map, texts_or_none
 from ..connection import Connection
@@ -17,11 +18,13 @@ from ..errors import DuplicateJobError, JobNotFoundError
 from ..hotmesh import HotMesh, Worker
 from ..keys import DEFAULT_NAMESPACE
 from ..search import shared_engine
-from .context import WorkflowInfo
+from .context import Run, WorkflowInfo
 from .factory import APP_ID, APP_VERSION, EXECUTE, WAIT_SIGNAL, app_yaml
 from .ledger import CLAIM, SEARCH, Ledger, patch_field
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 async def open_app(
@@ -64,13 +67,37 @@ class WorkflowServices:
         """The ledger of a workflow job (one ``HGETALL``)."""
         return Ledger.from_hash(text_map(await self.client.hgetall(self.keys.job(job_id))))
 
-    async def claim(self, job_id: str, owner: str, pairs: list[tuple[str, str]]) -> list[int]:
-        """Claim ledger indexes for a run (see ``lua/claim.lua``)."""
-        args: list[Any] = [owner]
-        for name, record in pairs:
+    async def claim(
+        self, job_id: str, owner: str, pairs: list[tuple[str, str]], run: Run | None = None
+    ) -> list[int]:
+        """Claim ledger indexes for a run (see ``lua/claim.lua``).
+
+        The same script writes ``run``'s pending local-activity results first, so a
+        result reaches the job no later than the next thing its run does.
+        """
+        records = dict(run.pending) if run is not None else {}
+        args: list[Any] = [owner, len(records)]
+        for name, record in (*records.items(), *pairs):
             args += [name, record]
         reply = await CLAIM.call(self.client, [self.keys.job(job_id)], args)
+        if run is not None:
+            for name in records:
+                run.pending.pop(name, None)
         return [int(x) for x in reply] if reply else [0] * len(pairs)
+
+    async def flush(self, run: Run) -> None:
+        """Write ``run``'s pending local-activity results now."""
+        if run.pending:
+            await self.claim(run.info.workflow_id, run.owner, [], run)
+
+    async def flushed(self, run: Run, coro: Coroutine[Any, Any, T]) -> T:
+        """``coro`` awaited once ``run``'s pending results are written."""
+        try:
+            await self.flush(run)
+        except BaseException:
+            coro.close()
+            raise
+        return await coro
 
     async def effect(
         self, info: WorkflowInfo, field: str, kind: str, name: str, action: Any

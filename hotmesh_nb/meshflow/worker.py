@@ -6,23 +6,19 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from .. import telemetry
 from ..connection import Connection
 from ..engine.codec import check_value, dumps
 from ..engine.config import EngineConfig
-from ..engine.ids import iso_compact
-from ..engine.stacks import remote_stack
 from ..engine.worker import Response, WorkerMessage
-from ..errors import CallbackExit, NonDeterminismError, PayloadError
+from ..errors import CallbackExit, NonDeterminismError
 from ..hotmesh import HotMesh, Worker
 from ..runtime import blocking, get_runtime, on_runtime
-from .activity import ActivityInfo, _current, supervise
 from .context import Run, WorkflowInfo
 from .errors import FatalError
 from .factory import DONE, FAIL, IDLE, MANY, ONE, RETRY
 from .ledger import END_CLAIM, claim_field, retry_claim
+from .local import Retry, attempt, error_record
 from .policy import WORKFLOW_DEFAULT, RetryPolicy
-from .registry import lookup
 from .runner import replay
 from .services import WorkflowServices, open_app
 from .workflow import activity_topic
@@ -31,15 +27,6 @@ from .workflow import activity_topic
 def workflow_topic(task_queue: str, workflow_name: str) -> str:
     """The worker topic replaying ``workflow_name`` on ``task_queue`` (as in the original)."""
     return f"{task_queue}-{workflow_name}"
-
-
-def _error_record(exc: BaseException, code: int) -> dict[str, Any]:
-    return {
-        "message": str(exc) or type(exc).__name__,
-        "type": getattr(exc, "error_type", None) or type(exc).__name__,
-        "stack": getattr(exc, "stack", None) or remote_stack(exc),
-        "code": code,
-    }
 
 
 class WorkflowRunner:
@@ -68,17 +55,17 @@ class WorkflowRunner:
             parent_workflow_id=data.get("parentWorkflowId"),
         )
         ledger = await services.load_ledger(job_id)
-        run = Run(info, ledger, asyncio.get_running_loop(), services)
+        run = Run(info, ledger, asyncio.get_running_loop(), services, owner=owner, local=True)
         outcome = await replay(self.fn, list(data.get("args") or []), run)
         if outcome.kind == "suspended":
             return await self._dispatch(run, job_id, owner)
         if outcome.kind == "returned":
-            if not await self._claim(job_id, owner, END_CLAIM, "end"):
+            if not await self._claim(run, END_CLAIM, "end"):
                 return Response({}, code=IDLE)
             try:
                 check_value(outcome.value, "result", None, where=f"workflow '{self.name}'")
             except (TypeError, ValueError) as exc:
-                record = _error_record(exc, 598)
+                record = error_record(exc, 598)
                 return Response({"error": record}, code=FAIL, status="success")
             return Response({"response": outcome.value}, code=DONE)
         error = outcome.error
@@ -92,20 +79,22 @@ class WorkflowRunner:
             or not isinstance(error, Exception)
         )
         if not final and policy.allows_retry(attempt, error_type):
-            if not await self._claim(job_id, owner, retry_claim(attempt), "retry"):
+            if not await self._claim(run, retry_claim(attempt), "retry"):
                 return Response({}, code=IDLE)
             body = {"delay": policy.delay(attempt), "attempt": attempt + 1, "message": str(error)}
             return Response(body, code=RETRY, status="success")
-        if not await self._claim(job_id, owner, END_CLAIM, "end"):
+        if not await self._claim(run, END_CLAIM, "end"):
             return Response({}, code=IDLE)
         code = getattr(error, "code", None)
         if not isinstance(code, int) or code < 400:
             code = 598 if final else 597
-        return Response({"error": _error_record(error, code)}, code=FAIL, status="success")
+        return Response({"error": error_record(error, code)}, code=FAIL, status="success")
 
-    async def _claim(self, job_id: str, owner: str, field: str, kind: str) -> bool:
+    async def _claim(self, run: Run, field: str, kind: str) -> bool:
+        # The run's pending local-activity results are written by the same script.
         assert self.services is not None
-        won = await self.services.claim(job_id, owner, [(field, dumps({"t": kind, "g": owner}))])
+        record = dumps({"t": kind, "g": run.owner})
+        won = await self.services.claim(run.info.workflow_id, run.owner, [(field, record)], run)
         return bool(won and won[0])
 
     async def _dispatch(self, run: Run, job_id: str, owner: str) -> Response:
@@ -118,7 +107,7 @@ class WorkflowRunner:
             )
             for item in items
         ]
-        won = await self.services.claim(job_id, owner, pairs)
+        won = await self.services.claim(job_id, owner, pairs, run)
         mine = [item for item, ok in zip(items, won, strict=False) if ok]
         if not mine:
             # Another run dispatched these calls; their results will replay us again.
@@ -141,38 +130,13 @@ def _finish(item: dict[str, Any], prefix: str) -> dict[str, Any]:
 async def run_activity(message: WorkerMessage) -> Response | dict[str, Any]:
     """The worker callback of every activity topic: run it, retry or record its result."""
     item = message.data.get("item") or {}
-    attempt = int(message.data.get("attempt") or 1)
-    name = str(item.get("n"))
-    key = str(item.get("key"))
-    record: dict[str, Any] = {"n": name, "a": attempt, "s": item.get("at")}
-    info = ActivityInfo(
-        activity=name,
-        workflow_id=str(message.metadata.get("jid")),
-        attempt=attempt,
-        start_to_close_timeout=item.get("sc"),
-        heartbeat_timeout=item.get("hb"),
-    )
-    token = _current.set(info)
+    attempt_no = int(message.data.get("attempt") or 1)
     try:
-        fn = lookup(name)
-        value = await supervise(info, get_runtime().call_user(fn, *(item.get("a") or [])))
-        # A result JSON cannot hold exactly fails the activity, naming the field.
-        check_value(value, "result", None, where=f"activity '{name}'")
-    except Exception as exc:
-        telemetry.record_current(exc)  # the worker call's span shows the activity failed
-        policy = RetryPolicy.from_dict(item.get("p"))
-        error_type = type(exc).__name__
-        fatal = isinstance(exc, (FatalError, CallbackExit, PayloadError))  # retrying cannot help
-        if not fatal and policy.allows_retry(attempt, error_type):
-            body = {"delay": policy.delay(attempt), "attempt": attempt + 1, "message": str(exc)}
-            return Response(body, code=RETRY, status="success")
-        record["e"] = _error_record(exc, 598 if fatal else 597)
-    else:
-        record["v"] = value
-    finally:
-        _current.reset(token)
-    record["f"] = iso_compact()
-    return {"ledger": {key: record}}
+        record = await attempt(item, attempt_no, str(message.metadata.get("jid")))
+    except Retry as retry:
+        body = {"delay": retry.delay, "attempt": attempt_no + 1, "message": str(retry.error)}
+        return Response(body, code=RETRY, status="success")
+    return {"ledger": {str(item.get("key")): record}}
 
 
 class MeshFlowWorker:
@@ -220,7 +184,9 @@ class MeshFlowWorker:
             workflow_name = workflow_name or fn.__name__
         runner = WorkflowRunner(fn, workflow_name, task_queue)
         workers = [
-            Worker(workflow_topic(task_queue, workflow_name), runner, guid),
+            # The bound method, not the instance: an ``async def`` callback is awaited on
+            # the loop, where an instance with an async __call__ would cost a thread hop.
+            Worker(workflow_topic(task_queue, workflow_name), runner.__call__, guid),
             Worker(
                 activity_topic(task_queue, workflow_name),
                 run_activity,

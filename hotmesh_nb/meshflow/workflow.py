@@ -35,6 +35,7 @@ from ..engine.ids import iso_compact
 from ..errors import WorkflowError
 from .context import WorkflowInfo, current_run, next_index, upcoming_index
 from .ledger import result_field
+from .local import run_local, runs_here
 from .policy import RetryPolicy
 from .registry import collect, register
 
@@ -61,8 +62,12 @@ __all__ = [
 # -- the two kinds of durable calls ----------------------------------------------
 
 
-async def _durable(kind: str, name: str, item: dict[str, Any]) -> Any:
-    """A call whose result the engine records: replayed, or dispatched (suspends)."""
+async def _durable(kind: str, name: str, item: dict[str, Any], local: bool = False) -> Any:
+    """A call whose result the engine records: replayed, or dispatched (suspends).
+
+    ``local``: an activity this process may run itself (see :mod:`.local`); it runs
+    inside this replay unless another run claimed it first.
+    """
     run = current_run()
     index = next_index()
     run.info.counter += 1
@@ -78,6 +83,10 @@ async def _durable(kind: str, name: str, item: dict[str, Any]) -> Any:
         return _value(record, kind, name, run.info)
     run.info.replaying = False
     item.update({"t": kind, "n": name, "index": index, "key": result_field(kind, index)})
+    if local and runs_here(name, run):
+        record = await run.bridge(run_local(run, item), flush=False)
+        if record is not None:
+            return _value(record, kind, name, run.info)
     run.items.append(item)
     return await run.wait_blocker()
 
@@ -165,11 +174,13 @@ class ActivityProxy:
         retry_policy: RetryPolicy,
         task_queue: str | None,
         timeouts: dict[str, float] | None = None,
+        local: bool = True,
     ) -> None:
         self._activities = activities
         self._policy = retry_policy
         self._task_queue = task_queue
         self._timeouts = timeouts or {}
+        self._local = local
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("_") or name not in self._activities:
@@ -200,7 +211,9 @@ class ActivityProxy:
                 "at": iso_compact(),
                 **self._timeouts,
             }
-            return await _durable("proxy", name, item)
+            # An activity meant for another task queue runs on that queue's workers.
+            local = self._local and queue == info.task_queue
+            return await _durable("proxy", name, item, local)
 
         call.__name__ = name
         call.__qualname__ = f"proxy.{name}"
@@ -219,6 +232,7 @@ def proxy_activities(
     task_queue: str | None = None,
     start_to_close_timeout: Duration | None = None,
     heartbeat_timeout: Duration | None = None,
+    local: bool = True,
 ) -> ActivityProxy:
     """Durable stand-ins for ``activities`` (functions, a list, a dict or a module).
 
@@ -231,6 +245,14 @@ def proxy_activities(
     attempt that calls :func:`~hotmesh_nb.meshflow.activity.heartbeat` less often
     (see :mod:`hotmesh_nb.meshflow.activity`). A timed-out attempt raises
     ``ActivityTimeoutError`` and is retried by ``retry_policy``.
+
+    ``local`` (default True): a worker that replays the workflow and has the
+    activity registered runs it itself, inside the replay, instead of sending it
+    to the task queue and back (the result is recorded the same way; see
+    :mod:`hotmesh_nb.meshflow.local`). Pass ``local=False`` for activities that must
+    run on the task queue's activity workers — for example on a machine with a GPU
+    or a licence — or make a separate proxy for them. Activities proxied to another
+    ``task_queue`` always go through that queue.
     """
     found = collect(activities)
     register(found)
@@ -242,7 +264,7 @@ def proxy_activities(
             if seconds <= 0:
                 raise ValueError(f"activity timeouts must be positive, not {value!r}")
             timeouts[field_name] = seconds
-    return ActivityProxy(found, policy, task_queue, timeouts)
+    return ActivityProxy(found, policy, task_queue, timeouts, local)
 
 
 # -- changing code while workflows run ----------------------------------------------
