@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import redis
 from waiting import wait_until
 
@@ -17,21 +18,27 @@ from hotmesh_nb import MeshFlow
 HERE = Path(__file__).parent
 
 
-def test_a_killed_worker_does_not_lose_or_repeat_effects(redis_url, namespace) -> None:
+@pytest.mark.parametrize("workflow_name", ["crashy", "crashy_queued"])
+def test_a_killed_worker_does_not_lose_or_repeat_effects(
+    redis_url, namespace, workflow_name
+) -> None:
+    """Killed mid-activity: a local one (run in the replay) or one from the task queue."""
     os.environ["CRASHY_URL"] = redis_url
     os.environ["CRASHY_PREFIX"] = namespace
     admin = redis.Redis.from_url(redis_url, decode_responses=True)
+    inherited = os.environ.get("PYTHONPATH", "")
     proc = subprocess.Popen(
         [sys.executable, str(HERE / "crashy.py"), redis_url, namespace],
         stdout=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(HERE)},
+        # The caller's PYTHONPATH stays (a checkout under test), crashy.py's folder first.
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), inherited]))},
         text=True,
     )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         client = MeshFlow.Client(connection=redis_url, namespace=namespace)
         # A client with no worker: only the subprocess runs workflow code.
-        handle = client.workflow.start(args=[3], task_queue="crash", workflow_name="crashy")
+        handle = client.workflow.start(args=[3], task_queue="crash", workflow_name=workflow_name)
         wait_until(lambda: admin.get(f"{namespace}:entered:2") == "1", timeout=30)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
