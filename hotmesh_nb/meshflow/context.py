@@ -87,10 +87,13 @@ class Run:
     """The worker message this run answers (its claims carry it)."""
     local: bool = False
     """Whether activities may run in this process, inside the run (a worker's run)."""
-    pending: dict[str, str] = field(default_factory=dict)
-    """Results of local activities not written yet: ledger field → JSON record. They go
-    out with the run's next write (a claim, an effect), before anything the workflow did
-    after them can be seen outside this process."""
+    pending: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    """Results of local activities not written yet: result field → (claim field, claim
+    record, result record). They go out with the run's next write (a claim, an effect),
+    claimed and recorded at once, before anything the workflow did after them can be
+    seen outside this process."""
+    stale: bool = False
+    """Another run claimed an index this run ran locally: its replay must start again."""
     _settled: asyncio.Event | None = None
 
     def wait_blocker(self) -> asyncio.Future[Any]:

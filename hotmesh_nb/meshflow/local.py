@@ -5,22 +5,25 @@ proxy allows it, see :func:`~hotmesh_nb.meshflow.workflow.proxy_activities`),
 the durable call does not go out to the activity topic and back through the
 workflow job. The run:
 
-1. **claims** the call's ledger index (``lua/claim.lua``), as a dispatch does,
-   so that only one run executes it;
-2. **runs** the attempts here, under the same :class:`~.policy.RetryPolicy`,
+1. **runs** the attempts at once, under the same :class:`~.policy.RetryPolicy`,
    ``start_to_close_timeout`` and ``heartbeat_timeout`` as on an activity
    worker (the same :func:`~.activity.supervise`);
-3. keeps the result **pending** in the run and writes it with the run's next
-   write to the job — the next claim, an effect, or the claim that ends the
-   run — in the same script, before anything that followed it can be seen.
+2. keeps the result **pending** in the run and, with the run's next write to
+   the job — before the next local activity starts, with the next claim or
+   effect, or with the claim that ends the run — claims the call's ledger index
+   and records the result in one script (``lua/claim.lua``), before anything
+   that followed it can be seen or run;
+3. if another run claimed that index meanwhile (a duplicate delivery, a former
+   step still running), this run is **stale**: it stops before its next write
+   and the worker replays the workflow again on what was recorded.
 
-What this means after a crash: a result that was written replays; one that was
-not (the process died during the attempt or before the next write) is lost with
-the process, and the redelivered replay runs the activity again (at least once,
-as on a worker). The first recorded result stays (``HSETNX``): a result is never
-recorded twice. A failed attempt that will be retried writes its attempt number
-into its claim, so a replay after a crash goes on counting attempts instead of
-starting again.
+What this means after a crash: a result that was written replays; the activity
+that was running when the process died (its result not written yet) runs again
+on the redelivered replay (at least once, as on a worker). The first recorded result stays (``HSETNX``): a result is never
+recorded twice, and a run never goes on with a result other than the recorded
+one. A failed attempt that will be retried claims the index and writes its
+attempt number there, so a replay after a crash goes on counting attempts
+instead of starting again.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from ..errors import CallbackExit, PayloadError
 from ..runtime import get_runtime
 from .activity import ActivityInfo, _current, supervise
 from .context import Run
-from .errors import FatalError
+from .errors import FatalError, Suspended
 from .ledger import claim_field
 from .policy import RetryPolicy
 from .registry import ACTIVITIES, lookup
@@ -98,35 +101,48 @@ async def attempt(item: dict[str, Any], attempt_no: int, job_id: str) -> dict[st
     return record
 
 
-def runs_here(name: str, run: Run) -> bool:
-    """Whether activity ``name`` may run inside ``run`` (a worker's run that has it)."""
-    return run.local and run.services is not None and name in ACTIVITIES
+def runs_here(name: str, index: str, run: Run) -> bool:
+    """Whether activity ``name`` may run inside ``run`` as durable call ``index``.
 
-
-async def run_local(run: Run, item: dict[str, Any]) -> dict[str, Any] | None:
-    """Claim, run and (pending) record one activity item; None when the claim was lost.
-
-    Runs on the runtime loop (reached through ``Run.bridge``).
+    Only in a worker's run that has the function, and not when another run (a
+    former step of this workflow) already dispatched that call: its result will come.
     """
-    services = run.services
+    if not (run.local and run.services is not None and name in ACTIVITIES):
+        return False
+    claim = run.ledger.claims.get(index)
+    return claim is None or claim.get("g") == run.owner
+
+
+async def run_local(run: Run, item: dict[str, Any]) -> dict[str, Any]:
+    """Run one activity item here; its record, pending in ``run`` until the next write.
+
+    Runs on the runtime loop (reached through ``Run.bridge``). The attempt starts
+    without a round trip: the index is claimed when the result is written, with the
+    run's next write. A run that finds the index taken by then is stale and replays
+    again (the activity ran once more than needed: at least once, as on a worker).
+    """
     job_id = run.info.workflow_id
     index = str(item["index"])
     claim = {"t": "proxy", "n": item["n"], "g": run.owner, "s": item.get("at")}
-    won = await services.claim(job_id, run.owner, [(claim_field(index), dumps(claim))], run)
-    if not won or not won[0]:
-        return None  # another run has it (or the workflow ended): its result replays us
     previous = run.ledger.claims.get(index) or {}
-    attempt_no = int(previous.get("a") or 0) + 1 if previous.get("g") == run.owner else 1
+    attempt_no = int(previous.get("a") or 0) + 1
+    if run.pending:
+        # Results of earlier activities are written before this one starts: a crash
+        # during this attempt re-runs this activity only, as with the task queue.
+        await run.services.flush(run)
+        if run.stale:
+            raise Suspended()
     while True:
         span = local_activity_span(str(item["n"]), job_id, attempt_no)
         try:
             record = await telemetry.within(span, attempt(item, attempt_no, job_id))
         except Retry as retry:
             telemetry.worker_end(span, "error", 599, {"message": str(retry.error)})
-            # The attempt count survives a crash: the claim carries it.
-            await services.client.hset(
-                services.keys.job(job_id), claim_field(index), dumps({**claim, "a": attempt_no})
-            )
+            # The failed attempt is claimed and counted: a crash does not reset the count.
+            pair = (claim_field(index), dumps({**claim, "a": attempt_no}))
+            won = await run.services.claim(job_id, run.owner, [pair], run)
+            if run.stale or not won or not won[0]:
+                raise Suspended() from None  # another run has this call now
             await asyncio.sleep(retry.delay)
             attempt_no += 1
             continue
@@ -134,5 +150,6 @@ async def run_local(run: Run, item: dict[str, Any]) -> dict[str, Any] | None:
         telemetry.worker_end(
             span, "error" if failed else "success", 597 if failed else 200, record.get("e")
         )
-        run.pending[str(item["key"])] = dumps(record)
+        claim["a"] = attempt_no
+        run.pending[str(item["key"])] = (claim_field(index), dumps(claim), dumps(record))
         return record

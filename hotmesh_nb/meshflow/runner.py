@@ -45,7 +45,8 @@ STALL_WARNING = 0.2
 
 @dataclass
 class Outcome:
-    """How a run ended: ``returned`` (value), ``suspended`` (run.items), ``raised`` (error)."""
+    """How a run ended: ``returned`` (value), ``suspended`` (run.items), ``raised`` (error),
+    or ``stale`` (another run recorded a call this one ran locally: replay again)."""
 
     kind: str
     value: Any = None
@@ -132,6 +133,8 @@ async def _drive(loop: WorkflowLoop, fn: Callable[..., Any], args: list[Any], ru
     else:
         run.blocker.cancel()
     error = task.exception() if task.done() and not task.cancelled() else None
+    if run.stale:
+        return Outcome("stale")
     if run.fatal is not None:
         return Outcome("raised", error=run.fatal)
     if run.items:

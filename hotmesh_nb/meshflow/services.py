@@ -19,6 +19,7 @@ from ..hotmesh import HotMesh, Worker
 from ..keys import DEFAULT_NAMESPACE
 from ..search import shared_engine
 from .context import Run, WorkflowInfo
+from .errors import Suspended
 from .factory import APP_ID, APP_VERSION, EXECUTE, WAIT_SIGNAL, app_yaml
 from .ledger import CLAIM, SEARCH, Ledger, patch_field
 
@@ -70,20 +71,28 @@ class WorkflowServices:
     async def claim(
         self, job_id: str, owner: str, pairs: list[tuple[str, str]], run: Run | None = None
     ) -> list[int]:
-        """Claim ledger indexes for a run (see ``lua/claim.lua``).
+        """Claim ledger indexes for a run (see ``lua/claim.lua``): 1 (ours) or 0 per pair.
 
-        The same script writes ``run``'s pending local-activity results first, so a
-        result reaches the job no later than the next thing its run does.
+        The same script claims and writes ``run``'s pending local-activity results
+        first, so a result reaches the job no later than the next thing its run does.
+        When another run holds one of them, ``run`` is marked stale (it must replay
+        again) and nothing is claimed.
         """
-        records = dict(run.pending) if run is not None else {}
-        args: list[Any] = [owner, len(records)]
-        for name, record in (*records.items(), *pairs):
+        pending = list(run.pending.items()) if run is not None else []
+        args: list[Any] = [owner, len(pending)]
+        for result_field_, (claim_field_, claim, record) in pending:
+            args += [claim_field_, claim, result_field_, record]
+        for name, record in pairs:
             args += [name, record]
         reply = await CLAIM.call(self.client, [self.keys.job(job_id)], args)
         if run is not None:
-            for name in records:
+            for name, _ in pending:
                 run.pending.pop(name, None)
-        return [int(x) for x in reply] if reply else [0] * len(pairs)
+        if not reply:
+            return [0] * len(pairs)
+        if int(reply[0]) and run is not None:
+            run.stale = True
+        return [int(x) for x in reply[1:]]
 
     async def flush(self, run: Run) -> None:
         """Write ``run``'s pending local-activity results now."""
@@ -91,9 +100,15 @@ class WorkflowServices:
             await self.claim(run.info.workflow_id, run.owner, [], run)
 
     async def flushed(self, run: Run, coro: Coroutine[Any, Any, T]) -> T:
-        """``coro`` awaited once ``run``'s pending results are written."""
+        """``coro`` awaited once ``run``'s pending results are written.
+
+        A stale run (another run recorded one of its results first) stops here: what
+        it did after that result must not be seen outside.
+        """
         try:
             await self.flush(run)
+            if run.stale:
+                raise Suspended()
         except BaseException:
             coro.close()
             raise

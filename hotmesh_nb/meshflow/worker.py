@@ -17,11 +17,15 @@ from .context import Run, WorkflowInfo
 from .errors import FatalError
 from .factory import DONE, FAIL, IDLE, MANY, ONE, RETRY
 from .ledger import END_CLAIM, claim_field, retry_claim
-from .local import Retry, attempt, error_record
+from .local import Retry, error_record
+from .local import attempt as run_attempt
 from .policy import WORKFLOW_DEFAULT, RetryPolicy
-from .runner import replay
+from .runner import Outcome, replay
 from .services import WorkflowServices, open_app
 from .workflow import activity_topic
+
+STALE_REPLAYS = 5
+"""Replays one workflow message may make when other runs keep recording its calls first."""
 
 
 def workflow_topic(task_queue: str, workflow_name: str) -> str:
@@ -45,20 +49,30 @@ class WorkflowRunner:
         job_id = str(message.metadata["jid"])
         owner = str(message.metadata["guid"])
         attempt = int(data.get("attempt") or 1)
-        info = WorkflowInfo(
-            workflow_id=job_id,
-            workflow_name=self.name,
-            task_queue=str(data.get("taskQueue") or self.task_queue),
-            namespace=services.keys.namespace,
-            attempt=attempt,
-            search_id=str(data.get("target") or job_id),
-            parent_workflow_id=data.get("parentWorkflowId"),
-        )
-        ledger = await services.load_ledger(job_id)
-        run = Run(info, ledger, asyncio.get_running_loop(), services, owner=owner, local=True)
-        outcome = await replay(self.fn, list(data.get("args") or []), run)
+        for _ in range(STALE_REPLAYS):
+            info = WorkflowInfo(
+                workflow_id=job_id,
+                workflow_name=self.name,
+                task_queue=str(data.get("taskQueue") or self.task_queue),
+                namespace=services.keys.namespace,
+                attempt=attempt,
+                search_id=str(data.get("target") or job_id),
+                parent_workflow_id=data.get("parentWorkflowId"),
+            )
+            ledger = await services.load_ledger(job_id)
+            run = Run(info, ledger, asyncio.get_running_loop(), services, owner=owner, local=True)
+            outcome = await replay(self.fn, list(data.get("args") or []), run)
+            response = None if outcome.kind == "stale" else await self._conclude(run, outcome, data)
+            if not run.stale and response is not None:
+                return response
+            # Another run recorded a call this one ran locally: replay on its result.
+        return Response({}, code=IDLE)
+
+    async def _conclude(self, run: Run, outcome: Outcome, data: dict[str, Any]) -> Response:
+        """The response of a finished replay (its claims taken; IDLE when they are not ours)."""
+        attempt = run.info.attempt
         if outcome.kind == "suspended":
-            return await self._dispatch(run, job_id, owner)
+            return await self._dispatch(run, run.info.workflow_id, run.owner)
         if outcome.kind == "returned":
             if not await self._claim(run, END_CLAIM, "end"):
                 return Response({}, code=IDLE)
@@ -132,7 +146,7 @@ async def run_activity(message: WorkerMessage) -> Response | dict[str, Any]:
     item = message.data.get("item") or {}
     attempt_no = int(message.data.get("attempt") or 1)
     try:
-        record = await attempt(item, attempt_no, str(message.metadata.get("jid")))
+        record = await run_attempt(item, attempt_no, str(message.metadata.get("jid")))
     except Retry as retry:
         body = {"delay": retry.delay, "attempt": attempt_no + 1, "message": str(retry.error)}
         return Response(body, code=RETRY, status="success")

@@ -83,10 +83,9 @@ async def _durable(kind: str, name: str, item: dict[str, Any], local: bool = Fal
         return _value(record, kind, name, run.info)
     run.info.replaying = False
     item.update({"t": kind, "n": name, "index": index, "key": result_field(kind, index)})
-    if local and runs_here(name, run):
+    if local and runs_here(name, index, run):
         record = await run.bridge(run_local(run, item), flush=False)
-        if record is not None:
-            return _value(record, kind, name, run.info)
+        return _value(record, kind, name, run.info)
     run.items.append(item)
     return await run.wait_blocker()
 

@@ -40,7 +40,7 @@ async def flaky(label: str) -> str:
     return f"{label} at attempt {activity.activity_info().attempt}"
 
 
-async def refuse(label: str) -> str:
+async def decline(label: str) -> str:
     raise ValueError(f"{label} refused")
 
 
@@ -53,9 +53,9 @@ async def slow(label: str) -> str:
 fast_retry = RetryPolicy(initial_interval=0.01, maximum_attempts=3)
 local = workflow.proxy_activities(activities=[shout, whisper, flaky, slow], retry_policy=fast_retry)
 queued = workflow.proxy_activities(activities=[shout, whisper], local=False)
-final = workflow.proxy_activities(activities=[refuse, slow], retry_policy={"maximum_attempts": 1})
+final = workflow.proxy_activities(activities=[decline, slow], retry_policy={"maximum_attempts": 1})
 twice = workflow.proxy_activities(
-    activities=[refuse], retry_policy={"maximum_attempts": 2, "initial_interval": 0.01}
+    activities=[decline], retry_policy={"maximum_attempts": 2, "initial_interval": 0.01}
 )
 
 
@@ -72,12 +72,12 @@ async def retried(label: str) -> str:
 
 
 async def half_failed(label: str) -> list[str]:
-    # refuse fails at once while slow still runs: slow's result is recorded all the same.
-    return list(await asyncio.gather(final.refuse(label), final.slow(label)))
+    # decline fails at once while slow still runs: slow's result is recorded all the same.
+    return list(await asyncio.gather(final.decline(label), final.slow(label)))
 
 
 async def exhausted(label: str) -> str:
-    return await twice.refuse(label)
+    return await twice.decline(label)
 
 
 async def mixed(word: str) -> list[str]:
@@ -136,8 +136,8 @@ def test_a_local_activity_retries_by_its_policy_and_counts_attempts(
     assert handle.result(timeout=30) == f"{label} at attempt 3"
     ledger = _ledger(admin, keys, "retried-1")
     assert ledger["-proxy-1-"]["a"] == 3
-    # The failed attempts are counted in the claim, so a crash does not reset them.
-    assert ledger["-claim-1-"]["a"] == 2
+    # The claim counts attempts (each failed one as it fails: a crash does not reset them).
+    assert ledger["-claim-1-"]["a"] == 3
     timeline = handle.export()["timeline"]
     assert [(row["name"], row["value"]) for row in timeline] == [("flaky", f"{label} at attempt 3")]
     admin.close()
@@ -185,4 +185,43 @@ def test_local_and_queued_activities_mix_with_timers_and_gathers(
     assert admin.xlen(keys.worker_stream(activity_topic("default", "mixed"))) == 1
     runs = [f"shout:{word}", f"whisper:{up}", f"shout:{low}", f"whisper:{word}"]
     assert [CALLS[key] for key in runs] == [1, 1, 1, 1]
+    admin.close()
+
+
+CONTEST: dict[str, str] = {}
+
+
+def contested(label: str) -> str:
+    """Another run records this call first while it runs here (a duplicate delivery)."""
+    _count(f"contested:{label}")
+    admin = redis.Redis.from_url(CONTEST["url"], decode_responses=True)
+    key = Keys(CONTEST["namespace"], APP_ID).job(activity.activity_info().workflow_id)
+    claim = {"t": "proxy", "n": "contested", "g": "another-run"}
+    admin.hset(key, "-claim-1-", json.dumps(claim))
+    admin.hset(key, "-proxy-1-", json.dumps({"n": "contested", "a": 1, "v": f"{label} theirs"}))
+    admin.close()
+    return f"{label} mine"
+
+
+contest = workflow.proxy_activities(activities=[contested, shout])
+
+
+async def contended(label: str) -> str:
+    return await contest.shout(await contest.contested(label))
+
+
+def test_a_run_whose_local_result_lost_to_another_run_replays_on_the_recorded_one(
+    flow, redis_url, namespace
+) -> None:
+    CONTEST.update(url=redis_url, namespace=namespace)
+    flow(contended)
+    admin, keys = _admin_and_keys(redis_url, namespace)
+    handle = flow.client.workflow.start(
+        args=["x"], task_queue="default", workflow_name="contended", workflow_id="contended-1"
+    )
+    # The run that ran it locally stops before its next step and replays on the record.
+    assert handle.result(timeout=30) == "X THEIRS"
+    ledger = _ledger(admin, keys, "contended-1")
+    assert ledger["-proxy-1-"]["v"] == "x theirs" and ledger["-claim-1-"]["g"] == "another-run"
+    assert CALLS["contested:x"] == 1 and CALLS.get("shout:x mine") is None
     admin.close()
