@@ -80,7 +80,9 @@ class Run:
     """Durable calls without a result, in call order: what this run dispatches."""
     fatal: BaseException | None = None
     """A non-determinism detected during the run (fails it whatever the code does)."""
-    blocker: asyncio.Future[Any] | None = None
+    waiting: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
+    """Unrecorded calls → the future their task waits on: resolved with the call's record
+    when a parked run resumes, failed with ``Suspended`` to unwind it."""
     io: int = 0
     """Redis operations in flight (the run is not blocked while any is)."""
     owner: str = ""
@@ -96,11 +98,11 @@ class Run:
     """Another run claimed an index this run ran locally: its replay must start again."""
     _settled: asyncio.Event | None = None
 
-    def wait_blocker(self) -> asyncio.Future[Any]:
-        """The future unrecorded calls wait on (failed with ``Suspended`` to unwind)."""
-        if self.blocker is None:
-            self.blocker = asyncio.get_running_loop().create_future()
-        return self.blocker
+    def wait_for_record(self, index: str) -> asyncio.Future[Any]:
+        """The future unrecorded call ``index`` waits on (in the workflow's loop)."""
+        future = asyncio.get_running_loop().create_future()
+        self.waiting[index] = future
+        return future
 
     async def bridge(self, coro: Any, *, flush: bool = True) -> Any:
         """Run a coroutine on the runtime loop (Redis I/O) and wait for it in workflow code.

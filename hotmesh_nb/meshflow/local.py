@@ -19,11 +19,11 @@ workflow job. The run:
 
 What this means after a crash: a result that was written replays; the activity
 that was running when the process died (its result not written yet) runs again
-on the redelivered replay (at least once, as on a worker). The first recorded result stays (``HSETNX``): a result is never
-recorded twice, and a run never goes on with a result other than the recorded
-one. A failed attempt that will be retried claims the index and writes its
-attempt number there, so a replay after a crash goes on counting attempts
-instead of starting again.
+on the redelivered replay (at least once, as on a worker). The first recorded
+result stays (``HSETNX``): a result is never recorded twice, and a run never
+goes on with a result other than the recorded one. A failed attempt that will
+be retried claims the index and writes its attempt number there, so a replay
+after a crash goes on counting attempts instead of starting again.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import asyncio
 from typing import Any
 
 from .. import telemetry
-from ..engine.codec import check_value, dumps
+from ..engine.codec import check_value, dumps, loads
 from ..engine.ids import iso_compact
 from ..engine.stacks import remote_stack
 from ..errors import CallbackExit, PayloadError
@@ -151,5 +151,7 @@ async def run_local(run: Run, item: dict[str, Any]) -> dict[str, Any]:
             span, "error" if failed else "success", 597 if failed else 200, record.get("e")
         )
         claim["a"] = attempt_no
-        run.pending[str(item["key"])] = (claim_field(index), dumps(claim), dumps(record))
+        text = dumps(record)
+        run.pending[str(item["key"])] = (claim_field(index), dumps(claim), text)
+        run.ledger.results[index] = ("proxy", loads(text))  # as a replay will read it
         return record

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,7 @@ from ..engine.config import EngineConfig
 from ..engine.worker import Response, WorkerMessage
 from ..errors import CallbackExit, NonDeterminismError
 from ..hotmesh import HotMesh, Worker
-from ..runtime import blocking, get_runtime, on_runtime
+from ..runtime import blocking, get_runtime, on_close, on_runtime
 from .context import Run, WorkflowInfo
 from .errors import FatalError
 from .factory import DONE, FAIL, IDLE, MANY, ONE, RETRY
@@ -20,10 +21,12 @@ from .ledger import END_CLAIM, claim_field, retry_claim
 from .local import Retry, error_record
 from .local import attempt as run_attempt
 from .policy import WORKFLOW_DEFAULT, RetryPolicy
-from .runner import Outcome, replay
+from .runner import Outcome, Parked, discard, replay, resume
 from .services import WorkflowServices, open_app
 from .workflow import activity_topic
 
+PARKED_RUNS = 1000
+"""Suspended runs a workflow worker keeps in memory between steps (least recent go first)."""
 STALE_REPLAYS = 5
 """Replays one workflow message may make when other runs keep recording its calls first."""
 
@@ -31,6 +34,22 @@ STALE_REPLAYS = 5
 def workflow_topic(task_queue: str, workflow_name: str) -> str:
     """The worker topic replaying ``workflow_name`` on ``task_queue`` (as in the original)."""
     return f"{task_queue}-{workflow_name}"
+
+
+_RUNNERS: dict[tuple[str, str, str], WorkflowRunner] = {}
+"""The workflow runner serving each (namespace, task queue, workflow name) in this process.
+
+A runner replaced by new code (a re-run cell) or stopped at shutdown unwinds its
+parked runs: they must neither resume under other code nor be left to the GC."""
+
+
+async def _discard_all_parked() -> None:
+    for runner in list(_RUNNERS.values()):
+        runner.discard_parked()
+    _RUNNERS.clear()
+
+
+on_close(_discard_all_parked)
 
 
 class WorkflowRunner:
@@ -41,6 +60,8 @@ class WorkflowRunner:
         self.name = name
         self.task_queue = task_queue
         self.services: WorkflowServices | None = None
+        self.parked: OrderedDict[str, Parked] = OrderedDict()
+        """Suspended runs by workflow id, kept for the next step (see ``runner.Parked``)."""
 
     async def __call__(self, message: WorkerMessage) -> Response:
         services = self.services
@@ -49,24 +70,60 @@ class WorkflowRunner:
         job_id = str(message.metadata["jid"])
         owner = str(message.metadata["guid"])
         attempt = int(data.get("attempt") or 1)
+        args = list(data.get("args") or [])
+        parked = self.parked.pop(job_id, None)
         for _ in range(STALE_REPLAYS):
-            info = WorkflowInfo(
-                workflow_id=job_id,
-                workflow_name=self.name,
-                task_queue=str(data.get("taskQueue") or self.task_queue),
-                namespace=services.keys.namespace,
-                attempt=attempt,
-                search_id=str(data.get("target") or job_id),
-                parent_workflow_id=data.get("parentWorkflowId"),
-            )
             ledger = await services.load_ledger(job_id)
-            run = Run(info, ledger, asyncio.get_running_loop(), services, owner=owner, local=True)
-            outcome = await replay(self.fn, list(data.get("args") or []), run)
-            response = None if outcome.kind == "stale" else await self._conclude(run, outcome, data)
+            if parked is not None and parked.matches(ledger, args, attempt):
+                run = parked.run
+                outcome = await resume(parked, ledger, owner, park=True)
+            else:
+                if parked is not None:
+                    discard(parked)  # the history moved on elsewhere: replay from the top
+                info = WorkflowInfo(
+                    workflow_id=job_id,
+                    workflow_name=self.name,
+                    task_queue=str(data.get("taskQueue") or self.task_queue),
+                    namespace=services.keys.namespace,
+                    attempt=attempt,
+                    search_id=str(data.get("target") or job_id),
+                    parent_workflow_id=data.get("parentWorkflowId"),
+                )
+                run = Run(info, ledger, asyncio.get_running_loop(), services, owner=owner)
+                run.local = True
+                outcome = await replay(self.fn, args, run, park=True)
+            parked = outcome.parked
+            try:
+                response = None
+                if outcome.kind != "stale":
+                    response = await self._conclude(run, outcome, data)
+            except BaseException:
+                if parked is not None:
+                    discard(parked)
+                raise
+            if parked is not None:
+                if response is not None and response.code in (ONE, MANY) and not run.stale:
+                    self._park(job_id, parked)
+                else:
+                    discard(parked)
+                parked = None
             if not run.stale and response is not None:
                 return response
             # Another run recorded a call this one ran locally: replay on its result.
         return Response({}, code=IDLE)
+
+    def _park(self, job_id: str, parked: Parked) -> None:
+        """Keep a suspended run for the workflow's next step (the oldest goes past the cap)."""
+        self.parked[job_id] = parked
+        while len(self.parked) > PARKED_RUNS:
+            _, oldest = self.parked.popitem(last=False)
+            discard(oldest)
+
+    def discard_parked(self) -> None:
+        """Unwind every parked run (at shutdown)."""
+        while self.parked:
+            _, parked = self.parked.popitem()
+            discard(parked)
 
     async def _conclude(self, run: Run, outcome: Outcome, data: dict[str, Any]) -> Response:
         """The response of a finished replay (its claims taken; IDLE when they are not ours)."""
@@ -209,6 +266,10 @@ class MeshFlowWorker:
         ]
         hm = await open_app(connection, namespace, workers, config)
         runner.services = WorkflowServices(hm)
+        replaced = _RUNNERS.get(key := (hm.namespace, task_queue, workflow_name))
+        _RUNNERS[key] = runner
+        if replaced is not None and replaced is not runner:
+            replaced.discard_parked()
         return cls(hm, task_queue, workflow_name)
 
     @classmethod

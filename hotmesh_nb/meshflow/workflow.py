@@ -87,7 +87,8 @@ async def _durable(kind: str, name: str, item: dict[str, Any], local: bool = Fal
         record = await run.bridge(run_local(run, item), flush=False)
         return _value(record, kind, name, run.info)
     run.items.append(item)
-    return await run.wait_blocker()
+    record = await run.wait_for_record(index)  # a parked run resumes here with the record
+    return _value(record, kind, name, run.info)
 
 
 async def _effect(kind: str, name: str, action: Callable[[], Any]) -> Any:
@@ -104,7 +105,9 @@ async def _effect(kind: str, name: str, action: Callable[[], Any]) -> Any:
         return record.get("v")
     run.info.replaying = False
     field = result_field(kind, index)
-    return await run.bridge(run.services.effect(run.info, field, kind, name, action))
+    value = await run.bridge(run.services.effect(run.info, field, kind, name, action))
+    run.ledger.results[index] = (kind, {"n": name, "v": value})  # what a parked run knows
+    return value
 
 
 def _what(kind: Any, name: Any) -> str:
