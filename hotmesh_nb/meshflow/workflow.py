@@ -161,9 +161,11 @@ def _type_from_stack(stack: Any) -> str | None:
 class ActivityProxy:
     """Activities as awaitable functions: ``await acts.greet('Ada')`` runs ``greet`` durably.
 
-    Each call is dispatched to the activity workers of the workflow's task
-    queue, retried with the proxy's :class:`RetryPolicy`, and recorded: a
-    replay returns the recorded value without running the activity again. An
+    Each call runs in the worker replaying the workflow when it has the activity
+    (a *local* activity, see :mod:`hotmesh_nb.meshflow.local`), or else is
+    dispatched to the activity workers of the task queue; either way it is
+    retried with the proxy's :class:`RetryPolicy` and recorded: a replay returns
+    the recorded value without running the activity again. An
     activity that exhausts its retries (or raises
     :class:`~hotmesh_nb.meshflow.FatalError` or a non-retryable type) raises
     :class:`~hotmesh_nb.WorkflowError` in the workflow, with the activity's
