@@ -24,67 +24,71 @@ def _count(key: str) -> int:
     return CALLS[key]
 
 
-async def shout(word: str) -> str:
-    _count(f"shout:{word}")
+async def lshout(word: str) -> str:
+    _count(f"lshout:{word}")
     return word.upper()
 
 
-def whisper(word: str) -> str:
-    _count(f"whisper:{word}")
+def lwhisper(word: str) -> str:
+    _count(f"lwhisper:{word}")
     return word.lower()
 
 
-async def flaky(label: str) -> str:
-    if _count(f"flaky:{label}") < 3:
+async def lflaky(label: str) -> str:
+    if _count(f"lflaky:{label}") < 3:
         raise ConnectionError(f"{label}: try again")
     return f"{label} at attempt {activity.activity_info().attempt}"
 
 
-async def decline(label: str) -> str:
+async def ldecline(label: str) -> str:
     raise ValueError(f"{label} refused")
 
 
-async def slow(label: str) -> str:
+async def lslow(label: str) -> str:
     await asyncio.sleep(0.3)
-    _count(f"slow:{label}")
+    _count(f"lslow:{label}")
     return f"{label} slept"
 
 
 fast_retry = RetryPolicy(initial_interval=0.01, maximum_attempts=3)
-local = workflow.proxy_activities(activities=[shout, whisper, flaky, slow], retry_policy=fast_retry)
-queued = workflow.proxy_activities(activities=[shout, whisper], local=False)
-final = workflow.proxy_activities(activities=[decline, slow], retry_policy={"maximum_attempts": 1})
+local = workflow.proxy_activities(
+    activities=[lshout, lwhisper, lflaky, lslow], retry_policy=fast_retry
+)
+queued = workflow.proxy_activities(activities=[lshout, lwhisper], local=False)
+final = workflow.proxy_activities(
+    activities=[ldecline, lslow], retry_policy={"maximum_attempts": 1}
+)
 twice = workflow.proxy_activities(
-    activities=[decline], retry_policy={"maximum_attempts": 2, "initial_interval": 0.01}
+    activities=[ldecline], retry_policy={"maximum_attempts": 2, "initial_interval": 0.01}
 )
 
 
 async def two_local(word: str) -> list[str]:
-    return [await local.shout(word), await local.whisper(word)]
+    return [await local.lshout(word), await local.lwhisper(word)]
 
 
 async def two_queued(word: str) -> list[str]:
-    return [await queued.shout(word), await queued.whisper(word)]
+    return [await queued.lshout(word), await queued.lwhisper(word)]
 
 
 async def retried(label: str) -> str:
-    return await local.flaky(label)
+    return await local.lflaky(label)
 
 
 async def half_failed(label: str) -> list[str]:
-    # decline fails at once while slow still runs: slow's result is recorded all the same.
-    return list(await asyncio.gather(final.decline(label), final.slow(label)))
+    # ldecline fails at once while lslow still runs: lslow's result is recorded all the same.
+    return list(await asyncio.gather(final.ldecline(label), final.lslow(label)))
 
 
 async def exhausted(label: str) -> str:
-    return await twice.decline(label)
+    return await twice.ldecline(label)
 
 
 async def mixed(word: str) -> list[str]:
-    first = await local.shout(word)
+    first = await local.lshout(word)
     await workflow.sleep_for(0.05)
-    second = await queued.whisper(first)
-    pair = await asyncio.gather(local.shout(second), local.whisper(word))
+    second = await queued.lwhisper(first)
+    pair = await asyncio.gather(local.lshout(second), local.lwhisper(word))
     return [first, second, *pair]
 
 
@@ -115,12 +119,12 @@ def test_a_local_activity_runs_in_the_replay_and_is_recorded_like_a_queued_one(
     for ledger in (local_ledger, queued_ledger):
         assert [ledger[f"-proxy-{i}-"]["v"] for i in ("1", "2")] == [word.upper(), word.lower()]
         assert [ledger[f"-proxy-{i}-"]["a"] for i in ("1", "2")] == [1, 1]
-        assert ledger["-claim-1-"]["n"] == "shout" and ledger["-claim-2-"]["n"] == "whisper"
+        assert ledger["-claim-1-"]["n"] == "lshout" and ledger["-claim-2-"]["n"] == "lwhisper"
     # Only the queued workflow sent its activities through the activity topic.
     assert admin.xlen(keys.worker_stream(activity_topic("default", "two_local"))) == 0
     assert admin.xlen(keys.worker_stream(activity_topic("default", "two_queued"))) == 2
     # A replay of the finished workflow answers from the record: nothing ran again.
-    assert CALLS[f"shout:{word}"] == 2 and CALLS[f"whisper:{word}"] == 2
+    assert CALLS[f"lshout:{word}"] == 2 and CALLS[f"lwhisper:{word}"] == 2
     admin.close()
 
 
@@ -129,7 +133,7 @@ def test_a_local_activity_retries_by_its_policy_and_counts_attempts(
 ) -> None:
     flow(retried)
     admin, keys = _admin_and_keys(redis_url, namespace)
-    label = f"flaky-{namespace}"
+    label = f"lflaky-{namespace}"
     handle = flow.client.workflow.start(
         args=[label], task_queue="default", workflow_name="retried", workflow_id="retried-1"
     )
@@ -139,7 +143,9 @@ def test_a_local_activity_retries_by_its_policy_and_counts_attempts(
     # The claim counts attempts (each failed one as it fails: a crash does not reset them).
     assert ledger["-claim-1-"]["a"] == 3
     timeline = handle.export()["timeline"]
-    assert [(row["name"], row["value"]) for row in timeline] == [("flaky", f"{label} at attempt 3")]
+    assert [(row["name"], row["value"]) for row in timeline] == [
+        ("lflaky", f"{label} at attempt 3")
+    ]
     admin.close()
 
 
@@ -166,7 +172,7 @@ def test_a_gathered_local_activity_is_recorded_even_when_its_sibling_fails_first
     ledger = _ledger(admin, keys, "half-1")
     assert ledger["-proxy-1.1-"]["e"]["type"] == "ValueError"
     assert ledger["-proxy-2.1-"]["v"] == f"{label} slept"
-    assert CALLS[f"slow:{label}"] == 1
+    assert CALLS[f"lslow:{label}"] == 1
     admin.close()
 
 
@@ -183,7 +189,7 @@ def test_local_and_queued_activities_mix_with_timers_and_gathers(
     assert handle.result(timeout=30) == [up, low, up, low]
     # Only the queued call went through the activity topic; each activity ran once.
     assert admin.xlen(keys.worker_stream(activity_topic("default", "mixed"))) == 1
-    runs = [f"shout:{word}", f"whisper:{up}", f"shout:{low}", f"whisper:{word}"]
+    runs = [f"lshout:{word}", f"lwhisper:{up}", f"lshout:{low}", f"lwhisper:{word}"]
     assert [CALLS[key] for key in runs] == [1, 1, 1, 1]
     admin.close()
 
@@ -191,23 +197,23 @@ def test_local_and_queued_activities_mix_with_timers_and_gathers(
 CONTEST: dict[str, str] = {}
 
 
-def contested(label: str) -> str:
+def lcontested(label: str) -> str:
     """Another run records this call first while it runs here (a duplicate delivery)."""
-    _count(f"contested:{label}")
+    _count(f"lcontested:{label}")
     admin = redis.Redis.from_url(CONTEST["url"], decode_responses=True)
     key = Keys(CONTEST["namespace"], APP_ID).job(activity.activity_info().workflow_id)
-    claim = {"t": "proxy", "n": "contested", "g": "another-run"}
+    claim = {"t": "proxy", "n": "lcontested", "g": "another-run"}
     admin.hset(key, "-claim-1-", json.dumps(claim))
-    admin.hset(key, "-proxy-1-", json.dumps({"n": "contested", "a": 1, "v": f"{label} theirs"}))
+    admin.hset(key, "-proxy-1-", json.dumps({"n": "lcontested", "a": 1, "v": f"{label} theirs"}))
     admin.close()
     return f"{label} mine"
 
 
-contest = workflow.proxy_activities(activities=[contested, shout])
+contest = workflow.proxy_activities(activities=[lcontested, lshout])
 
 
 async def contended(label: str) -> str:
-    return await contest.shout(await contest.contested(label))
+    return await contest.lshout(await contest.lcontested(label))
 
 
 def test_a_run_whose_local_result_lost_to_another_run_replays_on_the_recorded_one(
@@ -223,5 +229,5 @@ def test_a_run_whose_local_result_lost_to_another_run_replays_on_the_recorded_on
     assert handle.result(timeout=30) == "X THEIRS"
     ledger = _ledger(admin, keys, "contended-1")
     assert ledger["-proxy-1-"]["v"] == "x theirs" and ledger["-claim-1-"]["g"] == "another-run"
-    assert CALLS["contested:x"] == 1 and CALLS.get("shout:x mine") is None
+    assert CALLS["lcontested:x"] == 1 and CALLS.get("lshout:x mine") is None
     admin.close()

@@ -17,27 +17,27 @@ TOPS: dict[str, int] = {}
 """How often each workflow's function started from the top (a replay)."""
 
 
-async def bump(n: int) -> int:
+async def sticky_bump(n: int) -> int:
     return n + 1
 
 
-queued = workflow.proxy_activities(activities=[bump], local=False)
+queued = workflow.proxy_activities(activities=[sticky_bump], local=False)
 
 
 async def stepper(n: int) -> list[int]:
     wid = workflow.get_context().workflow_id
     TOPS[wid] = TOPS.get(wid, 0) + 1
-    seen = [await queued.bump(n)]
+    seen = [await queued.sticky_bump(n)]
     await workflow.sleep_for(0.01)
-    seen.append(await queued.bump(seen[-1]))
-    seen.extend(await asyncio.gather(queued.bump(10), queued.bump(20)))
+    seen.append(await queued.sticky_bump(seen[-1]))
+    seen.extend(await asyncio.gather(queued.sticky_bump(10), queued.sticky_bump(20)))
     return seen
 
 
 async def waiter(n: int) -> int:
     wid = workflow.get_context().workflow_id
     TOPS[wid] = TOPS.get(wid, 0) + 1
-    first = await queued.bump(n)
+    first = await queued.sticky_bump(n)
     data = await workflow.wait_for(f"go-{wid}")
     return first + int(data)
 
