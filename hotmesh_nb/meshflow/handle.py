@@ -84,20 +84,21 @@ class WorkflowHandle:
         """
         hm = await self.client.hotmesh_async()
         ending, self._ending = self._ending, None
-        waiter = None
-        if ending is not None and ending[0] is hm.engine.subscriptions:
-            waiter = ending[1]
+        early = ending is not None and ending[0] is hm.engine.subscriptions
+        # A handle from start() listened before the workflow existed: no status to read.
+        waiter = ending[1] if ending is not None and early else None
+        if waiter is None or waiter.cancelled():
+            waiter = hm.engine.subscriptions.wait(self.workflow_id)
+            early = False
         try:
-            if waiter is None or waiter.cancelled():
+            if not early:
                 # Listen first, then read: an end between the two is not missed.
-                waiter = hm.engine.subscriptions.wait(self.workflow_id)
                 status = await hm.get_status_async(self.workflow_id)
                 raise_if_cancelled()
                 if status == 0 or status < -1:
                     state = await hm.engine.get_state(self.workflow_id)
                     hm.engine.subscriptions.forget(self.workflow_id, waiter)
                     return self._outcome(state.data, state.error)
-            # else: this handle started the workflow and listened before it existed.
             payload = await asyncio.wait_for(waiter, timeout)
         except asyncio.TimeoutError:
             hm.engine.subscriptions.forget(self.workflow_id, waiter)
