@@ -182,6 +182,7 @@ class ActivityProxy:
     ) -> None:
         self._activities = activities
         self._policy = retry_policy
+        self._policy_data = retry_policy.to_dict()  # the policy is frozen: encoded once
         self._task_queue = task_queue
         self._timeouts = timeouts or {}
         self._local = local
@@ -211,7 +212,7 @@ class ActivityProxy:
             item = {
                 "topic": activity_topic(queue, info.workflow_name),
                 "a": list(args),
-                "p": self._policy.to_dict(),
+                "p": self._policy_data,
                 "at": iso_compact(),
                 **self._timeouts,
             }
