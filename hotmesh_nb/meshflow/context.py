@@ -94,6 +94,8 @@ class Run:
     record, result record). They go out with the run's next write (a claim, an effect),
     claimed and recorded at once, before anything the workflow did after them can be
     seen outside this process."""
+    dispatched: int = 0
+    """How many of ``items`` this run dispatched (the others were another run's)."""
     stale: bool = False
     """Another run claimed an index this run ran locally: its replay must start again."""
     _settled: asyncio.Event | None = None

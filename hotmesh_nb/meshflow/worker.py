@@ -36,8 +36,8 @@ def workflow_topic(task_queue: str, workflow_name: str) -> str:
     return f"{task_queue}-{workflow_name}"
 
 
-_RUNNERS: dict[tuple[str, str, str], WorkflowRunner] = {}
-"""The workflow runner serving each (namespace, task queue, workflow name) in this process.
+_RUNNERS: dict[tuple[str, str, str, str], WorkflowRunner] = {}
+"""The workflow runner serving each (server, namespace, task queue, workflow name) here.
 
 A runner replaced by new code (a re-run cell) or stopped at shutdown unwinds its
 parked runs: they must neither resume under other code nor be left to the GC."""
@@ -102,7 +102,8 @@ class WorkflowRunner:
                     discard(parked)
                 raise
             if parked is not None:
-                if response is not None and response.code in (ONE, MANY) and not run.stale:
+                dispatched_all = run.dispatched == len(run.items) > 0
+                if response is not None and dispatched_all and not run.stale:
                     self._park(job_id, parked)
                 else:
                     discard(parked)
@@ -180,6 +181,7 @@ class WorkflowRunner:
         ]
         won = await self.services.claim(job_id, owner, pairs, run)
         mine = [item for item, ok in zip(items, won, strict=False) if ok]
+        run.dispatched = len(mine)
         if not mine:
             # Another run dispatched these calls; their results will replay us again.
             return Response({}, code=IDLE)
@@ -266,7 +268,8 @@ class MeshFlowWorker:
         ]
         hm = await open_app(connection, namespace, workers, config)
         runner.services = WorkflowServices(hm)
-        replaced = _RUNNERS.get(key := (hm.namespace, task_queue, workflow_name))
+        key = (hm.connection.url, hm.namespace, task_queue, workflow_name)
+        replaced = _RUNNERS.get(key)
         _RUNNERS[key] = runner
         if replaced is not None and replaced is not runner:
             replaced.discard_parked()
