@@ -1,9 +1,15 @@
-"""Shared pieces of the benchmarks: a bench server, the original as a peer, the table.
+"""Shared pieces of the benchmarks: a bench server, the peers, the comparison table.
 
-Both sides run against the same server in the same run: a Valkey from the
+Every system runs against the same server in the same run: a Valkey from the
 embedded server's binary, on a loopback TCP port, with persistence off (as in
 ``../shared/bench/ts-peer``). The original runs from a copy of that harness
-(``npm ci`` once, cached in ``~/.cache/hotmesh-nb/ts-peer``).
+(``npm ci`` once, cached in ``~/.cache/hotmesh-nb/ts-peer``); the Python peers
+(arq, DBOS: ``bench/peers/``) run in processes of their own, with the
+interpreter that has the ``bench`` extra.
+
+The measuring helpers (``sequential``, ``throughput``, ``commands_per_call``)
+import neither hotmesh_nb nor anything outside the standard library and
+redis-py, so the peers' processes use them too.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import resource
@@ -19,19 +26,22 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import redis
-
-from hotmesh_nb import server
+if TYPE_CHECKING:
+    import redis
 
 PEER_SOURCE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "ts-peer"
 PEER_CACHE = Path(os.environ.get("HOTMESH_PEER_DIR", Path.home() / ".cache/hotmesh-nb/ts-peer"))
+BENCH_DIR = Path(__file__).resolve().parent
 OWN_PEER_SCRIPTS = Path(__file__).resolve().parent / "peer"
 """Peer scripts of our own (written in the harness's style), copied next to it."""
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -43,6 +53,10 @@ def free_port() -> int:
 @contextlib.contextmanager
 def bench_server() -> Iterator[int]:
     """A throwaway server on 127.0.0.1 (no persistence); yields its port."""
+    import redis
+
+    from hotmesh_nb import server
+
     port = free_port()
     folder = tempfile.mkdtemp(prefix="hotmesh-bench-")
     proc = subprocess.Popen(
@@ -152,11 +166,12 @@ def table(rows: list[tuple[str, Any, Any, str]]) -> str:
 
 
 def _fmt(value: Any) -> str:
+    """A figure for a table: hundredths below 100, whole numbers above (the rest is noise)."""
     if value is None:
         return "—"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return f"{value:,}" if isinstance(value, int) else str(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+    return str(value)
 
 
 Call = Callable[[int], Awaitable[Any]]
@@ -228,15 +243,47 @@ def peer_env(args: Any, **extra: Any) -> dict[str, str]:
 def size_parser(
     description: str, *, total: int, seq: int, warmup: int, count: int
 ) -> argparse.ArgumentParser:
-    """The options every benchmark takes (sizes, ``--no-peer``), with its defaults."""
+    """The options every benchmark takes (sizes, which columns to skip), with its defaults."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--total", type=int, default=total)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--seq", type=int, default=seq)
     parser.add_argument("--warmup", type=int, default=warmup)
     parser.add_argument("--count", type=int, default=count)
-    parser.add_argument("--no-peer", action="store_true", help="skip the original")
+    parser.add_argument(
+        "--no-peer", action="store_true", help="skip every peer (the original, arq, DBOS)"
+    )
+    parser.add_argument(
+        "--no-separate",
+        action="store_true",
+        help="skip hotmesh_nb with its worker in a separate process",
+    )
+    parser.add_argument(
+        "--peers-python",
+        default=os.environ.get("HOTMESH_BENCH_PYTHON", sys.executable),
+        metavar="PYTHON",
+        help="the interpreter that has the bench extra (arq, DBOS); default: "
+        "$HOTMESH_BENCH_PYTHON, else this one",
+    )
     return parser
+
+
+def drive(coro: Awaitable[T]) -> T:
+    """Run ``coro`` on a loop of the caller's own, as a user's program would.
+
+    hotmesh_nb's ``*_async`` calls hop to its runtime thread from there; running
+    the benchmark on the runtime loop itself would skip that hop, which no user
+    skips. The runtime is shut down afterwards, so the next measure starts fresh.
+    """
+    import hotmesh_nb
+
+    async def main() -> T:
+        return await coro
+
+    try:
+        return asyncio.run(main())
+    finally:
+        hotmesh_nb.shutdown()
 
 
 def run_both(
@@ -246,13 +293,188 @@ def run_both(
     env: dict[str, str],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Measure ours, then the original, against one fresh server; ``(ours, theirs)``."""
-    import hotmesh_nb
-    from hotmesh_nb.runtime import get_runtime
+    import redis
 
     with bench_server() as port:
         admin = redis.Redis(port=port, decode_responses=True)
-        ours = get_runtime().run(measure(f"redis://127.0.0.1:{port}", admin, args))
-        hotmesh_nb.shutdown()
+        ours = drive(measure(f"redis://127.0.0.1:{port}", admin, args))
         admin.flushall()
         peer = None if args.no_peer else run_peer(peer_script, port, env)
     return ours, peer or {}
+
+
+# --- hotmesh_nb with its worker in a process of its own -------------------------------------
+
+
+def hotmesh_worker_argv(
+    app: str, url: str, namespace: str, topics: dict[str, str], *, engine: bool = False
+) -> list[str]:
+    """``hotmesh-nb worker`` serving ``topics`` ({topic: "module:function"}) from ``bench/``.
+
+    It runs as ``python -m hotmesh_nb.cli`` with this interpreter, so it uses
+    the same hotmesh_nb as the caller (``PYTHONPATH`` included).
+    """
+    argv = [sys.executable, "-m", "hotmesh_nb.cli", "worker", app, "--namespace", namespace]
+    argv += ["--url", url, "--path", str(BENCH_DIR)]
+    for topic, target in topics.items():
+        argv += ["--topic", f"{topic}={target}"]
+    return [*argv, "--engine"] if engine else argv
+
+
+@contextlib.contextmanager
+def worker_process(argv: list[str], ready: str, timeout: float = 60.0) -> Iterator[int]:
+    """Start a worker process, wait for the line containing ``ready``; yields its pid.
+
+    On exit it gets SIGTERM (a clean drain) and is waited for. Its stderr goes
+    to a temporary file, shown when it fails to start.
+    """
+    with tempfile.TemporaryFile(mode="w+") as log:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, text=True)
+        assert proc.stdout is not None
+        # A worker that hangs before printing would block the readline below forever.
+        killer = threading.Timer(timeout, proc.kill)
+        killer.start()
+        try:
+            for line in proc.stdout:
+                if ready in line:
+                    break
+            else:
+                log.seek(0)
+                raise RuntimeError(f"{argv[:5]} exited before it was ready:\n{log.read()[-3000:]}")
+        finally:
+            killer.cancel()
+        try:
+            yield proc.pid
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+# --- the Python peers (bench/peers/*.py, run with the bench extra's interpreter) --------------
+
+PEERS_DIR = Path(__file__).resolve().parent / "peers"
+INSTALL_HINT = "pip install -e '.[bench]'"
+NOT_INSTALLED = "not installed"
+
+
+def run_python_peer(script: str, port: int, args: Any, *extra: str) -> dict[str, Any]:
+    """Run ``bench/peers/<script>`` against the bench server; its JSON result.
+
+    A peer whose package is missing answers ``{"missing": "<requirement>"}``;
+    that becomes ``{"error": "not installed"}`` and a hint on stderr rather than a crash.
+    """
+    argv = [args.peers_python, str(PEERS_DIR / script), "--port", str(port)]
+    for name in ("total", "concurrency", "seq", "warmup", "count"):
+        argv += [f"--{name}", str(getattr(args, name))]
+    try:
+        done = subprocess.run(
+            [*argv, *extra], capture_output=True, text=True, timeout=900, cwd=BENCH_DIR
+        )
+    except FileNotFoundError:
+        print(f"{args.peers_python}: no such interpreter (--peers-python)", file=sys.stderr)
+        return {"error": NOT_INSTALLED}
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        print(f"{script} failed:\n{done.stderr[-3000:]}", file=sys.stderr)
+        return {"error": "failed"}
+    result: dict[str, Any] = json.loads(lines[-1])
+    if "missing" in result:
+        print(
+            f"{result['missing']} is not installed for {args.peers_python}: {INSTALL_HINT} "
+            "(or point --peers-python at an interpreter that has it); its column says "
+            f"'{NOT_INSTALLED}'",
+            file=sys.stderr,
+        )
+        return {"error": NOT_INSTALLED}
+    return result
+
+
+def peer_main(
+    description: str,
+    requirement: str,
+    measure: Callable[[argparse.Namespace], Awaitable[dict[str, Any]]],
+    defaults: dict[str, int],
+) -> None:
+    """Entry point of a Python peer: parse the sizes, measure, print one JSON line.
+
+    ``measure`` imports its library itself; an ImportError of it prints
+    ``{"missing": requirement}`` so that the caller shows a "not installed" column.
+    """
+    parser = size_parser(description, **defaults)
+    parser.add_argument("--port", type=int, required=True, help="the bench server's port")
+    args = parser.parse_args()
+    try:
+        result = asyncio.run(measure(args))
+    except ImportError as exc:
+        print(f"{exc}", file=sys.stderr)
+        result = {"missing": requirement}
+    print(json.dumps(result))
+
+
+# --- the comparison table ------------------------------------------------------------------
+
+COLUMNS = ("same", "separate", "original", "peer")
+"""Result keys: hotmesh_nb with its worker in the caller's process, in another process,
+the original (0.3.32 under node), and the Python peer of the benchmark (arq or DBOS)."""
+
+
+@dataclasses.dataclass
+class Row:
+    """One measure of the comparison table."""
+
+    measure: str
+    """What is measured, with its unit."""
+    better: str
+    """``"higher"`` or ``"lower"``: which way is better (the ratios are plain quotients)."""
+    values: dict[str, Any]
+    """Per column of :data:`COLUMNS`: a number, a word (``"not installed"``, ``"n/a"``) or None."""
+
+
+def compare_table(rows: list[Row], peer: str) -> str:
+    """The Markdown table: the four columns, then hotmesh_nb ÷ original and ÷ the peer."""
+    short = peer.split()[0]
+    head = [
+        "measure",
+        "better",
+        "hotmesh_nb (same proc)",
+        "hotmesh_nb (separate proc)",
+        "original 0.3.32",
+        peer,
+        "same ÷ original",
+        "separate ÷ original",
+        f"same ÷ {short}",
+        f"separate ÷ {short}",
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
+    for row in rows:
+        v = row.values
+        cells = [row.measure, row.better, *(_fmt(v.get(c)) for c in COLUMNS)]
+        cells += [
+            _ratio(v.get("same"), v.get("original")),
+            _ratio(v.get("separate"), v.get("original")),
+            _ratio(v.get("same"), v.get("peer")),
+            _ratio(v.get("separate"), v.get("peer")),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _ratio(ours: Any, theirs: Any) -> str:
+    numbers = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (ours, theirs))
+    return f"{ours / theirs:.2f}×" if numbers and theirs else "—"
+
+
+def column(result: dict[str, Any], path: str) -> Any:
+    """``result["a"]["b"]`` for ``path="a.b"``; the result's error word, or None, when absent."""
+    if "error" in result:
+        return result["error"]
+    value: Any = result
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value

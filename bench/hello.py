@@ -1,26 +1,39 @@
-"""Benchmark: the seed's hello app (trigger → worker) beside the original, same server.
+"""Benchmark: the seed's hello app (trigger → worker) beside the original and arq, same server.
 
     python bench/hello.py [--total 2000] [--concurrency 50] [--seq 500] [--no-peer]
 
-Prints sequential latency (p50/p95/p99), throughput with N jobs in flight and
-Redis commands per job (``INFO commandstats``, net of idle traffic) for
-hotmesh_nb and for the original (@hotmeshio/hotmesh 0.3.32), with ratios.
+Prints one table: sequential latency (p50/p95), throughput with N jobs in
+flight, caller-process CPU and Redis commands per job (``INFO commandstats``,
+net of idle traffic) for hotmesh_nb with its worker in the caller's process and
+in a ``hotmesh-nb worker`` process, for the original (@hotmeshio/hotmesh 0.3.32)
+and for arq 0.28 (both polls at 1 ms, ``max_jobs=50``, its worker in its own
+process: ``bench/peers/arq_peer.py``), with ratios. Every caller is driven from
+a plain asyncio loop of its own (``asyncio.run``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+from typing import Any
 
 import redis
 from _common import (
+    Row,
+    bench_server,
+    column,
     commands_per_call,
+    compare_table,
+    drive,
+    hotmesh_worker_argv,
     idle_rate,
     peer_env,
-    run_both,
+    run_peer,
+    run_python_peer,
     sequential,
     size_parser,
-    table,
     throughput,
+    worker_process,
 )
 
 import hotmesh_nb
@@ -55,65 +68,120 @@ async def work(msg: hotmesh_nb.WorkerMessage) -> dict:
     return {"result": f"done-{msg.data['n']}"}
 
 
-async def measure(url: str, admin: redis.Redis, args: argparse.Namespace) -> dict:
+async def measure(
+    url: str, admin: redis.Redis, args: argparse.Namespace, separate: bool = False
+) -> dict[str, Any]:
+    """hotmesh_nb's figures; ``separate``: its worker in a ``hotmesh-nb worker`` process."""
     hm = await HotMesh.init_async(
-        "bench", connection=url, namespace="bench", workers=[Worker("work.do", work)]
+        "bench",
+        connection=url,
+        namespace="bench",
+        workers=[] if separate else [Worker("work.do", work)],
     )
     await hm.deploy_async(APP_YAML)
     await hm.activate_async("1")
+    worker: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+    if separate:
+        argv = hotmesh_worker_argv("bench", url, "bench", {"work.do": "hello:work"})
+        worker = worker_process(argv, ready="serving app")
 
     async def job(n: int) -> None:
         out = await hm.pubsub_async("bench.test", {"n": n})
         assert out == {"result": f"done-{n}"}, out
 
-    for i in range(args.warmup):
-        await job(i)
-    seq = await sequential(job, args.seq)
-    rate = await throughput(job, args.total, args.concurrency)
-    per_job, top = await commands_per_call(admin, job, args.count, await idle_rate(admin))
+    with worker:
+        for i in range(args.warmup):
+            await job(i)
+        seq = await sequential(job, args.seq)
+        rate = await throughput(job, args.total, args.concurrency)
+        per_job, top = await commands_per_call(admin, job, args.count, await idle_rate(admin))
     return {
         "seq": seq,
-        "jobs_per_sec": rate["per_sec"],
-        "cpu_ms_per_job": rate["cpu_ms"],
-        "commands_per_job": per_job,
+        "per_sec": rate["per_sec"],
+        "cpu_ms": rate["cpu_ms"],
+        "commands": per_job,
         "top": top,
     }
 
 
-def main() -> None:
-    parser = size_parser(__doc__.splitlines()[0], total=2000, seq=500, warmup=50, count=200)
-    args = parser.parse_args()
-    ours, theirs = run_both(measure, args, "hello.mjs", peer_env(args))
-    seq_t = theirs.get("sequential", {})
+def original(result: dict[str, Any] | None) -> dict[str, Any]:
+    """The node harness's answer in the shape of ours."""
+    if result is None:
+        return {}
+    return {
+        "seq": result["sequential"],
+        "per_sec": result["throughput"]["jobsPerSec"],
+        "cpu_ms": result["throughput"]["node_cpu_ms_per_item"],
+        "commands": result["commands"]["per_job_net_of_idle"],
+        "top": {t["cmd"]: t["per_job"] for t in result["commands"]["top"][:10]},
+    }
+
+
+def run(args: argparse.Namespace) -> str:
+    """Measure every column against one server; the printable report."""
+    return report(collect(args), args)
+
+
+def collect(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Every column's figures, measured one after another against one fresh server."""
+    results: dict[str, dict[str, Any]] = {}
+    with bench_server() as port:
+        url = f"redis://127.0.0.1:{port}"
+        admin = redis.Redis(port=port, decode_responses=True)
+        results["same"] = drive(measure(url, admin, args))
+        admin.flushall()
+        if not args.no_separate:
+            results["separate"] = drive(measure(url, admin, args, separate=True))
+            admin.flushall()
+        if not args.no_peer:
+            results["original"] = original(run_peer("hello.mjs", port, peer_env(args)))
+            admin.flushall()
+            results["peer"] = run_python_peer("arq_peer.py", port, args)
+    return results
+
+
+def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
+    """The comparison table, then each system's most frequent Redis commands."""
+
+    def values(path: str) -> dict[str, Any]:
+        return {name: column(result, path) for name, result in results.items()}
+
     rows = [
-        ("sequential p50 (ms)", ours["seq"]["p50"], seq_t.get("p50"), "low"),
-        ("sequential p95 (ms)", ours["seq"]["p95"], seq_t.get("p95"), "low"),
-        ("sequential p99 (ms)", ours["seq"]["p99"], seq_t.get("p99"), "low"),
-        (
+        Row("sequential p50 (ms)", "lower", values("seq.p50")),
+        Row("sequential p95 (ms)", "lower", values("seq.p95")),
+        Row(
             f"throughput, {args.total} jobs, {args.concurrency} in flight (jobs/s)",
-            ours["jobs_per_sec"],
-            theirs.get("throughput", {}).get("jobsPerSec"),
-            "high",
+            "higher",
+            values("per_sec"),
         ),
-        (
-            "client CPU per job (ms)",
-            ours["cpu_ms_per_job"],
-            theirs.get("throughput", {}).get("node_cpu_ms_per_item"),
-            "low",
-        ),
-        (
-            "Redis commands per job",
-            ours["commands_per_job"],
-            theirs.get("commands", {}).get("per_job_net_of_idle"),
-            "low",
-        ),
+        Row("caller-process CPU per job (ms)", "lower", values("cpu_ms")),
+        Row("Redis commands per job", "lower", values("commands")),
     ]
-    print("\nhello app (trigger → worker), same server, same run\n")
-    print(table(rows))
-    print(f"\nhotmesh_nb commands per job: {ours['top']}")
-    if theirs:
-        top = {t["cmd"]: t["per_job"] for t in theirs["commands"]["top"][:10]}
-        print(f"original commands per job:   {top}")
+    lines = [
+        "",
+        "hello (trigger → worker; arq: one job returning a greeting), same server, same run",
+        "",
+        compare_table(rows, "arq 0.28"),
+        "",
+    ]
+    labels = {
+        "same": "hotmesh_nb (same proc)",
+        "separate": "hotmesh_nb (separate proc)",
+        "original": "original",
+        "peer": "arq",
+    }
+    for name, result in results.items():
+        if "top" in result:
+            lines.append(f"{labels[name]} commands per job: {result['top']}")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    return size_parser(__doc__.splitlines()[0], total=2000, seq=500, warmup=50, count=200)
+
+
+def main() -> None:
+    print(run(build_parser().parse_args()))
 
 
 if __name__ == "__main__":

@@ -98,17 +98,35 @@ def rows_for(label: str, ours: dict[str, Any], theirs: dict[str, Any], args: Any
     ]
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = size_parser(__doc__.splitlines()[0], total=2000, seq=500, warmup=50, count=200)
     parser.add_argument("--keys", type=int, default=100, help="distinct cached call ids")
-    args = parser.parse_args()
-    ours, theirs = run_both(measure, args, "meshcall.mjs", peer_env(args, KEYS_CACHED=args.keys))
+    return parser
+
+
+def collect(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(ours, the original's)``, measured one after the other on one fresh server."""
+    return run_both(measure, args, "meshcall.mjs", peer_env(args, KEYS_CACHED=args.keys))
+
+
+def run(args: argparse.Namespace) -> str:
+    """Measure ours, then the original, on one server; the printable report."""
+    return report(collect(args), args)
+
+
+def report(results: tuple[dict[str, Any], dict[str, Any]], args: argparse.Namespace) -> str:
+    """The table (ours beside the original), then our most frequent Redis commands."""
+    ours, theirs = results
     rows = rows_for("uncached", ours["uncached"], theirs.get("uncached", {}), args)
     rows += rows_for("cached", ours["cached"], theirs.get("cached", {}), args)
-    print("\nMeshCall.exec (one echo function), same server, same run\n")
-    print(table(rows))
+    lines = ["", "MeshCall.exec (one echo function), same server, same run", "", table(rows)]
     for label in ("uncached", "cached"):
-        print(f"\nhotmesh_nb commands per {label} call: {ours[label]['top']}")
+        lines.append(f"\nhotmesh_nb commands per {label} call: {ours[label]['top']}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    print(run(build_parser().parse_args()))
 
 
 if __name__ == "__main__":

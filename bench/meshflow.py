@@ -1,31 +1,49 @@
-"""Benchmark: a two-activity MeshFlow workflow beside the original, same server.
+"""Benchmark: a two-activity MeshFlow workflow beside the original and DBOS, same run.
 
     python bench/meshflow.py [--total 1000] [--concurrency 50] [--seq 200] [--no-peer]
 
-Prints sequential latency (start + result; p50/p95/p99), throughput with N
-workflows in flight and Redis commands per workflow (``INFO commandstats``,
-net of idle traffic) for hotmesh_nb and for the original
-(@hotmeshio/hotmesh 0.3.32, ``meshflow.mjs``), with ratios.
+Prints one table: sequential latency (start + result; p50/p95), throughput with
+N workflows in flight, caller-process CPU and Redis commands per workflow
+(``INFO commandstats``, net of idle traffic) for hotmesh_nb with its MeshFlow
+worker in the caller's process and in a process of its own
+(``python bench/meshflow.py --serve-worker URL``), for the original
+(@hotmeshio/hotmesh 0.3.32, ``meshflow.mjs``) and for DBOS 3.4 (two steps, SQLite,
+its async API: ``bench/peers/dbos_peer.py``), with ratios. Every caller is
+driven from a plain asyncio loop of its own (``asyncio.run``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
+import sys
+import threading
+from typing import Any
 
 import redis
 from _common import (
+    Row,
+    bench_server,
+    column,
     commands_per_call,
+    compare_table,
+    drive,
     idle_rate,
     peer_env,
-    run_both,
+    run_peer,
+    run_python_peer,
     sequential,
     size_parser,
-    table,
     throughput,
+    worker_process,
 )
 
+import hotmesh_nb
 from hotmesh_nb import MeshFlow
 from hotmesh_nb.meshflow import workflow
+
+READY = "meshflow worker ready"
 
 
 async def greet(name: str) -> str:
@@ -44,31 +62,38 @@ async def bench_flow(name: str) -> str:
     return await acts.farewell(a)
 
 
-async def measure(url: str, admin: redis.Redis, args: argparse.Namespace) -> dict:
-    await MeshFlow.Worker.create_async(
-        connection=url, namespace="bench", task_queue="bench", workflow=bench_flow
-    )
+async def measure(
+    url: str, admin: redis.Redis, args: argparse.Namespace, separate: bool = False
+) -> dict[str, Any]:
+    """hotmesh_nb's figures; ``separate``: the workflow worker in a process of its own."""
+    worker: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+    if separate:
+        argv = [sys.executable, __file__, "--serve-worker", url]
+        worker = worker_process(argv, ready=READY)
+    else:
+        await MeshFlow.Worker.create_async(
+            connection=url, namespace="bench", task_queue="bench", workflow=bench_flow
+        )
     client = MeshFlow.Client(connection=url, namespace="bench")
 
-    async def run_one(name: str) -> None:
+    async def numbered(n: int) -> None:
+        name = f"n{n}"
         handle = await client.workflow.start_async(
             args=[name], task_queue="bench", workflow_name="bench_flow"
         )
         out = await handle.result_async(timeout=60)
         assert out == f"Hello, {name}! Goodbye!", out
 
-    async def numbered(n: int) -> None:
-        await run_one(f"n{n}")
-
-    for i in range(args.warmup):
-        await numbered(i)
-    offset = args.warmup
-    seq = await sequential(numbered, args.seq, offset)
-    offset += args.seq
-    rate = await throughput(numbered, args.total, args.concurrency, offset)
-    offset += args.total
-    idle = await idle_rate(admin)
-    per_wf, top = await commands_per_call(admin, numbered, args.count, idle, offset)
+    with worker:
+        for i in range(args.warmup):
+            await numbered(i)
+        offset = args.warmup
+        seq = await sequential(numbered, args.seq, offset)
+        offset += args.seq
+        rate = await throughput(numbered, args.total, args.concurrency, offset)
+        offset += args.total
+        idle = await idle_rate(admin)
+        per_wf, top = await commands_per_call(admin, numbered, args.count, idle, offset)
     return {
         "seq": seq,
         "per_sec": rate["per_sec"],
@@ -78,36 +103,98 @@ async def measure(url: str, admin: redis.Redis, args: argparse.Namespace) -> dic
     }
 
 
-def main() -> None:
-    parser = size_parser(__doc__.splitlines()[0], total=1000, seq=200, warmup=20, count=100)
-    args = parser.parse_args()
-    ours, theirs = run_both(measure, args, "meshflow.mjs", peer_env(args))
-    seq_t = theirs.get("sequential", {})
-    thr_t = theirs.get("throughput", {})
+def serve_worker(url: str) -> None:
+    """The separate worker process: serve ``bench_flow`` until SIGTERM, then drain."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    MeshFlow.Worker.create(
+        connection=url, namespace="bench", task_queue="bench", workflow=bench_flow
+    )
+    print(READY, flush=True)
+    stop.wait()
+    hotmesh_nb.shutdown()
+
+
+def original(result: dict[str, Any] | None) -> dict[str, Any]:
+    """The node harness's answer in the shape of ours."""
+    if result is None:
+        return {}
+    return {
+        "seq": result["sequential"],
+        "per_sec": result["throughput"]["workflowsPerSec"],
+        "cpu_ms": result["throughput"]["node_cpu_ms_per_item"],
+        "commands": result["commands"]["per_workflow_net_of_idle"],
+        "top": {t["cmd"]: t["per_workflow"] for t in result["commands"]["top"][:12]},
+    }
+
+
+def run(args: argparse.Namespace) -> str:
+    """Measure every column against one server; the printable report."""
+    return report(collect(args), args)
+
+
+def collect(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Every column's figures, measured one after another against one fresh server."""
+    results: dict[str, dict[str, Any]] = {}
+    with bench_server() as port:
+        url = f"redis://127.0.0.1:{port}"
+        admin = redis.Redis(port=port, decode_responses=True)
+        results["same"] = drive(measure(url, admin, args))
+        admin.flushall()
+        if not args.no_separate:
+            results["separate"] = drive(measure(url, admin, args, separate=True))
+            admin.flushall()
+        if not args.no_peer:
+            results["original"] = original(run_peer("meshflow.mjs", port, peer_env(args)))
+            admin.flushall()
+            results["peer"] = run_python_peer("dbos_peer.py", port, args)
+    return results
+
+
+def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
+    """The comparison table, then each system's most frequent Redis commands."""
+
+    def values(path: str) -> dict[str, Any]:
+        return {name: column(result, path) for name, result in results.items()}
+
     rows = [
-        ("sequential p50 (ms)", ours["seq"]["p50"], seq_t.get("p50"), "low"),
-        ("sequential p95 (ms)", ours["seq"]["p95"], seq_t.get("p95"), "low"),
-        ("sequential p99 (ms)", ours["seq"]["p99"], seq_t.get("p99"), "low"),
-        (
+        Row("sequential p50 (ms)", "lower", values("seq.p50")),
+        Row("sequential p95 (ms)", "lower", values("seq.p95")),
+        Row(
             f"throughput, {args.total} workflows, {args.concurrency} in flight (workflows/s)",
-            ours["per_sec"],
-            thr_t.get("workflowsPerSec"),
-            "high",
+            "higher",
+            values("per_sec"),
         ),
-        ("client CPU per workflow (ms)", ours["cpu_ms"], thr_t.get("node_cpu_ms_per_item"), "low"),
-        (
-            "Redis commands per workflow",
-            ours["commands"],
-            theirs.get("commands", {}).get("per_workflow_net_of_idle"),
-            "low",
-        ),
+        Row("caller-process CPU per workflow (ms)", "lower", values("cpu_ms")),
+        Row("Redis commands per workflow", "lower", values("commands")),
     ]
-    print("\nMeshFlow: two sequential activities (start + result), same server, same run\n")
-    print(table(rows))
-    print(f"\nhotmesh_nb commands per workflow: {ours['top']}")
-    if theirs:
-        top = {t["cmd"]: t["per_workflow"] for t in theirs["commands"]["top"][:12]}
-        print(f"original commands per workflow:   {top}")
+    lines = [
+        "",
+        "MeshFlow: a workflow of two activities (DBOS: two steps; start + result), same run",
+        "",
+        compare_table(rows, "DBOS 3.4 (SQLite)"),
+        "",
+    ]
+    labels = {
+        "same": "hotmesh_nb (same proc)",
+        "separate": "hotmesh_nb (separate proc)",
+        "original": "original",
+    }
+    for name, result in results.items():
+        if "top" in result and name in labels:
+            lines.append(f"{labels[name]} commands per workflow: {result['top']}")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    return size_parser(__doc__.splitlines()[0], total=1000, seq=200, warmup=20, count=100)
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve-worker":
+        serve_worker(sys.argv[2])
+        return
+    print(run(build_parser().parse_args()))
 
 
 if __name__ == "__main__":

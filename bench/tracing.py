@@ -1,7 +1,7 @@
 """Run another benchmark with OpenTelemetry absent, present but off, or on.
 
-    python bench/tracing.py absent|off|on hello.py --no-peer
-    python bench/tracing.py on meshflow.py --no-peer
+    python bench/tracing.py absent|off|on hello.py --no-peer --no-separate
+    python bench/tracing.py on meshflow.py --no-peer --no-separate
 
 ``absent``: every ``opentelemetry`` import fails, as without the ``otel`` extra.
 ``off``: OpenTelemetry is importable but no tracer provider is configured

@@ -61,8 +61,8 @@ def _pages() -> dict[str, str]:
     """Name → HTML fragment, made from a real run."""
     import hotmesh_nb
     from hotmesh_nb import HotMesh, JobNotFoundError, Worker, server
-    from hotmesh_nb.notebook.monitor import Dashboard
-    from hotmesh_nb.notebook.tracebacks import short_lines
+    from hotmesh_nb.notebook._monitor import Dashboard
+    from hotmesh_nb.notebook._tracebacks import short_lines
     from hotmesh_nb.runtime import get_runtime
 
     def charge(message: object) -> dict:

@@ -6,11 +6,12 @@ Temporal-style workflows (MeshFlow) and a searchable data layer (MeshData),
 with a notebook layer on top. Everything public is importable from here.
 """
 
-from . import server
-from .acl import acl_rules
+import importlib as _importlib
+import typing as _typing
+
 from .connection import Connection, connect, connect_async
-from .engine.config import EngineConfig
-from .engine.worker import Response, WorkerMessage
+from .engine._config import EngineConfig
+from .engine._worker_service import Response, WorkerMessage
 from .errors import (
     CallbackExit,
     ConnectError,
@@ -31,15 +32,54 @@ from .errors import (
     WorkflowError,
 )
 from .hotmesh import HotMesh, Worker
-from .meshcall import MeshCall
-from .meshcall.errors import MeshCallError
-from .meshdata import MeshData
-from .meshflow import FatalError, MeshFlow, RetryPolicy, WorkflowHandle
-from .meshflow.activity import ActivityTimeoutError
-from .notebook import dashboard, load_ipython_extension, unload_ipython_extension
 from .runtime import shutdown, shutdown_async
-from .search import SearchOptions
-from .search.query import QueryError
+
+# The layers above the engine load on first use: a worker that only needs HotMesh
+# pays for nothing else (see bench/import_time.py). Name → module that defines it.
+_LAZY = {
+    "ActivityTimeoutError": ".meshflow._activity",
+    "FatalError": ".meshflow",
+    "MeshCall": ".meshcall",
+    "MeshCallError": ".meshcall._meshcall_errors",
+    "MeshData": ".meshdata",
+    "MeshFlow": ".meshflow",
+    "QueryError": ".search._search_query",
+    "RetryPolicy": ".meshflow",
+    "SearchOptions": ".search",
+    "WorkflowHandle": ".meshflow",
+    "acl_rules": ".acl",
+    "dashboard": ".notebook",
+    "load_ipython_extension": ".notebook",
+    "server": ".server",
+    "unload_ipython_extension": ".notebook",
+}
+
+if _typing.TYPE_CHECKING:
+    from . import server
+    from .acl import acl_rules
+    from .meshcall import MeshCall
+    from .meshcall._meshcall_errors import MeshCallError
+    from .meshdata import MeshData
+    from .meshflow import FatalError, MeshFlow, RetryPolicy, WorkflowHandle
+    from .meshflow._activity import ActivityTimeoutError
+    from .notebook import dashboard, load_ipython_extension, unload_ipython_extension
+    from .search import SearchOptions
+    from .search._search_query import QueryError
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'hotmesh_nb' has no attribute {name!r}")
+    module = _importlib.import_module(module_name, __name__)
+    value = module if name == "server" else getattr(module, name)
+    globals()[name] = value  # loaded once: later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0"
 

@@ -218,8 +218,8 @@ def _commands(role: str, search: bool) -> list[str]:
 def _pattern_channels(namespace: str, psub: Sequence[tuple[str, str]]) -> list[str]:
     # The server matches a PSUBSCRIBE pattern *literally* against the user's channel
     # patterns, so each pattern the package (or the user) subscribes to is granted as is.
-    from .meshdata.entity import READY_TOPIC
-    from .meshflow.factory import APP_ID as MESHFLOW_APP
+    from .meshdata._entity import READY_TOPIC
+    from .meshflow._factory import APP_ID as MESHFLOW_APP
 
     wanted = [(MESHFLOW_APP, f"{READY_TOPIC}.*"), *psub]
     return [Keys(namespace, check_app_id(app)).topic_channel(pattern) for app, pattern in wanted]
@@ -228,7 +228,7 @@ def _pattern_channels(namespace: str, psub: Sequence[tuple[str, str]]) -> list[s
 def _index_patterns(namespace: str, prefix: str) -> list[str]:
     # Native index names are keys to the ACL. Derived from the search module's own
     # naming with a placeholder app; nothing to add when they are under the prefix.
-    from .search.native import index_name
+    from .search._native import index_name
 
     placeholder = "x0acl"
     pattern = index_name(Keys(namespace, placeholder), "*").replace(placeholder, "*")

@@ -242,7 +242,7 @@ def _worker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from .engine.config import EngineConfig
+    from .engine._config import EngineConfig
     from .hotmesh import HotMesh, Worker
     from .runtime import shutdown
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from .connection import connect_async, mask_url
-from .engine.worker import WorkerMessage
+from .engine._worker_service import WorkerMessage
 from .hotmesh import HotMesh, Worker
 from .runtime import get_runtime
 
@@ -162,7 +162,7 @@ async def _meshflow(url: str | None, word: str) -> list[str]:
 
 async def _meshdata(url: str | None, words: str) -> list[str]:
     """The seed's MeshData demo: ``meshdata cat dog mouse`` — records, then a search."""
-    from .meshdata.demo import run_demo
+    from .meshdata._meshdata_demo import run_demo
 
     return await run_demo(url, words.split())
 

@@ -16,19 +16,13 @@ from typing import Any
 
 from ._replies import entries
 from .connection import Connection, connect_async
-from .engine import state as st
-from .engine.codec import loads
-from .engine.config import EngineConfig
-from .engine.engine import Engine
-from .engine.ids import parse_compact
-from .engine.worker import (
-    Callback,
-    Response,
-    WorkerMessage,
-    WorkerService,
-    normalise,
-    response_message,
-)
+from .engine import _state as st
+from .engine._codec import loads
+from .engine._config import EngineConfig
+from .engine._engine import Engine
+from .engine._ids import parse_compact
+from .engine._protocol import Reply
+from .engine._worker_service import Callback, Response, WorkerMessage, WorkerService, normalise
 from .errors import HotMeshError, JobNotFoundError
 from .keys import DEFAULT_NAMESPACE, Keys, check_topic
 from .model import AppSpec
@@ -85,8 +79,8 @@ class HotMesh:
         )
 
     def _repr_html_(self) -> str:
-        # The notebook card (hotmesh_nb.notebook.cards); loaded only when a notebook asks.
-        from .notebook.cards import mesh_card
+        # The notebook card (hotmesh_nb.notebook._cards); loaded only when a notebook asks.
+        from .notebook._cards import mesh_card
 
         return mesh_card(self)
 
@@ -218,7 +212,7 @@ class HotMesh:
         ``progress=True`` shows a ``tqdm.auto`` bar (a widget in a notebook);
         ``options`` (``pending``, ``search``, ``markers``) go to every :meth:`pub`.
         """
-        from .notebook.bulk import pub_many
+        from .notebook._bulk import pub_many
 
         return pub_many(self, topic, items, progress_bar=progress, **options)
 
@@ -231,7 +225,7 @@ class HotMesh:
         **options: Any,
     ) -> list[str]:
         """The awaitable twin of :meth:`pub_many`."""
-        from .notebook.bulk import pub_many_async
+        from .notebook._bulk import pub_many_async
 
         return await pub_many_async(self, topic, items, progress_bar=progress, **options)
 
@@ -274,7 +268,7 @@ class HotMesh:
                 "stream message to answer)"
             )
         status, code, body = normalise(Response(data or {}, code=code))
-        await self.engine.stepper.resume(response_message(message.origin, status, code, body))
+        await self.engine.stepper.resume(Reply.answering(message.origin, status, code, body))
 
     @on_runtime
     async def sub_async(self, topic: str, callback: Callable[[str, dict], Any]) -> None:
@@ -501,7 +495,7 @@ class HotMesh:
         (exactly two of ``start``/``end``/``range``, or ``range`` alone): ``data``
         resolves the trigger's ``stats.key``. Returns ``{key, granularity, range,
         end, count, measures: [{target, type, value}], segments: [{time, count,
-        measures}]}``. See :mod:`hotmesh_nb.engine.stats`.
+        measures}]}``. See :mod:`hotmesh_nb.engine._trigger_stats`.
         """
         return await self.engine.get_stats(topic, query)
 
@@ -626,7 +620,7 @@ class HotMesh:
         deployed). With ``job_id`` each activity is painted done / running /
         error / not reached, with its duration, on the job's version.
         """
-        from .notebook import api
+        from .notebook import _notebook_api as api
 
         return await api.graph(self, app_version, job_id)
 
@@ -647,7 +641,7 @@ class HotMesh:
         have state (finished jobs expire after ``expire`` seconds). ``styled=True``
         returns a pandas ``Styler`` with status colours instead.
         """
-        from .notebook import api
+        from .notebook import _notebook_api as api
 
         return await api.jobs(self, status, limit, styled=styled)
 
@@ -658,7 +652,7 @@ class HotMesh:
         Columns: ``activity``, ``type``, ``dimension``, ``status``, ``code``,
         ``start``, ``end`` (UTC), ``duration`` (timedelta) and ``data``.
         """
-        from .notebook import api
+        from .notebook import _notebook_api as api
 
         return await api.timeline(self, job_id)
 
@@ -686,7 +680,7 @@ class HotMesh:
         delivered) and ``rate`` (entries added
         per second since the previous call in this process; NaN the first time).
         """
-        from .notebook import api
+        from .notebook import _notebook_api as api
 
         return await api.streams(self)
 

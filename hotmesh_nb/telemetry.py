@@ -39,10 +39,11 @@ import time
 from collections.abc import Awaitable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .engine.ids import now_ms, parse_compact
+from .engine._ids import now_ms, parse_compact
 
 if TYPE_CHECKING:
-    from .engine.step import Step
+    from .engine._protocol import JobMessage, Work
+    from .engine._step import Step
 
 T = TypeVar("T")
 
@@ -109,7 +110,7 @@ def _provider(trace: Any) -> Any:
 
 
 def job_begin(
-    metadata: dict[str, Any], topic: str, data: dict[str, Any], parent: dict[str, Any] | None
+    metadata: dict[str, Any], topic: str, data: dict[str, Any], parent: JobMessage | None
 ) -> Any:
     """Start a job's root span and store its context in ``metadata`` (None when off).
 
@@ -124,7 +125,7 @@ def job_begin(
 
     context = None
     if parent is not None:
-        carrier = parent.get(MESSAGE_KEY)
+        carrier: dict[str, Any] | None = parent.trace
         if carrier is None:
             return None  # the parent job is not traced: neither is its child
         context = _extract(carrier)
@@ -252,7 +253,7 @@ def _job_span(
 # -- workers ----------------------------------------------------------------------
 
 
-def worker_begin(app: str, topic: str, message: dict[str, Any]) -> Any:
+def worker_begin(app: str, topic: str, message: Work) -> Any:
     """Start the span of one worker call (None when off).
 
     A job started without tracing gets a worker span of its own trace, so a
@@ -263,7 +264,7 @@ def worker_begin(app: str, topic: str, message: dict[str, Any]) -> Any:
         return None
     from opentelemetry import trace
 
-    carrier = message.get(MESSAGE_KEY)
+    carrier = message.trace
     context = _extract(carrier) if carrier is not None else None
     if context is not None:
         parent = trace.get_current_span(context).get_span_context()
@@ -271,16 +272,16 @@ def worker_begin(app: str, topic: str, message: dict[str, Any]) -> Any:
             # Not sampled: the callback runs inside the unsampled parent, so that its own
             # spans follow the decision too.
             return trace.NonRecordingSpan(parent)
-    data = message.get("data") or {}
+    data = message.data or {}
     title = _naming(app).worker_name(topic, data) if app in NAMING else f"worker {topic}"
     attributes = {
         "hotmesh.app": app,
-        "hotmesh.app.version": str(message.get("v")),
-        "hotmesh.job.id": str(message.get("j")),
-        "hotmesh.activity": str(message.get("a")),
-        "hotmesh.dimension": str(message.get("d")),
+        "hotmesh.app.version": message.version,
+        "hotmesh.job.id": message.job_id,
+        "hotmesh.activity": message.activity,
+        "hotmesh.dimension": message.dad,
         "hotmesh.topic": topic,
-        "hotmesh.try": int(message.get("try") or 0),
+        "hotmesh.try": int(message.attempt or 0),
     }
     return tracer_.start_span(
         title, context=context, kind=trace.SpanKind.CONSUMER, attributes=attributes
@@ -453,7 +454,7 @@ def _fail(span: Any, message: str, error: dict[str, Any]) -> None:
     span.add_event("exception", attributes)
 
 
-NAMING: dict[str, str] = {"meshflow": "hotmesh_nb.meshflow.tracing"}
+NAMING: dict[str, str] = {"meshflow": "hotmesh_nb.meshflow._workflow_tracing"}
 """Apps whose spans are named by their own rules: app id → module with
 ``root_name``, ``job_name``, ``worker_name`` and ``activity_name``."""
 

@@ -48,11 +48,11 @@ fdlibm's ``Math`` functions bit for bit (only ``Math.pow`` may differ by one ulp
 from __future__ import annotations
 
 from . import functions as _functions  # noqa: F401 - registers every function family
-from .coerce import strict_equals, to_js_string, truthy
-from .compiler import function_names
-from .jsjson import to_json
-from .rule import Rule, compile_rule, resolve
-from .values import UNDEFINED, JSDate, Undefined, is_undefined
+from ._coerce import strict_equals, to_js_string, truthy
+from ._compiler import function_names
+from ._jsjson import to_json
+from ._rule import Rule, compile_rule, resolve
+from ._values import UNDEFINED, JSDate, Undefined, is_undefined
 
 __all__ = [
     "UNDEFINED",

@@ -10,11 +10,11 @@
   traceback).
 
 Calls and crons are jobs of a YAML app (``meshcall``) deployed on the
-engine in each namespace; see :mod:`hotmesh_nb.meshcall.app`.
+engine in each namespace; see :mod:`hotmesh_nb.meshcall._meshcall_app`.
 """
 
-from .api import MeshCall
-from .decorators import MeshCron, MeshFunction, cron, function
-from .errors import MeshCallError
+from ._decorators import MeshCron, MeshFunction, cron, function
+from ._meshcall_api import MeshCall
+from ._meshcall_errors import MeshCallError
 
 __all__ = ["MeshCall", "MeshCallError", "MeshCron", "MeshFunction", "cron", "function"]

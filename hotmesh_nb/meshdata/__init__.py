@@ -15,10 +15,10 @@ elsewhere (:mod:`hotmesh_nb.search`), with the same answers.
 from __future__ import annotations
 
 from ..search import SearchOptions, SearchResult
-from .core import Clauses, MeshData
-from .ids import record_id
-from .results import FoundJobs
-from .workflow import MeshDataWorkflow
+from ._core import Clauses, MeshData
+from ._meshdata_workflow import MeshDataWorkflow
+from ._record_ids import record_id
+from ._results import FoundJobs
 
 __all__ = [
     "Clauses",

@@ -18,13 +18,14 @@ any job. The replay rules are in :mod:`.workflow`.
 from __future__ import annotations
 
 from ..runtime import shutdown, shutdown_async
-from . import activity, workflow
-from .activity import ActivityInfo, ActivityTimeoutError, activity_info, heartbeat
-from .client import Client, WorkflowClient
-from .errors import FatalError, Suspended
-from .handle import WorkflowHandle
-from .policy import RetryPolicy
-from .worker import MeshFlowWorker
+from . import _activity as activity
+from . import workflow
+from ._activity import ActivityInfo, ActivityTimeoutError, activity_info, heartbeat
+from ._client import Client, WorkflowClient
+from ._flow_worker import MeshFlowWorker
+from ._handle import WorkflowHandle
+from ._meshflow_errors import FatalError, Suspended
+from ._policy import RetryPolicy
 
 
 class MeshFlow:

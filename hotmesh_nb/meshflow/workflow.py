@@ -18,7 +18,7 @@ Determinism rules (the consequences of replay):
   of side effects (or make the side effect durable: :func:`signal`,
   :func:`search`, :func:`emit`).
 * ``asyncio.gather`` (or tasks) of any number of durable calls runs them in
-  parallel. Do not catch :class:`~hotmesh_nb.meshflow.errors.Suspended`; a
+  parallel. Do not catch :class:`~hotmesh_nb.meshflow._meshflow_errors.Suspended`; a
   ``try/except Exception`` around durable calls is safe.
 """
 
@@ -30,14 +30,14 @@ from collections.abc import Callable
 from typing import Any
 
 from ..durations import Duration, to_seconds
-from ..engine.codec import check_value
-from ..engine.ids import iso_compact
+from ..engine._codec import check_value
+from ..engine._ids import iso_compact
 from ..errors import WorkflowError
-from .context import WorkflowInfo, current_run, next_index, upcoming_index
-from .ledger import result_field
-from .local import run_local, runs_here
-from .policy import RetryPolicy
-from .registry import collect, register
+from ._activity_registry import collect, register
+from ._context import WorkflowInfo, current_run, next_index, upcoming_index
+from ._ledger import result_field
+from ._local_activity import run_local, runs_here
+from ._policy import RetryPolicy
 
 __all__ = [
     "ActivityProxy",
@@ -128,7 +128,7 @@ def _value(record: dict[str, Any], kind: str, name: str, info: WorkflowInfo) -> 
 def recorded_error(error: Any, kind: str, name: str, job_id: str) -> WorkflowError:
     """The exception a recorded failure raises inside the workflow (final: not retried)."""
     if isinstance(error, str):
-        from ..engine.codec import loads
+        from ..engine._codec import loads
 
         try:
             error = loads(error)
@@ -162,7 +162,7 @@ class ActivityProxy:
     """Activities as awaitable functions: ``await acts.greet('Ada')`` runs ``greet`` durably.
 
     Each call runs in the worker replaying the workflow when it has the activity
-    (a *local* activity, see :mod:`hotmesh_nb.meshflow.local`), or else is
+    (a *local* activity, see :mod:`hotmesh_nb.meshflow._local_activity`), or else is
     dispatched to the activity workers of the task queue; either way it is
     retried with the proxy's :class:`RetryPolicy` and recorded: a replay returns
     the recorded value without running the activity again. An
@@ -247,14 +247,14 @@ def proxy_activities(
     values.
 
     ``start_to_close_timeout`` bounds each attempt; ``heartbeat_timeout`` fails an
-    attempt that calls :func:`~hotmesh_nb.meshflow.activity.heartbeat` less often
-    (see :mod:`hotmesh_nb.meshflow.activity`). A timed-out attempt raises
+    attempt that calls :func:`~hotmesh_nb.meshflow._activity.heartbeat` less often
+    (see :mod:`hotmesh_nb.meshflow._activity`). A timed-out attempt raises
     ``ActivityTimeoutError`` and is retried by ``retry_policy``.
 
     ``local`` (default True): a worker that replays the workflow and has the
     activity registered runs it itself, inside the replay, instead of sending it
     to the task queue and back (the result is recorded the same way; see
-    :mod:`hotmesh_nb.meshflow.local`). Pass ``local=False`` for activities that must
+    :mod:`hotmesh_nb.meshflow._local_activity`). Pass ``local=False`` for activities that must
     run on the task queue's activity workers — for example on a machine with a GPU
     or a licence — or make a separate proxy for them. Activities proxied to another
     ``task_queue`` always go through that queue.
@@ -402,7 +402,7 @@ async def exec_child(
 
 
 def _peek_path(run: Any) -> tuple[int, ...]:
-    from .context import _FRAME
+    from ._context import _FRAME
 
     frame = _FRAME.get()
     return (*frame.path, frame.seq + 1)
@@ -513,7 +513,7 @@ async def trace(attributes: dict[str, Any]) -> None:
 
 def search() -> Any:
     """The workflow's searchable fields (``set/get/mget/delete/incr/mult``)."""
-    from .search import WorkflowSearch
+    from ._workflow_search import WorkflowSearch
 
     return WorkflowSearch(current_run())
 

@@ -17,8 +17,8 @@
 ('work.do', 't1')
 """
 
-from hotmesh_nb.model.loader import load_app
-from hotmesh_nb.model.specs import (
+from hotmesh_nb.model._loader import load_app
+from hotmesh_nb.model._specs import (
     ACTIVITY_TYPES,
     ActivitySpec,
     AppSpec,

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .extension import load_ipython_extension, unload_ipython_extension
-from .views import GraphView, JobView, RunResult
+from ._extension import load_ipython_extension, unload_ipython_extension
+from ._views import GraphView, JobView, RunResult
 
 if TYPE_CHECKING:
     import pandas as pd
     from pandas.io.formats.style import Styler
 
     from ..hotmesh import HotMesh
-    from .monitor import Dashboard
+    from ._monitor import Dashboard
 
 
 def dashboard(*meshes: HotMesh, interval: float = 0.5) -> Dashboard:
@@ -29,7 +29,7 @@ def dashboard(*meshes: HotMesh, interval: float = 0.5) -> Dashboard:
     cells run or block - until :func:`hotmesh_nb.shutdown`. Asking again for
     the same apps returns the running dashboard.
     """
-    from .monitor import dashboard as start
+    from ._monitor import dashboard as start
 
     return start(*meshes, interval=interval)
 
@@ -40,7 +40,7 @@ def style_status(frame: pd.DataFrame) -> Styler:
     The colours follow JupyterLab's theme (light or dark) and fall back to
     mid-tones that read on both elsewhere. ``hm.jobs(styled=True)`` is the same.
     """
-    from .frames import style_status as style
+    from ._frames import style_status as style
 
     return style(frame)
 

@@ -6,13 +6,13 @@ covers the job keys of some id prefixes and declares each field as ``TAG``,
 Redis 8, the embedded server with the ``[search]`` extra) the native index is
 used; elsewhere (Valkey, Redis 7, the default embedded server) a secondary
 index kept in ordinary Redis sets and sorted sets, updated atomically with the
-fields, answers the same queries. See :mod:`hotmesh_nb.search.query` for the
+fields, answers the same queries. See :mod:`hotmesh_nb.search._search_query` for the
 query language and the documented limits of the fallback.
 """
 
-from .engine import SearchEngine, SearchResult, shared_engine
-from .query import Clause, clauses_to_query, parse_query
-from .schema import FieldSpec, SearchOptions
+from ._search_engine import SearchEngine, SearchResult, shared_engine
+from ._search_query import Clause, clauses_to_query, parse_query
+from ._search_schema import FieldSpec, SearchOptions
 
 __all__ = [
     "Clause",

@@ -104,7 +104,7 @@ def test_no_user_can_index_or_search_another_namespace(
     assert "FT.CREATE" in str(refused.value)
     # B's own index: refused by its name.
     from hotmesh_nb.keys import Keys
-    from hotmesh_nb.search.native import index_name
+    from hotmesh_nb.search._native import index_name
 
     with pytest.raises(PermissionDeniedError) as searched:
         run(

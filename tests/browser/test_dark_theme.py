@@ -30,7 +30,8 @@ from waiting import check_deadline
 import hotmesh_nb
 from hotmesh_nb import HotMesh, Worker, WorkerMessage
 from hotmesh_nb.model import load_app
-from hotmesh_nb.notebook import api, monitor
+from hotmesh_nb.notebook import _monitor as monitor
+from hotmesh_nb.notebook import _notebook_api as api
 from hotmesh_nb.runtime import get_runtime
 
 APP = """\

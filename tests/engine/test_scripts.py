@@ -24,8 +24,8 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from hotmesh_nb.engine import scripts
-from hotmesh_nb.engine.scripts import FIRE, INTERRUPT, RENEW, TRIM, LuaScript, assemble
+from hotmesh_nb.engine import _scripts as scripts
+from hotmesh_nb.engine._scripts import FIRE, INTERRUPT, RENEW, TRIM, LuaScript, assemble
 from hotmesh_nb.keys import Keys, glob_escape
 from hotmesh_nb.runtime import get_runtime
 
@@ -594,7 +594,7 @@ def test_every_script_compiles_on_the_server(lab) -> None:
         await scripts.load_all(lab.admin)
         return await lab.admin.script_exists(*(s.sha for s in scripts._REGISTRY))
 
-    for module in ("meshcall.jobs", "meshflow.ledger", "search.fallback"):
+    for module in ("meshcall._jobs", "meshflow._ledger", "search._fallback"):
         importlib.import_module(f"hotmesh_nb.{module}")  # registers that package's scripts
 
     names = {s.name for s in scripts._REGISTRY}

@@ -16,11 +16,11 @@ import pytest
 from redis.exceptions import ResponseError
 from test_scripts import BIG, Lab
 
-from hotmesh_nb.engine.scripts import LuaScript
-from hotmesh_nb.meshcall.jobs import DELETE_IF_ENDED
-from hotmesh_nb.meshflow.ledger import CLAIM, SEARCH
+from hotmesh_nb.engine._scripts import LuaScript
+from hotmesh_nb.meshcall._jobs import DELETE_IF_ENDED
+from hotmesh_nb.meshflow._ledger import CLAIM, SEARCH
 from hotmesh_nb.runtime import get_runtime
-from hotmesh_nb.search.fallback import PRUNE, WRITE
+from hotmesh_nb.search._fallback import PRUNE, WRITE
 
 
 class Z(dict):

@@ -8,7 +8,7 @@ import pytest
 from waiting import wait_until
 
 from hotmesh_nb import HotMeshError
-from hotmesh_nb.engine import stats
+from hotmesh_nb.engine import _trigger_stats as stats
 
 STATS = """
 app:

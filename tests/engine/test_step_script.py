@@ -6,8 +6,8 @@ import pytest
 import redis.asyncio as aioredis
 
 import hotmesh_nb
-from hotmesh_nb.engine.protocol import StepOutcome
-from hotmesh_nb.engine.scripts import STEP
+from hotmesh_nb.engine._protocol import StepOutcome
+from hotmesh_nb.engine._scripts import STEP
 from hotmesh_nb.keys import Keys
 
 
@@ -94,7 +94,7 @@ def test_each_outcome_of_the_step_script(
 
 
 def test_scripts_are_assembled_from_shared_pieces_pasted_once() -> None:
-    from hotmesh_nb.engine.scripts import _REGISTRY, INTERRUPT, STEP
+    from hotmesh_nb.engine._scripts import _REGISTRY, INTERRUPT, STEP
 
     for script in (STEP, INTERRUPT):
         assert script.source.startswith("#!lua")

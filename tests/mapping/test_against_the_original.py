@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from hotmesh_nb.errors import MappingError
 from hotmesh_nb.mapping import UNDEFINED, JSDate, compile_rule, function_names, resolve
-from hotmesh_nb.mapping.values import js_num
+from hotmesh_nb.mapping._values import js_num
 
 from .conftest import Original, decode, encode, same
 

@@ -26,8 +26,8 @@ import pytest
 
 from hotmesh_nb.errors import MappingError
 from hotmesh_nb.mapping import function_names, resolve, strict_equals, to_js_string, to_json, truthy
-from hotmesh_nb.mapping.compiler import call_function
-from hotmesh_nb.mapping.registry import FUNCTIONS
+from hotmesh_nb.mapping._compiler import call_function
+from hotmesh_nb.mapping._function_registry import FUNCTIONS
 
 from .conftest import decode, install_original, same
 

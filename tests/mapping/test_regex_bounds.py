@@ -13,7 +13,7 @@ import pytest
 
 from hotmesh_nb.errors import MappingError
 from hotmesh_nb.mapping import resolve
-from hotmesh_nb.mapping.jsregex import REGEX_TIMEOUT_SECONDS, js_search
+from hotmesh_nb.mapping._jsregex import REGEX_TIMEOUT_SECONDS, js_search
 
 NEAR_MISS = "a" * 5000 + "!"
 

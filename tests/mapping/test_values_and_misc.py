@@ -24,7 +24,7 @@ from hotmesh_nb.mapping import (
     to_js_string,
     to_json,
 )
-from hotmesh_nb.mapping.functions.cron import is_valid_cron
+from hotmesh_nb.mapping.functions._cron_functions import is_valid_cron
 
 
 def pipe(*rows: Any) -> Any:

@@ -12,7 +12,7 @@ from croniter import croniter
 from waiting import wait_until
 
 from hotmesh_nb import HotMesh, JobNotFoundError, MeshCall
-from hotmesh_nb.meshcall import crons
+from hotmesh_nb.meshcall import _crons as crons
 
 NOW = datetime(2026, 3, 15, 10, 20, 30, 500000, tzinfo=timezone.utc).timestamp()
 """A Sunday, half a second after 10:20:30 UTC."""

@@ -14,8 +14,8 @@ from md_helpers import load_herd
 
 import hotmesh_nb
 from hotmesh_nb import MeshData
-from hotmesh_nb.meshdata.demo import run_demo
-from hotmesh_nb.notebook import magics
+from hotmesh_nb.meshdata._meshdata_demo import run_demo
+from hotmesh_nb.notebook import _magics as magics
 from hotmesh_nb.runtime import get_runtime
 
 

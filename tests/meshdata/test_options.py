@@ -266,7 +266,7 @@ def test_log_level_sets_the_mesh_loggers_level(
 ) -> None:
     md.connect("animal", describe, log_level="debug")
     assert package_logger.level == logging.DEBUG
-    engine_logger = logging.getLogger("hotmesh_nb.engine.engine")
+    engine_logger = logging.getLogger("hotmesh_nb.engine._engine")
     assert engine_logger.getEffectiveLevel() == logging.DEBUG
     md.connect("animal", describe, log_level="warn")  # the original's name for WARNING
     assert package_logger.level == logging.WARNING

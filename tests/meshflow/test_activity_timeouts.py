@@ -10,7 +10,8 @@ import time
 import pytest
 
 from hotmesh_nb import HotMeshError, RetryPolicy, WorkflowError
-from hotmesh_nb.meshflow import activity, workflow
+from hotmesh_nb.meshflow import _activity as activity
+from hotmesh_nb.meshflow import workflow
 
 CALLS: dict[str, int] = {}
 

@@ -16,6 +16,7 @@ import hotmesh_nb
 from hotmesh_nb import MeshFlow
 
 HERE = Path(__file__).parent
+ROOT = HERE.parent.parent
 
 
 @pytest.mark.parametrize("workflow_name", ["crashy", "crashy_queued"])
@@ -26,12 +27,11 @@ def test_a_killed_worker_does_not_lose_or_repeat_effects(
     os.environ["CRASHY_URL"] = redis_url
     os.environ["CRASHY_PREFIX"] = namespace
     admin = redis.Redis.from_url(redis_url, decode_responses=True)
-    inherited = os.environ.get("PYTHONPATH", "")
     proc = subprocess.Popen(
         [sys.executable, str(HERE / "crashy.py"), redis_url, namespace],
         stdout=subprocess.PIPE,
-        # The caller's PYTHONPATH stays (a checkout under test), crashy.py's folder first.
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), inherited]))},
+        # The package under test first (a checkout may differ from the installed one).
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE)])},
         text=True,
     )
     try:

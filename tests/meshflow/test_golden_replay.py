@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from hotmesh_nb import NonDeterminismError
-from hotmesh_nb.meshflow.context import Run, WorkflowInfo
-from hotmesh_nb.meshflow.ledger import Ledger
-from hotmesh_nb.meshflow.runner import Outcome, replay
+from hotmesh_nb.meshflow._context import Run, WorkflowInfo
+from hotmesh_nb.meshflow._ledger import Ledger
+from hotmesh_nb.meshflow._runner import Outcome, replay
 
 GOLDEN = Path(__file__).with_name("golden")
 sys.path.insert(0, str(GOLDEN))

@@ -13,7 +13,7 @@ import redis
 from hotmesh_nb import RetryPolicy, WorkflowError
 from hotmesh_nb.keys import Keys
 from hotmesh_nb.meshflow import activity, workflow
-from hotmesh_nb.meshflow.factory import APP_ID
+from hotmesh_nb.meshflow._factory import APP_ID
 from hotmesh_nb.meshflow.workflow import activity_topic
 
 CALLS: dict[str, int] = {}

@@ -11,7 +11,7 @@ from waiting import wait_until
 
 from hotmesh_nb.keys import Keys
 from hotmesh_nb.meshflow import workflow
-from hotmesh_nb.meshflow.factory import APP_ID
+from hotmesh_nb.meshflow._factory import APP_ID
 
 TOPS: dict[str, int] = {}
 """How often each workflow's function started from the top (a replay)."""

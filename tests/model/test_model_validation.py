@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from hotmesh_nb.errors import DeployError, MappingError, ValidationError
+from hotmesh_nb.model import _rules as rules_module
 from hotmesh_nb.model import load_app
-from hotmesh_nb.model import rules as rules_module
 
 
 def block(text: str, indent: int) -> str:

@@ -7,8 +7,8 @@ import math
 import pytest
 
 from hotmesh_nb.errors import ValidationError
-from hotmesh_nb.model.located import LDict, LList, line_of, to_plain
-from hotmesh_nb.model.yaml_loader import parse_yaml
+from hotmesh_nb.model._located import LDict, LList, line_of, to_plain
+from hotmesh_nb.model._yaml_loader import parse_yaml
 
 
 def test_lines_of_keys_and_items() -> None:

@@ -14,8 +14,8 @@ import pytest
 
 from hotmesh_nb.errors import ValidationError
 from hotmesh_nb.model import load_app
-from hotmesh_nb.model.refs import MAX_NODES
-from hotmesh_nb.model.yaml_loader import MAX_FILE_BYTES
+from hotmesh_nb.model._refs import MAX_NODES
+from hotmesh_nb.model._yaml_loader import MAX_FILE_BYTES
 
 GRAPH = """
 subscribes: g.run

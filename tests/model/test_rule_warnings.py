@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hotmesh_nb.model import load_app
-from hotmesh_nb.model.rules import lint_rule
+from hotmesh_nb.model._rules import lint_rule
 
 APP = """app:
   id: warn

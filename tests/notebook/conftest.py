@@ -13,7 +13,7 @@ from nb_apps import SEED
 
 import hotmesh_nb
 from hotmesh_nb import EngineConfig, HotMesh, Worker
-from hotmesh_nb.notebook.magics import HotMeshMagics
+from hotmesh_nb.notebook._magics import HotMeshMagics
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from kernel import Kernel
 from nb_apps import SEED, wait_done
 
 from hotmesh_nb import WorkerMessage
-from hotmesh_nb.notebook import style_status, theme
+from hotmesh_nb.notebook import _theme as theme
+from hotmesh_nb.notebook import style_status
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 

@@ -11,7 +11,7 @@ from waiting import check_deadline, wait_until
 
 import hotmesh_nb
 from hotmesh_nb import WorkerMessage
-from hotmesh_nb.notebook import monitor
+from hotmesh_nb.notebook import _monitor as monitor
 from hotmesh_nb.runtime import get_runtime
 
 

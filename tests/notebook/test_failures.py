@@ -10,7 +10,7 @@ import pytest
 from nb_apps import wait_done
 
 from hotmesh_nb.notebook import JobView, RunResult
-from hotmesh_nb.notebook.monitor import Dashboard
+from hotmesh_nb.notebook._monitor import Dashboard
 from hotmesh_nb.runtime import get_runtime
 
 FAILING = """\
@@ -121,7 +121,7 @@ def test_the_dashboard_counts_the_failure(failed) -> None:
 
 def test_a_failed_activity_names_the_exception_type(redis_url, namespace) -> None:
     from hotmesh_nb import HotMesh, Worker
-    from hotmesh_nb.notebook.paint import failure_of
+    from hotmesh_nb.notebook._paint import failure_of
 
     def declined(msg):
         raise ValueError("card declined")

@@ -12,8 +12,9 @@ from nb_apps import SEED, wait_done
 from waiting import wait_until
 
 from hotmesh_nb import JobError, WorkerMessage
-from hotmesh_nb.notebook import api, frames
-from hotmesh_nb.notebook.probe import JobRecord, RateMeter
+from hotmesh_nb.notebook import _frames as frames
+from hotmesh_nb.notebook import _notebook_api as api
+from hotmesh_nb.notebook._probe import JobRecord, RateMeter
 from hotmesh_nb.runtime import get_runtime
 
 JOB_DTYPES = {
@@ -182,7 +183,7 @@ def test_members_come_from_the_roll_call(mesh) -> None:
 
 
 def test_members_fall_back_to_this_process(mesh) -> None:
-    from hotmesh_nb.notebook.probe import local_members
+    from hotmesh_nb.notebook._probe import local_members
 
     hm = mesh(SEED, {"work.do": ok})
     rows = local_members(hm)
@@ -220,7 +221,7 @@ def test_a_hotmesh_shows_an_html_card(mesh, redis_url: str) -> None:
 
 
 def test_a_stopped_consumer_stays_registered_but_is_not_live(mesh, monkeypatch) -> None:
-    from hotmesh_nb.notebook import probe
+    from hotmesh_nb.notebook import _probe as probe
 
     # A short threshold, so the test need not wait 15 s for the consumer to count as gone.
     monkeypatch.setattr(probe, "LIVE_IDLE_MS", 300)

@@ -12,8 +12,9 @@ import pytest
 from nb_apps import BRANCHES, SEED
 
 from hotmesh_nb.model import load_app
-from hotmesh_nb.notebook import GraphView, render
-from hotmesh_nb.notebook.graph import (
+from hotmesh_nb.notebook import GraphView
+from hotmesh_nb.notebook import _render as render
+from hotmesh_nb.notebook._graph import (
     STATE_STYLES,
     TYPE_STYLES,
     ActivityState,
@@ -21,7 +22,7 @@ from hotmesh_nb.notebook.graph import (
     JobMark,
     format_duration,
 )
-from hotmesh_nb.notebook.paint import job_status, overlay
+from hotmesh_nb.notebook._paint import job_status, overlay
 
 ALL_TYPES = """
 app:
@@ -329,7 +330,7 @@ def test_quotes_and_backslashes_in_rules_are_escaped() -> None:
 
 
 def test_big_graphs_fit_the_width_run_left_to_right_and_show_a_legend() -> None:
-    from hotmesh_nb.meshflow.factory import app_yaml
+    from hotmesh_nb.meshflow._factory import app_yaml
 
     view = GraphView(load_app(app_yaml()))
     svg = view.svg()
@@ -354,7 +355,7 @@ def test_the_path_view_draws_only_the_reached_activities() -> None:
 
 
 def test_a_painted_wide_app_shows_the_job_path_and_full_draws_everything() -> None:
-    from hotmesh_nb.meshflow.factory import app_yaml
+    from hotmesh_nb.meshflow._factory import app_yaml
 
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
     export = {
@@ -396,7 +397,7 @@ def test_condition_labels_sit_beside_their_edges() -> None:
 
 
 def test_collapsed_graphs_and_branches_make_meshflow_narrower() -> None:
-    from hotmesh_nb.meshflow.factory import app_yaml
+    from hotmesh_nb.meshflow._factory import app_yaml
 
     spec = load_app(app_yaml())
     full = GraphView(spec)
@@ -433,8 +434,8 @@ def test_the_graph_magic_collapses_by_name(cell) -> None:
 
 
 def test_the_whole_meshflow_app_is_folded_to_fit_a_notebook() -> None:
-    from hotmesh_nb.meshflow.factory import app_yaml
-    from hotmesh_nb.notebook.views import FIT_NOTE, FIT_UNITS
+    from hotmesh_nb.meshflow._factory import app_yaml
+    from hotmesh_nb.notebook._views import FIT_NOTE, FIT_UNITS
 
     full = GraphView(load_app(app_yaml()))
     assert (full.natural_width() or 0) > FIT_UNITS  # too wide to shrink with readable labels
@@ -458,7 +459,7 @@ def test_the_whole_meshflow_app_is_folded_to_fit_a_notebook() -> None:
 
 
 def test_nodes_are_as_wide_as_their_own_text_and_data_topics_are_shortened() -> None:
-    from hotmesh_nb.meshflow.factory import app_yaml
+    from hotmesh_nb.meshflow._factory import app_yaml
 
     dot = GraphView(load_app(app_yaml())).source
     width = re.compile(r'width="([0-9.]+)"')
@@ -468,8 +469,8 @@ def test_nodes_are_as_wide_as_their_own_text_and_data_topics_are_shortened() -> 
 
 
 def test_the_graph_magic_fits_by_default_and_draws_everything_with_full(cell) -> None:
-    from hotmesh_nb.meshflow.factory import app_yaml
-    from hotmesh_nb.notebook.views import FIT_NOTE
+    from hotmesh_nb.meshflow._factory import app_yaml
+    from hotmesh_nb.notebook._views import FIT_NOTE
 
     deployed = cell(f"%%hotmesh deploy\n{app_yaml()}")
     assert deployed.note == FIT_NOTE and "meshflow.collate" in deployed.collapsed

@@ -10,8 +10,9 @@ from IPython.core.error import UsageError
 from nb_apps import BRANCHES, SEED, wait_done
 
 from hotmesh_nb import ConnectError, JobError, JobNotFoundError
-from hotmesh_nb.notebook import GraphView, JobView, RunResult, magics
-from hotmesh_nb.notebook.monitor import Dashboard
+from hotmesh_nb.notebook import GraphView, JobView, RunResult
+from hotmesh_nb.notebook import _magics as magics
+from hotmesh_nb.notebook._monitor import Dashboard
 from hotmesh_nb.runtime import get_runtime
 
 WORKER_CELL = """

@@ -18,7 +18,8 @@ import hotmesh_nb
 from hotmesh_nb import EngineConfig, MeshData, SearchOptions
 from hotmesh_nb.keys import Keys
 from hotmesh_nb.runtime import get_runtime
-from hotmesh_nb.search import SearchEngine, fallback
+from hotmesh_nb.search import SearchEngine
+from hotmesh_nb.search import _fallback as fallback
 
 PETS = SearchOptions(
     "pets",

@@ -13,7 +13,7 @@ import hotmesh_nb
 from hotmesh_nb.keys import Keys
 from hotmesh_nb.runtime import get_runtime
 from hotmesh_nb.search import SearchEngine, SearchOptions, clauses_to_query, parse_query
-from hotmesh_nb.search.query import QueryError
+from hotmesh_nb.search._search_query import QueryError
 
 SCHEMA = {
     "status": {"type": "TAG"},
@@ -157,7 +157,7 @@ def test_unsupported_queries_say_why(bad: str) -> None:
 def test_an_index_written_by_an_older_version_is_reindexed(
     search: SearchEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from hotmesh_nb.engine.codec import dumps
+    from hotmesh_nb.engine._codec import dumps
 
     _load(search, True)
     client, keys = search.client, search.keys
@@ -173,7 +173,7 @@ def test_an_index_written_by_an_older_version_is_reindexed(
 
     run(make_it_old())
     later = SearchEngine(client, keys, mode="fallback")  # another process, later
-    with caplog.at_level("WARNING", logger="hotmesh_nb.search.fallback"):
+    with caplog.at_level("WARNING", logger="hotmesh_nb.search._fallback"):
         found = [rid for rid, _ in run(later.search("orders", "kitchens", limit=10)).records]
     assert found == ["order-1", "order-4"]  # kitchens → kitchen: the stems are back
     assert "written by an older version" in caplog.text

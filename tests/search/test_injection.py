@@ -25,7 +25,7 @@ import hotmesh_nb
 from hotmesh_nb.keys import Keys
 from hotmesh_nb.runtime import get_runtime
 from hotmesh_nb.search import SearchEngine, SearchOptions, clauses_to_query
-from hotmesh_nb.search.query import QueryError
+from hotmesh_nb.search._search_query import QueryError
 
 SCHEMA = {
     "status": {"type": "TAG"},

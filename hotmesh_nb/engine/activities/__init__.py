@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from ...model import ActivitySpec
-from ..step import Step
-from . import await_, cycle, hook, interrupt, signal, worker
+from .._protocol import Message
+from .._step import Step
+from . import _await_activity as await_
+from . import _cycle_activity as cycle
+from . import _hook_activity as hook
+from . import _interrupt_activity as interrupt
+from . import _signal_activity as signal
+from . import _worker_activity as worker
 
 
 class ActivityType(Protocol):
@@ -15,7 +21,7 @@ class ActivityType(Protocol):
     def enter(self, step: Step, activity: ActivitySpec, dad: str) -> None:
         """Leg 1: the activity is reached by a transition."""
 
-    def resume(self, step: Step, activity: ActivitySpec, dad: str, message: dict[str, Any]) -> None:
+    def resume(self, step: Step, activity: ActivitySpec, dad: str, message: Message) -> None:
         """Leg 2: a response, signal or timer for the activity arrived."""
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..coerce import to_js_string, to_number
-from ..jsnumber import to_integer_or_infinity
-from ..objects import integrity
-from ..values import UNDEFINED, JSThrow
+from .._coerce import to_js_string, to_number
+from .._jsnumber import to_integer_or_infinity
+from .._objects import integrity
+from .._values import UNDEFINED, JSThrow
 
 __all__ = [
     "MAX_STRING_LENGTH",

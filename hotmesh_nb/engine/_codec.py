@@ -1,0 +1,253 @@
+"""JSON for job state and stream messages: exact for Python values, JS rules for JS-only ones.
+
+Two doors lead into storage:
+
+* :func:`check_value` guards every value a *user* hands us (job data for
+  ``pub``, a worker's result, MeshFlow arguments and results, MeshCall
+  arguments and results). It refuses, before anything is queued, what JSON
+  cannot hold exactly — NaN and infinities, dates, sets, bytes, non-``str``
+  dict keys, arbitrary objects — with a :class:`~hotmesh_nb.errors.PayloadError`
+  naming the field (``data.items[2].when``), and it enforces the payload size
+  limit.
+* :func:`dumps` writes whatever is in a job's state, including what mapping
+  rules computed. Python values come back exactly as they went in (``0.0``
+  stays a float, ``-0.0`` keeps its sign, big ints keep every digit); the
+  JavaScript-only values the mapping language can produce follow
+  ``JSON.stringify``: ``UNDEFINED`` is dropped from objects and ``null`` in
+  arrays, NaN/±Infinity become ``null``, dates ISO strings. Objects with
+  integer-like keys list them first, as JavaScript objects do.
+
+The conversions that remain are listed in ``docs/values.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from typing import Any
+
+from ..errors import PayloadError
+from ..mapping import UNDEFINED, JSDate
+
+DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024
+"""Bytes of JSON one value may take when no config says otherwise (64 MiB)."""
+
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+_decode = json.JSONDecoder().decode
+
+# Values nested deeper than this are refused: the decoder (and Lua's cjson, 1000) could
+# not read them back.
+MAX_DEPTH = 500
+
+_DOCS = "see docs/values.md"
+
+
+def _c_encodable(value: Any) -> bool:
+    """True when the C encoder writes the value exactly as :func:`dumps` must.
+
+    Finite floats are fine (``repr`` round-trips them); dicts whose keys
+    JavaScript would reorder, JS-only values and NaN/infinities are not.
+    """
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is float:
+        return math.isfinite(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or (key[:1].isdigit() and key.isdigit()):
+                return False
+            if not _c_encodable(item):
+                return False
+        return True
+    if kind is list:
+        return all(_c_encodable(item) for item in value)
+    return False
+
+
+def _is_index_key(key: str) -> bool:
+    # An array index in JS: a canonical non-negative integer below 2**32 - 1.
+    return (
+        key.isdigit() and key.isascii() and (key == "0" or key[0] != "0") and int(key) < 2**32 - 1
+    )
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with every JS-only part replaced as ``JSON.stringify`` would."""
+    if isinstance(value, str) or value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        pairs = [
+            (key if isinstance(key, str) else _key_text(key), _plain(item))
+            for key, item in value.items()
+            if item is not UNDEFINED
+        ]
+        if any(_is_index_key(key) for key, _ in pairs):
+            index = sorted((p for p in pairs if _is_index_key(p[0])), key=lambda p: int(p[0]))
+            pairs = index + [p for p in pairs if not _is_index_key(p[0])]
+        return dict(pairs)
+    if isinstance(value, (list, tuple)):
+        return [None if item is UNDEFINED else _plain(item) for item in value]
+    if value is UNDEFINED:
+        return None
+    if isinstance(value, (JSDate, _dt.date)):
+        from ..mapping._jsjson import to_json
+
+        return _decode(str(to_json(value)))
+    raise PayloadError(f"a {type(value).__name__} cannot be stored as JSON; {_DOCS}", path=None)
+
+
+def _key_text(key: Any) -> str:
+    from ..mapping import to_js_string
+
+    return to_js_string(key)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON of a value of a job's state (see the module docstring for the rules)."""
+    if _c_encodable(value):
+        return _encode(value)
+    if value is UNDEFINED:
+        return "null"
+    return _encode(_plain(value))
+
+
+def loads(text: str | bytes) -> Any:
+    """Decode JSON text (ints stay ints of any size, floats stay floats)."""
+    return _decode(text if isinstance(text, str) else text.decode())
+
+
+def check_value(
+    value: Any,
+    path: str,
+    max_bytes: int | None = DEFAULT_MAX_PAYLOAD,
+    *,
+    where: str | None = None,
+) -> str:
+    """JSON of a user's ``value``, or a :class:`PayloadError` naming the field at fault.
+
+    ``path`` names ``value`` in messages (``'data'``, ``'args'``, ``'result'``);
+    a nested field is reported as ``data.items[2].when``; ``where`` (``"activity
+    'charge'"``) prefixes the message. Tuples become lists (the one conversion
+    kept, see ``docs/values.md``). ``max_bytes`` (``None``: no limit) bounds the
+    size of the JSON text.
+    """
+    try:
+        text = None
+        try:
+            # The common case costs one pass: _c_encodable accepts exactly the values that
+            # are stored as they are (and refuses every value _check would refuse).
+            if _c_encodable(value):
+                text = _encode(value)
+        except RecursionError:  # a cycle, or deeper than Python can walk: _check says which
+            text = None
+        if text is None:
+            _check(value, path, 0, set())
+            text = dumps(value)
+        if max_bytes is not None and len(text) > max_bytes // 4:
+            _check_size(text, path, max_bytes)
+    except PayloadError as exc:
+        if where:
+            raise PayloadError(f"{where}: {exc}", path=exc.path) from None
+        raise
+    return text
+
+
+def _check_size(text: str, path: str, max_bytes: int) -> None:
+    size = len(text.encode())
+    if size > max_bytes:
+        raise PayloadError(
+            f"{path} is {_size(size)} as JSON, over the payload limit of "
+            f"{_size(max_bytes)}; store large data elsewhere and pass a reference, or raise "
+            "EngineConfig.max_payload",
+            path=path,
+        )
+
+
+def _size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.1f} MiB"
+    if n >= 1024:
+        return f"{n / 1024:.1f} KiB"
+    return f"{n} bytes"
+
+
+def _child(path: str, key: Any) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    if isinstance(key, str) and key.isidentifier():
+        return f"{path}.{key}"
+    return f"{path}[{key!r}]"
+
+
+def _check(value: Any, path: str, depth: int, active: set[int]) -> None:
+    # Exact types first: they are nearly every value and need no further thought.
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return
+    if kind is float or (isinstance(value, float) and not isinstance(value, bool)):
+        if not math.isfinite(value):
+            raise PayloadError(
+                f"{path} is {value!r}, which JSON cannot hold; use None or a string such as "
+                f"'{value!r}' instead ({_DOCS})",
+                path=path,
+            )
+        return
+    if depth >= MAX_DEPTH:
+        shown = path if len(path) < 100 else f"{path[:60]}…{path[-30:]}"
+        raise PayloadError(
+            f"{shown} is nested more than {MAX_DEPTH} levels deep; flatten it ({_DOCS})",
+            path=path,
+        )
+    if isinstance(value, dict):
+        if id(value) in active:
+            raise PayloadError(f"{path} contains itself (a cycle); JSON cannot hold it", path=path)
+        active.add(id(value))
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise PayloadError(
+                    f"{path} has the key {key!r} ({type(key).__name__}); JSON object keys are "
+                    f"strings — convert it, e.g. str(key) ({_DOCS})",
+                    path=path,
+                )
+            _check(item, _child(path, key), depth + 1, active)
+        active.discard(id(value))
+        return
+    if isinstance(value, (list, tuple)):
+        if id(value) in active:
+            raise PayloadError(f"{path} contains itself (a cycle); JSON cannot hold it", path=path)
+        active.add(id(value))
+        for index, item in enumerate(value):
+            _check(item, _child(path, index), depth + 1, active)
+        active.discard(id(value))
+        return
+    if isinstance(value, (str, int)):  # subclasses: str and IntEnum members, for example
+        return
+    raise PayloadError(
+        f"{path} is {_describe(value)}, which JSON cannot hold; {_hint(value)}", path=path
+    )
+
+
+def _describe(value: Any) -> str:
+    if value is UNDEFINED:
+        return "undefined"
+    name = type(value).__qualname__
+    module = type(value).__module__
+    qualified = name if module == "builtins" else f"{module}.{name}"
+    article = "an" if qualified[:1].lower() in "aeiou" else "a"
+    return f"{article} {qualified}"
+
+
+def _hint(value: Any) -> str:
+    if isinstance(value, (_dt.date, _dt.time, JSDate)):
+        return f"convert it first, e.g. value.isoformat() ({_DOCS})"
+    if isinstance(value, (set, frozenset)):
+        return f"convert it first, e.g. sorted(value) or list(value) ({_DOCS})"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"convert it first, e.g. base64.b64encode(value).decode() ({_DOCS})"
+    if hasattr(value, "item") and hasattr(value, "dtype"):
+        return f"convert it first, e.g. value.item() or value.tolist() ({_DOCS})"
+    return f"convert it to dicts, lists, str, int, float, bool and None ({_DOCS})"

@@ -1,0 +1,426 @@
+"""Reading a Redis stream with a consumer group: batches, concurrency, acks, reclaim.
+
+Each message is handled by its own task (up to ``concurrency`` at once); a new
+batch is read as soon as there is room, so the pipeline stays full. Acks are
+batched. Messages left pending by a crashed consumer are reclaimed after
+``reclaim_after`` seconds of idleness; one delivered more than
+``delivery_cap`` times goes to the dead-letter stream with its error instead
+of looping forever.
+
+Leases: while a handler runs, its consumer renews the claim on the message
+(every third of ``reclaim_after``), so only a dead or stuck process loses a
+message, never a slow callback. A delivery counts when a consumer takes the
+message, and renewals do not count: a poison message that kills its process
+still ends in a dead letter, while a server outage (which the batcher waits
+out, see :mod:`.outage`) costs no attempt at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis import exceptions as redis_errors
+
+from .._replies import entries
+from ..errors import HotMeshError
+from ..runtime import cancel_and_wait
+from ._batcher import Batcher
+from ._config import EngineConfig
+from ._outage import Outage, is_transient
+from ._scripts import RENEW, TRIM
+
+TRIM_INTERVAL = 1.0
+"""Seconds between removals of acknowledged stream entries (only after acks)."""
+
+log = logging.getLogger(__name__)
+
+_KEPT_ERRORS = 1000
+"""Most failure reasons a consumer remembers for the dead letters it may write."""
+
+Handler = Callable[[str, dict[str, str], int], Awaitable[bool]]
+"""``handler(message_id, fields, delivery_count)``; returns True when it acknowledged the
+message itself (in the same round trip as its effect), else the consumer acks it."""
+
+DeadLetter = Callable[[str, dict[str, str], int, str], Awaitable[None]]
+"""Called for a message that exceeded the delivery cap (before it is acked)."""
+
+
+@dataclass
+class ConsumerStats:
+    """Counters of one consumer (roll call and dashboards read them)."""
+
+    processed: int = 0
+    """Messages handled successfully."""
+    failed: int = 0
+    """Messages whose handler raised (left pending for a retry)."""
+    reclaimed: int = 0
+    """Messages taken over from an idle consumer."""
+    dead_lettered: int = 0
+    """Messages moved to the dead-letter stream."""
+    in_flight: int = 0
+    """Messages being handled right now."""
+
+
+class StreamConsumer:
+    """Consume one stream as one member of a consumer group."""
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        stream: str,
+        group: str,
+        member: str,
+        handler: Handler,
+        config: EngineConfig,
+        *,
+        dead_letter: DeadLetter | None = None,
+        throttle: Callable[[], float] | None = None,
+        batcher: Batcher | None = None,
+        reader: aioredis.Redis | None = None,
+        handed_back: Callable[[], Awaitable[Any]] | None = None,
+    ) -> None:
+        self.client = client
+        self.reader = reader or client
+        """Client of the blocking reads (its socket timeout outlasts ``block_ms``)."""
+        self.handed_back = handed_back
+        """Called after a stop handed messages back (tells the other consumers to take them)."""
+        self.stream = stream
+        self.group = group
+        # Consumer names say where a pending message sits (host, process, member).
+        self.consumer = f"{socket.gethostname()}:{os.getpid()}:{member}"
+        self.handler = handler
+        self.concurrency = config.concurrency
+        self.batch = config.batch
+        self.block_ms = config.block_ms
+        self.reclaim_after = config.reclaim_after
+        self.delivery_cap = config.delivery_cap
+        self.dead_letter = dead_letter
+        self._last_errors: dict[str, str] = {}
+        """Message id → why its last handling here failed (named in its dead letter)."""
+        self.throttle = throttle or (lambda: 0.0)
+        self.batcher = batcher or Batcher(client)
+        self.stats = ConsumerStats()
+        self._slots = asyncio.Semaphore(self.concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._side: set[asyncio.Task[Any]] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._reclaim_task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._throttle_changed = asyncio.Event()
+        self._throttle_expired = False
+        self._acks: list[str] = []
+        self._ack_queued = False
+        self._acked = 0
+        self._trim_task: asyncio.Task[None] | None = None
+        self._lease_task: asyncio.Task[None] | None = None
+        self._held: dict[str, float] = {}
+        """Message id → when its handler started (monotonic), for lease renewal."""
+        self._outage = Outage(f"reading {stream}")
+
+    async def ensure_group(self) -> None:
+        """Create the stream and group if needed (idempotent)."""
+        with contextlib.suppress(redis_errors.ResponseError):  # BUSYGROUP: already there
+            await self.client.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+
+    async def start(self) -> None:
+        """Create the group and start reading."""
+        await self.ensure_group()
+        # Reading this new consumer's own (empty) history takes no message; it makes a
+        # user whose ACL refuses stream reads fail here, with a clear error, instead of
+        # in the background loop.
+        await self.reader.xreadgroup(self.group, self.consumer, {self.stream: "0"}, count=1)
+        loop = asyncio.get_running_loop()
+        self._loop_task = loop.create_task(self._read_loop(), name=f"read {self.stream}")
+        if self.reclaim_after > 0:
+            self._reclaim_task = loop.create_task(self._reclaim_loop(), name="reclaim")
+        self._trim_task = loop.create_task(self._trim_loop(), name="trim")
+        if self.reclaim_after > 0:
+            self._lease_task = loop.create_task(self._lease_loop(), name="leases")
+
+    def throttle_changed(self) -> None:
+        """Wake a throttled reader so a new throttle takes effect at once."""
+        self._throttle_changed.set()
+
+    async def _wait_throttle(self) -> None:
+        delay = self.throttle()
+        while delay > 0 and not self._stopping:
+            self._throttle_changed.clear()
+            alarm = asyncio.get_running_loop().call_later(min(delay, 3600), self._expire_throttle)
+            try:
+                await self._throttle_changed.wait()
+            finally:
+                alarm.cancel()
+            if self._throttle_expired:
+                self._throttle_expired = False
+                return
+            delay = self.throttle()
+
+    def _expire_throttle(self) -> None:
+        self._throttle_expired = True
+        self._throttle_changed.set()
+
+    async def _read_loop(self) -> None:
+        while not self._stopping:
+            await self._wait_throttle()
+            # Take at least one free slot before reading, so a full consumer stops reading.
+            await self._slots.acquire()
+            self._slots.release()
+            # A throttled consumer reads one message per pause.
+            room = 1 if self.throttle() > 0 else max(1, min(self.batch, self._free_slots()))
+            try:
+                reply = await self.reader.xreadgroup(
+                    self.group, self.consumer, {self.stream: ">"}, count=room, block=self.block_ms
+                )
+                self._outage.ok()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if "NOGROUP" in str(exc):  # the server lost the group (restart without data)
+                    with contextlib.suppress(Exception):
+                        await self.ensure_group()
+                    continue
+                if not is_transient(exc):
+                    log.warning("reading %s failed: %s", self.stream, exc)
+                await asyncio.sleep(self._outage.failed(exc))
+                continue
+            for message_id, fields in _entries(reply):
+                if fields is None:
+                    continue  # deleted while pending
+                # A pause set while the read was blocked holds what it returned.
+                if self.throttle() == float("inf"):
+                    await self._wait_throttle()
+                await self._dispatch(message_id, fields, 1)
+
+    def _free_slots(self) -> int:
+        return self.concurrency - self.stats.in_flight
+
+    async def _dispatch(self, message_id: str, fields: dict[str, str], deliveries: int) -> None:
+        await self._slots.acquire()
+        self.stats.in_flight += 1
+        task = asyncio.get_running_loop().create_task(self._handle(message_id, fields, deliveries))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _handle(self, message_id: str, fields: dict[str, str], deliveries: int) -> None:
+        self._held[message_id] = time.monotonic()
+        try:
+            acked = await self._handle_patiently(message_id, fields, deliveries)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # Left pending: reclaim retries it, and the delivery cap stops a poison loop.
+            self.stats.failed += 1
+            if len(self._last_errors) >= _KEPT_ERRORS:  # bounded: drop the oldest
+                self._last_errors.pop(next(iter(self._last_errors)))
+            self._last_errors[message_id] = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, HotMeshError):  # a clear message of ours needs no traceback
+                log.error("handling %s from %s failed: %s", message_id, self.stream, exc)
+            else:
+                log.exception("handling %s from %s failed", message_id, self.stream)
+        else:
+            self._last_errors.pop(message_id, None)
+            self.stats.processed += 1
+            if acked:
+                self._acked += 1
+            else:
+                self.ack(message_id)
+        finally:
+            self._held.pop(message_id, None)
+            self.stats.in_flight -= 1
+            self._slots.release()
+
+    async def _handle_patiently(
+        self, message_id: str, fields: dict[str, str], deliveries: int
+    ) -> bool:
+        """Run the handler; a server outage is waited out here, not charged as an attempt.
+
+        Handlers are idempotent (guarded steps), so running one again after an
+        outage cut it short is safe; the message stays ours meanwhile (leases).
+        """
+        outage = Outage(f"handling {self.stream}")
+        while True:
+            try:
+                acked = await self.handler(message_id, fields, deliveries)
+            except Exception as exc:
+                if self._stopping or not is_transient(exc):
+                    raise
+                await asyncio.sleep(outage.failed(exc))
+                continue
+            outage.ok()
+            return acked
+
+    def ack(self, message_id: str) -> None:
+        """Acknowledge a message.
+
+        Ids gather until the next pipeline flush, which sends one XACK for all
+        of them; the trim loop removes acknowledged entries in bulk.
+        """
+        self._acks.append(message_id)
+        if not self._ack_queued:
+            self._ack_queued = True
+            self.batcher.send(self._add_acks)
+
+    def _add_acks(self, pipe: Any) -> None:
+        ids, self._acks = self._acks, []
+        self._ack_queued = False
+        if ids:
+            pipe.xack(self.stream, self.group, *ids)
+            self._acked += len(ids)
+
+    async def _trim_loop(self) -> None:
+        # Trimming in bulk replaces an XDEL per message: a few commands a second
+        # at most, none while idle.
+        trimmed_at = 0
+        while not self._stopping:
+            await asyncio.sleep(TRIM_INTERVAL)
+            if self._acked == trimmed_at:
+                continue
+            trimmed_at = self._acked
+            try:
+                await TRIM.call(self.client, [self.stream], [])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("trimming %s failed: %s", self.stream, exc)
+
+    async def _lease_loop(self) -> None:
+        # Renewing only messages held a while keeps a fast mesh free of extra commands.
+        interval = max(self.reclaim_after / 3, 0.02)
+        while not self._stopping:
+            await asyncio.sleep(interval)
+            due = time.monotonic() - interval
+            held = [mid for mid, since in self._held.items() if since <= due]
+            if not held:
+                continue
+            try:
+                await self._set_idle(held, 0)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("renewing leases on %s failed: %s", self.stream, exc)
+
+    async def _set_idle(self, message_ids: list[str], idle_ms: int) -> None:
+        await RENEW.call(
+            self.client, [self.stream], [self.group, self.consumer, idle_ms, *message_ids]
+        )
+
+    async def _reclaim_loop(self) -> None:
+        interval = max(self.reclaim_after / 2, 0.05)
+        while not self._stopping:
+            await asyncio.sleep(interval)
+            try:
+                await self.reclaim()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("reclaim on %s failed: %s", self.stream, exc)
+
+    async def is_idle(self) -> bool:
+        """True when nothing is in hand and the group has nothing undelivered or pending."""
+        if self.stats.in_flight:
+            return False
+        for group in await self.client.xinfo_groups(self.stream):
+            if group.get("name") == self.group:
+                lag = group.get("lag")
+                # 'lag' is None when the server cannot tell (entries were trimmed): then
+                # compare the last delivered id with the stream's last id.
+                if lag is None:
+                    info = await self.client.xinfo_stream(self.stream)
+                    lag = (
+                        0 if group.get("last-delivered-id") == info.get("last-generated-id") else 1
+                    )
+                return int(lag) == 0 and int(group.get("pending") or 0) == 0
+        return True
+
+    def reclaim_soon(self) -> None:
+        """Run a reclaim pass now (another consumer of the stream handed messages back)."""
+        if not self._stopping and self.reclaim_after > 0:
+            task = asyncio.get_running_loop().create_task(self.reclaim(), name="reclaim now")
+            self._side.add(task)
+            task.add_done_callback(self._side.discard)
+
+    async def reclaim(self) -> int:
+        """Take over messages idle longer than ``reclaim_after``; returns how many."""
+        idle_ms = int(self.reclaim_after * 1000)
+        pending = await self.client.xpending_range(
+            self.stream, self.group, min="-", max="+", count=self.batch, idle=idle_ms
+        )
+        taken = 0
+        for entry in pending:
+            message_id = entry["message_id"]
+            deliveries = int(entry["times_delivered"]) + 1
+            claimed = await self.client.xclaim(
+                self.stream, self.group, self.consumer, idle_ms, [message_id]
+            )
+            # Fields are empty (or None) for an entry deleted meanwhile.
+            for claimed_id, fields in entries(claimed):
+                if not fields:
+                    self.ack(claimed_id)
+                    continue
+                self.stats.reclaimed += 1
+                taken += 1
+                if deliveries > self.delivery_cap:
+                    await self._bury(claimed_id, fields, deliveries)
+                else:
+                    await self._dispatch(claimed_id, fields, deliveries)
+        return taken
+
+    async def _bury(self, message_id: str, fields: dict[str, str], deliveries: int) -> None:
+        reason = f"delivered {deliveries - 1} times without success (cap {self.delivery_cap})"
+        last = self._last_errors.pop(message_id, None)
+        if last is not None:  # what went wrong, when this process saw it go wrong
+            reason += f"; last error: {last}"
+        if self.dead_letter is not None:
+            await self.dead_letter(message_id, fields, deliveries, reason)
+        self.stats.dead_lettered += 1
+        self.ack(message_id)
+
+    async def stop(self, grace: float = 2.0) -> None:
+        """Stop reading, let running handlers finish for ``grace`` seconds, flush acks.
+
+        Messages whose handlers did not finish are handed back: marked idle for
+        ``reclaim_after``, so another consumer takes them over at its next
+        reclaim pass instead of waiting for them to time out.
+        """
+        self._stopping = True
+        self._throttle_changed.set()
+        await cancel_and_wait(self._loop_task, self._reclaim_task)
+        if self._tasks:
+            _, still = await asyncio.wait(self._tasks, timeout=grace)
+            unfinished = list(self._held)
+            await cancel_and_wait(*still)
+            if unfinished and self.reclaim_after > 0:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(
+                        self._set_idle(unfinished, int(self.reclaim_after * 1000)), 1.0
+                    )
+                    if self.handed_back is not None:
+                        await asyncio.wait_for(self.handed_back(), 1.0)
+        await cancel_and_wait(self._trim_task, self._lease_task)
+        with contextlib.suppress(Exception):
+            await self.batcher.drain()
+
+
+def _entries(reply: Any) -> list[tuple[str, dict[str, str] | None]]:
+    """Messages of an XREADGROUP reply, in RESP2 (list) or RESP3 (dict) shape."""
+    if not reply:
+        return []
+    if isinstance(reply, dict):
+        out: list[tuple[str, dict[str, str] | None]] = []
+        for value in reply.values():
+            entries = value[0] if value and isinstance(value[0], list) else value
+            out.extend(entries)
+        return out
+    out = []
+    for _, entries in reply:
+        out.extend(entries)
+    return out

@@ -1,0 +1,108 @@
+"""``hook``: pass through, sleep on a durable timer, or wait for signals (web hooks).
+
+* ``sleep: <seconds | rule>`` resolving to a number > 0: a timer in Redis wakes
+  the activity (about one-second resolution), even after every process restarted.
+* a target of the graph's ``hooks:`` section: the activity waits for
+  ``hm.hook(topic, data)`` (or a ``signal`` activity); a signal that arrives
+  before the hook registers is kept and delivered when it does.
+* neither: it completes at once (an anchor for joins and cycles).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...mapping import UNDEFINED, to_js_string
+from ...model import ActivitySpec
+from .. import _flow as flow
+from .._ids import now_ms
+from .._protocol import TimeHook, WebHook
+from .._step import PENDING, SUCCESS, Step
+
+SIGNAL_TTL = 365 * 86400
+"""Least seconds a hook's registration lasts (a waiting job does not expire; a stale
+registration of a job that ended some other way is cleared after this)."""
+
+
+def sleep_seconds(step: Step, activity: ActivitySpec, ctx: dict[str, Any]) -> float | None:
+    """The resolved ``sleep`` when it makes this a time hook, else None."""
+    if activity.sleep is None:
+        return None
+    value = step.resolve(activity.sleep, ctx, activity, "sleep")
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        return None
+    return float(value)
+
+
+def wait_value(step: Step, activity: ActivitySpec, ctx: dict[str, Any]) -> str:
+    """The value a signal must resolve to for this waiting hook (from its rule's ``expected``)."""
+    rules = step.app.spec.hooks[activity.hook_topic or ""]
+    rule = next(r for r in rules if r.to == activity.id)
+    if not rule.match:
+        return step.job_id
+    value = step.resolve(rule.match[0].expected, ctx, activity, "hooks.expected")
+    return to_js_string(value)
+
+
+def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
+    """Leg 1: wait for a signal or a timer, or pass through."""
+    ctx = step.context(activity, dad)
+    if activity.hook_topic:
+        step.save_activity(activity, dad, started=True)
+        ctx = step.context(activity, dad)
+        step.apply_job_maps(activity, ctx)  # as the original: job maps run before the signal
+        message = WebHook(**step.address(activity, dad))
+        ttl = max(step.expire_seconds(), SIGNAL_TTL)
+        step.add_wait(activity.hook_topic, wait_value(step, activity, ctx), ttl, message)
+        return
+    seconds = sleep_seconds(step, activity, ctx)
+    if seconds is not None:
+        step.save_activity(activity, dad, started=True)
+        step.add_timer(now_ms() + int(seconds * 1000), TimeHook(**step.address(activity, dad)))
+        return
+    output = step.map_object(activity.output_maps, ctx, activity, "output.maps")
+    step.save_activity(
+        activity, dad, data=output, code=SUCCESS, status="success", started=True, ended=True
+    )
+    finish(step, activity, dad, SUCCESS)
+
+
+def finish(step: Step, activity: ActivitySpec, dad: str, code: int, index: int = 0) -> None:
+    """Map job data, evaluate flags and follow the transitions."""
+    ctx = step.context(activity, dad)
+    step.apply_job_maps(activity, ctx)
+    step.resolve_flags(activity, ctx)
+    flow.complete(step, activity, dad, code, closes=code != PENDING, index=index)
+
+
+def resume(step: Step, activity: ActivitySpec, dad: str, message: TimeHook | WebHook) -> None:
+    """Leg 2: the timer fired or a signal arrived."""
+    if isinstance(message, TimeHook):
+        ctx = step.context(activity, dad)
+        output = step.map_object(activity.output_maps, ctx, activity, "output.maps")
+        step.save_activity(activity, dad, data=output, code=SUCCESS, status="success", ended=True)
+        finish(step, activity, dad, SUCCESS)
+        return
+    code = int(message.code or SUCCESS)
+    data = message.data
+    node = step.save_activity(
+        activity,
+        dad,
+        hook=UNDEFINED if data is None else data,
+        code=code,
+        status=message.status or "success",
+        ended=code != PENDING,
+    )
+    ctx = step.context(activity, dad)
+    output = step.map_object(activity.output_maps, ctx, activity, "output.maps")
+    # Each signal an open hook receives starts its children in a new dimension.
+    meta = node["output"]["metadata"]
+    index = int(meta.get("n", 0))
+    meta["n"] = index + 1
+    step.save_activity(activity, dad, data=output if output else UNDEFINED)
+    finish(step, activity, dad, code, index)

@@ -1,0 +1,65 @@
+"""``worker``: hand the mapped input to the workers of a topic; resume on their response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...mapping import UNDEFINED
+from ...model import ActivitySpec
+from .. import _flow as flow
+from .._protocol import Reply, Result, Work
+from .._step import PENDING, Step
+
+
+def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
+    """Leg 1: map the input and queue a message on the worker stream."""
+    ctx = step.context(activity, dad)
+    topic = step.resolve(activity.topic, ctx, activity, "topic")
+    if not isinstance(topic, str) or not topic:
+        raise ValueError(f"activity '{activity.id}': topic resolved to {topic!r}, not a name")
+    data = step.map_object(activity.input_maps, ctx, activity, "input.maps")
+    # As in the original, an input key named like a job data key also sets that job field.
+    for key in step.app.job_keys(step.graph).intersection(data):
+        step.set_data(key, data[key])
+    step.save_activity(activity, dad, started=True)
+    policy = {"retry": activity.retry} if activity.retry else None
+    message = Work(**step.address(activity, dad), topic=topic, data=data, policy=policy)
+    step.send(step.app.keys.worker_stream(topic), message)
+
+
+def resume(step: Step, activity: ActivitySpec, dad: str, message: Reply | Result) -> None:
+    """Leg 2: record the worker's response (or the awaited child's result) and move on."""
+    code = int(message.code or 200)
+    status = message.status or ("success" if code < 300 else "error")
+    data = message.data
+    if not isinstance(data, dict):
+        data = {} if data is None else {"response": data}
+    error: Any = None
+    details: dict[str, Any] = {}
+    if status == "error":
+        # As the original: an error leg has no output data; ``output.metadata.err`` holds
+        # the message and code. The stack and type are kept aside for the job's error.
+        error = {"message": data.get("message", f"worker failed with code {code}"), "code": code}
+        details = {k: data[k] for k in ("name", "error") if k in data}
+    node = step.save_activity(
+        activity,
+        dad,
+        data=UNDEFINED if error is not None else data,
+        code=code,
+        status=status,
+        error=error if error is not None else UNDEFINED,
+        error_type=details.get("name") if error is not None else None,
+        ended=status != "pending",
+        started_ms=message.started,
+    )
+    if error is not None:
+        # The job's error is the original's, key for key; what we know beyond it (the
+        # exception's type) is kept beside it.
+        stack = {"stack": data["stack"]} if "stack" in data else {}
+        node["output"]["metadata"]["error"] = {**error, **stack, "is_stream_error": True}
+        if details:
+            node["output"]["metadata"]["error_detail"] = details
+    ctx = step.context(activity, dad)
+    step.apply_job_maps(activity, ctx)
+    step.resolve_flags(activity, ctx)
+    flow.complete(step, activity, dad, code, closes=code != PENDING)
