@@ -122,6 +122,9 @@ CLIENT_COMMANDS = (
     "discard",
     "watch",
     "unwatch",
+    # a Redis Cluster: the client learns which primary serves which slot (no keys, no data)
+    "cluster|slots",
+    "cluster|shards",
     # streams, without consuming them
     "xadd",
     "xlen",

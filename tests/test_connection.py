@@ -98,3 +98,40 @@ def test_missing_password_says_to_put_it_in_the_url(password_server: int) -> Non
 def test_password_and_acl_user_are_honoured(password_server: int) -> None:
     assert hotmesh_nb.connect(f"redis://:right@127.0.0.1:{password_server}").ping()
     assert hotmesh_nb.connect(f"redis://alice:wonder@127.0.0.1:{password_server}").ping()
+
+
+def test_a_replica_url_is_refused_naming_its_primary(password_server: int, tmp_path: Path) -> None:
+    """Every step writes: a read-only replica would make every write wait forever."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            str(server.find_binary()),
+            "--port", str(port), "--bind", "127.0.0.1", "--requirepass", "right",
+            "--masterauth", "right", "--replicaof", "127.0.0.1", str(password_server),
+            "--save", "", "--appendonly", "no", "--dir", str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        import redis
+
+        replica = redis.Redis(port=port, password="right")
+        for _ in range(500):
+            try:
+                replica.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.01)
+        with pytest.raises(ConnectError, match="read-only replica") as caught:
+            hotmesh_nb.connect(f"redis://:right@127.0.0.1:{port}")
+        assert f"127.0.0.1:{password_server}" in str(caught.value)  # the primary to use
+        assert "right@" not in str(caught.value)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_one_node_gives_the_plain_client(redis_url: str) -> None:
+    conn = hotmesh_nb.connect(redis_url)
+    assert conn.cluster is False
+    assert type(conn.client).__name__ == "_Client"

@@ -51,6 +51,18 @@ class EngineConfig:
     queue a value are where it is checked; a shared server's own limit
     (``proto-max-bulk-len``, 512 MB by default) still applies."""
 
+    replicas_to_wait: int = 0
+    """Durability: after each pipeline of step writes, wait until this many replicas of the
+    job's primary have the writes (``WAIT``), before the step counts as done. Redis
+    replicates asynchronously, so a failover can drop the last writes a primary
+    acknowledged; with ``1`` on a cluster (or primary) with one replica each, a promoted
+    replica has every finished step. ``0`` (the default) does not wait. Costs about one
+    replication round trip per pipeline flush (see ``bench/durability.py``)."""
+    replica_wait_ms: int = 1000
+    """Most milliseconds one ``WAIT`` of ``replicas_to_wait`` blocks. When fewer replicas
+    answer in time (a replica down, a primary just promoted), the step still counts as
+    done and a warning is logged: the setting narrows the window, it never stops the mesh."""
+
     def __post_init__(self) -> None:
         # Checked here, once: a bad value found later would fail far from its cause.
         for name, lowest in _LOWEST.items():
@@ -61,6 +73,11 @@ class EngineConfig:
                 )
             if value < lowest or value != value:  # value != value: NaN
                 raise ValueError(f"EngineConfig.{name} must be at least {lowest}, not {value!r}")
+        for name in ("replicas_to_wait", "replica_wait_ms"):
+            if not isinstance(getattr(self, name), int):
+                raise ValueError(
+                    f"EngineConfig.{name} must be a whole number, not {getattr(self, name)!r}"
+                )
         if not isinstance(self.share_tracebacks, bool):
             raise ValueError("EngineConfig.share_tracebacks must be True or False")
         if self.max_payload is not None and (
@@ -85,5 +102,7 @@ _LOWEST: dict[str, float] = {
     "batch": 1,
     "block_ms": 1,
     "pubsub_timeout": 0,
+    "replicas_to_wait": 0,
+    "replica_wait_ms": 1,
 }
 """The smallest value each numeric setting accepts."""

@@ -199,6 +199,9 @@ class StreamConsumer:
                 if self.throttle() == float("inf"):
                     await self._wait_throttle()
                 await self._dispatch(message_id, fields, 1)
+            # Eager dispatch: the handlers just created run up to their first wait before
+            # the next blocking read is sent, so a message's work is never behind it.
+            await asyncio.sleep(0)
 
     def _free_slots(self) -> int:
         return self.concurrency - self.stats.in_flight

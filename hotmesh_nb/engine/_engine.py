@@ -66,7 +66,7 @@ class Engine:
         self.guid = guid()
         self.batcher = Batcher(self.client)
         self.stepper = Stepper(self.client, keys, config, self.batcher)
-        self.subscriptions = Subscriptions(connection.new_client(), keys.done_channel)
+        self.subscriptions = Subscriptions(connection.new_client(), keys.done_channel, keys)
         self.consumer: StreamConsumer | None = None
         self.started = time.time()
         self.quorum = Quorum(

@@ -1,7 +1,10 @@
 """Telling a server outage from a real failure, and waiting one out.
 
 A mesh must outlive its server: a restart from the AOF, a failover, ``SCRIPT
-FLUSH`` or a full memory are conditions that pass. Work that hits one waits
+FLUSH`` or a full memory are conditions that pass. On a Redis Cluster so are a
+primary's failover (``CLUSTERDOWN``, ``TRYAGAIN``, a slot served by nobody for a
+moment, a ``MOVED`` the client has not followed yet, the old primary's refused
+connections) and resharding (``ASK``). Work that hits one waits
 and tries again (with a short, capped backoff, so recovery is quick once the
 server is back) instead of failing a step, which would cost a delivery attempt
 and could end a healthy job in a dead letter.
@@ -28,8 +31,21 @@ BACKOFF_FIRST = 0.02
 BACKOFF_CAP = 0.25
 """Longest pause between two retries: recovery follows the server within this."""
 
-_TRANSIENT_REPLIES = ("LOADING", "READONLY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "OOM")
+_TRANSIENT_REPLIES = (
+    "LOADING",
+    "READONLY",
+    "TRYAGAIN",
+    "CLUSTERDOWN",
+    "MASTERDOWN",
+    "OOM",
+    "MOVED",
+    "ASK",
+)
 """Error replies of a server that did not run the command and may run it later."""
+
+_TRANSIENT_CLUSTER = ("cannot be connected", "not covered", "no targets were found")
+"""Messages of redis-py's cluster client when it knows no node for a slot for now (a
+failover in progress); its other complaints (keys of several slots) are real errors."""
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -38,6 +54,11 @@ def is_transient(exc: BaseException) -> bool:
         return not isinstance(exc, redis_errors.AuthenticationError)
     if isinstance(exc, asyncio.TimeoutError):
         return True
+    if isinstance(exc, redis_errors.RedisClusterException):
+        text = str(exc).lower()
+        return isinstance(exc, redis_errors.SlotNotCoveredError) or any(
+            part in text for part in _TRANSIENT_CLUSTER
+        )
     if isinstance(exc, redis_errors.ResponseError):
         return str(exc).split(" ", 1)[0] in _TRANSIENT_REPLIES or isinstance(
             exc,
@@ -47,6 +68,7 @@ def is_transient(exc: BaseException) -> bool:
                 redis_errors.TryAgainError,
                 redis_errors.ClusterDownError,
                 redis_errors.MasterDownError,
+                redis_errors.AskError,  # and MovedError, its subclass
                 redis_errors.OutOfMemoryError,
             ),
         )

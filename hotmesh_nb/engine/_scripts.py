@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from importlib import resources
 from typing import Any
@@ -109,6 +110,10 @@ async def load_all(client: aioredis.Redis) -> None:
     ``SCRIPT LOAD``, or ``SCRIPT FLUSH`` all empty the script cache; loading is
     idempotent, so reloading everything at once is the simplest complete answer.
     """
+    if hasattr(client, "get_primaries"):
+        # A cluster: SCRIPT LOAD goes to every primary, which a pipeline cannot send.
+        await asyncio.gather(*(client.script_load(script.source) for script in _REGISTRY))
+        return
     pipe = client.pipeline(transaction=False)
     for script in _REGISTRY:
         pipe.script_load(script.source)

@@ -17,6 +17,8 @@ Job hash fields:
 ``f:<set key>``     a facet set the job joined (value: the job id), left when it ends
 ``_<name>``         searchable field, stored as a plain string
 ``-<name>``         marker (MeshFlow's replay ledger), stored as JSON
+``w``               the process that started the job and waits for it (its token)
+``W``               a waiter elsewhere needs the completion published
 ==================  ===========================================================
 """
 
@@ -38,6 +40,8 @@ DATA = "d:"
 ACTIVITY = "a:"
 GUARD = "g:"
 ENTERED = "e:"
+WAITED_BY = "w"
+WATCHED = "W"
 
 
 def completion_payload(fields: dict[str, str]) -> dict[str, Any] | None:

@@ -26,6 +26,7 @@ from ._config import EngineConfig
 from ._protocol import Cycle, JobMessage, Resumption, StepOutcome, Transition
 from ._scripts import STEP
 from ._step import KEY, PENDING, Step
+from ._waiters import process_token, settle_local
 from .activities import TYPES
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ class Stepper:
         self.keys = keys
         self.config = config
         self.batcher = batcher
+        if config.replicas_to_wait:
+            batcher.require_replicas(config.replicas_to_wait, config.replica_wait_ms, keys.prefix)
         self.apps: dict[str, AppRuntime] = {}
         self.on_timer: Any = None
         """Called with the due time (ms) of timers this process scheduled (wakes the scout)."""
@@ -160,8 +163,13 @@ class Stepper:
         create_status: int | None = None,
         gid: str = "",
         ack: Ack | None = None,
+        fresh: bool = False,
     ) -> tuple[int, int]:
-        """Apply a step with one script call; returns ``(outcome, status)``."""
+        """Apply a step with one script call; returns ``(outcome, status)``.
+
+        ``fresh`` creates a job whose id was just drawn at random (132 bits): no other
+        job can hold it, so the script does not check (one command fewer).
+        """
         keys = [self.keys.job(step.job_id), self.keys.engine_stream]
         index = {name: n for n, name in enumerate(keys, 1)}
 
@@ -175,7 +183,7 @@ class Stepper:
         ack_args: list[Any] = [0, "", ""] if ack is None else [key(ack[0]), ack[1], ack[2]]
         publishes = step.graph.publishes if isinstance(step.graph.publishes, str) else ""
         args: list[Any] = [
-            "create" if create_status is not None else "step",
+            ("fresh" if fresh else "create") if create_status is not None else "step",
             create_status if create_status is not None else step.delta,
             gid,
             step.guard,
@@ -198,11 +206,14 @@ class Stepper:
                 key(part[1:]) if isinstance(part, str) and part[:1] == KEY else part
                 for part in op[1:]
             ]
+        args.append(process_token())  # a job this process waits for is settled here
         reply = await self.batcher.submit(
             lambda pipe: STEP.add(pipe, keys, args), patient=create_status is None
         )
         if isinstance(reply, Exception):
             raise reply
+        if len(reply) > 2:  # the completion of a job this process waits for
+            settle_local(self.keys.done_channel, reply[2])
         if self.on_sent is not None and step.messages:
             self.on_sent([stream for stream, _ in step.messages])
         if telemetry.METADATA_KEY in step.job.metadata:

@@ -1,4 +1,29 @@
-"""One pub/sub connection per engine: job completions, emits and user subscriptions."""
+"""One pub/sub connection per engine: job completions, emits and user subscriptions.
+
+The done channel and who must hear a completion
+------------------------------------------------
+
+A job ends in a step script, which announces it on the app's done channel. When the
+process that waits for a job is also the one whose step ends it (a ``pubsub`` job
+whose worker lives in the caller's process), the message would only travel back to
+where it came from. So:
+
+* A waiter registered *before* the job is written (``pubsub`` and every other
+  start-and-wait registers from ``pub``'s ``on_id``) is claimed by ``pub``
+  (:meth:`Subscriptions.claim`): the job is created with field ``w`` = this process's
+  :func:`process_token`.
+* A step that ends a job whose ``w`` is the token of the process running it returns
+  the completion in its reply; that process settles its waiters from it
+  (:func:`settle_local`) and the script does not PUBLISH on the done channel.
+* A waiter that comes *later* (a handle's ``result``, a join, any process) marks the
+  job with ``W`` (:meth:`Subscriptions.wait` does it in the background) and the
+  completion is published again. If the job ended before the mark, the mark's reply
+  says so and the waiter is settled from the job's hash, so it cannot miss the end.
+
+Everything else is published as before: jobs nobody in the ending process waits for,
+emits, interrupts, and every message of a graph's ``publishes`` channel (``sub`` and
+``psub`` subscribers always receive).
+"""
 
 from __future__ import annotations
 
@@ -6,27 +31,66 @@ import asyncio
 import contextlib
 import fnmatch
 import logging
+import os
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 
+from .._replies import text_map
 from ..acl import is_refusal, refusal
 from ..runtime import cancel_and_wait
 from ._codec import loads
-from ._outage import Outage
+from ._ids import guid
+from ._outage import Outage, is_transient
+from ._scripts import STEP
+from ._state import completion_payload
+
+if TYPE_CHECKING:
+    from ..keys import Keys
 
 log = logging.getLogger(__name__)
 
 Callback = Callable[[str, dict[str, Any]], Any]
 
+_token: tuple[int, str] = (-1, "")
+
+
+def process_token() -> str:
+    """This process's name in job hashes (field ``w``); a forked child gets its own."""
+    global _token
+    pid, token = _token
+    if pid != os.getpid():
+        token = f"P{os.getpid()}.{guid(10)}"
+        _token = (os.getpid(), token)
+    return token
+
+
+_local: dict[str, list[Subscriptions]] = {}
+"""Done channel → the started subscriptions of this process (step replies settle them)."""
+
+
+def settle_local(done_channel: str, completion: str | bytes) -> None:
+    """Settle this process's waiters from a completion a step script returned."""
+    try:
+        payload = loads(completion)
+    except ValueError:
+        return
+    for subscriptions in _local.get(done_channel, ()):
+        subscriptions.settle(payload)
+
 
 class Subscriptions:
     """Channel and pattern subscriptions sharing one connection, plus job waiters."""
 
-    def __init__(self, client: aioredis.Redis, done_channel: str) -> None:
+    def __init__(self, client: aioredis.Redis, done_channel: str, keys: Keys | None = None) -> None:
         self._client = client
         self._done_channel = done_channel
+        self._keys = keys
+        """The app's keys; without them no waiter is claimed (every completion published)."""
+        self._watches: dict[str, asyncio.Handle] = {}
+        """Late waiters whose job is not marked yet (``pub`` claims them before then)."""
+        self._side: set[asyncio.Task[None]] = set()
         self._pubsub = client.pubsub()
         self._outage = Outage("pub/sub")
         self._channels: dict[str, Callback] = {}
@@ -51,6 +115,12 @@ class Subscriptions:
         """Subscribe to the app's completion channel and start reading."""
         self._run_callback = run_callback
         await self.subscribe(self._done_channel, self._on_done, internal=True)
+        _local.setdefault(self._done_channel, []).append(self)
+
+    @property
+    def done_channel(self) -> str:
+        """The app's completion channel."""
+        return self._done_channel
 
     def _ensure_reader(self) -> None:
         if self._task is None or self._task.done():
@@ -101,10 +171,60 @@ class Subscriptions:
         await self._pubsub.punsubscribe(pattern)
 
     def wait(self, job_id: str) -> asyncio.Future[dict[str, Any]]:
-        """A future resolved with the job's completion payload."""
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        """A future resolved with the job's completion payload.
+
+        Unless ``pub`` claims it at once (it starts the job), the job is marked so that
+        its completion is published (see the module docstring).
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dict[str, Any]] = loop.create_future()
         self._waiters.setdefault(job_id, []).append(future)
+        if self._keys is not None and job_id not in self._watches:
+            self._watches[job_id] = loop.call_soon(self._start_watch, job_id)
         return future
+
+    def claim(self, job_id: str) -> bool:
+        """``pub`` is about to create ``job_id``: True when this process waits for it.
+
+        The waiters registered for it are the creator's (from ``on_id``, before the job
+        exists): they need no mark, and the job is created with this process's token.
+        """
+        handle = self._watches.pop(job_id, None)
+        if handle is None:
+            return False
+        handle.cancel()
+        return bool(self._waiters.get(job_id))
+
+    def _start_watch(self, job_id: str) -> None:
+        self._watches.pop(job_id, None)
+        task = asyncio.get_running_loop().create_task(self._watch(job_id), name="watch job")
+        self._side.add(task)
+        task.add_done_callback(self._side.discard)
+
+    async def _watch(self, job_id: str) -> None:
+        """Mark a running job for a late waiter; settle the waiter if it has ended."""
+        assert self._keys is not None
+        keys = self._keys
+        outage = Outage("marking a waited job")
+        args = ["watch", 0, "", "", "", "", 0, 0, "", ""]
+        while job_id in self._waiters:
+            try:
+                reply = await STEP.call(self._client, [keys.job(job_id), keys.engine_stream], args)
+                outcome, status = int(reply[0]), int(reply[1])
+                if outcome == 1 and (status <= 0 and status != -1):
+                    # It ended before the mark: its completion may not have been published.
+                    fields = text_map(await self._client.hgetall(keys.job(job_id)))
+                    payload = completion_payload(fields)
+                    if payload is not None:
+                        self.settle(payload)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.warning("could not mark job %s for its waiter: %s", job_id, exc)
+                    return
+                await asyncio.sleep(outage.failed(exc))
 
     def forget(self, job_id: str, future: asyncio.Future[Any]) -> None:
         """Drop a waiter (timed out or cancelled)."""
@@ -199,10 +319,20 @@ class Subscriptions:
 
     async def close(self) -> None:
         """Cancel waiters and close the connection."""
-        await cancel_and_wait(self._task)
+        started = _local.get(self._done_channel, [])
+        if self in started:
+            started.remove(self)
+            if not started:
+                del _local[self._done_channel]
+        for handle in self._watches.values():
+            handle.cancel()
+        self._watches.clear()
+        await cancel_and_wait(self._task, *self._side)
         for waiters in self._waiters.values():
             for future in waiters:
                 future.cancel()
         self._waiters.clear()
         with contextlib.suppress(Exception):
             await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+        with contextlib.suppress(Exception):
+            await self._client.aclose()  # the marks of late waiters used its pool

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._replies import text_map, texts, texts_or_none
+from ..connection import scan_slot
 from ..engine import _state as st
 from ..engine._codec import loads
 from ..errors import JobNotFoundError
@@ -135,7 +136,7 @@ async def scan(hm: HotMesh, match: str, *, limit: int, batch: int, cursor: int) 
     pattern = prefix.replace("{", "\\{").replace("}", "\\}") + match
     ids: list[str] = []
     while True:
-        cursor, keys = await client.scan(cursor=cursor, match=pattern, count=batch)
+        cursor, keys = await scan_slot(client, prefix, cursor=cursor, match=pattern, count=batch)
         ids += [k[len(prefix) :] for k in texts(keys)]
         if int(cursor) == 0 or len(ids) >= limit:
             break

@@ -94,6 +94,9 @@ class Run:
     record, result record). They go out with the run's next write (a claim, an effect),
     claimed and recorded at once, before anything the workflow did after them can be
     seen outside this process."""
+    io_errors: list[BaseException] = field(default_factory=list)
+    """Errors of the Redis operations the workflow code awaited (an outage among them
+    means the run's view of the history is unreliable: it is replayed)."""
     dispatched: int = 0
     """How many of ``items`` this run dispatched (the others were another run's)."""
     stale: bool = False
@@ -124,11 +127,13 @@ class Run:
         def finished(done: asyncio.Task[Any]) -> None:
             self.io -= 1
             if waiter.cancelled():
-                if not done.cancelled():
-                    done.exception()  # retrieved: the workflow no longer waits for it
+                if not done.cancelled() and done.exception() is not None:
+                    # The workflow no longer waits for it, but the run must know it failed.
+                    self.io_errors.append(done.exception())  # type: ignore[arg-type]
             elif done.cancelled():
                 waiter.cancel()
             elif done.exception() is not None:
+                self.io_errors.append(done.exception())  # type: ignore[arg-type]
                 waiter.set_exception(done.exception())  # type: ignore[arg-type]
             else:
                 waiter.set_result(done.result())

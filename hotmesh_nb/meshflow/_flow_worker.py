@@ -7,9 +7,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from redis import exceptions as redis_errors
+
 from ..connection import Connection
 from ..engine._codec import check_value, dumps
 from ..engine._config import EngineConfig
+from ..engine._outage import Outage, is_transient
 from ..engine._worker_service import Response, WorkerMessage
 from ..errors import CallbackExit, NonDeterminismError
 from ..hotmesh import HotMesh, Worker
@@ -52,6 +55,13 @@ async def _discard_all_parked() -> None:
 on_close(_discard_all_parked)
 
 
+def _server_outage(exc: BaseException) -> bool:
+    """A transient error of the server (not an ``OSError`` the workflow's code raised)."""
+    return isinstance(exc, (redis_errors.RedisError, redis_errors.RedisClusterException)) and (
+        is_transient(exc)
+    )
+
+
 class WorkflowRunner:
     """The worker callback of one workflow function."""
 
@@ -64,6 +74,22 @@ class WorkflowRunner:
         """Suspended runs by workflow id, kept for the next step (see ``_runner.Parked``)."""
 
     async def __call__(self, message: WorkerMessage) -> Response:
+        # A server outage (a restart, a cluster failover) met by this run's own reads and
+        # claims is waited out and the run replayed, not reported as the workflow's
+        # error: a replay is deterministic and a redelivered run owns its earlier claims.
+        outage = Outage(f"workflow {self.name}")
+        while True:
+            try:
+                response = await self._run(message)
+            except Exception as exc:
+                if not _server_outage(exc):
+                    raise
+                await asyncio.sleep(outage.failed(exc))
+                continue
+            outage.ok()
+            return response
+
+    async def _run(self, message: WorkerMessage) -> Response:
         services = self.services
         assert services is not None
         data = message.data
@@ -93,6 +119,13 @@ class WorkflowRunner:
                 run.local = True
                 outcome = await replay(self.fn, args, run, park=True)
             parked = outcome.parked
+            outage = next((exc for exc in run.io_errors if _server_outage(exc)), None)
+            if outage is not None:
+                # Redis work the workflow code awaited (a claim, an effect) met an outage:
+                # whatever the code made of that error, the run is replayed, not concluded.
+                if parked is not None:
+                    discard(parked)
+                raise outage
             try:
                 response = None
                 if outcome.kind != "stale":
@@ -142,6 +175,8 @@ class WorkflowRunner:
             return Response({"response": outcome.value}, code=DONE)
         error = outcome.error
         assert error is not None
+        if _server_outage(error):
+            raise error
         policy = RetryPolicy.from_dict(data.get("policy")) if data.get("policy") else None
         policy = policy or WORKFLOW_DEFAULT
         error_type = getattr(error, "error_type", None) or type(error).__name__

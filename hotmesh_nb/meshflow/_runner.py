@@ -189,6 +189,7 @@ async def resume(parked: Parked, ledger: Ledger, owner: str, *, park: bool = Fal
     waiting, run.waiting = run.waiting, {}
     run.ledger, run.owner, run.items, run.stale, run.fatal = ledger, owner, [], False, None
     run.dispatched = 0
+    run.io_errors = []
     for index, future in waiting.items():
         if not future.done():
             future.set_result(ledger.results[index][1])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -10,6 +12,7 @@ from typing import Any, Literal
 import redis.asyncio as aioredis
 
 from .._replies import as_fields, text_or_none, texts_or_none
+from ..connection import is_cluster
 from ..errors import HotMeshError
 from ..keys import Keys
 from . import _native as native
@@ -17,6 +20,8 @@ from ._fallback import FallbackIndex, stored_definition
 from ._search_schema import SearchOptions
 
 Mode = Literal["auto", "native", "fallback"]
+
+log = logging.getLogger(__name__)
 
 DEFINITIONS_TTL = 2.0
 """Seconds this process trusts its copy of the fallback index definitions."""
@@ -68,6 +73,14 @@ class SearchResult:
             return f"<pre>{self!r}</pre>"
 
 
+@functools.cache
+def _say_cluster_fallback() -> None:
+    log.warning(
+        "search on a Redis Cluster: hotmesh_nb's own index is used, not FT.* (the search "
+        "module indexes one shard only without a coordinator); results are the same"
+    )
+
+
 class SearchEngine:
     """Indexes and searchable fields of one app's records (jobs)."""
 
@@ -83,7 +96,13 @@ class SearchEngine:
     async def native(self) -> bool:
         """True when this engine uses ``FT.*``."""
         if self._native is None:
-            self._native = await native.available(self.client)
+            if is_cluster(self.client):
+                # FT.* indexes only the keys of the shard it runs on (no coordinator in
+                # open-source Redis or Valkey): our own index gives the same rows.
+                _say_cluster_fallback()
+                self._native = False
+            else:
+                self._native = await native.available(self.client)
         return self._native
 
     async def _indexes(self, fresh: bool = False) -> list[SearchOptions]:

@@ -30,6 +30,7 @@ async def _step(url: str, keys: Keys, job: str, args: list) -> tuple[StepOutcome
 # (description, calls before, the call, expected outcome, expected status)
 CASES = [
     ("a new job is created", [], _args("create", 2, gid="g1"), StepOutcome.APPLIED, 2),
+    ("a job with a random id is created", [], _args("fresh", 2), StepOutcome.APPLIED, 2),
     (
         "the same id again is a duplicate",
         [_args("create", 2, gid="g1")],
@@ -102,3 +103,52 @@ def test_scripts_are_assembled_from_shared_pieces_pasted_once() -> None:
         assert script.source.count("local function interrupt_job(") == 1
     for script in _REGISTRY:
         assert "-- @include" not in script.source, script.name
+
+
+@pytest.mark.parametrize("ops", [0, 1], ids=["read with the guard", "read again after ops"])
+def test_the_announcement_shows_the_hash_as_it_is_after_the_step(
+    redis_url: str, namespace: str, ops: int
+) -> None:
+    """An ending step without operations reads the hash once, for its guard, and lays its
+    own writes over it; with operations the announcement reads the hash again. Either
+    way waiters get exactly what a read of the finished job gives."""
+    import json
+
+    import redis
+
+    from hotmesh_nb.engine import _state as st
+
+    keys = Keys(namespace, "script")
+    channel = f"{namespace}:announce-test"
+    ending = _args("step", -1, "g1", "g:end", **{"d:b": '"new"', "d:c": "3", "ju": "2"})
+    ending[4] = channel
+    if ops:  # an operation that touches another key: the hash is read again
+        ending[-1:] = [1, "link", 3, "f", "v"]
+
+    async def run() -> list:
+        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        try:
+            create = _args("fresh", 1, **{"d:a": "1", "d:b": '"old"', "m": '{"jid":"job1"}'})
+            await _step(redis_url, keys, "job1", create)
+            await client.hset(keys.job("job1"), "gid", "g1")
+            job_keys = [keys.job("job1"), keys.engine_stream, keys.job("other")]
+            return await STEP.call(client, job_keys, ending)
+        finally:
+            await client.aclose()
+
+    admin = redis.Redis.from_url(redis_url, decode_responses=True)
+    listener = admin.pubsub()
+    listener.subscribe(channel)
+    listener.get_message(timeout=5)  # the subscription's confirmation
+    try:
+        reply = hotmesh_nb.runtime.get_runtime().run(run())
+        assert StepOutcome(int(reply[0])) is StepOutcome.ENDED
+        message = listener.get_message(timeout=5)
+        announced = json.loads(message["data"])
+        expected = st.completion_payload(admin.hgetall(keys.job("job1")))
+        assert announced == expected
+        assert list(announced["d"]) == ["a", "b", "c"]
+        assert announced["d"] == {"a": 1, "b": "new", "c": 3}
+    finally:
+        listener.close()
+        admin.close()

@@ -20,6 +20,7 @@ from .._codec import check_value, dumps
 from .._ids import fast_guid, guid, iso_compact
 from .._protocol import Await, Result
 from .._step import SUCCESS, Step
+from .._waiters import process_token
 
 if TYPE_CHECKING:
     from .._engine import Engine
@@ -71,6 +72,7 @@ async def start_job(
     ctx["$app"] = {"settings": app.spec.settings}
     stats = trigger.stats
     job_id = app.resolve(stats.get("id"), ctx, f"{trigger.id}.stats.id") if stats else None
+    fresh = job_id in (None, UNDEFINED, "") and not default_id  # a random id: unique
     if job_id in (None, UNDEFINED, ""):
         job_id = default_id or guid()
     job_id = str(job_id)
@@ -140,7 +142,9 @@ async def start_job(
         await engine.backlog.refuse_if_full([stream for stream, _ in step.messages])
     if on_id is not None:
         on_id(job_id)
-    code, _ = await engine.commit(step, create_status=status, ack=ack)
+        if engine.subscriptions.claim(job_id):  # settled from the step's reply, here
+            step.writes[st.WAITED_BY] = process_token()
+    code, _ = await engine.commit(step, create_status=status, ack=ack, fresh=fresh)
     telemetry.job_created(span, code)
     if code == 0:
         raise DuplicateJobError(job_id)

@@ -1,14 +1,23 @@
 -- Shared by the scripts that can end a job (prepended to them when they are loaded).
 --
--- announce(job, engine_stream, kind, status, done_channel, publishes_channel)
+-- announce(job, engine_stream, kind, status, done_channel, publishes_channel[, flat])
 -- publishes the job as waiters and subscribers see it ('done', 'emit' or
 -- 'persist') and, when an awaiting parent exists (field 'p', a result message
 -- without its outcome), hands the outcome to the parent's activity. A job that
 -- ends ('done') also leaves the facet sets it joined (fields 'f:<set key>').
-local function announce(job, engine_stream, kind, status, done_channel, publishes_channel)
-  local flat = redis.call('HGETALL', job)
+-- 'flat' is the job's hash as HGETALL would return it now, when the caller already has
+-- it (read for its guard, with its own writes laid over): it saves reading it again.
+--
+-- 'token' names the process that runs the step. A job whose field 'w' holds it was
+-- started by that process, which waits for it: the completion is returned (the
+-- process settles its waiter from the reply) and, unless a waiter elsewhere marked the
+-- job (field 'W'), not published on the done channel. Subscribers of the 'publishes'
+-- channel always get it.
+local function announce(job, engine_stream, kind, status, done_channel, publishes_channel, flat, token)
+  flat = flat or redis.call('HGETALL', job)
   local data = {}
   local meta, err, detail, ju, parent = 'null', 'null', 'null', 'null', nil
+  local waited_by, watched = nil, false
   for f = 1, #flat, 2 do
     local name = flat[f]
     if string.sub(name, 1, 2) == 'd:' then
@@ -23,6 +32,10 @@ local function announce(job, engine_stream, kind, status, done_channel, publishe
       ju = cjson.encode(flat[f + 1])
     elseif name == 'p' then
       parent = flat[f + 1]
+    elseif name == 'w' then
+      waited_by = flat[f + 1]
+    elseif name == 'W' then
+      watched = true
     elseif kind == 'done' and string.sub(name, 1, 2) == 'f:' then
       -- An ended job leaves the facet sets it joined (hook_all finds running jobs only).
       redis.call('SREM', string.sub(name, 3), flat[f + 1])
@@ -31,7 +44,10 @@ local function announce(job, engine_stream, kind, status, done_channel, publishe
   local body = '{' .. table.concat(data, ',') .. '}'
   local payload = '{"k":"' .. kind .. '","s":' .. status .. ',"m":' .. meta .. ',"ju":' .. ju
     .. ',"err":' .. err .. ',"ed":' .. detail .. ',"d":' .. body .. '}'
-  redis.call('PUBLISH', done_channel, payload)
+  local mine = kind == 'done' and token ~= nil and waited_by == token
+  if not mine or watched then
+    redis.call('PUBLISH', done_channel, payload)
+  end
   if publishes_channel ~= '' then
     redis.call('PUBLISH', publishes_channel, payload)
   end
@@ -47,4 +63,8 @@ local function announce(job, engine_stream, kind, status, done_channel, publishe
     end
     redis.call('XADD', engine_stream, '*', 'm', string.sub(parent, 1, -2) .. ',' .. outcome .. '}')
   end
+  if mine then
+    return payload
+  end
+  return nil
 end

@@ -5,7 +5,8 @@
 -- ends (or emits), its announcement.
 --
 -- KEYS[1]  job hash   KEYS[2] engine stream   KEYS[3..] other keys the step touches
--- ARGV[1]  mode: 'create' | 'step'
+-- ARGV[1]  mode: 'create' | 'fresh' | 'step' ('fresh' creates a job whose id was just
+--          drawn at random: no other job can hold it, so it is not checked)
 -- ARGV[2]  create: initial status | step: status delta
 -- ARGV[3]  step: expected gid ('' = no check)
 -- ARGV[4]  step: guard field ('' = none): its presence means "already applied"
@@ -20,8 +21,12 @@
 --          done and start its expiry while it stays open
 -- then     K operations, each a name and its arguments (see run_ops)
 -- Mode 'ops' runs only the operations, which then start at ARGV[11].
--- Returns  {outcome, status}: 1 applied, 2 applied and the job ended, 0 duplicate
---          (guard or existing job), -1 job gone, -2 stale generation, -3 job not active.
+-- last     the token of the process running the step (see announce)
+-- Returns  {outcome, status[, completion]}: 1 applied, 2 applied and the job ended, 0
+--          duplicate (guard or existing job), -1 job gone, -2 stale generation, -3 job not
+--          active; the completion when this process waits for the job (see announce).
+-- Mode 'watch' marks a job whose completion a waiter that came late needs published
+-- ('W'); it returns {1, status}, or {-1, 0} when the job is gone.
 -- Operations (ARGV from index i: count, then each a name and its arguments):
 --   timer      key, due_ms, member        a durable timer (sorted set)
 --   wait       hook_key, early_key, ttl, waiter, message
@@ -117,6 +122,26 @@ local function run_ops(i)
   return halted
 end
 
+-- The hash as HGETALL returns it after this step's writes: 'flat' (read before them)
+-- with 'fields' (written) laid over it, in the order the server keeps a small hash.
+local function overlay(flat, fields)
+  local at = {}
+  for f = 1, #flat, 2 do
+    at[flat[f]] = f + 1
+  end
+  for p = 1, #fields, 2 do
+    local slot = at[fields[p]]
+    if slot then
+      flat[slot] = fields[p + 1]
+    else
+      flat[#flat + 1] = fields[p]
+      flat[#flat + 1] = fields[p + 1]
+      at[fields[p]] = #flat
+    end
+  end
+  return flat
+end
+
 local job = KEYS[1]
 local mode = ARGV[1]
 if ARGV[8] ~= '0' then
@@ -127,16 +152,56 @@ if mode == 'ops' then
   run_ops(11)
   return {1, 0}
 end
+if mode == 'watch' then
+  -- A waiter that came after the job started: the completion must be published for it.
+  -- Only a job some process waits for ('w') may go unpublished: only it needs the mark.
+  local current = redis.call('HMGET', job, ':', 'w')
+  if not current[1] then
+    return {-1, 0}
+  end
+  if current[2] then
+    redis.call('HSET', job, 'W', '1')
+  end
+  return {1, tonumber(current[1])}
+end
+-- The process running this step (the last argument; see announce).
+local token = ARGV[#ARGV]
+-- Where the sections of ARGV start: writes, messages, the announcement flag, operations.
+local writes_at = 11
+local messages_at = writes_at + 2 * tonumber(ARGV[writes_at]) + 1
+local flag_at = messages_at + 2 * tonumber(ARGV[messages_at]) + 1
+local flag = ARGV[flag_at]
+-- A step without operations (they may change the hash) whose end may announce the job
+-- reads the whole hash for its guard: the announcement then needs no second read.
+local whole = ARGV[flag_at + 1] == '0' and (tonumber(ARGV[2]) < 0 or flag ~= '0')
+local creating = mode == 'create' or mode == 'fresh'
 local status
-if mode == 'create' then
+local flat = nil
+if creating then
   status = tonumber(ARGV[2])
-  if redis.call('HSETNX', job, ':', status) == 0 then
+  if mode == 'create' and redis.call('HSETNX', job, ':', status) == 0 then
     return {0, 0}
+  end
+  if whole then
+    flat = mode == 'create' and {':', status} or {}
   end
 else
   local guard = ARGV[4]
   local current
-  if guard ~= '' then
+  if whole then
+    flat = redis.call('HGETALL', job)
+    current = {}
+    for f = 1, #flat, 2 do
+      local name = flat[f]
+      if name == ':' then
+        current[1] = flat[f + 1]
+      elseif name == 'gid' then
+        current[2] = flat[f + 1]
+      elseif guard ~= '' and name == guard then
+        current[3] = flat[f + 1]
+      end
+    end
+  elseif guard ~= '' then
     current = redis.call('HMGET', job, ':', 'gid', guard)
   else
     current = redis.call('HMGET', job, ':', 'gid')
@@ -157,8 +222,7 @@ else
   status = before + tonumber(ARGV[2])
 end
 -- One HSET for the status, the guard and every state write.
-local i = 11
-local pairs_count = tonumber(ARGV[i])
+local pairs_count = tonumber(ARGV[writes_at])
 local fields = {}
 if mode ~= 'create' then
   fields[1] = ':'
@@ -168,41 +232,41 @@ if mode ~= 'create' then
     fields[4] = '1'
   end
 end
-for p = i + 1, i + 2 * pairs_count do
+for p = writes_at + 1, writes_at + 2 * pairs_count do
   fields[#fields + 1] = ARGV[p]
 end
 if #fields > 0 then
   redis.call('HSET', job, unpack(fields))
 end
-i = i + 2 * pairs_count + 1
-local messages = tonumber(ARGV[i])
+local messages = tonumber(ARGV[messages_at])
 for m = 1, messages do
-  redis.call('XADD', KEYS[tonumber(ARGV[i + 2 * m - 1])], '*', 'm', ARGV[i + 2 * m])
+  redis.call('XADD', KEYS[tonumber(ARGV[messages_at + 2 * m - 1])], '*', 'm', ARGV[messages_at + 2 * m])
 end
-i = i + 2 * messages + 1
-local flag = ARGV[i]
-i = i + 1
-local status_after = run_ops(i)
+local status_after = run_ops(flag_at + 1)
 if status_after ~= nil then
   status = status_after
 end
+if flat then
+  flat = overlay(flat, fields)
+end
 -- A job created with status -1 is pending: it waits unstarted (and is not announced).
-local ended = status <= 0 and not (mode == 'create' and status == -1)
+local ended = status <= 0 and not (creating and status == -1)
 if ended then
-  announce(job, KEYS[2], 'done', status, ARGV[5], ARGV[6])
+  local payload = announce(job, KEYS[2], 'done', status, ARGV[5], ARGV[6], flat, token)
   local expire = tonumber(ARGV[7])
   if expire > 0 then
     redis.call('EXPIRE', job, expire)
   end
-  return {2, status}
+  return {2, status, payload}
 end
 if flag == '1' then
-  announce(job, KEYS[2], 'emit', status, ARGV[5], ARGV[6])
+  announce(job, KEYS[2], 'emit', status, ARGV[5], ARGV[6], flat)
 elseif flag == 'persist' then
-  announce(job, KEYS[2], 'done', status, ARGV[5], ARGV[6])
+  local payload = announce(job, KEYS[2], 'done', status, ARGV[5], ARGV[6], flat, token)
   local expire = tonumber(ARGV[7])
   if expire > 0 then
     redis.call('EXPIRE', job, expire)
   end
+  return {1, status, payload}
 end
 return {1, status}
