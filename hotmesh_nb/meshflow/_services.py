@@ -84,7 +84,11 @@ class WorkflowServices:
             args += [claim_field_, claim, result_field_, record]
         for name, record in pairs:
             args += [name, record]
-        reply = await CLAIM.call(self.client, [self.keys.job(job_id)], args)
+        keys = [self.keys.job(job_id)]
+        # Through the engine's batcher: concurrent runs share a round trip, an outage is
+        # waited out and the (idempotent) script sent again with the same results — never
+        # a re-run activity — and a durability setting's WAIT covers these writes too.
+        reply = await self.hm.engine.batcher.submit(lambda pipe: CLAIM.add(pipe, keys, args))
         if run is not None:
             for name, _ in pending:
                 run.pending.pop(name, None)
