@@ -10,6 +10,7 @@ from ..connection import Connection
 from ..durations import Duration, to_seconds
 from ..engine._codec import check_value
 from ..engine._config import EngineConfig
+from ..engine._ids import fast_guid
 from ..errors import HotMeshError
 from ..hotmesh import HotMesh
 from ..runtime import blocking, get_runtime, on_runtime
@@ -111,8 +112,9 @@ class WorkflowClient:
             "taskQueue": task_queue,
             "args": list(args),
         }
-        if workflow_id is not None:
-            data["workflowId"] = str(workflow_id)
+        # The id is known before the job exists, so the handle listens for the end first
+        # and its result() needs no status read (see WorkflowHandle.result_async).
+        data["workflowId"] = str(workflow_id) if workflow_id is not None else fast_guid()
         policy = RetryPolicy.coerce(config)
         if policy is not None:
             data["policy"] = policy.to_dict()
@@ -121,19 +123,27 @@ class WorkflowClient:
         seconds = None if pending is None else to_seconds(pending)
         markers = {**(marker or {}), **({SIGNAL_IN: False} if signal_in is False else {})}
         carrier = telemetry.parent_carrier(workflow_trace, workflow_span)
-        job_id = await hm.engine.pub(
-            EXECUTE,
-            data,
-            search=search,
-            pending=seconds,
-            markers=markers or None,
-            context={telemetry.METADATA_KEY: carrier} if carrier else None,
-        )
+        subscriptions = hm.engine.subscriptions
+        ending = subscriptions.wait(data["workflowId"])
+        try:
+            job_id = await hm.engine.pub(
+                EXECUTE,
+                data,
+                search=search,
+                pending=seconds,
+                markers=markers or None,
+                context={telemetry.METADATA_KEY: carrier} if carrier else None,
+            )
+        except BaseException:
+            subscriptions.forget(data["workflowId"], ending)
+            raise
         if search:
             # The seeded fields were written with the job: index them where a fallback
             # search index covers the workflow id.
             await shared_engine(hm.connection.client, hm.keys).reindex(job_id)
-        return WorkflowHandle(self.client, job_id, task_queue, workflow_name)
+        return WorkflowHandle(
+            self.client, job_id, task_queue, workflow_name, ending=(subscriptions, ending)
+        )
 
     def get_handle(
         self,

@@ -80,36 +80,60 @@ class Run:
     """Durable calls without a result, in call order: what this run dispatches."""
     fatal: BaseException | None = None
     """A non-determinism detected during the run (fails it whatever the code does)."""
-    blocker: asyncio.Future[Any] | None = None
+    waiting: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
+    """Unrecorded calls → the future their task waits on: resolved with the call's record
+    when a parked run resumes, failed with ``Suspended`` to unwind it."""
     io: int = 0
     """Redis operations in flight (the run is not blocked while any is)."""
+    owner: str = ""
+    """The worker message this run answers (its claims carry it)."""
+    local: bool = False
+    """Whether activities may run in this process, inside the run (a worker's run)."""
+    pending: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    """Results of local activities not written yet: result field → (claim field, claim
+    record, result record). They go out with the run's next write (a claim, an effect),
+    claimed and recorded at once, before anything the workflow did after them can be
+    seen outside this process."""
+    io_errors: list[BaseException] = field(default_factory=list)
+    """Errors of the Redis operations the workflow code awaited (an outage among them
+    means the run's view of the history is unreliable: it is replayed)."""
+    dispatched: int = 0
+    """How many of ``items`` this run dispatched (the others were another run's)."""
+    stale: bool = False
+    """Another run claimed an index this run ran locally: its replay must start again."""
     _settled: asyncio.Event | None = None
 
-    def wait_blocker(self) -> asyncio.Future[Any]:
-        """The future unrecorded calls wait on (failed with ``Suspended`` to unwind)."""
-        if self.blocker is None:
-            self.blocker = asyncio.get_running_loop().create_future()
-        return self.blocker
+    def wait_for_record(self, index: str) -> asyncio.Future[Any]:
+        """The future unrecorded call ``index`` waits on (in the workflow's loop)."""
+        future = asyncio.get_running_loop().create_future()
+        self.waiting[index] = future
+        return future
 
-    async def bridge(self, coro: Any) -> Any:
+    async def bridge(self, coro: Any, *, flush: bool = True) -> Any:
         """Run a coroutine on the runtime loop (Redis I/O) and wait for it in workflow code.
 
         The workflow loop is stepped on the runtime's own thread, so the two loops
         meet through plain callbacks: the operation's task resolves a future of the
         workflow loop, and the runner steps that loop again once no I/O is in flight.
+        With ``flush``, results of local activities still pending are written first:
+        a side effect never becomes visible before the results it may depend on.
         """
         waiter = asyncio.get_running_loop().create_future()
+        if flush and self.pending and self.services is not None:
+            coro = self.services.flushed(self, coro)
         task = self.bridge_loop.create_task(coro)
         self.io += 1
 
         def finished(done: asyncio.Task[Any]) -> None:
             self.io -= 1
             if waiter.cancelled():
-                if not done.cancelled():
-                    done.exception()  # retrieved: the workflow no longer waits for it
+                if not done.cancelled() and done.exception() is not None:
+                    # The workflow no longer waits for it, but the run must know it failed.
+                    self.io_errors.append(done.exception())  # type: ignore[arg-type]
             elif done.cancelled():
                 waiter.cancel()
             elif done.exception() is not None:
+                self.io_errors.append(done.exception())  # type: ignore[arg-type]
                 waiter.set_exception(done.exception())  # type: ignore[arg-type]
             else:
                 waiter.set_result(done.result())

@@ -3,32 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 from redis import exceptions as redis_errors
 
-from .. import telemetry
 from ..connection import Connection
 from ..engine._codec import check_value, dumps
 from ..engine._config import EngineConfig
-from ..engine._ids import iso_compact
 from ..engine._outage import Outage, is_transient
-from ..engine._stacks import remote_stack
 from ..engine._worker_service import Response, WorkerMessage
-from ..errors import CallbackExit, NonDeterminismError, PayloadError
+from ..errors import CallbackExit, NonDeterminismError
 from ..hotmesh import HotMesh, Worker
-from ..runtime import blocking, get_runtime, on_runtime
-from ._activity import ActivityInfo, _current, supervise
-from ._activity_registry import lookup
+from ..runtime import blocking, get_runtime, on_close, on_runtime
 from ._context import Run, WorkflowInfo
 from ._factory import DONE, FAIL, IDLE, MANY, ONE, RETRY
 from ._ledger import END_CLAIM, claim_field, retry_claim
+from ._local_activity import Retry, error_record
+from ._local_activity import attempt as run_attempt
 from ._meshflow_errors import FatalError
 from ._policy import WORKFLOW_DEFAULT, RetryPolicy
-from ._runner import replay
+from ._runner import Outcome, Parked, discard, replay, resume
 from ._services import WorkflowServices, open_app
 from .workflow import activity_topic
+
+PARKED_RUNS = 1000
+"""Suspended runs a workflow worker keeps in memory between steps (least recent go first)."""
+STALE_REPLAYS = 5
+"""Replays one workflow message may make when other runs keep recording its calls first."""
 
 
 def workflow_topic(task_queue: str, workflow_name: str) -> str:
@@ -36,13 +39,20 @@ def workflow_topic(task_queue: str, workflow_name: str) -> str:
     return f"{task_queue}-{workflow_name}"
 
 
-def _error_record(exc: BaseException, code: int) -> dict[str, Any]:
-    return {
-        "message": str(exc) or type(exc).__name__,
-        "type": getattr(exc, "error_type", None) or type(exc).__name__,
-        "stack": getattr(exc, "stack", None) or remote_stack(exc),
-        "code": code,
-    }
+_RUNNERS: dict[tuple[str, str, str, str], WorkflowRunner] = {}
+"""The workflow runner serving each (server, namespace, task queue, workflow name) here.
+
+A runner replaced by new code (a re-run cell) or stopped at shutdown unwinds its
+parked runs: they must neither resume under other code nor be left to the GC."""
+
+
+async def _discard_all_parked() -> None:
+    for runner in list(_RUNNERS.values()):
+        runner.discard_parked()
+    _RUNNERS.clear()
+
+
+on_close(_discard_all_parked)
 
 
 def _server_outage(exc: BaseException) -> bool:
@@ -60,6 +70,8 @@ class WorkflowRunner:
         self.name = name
         self.task_queue = task_queue
         self.services: WorkflowServices | None = None
+        self.parked: OrderedDict[str, Parked] = OrderedDict()
+        """Suspended runs by workflow id, kept for the next step (see ``_runner.Parked``)."""
 
     async def __call__(self, message: WorkerMessage) -> Response:
         # A server outage (a restart, a cluster failover) met by this run's own reads and
@@ -84,27 +96,81 @@ class WorkflowRunner:
         job_id = str(message.metadata["jid"])
         owner = str(message.metadata["guid"])
         attempt = int(data.get("attempt") or 1)
-        info = WorkflowInfo(
-            workflow_id=job_id,
-            workflow_name=self.name,
-            task_queue=str(data.get("taskQueue") or self.task_queue),
-            namespace=services.keys.namespace,
-            attempt=attempt,
-            search_id=str(data.get("target") or job_id),
-            parent_workflow_id=data.get("parentWorkflowId"),
-        )
-        ledger = await services.load_ledger(job_id)
-        run = Run(info, ledger, asyncio.get_running_loop(), services)
-        outcome = await replay(self.fn, list(data.get("args") or []), run)
+        args = list(data.get("args") or [])
+        parked = self.parked.pop(job_id, None)
+        for _ in range(STALE_REPLAYS):
+            ledger = await services.load_ledger(job_id)
+            if parked is not None and parked.matches(ledger, args, attempt):
+                run = parked.run
+                outcome = await resume(parked, ledger, owner, park=True)
+            else:
+                if parked is not None:
+                    discard(parked)  # the history moved on elsewhere: replay from the top
+                info = WorkflowInfo(
+                    workflow_id=job_id,
+                    workflow_name=self.name,
+                    task_queue=str(data.get("taskQueue") or self.task_queue),
+                    namespace=services.keys.namespace,
+                    attempt=attempt,
+                    search_id=str(data.get("target") or job_id),
+                    parent_workflow_id=data.get("parentWorkflowId"),
+                )
+                run = Run(info, ledger, asyncio.get_running_loop(), services, owner=owner)
+                run.local = True
+                outcome = await replay(self.fn, args, run, park=True)
+            parked = outcome.parked
+            outage = next((exc for exc in run.io_errors if _server_outage(exc)), None)
+            if outage is not None:
+                # Redis work the workflow code awaited (a claim, an effect) met an outage:
+                # whatever the code made of that error, the run is replayed, not concluded.
+                if parked is not None:
+                    discard(parked)
+                raise outage
+            try:
+                response = None
+                if outcome.kind != "stale":
+                    response = await self._conclude(run, outcome, data)
+            except BaseException:
+                if parked is not None:
+                    discard(parked)
+                raise
+            if parked is not None:
+                dispatched_all = run.dispatched == len(run.items) > 0
+                if response is not None and dispatched_all and not run.stale:
+                    self._park(job_id, parked)
+                else:
+                    discard(parked)
+                parked = None
+            if not run.stale and response is not None:
+                return response
+            # Another run recorded a call this one ran locally: replay on its result.
+        return Response({}, code=IDLE)
+
+    def _park(self, job_id: str, parked: Parked) -> None:
+        """Keep a suspended run for the workflow's next step (the oldest goes past the cap)."""
+        self.parked[job_id] = parked
+        while len(self.parked) > PARKED_RUNS:
+            _, oldest = self.parked.popitem(last=False)
+            discard(oldest)
+
+    def discard_parked(self) -> None:
+        """Unwind every parked run (at shutdown)."""
+        while self.parked:
+            _, parked = self.parked.popitem()
+            discard(parked)
+
+    async def _conclude(self, run: Run, outcome: Outcome, data: dict[str, Any]) -> Response:
+        """The response of a finished replay (its claims taken; IDLE when they are not ours)."""
+        attempt = run.info.attempt
         if outcome.kind == "suspended":
-            return await self._dispatch(run, job_id, owner)
+            return await self._dispatch(run, run.info.workflow_id, run.owner)
         if outcome.kind == "returned":
-            if not await self._claim(job_id, owner, END_CLAIM, "end"):
+            if not await self._claim(run, END_CLAIM, "end"):
                 return Response({}, code=IDLE)
             try:
                 check_value(outcome.value, "result", None, where=f"workflow '{self.name}'")
             except (TypeError, ValueError) as exc:
-                record = _error_record(exc, 598)
+                record = error_record(exc, 598)
                 return Response({"error": record}, code=FAIL, status="success")
             return Response({"response": outcome.value}, code=DONE)
         error = outcome.error
@@ -120,20 +186,22 @@ class WorkflowRunner:
             or not isinstance(error, Exception)
         )
         if not final and policy.allows_retry(attempt, error_type):
-            if not await self._claim(job_id, owner, retry_claim(attempt), "retry"):
+            if not await self._claim(run, retry_claim(attempt), "retry"):
                 return Response({}, code=IDLE)
             body = {"delay": policy.delay(attempt), "attempt": attempt + 1, "message": str(error)}
             return Response(body, code=RETRY, status="success")
-        if not await self._claim(job_id, owner, END_CLAIM, "end"):
+        if not await self._claim(run, END_CLAIM, "end"):
             return Response({}, code=IDLE)
         code = getattr(error, "code", None)
         if not isinstance(code, int) or code < 400:
             code = 598 if final else 597
-        return Response({"error": _error_record(error, code)}, code=FAIL, status="success")
+        return Response({"error": error_record(error, code)}, code=FAIL, status="success")
 
-    async def _claim(self, job_id: str, owner: str, field: str, kind: str) -> bool:
+    async def _claim(self, run: Run, field: str, kind: str) -> bool:
+        # The run's pending local-activity results are written by the same script.
         assert self.services is not None
-        won = await self.services.claim(job_id, owner, [(field, dumps({"t": kind, "g": owner}))])
+        record = dumps({"t": kind, "g": run.owner})
+        won = await self.services.claim(run.info.workflow_id, run.owner, [(field, record)], run)
         return bool(won and won[0])
 
     async def _dispatch(self, run: Run, job_id: str, owner: str) -> Response:
@@ -146,8 +214,9 @@ class WorkflowRunner:
             )
             for item in items
         ]
-        won = await self.services.claim(job_id, owner, pairs)
+        won = await self.services.claim(job_id, owner, pairs, run)
         mine = [item for item, ok in zip(items, won, strict=False) if ok]
+        run.dispatched = len(mine)
         if not mine:
             # Another run dispatched these calls; their results will replay us again.
             return Response({}, code=IDLE)
@@ -169,38 +238,13 @@ def _finish(item: dict[str, Any], prefix: str) -> dict[str, Any]:
 async def run_activity(message: WorkerMessage) -> Response | dict[str, Any]:
     """The worker callback of every activity topic: run it, retry or record its result."""
     item = message.data.get("item") or {}
-    attempt = int(message.data.get("attempt") or 1)
-    name = str(item.get("n"))
-    key = str(item.get("key"))
-    record: dict[str, Any] = {"n": name, "a": attempt, "s": item.get("at")}
-    info = ActivityInfo(
-        activity=name,
-        workflow_id=str(message.metadata.get("jid")),
-        attempt=attempt,
-        start_to_close_timeout=item.get("sc"),
-        heartbeat_timeout=item.get("hb"),
-    )
-    token = _current.set(info)
+    attempt_no = int(message.data.get("attempt") or 1)
     try:
-        fn = lookup(name)
-        value = await supervise(info, get_runtime().call_user(fn, *(item.get("a") or [])))
-        # A result JSON cannot hold exactly fails the activity, naming the field.
-        check_value(value, "result", None, where=f"activity '{name}'")
-    except Exception as exc:
-        telemetry.record_current(exc)  # the worker call's span shows the activity failed
-        policy = RetryPolicy.from_dict(item.get("p"))
-        error_type = type(exc).__name__
-        fatal = isinstance(exc, (FatalError, CallbackExit, PayloadError))  # retrying cannot help
-        if not fatal and policy.allows_retry(attempt, error_type):
-            body = {"delay": policy.delay(attempt), "attempt": attempt + 1, "message": str(exc)}
-            return Response(body, code=RETRY, status="success")
-        record["e"] = _error_record(exc, 598 if fatal else 597)
-    else:
-        record["v"] = value
-    finally:
-        _current.reset(token)
-    record["f"] = iso_compact()
-    return {"ledger": {key: record}}
+        record = await run_attempt(item, attempt_no, str(message.metadata.get("jid")))
+    except Retry as retry:
+        body = {"delay": retry.delay, "attempt": attempt_no + 1, "message": str(retry.error)}
+        return Response(body, code=RETRY, status="success")
+    return {"ledger": {str(item.get("key")): record}}
 
 
 class MeshFlowWorker:
@@ -248,7 +292,9 @@ class MeshFlowWorker:
             workflow_name = workflow_name or fn.__name__
         runner = WorkflowRunner(fn, workflow_name, task_queue)
         workers = [
-            Worker(workflow_topic(task_queue, workflow_name), runner, guid),
+            # The bound method, not the instance: an ``async def`` callback is awaited on
+            # the loop, where an instance with an async __call__ would cost a thread hop.
+            Worker(workflow_topic(task_queue, workflow_name), runner.__call__, guid),
             Worker(
                 activity_topic(task_queue, workflow_name),
                 run_activity,
@@ -257,6 +303,11 @@ class MeshFlowWorker:
         ]
         hm = await open_app(connection, namespace, workers, config)
         runner.services = WorkflowServices(hm)
+        key = (hm.connection.url, hm.namespace, task_queue, workflow_name)
+        replaced = _RUNNERS.get(key)
+        _RUNNERS[key] = runner
+        if replaced is not None and replaced is not runner:
+            replaced.discard_parked()
         return cls(hm, task_queue, workflow_name)
 
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import weakref
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -41,16 +42,35 @@ def workflow_error(job_id: str, err: Any, data: dict[str, Any] | None) -> Workfl
     )
 
 
+def _forget(subscriptions: Any, workflow_id: str, ending: asyncio.Future[Any]) -> None:
+    """Drop a finalised handle's completion waiter (from whatever thread the GC runs on)."""
+    loop = ending.get_loop()
+    if not ending.done() and not loop.is_closed():
+        loop.call_soon_threadsafe(subscriptions.forget, workflow_id, ending)
+
+
 class WorkflowHandle:
     """A started (or existing) workflow, by id. Every method has an ``*_async`` twin."""
 
     def __init__(
-        self, client: Client, workflow_id: str, task_queue: str | None, workflow_name: str | None
+        self,
+        client: Client,
+        workflow_id: str,
+        task_queue: str | None,
+        workflow_name: str | None,
+        *,
+        ending: tuple[Any, asyncio.Future[dict[str, Any]]] | None = None,
     ) -> None:
         self.client = client
         self.workflow_id = workflow_id
         self.task_queue = task_queue
         self.workflow_name = workflow_name
+        self._ending = ending
+        """(subscriptions, waiter): the completion waiter registered before the workflow
+        started, when this handle comes from ``start``."""
+        if ending is not None:
+            # A handle dropped unawaited lets go of its waiter (on the loop that owns it).
+            weakref.finalize(self, _forget, ending[0], workflow_id, ending[1])
 
     @on_runtime
     async def result_async(self, timeout: float | None = None) -> Any:
@@ -63,14 +83,22 @@ class WorkflowHandle:
         (the workflow keeps running).
         """
         hm = await self.client.hotmesh_async()
-        waiter = hm.engine.subscriptions.wait(self.workflow_id)
+        ending, self._ending = self._ending, None
+        early = ending is not None and ending[0] is hm.engine.subscriptions
+        # A handle from start() listened before the workflow existed: no status to read.
+        waiter = ending[1] if ending is not None and early else None
+        if waiter is None or waiter.cancelled():
+            waiter = hm.engine.subscriptions.wait(self.workflow_id)
+            early = False
         try:
-            status = await hm.get_status_async(self.workflow_id)
-            raise_if_cancelled()
-            if status == 0 or status < -1:
-                state = await hm.engine.get_state(self.workflow_id)
-                hm.engine.subscriptions.forget(self.workflow_id, waiter)
-                return self._outcome(state.data, state.error)
+            if not early:
+                # Listen first, then read: an end between the two is not missed.
+                status = await hm.get_status_async(self.workflow_id)
+                raise_if_cancelled()
+                if status == 0 or status < -1:
+                    state = await hm.engine.get_state(self.workflow_id)
+                    hm.engine.subscriptions.forget(self.workflow_id, waiter)
+                    return self._outcome(state.data, state.error)
             payload = await asyncio.wait_for(waiter, timeout)
         except asyncio.TimeoutError:
             hm.engine.subscriptions.forget(self.workflow_id, waiter)

@@ -7,7 +7,8 @@ Everything here runs on the runtime loop (workflow code reaches it through
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from .._replies import text_map, texts_or_none
 from ..connection import Connection
@@ -17,11 +18,14 @@ from ..errors import DuplicateJobError, JobNotFoundError
 from ..hotmesh import HotMesh, Worker
 from ..keys import DEFAULT_NAMESPACE
 from ..search import shared_engine
-from ._context import WorkflowInfo
+from ._context import Run, WorkflowInfo
 from ._factory import APP_ID, APP_VERSION, EXECUTE, WAIT_SIGNAL, app_yaml
 from ._ledger import CLAIM, SEARCH, Ledger, patch_field
+from ._meshflow_errors import Suspended
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 async def open_app(
@@ -64,13 +68,55 @@ class WorkflowServices:
         """The ledger of a workflow job (one ``HGETALL``)."""
         return Ledger.from_hash(text_map(await self.client.hgetall(self.keys.job(job_id))))
 
-    async def claim(self, job_id: str, owner: str, pairs: list[tuple[str, str]]) -> list[int]:
-        """Claim ledger indexes for a run (see ``lua/claim.lua``)."""
-        args: list[Any] = [owner]
+    async def claim(
+        self, job_id: str, owner: str, pairs: list[tuple[str, str]], run: Run | None = None
+    ) -> list[int]:
+        """Claim ledger indexes for a run (see ``lua/claim.lua``): 1 (ours) or 0 per pair.
+
+        The same script claims and writes ``run``'s pending local-activity results
+        first, so a result reaches the job no later than the next thing its run does.
+        When another run holds one of them, ``run`` is marked stale (it must replay
+        again) and nothing is claimed.
+        """
+        pending = list(run.pending.items()) if run is not None else []
+        args: list[Any] = [owner, len(pending)]
+        for result_field_, (claim_field_, claim, record) in pending:
+            args += [claim_field_, claim, result_field_, record]
         for name, record in pairs:
             args += [name, record]
-        reply = await CLAIM.call(self.client, [self.keys.job(job_id)], args)
-        return [int(x) for x in reply] if reply else [0] * len(pairs)
+        keys = [self.keys.job(job_id)]
+        # Through the engine's batcher: concurrent runs share a round trip, an outage is
+        # waited out and the (idempotent) script sent again with the same results — never
+        # a re-run activity — and a durability setting's WAIT covers these writes too.
+        reply = await self.hm.engine.batcher.submit(lambda pipe: CLAIM.add(pipe, keys, args))
+        if run is not None:
+            for name, _ in pending:
+                run.pending.pop(name, None)
+        if not reply:
+            return [0] * len(pairs)
+        if int(reply[0]) and run is not None:
+            run.stale = True
+        return [int(x) for x in reply[1:]]
+
+    async def flush(self, run: Run) -> None:
+        """Write ``run``'s pending local-activity results now."""
+        if run.pending:
+            await self.claim(run.info.workflow_id, run.owner, [], run)
+
+    async def flushed(self, run: Run, coro: Coroutine[Any, Any, T]) -> T:
+        """``coro`` awaited once ``run``'s pending results are written.
+
+        A stale run (another run recorded one of its results first) stops here: what
+        it did after that result must not be seen outside.
+        """
+        try:
+            await self.flush(run)
+            if run.stale:
+                raise Suspended()
+        except BaseException:
+            coro.close()
+            raise
+        return await coro
 
     async def effect(
         self, info: WorkflowInfo, field: str, kind: str, name: str, action: Any

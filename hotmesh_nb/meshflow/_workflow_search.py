@@ -39,9 +39,11 @@ class WorkflowSearch:
         stored = run.ledger.search.get(field)
         if stored is not None:
             return stored
-        return await run.bridge(
+        result = await run.bridge(
             run.services.search_op(run.info.workflow_id, run.info.search_id, field, op, args)
         )
+        run.ledger.search[field] = result  # what a parked run knows
+        return result
 
     async def set(self, *pairs: Any, **fields: Any) -> int:
         """Set fields: ``set({'a': 1})``, ``set('a', 1, 'b', 2)`` or ``set(a=1)``.

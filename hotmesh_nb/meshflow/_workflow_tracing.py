@@ -60,3 +60,37 @@ def activity_name(aid: str, node: dict[str, Any]) -> str | None:
         name = data.get("workflow")
         return f"child {name}" if name else "child workflow"
     return None
+
+
+def local_activity_span(name: str, job_id: str, attempt: int) -> Any:
+    """The span of one attempt of a local activity (None when tracing is off).
+
+    A local activity runs inside the replay that called it, but its span is the
+    sibling of that replay's, under the same parent, exactly where an activity run by
+    a worker puts its span: a trace reads the same whichever ran it. The span says
+    ``hotmesh.activity.local``.
+    """
+    from .. import telemetry
+
+    tracer_ = telemetry.tracer()
+    if tracer_ is None:
+        return None
+    from opentelemetry import trace
+
+    replay = trace.get_current_span()
+    if not replay.get_span_context().is_valid:
+        return None  # the replay is not traced: neither is its activity
+    if not replay.is_recording():
+        return trace.NonRecordingSpan(replay.get_span_context())
+    parent = getattr(replay, "parent", None)
+    context = trace.set_span_in_context(trace.NonRecordingSpan(parent)) if parent else None
+    inherited = dict(getattr(replay, "attributes", None) or {})
+    attributes = {
+        **{k: v for k, v in inherited.items() if k in ("hotmesh.app", "hotmesh.app.version")},
+        "hotmesh.job.id": job_id,
+        "hotmesh.activity.local": True,
+        "hotmesh.try": attempt - 1,
+    }
+    return tracer_.start_span(
+        f"activity {name}", context=context, kind=trace.SpanKind.INTERNAL, attributes=attributes
+    )

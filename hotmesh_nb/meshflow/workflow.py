@@ -36,6 +36,7 @@ from ..errors import WorkflowError
 from ._activity_registry import collect, register
 from ._context import WorkflowInfo, current_run, next_index, upcoming_index
 from ._ledger import result_field
+from ._local_activity import run_local, runs_here
 from ._policy import RetryPolicy
 
 __all__ = [
@@ -61,8 +62,12 @@ __all__ = [
 # -- the two kinds of durable calls ----------------------------------------------
 
 
-async def _durable(kind: str, name: str, item: dict[str, Any]) -> Any:
-    """A call whose result the engine records: replayed, or dispatched (suspends)."""
+async def _durable(kind: str, name: str, item: dict[str, Any], local: bool = False) -> Any:
+    """A call whose result the engine records: replayed, or dispatched (suspends).
+
+    ``local``: an activity this process may run itself (see :mod:`.local`); it runs
+    inside this replay unless another run claimed it first.
+    """
     run = current_run()
     index = next_index()
     run.info.counter += 1
@@ -78,8 +83,12 @@ async def _durable(kind: str, name: str, item: dict[str, Any]) -> Any:
         return _value(record, kind, name, run.info)
     run.info.replaying = False
     item.update({"t": kind, "n": name, "index": index, "key": result_field(kind, index)})
+    if local and runs_here(name, index, run):
+        record = await run.bridge(run_local(run, item), flush=False)
+        return _value(record, kind, name, run.info)
     run.items.append(item)
-    return await run.wait_blocker()
+    record = await run.wait_for_record(index)  # a parked run resumes here with the record
+    return _value(record, kind, name, run.info)
 
 
 async def _effect(kind: str, name: str, action: Callable[[], Any]) -> Any:
@@ -96,7 +105,9 @@ async def _effect(kind: str, name: str, action: Callable[[], Any]) -> Any:
         return record.get("v")
     run.info.replaying = False
     field = result_field(kind, index)
-    return await run.bridge(run.services.effect(run.info, field, kind, name, action))
+    value = await run.bridge(run.services.effect(run.info, field, kind, name, action))
+    run.ledger.results[index] = (kind, {"n": name, "v": value})  # what a parked run knows
+    return value
 
 
 def _what(kind: Any, name: Any) -> str:
@@ -150,9 +161,11 @@ def _type_from_stack(stack: Any) -> str | None:
 class ActivityProxy:
     """Activities as awaitable functions: ``await acts.greet('Ada')`` runs ``greet`` durably.
 
-    Each call is dispatched to the activity workers of the workflow's task
-    queue, retried with the proxy's :class:`RetryPolicy`, and recorded: a
-    replay returns the recorded value without running the activity again. An
+    Each call runs in the worker replaying the workflow when it has the activity
+    (a *local* activity, see :mod:`hotmesh_nb.meshflow._local_activity`), or else is
+    dispatched to the activity workers of the task queue; either way it is
+    retried with the proxy's :class:`RetryPolicy` and recorded: a replay returns
+    the recorded value without running the activity again. An
     activity that exhausts its retries (or raises
     :class:`~hotmesh_nb.meshflow.FatalError` or a non-retryable type) raises
     :class:`~hotmesh_nb.WorkflowError` in the workflow, with the activity's
@@ -165,11 +178,14 @@ class ActivityProxy:
         retry_policy: RetryPolicy,
         task_queue: str | None,
         timeouts: dict[str, float] | None = None,
+        local: bool = True,
     ) -> None:
         self._activities = activities
         self._policy = retry_policy
+        self._policy_data = retry_policy.to_dict()  # the policy is frozen: encoded once
         self._task_queue = task_queue
         self._timeouts = timeouts or {}
+        self._local = local
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("_") or name not in self._activities:
@@ -196,11 +212,13 @@ class ActivityProxy:
             item = {
                 "topic": activity_topic(queue, info.workflow_name),
                 "a": list(args),
-                "p": self._policy.to_dict(),
+                "p": self._policy_data,
                 "at": iso_compact(),
                 **self._timeouts,
             }
-            return await _durable("proxy", name, item)
+            # An activity meant for another task queue runs on that queue's workers.
+            local = self._local and queue == info.task_queue
+            return await _durable("proxy", name, item, local)
 
         call.__name__ = name
         call.__qualname__ = f"proxy.{name}"
@@ -219,6 +237,7 @@ def proxy_activities(
     task_queue: str | None = None,
     start_to_close_timeout: Duration | None = None,
     heartbeat_timeout: Duration | None = None,
+    local: bool = True,
 ) -> ActivityProxy:
     """Durable stand-ins for ``activities`` (functions, a list, a dict or a module).
 
@@ -231,6 +250,14 @@ def proxy_activities(
     attempt that calls :func:`~hotmesh_nb.meshflow._activity.heartbeat` less often
     (see :mod:`hotmesh_nb.meshflow._activity`). A timed-out attempt raises
     ``ActivityTimeoutError`` and is retried by ``retry_policy``.
+
+    ``local`` (default True): a worker that replays the workflow and has the
+    activity registered runs it itself, inside the replay, instead of sending it
+    to the task queue and back (the result is recorded the same way; see
+    :mod:`hotmesh_nb.meshflow._local_activity`). Pass ``local=False`` for activities that must
+    run on the task queue's activity workers — for example on a machine with a GPU
+    or a licence — or make a separate proxy for them. Activities proxied to another
+    ``task_queue`` always go through that queue.
     """
     found = collect(activities)
     register(found)
@@ -242,7 +269,7 @@ def proxy_activities(
             if seconds <= 0:
                 raise ValueError(f"activity timeouts must be positive, not {value!r}")
             timeouts[field_name] = seconds
-    return ActivityProxy(found, policy, task_queue, timeouts)
+    return ActivityProxy(found, policy, task_queue, timeouts, local)
 
 
 # -- changing code while workflows run ----------------------------------------------

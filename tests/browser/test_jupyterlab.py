@@ -84,8 +84,11 @@ def open_notebook(page: Any, lab: Lab, name: str) -> None:
 
 
 def menu(page: Any, title: str, command: str) -> None:
-    page.click(f".lm-MenuBar-itemLabel:text-is('{title}')")
-    page.click(f".lm-Menu-item[data-command='{command}']")
+    # A menu left open or a passing dialog would take the click: close it first. A loaded
+    # machine gets a minute per click.
+    page.keyboard.press("Escape")
+    page.click(f".lm-MenuBar-itemLabel:text-is('{title}')", timeout=60_000)
+    page.click(f".lm-Menu-item[data-command='{command}']", timeout=60_000)
 
 
 PROMPTS = (

@@ -25,21 +25,29 @@ def effect(step: int) -> int:
 
 
 acts = workflow.proxy_activities(activities=[effect])
+queued = workflow.proxy_activities(activities=[effect], local=False)
 
 
 async def crashy(steps: int) -> list[int]:
+    """Each effect runs locally, inside the replay (the worker has it)."""
     return [await acts.effect(i) for i in range(1, steps + 1)]
 
 
+async def crashy_queued(steps: int) -> list[int]:
+    """Each effect goes through the activity topic."""
+    return [await queued.effect(i) for i in range(1, steps + 1)]
+
+
 def serve(url: str, namespace: str, reclaim_after: float) -> None:
-    """Serve ``crashy`` on the ``crash`` task queue."""
-    MeshFlow.Worker.create(
-        connection=url,
-        namespace=namespace,
-        task_queue="crash",
-        workflow=crashy,
-        config=EngineConfig(block_ms=500, reclaim_after=reclaim_after),
-    )
+    """Serve ``crashy`` and ``crashy_queued`` on the ``crash`` task queue."""
+    for fn in (crashy, crashy_queued):
+        MeshFlow.Worker.create(
+            connection=url,
+            namespace=namespace,
+            task_queue="crash",
+            workflow=fn,
+            config=EngineConfig(block_ms=500, reclaim_after=reclaim_after),
+        )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import redis
 from waiting import wait_until
 
@@ -18,7 +19,11 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 
 
-def test_a_killed_worker_does_not_lose_or_repeat_effects(redis_url, namespace) -> None:
+@pytest.mark.parametrize("workflow_name", ["crashy", "crashy_queued"])
+def test_a_killed_worker_does_not_lose_or_repeat_effects(
+    redis_url, namespace, workflow_name
+) -> None:
+    """Killed mid-activity: a local one (run in the replay) or one from the task queue."""
     os.environ["CRASHY_URL"] = redis_url
     os.environ["CRASHY_PREFIX"] = namespace
     admin = redis.Redis.from_url(redis_url, decode_responses=True)
@@ -33,7 +38,7 @@ def test_a_killed_worker_does_not_lose_or_repeat_effects(redis_url, namespace) -
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         client = MeshFlow.Client(connection=redis_url, namespace=namespace)
         # A client with no worker: only the subprocess runs workflow code.
-        handle = client.workflow.start(args=[3], task_queue="crash", workflow_name="crashy")
+        handle = client.workflow.start(args=[3], task_queue="crash", workflow_name=workflow_name)
         wait_until(lambda: admin.get(f"{namespace}:entered:2") == "1", timeout=30)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
