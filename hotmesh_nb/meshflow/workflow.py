@@ -435,12 +435,16 @@ async def hook(
     *,
     task_queue: str | None = None,
     workflow_id: str | None = None,
+    config: RetryPolicy | dict[str, Any] | None = None,
 ) -> str:
     """Run ``workflow_name`` as a parallel thread of a workflow (this one by default).
 
     The hook thread is a workflow job of its own (``<target>-hook-...``) whose
     :func:`search` reads and writes the *target* workflow's fields, so threads
-    share state there. Returns the hook thread's id.
+    share state there. ``config`` is the hook function's :class:`RetryPolicy`
+    (or the original's ``{maximumAttempts, backoffCoefficient, maximumInterval}``;
+    default: no retry). Started once: a replay returns the recorded id. Returns
+    the hook thread's id.
     """
     run = current_run()
     info = run.info
@@ -448,7 +452,7 @@ async def hook(
     queue = task_queue or info.task_queue
     target = workflow_id or info.search_id
     peek = ".".join(map(str, _peek_path(run)))
-    start = {
+    start: dict[str, Any] = {
         "workflowId": f"{info.workflow_id}-hook-{peek}",
         "topic": f"{queue}-{name}",
         "name": name,
@@ -456,6 +460,9 @@ async def hook(
         "args": list(args),
         "target": target,
     }
+    policy = RetryPolicy.coerce(config)
+    if policy is not None:
+        start["policy"] = policy.to_dict()
     services = run.services
 
     async def launch() -> str:

@@ -254,3 +254,37 @@ def test_signal_in_false_closes_a_workflow_to_hooks(flow) -> None:
             args=[1],
         )
     closed.interrupt()
+
+
+FLAKY_TRIES: dict[str, int] = {}
+
+
+async def flaky_hook(key: str, failures: int) -> str:
+    FLAKY_TRIES[key] = FLAKY_TRIES.get(key, 0) + 1
+    if FLAKY_TRIES[key] <= failures:
+        raise RuntimeError(f"attempt {FLAKY_TRIES[key]} of {key} fails")
+    await workflow.search().set({"hooked": key})
+    return key
+
+
+async def hooks_with_config(key: str, failures: int, attempts: int) -> str:
+    policy = {"maximumAttempts": attempts, "backoffCoefficient": 1, "maximumInterval": "1 second"}
+    return await workflow.hook("flaky_hook", [key, failures], config=policy)
+
+
+def test_a_hook_from_a_workflow_retries_by_its_config(flow) -> None:
+    # The original's HookOptions.config: the hook function's retry policy.
+    flow(flaky_hook)
+    flow(hooks_with_config)
+    handle = flow.client.workflow.start(
+        args=["wf-retried", 2, 3], task_queue="default", workflow_name="hooks_with_config"
+    )
+    thread = handle.result(timeout=30)
+    assert flow.client.workflow.get_handle(thread).result(timeout=30) == "wf-retried"
+    assert FLAKY_TRIES["wf-retried"] == 3
+    assert handle.query_state(["hooked"]) == {"hooked": "wf-retried"}
+    short = flow.client.workflow.start(
+        args=["wf-short", 5, 2], task_queue="default", workflow_name="hooks_with_config"
+    )
+    with pytest.raises(WorkflowError, match="attempt 2 of wf-short fails"):
+        flow.client.workflow.get_handle(short.result(timeout=30)).result(timeout=30)
