@@ -17,6 +17,7 @@ with ``}`` and leaves those three keys out.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, fields
 from enum import Enum, IntEnum
 from typing import Any, ClassVar, TypeVar
@@ -374,3 +375,96 @@ def decode(raw: str | bytes) -> Message:
             raise WireVersionError(wire.get(VERSION_KEY))
         raise ValueError(f"stream message of unknown kind {wire.get('k')!r}")
     return cls.from_wire(wire)
+
+
+KEY_REF = "\x00"
+"""Marks an operation argument that names a Redis key (it travels in ``KEYS``)."""
+
+
+@dataclass(slots=True)
+class StepCall:
+    """One call of the step script (``lua/step.lua``): what it applies, atomically.
+
+    :meth:`encode` lays the call out as the script reads it and declares every key
+    the call touches in ``KEYS`` (cluster, ACL and Dragonfly rules). Operations
+    travel as one JSON table whose values are strings (cjson would read big
+    integers as doubles); only key references are numbers, their ``KEYS`` index.
+    """
+
+    job_key: str
+    """The job's hash (``KEYS[1]``)."""
+    engine_stream: str
+    """The app's engine stream (``KEYS[2]``)."""
+    mode: str
+    """``create`` (a new job, its id checked), ``fresh`` (a new job whose id was just
+    drawn at random: not checked), ``step``, ``ops`` (operations only) or ``watch``
+    (a late waiter marks a job)."""
+    number: int = 0
+    """``create``/``fresh``: the job's initial status; ``step``: the status delta."""
+    gid: str = ""
+    """The job generation the step expects ('' = no check)."""
+    guard: str = ""
+    """A field whose presence means the step was applied already ('' = none)."""
+    done_channel: str = ""
+    """The app's completion channel."""
+    publishes_channel: str = ""
+    """The graph's ``publishes`` channel for this job ('' = none)."""
+    expire: int = 0
+    """Seconds to keep the job once it ends (<= 0: keep)."""
+    ack: tuple[str, str, str] | None = None
+    """(stream, group, message id) of the message the step consumes, acknowledged whatever
+    the outcome."""
+    writes: dict[str, str] = field(default_factory=dict)
+    """Job hash fields to set."""
+    messages: list[tuple[str, str]] = field(default_factory=list)
+    """(stream, payload) messages to add."""
+    flag: str = "0"
+    """'1' announces the job without ending it (emit); 'persist' announces it as done and
+    starts its expiry while it stays open."""
+    ops: list[list[Any]] = field(default_factory=list)
+    """Operations, each ``[name, *arguments]``; a key argument is ``KEY_REF + name``."""
+    token: str = ""
+    """The process running the step: a job it waits for is settled from the reply."""
+
+    def encode(self) -> tuple[list[str], list[Any]]:
+        """``(KEYS, ARGV)`` of the script call."""
+        keys = [self.job_key, self.engine_stream]
+        index = {self.job_key: 1, self.engine_stream: 2}
+
+        def key(name: str) -> int:
+            if name not in index:
+                keys.append(name)
+                index[name] = len(keys)
+            return index[name]
+
+        ack: list[Any] = [0, "", ""] if self.ack is None else [key(self.ack[0]), *self.ack[1:]]
+        args: list[Any] = [
+            self.mode,
+            self.number,
+            self.gid,
+            self.guard,
+            self.done_channel,
+            self.publishes_channel,
+            self.expire,
+            *ack,
+            len(self.writes),
+        ]
+        for name, value in self.writes.items():
+            args += (name, value)
+        args.append(len(self.messages))
+        for stream, payload in self.messages:
+            args += (key(stream), payload)
+        args.append(self.flag)
+        ops = [
+            [
+                op[0],
+                *(
+                    key(part[1:]) if isinstance(part, str) and part[:1] == KEY_REF else str(part)
+                    for part in op[1:]
+                ),
+            ]
+            for op in self.ops
+        ]
+        args.append(json.dumps(ops, ensure_ascii=False, separators=(",", ":")) if ops else "[]")
+        args.append(self.token)
+        return keys, args

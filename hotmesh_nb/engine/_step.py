@@ -20,14 +20,14 @@ from ..model import ActivitySpec, GraphSpec
 from . import _state as st
 from ._codec import dumps
 from ._ids import fast_guid, iso_compact, now_ms
-from ._protocol import Message, WebHook
+from ._protocol import KEY_REF, Message, WebHook
 
 if TYPE_CHECKING:
     from ._app_runtime import AppRuntime
 
 SUCCESS, PENDING = 200, 202
 
-KEY = "\x00"
+KEY = KEY_REF
 """Marks an operation argument that is a Redis key (declared in the script's KEYS)."""
 
 

@@ -23,9 +23,17 @@ from ._app_runtime import AppRuntime
 from ._batcher import Batcher
 from ._codec import loads
 from ._config import EngineConfig
-from ._protocol import Cycle, JobMessage, Resumption, StepOutcome, TimeHook, Transition
+from ._protocol import (
+    Cycle,
+    JobMessage,
+    Resumption,
+    StepCall,
+    StepOutcome,
+    TimeHook,
+    Transition,
+)
 from ._scripts import STEP
-from ._step import KEY, PENDING, Step
+from ._step import PENDING, Step
 from ._waiters import process_token, settle_local
 from .activities import TYPES
 
@@ -180,43 +188,25 @@ class Stepper:
         ``fresh`` creates a job whose id was just drawn at random (132 bits): no other
         job can hold it, so the script does not check (one command fewer).
         """
-        keys = [self.keys.job(step.job_id), self.keys.engine_stream]
-        index = {name: n for n, name in enumerate(keys, 1)}
-
-        def key(name: str) -> int:
-            # KEYS position (1-based) of a key the script touches; every key is declared.
-            if name not in index:
-                keys.append(name)
-                index[name] = len(keys)
-            return index[name]
-
-        ack_args: list[Any] = [0, "", ""] if ack is None else [key(ack[0]), ack[1], ack[2]]
         publishes = step.graph.publishes if isinstance(step.graph.publishes, str) else ""
-        args: list[Any] = [
+        call = StepCall(
+            self.keys.job(step.job_id),
+            self.keys.engine_stream,
             ("fresh" if fresh else "create") if create_status is not None else "step",
             create_status if create_status is not None else step.delta,
-            gid,
-            step.guard,
-            self.keys.done_channel,
-            self.keys.topic_channel(publishes, step.job_id) if publishes else "",
-            step.expire_seconds(),
-            *ack_args,
-            len(step.writes),
-        ]
-        for name, value in step.writes.items():
-            args += [name, value]
-        args.append(len(step.messages))
-        for stream, payload in step.messages:
-            args += [key(stream), payload]
-        args.append(step.flag)
-        args.append(len(step.ops))
-        for op in step.ops:
-            args.append(op[0])
-            args += [
-                key(part[1:]) if isinstance(part, str) and part[:1] == KEY else part
-                for part in op[1:]
-            ]
-        args.append(process_token())  # a job this process waits for is settled here
+            gid=gid,
+            guard=step.guard,
+            done_channel=self.keys.done_channel,
+            publishes_channel=self.keys.topic_channel(publishes, step.job_id) if publishes else "",
+            expire=step.expire_seconds(),
+            ack=ack,
+            writes=step.writes,
+            messages=step.messages,
+            flag=step.flag,
+            ops=step.ops,
+            token=process_token(),  # a job this process waits for is settled here
+        )
+        keys, args = call.encode()
         reply = await self.batcher.submit(
             lambda pipe: STEP.add(pipe, keys, args), patient=create_status is None
         )
@@ -236,31 +226,14 @@ class Stepper:
 
     async def run_ops(self, step: Step) -> None:
         """Run a step's operations alone (signals and interrupts from outside a job)."""
-        keys = [self.keys.job("-"), self.keys.engine_stream]
-        index = {name: n for n, name in enumerate(keys, 1)}
-
-        def key(name: str) -> int:
-            if name not in index:
-                keys.append(name)
-                index[name] = len(keys)
-            return index[name]
-
-        args: list[Any] = [
+        call = StepCall(
+            self.keys.job("-"),
+            self.keys.engine_stream,
             "ops",
-            0,
-            "",
-            "",
-            self.keys.done_channel,
-            "",
-            0,
-            0,
-            "",
-            "",
-            len(step.ops),
-        ]
-        for op in step.ops:
-            args.append(op[0])
-            args += [key(p[1:]) if isinstance(p, str) and p[:1] == KEY else p for p in op[1:]]
+            done_channel=self.keys.done_channel,
+            ops=step.ops,
+        )
+        keys, args = call.encode()
         await STEP.call(self.client, keys, args)
 
     async def get_state(self, job_id: str) -> st.JobState:

@@ -43,6 +43,7 @@ from ..runtime import cancel_and_wait
 from ._codec import loads
 from ._ids import guid
 from ._outage import Outage, is_transient
+from ._protocol import StepCall
 from ._scripts import STEP
 from ._state import completion_payload
 
@@ -206,10 +207,10 @@ class Subscriptions:
         assert self._keys is not None
         keys = self._keys
         outage = Outage("marking a waited job")
-        args = ["watch", 0, "", "", "", "", 0, 0, "", ""]
+        script_keys, args = StepCall(keys.job(job_id), keys.engine_stream, "watch").encode()
         while job_id in self._waiters:
             try:
-                reply = await STEP.call(self._client, [keys.job(job_id), keys.engine_stream], args)
+                reply = await STEP.call(self._client, script_keys, args)
                 outcome, status = int(reply[0]), int(reply[1])
                 if outcome == 1 and (status <= 0 and status != -1):
                     # It ended before the mark: its completion may not have been published.

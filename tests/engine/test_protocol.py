@@ -174,3 +174,53 @@ def test_a_message_of_another_version_becomes_a_dead_letter_naming_both(
         time.sleep(0.05)
     err = json.loads(hm.get_state(job_id)["metadata"]["err"])
     assert err["code"] == 999 and "wire version" in err["message"]
+
+
+def test_a_step_call_declares_every_key_and_sends_operations_as_one_table() -> None:
+    from hotmesh_nb.engine._protocol import KEY_REF, StepCall
+
+    call = StepCall(
+        "{ns:app}:j:job-1",
+        "{ns:app}:x:",
+        "step",
+        -1,
+        gid="g1",
+        guard="g:m1",
+        done_channel="done",
+        expire=60,
+        ack=("{ns:app}:x:work", "WORKER", "1-0"),
+        writes={"d:a": "1"},
+        messages=[("{ns:app}:x:work", '{"k":"work"}')],
+        ops=[
+            [
+                "timer",
+                KEY_REF + "{ns:app}:t",
+                1764757200123.5,
+                '{"k":"timehook"}',
+                KEY_REF + "{ns:app}:tw",
+            ],
+            ["link", KEY_REF + "{ns:app}:j:parent", "c:job-1", "1"],
+            ["stat", "hincr", KEY_REF + "{ns:app}:s:k", "count", 12345678901234567890, ""],
+        ],
+        token="proc",
+    )
+    keys, args = call.encode()
+    assert keys == [
+        "{ns:app}:j:job-1",
+        "{ns:app}:x:",
+        "{ns:app}:x:work",
+        "{ns:app}:t",
+        "{ns:app}:tw",
+        "{ns:app}:j:parent",
+        "{ns:app}:s:k",
+    ]
+    assert args[:11] == ["step", -1, "g1", "g:m1", "done", "", 60, 3, "WORKER", "1-0", 1]
+    assert args[11:16] == ["d:a", "1", 1, 3, '{"k":"work"}']
+    assert args[16] == "0" and args[-1] == "proc"
+    # Keys by their KEYS index; every value a string, so a big integer stays exact.
+    assert json.loads(args[17]) == [
+        ["timer", 4, "1764757200123.5", '{"k":"timehook"}', 5],
+        ["link", 6, "c:job-1", "1"],
+        ["stat", "hincr", 7, "count", "12345678901234567890", ""],
+    ]
+    assert StepCall("j", "x", "ops").encode()[1][-2] == "[]"

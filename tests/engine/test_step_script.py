@@ -6,16 +6,36 @@ import pytest
 import redis.asyncio as aioredis
 
 import hotmesh_nb
-from hotmesh_nb.engine._protocol import StepOutcome
+from hotmesh_nb.engine._protocol import KEY_REF, StepCall, StepOutcome
 from hotmesh_nb.engine._scripts import STEP
 from hotmesh_nb.keys import Keys
 
 
-def _args(mode: str, number: int, gid: str = "", guard: str = "", **fields: str) -> list:
-    pairs = [x for kv in fields.items() for x in kv]
-    # done channel, no publishes channel, keep 60 s, no ack, the pairs, no messages,
-    # no emit flag, no operations.
-    return [mode, number, gid, guard, "done", "", 60, 0, "", "", len(fields), *pairs, 0, "", 0]
+def _args(
+    mode: str,
+    number: int,
+    gid: str = "",
+    guard: str = "",
+    *,
+    done: str = "done",
+    ops: tuple[list, ...] = (),
+    **fields: str,
+) -> list:
+    # The script's ARGV for a job at KEYS[1] and the engine stream at KEYS[2]; other keys
+    # named by operations follow in the order they first appear.
+    call = StepCall(
+        "job",
+        "stream",
+        mode,
+        number,
+        gid=gid,
+        guard=guard,
+        done_channel=done,
+        expire=60,
+        writes=dict(fields),
+        ops=list(ops),
+    )
+    return call.encode()[1]
 
 
 async def _step(url: str, keys: Keys, job: str, args: list) -> tuple[StepOutcome, int]:
@@ -120,10 +140,10 @@ def test_the_announcement_shows_the_hash_as_it_is_after_the_step(
 
     keys = Keys(namespace, "script")
     channel = f"{namespace}:announce-test"
-    ending = _args("step", -1, "g1", "g:end", **{"d:b": '"new"', "d:c": "3", "ju": "2"})
-    ending[4] = channel
-    if ops:  # an operation that touches another key: the hash is read again
-        ending[-1:] = [1, "link", 3, "f", "v"]
+    # With an operation that touches another key, the hash is read again.
+    link = (["link", KEY_REF + keys.job("other"), "f", "v"],) if ops else ()
+    writes = {"d:b": '"new"', "d:c": "3", "ju": "2"}
+    ending = _args("step", -1, "g1", "g:end", done=channel, ops=link, **writes)
 
     async def run() -> list:
         client = aioredis.Redis.from_url(redis_url, decode_responses=True)

@@ -19,15 +19,16 @@
 -- then     M messages: (KEYS index, payload) pairs
 -- then     'emit' flag: '1' announce the job without ending it, 'persist' announce it as
 --          done and start its expiry while it stays open
--- then     K operations, each a name and its arguments (see run_ops)
--- Mode 'ops' runs only the operations, which then start at ARGV[11].
+-- then     the operations: one JSON array of [name, arguments...] (see run_ops); values
+--          are strings (cjson reads big numbers as doubles), a key is its KEYS index
 -- last     the token of the process running the step (see announce)
+-- The layout is engine/_protocol.py's StepCall; mode 'ops' runs only the operations.
 -- Returns  {outcome, status[, completion]}: 1 applied, 2 applied and the job ended, 0
 --          duplicate (guard or existing job), -1 job gone, -2 stale generation, -3 job not
 --          active; the completion when this process waits for the job (see announce).
 -- Mode 'watch' marks a job whose completion a waiter that came late needs published
 -- ('W'); it returns {1, status}, or {-1, 0} when the job is gone.
--- Operations (ARGV from index i: count, then each a name and its arguments):
+-- Operations (each [name, arguments...]; a key argument is a KEYS index):
 --   timer      key, due_ms, member, wake  a durable timer (sorted set); the app's earliest
 --                                          also adds an entry to the wake stream
 --   wait       hook_key, early_key, ttl, waiter, message
@@ -44,35 +45,31 @@
 --   interrupt  key, error, publishes, expire, update time
 --              interrupt another job of the app
 -- Returns the job status after a 'halt' (nil otherwise).
-local function run_ops(i)
+local function run_ops(ops)
   local halted = nil
-  local ops = tonumber(ARGV[i])
-  i = i + 1
-  for _ = 1, ops do
-    local op = ARGV[i]
-    if op == 'timer' then
-      local timers = KEYS[tonumber(ARGV[i + 1])]
-      redis.call('ZADD', timers, ARGV[i + 2], ARGV[i + 3])
+  for _, op in ipairs(ops) do
+    local name = op[1]
+    if name == 'timer' then
+      local timers = KEYS[op[2]]
+      redis.call('ZADD', timers, op[3], op[4])
       -- The app's new earliest timer wakes every engine's scout (they block on the stream).
-      if redis.call('ZRANK', timers, ARGV[i + 3]) == 0 then
-        redis.call('XADD', KEYS[tonumber(ARGV[i + 4])], 'MAXLEN', '~', 16, '*', 'd', ARGV[i + 2])
+      if redis.call('ZRANK', timers, op[4]) == 0 then
+        redis.call('XADD', KEYS[op[5]], 'MAXLEN', '~', 16, '*', 'd', op[3])
       end
-      i = i + 5
-    elseif op == 'wait' then
-      local hook_key, early_key = KEYS[tonumber(ARGV[i + 1])], KEYS[tonumber(ARGV[i + 2])]
+    elseif name == 'wait' then
+      local hook_key, early_key = KEYS[op[2]], KEYS[op[3]]
       local early = redis.call('LPOP', early_key)
       if early then
-        redis.call('XADD', KEYS[2], '*', 'm', string.sub(ARGV[i + 5], 1, -2) .. ',' .. early .. '}')
+        redis.call('XADD', KEYS[2], '*', 'm', string.sub(op[6], 1, -2) .. ',' .. early .. '}')
       else
-        redis.call('SET', hook_key, ARGV[i + 4], 'EX', ARGV[i + 3])
+        redis.call('SET', hook_key, op[5], 'EX', op[4])
       end
-      i = i + 6
-    elseif op == 'signal' then
-      local hook_key, early_key = KEYS[tonumber(ARGV[i + 1])], KEYS[tonumber(ARGV[i + 2])]
+    elseif name == 'signal' then
+      local hook_key, early_key = KEYS[op[2]], KEYS[op[3]]
       local waiter = redis.call('GET', hook_key)
-      local outcome = ARGV[i + 4] .. ',"data":' .. ARGV[i + 5]
+      local outcome = op[5] .. ',"data":' .. op[6]
       if waiter then
-        if ARGV[i + 3] ~= '1' then
+        if op[4] ~= '1' then
           redis.call('DEL', hook_key)
         end
         redis.call('XADD', KEYS[2], '*', 'm', string.sub(waiter, 1, -2) .. ',' .. outcome .. '}')
@@ -80,49 +77,39 @@ local function run_ops(i)
         redis.call('RPUSH', early_key, outcome)
         redis.call('EXPIRE', early_key, 86400)
       end
-      i = i + 6
-    elseif op == 'index' then
+    elseif name == 'index' then
       -- The job remembers its facet sets, so that it leaves them when it ends.
-      local facet = KEYS[tonumber(ARGV[i + 1])]
-      redis.call('SADD', facet, ARGV[i + 2])
-      redis.call('HSET', KEYS[1], 'f:' .. facet, ARGV[i + 2])
-      i = i + 3
-    elseif op == 'stat' then
-      local kind, key = ARGV[i + 1], KEYS[tonumber(ARGV[i + 2])]
+      local facet = KEYS[op[2]]
+      redis.call('SADD', facet, op[3])
+      redis.call('HSET', KEYS[1], 'f:' .. facet, op[3])
+    elseif name == 'stat' then
+      local kind, key = op[2], KEYS[op[3]]
       if kind == 'hincr' then
-        redis.call('HINCRBYFLOAT', key, ARGV[i + 3], ARGV[i + 4])
+        redis.call('HINCRBYFLOAT', key, op[4], op[5])
       elseif kind == 'rpush' then
-        redis.call('RPUSH', key, ARGV[i + 3])
+        redis.call('RPUSH', key, op[4])
       else
-        redis.call('ZADD', key, ARGV[i + 3], ARGV[i + 4])
+        redis.call('ZADD', key, op[4], op[5])
       end
-      if ARGV[i + 5] ~= '' then
-        redis.call('EXPIRE', key, ARGV[i + 5])
+      if op[6] ~= '' then
+        redis.call('EXPIRE', key, op[6])
       end
-      i = i + 6
-    elseif op == 'link' then
-      redis.call('HSET', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3])
-      i = i + 4
-    elseif op == 'hdel' then
-      local count = tonumber(ARGV[i + 1])
+    elseif name == 'link' then
+      redis.call('HSET', KEYS[op[2]], op[3], op[4])
+    elseif name == 'hdel' then
+      local count = tonumber(op[2])
       if count > 0 then
-        redis.call('HDEL', KEYS[1], unpack(ARGV, i + 2, i + 1 + count))
+        redis.call('HDEL', KEYS[1], unpack(op, 3, 2 + count))
       end
-      i = i + 2 + count
-    elseif op == 'halt' then
+    elseif name == 'halt' then
       halted = redis.call('HINCRBY', KEYS[1], ':', -1000000000)
-      if ARGV[i + 1] ~= '' then
-        redis.call('HSET', KEYS[1], 'err', ARGV[i + 1])
+      if op[2] ~= '' then
+        redis.call('HSET', KEYS[1], 'err', op[2])
       end
-      i = i + 2
-    elseif op == 'interrupt' then
-      interrupt_job(
-        KEYS[tonumber(ARGV[i + 1])], KEYS[2], ARGV[i + 2], ARGV[5], ARGV[i + 3], ARGV[i + 4],
-        ARGV[i + 5]
-      )
-      i = i + 6
+    elseif name == 'interrupt' then
+      interrupt_job(KEYS[op[2]], KEYS[2], op[3], ARGV[5], op[4], op[5], op[6])
     else
-      error('unknown step operation ' .. tostring(op))
+      error('unknown step operation ' .. tostring(name))
     end
   end
   return halted
@@ -153,9 +140,15 @@ local mode = ARGV[1]
 if ARGV[8] ~= '0' then
   redis.call('XACK', KEYS[tonumber(ARGV[8])], ARGV[9], ARGV[10])
 end
+-- Where the sections of ARGV start: writes, messages, the announcement flag, operations
+-- (one JSON table), and last the token of the process running the step.
+local writes_at = 11
+local messages_at = writes_at + 2 * tonumber(ARGV[writes_at]) + 1
+local flag_at = messages_at + 2 * tonumber(ARGV[messages_at]) + 1
+local ops = cjson.decode(ARGV[flag_at + 1])
 if mode == 'ops' then
   -- Signals and interrupts sent from outside a job: only the operations run.
-  run_ops(11)
+  run_ops(ops)
   return {1, 0}
 end
 if mode == 'watch' then
@@ -172,14 +165,10 @@ if mode == 'watch' then
 end
 -- The process running this step (the last argument; see announce).
 local token = ARGV[#ARGV]
--- Where the sections of ARGV start: writes, messages, the announcement flag, operations.
-local writes_at = 11
-local messages_at = writes_at + 2 * tonumber(ARGV[writes_at]) + 1
-local flag_at = messages_at + 2 * tonumber(ARGV[messages_at]) + 1
 local flag = ARGV[flag_at]
 -- A step without operations (they may change the hash) whose end may announce the job
 -- reads the whole hash for its guard: the announcement then needs no second read.
-local whole = ARGV[flag_at + 1] == '0' and (tonumber(ARGV[2]) < 0 or flag ~= '0')
+local whole = #ops == 0 and (tonumber(ARGV[2]) < 0 or flag ~= '0')
 local creating = mode == 'create' or mode == 'fresh'
 local status
 local flat = nil
@@ -248,7 +237,7 @@ local messages = tonumber(ARGV[messages_at])
 for m = 1, messages do
   redis.call('XADD', KEYS[tonumber(ARGV[messages_at + 2 * m - 1])], '*', 'm', ARGV[messages_at + 2 * m])
 end
-local status_after = run_ops(flag_at + 1)
+local status_after = run_ops(ops)
 if status_after ~= nil then
   status = status_after
 end
