@@ -35,6 +35,7 @@ from ._protocol import (
     SignalAll,
     TimeHook,
     Transition,
+    Unindex,
     WebHook,
     decode,
 )
@@ -324,11 +325,28 @@ class Engine:
         if isinstance(message, SignalAll):
             await signals.signal_all(self, message)
             return False
+        if isinstance(message, Unindex):
+            await self._unindex(message)
+            return False
         if isinstance(message, Descend):
             await signals.descend_children(self, message.job_id, message.error)
             return False
         log.warning("engine ignored message %s of kind %r", message_id, message.KIND.value)
         return False
+
+    async def _unindex(self, message: Unindex) -> None:
+        """Take an ended job out of its facet sets (only sets of this app)."""
+        prefix = self.keys.facet("")
+        # A crafted message cannot reach other keys: only this app's facet sets.
+        facets = [f for f in message.facets if f.startswith(prefix)]
+        if facets:
+            job_id = message.job_id
+
+            def leave(pipe: Any) -> None:
+                for facet in facets:
+                    pipe.srem(facet, job_id)
+
+            await self.batcher.submit(leave)
 
     async def _start_child(self, message: Await, ack: Any) -> None:
         """Start the child job an ``await`` activity asked for (once, even if redelivered)."""

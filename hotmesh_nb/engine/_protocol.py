@@ -77,6 +77,8 @@ class MessageKind(str, Enum):
     """Signal every job indexed under a facet (``signal`` with ``subtype: all``)."""
     DESCEND = "descend"
     """Interrupt the children of an interrupted job."""
+    UNINDEX = "unindex"
+    """Take an ended job out of the facet sets it joined (written by ``announce.lua``)."""
 
 
 class StepOutcome(IntEnum):
@@ -101,8 +103,8 @@ def _wire(key: str, default: Any = ..., *, optional: bool = False) -> Any:
     meta = {"wire": key, "optional": optional}
     if default is ...:
         return field(metadata=meta)
-    if isinstance(default, dict):
-        return field(default_factory=dict, metadata=meta)
+    if isinstance(default, (dict, list)):
+        return field(default_factory=type(default), metadata=meta)
     return field(default=default, metadata=meta)
 
 
@@ -354,6 +356,23 @@ class Descend(Message):
     """The interruption's error (``None``: quietly)."""
     version: str = _wire("v")
     """The app version of the job that interrupted it."""
+
+
+@_register
+@dataclass(slots=True, kw_only=True)
+class Unindex(Message):
+    """Take an ended job out of the facet sets it joined.
+
+    Written by the script that ends the job (``lua/announce.lua``), applied by an
+    engine: a script touches only the keys it was given, and the sets are named in
+    the job's hash. Removing a member twice is harmless.
+    """
+
+    KIND = MessageKind.UNINDEX
+    job_id: str = _wire("j")
+    """The ended job."""
+    facets: list[str] = _wire("facets", [])
+    """The facet sets (keys) it joined."""
 
 
 Resumption = Reply | Result | TimeHook | WebHook | Cycle

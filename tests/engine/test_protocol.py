@@ -21,6 +21,7 @@ from hotmesh_nb.engine._protocol import (
     SignalAll,
     TimeHook,
     Transition,
+    Unindex,
     WebHook,
     WireVersionError,
     Work,
@@ -51,6 +52,7 @@ SAMPLES: list[Message] = [
     Await(**ADDRESS, topic="child.go", data={"x": 1}, wait=False),
     SignalAll(guid="Hs", topic="hook.go", data={"a": 1}, facet="k:v", code=202, version="1"),
     Descend(guid="Hd", job_id="job-1", error={"message": "stop", "code": 410}, version="2"),
+    Unindex(guid="", job_id="job-1", facets=["{ns:app}:f:color:red"]),
 ]
 
 

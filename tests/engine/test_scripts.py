@@ -467,9 +467,6 @@ def test_interrupt(lab, row: InterruptRow) -> None:
             INTERRUPT,
             [job, stream],
             [row.error, done, publishes if row.publishes else "", row.expire, NOW],
-            # The one key a script reaches without KEYS carrying it: a facet set named in
-            # the job hash (announce.lua). Granted here so that the row shows the branch.
-            also=(facet,) if row.facet else (),
         )
         # What the script published arrives before a marker published after it.
         await lab.admin.publish(done, "marker")
@@ -487,6 +484,7 @@ def test_interrupt(lab, row: InterruptRow) -> None:
             "ttl": await lab.admin.ttl(job),
             "stream": [f["m"] for _, f in await lab.admin.xrange(stream)],
             "facet": await lab.admin.smembers(facet),
+            "set": facet,
             "channels": (done, publishes),
         }
 
@@ -501,17 +499,20 @@ def test_interrupt(lab, row: InterruptRow) -> None:
         for _, payload in got["heard"]:
             assert json.loads(payload) == row.announced
             assert BIG in payload  # as written, not as a double
-    if row.parent is None:
-        assert got["stream"] == []
-    else:
-        assert [json.loads(m) for m in got["stream"]] == [row.parent]
+    stream = [json.loads(m) for m in got["stream"]]
+    if row.facet:
+        # The ended job asks an engine to take it out of its facet set: the script touches
+        # no key it was not given (the set is named only in the job's hash).
+        unindex = stream.pop()
+        assert unindex == {"k": "unindex", "w": 1, "g": "", "j": "j1", "facets": [got["set"]]}
+    assert stream == ([] if row.parent is None else [row.parent])
     if row.after is None:
         assert got["hash"] == got["before"]
     else:
         # The job remembers the facet set it joined (the field stays; the set forgets it).
         remembered = {k: v for k, v in got["before"].items() if k.startswith("f:")}
         assert got["hash"] == {**row.after, **remembered}
-    assert got["facet"] == ({"j2"} if row.facet else set())
+    assert got["facet"] == ({"j1", "j2"} if row.facet else set())  # until an engine applies it
     ttl = got["ttl"]
     expiry = {"none": ttl == -1, "expiring": 0 < ttl <= row.expire, "gone": ttl == -2}
     assert expiry[row.ttl], (row.ttl, ttl)
@@ -542,7 +543,7 @@ def test_announce_through_a_minimal_includer(lab, tmp_path: Path, kind: str) -> 
         await listener.subscribe(done, publishes)
         for _ in range(2):
             await listener.get_message(timeout=5)
-        client = await lab.user([job, stream], also=(facet,) if kind == "done" else ())
+        client = await lab.user([job, stream])
         try:
             await client.eval(source, 2, job, stream, kind, 2, done, publishes)
         finally:
@@ -558,11 +559,15 @@ def test_announce_through_a_minimal_includer(lab, tmp_path: Path, kind: str) -> 
             "channels": [done, publishes],
             "stream": [json.loads(f["m"]) for _, f in await lab.admin.xrange(stream)],
             "facet": await lab.admin.smembers(facet),
+            "set": facet,
         }
 
     got = lab(go)
     payload = {**ANNOUNCED_QUIETLY, "k": kind, "s": 2}
     assert got["heard"] == [(c, payload) for c in got["channels"]]
+    if kind == "done":
+        unindex = got["stream"].pop()
+        assert unindex == {"k": "unindex", "w": 1, "g": "", "j": "j1", "facets": [got["set"]]}
     [parent] = got["stream"]
     if kind == "emit":
         # The parent hears a pending outcome (code 202) with the data so far; its 'rg'
@@ -583,7 +588,7 @@ def test_announce_through_a_minimal_includer(lab, tmp_path: Path, kind: str) -> 
             "code": 200,
             "data": payload["d"],
         }
-        assert got["facet"] == set()
+        assert got["facet"] == {"j1"}  # until an engine applies the unindex message
 
 
 # -- the include mechanism -------------------------------------------------------------------

@@ -4,7 +4,8 @@
 -- publishes the job as waiters and subscribers see it ('done', 'emit' or
 -- 'persist') and, when an awaiting parent exists (field 'p', a result message
 -- without its outcome), hands the outcome to the parent's activity. A job that
--- ends ('done') also leaves the facet sets it joined (fields 'f:<set key>').
+-- ends ('done') asks the engine to take it out of the facet sets it joined (fields
+-- 'f:<set key>'): an 'unindex' message, because a script touches only keys it was given.
 -- 'flat' is the job's hash as HGETALL would return it now, when the caller already has
 -- it (read for its guard, with its own writes laid over): it saves reading it again.
 --
@@ -18,6 +19,7 @@ local function announce(job, engine_stream, kind, status, done_channel, publishe
   local data = {}
   local meta, err, detail, ju, parent = 'null', 'null', 'null', 'null', nil
   local waited_by, watched = nil, false
+  local facets, job_id = {}, nil
   for f = 1, #flat, 2 do
     local name = flat[f]
     if string.sub(name, 1, 2) == 'd:' then
@@ -37,8 +39,8 @@ local function announce(job, engine_stream, kind, status, done_channel, publishe
     elseif name == 'W' then
       watched = true
     elseif kind == 'done' and string.sub(name, 1, 2) == 'f:' then
-      -- An ended job leaves the facet sets it joined (hook_all finds running jobs only).
-      redis.call('SREM', string.sub(name, 3), flat[f + 1])
+      facets[#facets + 1] = cjson.encode(string.sub(name, 3))
+      job_id = flat[f + 1]
     end
   end
   local body = '{' .. table.concat(data, ',') .. '}'
@@ -62,6 +64,11 @@ local function announce(job, engine_stream, kind, status, done_channel, publishe
       outcome = '"status":"success","code":200,"data":' .. body
     end
     redis.call('XADD', engine_stream, '*', 'm', string.sub(parent, 1, -2) .. ',' .. outcome .. '}')
+  end
+  if job_id then
+    -- An ended job leaves the facet sets it joined (hook_all finds running jobs only).
+    redis.call('XADD', engine_stream, '*', 'm', '{"k":"unindex","w":1,"g":"","j":'
+      .. cjson.encode(job_id) .. ',"facets":[' .. table.concat(facets, ',') .. ']}')
   end
   if mine then
     return payload
