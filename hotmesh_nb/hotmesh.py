@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._codec import loads
+from ._ids import parse_compact
 from ._replies import entries
 from .connection import Connection, connect_async
 from .engine import _state as st
-from .engine._codec import loads
 from .engine._config import EngineConfig
 from .engine._engine import Engine
-from .engine._ids import parse_compact
 from .engine._protocol import Reply
 from .engine._worker_service import Callback, Response, WorkerMessage, WorkerService, normalise
 from .errors import HotMeshError, JobNotFoundError

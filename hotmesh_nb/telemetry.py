@@ -39,7 +39,7 @@ import time
 from collections.abc import Awaitable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .engine._ids import now_ms, parse_compact
+from ._ids import now_ms, parse_compact
 
 if TYPE_CHECKING:
     from .engine._protocol import JobMessage, Work

@@ -427,7 +427,7 @@ def test_the_limit_is_a_positive_size_or_none() -> None:
 
 
 def test_cycles_and_runaway_depth_are_refused_not_crashed() -> None:
-    from hotmesh_nb.engine._codec import check_value
+    from hotmesh_nb._codec import check_value
 
     loop: list[Any] = []
     loop.append(loop)

@@ -31,10 +31,10 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
 
+from .._lua import is_noscript, load_all
 from ..acl import is_refusal, refusal
 from ..runtime import cancel_and_wait
 from ._outage import Outage, explain, is_transient
-from ._scripts import is_noscript, load_all
 
 _hiredis_pack: Callable[[tuple[Any, ...]], bytes] | None
 try:  # a dependency (redis[hiredis]); without it redis-py packs the commands

@@ -12,6 +12,9 @@ import logging
 import time
 from typing import Any
 
+from .._codec import dumps, loads
+from .._ids import guid, iso_compact
+from .._lua import load_all
 from .._replies import as_fields, text
 from ..connection import Connection
 from ..errors import DeployError, DuplicateJobError, JobError, JobNotFoundError
@@ -22,10 +25,8 @@ from . import _state as st
 from ._app_runtime import AppRuntime
 from ._backlog import Backlog
 from ._batcher import Batcher
-from ._codec import dumps, loads
 from ._config import EngineConfig
 from ._consumer import StreamConsumer
-from ._ids import guid, iso_compact
 from ._protocol import (
     Await,
     Cycle,
@@ -41,7 +42,6 @@ from ._protocol import (
 )
 from ._quorum import Quorum, member_profile
 from ._scout import Scout
-from ._scripts import load_all
 from ._step import Step
 from ._stepper import Stepper
 from ._waiters import Subscriptions

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field, fields
 from enum import Enum, IntEnum
 from typing import Any, ClassVar, TypeVar
 
+from .._codec import loads
+from .._ids import fast_guid
 from ..errors import HotMeshError
-from ._codec import loads
-from ._ids import fast_guid
 
 WIRE_VERSION = 1
 """Version of the stream-message format (the ``w`` key of every message).

@@ -21,9 +21,9 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from .._codec import dumps
 from .._replies import text_map
 from ..keys import Keys
-from ._codec import dumps
 
 PAUSE = -1
 """Throttle value that pauses consumption until the throttle changes."""

@@ -25,10 +25,10 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from .._ids import now_ms
 from ..connection import Connection
 from ..keys import Keys
 from ..runtime import cancel_and_wait
-from ._ids import now_ms
 from ._outage import Outage, is_transient
 from ._scripts import FIRE
 

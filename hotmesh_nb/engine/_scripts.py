@@ -1,120 +1,20 @@
-"""The Lua scripts of the engine, loaded once per server and called by SHA."""
+"""The engine's Lua scripts (``engine/lua/``), loaded once per server and called by SHA."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-from importlib import resources
-from typing import Any
+from .._lua import LuaScript
 
-import redis.asyncio as aioredis
-from redis import exceptions as redis_errors
-
-_REGISTRY: list[LuaScript] = []
-"""Every script of the package: a server that forgot its scripts gets all of them back."""
-
-
-INCLUDE = "-- @include "
-"""A line that pulls a shared piece (another file of the same ``lua/`` folder) in its place."""
-
-
-def assemble(folder: Any, name: str, seen: set[str] | None = None) -> str:
-    """The text of ``name.lua`` with its ``-- @include piece`` lines replaced by the pieces.
-
-    Redis scripts cannot call each other, so shared functions (``announce``,
-    ``interrupt_job``) live in files of their own and are pasted in when a script is
-    built. Each piece is pasted once, where it is first included (a piece may include
-    others), so a function is never defined twice.
-    """
-    seen = set() if seen is None else seen
-    seen.add(name)
-    lines = []
-    source = folder.joinpath(f"{name}.lua")
-    if not source.is_file():
-        raise FileNotFoundError(f"no Lua script '{name}.lua' in {folder}")
-    for line in source.read_text().splitlines(keepends=True):
-        if line.startswith(INCLUDE):
-            piece = line[len(INCLUDE) :].strip()
-            if not folder.joinpath(f"{piece}.lua").is_file():
-                raise FileNotFoundError(
-                    f"{name}.lua includes '{piece}', but there is no {piece}.lua in {folder}: "
-                    f"fix the line '{line.strip()}'"
-                )
-            if piece not in seen:
-                lines.append(assemble(folder, piece, seen))
-            continue
-        lines.append(line)
-    return "".join(lines)
-
-
-class LuaScript:
-    """A script from a package's ``lua/`` folder; ``sha`` is computed locally, loaded on demand."""
-
-    def __init__(self, name: str, *, package: str | None = None, allow_oom: bool = False) -> None:
-        self.name = name
-        folder = resources.files(package or __package__).joinpath("lua")
-        body = assemble(folder, name)
-        # The shebang makes the server check memory *before* running a script: without
-        # it a full server fails the first write inside the script, after earlier
-        # writes (an XACK) were applied, and a step could be half done. Scripts that
-        # only free memory (trim, lease renewals) may run on a full server.
-        shebang = "#!lua flags=allow-oom\n" if allow_oom else "#!lua\n"
-        self.source = shebang + body
-        self.sha = hashlib.sha1(self.source.encode()).hexdigest()
-        _REGISTRY.append(self)
-
-    async def load(self, client: aioredis.Redis) -> None:
-        """Make sure the server knows the script (after a restart or FLUSH)."""
-        await client.script_load(self.source)
-
-    def add(self, pipe: Any, keys: list[str], args: list[Any]) -> None:
-        """Queue an EVALSHA on a pipeline (the script must be loaded)."""
-        pipe.evalsha(self.sha, len(keys), *keys, *args)
-
-    async def call(self, client: aioredis.Redis, keys: list[str], args: list[Any]) -> Any:
-        """Run the script now, loading it first if the server has forgotten it."""
-        try:
-            return await client.evalsha(self.sha, len(keys), *keys, *args)
-        except redis_errors.NoScriptError:
-            await self.load(client)
-            return await client.evalsha(self.sha, len(keys), *keys, *args)
-
-
-STEP = LuaScript("step")
+STEP = LuaScript("step", package=__package__)
 """Apply one engine step (see ``lua/step.lua``)."""
 
-TRIM = LuaScript("trim", allow_oom=True)
+TRIM = LuaScript("trim", package=__package__, allow_oom=True)
 """Remove acknowledged entries from a stream (see ``lua/trim.lua``)."""
 
-INTERRUPT = LuaScript("interrupt")
+INTERRUPT = LuaScript("interrupt", package=__package__)
 """End a job at once (see ``lua/interrupt.lua``)."""
 
-FIRE = LuaScript("fire")
+FIRE = LuaScript("fire", package=__package__)
 """Move due timers to the engine stream (see ``lua/fire.lua``)."""
 
-RENEW = LuaScript("renew", allow_oom=True)
+RENEW = LuaScript("renew", package=__package__, allow_oom=True)
 """Extend or hand back a consumer's claims on the messages it holds (see ``lua/renew.lua``)."""
-
-
-def is_noscript(reply: Any) -> bool:
-    """True when a pipelined reply says the script was not loaded."""
-    return isinstance(reply, redis_errors.NoScriptError) or (
-        isinstance(reply, redis_errors.ResponseError) and str(reply).startswith("NOSCRIPT")
-    )
-
-
-async def load_all(client: aioredis.Redis) -> None:
-    """Load every script of the package (at engine start, and after the server forgot them).
-
-    A server restarted without persistence, a failover to a replica that never saw
-    ``SCRIPT LOAD``, or ``SCRIPT FLUSH`` all empty the script cache; loading is
-    idempotent, so reloading everything at once is the simplest complete answer.
-    """
-    if hasattr(client, "get_primaries"):
-        # A cluster: SCRIPT LOAD goes to every primary, which a pipeline cannot send.
-        await asyncio.gather(*(client.script_load(script.source) for script in _REGISTRY))
-        return
-    pipe = client.pipeline(transaction=False)
-    for script in _REGISTRY:
-        pipe.script_load(script.source)
-    await pipe.execute()

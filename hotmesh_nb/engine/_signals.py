@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._codec import check_value, dumps, loads
+from .._ids import iso_compact
 from .._replies import text_set, texts
 from ..errors import HotMeshError, JobNotFoundError
 from ..mapping import UNDEFINED
 from . import _state as st
 from . import _trigger_stats as trigger_stats
-from ._codec import check_value, dumps, loads
-from ._ids import iso_compact
 from ._protocol import SignalAll
 from ._scripts import INTERRUPT
 from ._step import Step

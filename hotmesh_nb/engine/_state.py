@@ -27,8 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._codec import dumps, loads
 from ..mapping import UNDEFINED
-from ._codec import dumps, loads
 
 STATUS = ":"
 GID = "gid"

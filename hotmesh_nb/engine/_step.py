@@ -14,12 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .._codec import dumps
+from .._ids import fast_guid, iso_compact, now_ms
 from ..errors import MappingError
 from ..mapping import UNDEFINED
 from ..model import ActivitySpec, GraphSpec
 from . import _state as st
-from ._codec import dumps
-from ._ids import fast_guid, iso_compact, now_ms
 from ._protocol import KEY_REF, Message, WebHook
 
 if TYPE_CHECKING:

@@ -13,6 +13,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from .. import telemetry
+from .._codec import loads
 from .._replies import text_map
 from ..errors import DeployError, JobNotFoundError
 from ..keys import Keys
@@ -21,7 +22,6 @@ from . import _flow as flow
 from . import _state as st
 from ._app_runtime import AppRuntime
 from ._batcher import Batcher
-from ._codec import loads
 from ._config import EngineConfig
 from ._protocol import (
     Cycle,

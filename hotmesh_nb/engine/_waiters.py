@@ -37,11 +37,11 @@ from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 
+from .._codec import loads
+from .._ids import guid
 from .._replies import text_map
 from ..acl import is_refusal, refusal
 from ..runtime import cancel_and_wait
-from ._codec import loads
-from ._ids import guid
 from ._outage import Outage, is_transient
 from ._protocol import StepCall
 from ._scripts import STEP

@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import telemetry
+from .._codec import check_value, dumps
+from .._ids import guid
 from .._replies import as_fields
 from ..connection import Connection
 from ..errors import CallbackExit
 from ..keys import WORKER_GROUP, Keys
 from ._batcher import Batcher
-from ._codec import check_value, dumps
 from ._config import EngineConfig
 from ._consumer import StreamConsumer
-from ._ids import guid
 from ._protocol import Message, Reply, WireVersionError, Work, decode
 from ._quorum import Throttles, member_profile
 from ._stacks import remote_stack, reset, share_tracebacks

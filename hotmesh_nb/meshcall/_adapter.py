@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from .. import runtime
-from ..engine._codec import check_value
+from .._codec import check_value
 from ..engine._stacks import remote_stack
 from ..engine._worker_service import Response, WorkerMessage
 from ..errors import PayloadError

@@ -23,8 +23,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from .._codec import loads
 from ..durations import Duration, to_seconds
-from ..engine._codec import loads
 from ..errors import DuplicateJobError, JobError, JobNotFoundError
 from ..errors import TimeoutError as HotMeshTimeout
 from ..hotmesh import HotMesh

@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .._codec import loads
+from .._lua import LuaScript
 from ..engine import _state as st
-from ..engine._codec import loads
-from ..engine._scripts import LuaScript
 from ..hotmesh import HotMesh
 
 # Deletes the job only when it has ended (status <= 0): a job started again in

@@ -20,9 +20,9 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from .._codec import loads
 from ..connection import Connection
 from ..durations import INFINITY, Duration, to_seconds
-from ..engine._codec import loads
 from ..engine._config import EngineConfig
 from ..errors import DuplicateJobError, HotMeshError, JobNotFoundError
 from ..errors import TimeoutError as HotMeshTimeout

@@ -18,8 +18,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from .._codec import dumps, loads
 from ..durations import INFINITY
-from ..engine._codec import dumps, loads
 from ..meshflow import workflow
 from ..meshflow._context import current_run
 from ._record_ids import CALL_TYPE, split_call

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from ..engine._codec import dumps, loads
+from .._codec import dumps, loads
 from ..hotmesh import HotMesh
 from ..runtime import cancel_and_wait, get_runtime
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..engine._ids import guid
+from .._ids import guid
 
 CALL_TYPE = "$type"
 """Key marking the trailing call-options dict appended to an entity's arguments."""

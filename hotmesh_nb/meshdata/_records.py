@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .._codec import loads
 from .._replies import text_map, texts, texts_or_none
 from ..connection import scan_slot
 from ..engine import _state as st
-from ..engine._codec import loads
 from ..errors import JobNotFoundError
 from ..hotmesh import HotMesh
 from ..meshflow._factory import EXECUTE

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from .. import telemetry
+from .._codec import check_value
+from .._ids import fast_guid
 from .._replies import text_map, texts_or_none
 from ..connection import Connection
 from ..durations import Duration, to_seconds
-from ..engine._codec import check_value
 from ..engine._config import EngineConfig
-from ..engine._ids import fast_guid
 from ..errors import HotMeshError
 from ..hotmesh import HotMesh
 from ..runtime import blocking, get_runtime, on_runtime

@@ -9,8 +9,8 @@ from typing import Any
 
 from redis import exceptions as redis_errors
 
+from .._codec import check_value, dumps
 from ..connection import Connection
-from ..engine._codec import check_value, dumps
 from ..engine._config import EngineConfig
 from ..engine._outage import Outage, is_transient
 from ..engine._worker_service import Response, WorkerMessage

@@ -8,9 +8,9 @@ import weakref
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from .._codec import loads
+from .._ids import parse_compact
 from .._replies import text_map, texts_or_none
-from ..engine._codec import loads
-from ..engine._ids import parse_compact
 from ..errors import JobNotFoundError, NonDeterminismError, WorkflowError
 from ..errors import TimeoutError as HotMeshTimeout
 from ..runtime import blocking, on_runtime, raise_if_cancelled

@@ -22,8 +22,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine._codec import dumps, loads
-from ..engine._scripts import LuaScript
+from .._codec import dumps, loads
+from .._lua import LuaScript
 
 CLAIM = LuaScript("claim", package=__package__)
 """Claim items for a run (see ``lua/claim.lua``)."""

@@ -32,8 +32,8 @@ import asyncio
 from typing import Any
 
 from .. import telemetry
-from ..engine._codec import check_value, dumps, loads
-from ..engine._ids import iso_compact
+from .._codec import check_value, dumps, loads
+from .._ids import iso_compact
 from ..engine._stacks import remote_stack
 from ..errors import CallbackExit, PayloadError
 from ..runtime import get_runtime

@@ -10,9 +10,9 @@ import logging
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from .._codec import dumps
 from .._replies import text_map, texts_or_none
 from ..connection import Connection
-from ..engine._codec import dumps
 from ..engine._config import EngineConfig
 from ..errors import DuplicateJobError, JobNotFoundError
 from ..hotmesh import HotMesh, Worker

@@ -29,9 +29,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from .._codec import check_value
+from .._ids import iso_compact
 from ..durations import Duration, to_seconds
-from ..engine._codec import check_value
-from ..engine._ids import iso_compact
 from ..errors import WorkflowError
 from ._activity_registry import collect, register
 from ._context import WorkflowInfo, current_run, next_index, upcoming_index
@@ -128,7 +128,7 @@ def _value(record: dict[str, Any], kind: str, name: str, info: WorkflowInfo) -> 
 def recorded_error(error: Any, kind: str, name: str, job_id: str) -> WorkflowError:
     """The exception a recorded failure raises inside the workflow (final: not retried)."""
     if isinstance(error, str):
-        from ..engine._codec import loads
+        from .._codec import loads
 
         try:
             error = loads(error)

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .._codec import loads
 from .._replies import text_map
 from ..connection import connect_async
-from ..engine._codec import loads
 from ..errors import DeployError
 from ..keys import Keys
 from ..model import AppSpec

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ..engine._codec import loads
+from .._codec import loads
 from ._graph import ActivityState, JobMark
 
 

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 
+from .._codec import loads
+from .._ids import parse_compact
 from ..engine import _state as st
-from ..engine._codec import loads
-from ..engine._ids import parse_compact
 from ..keys import ENGINE_GROUP, WORKER_GROUP, Keys
 from ..runtime import get_runtime
 from ._paint import ActivityFailure, error_message, failure_of, job_status

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..engine._ids import parse_compact
+from .._ids import parse_compact
 from ..model import AppSpec
 from . import _theme as theme
 from ._graph import ActivityState, DagBuilder, JobMark, format_duration

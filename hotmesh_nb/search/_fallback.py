@@ -36,8 +36,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from .._lua import LuaScript
 from .._replies import text_map, text_set, texts, texts_or_none
-from ..engine._scripts import LuaScript
 from ..keys import Keys, glob_escape
 from ._search_query import Clause, parse_query
 from ._search_schema import FieldSpec, SearchOptions
@@ -102,7 +102,7 @@ class FallbackIndex:
     async def definitions(self, upgrade: bool = False) -> list[SearchOptions]:
         """Every index definition of the app; ``upgrade`` (where this fallback index is in
         use) first re-indexes those written under an older layout."""
-        from ..engine._codec import loads
+        from .._codec import loads
 
         raw = text_map(await self.client.hgetall(self.keys.search_indexes))
         found = []
@@ -485,7 +485,7 @@ def in_order(places: list[list[int]], slop: int = 0) -> bool:
 
 def stored_definition(options: SearchOptions) -> str:
     """The stored form of an index definition (with the layout it is written in)."""
-    from ..engine._codec import dumps
+    from .._codec import dumps
 
     return dumps({**options.to_dict(), "layout": LAYOUT})
 

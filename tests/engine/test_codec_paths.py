@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
-from hotmesh_nb.engine import _codec as codec
+from hotmesh_nb import _codec as codec
 from hotmesh_nb.mapping import UNDEFINED
 
 keys = hs.one_of(

@@ -8,7 +8,7 @@ import time
 import pytest
 import redis
 
-from hotmesh_nb.engine._codec import dumps
+from hotmesh_nb._codec import dumps
 from hotmesh_nb.engine._protocol import (
     WIRE_VERSION,
     Await,

@@ -24,8 +24,10 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from hotmesh_nb.engine import _scripts as scripts
-from hotmesh_nb.engine._scripts import FIRE, INTERRUPT, RENEW, TRIM, LuaScript, assemble
+from hotmesh_nb import _lua as scripts
+from hotmesh_nb._lua import LuaScript, assemble
+from hotmesh_nb.engine import _scripts as engine_scripts
+from hotmesh_nb.engine._scripts import FIRE, INTERRUPT, RENEW, TRIM
 from hotmesh_nb.keys import Keys, glob_escape
 from hotmesh_nb.runtime import get_runtime
 
@@ -525,7 +527,7 @@ def test_interrupt(lab, row: InterruptRow) -> None:
 def test_announce_through_a_minimal_includer(lab, tmp_path: Path, kind: str) -> None:
     # step.lua announces 'emit' (a job that goes on) and 'done' for a job that stays
     # open ('persist'); interrupt.lua only 'done'. A two-line includer reaches both.
-    engine_lua = Path(scripts.__file__).with_name("lua")
+    engine_lua = Path(engine_scripts.__file__).with_name("lua")
     (tmp_path / "announce.lua").write_text((engine_lua / "announce.lua").read_text())
     (tmp_path / "drive.lua").write_text(
         "-- @include announce\n"

@@ -16,7 +16,7 @@ import pytest
 from redis.exceptions import ResponseError
 from test_scripts import BIG, Lab
 
-from hotmesh_nb.engine._scripts import LuaScript
+from hotmesh_nb._lua import LuaScript
 from hotmesh_nb.meshcall._jobs import DELETE_IF_ENDED
 from hotmesh_nb.meshflow._ledger import CLAIM, SEARCH
 from hotmesh_nb.runtime import get_runtime

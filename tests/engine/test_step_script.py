@@ -115,7 +115,8 @@ def test_each_outcome_of_the_step_script(
 
 
 def test_scripts_are_assembled_from_shared_pieces_pasted_once() -> None:
-    from hotmesh_nb.engine._scripts import _REGISTRY, INTERRUPT, STEP
+    from hotmesh_nb._lua import _REGISTRY
+    from hotmesh_nb.engine._scripts import INTERRUPT, STEP
 
     for script in (STEP, INTERRUPT):
         assert script.source.startswith("#!lua")

@@ -157,7 +157,7 @@ def test_unsupported_queries_say_why(bad: str) -> None:
 def test_an_index_written_by_an_older_version_is_reindexed(
     search: SearchEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from hotmesh_nb.engine._codec import dumps
+    from hotmesh_nb._codec import dumps
 
     _load(search, True)
     client, keys = search.client, search.keys

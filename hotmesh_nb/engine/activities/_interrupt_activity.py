@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..._ids import fast_guid
 from ...mapping import UNDEFINED
 from ...model import ActivitySpec
 from .. import _flow as flow
-from .._ids import fast_guid
 from .._protocol import Descend, Message
 from .._step import SUCCESS, Step
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..._ids import fast_guid
 from ...mapping import to_js_string
 from ...model import ActivitySpec
 from .. import _flow as flow
-from .._ids import fast_guid
 from .._protocol import Message, SignalAll
 from .._step import SUCCESS, Step
 

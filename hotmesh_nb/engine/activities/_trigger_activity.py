@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ... import telemetry
+from ..._codec import check_value, dumps
+from ..._ids import fast_guid, guid, iso_compact
 from ...errors import DuplicateJobError, HotMeshError
 from ...mapping import UNDEFINED, to_js_string
 from .. import _flow as flow
 from .. import _state as st
 from .. import _trigger_stats as trigger_stats
 from .._app_runtime import AppRuntime
-from .._codec import check_value, dumps
-from .._ids import fast_guid, guid, iso_compact
 from .._protocol import Await, Result
 from .._step import SUCCESS, Step
 from .._waiters import process_token

@@ -34,8 +34,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import PayloadError
-from ..mapping import UNDEFINED, JSDate
+from .errors import PayloadError
+from .mapping import UNDEFINED, JSDate
 
 DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024
 """Bytes of JSON one value may take when no config says otherwise (64 MiB)."""
@@ -163,14 +163,14 @@ def _plain(value: Any) -> Any:
     if value is UNDEFINED:
         return None
     if isinstance(value, (JSDate, _dt.date)):
-        from ..mapping._jsjson import to_json
+        from .mapping._jsjson import to_json
 
         return _decode(str(to_json(value)))
     raise PayloadError(f"a {type(value).__name__} cannot be stored as JSON; {_DOCS}", path=None)
 
 
 def _key_text(key: Any) -> str:
-    from ..mapping import to_js_string
+    from .mapping import to_js_string
 
     return to_js_string(key)
 
