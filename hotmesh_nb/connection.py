@@ -42,7 +42,6 @@ from redis.connection import parse_url
 from redis.crc import key_slot
 from redis.exceptions import RedisClusterException
 
-from . import server
 from .acl import is_refusal, refusal
 from .errors import ConnectError
 from .runtime import blocking, get_runtime, on_close, on_runtime
@@ -71,6 +70,8 @@ def resolve_url(url: str | None = None) -> str:
     for candidate in (url, os.environ.get("HOTMESH_REDIS_URL"), os.environ.get("REDIS_URL")):
         if candidate:
             return candidate
+    from . import server  # the embedded server: loaded only when no URL is given
+
     return server.url()
 
 
@@ -556,6 +557,8 @@ async def connect_async(url: str | None = None) -> Connection:
     loop = asyncio.get_running_loop()
     resolved = url or os.environ.get("HOTMESH_REDIS_URL") or os.environ.get("REDIS_URL")
     if not resolved:
+        from . import server  # the embedded server: loaded only when no URL is given
+
         resolved = await loop.run_in_executor(None, server.url)
     with _lock:
         conn = _connections.get(resolved)

@@ -35,6 +35,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import _fsguard as fsguard
 from .errors import ServerError
@@ -650,17 +651,43 @@ def describe() -> dict:
     return asdict(status())
 
 
-# The local Redis Cluster lives in its own module; it is part of this module's API.
-from ._cluster import (  # noqa: E402
-    ClusterNode,
-    ClusterStatus,
-    cluster_describe,
-    cluster_dir,
-    cluster_start,
-    cluster_status,
-    cluster_stop,
-    cluster_url,
+# The local Redis Cluster lives in its own module; it is part of this module's API and
+# loads on first use (a worker process never pays for it).
+_CLUSTER_API = frozenset(
+    {
+        "ClusterNode",
+        "ClusterStatus",
+        "cluster_describe",
+        "cluster_dir",
+        "cluster_start",
+        "cluster_status",
+        "cluster_stop",
+        "cluster_url",
+    }
 )
+
+if TYPE_CHECKING:
+    from ._cluster import (
+        ClusterNode,
+        ClusterStatus,
+        cluster_describe,
+        cluster_dir,
+        cluster_start,
+        cluster_status,
+        cluster_stop,
+        cluster_url,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _CLUSTER_API:
+        raise AttributeError(f"module 'hotmesh_nb.server' has no attribute {name!r}")
+    from . import _cluster
+
+    value = getattr(_cluster, name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "SOCKET_PATH_LIMIT",
