@@ -478,3 +478,46 @@ def column(result: dict[str, Any], path: str) -> Any:
             return None
         value = value[key]
     return value
+
+
+def original_columns(result: dict[str, Any] | None, per: str, top: int) -> dict[str, Any]:
+    """The node harness's answer in the shape of ours (``per`` is ``job`` or ``workflow``)."""
+    if result is None:
+        return {}
+    return {
+        "seq": result["sequential"],
+        "per_sec": result["throughput"][f"{per}sPerSec"],
+        "cpu_ms": result["throughput"]["node_cpu_ms_per_item"],
+        "commands": result["commands"][f"per_{per}_net_of_idle"],
+        "top": {t["cmd"]: t[f"per_{per}"] for t in result["commands"]["top"][:top]},
+    }
+
+
+def collect_columns(
+    args: argparse.Namespace,
+    measure: Callable[..., Awaitable[dict[str, Any]]],
+    *,
+    node_script: str,
+    python_peer: str,
+    per: str,
+    top: int,
+) -> dict[str, dict[str, Any]]:
+    """Every column's figures, measured one after another against one fresh server:
+    hotmesh_nb with its worker in this process and in another, the original, the peer."""
+    import redis
+
+    results: dict[str, dict[str, Any]] = {}
+    with bench_server() as port:
+        url = f"redis://127.0.0.1:{port}"
+        admin = redis.Redis(port=port, decode_responses=True)
+        results["same"] = drive(measure(url, admin, args))
+        admin.flushall()
+        if not args.no_separate:
+            results["separate"] = drive(measure(url, admin, args, separate=True))
+            admin.flushall()
+        if not args.no_peer:
+            answer = run_peer(node_script, port, peer_env(args))
+            results["original"] = original_columns(answer, per, top)
+            admin.flushall()
+            results["peer"] = run_python_peer(python_peer, port, args)
+    return results

@@ -20,16 +20,12 @@ from typing import Any
 import redis
 from _common import (
     Row,
-    bench_server,
+    collect_columns,
     column,
     commands_per_call,
     compare_table,
-    drive,
     hotmesh_worker_argv,
     idle_rate,
-    peer_env,
-    run_peer,
-    run_python_peer,
     sequential,
     size_parser,
     throughput,
@@ -104,19 +100,6 @@ async def measure(
     }
 
 
-def original(result: dict[str, Any] | None) -> dict[str, Any]:
-    """The node harness's answer in the shape of ours."""
-    if result is None:
-        return {}
-    return {
-        "seq": result["sequential"],
-        "per_sec": result["throughput"]["jobsPerSec"],
-        "cpu_ms": result["throughput"]["node_cpu_ms_per_item"],
-        "commands": result["commands"]["per_job_net_of_idle"],
-        "top": {t["cmd"]: t["per_job"] for t in result["commands"]["top"][:10]},
-    }
-
-
 def run(args: argparse.Namespace) -> str:
     """Measure every column against one server; the printable report."""
     return report(collect(args), args)
@@ -124,20 +107,9 @@ def run(args: argparse.Namespace) -> str:
 
 def collect(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     """Every column's figures, measured one after another against one fresh server."""
-    results: dict[str, dict[str, Any]] = {}
-    with bench_server() as port:
-        url = f"redis://127.0.0.1:{port}"
-        admin = redis.Redis(port=port, decode_responses=True)
-        results["same"] = drive(measure(url, admin, args))
-        admin.flushall()
-        if not args.no_separate:
-            results["separate"] = drive(measure(url, admin, args, separate=True))
-            admin.flushall()
-        if not args.no_peer:
-            results["original"] = original(run_peer("hello.mjs", port, peer_env(args)))
-            admin.flushall()
-            results["peer"] = run_python_peer("arq_peer.py", port, args)
-    return results
+    return collect_columns(
+        args, measure, node_script="hello.mjs", python_peer="arq_peer.py", per="job", top=10
+    )
 
 
 def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
