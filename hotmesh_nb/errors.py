@@ -96,6 +96,11 @@ class DeployError(HotMeshError):
     """An app could not be deployed or activated."""
 
 
+class LayoutUnknownError(DeployError):
+    """A job's keys were asked for before the app's number of partitions was known here
+    (the app is not deployed yet)."""
+
+
 class ValidationError(DeployError):
     """A YAML app is invalid.
 

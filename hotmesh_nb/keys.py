@@ -2,12 +2,22 @@
 
 Names are minted here and nowhere else. Layout::
 
-    {<ns>:<app>}:<kind>[:<part>...]
+    {<ns>:<app>}:<kind>[:<part>...]            the app's own keys (record, versions, quorum)
+    {<ns>:<app>:<i>.<k>}:<kind>[:<part>...]    the keys of partition i (jobs, streams, timers)
 
-The braces are a Redis Cluster hash tag: every key of one app lands in one
-slot, so each atomic script may touch several of them (all passed in
-``KEYS``). The namespace is the literal start of every name, which the ACL
-rules of :mod:`hotmesh_nb.acl` rely on (``~{ns:*``).
+The braces are a Redis Cluster hash tag. An app has P partitions (fixed at its
+first deploy, see :class:`Keys`); a job belongs to the partition its id hashes
+to, and every key a step of the job touches (its hash, the engine and worker
+streams, timers, dead letters, facets, stats) carries that partition's tag, so
+each atomic script still touches one slot while the app's jobs spread over
+every shard. ``<k>`` is the smallest counter that puts partition ``i`` into the
+``i``-th of P equal ranges of the slot space (:func:`partition_tag`): the
+spread does not depend on how CRC16 happens to hash a name. With P = 1 the one
+partition's tag is the app's own, ``{<ns>:<app>}`` — the layout of apps
+deployed before partitions existed, which therefore keep working unchanged.
+
+The namespace is the literal start of every name, which the ACL rules of
+:mod:`hotmesh_nb.acl` rely on (``~{ns:*``).
 
 Parts (topics, index names, match values...) come from users, so two
 different part lists must never give one name: ``('a:b', 'c')`` and
@@ -24,8 +34,13 @@ empty: an empty worker topic would name the engine's own stream.
 
 from __future__ import annotations
 
+import binascii
 import re
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from .errors import DeployError, LayoutUnknownError
 
 DEFAULT_NAMESPACE = "hmsh"
 """Namespace used when none is given (the original's default)."""
@@ -35,6 +50,15 @@ ENGINE_GROUP = "ENGINE"
 
 WORKER_GROUP = "WORKER"
 """Consumer group of workers on a worker topic stream."""
+
+DEFAULT_PARTITIONS = 16
+"""Partitions of an app whose first deploy names none (see :class:`Keys`)."""
+
+MAX_PARTITIONS = 1024
+"""Most partitions an app may have (each is a stream per topic a worker reads)."""
+
+SLOTS = 16384
+"""Hash slots of a Redis Cluster."""
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _APP = re.compile(r"^[A-Za-z0-9-]+$")
@@ -107,41 +131,68 @@ def check_app_id(app_id: str) -> str:
     return app_id
 
 
+def slot_of(tag: str) -> int:
+    """The cluster hash slot of a hash tag's content (CRC16/XMODEM, as Redis computes it)."""
+    return binascii.crc_hqx(tag.encode(), 0) % SLOTS
+
+
+def check_partitions(partitions: object) -> int:
+    """Return ``partitions`` or raise ``ValueError`` naming the allowed range."""
+    if (
+        isinstance(partitions, bool)
+        or not isinstance(partitions, int)
+        or not 1 <= partitions <= MAX_PARTITIONS
+    ):
+        raise ValueError(
+            f"invalid partitions {partitions!r}: use a whole number from 1 to {MAX_PARTITIONS} "
+            f"(default {DEFAULT_PARTITIONS}; about 4 per cluster primary you expect to have)"
+        )
+    return partitions
+
+
+def partition_tag(namespace: str, app: str, index: int, partitions: int) -> str:
+    """The hash tag (without braces) of partition ``index`` of ``partitions``.
+
+    Partition ``i`` lands in the ``i``-th of ``partitions`` equal ranges of the slot
+    space: a cluster whose slots are split evenly between its primaries (what
+    ``redis-cli --cluster create`` does) then holds as many partitions on each, for any
+    app and namespace name. One partition is the app's own tag (the layout before
+    partitions).
+    """
+    if partitions == 1:
+        return f"{namespace}:{app}"
+    low, high = index * SLOTS // partitions, (index + 1) * SLOTS // partitions
+    counter = 0
+    while True:
+        tag = f"{namespace}:{app}:{index}.{counter}"
+        if low <= slot_of(tag) < high:
+            return tag
+        counter += 1
+
+
+def partition_of(text: str, partitions: int) -> int:
+    """The partition of a job id (or a hook's topic and value): a stable hash of it."""
+    if partitions == 1:
+        return 0
+    return zlib.crc32(text.encode()) % partitions
+
+
 @dataclass(frozen=True)
-class Keys:
-    """Names for one app in one namespace."""
+class Partition:
+    """The names of one partition of an app: every key one job's steps touch."""
 
-    namespace: str
-    """The namespace (isolates apps of different tenants or tests)."""
-    app: str
-    """The app id."""
-    prefix: str = field(init=False, repr=False)
-    """``{ns:app}``: the hash-tagged prefix of every key."""
+    index: int
+    """Which partition (0 ≤ index < P)."""
+    prefix: str
+    """``{tag}``: the hash-tagged prefix of the partition's keys."""
 
-    def __post_init__(self) -> None:
-        check_namespace(self.namespace)
-        check_app_id(self.app)
-        object.__setattr__(self, "prefix", f"{{{self.namespace}:{self.app}}}")
-
-    # -- deployment --------------------------------------------------------------
-    @property
-    def app_record(self) -> str:
-        """Hash: the app's versions, active version and settings."""
-        return f"{self.prefix}:app"
-
-    def version(self, version: str) -> str:
-        """String: the compiled app of one version (JSON)."""
-        return f"{self.prefix}:v:{version}"
-
-    # -- jobs --------------------------------------------------------------------
     def job(self, job_id: str) -> str:
         """Hash: one job's status, data, metadata and activity states."""
         return f"{self.prefix}:j:{job_id}"
 
-    # -- streams -----------------------------------------------------------------
     @property
     def engine_stream(self) -> str:
-        """Stream read by engines (worker responses, transitions, child results)."""
+        """Stream read by engines (transitions, child results, timers, signals)."""
         return f"{self.prefix}:x:"
 
     def worker_stream(self, topic: str) -> str:
@@ -153,7 +204,6 @@ class Keys:
         """Stream: messages that exceeded their delivery cap, with their error."""
         return f"{self.prefix}:dlq"
 
-    # -- time and signals --------------------------------------------------------
     @property
     def timers(self) -> str:
         """Sorted set: due time → timer entry (sleeps, retries, expiries)."""
@@ -161,23 +211,28 @@ class Keys:
 
     @property
     def timer_wake(self) -> str:
-        """Stream (capped): an entry each time a timer becomes the app's earliest.
+        """Stream (capped): an entry each time a timer becomes the partition's earliest.
 
         Every engine's scout blocks on it, so a sooner timer set by any process wakes
-        them (``engine/scout.py``); the step script writes it with the timer.
+        them (``engine/_scout.py``); the step script writes it with the timer.
         """
         return f"{self.prefix}:tw"
+
+    def applied(self, relay_id: str) -> str:
+        """String: marks a relayed operation batch as applied here (exactly once)."""
+        return f"{self.prefix}:r:{relay_id}"
 
     def hook_waiter(self, topic: str, value: str) -> str:
         """String: the hook activity waiting for signals on ``topic`` that resolve to ``value``.
 
-        ``value`` is the last part, verbatim: every waiter key of ``topic`` starts with
-        ``hook_waiter(topic, '')``, and the rest of the key is its match value.
+        ``value`` is the last part, verbatim: every waiter key of ``topic`` in this
+        partition starts with ``hook_waiter(topic, '')``, and the rest of the key is
+        its match value.
         """
         return f"{self.prefix}:h:{_join(check_topic(topic, 'hook topic'), value)}"
 
     def hook_waiters(self, topic: str) -> str:
-        """A ``SCAN`` pattern matching every waiter of ``topic``, and of no other topic."""
+        """A ``SCAN`` pattern matching every waiter of ``topic`` here, and of no other topic."""
         waiters = glob_escape(self.hook_waiter(topic, ""))
         return f"{waiters}*"
 
@@ -186,7 +241,7 @@ class Keys:
         return f"{self.prefix}:e:{_join(check_topic(topic, 'hook topic'), value)}"
 
     def facet(self, facet: str) -> str:
-        """Set: ids of jobs indexed under ``facet`` (``name:value``)."""
+        """Set: ids of this partition's jobs indexed under ``facet`` (``name:value``)."""
         return f"{self.prefix}:f:{facet}"
 
     def stats_bucket(self, key: str, bucket: str) -> str:
@@ -201,19 +256,195 @@ class Keys:
         """Sorted set: values of ``target`` (job id → value) for an ``mdn`` measure."""
         return f"{self.prefix}:sm:{_join(key, bucket, target)}"
 
-    @property
-    def search_indexes(self) -> str:
-        """Hash: fallback search index name → its definition (JSON)."""
-        return f"{self.prefix}:ix"
-
     def search_key(self, index: str, *parts: str) -> str:
         """A structure of a fallback search index (tag sets, numeric sorted sets, words).
 
         ``parts`` start with the structure's kind (``t``, ``n``, ``w``, ...), which fixes
         how many follow; the index name and field names are escaped, so index ``p`` and
-        index ``p:t:status`` never share a structure.
+        index ``p:t:status`` never share a structure. Each partition indexes its own jobs.
         """
         return f"{self.prefix}:ix:{_join(index, *parts)}"
+
+    @property
+    def done_channel(self) -> str:
+        """Channel: the completions of this partition's jobs (a waiter hears its job's)."""
+        return f"{self.prefix}:done"
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Names for one app in one namespace.
+
+    The app's own keys (its record, versions, quorum, throttles) carry the app's tag;
+    everything about jobs lives in :class:`Partition` s. The number of partitions is
+    the app's (stored with it at its first deploy): a process learns it from the app
+    record and :meth:`adopt` s it, and until then has no partition names at all.
+    """
+
+    namespace: str
+    """The namespace (isolates apps of different tenants or tests)."""
+    app: str
+    """The app id."""
+    prefix: str = field(init=False, repr=False)
+    """``{ns:app}``: the hash-tagged prefix of the app's own keys."""
+    _parts: list[Partition] = field(init=False, repr=False, compare=False)
+    _listeners: list[Callable[[], None]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        check_namespace(self.namespace)
+        check_app_id(self.app)
+        object.__setattr__(self, "prefix", f"{{{self.namespace}:{self.app}}}")
+        object.__setattr__(self, "_parts", [])
+        object.__setattr__(self, "_listeners", [])
+        self.adopt(1)  # TRANSITION: until the engine reads P from the app record
+
+    # -- TRANSITION: single-partition names, removed once every caller uses parts ------
+    @property
+    def engine_stream(self) -> str:
+        return self.part(0).engine_stream
+
+    def worker_stream(self, topic: str) -> str:
+        return self.part(0).worker_stream(topic)
+
+    @property
+    def dead_letters(self) -> str:
+        return self.part(0).dead_letters
+
+    @property
+    def timers(self) -> str:
+        return self.part(0).timers
+
+    @property
+    def timer_wake(self) -> str:
+        return self.part(0).timer_wake
+
+    def hook_waiter(self, topic: str, value: str) -> str:
+        return self.part(0).hook_waiter(topic, value)
+
+    def hook_waiters(self, topic: str) -> str:
+        return self.part(0).hook_waiters(topic)
+
+    def early_signals(self, topic: str, value: str) -> str:
+        return self.part(0).early_signals(topic, value)
+
+    def facet(self, facet: str) -> str:
+        return self.part(0).facet(facet)
+
+    def stats_bucket(self, key: str, bucket: str) -> str:
+        return self.part(0).stats_bucket(key, bucket)
+
+    def stats_ids(self, key: str, bucket: str, facet: str) -> str:
+        return self.part(0).stats_ids(key, bucket, facet)
+
+    def stats_median(self, key: str, bucket: str, target: str) -> str:
+        return self.part(0).stats_median(key, bucket, target)
+
+    def search_key(self, index: str, *parts: str) -> str:
+        return self.part(0).search_key(index, *parts)
+
+    @property
+    def done_channel(self) -> str:
+        return self.part(0).done_channel
+
+    # -- partitions --------------------------------------------------------------
+    @property
+    def known(self) -> bool:
+        """True once the app's number of partitions is known here (see :meth:`adopt`)."""
+        return bool(self._parts)
+
+    @property
+    def partitions(self) -> int:
+        """The app's number of partitions (P)."""
+        return len(self.parts)
+
+    @property
+    def parts(self) -> list[Partition]:
+        """Every partition of the app, in order."""
+        if not self._parts:
+            raise LayoutUnknownError(
+                f"app '{self.app}' in namespace '{self.namespace}' is not deployed yet, so "
+                "its partitions are unknown: deploy it first (HotMesh.deploy)"
+            )
+        return self._parts
+
+    def adopt(self, partitions: int) -> bool:
+        """Learn the app's number of partitions; True when it changed.
+
+        Listeners (consumers and scouts waiting for the layout) are told. A
+        different number than the one known is refused: P never changes.
+        """
+        check_partitions(partitions)
+        if self._parts:
+            if len(self._parts) != partitions:
+                raise DeployError(
+                    f"app '{self.app}' has {len(self._parts)} partitions, fixed at its first "
+                    f"deploy; it cannot change to {partitions}"
+                )
+            return False
+        self._parts.extend(
+            Partition(i, "{" + partition_tag(self.namespace, self.app, i, partitions) + "}")
+            for i in range(partitions)
+        )
+        for listener in list(self._listeners):
+            listener()
+        return True
+
+    def on_layout(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` once the partitions are known (at once if they are)."""
+        if self._parts:
+            listener()
+        else:
+            self._listeners.append(listener)
+
+    def part(self, index: int) -> Partition:
+        """Partition ``index``."""
+        return self.parts[index]
+
+    def part_of(self, job_id: str) -> Partition:
+        """The partition of a job."""
+        parts = self.parts
+        return parts[partition_of(job_id, len(parts))]
+
+    def hook_part(self, topic: str, value: str) -> Partition:
+        """The partition of the hook waiter (and early signals) of ``topic``/``value``."""
+        parts = self.parts
+        return parts[partition_of(f"{escape_part(topic)}:{value}", len(parts))]
+
+    def job(self, job_id: str) -> str:
+        """Hash: one job's status, data, metadata and activity states."""
+        return self.part_of(job_id).job(job_id)
+
+    def engine_stream_of(self, job_id: str) -> str:
+        """The engine stream of a job's partition."""
+        return self.part_of(job_id).engine_stream
+
+    def worker_streams(self, topic: str) -> list[str]:
+        """The streams of worker ``topic``, one per partition."""
+        return [p.worker_stream(topic) for p in self.parts]
+
+    def partition_of_key(self, key: str) -> Partition | None:
+        """The partition a key (or channel) of this app belongs to, or None (app-level)."""
+        if key.startswith(self.prefix) and len(self._parts) != 1:
+            return None
+        for part in self._parts:
+            if key.startswith(part.prefix):
+                return part
+        return None
+
+    # -- deployment --------------------------------------------------------------
+    @property
+    def app_record(self) -> str:
+        """Hash: the app's versions, active version, partitions and settings."""
+        return f"{self.prefix}:app"
+
+    def version(self, version: str) -> str:
+        """String: the compiled app of one version (JSON)."""
+        return f"{self.prefix}:v:{version}"
+
+    @property
+    def search_indexes(self) -> str:
+        """Hash: fallback search index name → its definition (JSON)."""
+        return f"{self.prefix}:ix"
 
     def search_native(self, index: str) -> str:
         """The name of the app's native (``FT.*``) index ``index``: under the app's prefix,
@@ -225,22 +456,12 @@ class Keys:
         """Hash: topic (or ``*``) → throttle in milliseconds; persists across restarts."""
         return f"{self.prefix}:throttle"
 
-    @property
-    def stats(self) -> str:
-        """Hash: counters of jobs by status (for dashboards)."""
-        return f"{self.prefix}:stats"
-
     # -- pub/sub -----------------------------------------------------------------
-    @property
-    def done_channel(self) -> str:
-        """Channel: every job completion of the app (one subscription per process)."""
-        return f"{self.prefix}:done"
-
     def topic_channel(self, topic: str, job_id: str = "") -> str:
         """Channel: a graph's ``publishes`` topic, per job (``sub``/``psub``).
 
         As in the original, a job's channel is ``<topic>.<job id>``, so that ``psub``
-        of ``'<topic>.*'`` hears every job of the topic.
+        of ``'<topic>.*'`` hears every job of the topic, whatever its partition.
         """
         check_topic(topic)
         return f"{self.prefix}:q:{topic}.{job_id}" if job_id else f"{self.prefix}:q:{topic}"
@@ -256,5 +477,10 @@ class Keys:
         return f"{self.prefix}:members"
 
     def match_all(self) -> str:
-        """A ``SCAN`` pattern matching every key of the app."""
-        return f"{glob_escape(self.prefix)}:*"
+        """A ``SCAN`` pattern matching every key of the app (its own and its partitions')."""
+        return f"{glob_escape(self.prefix[:-1])}[:}}]*"
+
+    def match_kind(self, kind: str) -> list[str]:
+        """``SCAN`` patterns matching every key of one kind (``j``, ``x``...), one per
+        partition (``[]`` before the layout is known)."""
+        return [f"{glob_escape(p.prefix)}:{kind}:*" for p in self._parts]

@@ -135,7 +135,7 @@ def test_every_name_starts_with_the_namespace_literally() -> None:
         keys.worker_stream("*"),
     ]
     assert all(n.startswith("{hmsh:") for n in names)
-    assert keys.match_all() == "\\{hmsh:myapp\\}:*"
+    assert keys.match_all() == "\\{hmsh:myapp[:}]*"
 
 
 @pytest.mark.parametrize(

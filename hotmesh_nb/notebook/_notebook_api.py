@@ -17,7 +17,7 @@ from .._codec import loads
 from .._replies import text_map
 from ..connection import connect_async
 from ..errors import DeployError
-from ..keys import Keys
+from ..keys import Keys, check_namespace, glob_escape
 from ..model import AppSpec
 from . import _frames as frames
 from . import _probe as probe
@@ -182,8 +182,7 @@ async def server_apps(url: str, namespace: str) -> list[AppInfo]:
     """
     conn = await connect_async(url)
     client = conn.client
-    probe_keys = Keys(namespace, "x")
-    head = probe_keys.match_all().removesuffix("*").removesuffix("x\\}:")
+    head = glob_escape("{" + check_namespace(namespace) + ":")
     names = await probe.scan(client, head + "*\\}:app", "hash")
     records = []
     if names:

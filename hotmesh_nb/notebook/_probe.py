@@ -22,7 +22,7 @@ import redis.asyncio as aioredis
 from .._codec import loads
 from .._ids import parse_compact
 from ..engine import _state as st
-from ..keys import ENGINE_GROUP, WORKER_GROUP, Keys
+from ..keys import ENGINE_GROUP, WORKER_GROUP, Keys, glob_escape
 from ..runtime import get_runtime
 from ._paint import ActivityFailure, error_message, failure_of, job_status
 
@@ -111,8 +111,7 @@ class StreamRecord:
 
 def pattern(keys: Keys, kind: str) -> str:
     """A ``SCAN`` pattern for every key of one kind of the app (``j`` jobs, ``x`` streams)."""
-    # match_all() escapes the hash-tag braces; keep that one place of escaping.
-    return keys.match_all().removesuffix("*") + f"{kind}:*"
+    return f"{glob_escape(keys.prefix)}:{kind}:*"
 
 
 async def scan(client: aioredis.Redis, match: str, kind: str) -> list[str]:

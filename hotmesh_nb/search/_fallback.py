@@ -152,7 +152,7 @@ class FallbackIndex:
         """Index, from scratch, every record under the index's prefixes."""
         prefixes = options.prefix or ("",)
         for prefix in prefixes:
-            pattern = self.keys.match_all().replace(":*", f":j:{glob_escape(prefix)}*")
+            pattern = f"{glob_escape(self.keys.prefix)}:j:{glob_escape(prefix)}*"
             async for key in self.client.scan_iter(match=pattern, count=1000):
                 record = key.split(":j:", 1)[1]
                 await self.write(record, {}, [], [options], reset=True)
