@@ -38,7 +38,7 @@ import binascii
 import re
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 
 from .errors import DeployError, LayoutUnknownError
 
@@ -285,18 +285,20 @@ class Keys:
     """The namespace (isolates apps of different tenants or tests)."""
     app: str
     """The app id."""
+    partitions: InitVar[int | None] = None
+    """The app's number of partitions when the caller knows it (else :meth:`adopt` it)."""
     prefix: str = field(init=False, repr=False)
     """``{ns:app}``: the hash-tagged prefix of the app's own keys."""
     _parts: list[Partition] = field(init=False, repr=False, compare=False)
     _listeners: list[Callable[[], None]] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, partitions: int | None) -> None:
         check_namespace(self.namespace)
         check_app_id(self.app)
         object.__setattr__(self, "prefix", f"{{{self.namespace}:{self.app}}}")
         object.__setattr__(self, "_parts", [])
         object.__setattr__(self, "_listeners", [])
-        self.adopt(1)  # TRANSITION: until the engine reads P from the app record
+        self.adopt(partitions or 1)  # TRANSITION: P=1 until the engine reads the app record
 
     # -- TRANSITION: single-partition names, removed once every caller uses parts ------
     @property
@@ -353,7 +355,7 @@ class Keys:
         return bool(self._parts)
 
     @property
-    def partitions(self) -> int:
+    def count(self) -> int:
         """The app's number of partitions (P)."""
         return len(self.parts)
 
