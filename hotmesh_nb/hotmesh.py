@@ -24,7 +24,7 @@ from .engine._engine import Engine
 from .engine._protocol import Reply
 from .engine._worker_service import Callback, Response, WorkerMessage, WorkerService, normalise
 from .errors import HotMeshError, JobNotFoundError
-from .keys import DEFAULT_NAMESPACE, Keys, check_topic
+from .keys import DEFAULT_NAMESPACE, Keys, Partition, check_topic
 from .model import AppSpec
 from .runtime import blocking, get_runtime, on_runtime
 
@@ -134,6 +134,9 @@ class HotMesh:
 
         kind = "engine" if engine else "client"
         engine_service = await runtime.service((kind, *base), make_engine)
+        # One Keys per running app: the engine learns the app's partitions into it, and
+        # the workers start reading once it has (see Keys.on_layout).
+        keys = engine_service.keys
         services: list[WorkerService] = []
         for spec in workers:
 
@@ -169,9 +172,17 @@ class HotMesh:
     # -- deployment --------------------------------------------------------------
 
     @on_runtime
-    async def deploy_async(self, source: str | AppSpec) -> AppSpec:
-        """Validate, compile and store an app version from a YAML path or text."""
-        return await self.engine.deploy(source)
+    async def deploy_async(
+        self, source: str | AppSpec, *, partitions: int | None = None
+    ) -> AppSpec:
+        """Validate, compile and store an app version from a YAML path or text.
+
+        ``partitions`` (or the YAML's ``app.partitions``) sets how many partitions the
+        app's jobs spread over, at its first deploy (default
+        :data:`~hotmesh_nb.keys.DEFAULT_PARTITIONS`); later versions keep that number,
+        and naming another one raises :class:`~hotmesh_nb.errors.DeployError`.
+        """
+        return await self.engine.deploy(source, partitions=partitions)
 
     @on_runtime
     async def activate_async(self, version: str | int) -> bool:
@@ -353,13 +364,19 @@ class HotMesh:
         :meth:`purge_dead_letters`), the ``stream`` and ``message_id`` it came
         from, the ``error`` and the decoded ``message``.
         """
-        letters = entries(
-            await self.connection.client.xrevrange(self.keys.dead_letters, count=count)
-        )
+        pipe = self.connection.client.pipeline(transaction=False)
+        for part in self.keys.parts:
+            pipe.xrevrange(part.dead_letters, count=count)
+        letters = [
+            (self._letter_id(part.index, entry_id), entry_id, fields)
+            for part, found in zip(self.keys.parts, await pipe.execute())
+            for entry_id, fields in entries(found)
+        ]
+        letters.sort(key=lambda letter: _stream_id_order(letter[1]), reverse=True)
         out = []
-        for entry_id, fields in letters:
+        for letter_id, _, fields in letters[:count]:
             item: dict[str, Any] = {k: v for k, v in fields.items() if k not in ("m", "id")}
-            item["id"] = entry_id
+            item["id"] = letter_id
             item["message_id"] = fields.get("id")
             if "m" in fields:
                 item["message"] = loads(fields["m"])
@@ -418,33 +435,53 @@ class HotMesh:
         letters = await self._letters(ids)
         if not letters:
             return 0
-        pipe = self.connection.client.pipeline(transaction=True)
-        for entry_id, fields in letters:
+        # A letter and its stream share their partition's slot: one transaction each.
+        for part, entry_id, fields in letters:
+            pipe = self.connection.client.pipeline(transaction=True)
             pipe.xadd(fields["stream"], {"m": fields["m"]})
-            pipe.xdel(self.keys.dead_letters, entry_id)
-        await pipe.execute()
+            pipe.xdel(part.dead_letters, entry_id)
+            await pipe.execute()
         return len(letters)
 
     @on_runtime
     async def purge_dead_letters_async(self, ids: list[str] | None = None) -> int:
         """Delete dead letters (all, or those ``ids``); returns how many were deleted."""
-        if ids is None:
-            count = await self.connection.client.xlen(self.keys.dead_letters)
-            await self.connection.client.delete(self.keys.dead_letters)
-            return int(count)
-        if not ids:
-            return 0
-        return int(await self.connection.client.xdel(self.keys.dead_letters, *ids))
-
-    async def _letters(self, ids: list[str] | None) -> list[tuple[str, dict[str, str]]]:
         client = self.connection.client
+        deleted = 0
         if ids is None:
-            letters = entries(await client.xrange(self.keys.dead_letters))
+            for part in self.keys.parts:
+                deleted += int(await client.xlen(part.dead_letters))
+                await client.delete(part.dead_letters)
+            return deleted
+        for part, entry_id in self._parse_letter_ids(ids):
+            deleted += int(await client.xdel(part.dead_letters, entry_id))
+        return deleted
+
+    def _letter_id(self, partition: int, entry_id: str) -> str:
+        # A letter's id names its partition's stream when there are several.
+        return entry_id if self.keys.count == 1 else f"{entry_id}@{partition}"
+
+    def _parse_letter_ids(self, ids: list[str]) -> list[tuple[Partition, str]]:
+        out = []
+        for letter_id in ids:
+            entry_id, _, partition = str(letter_id).partition("@")
+            index = int(partition) if partition.isdigit() else 0
+            if index >= self.keys.count:
+                raise ValueError(f"no dead letter has the id {letter_id!r}")
+            out.append((self.keys.part(index), entry_id))
+        return out
+
+    async def _letters(self, ids: list[str] | None) -> list[tuple[Partition, str, dict[str, str]]]:
+        client = self.connection.client
+        found: list[tuple[Partition, str, dict[str, str]]] = []
+        if ids is None:
+            for part in self.keys.parts:
+                found += [(part, i, f) for i, f in entries(await client.xrange(part.dead_letters))]
         else:
-            letters = []
-            for entry_id in ids:
-                letters += entries(await client.xrange(self.keys.dead_letters, entry_id, entry_id))
-        return [(i, f) for i, f in letters if "m" in f and "stream" in f]
+            for part, entry_id in self._parse_letter_ids(ids):
+                letters = entries(await client.xrange(part.dead_letters, entry_id, entry_id))
+                found += [(part, i, f) for i, f in letters]
+        return [(p, i, f) for p, i, f in found if "m" in f and "stream" in f]
 
     @on_runtime
     async def stop_async(self) -> None:
@@ -735,3 +772,9 @@ def dt_bucket(bucket: str) -> Any:
     if bucket == "0":
         return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
     return dt.datetime.strptime(bucket, "%Y%m%d%H%M").replace(tzinfo=dt.timezone.utc)
+
+
+def _stream_id_order(entry_id: str) -> tuple[int, int]:
+    """A stream entry id as a sortable pair (milliseconds, sequence)."""
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)

@@ -71,7 +71,7 @@ def record(step: Any, trigger: Any, ctx: dict[str, Any], job_id: str, key: str, 
     measures = [m for m in stats.get("measures") or [] if isinstance(m, dict)]
     if not key or not measures:
         return
-    keys: Keys = step.app.keys
+    keys = step.part  # a job's stats go to its own partition (merged when read)
     bucket = bucket_of(dt.datetime.now(dt.timezone.utc), granularity_of(stats))
     counters = keys.stats_bucket(key, bucket)
     step.add_stat("hincr", counters, "count", 1, ttl)  # one EXPIRE for the whole hash
