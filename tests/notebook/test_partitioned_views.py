@@ -206,3 +206,16 @@ def test_the_dashboard_sums_partitions_and_lists_every_dead_letter(
     assert "4 dead letter(s)" in board.banners.value
     assert "poison 3" in board.errors.value and "poison 0" in board.errors.value
     assert keys.part(3).prefix not in board.errors.value  # streams named by topic
+
+
+def test_the_apps_of_a_namespace_are_their_records_only(
+    admin: redis.Redis, keys: Keys, hm: HotMesh, redis_url: str
+) -> None:
+    hm.deploy(
+        f"app:\n  id: {APP}\n  version: '1'\n  graphs:\n    - subscribes: {APP}.go\n"
+        "      activities:\n        t1: {type: trigger}\n"
+    )
+    # A job hash whose id ends in '}:app' matches the records' SCAN pattern too.
+    admin.hset(keys.part(2).job("evil}:app"), mapping={"id": "evil", st.STATUS: 1})
+    apps = run(api.server_apps(redis_url, keys.namespace))
+    assert [(a.app, a.versions, a.topics) for a in apps] == [(APP, ("1",), (f"{APP}.go",))]
