@@ -14,17 +14,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._codec import loads
 from ._ids import parse_compact
-from ._replies import entries
 from .connection import Connection, connect_async
+from .engine import _dead_letters as dead_letters
 from .engine import _state as st
 from .engine._config import EngineConfig
 from .engine._engine import Engine
 from .engine._protocol import Reply
 from .engine._worker_service import Callback, Response, WorkerMessage, WorkerService, normalise
 from .errors import HotMeshError, JobNotFoundError
-from .keys import DEFAULT_NAMESPACE, Keys, Partition, check_topic
+from .keys import DEFAULT_NAMESPACE, Keys, check_topic
 from .model import AppSpec
 from .runtime import blocking, get_runtime, on_runtime
 
@@ -360,28 +359,12 @@ class HotMesh:
     async def dead_letters_async(self, count: int = 100) -> list[dict[str, Any]]:
         """Messages that exceeded the delivery cap, newest first, with their error.
 
-        Each letter has its own ``id`` (for :meth:`replay_dead_letters` and
-        :meth:`purge_dead_letters`), the ``stream`` and ``message_id`` it came
-        from, the ``error`` and the decoded ``message``.
+        Each letter has its own ``id`` (``<partition>:<entry id>``, for
+        :meth:`replay_dead_letters` and :meth:`purge_dead_letters`), the ``stream`` and
+        ``message_id`` it came from, the ``error`` and the decoded ``message``. Every
+        partition's letters are merged.
         """
-        pipe = self.connection.client.pipeline(transaction=False)
-        for part in self.keys.parts:
-            pipe.xrevrange(part.dead_letters, count=count)
-        letters = [
-            (self._letter_id(part.index, entry_id), entry_id, fields)
-            for part, found in zip(self.keys.parts, await pipe.execute())
-            for entry_id, fields in entries(found)
-        ]
-        letters.sort(key=lambda letter: _stream_id_order(letter[1]), reverse=True)
-        out = []
-        for letter_id, _, fields in letters[:count]:
-            item: dict[str, Any] = {k: v for k, v in fields.items() if k not in ("m", "id")}
-            item["id"] = letter_id
-            item["message_id"] = fields.get("id")
-            if "m" in fields:
-                item["message"] = loads(fields["m"])
-            out.append(item)
-        return out
+        return await dead_letters.read(self.connection.client, self.keys, count)
 
     @on_runtime
     async def wait_until_idle_async(
@@ -432,56 +415,12 @@ class HotMesh:
         cannot change that job's outcome: its activity stays settled (steps apply
         once). Start such a job anew with the same data instead.
         """
-        letters = await self._letters(ids)
-        if not letters:
-            return 0
-        # A letter and its stream share their partition's slot: one transaction each.
-        for part, entry_id, fields in letters:
-            pipe = self.connection.client.pipeline(transaction=True)
-            pipe.xadd(fields["stream"], {"m": fields["m"]})
-            pipe.xdel(part.dead_letters, entry_id)
-            await pipe.execute()
-        return len(letters)
+        return await dead_letters.replay(self.connection.client, self.keys, ids)
 
     @on_runtime
     async def purge_dead_letters_async(self, ids: list[str] | None = None) -> int:
         """Delete dead letters (all, or those ``ids``); returns how many were deleted."""
-        client = self.connection.client
-        deleted = 0
-        if ids is None:
-            for part in self.keys.parts:
-                deleted += int(await client.xlen(part.dead_letters))
-                await client.delete(part.dead_letters)
-            return deleted
-        for part, entry_id in self._parse_letter_ids(ids):
-            deleted += int(await client.xdel(part.dead_letters, entry_id))
-        return deleted
-
-    def _letter_id(self, partition: int, entry_id: str) -> str:
-        # A letter's id names its partition's stream when there are several.
-        return entry_id if self.keys.count == 1 else f"{entry_id}@{partition}"
-
-    def _parse_letter_ids(self, ids: list[str]) -> list[tuple[Partition, str]]:
-        out = []
-        for letter_id in ids:
-            entry_id, _, partition = str(letter_id).partition("@")
-            index = int(partition) if partition.isdigit() else 0
-            if index >= self.keys.count:
-                raise ValueError(f"no dead letter has the id {letter_id!r}")
-            out.append((self.keys.part(index), entry_id))
-        return out
-
-    async def _letters(self, ids: list[str] | None) -> list[tuple[Partition, str, dict[str, str]]]:
-        client = self.connection.client
-        found: list[tuple[Partition, str, dict[str, str]]] = []
-        if ids is None:
-            for part in self.keys.parts:
-                found += [(part, i, f) for i, f in entries(await client.xrange(part.dead_letters))]
-        else:
-            for part, entry_id in self._parse_letter_ids(ids):
-                letters = entries(await client.xrange(part.dead_letters, entry_id, entry_id))
-                found += [(part, i, f) for i, f in letters]
-        return [(p, i, f) for p, i, f in found if "m" in f and "stream" in f]
+        return await dead_letters.purge(self.connection.client, self.keys, ids)
 
     @on_runtime
     async def stop_async(self) -> None:
@@ -772,9 +711,3 @@ def dt_bucket(bucket: str) -> Any:
     if bucket == "0":
         return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
     return dt.datetime.strptime(bucket, "%Y%m%d%H%M").replace(tzinfo=dt.timezone.utc)
-
-
-def _stream_id_order(entry_id: str) -> tuple[int, int]:
-    """A stream entry id as a sortable pair (milliseconds, sequence)."""
-    ms, _, seq = entry_id.partition("-")
-    return int(ms), int(seq or 0)

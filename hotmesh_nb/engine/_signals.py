@@ -118,17 +118,9 @@ async def hook_all(
             if await hook(engine, topic, {**data, "id": job_id}) is not None:
                 count += 1
         if key_resolver.get("scrub"):
-            lists = [
-                part.stats_ids(key, bucket, facet)
-                for part in engine.keys.parts
-                for bucket in trigger_stats.window(key_resolver, granularity)
-                for facet in facets
-            ]
-            # One DEL per list: on a cluster the lists live in different slots.
-            pipe = engine.client.pipeline(transaction=False)
-            for name in lists:
-                pipe.delete(name)
-            await pipe.execute()
+            await trigger_stats.scrub(
+                engine.client, engine.keys, key, granularity, key_resolver, facets
+            )
         return count
     if facets:
         ids = await _indexed(engine, facets)
