@@ -77,8 +77,12 @@ class Scout:
         self.looks = 0
         """Fire-script calls so far (a measure of how often the scout wakes)."""
 
-    def start(self) -> None:
+    async def start(self) -> None:
         """Start the firing loops and the watchers on the running event loop."""
+        if self.split:
+            # A cluster client learns the topology on its first command; P watchers that
+            # all start at once would race that first look, and lose connections to it.
+            await self.reader.initialize()  # type: ignore[attr-defined]
         loop = asyncio.get_running_loop()
         parts = self.keys.parts
         watched = [[p.index] for p in parts] if self.split else [[p.index for p in parts]]
