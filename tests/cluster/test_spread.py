@@ -22,8 +22,6 @@ from hotmesh_nb import EngineConfig, HotMesh, MeshFlow, Worker
 from hotmesh_nb.meshflow import workflow
 from hotmesh_nb.runtime import get_runtime
 
-pytestmark = pytest.mark.spread
-
 LOW, HIGH = 20.0, 46.0
 """Bounds (%) of each primary's share of the commands, from issue 14."""
 
@@ -158,6 +156,7 @@ async def _bounded(calls: list[Awaitable[Any]]) -> list[Any]:
     return await asyncio.gather(*(gated(c) for c in calls))
 
 
+@pytest.mark.spread
 @pytest.mark.parametrize("workload", ["hello", "meshflow"])
 def test_spread_each_primary_carries_20_to_46_percent_of_the_commands(
     redis_url: str, namespace: str, primaries: dict[str, redis.Redis], workload: str
@@ -175,3 +174,21 @@ def test_spread_each_primary_carries_20_to_46_percent_of_the_commands(
         f"{workload}: share of commands per primary {shares} (of {total} commands); each "
         f"must lie between {LOW} % and {HIGH} %"
     )
+
+
+def test_worker_reads_ask_no_node_for_their_keys(
+    redis_url: str, namespace: str, primaries: dict[str, redis.Redis]
+) -> None:
+    """redis-py would learn the streams of each ``XREADGROUP`` from a server (``COMMAND
+    GETKEYS``): a round trip per read, every one to the same node, which skews the spread.
+    The connection reads them itself."""
+    measured, expected = run_hello(redis_url, namespace)
+    for client in primaries.values():
+        client.config_resetstat()
+    assert measured() == expected
+    calls = {
+        name: {k: int(v["calls"]) for k, v in client.info("commandstats").items()}
+        for name, client in primaries.items()
+    }
+    assert sum(c.get("cmdstat_xreadgroup", 0) for c in calls.values()) > 0
+    assert [c.get("cmdstat_command|getkeys", 0) for c in calls.values()] == [0, 0, 0]
