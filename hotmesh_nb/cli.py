@@ -335,34 +335,43 @@ def _acl(args: argparse.Namespace) -> int:
 
 
 def _dlq(args: argparse.Namespace) -> int:
+    from .engine import _dead_letters as dead_letters
     from .hotmesh import HotMesh
+    from .runtime import get_runtime
 
     hm = HotMesh.init(
         args.app, connection=_resolve_url(args), namespace=args.namespace, engine=False
     )
     _warn_about_password(args)
+    client, keys, run = hm.connection.client, hm.keys, get_runtime().run
     ids = args.id or None
-    if args.action == "list":
-        letters = hm.dead_letters(count=args.count)
-        for letter in letters:
-            message = letter.get("message") or {}
-            _print(
-                json.dumps(
-                    {
-                        "id": letter["id"],
-                        "stream": letter.get("stream"),
-                        "job": message.get("j"),
-                        "activity": message.get("a"),
-                        "error": letter.get("error"),
-                    }
+    try:
+        if args.action == "list":
+            letters = run(dead_letters.read(client, keys, args.count), name="dlq")
+            for letter in letters:
+                message = letter.get("message") or {}
+                _print(
+                    json.dumps(
+                        {
+                            "id": letter["id"],
+                            "stream": letter.get("stream"),
+                            "job": message.get("j"),
+                            "activity": message.get("a"),
+                            "error": letter.get("error"),
+                        }
+                    )
                 )
+            if not letters:
+                _print("no dead letters")
+        elif args.action == "replay":
+            count = run(dead_letters.replay(client, keys, ids), name="dlq")
+            _print(f"replayed {count} dead letter(s)")
+        else:
+            _print(
+                f"purged {run(dead_letters.purge(client, keys, ids), name='dlq')} dead letter(s)"
             )
-        if not letters:
-            _print("no dead letters")
-    elif args.action == "replay":
-        _print(f"replayed {hm.replay_dead_letters(ids)} dead letter(s)")
-    else:
-        _print(f"purged {hm.purge_dead_letters(ids)} dead letter(s)")
+    except ValueError as exc:  # an id that names no partition
+        raise UsageError(str(exc)) from None
     return 0
 
 

@@ -14,10 +14,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._codec import loads
 from ._ids import parse_compact
-from ._replies import entries
 from .connection import Connection, connect_async
+from .engine import _dead_letters as dead_letters
 from .engine import _state as st
 from .engine._config import EngineConfig
 from .engine._engine import Engine
@@ -134,6 +133,9 @@ class HotMesh:
 
         kind = "engine" if engine else "client"
         engine_service = await runtime.service((kind, *base), make_engine)
+        # One Keys per running app: the engine learns the app's partitions into it, and
+        # the workers start reading once it has (see Keys.on_layout).
+        keys = engine_service.keys
         services: list[WorkerService] = []
         for spec in workers:
 
@@ -169,9 +171,17 @@ class HotMesh:
     # -- deployment --------------------------------------------------------------
 
     @on_runtime
-    async def deploy_async(self, source: str | AppSpec) -> AppSpec:
-        """Validate, compile and store an app version from a YAML path or text."""
-        return await self.engine.deploy(source)
+    async def deploy_async(
+        self, source: str | AppSpec, *, partitions: int | None = None
+    ) -> AppSpec:
+        """Validate, compile and store an app version from a YAML path or text.
+
+        ``partitions`` (or the YAML's ``app.partitions``) sets how many partitions the
+        app's jobs spread over, at its first deploy (default
+        :data:`~hotmesh_nb.keys.DEFAULT_PARTITIONS`); later versions keep that number,
+        and naming another one raises :class:`~hotmesh_nb.errors.DeployError`.
+        """
+        return await self.engine.deploy(source, partitions=partitions)
 
     @on_runtime
     async def activate_async(self, version: str | int) -> bool:
@@ -349,22 +359,12 @@ class HotMesh:
     async def dead_letters_async(self, count: int = 100) -> list[dict[str, Any]]:
         """Messages that exceeded the delivery cap, newest first, with their error.
 
-        Each letter has its own ``id`` (for :meth:`replay_dead_letters` and
-        :meth:`purge_dead_letters`), the ``stream`` and ``message_id`` it came
-        from, the ``error`` and the decoded ``message``.
+        Each letter has its own ``id`` (``<partition>:<entry id>``, for
+        :meth:`replay_dead_letters` and :meth:`purge_dead_letters`), the ``stream`` and
+        ``message_id`` it came from, the ``error`` and the decoded ``message``. Every
+        partition's letters are merged.
         """
-        letters = entries(
-            await self.connection.client.xrevrange(self.keys.dead_letters, count=count)
-        )
-        out = []
-        for entry_id, fields in letters:
-            item: dict[str, Any] = {k: v for k, v in fields.items() if k not in ("m", "id")}
-            item["id"] = entry_id
-            item["message_id"] = fields.get("id")
-            if "m" in fields:
-                item["message"] = loads(fields["m"])
-            out.append(item)
-        return out
+        return await dead_letters.read(self.connection.client, self.keys, count)
 
     @on_runtime
     async def wait_until_idle_async(
@@ -415,36 +415,12 @@ class HotMesh:
         cannot change that job's outcome: its activity stays settled (steps apply
         once). Start such a job anew with the same data instead.
         """
-        letters = await self._letters(ids)
-        if not letters:
-            return 0
-        pipe = self.connection.client.pipeline(transaction=True)
-        for entry_id, fields in letters:
-            pipe.xadd(fields["stream"], {"m": fields["m"]})
-            pipe.xdel(self.keys.dead_letters, entry_id)
-        await pipe.execute()
-        return len(letters)
+        return await dead_letters.replay(self.connection.client, self.keys, ids)
 
     @on_runtime
     async def purge_dead_letters_async(self, ids: list[str] | None = None) -> int:
         """Delete dead letters (all, or those ``ids``); returns how many were deleted."""
-        if ids is None:
-            count = await self.connection.client.xlen(self.keys.dead_letters)
-            await self.connection.client.delete(self.keys.dead_letters)
-            return int(count)
-        if not ids:
-            return 0
-        return int(await self.connection.client.xdel(self.keys.dead_letters, *ids))
-
-    async def _letters(self, ids: list[str] | None) -> list[tuple[str, dict[str, str]]]:
-        client = self.connection.client
-        if ids is None:
-            letters = entries(await client.xrange(self.keys.dead_letters))
-        else:
-            letters = []
-            for entry_id in ids:
-                letters += entries(await client.xrange(self.keys.dead_letters, entry_id, entry_id))
-        return [(i, f) for i, f in letters if "m" in f and "stream" in f]
+        return await dead_letters.purge(self.connection.client, self.keys, ids)
 
     @on_runtime
     async def stop_async(self) -> None:

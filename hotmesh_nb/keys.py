@@ -265,11 +265,6 @@ class Partition:
         """
         return f"{self.prefix}:ix:{_join(index, *parts)}"
 
-    @property
-    def done_channel(self) -> str:
-        """Channel: the completions of this partition's jobs (a waiter hears its job's)."""
-        return f"{self.prefix}:done"
-
 
 @dataclass(frozen=True)
 class Keys:
@@ -298,55 +293,8 @@ class Keys:
         object.__setattr__(self, "prefix", f"{{{self.namespace}:{self.app}}}")
         object.__setattr__(self, "_parts", [])
         object.__setattr__(self, "_listeners", [])
-        self.adopt(partitions or 1)  # TRANSITION: P=1 until the engine reads the app record
-
-    # -- TRANSITION: single-partition names, removed once every caller uses parts ------
-    @property
-    def engine_stream(self) -> str:
-        return self.part(0).engine_stream
-
-    def worker_stream(self, topic: str) -> str:
-        return self.part(0).worker_stream(topic)
-
-    @property
-    def dead_letters(self) -> str:
-        return self.part(0).dead_letters
-
-    @property
-    def timers(self) -> str:
-        return self.part(0).timers
-
-    @property
-    def timer_wake(self) -> str:
-        return self.part(0).timer_wake
-
-    def hook_waiter(self, topic: str, value: str) -> str:
-        return self.part(0).hook_waiter(topic, value)
-
-    def hook_waiters(self, topic: str) -> str:
-        return self.part(0).hook_waiters(topic)
-
-    def early_signals(self, topic: str, value: str) -> str:
-        return self.part(0).early_signals(topic, value)
-
-    def facet(self, facet: str) -> str:
-        return self.part(0).facet(facet)
-
-    def stats_bucket(self, key: str, bucket: str) -> str:
-        return self.part(0).stats_bucket(key, bucket)
-
-    def stats_ids(self, key: str, bucket: str, facet: str) -> str:
-        return self.part(0).stats_ids(key, bucket, facet)
-
-    def stats_median(self, key: str, bucket: str, target: str) -> str:
-        return self.part(0).stats_median(key, bucket, target)
-
-    def search_key(self, index: str, *parts: str) -> str:
-        return self.part(0).search_key(index, *parts)
-
-    @property
-    def done_channel(self) -> str:
-        return self.part(0).done_channel
+        if partitions is not None:
+            self.adopt(partitions)
 
     # -- partitions --------------------------------------------------------------
     @property
@@ -420,6 +368,23 @@ class Keys:
         """The engine stream of a job's partition."""
         return self.part_of(job_id).engine_stream
 
+    def hook_waiters(self, topic: str) -> str:
+        """One ``SCAN`` pattern covering every partition's waiters of ``topic``.
+
+        It may match a few keys that are not waiters of ``topic`` (a match value may
+        hold anything): :meth:`hook_value` tells them apart.
+        """
+        waiters = glob_escape(f":h:{escape_part(check_topic(topic, 'hook topic'))}:")
+        if len(self.parts) == 1:
+            return f"{glob_escape(self.parts[0].prefix)}{waiters}*"
+        return f"{glob_escape(self.prefix[:-1])}:*}}{waiters}*"
+
+    def hook_value(self, key: str, topic: str) -> str | None:
+        """The match value of a waiter key of ``topic`` (None: not one of its waiters)."""
+        part = self.partition_of_key(key)
+        head = None if part is None else part.hook_waiter(topic, "")
+        return key[len(head) :] if head is not None and key.startswith(head) else None
+
     def worker_streams(self, topic: str) -> list[str]:
         """The streams of worker ``topic``, one per partition."""
         return [p.worker_stream(topic) for p in self.parts]
@@ -459,6 +424,15 @@ class Keys:
         return f"{self.prefix}:throttle"
 
     # -- pub/sub -----------------------------------------------------------------
+    @property
+    def done_channel(self) -> str:
+        """Channel: every job completion of the app (one subscription per process).
+
+        Classic pub/sub: on a cluster every node relays it, whatever the partition of
+        the job that ended.
+        """
+        return f"{self.prefix}:done"
+
     def topic_channel(self, topic: str, job_id: str = "") -> str:
         """Channel: a graph's ``publishes`` topic, per job (``sub``/``psub``).
 

@@ -277,9 +277,10 @@ app:
     import redis
 
     client = redis.Redis.from_url(redis_url)
-    for n in range(2):
-        client.xadd(hm.keys.dead_letters, {"stream": hm.keys.worker_stream("drain.work"),
-                                           "id": f"1-{n}", "error": "test", "m": "{}"})  # fmt: skip
+    for n in range(2):  # in two partitions when the app has several
+        part = hm.keys.parts[n % hm.keys.count]
+        client.xadd(part.dead_letters, {"stream": part.worker_stream("drain.work"),
+                                        "id": f"1-{n}", "error": "test", "m": "{}"})  # fmt: skip
     listed = cli("list").strip().splitlines()
     assert len(listed) == 2
     first = json.loads(listed[0])["id"]

@@ -39,16 +39,24 @@ class Backlog:
         self.keys = keys
         self.cap = cap
         self._written: set[str] = set()
+        """Worker topics written to since the last look."""
         self._unserved: dict[str, int] = {}
+        """Topic → messages waiting over all partitions, for topics nobody serves."""
         self._task: asyncio.Task[None] | None = None
-        # Every worker stream is the engine stream followed by its (non-empty) topic.
-        self._prefix = keys.engine_stream
+
+    def _topic(self, stream: str) -> str | None:
+        # Every worker stream is its partition's engine stream followed by the topic.
+        part = self.keys.partition_of_key(stream)
+        if part is None or not stream.startswith(part.engine_stream):
+            return None
+        return stream[len(part.engine_stream) :] or None
 
     def wrote(self, streams: list[str]) -> None:
         """Note the streams a step wrote to (cheap: a set update)."""
         for stream in streams:
-            if stream.startswith(self._prefix) and stream != self._prefix:
-                self._written.add(stream)
+            topic = self._topic(stream)
+            if topic is not None:
+                self._written.add(topic)
         if self._written and (self._task is None or self._task.done()):
             self._task = asyncio.get_running_loop().create_task(self._watch(), name="backlog")
 
@@ -58,16 +66,16 @@ class Backlog:
         The watch's view may be seconds old: a topic it saw full is looked at
         again now, so a worker that just arrived is never refused work.
         """
-        if self.cap <= 0:
+        if self.cap <= 0 or not self._unserved:
             return
-        full = [s for s in streams if self._unserved.get(s, 0) >= self.cap]
+        topics = {t for t in map(self._topic, streams) if t is not None}
+        full = sorted(t for t in topics if self._unserved.get(t, 0) >= self.cap)
         if not full:
             return
         await self._look(full)
-        for stream in full:
-            waiting = self._unserved.get(stream, 0)
+        for topic in full:
+            waiting = self._unserved.get(topic, 0)
             if waiting >= self.cap:
-                topic = stream[len(self._prefix) :]
                 raise UnservedTopicError(
                     f"worker topic '{topic}' of app '{self.keys.app}' has {waiting} messages "
                     "waiting and no live worker; the job was not created. Start a worker "
@@ -77,35 +85,40 @@ class Backlog:
 
     def unserved(self) -> dict[str, int]:
         """Worker topics with messages waiting and no live worker → messages waiting."""
-        return {stream[len(self._prefix) :]: n for stream, n in self._unserved.items()}
+        return dict(self._unserved)
 
     async def _watch(self) -> None:
         # Runs while there is something to watch: streams written to, or unserved ones.
         while self._written or self._unserved:
             await asyncio.sleep(CHECK_INTERVAL)
-            streams = sorted(self._written | set(self._unserved))
+            topics = sorted(self._written | set(self._unserved))
             self._written.clear()
             try:
-                await self._look(streams)
+                await self._look(topics)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.debug("checking worker streams failed: %s", exc)
 
-    async def _look(self, streams: list[str]) -> None:
+    async def _look(self, topics: list[str]) -> None:
+        # Every consumer of a topic reads all its partitions, so partition 0's consumers
+        # say whether anyone serves it; the messages waiting are summed over partitions.
         pipe = self.client.pipeline(transaction=False)
-        for stream in streams:
-            pipe.xlen(stream)
-            pipe.xinfo_consumers(stream, WORKER_GROUP)
+        for topic in topics:
+            for stream in self.keys.worker_streams(topic):
+                pipe.xlen(stream)
+            pipe.xinfo_consumers(self.keys.part(0).worker_stream(topic), WORKER_GROUP)
         replies = await pipe.execute(raise_on_error=False)
-        for n, stream in enumerate(streams):
-            length, consumers = replies[2 * n], replies[2 * n + 1]
+        width = self.keys.count + 1
+        for n, topic in enumerate(topics):
+            row = replies[n * width : (n + 1) * width]
+            length = sum(r for r in row[:-1] if isinstance(r, int))
+            consumers = row[-1]
             alive = isinstance(consumers, list) and any(
                 int(c.get("idle", LIVE_IDLE_MS)) < LIVE_IDLE_MS for c in consumers
             )
-            topic = stream[len(self._prefix) :]
-            if isinstance(length, int) and length > 0 and not alive:
-                if stream not in self._unserved:
+            if length > 0 and not alive:
+                if topic not in self._unserved:
                     log.warning(
                         "%d message(s) wait on worker topic '%s' of app '%s' and no live "
                         "worker reads it",
@@ -113,8 +126,8 @@ class Backlog:
                         topic,
                         self.keys.app,
                     )
-                self._unserved[stream] = length
-            elif self._unserved.pop(stream, None) is not None:
+                self._unserved[topic] = length
+            elif self._unserved.pop(topic, None) is not None:
                 log.warning("worker topic '%s' of app '%s' is served again", topic, self.keys.app)
 
     async def stop(self) -> None:

@@ -21,7 +21,7 @@ class EngineConfig:
     """Deliveries after which a message goes to the dead-letter stream with its error
     instead of being retried again."""
     dead_letter_cap: int = 10_000
-    """Most records kept in the app's dead-letter stream; the oldest go first."""
+    """Most records kept in each partition's dead-letter stream; the oldest go first."""
     share_tracebacks: bool = True
     """Send a failed callback's traceback with its error (to the job and the caller), as the
     original does. ``False`` sends the type and message only and logs the traceback in the
@@ -62,6 +62,11 @@ class EngineConfig:
     """Most milliseconds one ``WAIT`` of ``replicas_to_wait`` blocks. When fewer replicas
     answer in time (a replica down, a primary just promoted), the step still counts as
     done and a warning is logged: the setting narrows the window, it never stops the mesh."""
+    relay: bool = False
+    """Send a step's effects on other partitions as ``apply`` messages (its outbox) even
+    on one server. A cluster always does, because one script may touch one slot only; on
+    one server a step writes them directly. ``True`` tests the cluster's path on one
+    server."""
 
     def __post_init__(self) -> None:
         # Checked here, once: a bad value found later would fail far from its cause.
@@ -78,8 +83,9 @@ class EngineConfig:
                 raise ValueError(
                     f"EngineConfig.{name} must be a whole number, not {getattr(self, name)!r}"
                 )
-        if not isinstance(self.share_tracebacks, bool):
-            raise ValueError("EngineConfig.share_tracebacks must be True or False")
+        for name in ("share_tracebacks", "relay"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"EngineConfig.{name} must be True or False")
         if self.max_payload is not None and (
             isinstance(self.max_payload, bool)
             or not isinstance(self.max_payload, int)

@@ -1,4 +1,10 @@
-"""Reading a Redis stream with a consumer group: batches, concurrency, acks, reclaim.
+"""Reading Redis streams with a consumer group: batches, concurrency, acks, reclaim.
+
+One consumer reads one stream per partition of its app (the engine stream, or a
+worker topic's stream, of every partition). On one server a single blocking
+``XREADGROUP`` reads all of them; on a cluster, where one command may not span
+slots, each stream has its own blocking read. Either way an idle consumer sends
+only blocking reads.
 
 Each message is handled by its own task (up to ``concurrency`` at once); a new
 batch is read as soon as there is room, so the pipeline stays full. Acks are
@@ -46,12 +52,17 @@ log = logging.getLogger(__name__)
 _KEPT_ERRORS = 1000
 """Most failure reasons a consumer remembers for the dead letters it may write."""
 
-Handler = Callable[[str, dict[str, str], int], Awaitable[bool]]
-"""``handler(message_id, fields, delivery_count)``; returns True when it acknowledged the
-message itself (in the same round trip as its effect), else the consumer acks it."""
+Handler = Callable[[str, str, dict[str, str], int], Awaitable[bool]]
+"""``handler(stream, message_id, fields, delivery_count)``; returns True when it
+acknowledged the message itself (in the same round trip as its effect), else the
+consumer acks it."""
 
-DeadLetter = Callable[[str, dict[str, str], int, str], Awaitable[None]]
-"""Called for a message that exceeded the delivery cap (before it is acked)."""
+DeadLetter = Callable[[str, str, dict[str, str], int, str], Awaitable[None]]
+"""``dead_letter(stream, message_id, fields, deliveries, reason)``: called for a message
+that exceeded the delivery cap (before it is acked)."""
+
+Held = tuple[str, str]
+"""(stream, message id): message ids are unique within one stream only."""
 
 
 @dataclass
@@ -71,12 +82,12 @@ class ConsumerStats:
 
 
 class StreamConsumer:
-    """Consume one stream as one member of a consumer group."""
+    """Consume one stream per partition as one member of a consumer group."""
 
     def __init__(
         self,
         client: aioredis.Redis,
-        stream: str,
+        streams: list[str],
         group: str,
         member: str,
         handler: Handler,
@@ -87,13 +98,19 @@ class StreamConsumer:
         batcher: Batcher | None = None,
         reader: aioredis.Redis | None = None,
         handed_back: Callable[[], Awaitable[Any]] | None = None,
+        split: bool = False,
     ) -> None:
         self.client = client
         self.reader = reader or client
         """Client of the blocking reads (its socket timeout outlasts ``block_ms``)."""
         self.handed_back = handed_back
         """Called after a stop handed messages back (tells the other consumers to take them)."""
-        self.stream = stream
+        self.streams = list(streams)
+        """The streams read (one per partition)."""
+        self.stream = streams[0]
+        """The first stream (names the consumer in logs)."""
+        self.split = split
+        """Read each stream with its own blocking read (a cluster: one slot per command)."""
         self.group = group
         # Consumer names say where a pending message sits (host, process, member).
         self.consumer = f"{socket.gethostname()}:{os.getpid()}:{member}"
@@ -104,7 +121,7 @@ class StreamConsumer:
         self.reclaim_after = config.reclaim_after
         self.delivery_cap = config.delivery_cap
         self.dead_letter = dead_letter
-        self._last_errors: dict[str, str] = {}
+        self._last_errors: dict[Held, str] = {}
         """Message id → why its last handling here failed (named in its dead letter)."""
         self.throttle = throttle or (lambda: 0.0)
         self.batcher = batcher or Batcher(client)
@@ -112,24 +129,29 @@ class StreamConsumer:
         self._slots = asyncio.Semaphore(self.concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._side: set[asyncio.Task[Any]] = set()
-        self._loop_task: asyncio.Task[None] | None = None
+        self._loop_tasks: list[asyncio.Task[None]] = []
         self._reclaim_task: asyncio.Task[None] | None = None
         self._stopping = False
         self._throttle_changed = asyncio.Event()
         self._throttle_expired = False
-        self._acks: list[str] = []
+        self._acks: dict[str, list[str]] = {}
         self._ack_queued = False
         self._acked = 0
+        self._acked_on: dict[str, int] = {}
+        """Stream → messages acknowledged there (the trim loop trims only those that moved)."""
         self._trim_task: asyncio.Task[None] | None = None
         self._lease_task: asyncio.Task[None] | None = None
-        self._held: dict[str, float] = {}
-        """Message id → when its handler started (monotonic), for lease renewal."""
-        self._outage = Outage(f"reading {stream}")
+        self._held: dict[Held, float] = {}
+        """(stream, message id) → when its handler started (monotonic), for lease renewal."""
 
-    async def ensure_group(self) -> None:
-        """Create the stream and group if needed (idempotent)."""
-        with contextlib.suppress(redis_errors.ResponseError):  # BUSYGROUP: already there
-            await self.client.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+    def _read_sets(self) -> list[list[str]]:
+        return [[stream] for stream in self.streams] if self.split else [self.streams]
+
+    async def ensure_group(self, streams: list[str] | None = None) -> None:
+        """Create the streams and group if needed (idempotent)."""
+        for stream in streams or self.streams:
+            with contextlib.suppress(redis_errors.ResponseError):  # BUSYGROUP: already there
+                await self.client.xgroup_create(stream, self.group, id="0", mkstream=True)
 
     async def start(self) -> None:
         """Create the group and start reading."""
@@ -137,9 +159,15 @@ class StreamConsumer:
         # Reading this new consumer's own (empty) history takes no message; it makes a
         # user whose ACL refuses stream reads fail here, with a clear error, instead of
         # in the background loop.
-        await self.reader.xreadgroup(self.group, self.consumer, {self.stream: "0"}, count=1)
+        for streams in self._read_sets():
+            await self.reader.xreadgroup(
+                self.group, self.consumer, dict.fromkeys(streams, "0"), count=1
+            )
         loop = asyncio.get_running_loop()
-        self._loop_task = loop.create_task(self._read_loop(), name=f"read {self.stream}")
+        self._loop_tasks = [
+            loop.create_task(self._read_loop(streams), name=f"read {streams[0]}")
+            for streams in self._read_sets()
+        ]
         if self.reclaim_after > 0:
             self._reclaim_task = loop.create_task(self._reclaim_loop(), name="reclaim")
         self._trim_task = loop.create_task(self._trim_loop(), name="trim")
@@ -168,7 +196,9 @@ class StreamConsumer:
         self._throttle_expired = True
         self._throttle_changed.set()
 
-    async def _read_loop(self) -> None:
+    async def _read_loop(self, streams: list[str]) -> None:
+        outage = Outage(f"reading {streams[0]}")
+        wanted = dict.fromkeys(streams, ">")
         while not self._stopping:
             await self._wait_throttle()
             # Take at least one free slot before reading, so a full consumer stops reading.
@@ -178,27 +208,27 @@ class StreamConsumer:
             room = 1 if self.throttle() > 0 else max(1, min(self.batch, self._free_slots()))
             try:
                 reply = await self.reader.xreadgroup(
-                    self.group, self.consumer, {self.stream: ">"}, count=room, block=self.block_ms
+                    self.group, self.consumer, wanted, count=room, block=self.block_ms
                 )
-                self._outage.ok()
+                outage.ok()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 if "NOGROUP" in str(exc):  # the server lost the group (restart without data)
                     with contextlib.suppress(Exception):
-                        await self.ensure_group()
+                        await self.ensure_group(streams)
                     continue
                 if not is_transient(exc):
-                    log.warning("reading %s failed: %s", self.stream, exc)
-                await asyncio.sleep(self._outage.failed(exc))
+                    log.warning("reading %s failed: %s", streams[0], exc)
+                await asyncio.sleep(outage.failed(exc))
                 continue
-            for message_id, fields in _entries(reply):
+            for stream, message_id, fields in _entries(reply):
                 if fields is None:
                     continue  # deleted while pending
                 # A pause set while the read was blocked holds what it returned.
                 if self.throttle() == float("inf"):
                     await self._wait_throttle()
-                await self._dispatch(message_id, fields, 1)
+                await self._dispatch(stream, message_id, fields, 1)
             # Eager dispatch: the handlers just created run up to their first wait before
             # the next blocking read is sent, so a message's work is never behind it.
             await asyncio.sleep(0)
@@ -206,17 +236,24 @@ class StreamConsumer:
     def _free_slots(self) -> int:
         return self.concurrency - self.stats.in_flight
 
-    async def _dispatch(self, message_id: str, fields: dict[str, str], deliveries: int) -> None:
+    async def _dispatch(
+        self, stream: str, message_id: str, fields: dict[str, str], deliveries: int
+    ) -> None:
         await self._slots.acquire()
         self.stats.in_flight += 1
-        task = asyncio.get_running_loop().create_task(self._handle(message_id, fields, deliveries))
+        task = asyncio.get_running_loop().create_task(
+            self._handle(stream, message_id, fields, deliveries)
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _handle(self, message_id: str, fields: dict[str, str], deliveries: int) -> None:
-        self._held[message_id] = time.monotonic()
+    async def _handle(
+        self, stream: str, message_id: str, fields: dict[str, str], deliveries: int
+    ) -> None:
+        held = (stream, message_id)
+        self._held[held] = time.monotonic()
         try:
-            acked = await self._handle_patiently(message_id, fields, deliveries)
+            acked = await self._handle_patiently(stream, message_id, fields, deliveries)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -224,35 +261,35 @@ class StreamConsumer:
             self.stats.failed += 1
             if len(self._last_errors) >= _KEPT_ERRORS:  # bounded: drop the oldest
                 self._last_errors.pop(next(iter(self._last_errors)))
-            self._last_errors[message_id] = f"{type(exc).__name__}: {exc}"
+            self._last_errors[held] = f"{type(exc).__name__}: {exc}"
             if isinstance(exc, HotMeshError):  # a clear message of ours needs no traceback
-                log.error("handling %s from %s failed: %s", message_id, self.stream, exc)
+                log.error("handling %s from %s failed: %s", message_id, stream, exc)
             else:
-                log.exception("handling %s from %s failed", message_id, self.stream)
+                log.exception("handling %s from %s failed", message_id, stream)
         else:
-            self._last_errors.pop(message_id, None)
+            self._last_errors.pop(held, None)
             self.stats.processed += 1
             if acked:
-                self._acked += 1
+                self._count_acks(stream, 1)
             else:
-                self.ack(message_id)
+                self.ack(stream, message_id)
         finally:
-            self._held.pop(message_id, None)
+            self._held.pop(held, None)
             self.stats.in_flight -= 1
             self._slots.release()
 
     async def _handle_patiently(
-        self, message_id: str, fields: dict[str, str], deliveries: int
+        self, stream: str, message_id: str, fields: dict[str, str], deliveries: int
     ) -> bool:
         """Run the handler; a server outage is waited out here, not charged as an attempt.
 
         Handlers are idempotent (guarded steps), so running one again after an
         outage cut it short is safe; the message stays ours meanwhile (leases).
         """
-        outage = Outage(f"handling {self.stream}")
+        outage = Outage(f"handling {stream}")
         while True:
             try:
-                acked = await self.handler(message_id, fields, deliveries)
+                acked = await self.handler(stream, message_id, fields, deliveries)
             except Exception as exc:
                 if self._stopping or not is_transient(exc):
                     raise
@@ -261,39 +298,44 @@ class StreamConsumer:
             outage.ok()
             return acked
 
-    def ack(self, message_id: str) -> None:
-        """Acknowledge a message.
+    def ack(self, stream: str, message_id: str) -> None:
+        """Acknowledge a message of ``stream``.
 
-        Ids gather until the next pipeline flush, which sends one XACK for all
-        of them; the trim loop removes acknowledged entries in bulk.
+        Ids gather until the next pipeline flush, which sends one XACK per stream
+        for all of them; the trim loop removes acknowledged entries in bulk.
         """
-        self._acks.append(message_id)
+        self._acks.setdefault(stream, []).append(message_id)
         if not self._ack_queued:
             self._ack_queued = True
             self.batcher.send(self._add_acks)
 
+    def _count_acks(self, stream: str, count: int) -> None:
+        self._acked += count
+        self._acked_on[stream] = self._acked_on.get(stream, 0) + count
+
     def _add_acks(self, pipe: Any) -> None:
-        ids, self._acks = self._acks, []
+        acks, self._acks = self._acks, {}
         self._ack_queued = False
-        if ids:
-            pipe.xack(self.stream, self.group, *ids)
-            self._acked += len(ids)
+        for stream, ids in acks.items():
+            pipe.xack(stream, self.group, *ids)
+            self._count_acks(stream, len(ids))
 
     async def _trim_loop(self) -> None:
         # Trimming in bulk replaces an XDEL per message: a few commands a second
-        # at most, none while idle.
-        trimmed_at = 0
+        # at most, none while idle, and only on streams that moved.
+        trimmed_at: dict[str, int] = {}
         while not self._stopping:
             await asyncio.sleep(TRIM_INTERVAL)
-            if self._acked == trimmed_at:
-                continue
-            trimmed_at = self._acked
-            try:
-                await TRIM.call(self.client, [self.stream], [])
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("trimming %s failed: %s", self.stream, exc)
+            for stream, acked in list(self._acked_on.items()):
+                if trimmed_at.get(stream) == acked:
+                    continue
+                trimmed_at[stream] = acked
+                try:
+                    await TRIM.call(self.client, [stream], [])
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("trimming %s failed: %s", stream, exc)
 
     async def _lease_loop(self) -> None:
         # Renewing only messages held a while keeps a fast mesh free of extra commands.
@@ -301,7 +343,7 @@ class StreamConsumer:
         while not self._stopping:
             await asyncio.sleep(interval)
             due = time.monotonic() - interval
-            held = [mid for mid, since in self._held.items() if since <= due]
+            held = [key for key, since in self._held.items() if since <= due]
             if not held:
                 continue
             try:
@@ -311,10 +353,12 @@ class StreamConsumer:
             except Exception as exc:
                 log.warning("renewing leases on %s failed: %s", self.stream, exc)
 
-    async def _set_idle(self, message_ids: list[str], idle_ms: int) -> None:
-        await RENEW.call(
-            self.client, [self.stream], [self.group, self.consumer, idle_ms, *message_ids]
-        )
+    async def _set_idle(self, held: list[Held], idle_ms: int) -> None:
+        by_stream: dict[str, list[str]] = {}
+        for stream, message_id in held:
+            by_stream.setdefault(stream, []).append(message_id)
+        for stream, ids in by_stream.items():
+            await RENEW.call(self.client, [stream], [self.group, self.consumer, idle_ms, *ids])
 
     async def _reclaim_loop(self) -> None:
         interval = max(self.reclaim_after / 2, 0.05)
@@ -331,13 +375,19 @@ class StreamConsumer:
         """True when nothing is in hand and the group has nothing undelivered or pending."""
         if self.stats.in_flight:
             return False
-        for group in await self.client.xinfo_groups(self.stream):
+        for stream in self.streams:
+            if not await self._stream_idle(stream):
+                return False
+        return True
+
+    async def _stream_idle(self, stream: str) -> bool:
+        for group in await self.client.xinfo_groups(stream):
             if group.get("name") == self.group:
                 lag = group.get("lag")
                 # 'lag' is None when the server cannot tell (entries were trimmed): then
                 # compare the last delivered id with the stream's last id.
                 if lag is None:
-                    info = await self.client.xinfo_stream(self.stream)
+                    info = await self.client.xinfo_stream(stream)
                     lag = (
                         0 if group.get("last-delivered-id") == info.get("last-generated-id") else 1
                     )
@@ -354,38 +404,44 @@ class StreamConsumer:
     async def reclaim(self) -> int:
         """Take over messages idle longer than ``reclaim_after``; returns how many."""
         idle_ms = int(self.reclaim_after * 1000)
-        pending = await self.client.xpending_range(
-            self.stream, self.group, min="-", max="+", count=self.batch, idle=idle_ms
-        )
-        taken = 0
-        for entry in pending:
-            message_id = entry["message_id"]
-            deliveries = int(entry["times_delivered"]) + 1
-            claimed = await self.client.xclaim(
-                self.stream, self.group, self.consumer, idle_ms, [message_id]
+        # One round trip asks every stream for its idle messages.
+        pipe = self.client.pipeline(transaction=False)
+        for stream in self.streams:
+            pipe.xpending_range(
+                stream, self.group, min="-", max="+", count=self.batch, idle=idle_ms
             )
-            # Fields are empty (or None) for an entry deleted meanwhile.
-            for claimed_id, fields in entries(claimed):
-                if not fields:
-                    self.ack(claimed_id)
-                    continue
-                self.stats.reclaimed += 1
-                taken += 1
-                if deliveries > self.delivery_cap:
-                    await self._bury(claimed_id, fields, deliveries)
-                else:
-                    await self._dispatch(claimed_id, fields, deliveries)
+        taken = 0
+        for stream, pending in zip(self.streams, await pipe.execute()):
+            for entry in pending:
+                message_id = entry["message_id"]
+                deliveries = int(entry["times_delivered"]) + 1
+                claimed = await self.client.xclaim(
+                    stream, self.group, self.consumer, idle_ms, [message_id]
+                )
+                # Fields are empty (or None) for an entry deleted meanwhile.
+                for claimed_id, fields in entries(claimed):
+                    if not fields:
+                        self.ack(stream, claimed_id)
+                        continue
+                    self.stats.reclaimed += 1
+                    taken += 1
+                    if deliveries > self.delivery_cap:
+                        await self._bury(stream, claimed_id, fields, deliveries)
+                    else:
+                        await self._dispatch(stream, claimed_id, fields, deliveries)
         return taken
 
-    async def _bury(self, message_id: str, fields: dict[str, str], deliveries: int) -> None:
+    async def _bury(
+        self, stream: str, message_id: str, fields: dict[str, str], deliveries: int
+    ) -> None:
         reason = f"delivered {deliveries - 1} times without success (cap {self.delivery_cap})"
-        last = self._last_errors.pop(message_id, None)
+        last = self._last_errors.pop((stream, message_id), None)
         if last is not None:  # what went wrong, when this process saw it go wrong
             reason += f"; last error: {last}"
         if self.dead_letter is not None:
-            await self.dead_letter(message_id, fields, deliveries, reason)
+            await self.dead_letter(stream, message_id, fields, deliveries, reason)
         self.stats.dead_lettered += 1
-        self.ack(message_id)
+        self.ack(stream, message_id)
 
     async def stop(self, grace: float = 2.0) -> None:
         """Stop reading, let running handlers finish for ``grace`` seconds, flush acks.
@@ -396,7 +452,7 @@ class StreamConsumer:
         """
         self._stopping = True
         self._throttle_changed.set()
-        await cancel_and_wait(self._loop_task, self._reclaim_task)
+        await cancel_and_wait(*self._loop_tasks, self._reclaim_task)
         if self._tasks:
             _, still = await asyncio.wait(self._tasks, timeout=grace)
             unfinished = list(self._held)
@@ -413,17 +469,16 @@ class StreamConsumer:
             await self.batcher.drain()
 
 
-def _entries(reply: Any) -> list[tuple[str, dict[str, str] | None]]:
-    """Messages of an XREADGROUP reply, in RESP2 (list) or RESP3 (dict) shape."""
+def _entries(reply: Any) -> list[tuple[str, str, dict[str, str] | None]]:
+    """(stream, id, fields) of an XREADGROUP reply, in RESP2 (list) or RESP3 (dict) shape."""
     if not reply:
         return []
+    out: list[tuple[str, str, dict[str, str] | None]] = []
     if isinstance(reply, dict):
-        out: list[tuple[str, dict[str, str] | None]] = []
-        for value in reply.values():
+        for stream, value in reply.items():
             entries = value[0] if value and isinstance(value[0], list) else value
-            out.extend(entries)
+            out.extend((stream, message_id, fields) for message_id, fields in entries)
         return out
-    out = []
-    for _, entries in reply:
-        out.extend(entries)
+    for stream, entries in reply:
+        out.extend((stream, message_id, fields) for message_id, fields in entries)
     return out

@@ -18,8 +18,9 @@ from .._lua import load_all
 from .._replies import as_fields, text
 from ..connection import Connection
 from ..errors import DeployError, DuplicateJobError, JobError, JobNotFoundError
-from ..keys import ENGINE_GROUP, WORKER_GROUP, Keys
+from ..keys import DEFAULT_PARTITIONS, ENGINE_GROUP, WORKER_GROUP, Keys, check_partitions
 from ..model import AppSpec, load_app
+from ..runtime import cancel_and_wait
 from . import _signals as signals
 from . import _state as st
 from ._app_runtime import AppRuntime
@@ -28,6 +29,7 @@ from ._batcher import Batcher
 from ._config import EngineConfig
 from ._consumer import StreamConsumer
 from ._protocol import (
+    Apply,
     Await,
     Cycle,
     Descend,
@@ -66,7 +68,7 @@ class Engine:
         self.consume = consume
         self.guid = guid()
         self.batcher = Batcher(self.client)
-        self.stepper = Stepper(self.client, keys, config, self.batcher)
+        self.stepper = Stepper(self.client, keys, config, self.batcher, relay=connection.cluster)
         self.subscriptions = Subscriptions(connection.new_client(), keys.done_channel, keys)
         self.consumer: StreamConsumer | None = None
         self.started = time.time()
@@ -78,6 +80,7 @@ class Engine:
         self.stepper.on_sent = self.backlog.wrote
         self._active: str | None = None
         self._settings: dict[str, Any] = {}
+        self._starting: asyncio.Task[None] | None = None
 
     # Starting jobs, signals and interrupts live in their own modules; the engine
     # offers them as its methods (each takes the engine as its first argument).
@@ -101,10 +104,27 @@ class Engine:
             self.keys.quorum_channel, self.quorum.on_message, internal=True
         )
         await self._refresh_active()
+        await self.load_layout()
         if self.consume:
+            # Consuming needs the app's partitions: at once when it is deployed, else
+            # when a deploy or an activation message makes them known.
+            if self.keys.known:
+                await self._start_consuming()
+            else:
+                self.keys.on_layout(self._layout_known)
+
+    def _layout_known(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._start_consuming(), name="consume")
+        self._starting = task
+
+    async def _start_consuming(self) -> None:
+        if self.consumer is not None:
+            return
+        try:
+            streams = [part.engine_stream for part in self.keys.parts]
             self.consumer = StreamConsumer(
                 self.client,
-                self.keys.engine_stream,
+                streams,
                 ENGINE_GROUP,
                 self.guid,
                 self._on_message,
@@ -112,17 +132,50 @@ class Engine:
                 dead_letter=self._dead_letter,
                 batcher=self.batcher,
                 reader=self.connection.reader(self.config.block_ms),
-                handed_back=lambda: self.announce_handed_back(self.keys.engine_stream),
+                handed_back=lambda: self.announce_handed_back(streams[0]),
                 throttle=lambda: self.quorum.throttles.delay(None, self.guid),
+                split=self.connection.cluster,
             )
             self.quorum.throttles.listeners.append(self.consumer.throttle_changed)
             await self.consumer.start()
             self.scout = Scout(self.connection, self.keys)
             self.stepper.on_timer = self.scout.timer_added
             self.scout.start()
+        except Exception:
+            log.exception("the engine of app '%s' could not start consuming", self.keys.app)
+            raise
+
+    async def load_layout(self) -> bool:
+        """Learn the app's partitions from its record; False while it is not deployed.
+
+        An app deployed before partitions existed has no ``partitions`` field: it keeps
+        its one partition, whose keys are the app's own (see :mod:`hotmesh_nb.keys`).
+        """
+        if self.keys.known:
+            return True
+        stored, app_id = await self.client.hmget(self.keys.app_record, ["partitions", "id"])
+        if stored:
+            self.keys.adopt(int(stored))
+        elif app_id:
+            self._adopt_unpartitioned()
+        return self.keys.known
+
+    def _adopt_unpartitioned(self) -> None:
+        self.keys.adopt(1)
+        if self.connection.cluster:
+            log.warning(
+                "app '%s' was deployed before partitions existed: all its jobs live in one "
+                "partition, on one shard of the cluster. To spread it, let its jobs finish, "
+                "delete its keys (redis-cli --scan --pattern '%s' | xargs redis-cli del) and "
+                "deploy it again (see README, 'Scale out')",
+                self.keys.app,
+                self.keys.match_all(),
+            )
 
     async def stop(self, grace: float = 2.0) -> None:
         """Stop consuming (steps in flight get ``grace`` seconds) and close the subscriptions."""
+        if self._starting is not None and not self._starting.done():
+            await cancel_and_wait(self._starting)
         if self.scout is not None:
             await self.scout.stop()
         if self.consumer is not None:
@@ -158,6 +211,9 @@ class Engine:
 
     def _set_active(self, version: str) -> None:
         self._active = version
+        if not self.keys.known:  # deployed by another process since this one started
+            task = asyncio.get_running_loop().create_task(self.load_layout(), name="layout")
+            task.add_done_callback(_log_failure)
 
     def consumers(self) -> list[StreamConsumer]:
         """This process's stream consumers of the app: its engine's and its workers'."""
@@ -165,11 +221,16 @@ class Engine:
 
         found = [self.consumer] if self.consumer is not None else []
         for key, service in get_runtime().services().items():
-            if isinstance(key, tuple) and key[:4] == (
-                "worker",
-                self.connection.url,
-                self.keys.namespace,
-                self.keys.app,
+            if (
+                isinstance(key, tuple)
+                and key[:4]
+                == (
+                    "worker",
+                    self.connection.url,
+                    self.keys.namespace,
+                    self.keys.app,
+                )
+                and service.consumer is not None
             ):
                 found.append(service.consumer)
         return found
@@ -192,7 +253,7 @@ class Engine:
                     self.guid,
                     self.keys,
                     self.consumer.stats,
-                    stream=self.keys.engine_stream,
+                    stream=self.keys.part(0).engine_stream,
                     started=self.started,
                 )
             )
@@ -208,14 +269,23 @@ class Engine:
 
     # -- deployment --------------------------------------------------------------
 
-    async def deploy(self, source: Any) -> AppSpec:
-        """Validate, compile and store an app version (a YAML path or text)."""
+    async def deploy(self, source: Any, *, partitions: int | None = None) -> AppSpec:
+        """Validate, compile and store an app version (a YAML path or text).
+
+        The first deploy of an app fixes its partitions: ``partitions``, else the YAML's
+        ``app.partitions``, else :data:`~hotmesh_nb.keys.DEFAULT_PARTITIONS`.
+        """
         spec = source if isinstance(source, AppSpec) else load_app(source)
         if spec.id != self.keys.app:
             raise DeployError(
                 f"the YAML deploys app '{spec.id}' but this HotMesh serves app "
                 f"'{self.keys.app}'; use HotMesh.init('{spec.id}') or change app.id"
             )
+        asked = partitions if partitions is not None else spec.partitions
+        if asked is not None:
+            check_partitions(asked)
+        await self._fix_partitions(spec, asked)
+        await self._consumers_started()
         pipe = self.client.pipeline(transaction=True)
         pipe.set(self.keys.version(spec.version), dumps(spec.to_dict()))
         pipe.hset(
@@ -223,14 +293,49 @@ class Engine:
             mapping={"id": spec.id, f"versions/{spec.version}": f"deployed:{iso_compact()}"},
         )
         await pipe.execute()
-        await self._create_group(self.keys.engine_stream, ENGINE_GROUP)
+        for part in self.keys.parts:
+            await self._create_group(part.engine_stream, ENGINE_GROUP)
         for activity in spec.activities.values():
             topic = activity.topic if activity.type == "worker" else None
             if isinstance(topic, str) and topic and not topic.startswith("{"):
-                await self._create_group(self.keys.worker_stream(topic), WORKER_GROUP)
+                for stream in self.keys.worker_streams(topic):
+                    await self._create_group(stream, WORKER_GROUP)
         self.stepper.apps[spec.version] = AppRuntime(spec, self.keys)
         _hint_unconditional_edges(spec)
         return spec
+
+    async def _consumers_started(self) -> None:
+        """Wait for this process's consumers of the app that the deploy just let start."""
+        from ..runtime import get_runtime
+
+        starting = [self._starting]
+        for key, service in get_runtime().services().items():
+            if isinstance(key, tuple) and key[:4] == (
+                "worker",
+                self.connection.url,
+                self.keys.namespace,
+                self.keys.app,
+            ):
+                starting.append(service._starting)
+        for task in starting:
+            if task is not None:
+                await asyncio.shield(task)
+
+    async def _fix_partitions(self, spec: AppSpec, asked: int | None) -> None:
+        """Store the app's partitions at its first deploy; refuse another number later."""
+        await self.load_layout()
+        if not self.keys.known:
+            # HSETNX: two first deploys racing agree on the number the first one stored.
+            wanted = asked if asked is not None else DEFAULT_PARTITIONS
+            await self.client.hsetnx(self.keys.app_record, "partitions", wanted)
+            stored = await self.client.hget(self.keys.app_record, "partitions")
+            self.keys.adopt(int(stored or wanted))
+        if asked is not None and asked != self.keys.count:
+            raise DeployError(
+                f"app '{spec.id}' has {self.keys.count} partitions, fixed when it was first "
+                f"deployed; version {spec.version} asks for {asked}. Remove 'partitions' "
+                f"from the YAML (or set it to {self.keys.count}), or deploy under a new app id"
+            )
 
     async def _create_group(self, stream: str, group: str) -> None:
         try:
@@ -312,9 +417,17 @@ class Engine:
 
     # -- consuming the engine stream ---------------------------------------------
 
-    async def _on_message(self, message_id: str, fields: dict[str, str], deliveries: int) -> bool:
+    async def _on_message(
+        self, stream: str, message_id: str, fields: dict[str, str], deliveries: int
+    ) -> bool:
+        # A message about a job of another partition (a child's result, a signal that
+        # met its waiter, relayed operations) is handled here all the same: its step
+        # goes to the job's partition, and the stepper acknowledges it after the step
+        # when the two partitions cannot share one script (see Stepper.commit).
         message = decode(fields["m"])
-        ack = (self.keys.engine_stream, ENGINE_GROUP, message_id)
+        ack = (stream, ENGINE_GROUP, message_id)
+        if isinstance(message, Apply):
+            return await self.stepper.apply(message, ack)
         if isinstance(message, (Reply, Result, TimeHook, WebHook, Cycle)):
             return await self.stepper.resume(message, ack)
         if isinstance(message, Transition):
@@ -336,9 +449,9 @@ class Engine:
 
     async def _unindex(self, message: Unindex) -> None:
         """Take an ended job out of its facet sets (only sets of this app)."""
-        prefix = self.keys.facet("")
+        prefixes = tuple(part.facet("") for part in self.keys.parts)
         # A crafted message cannot reach other keys: only this app's facet sets.
-        facets = [f for f in message.facets if f.startswith(prefix)]
+        facets = [f for f in message.facets if f.startswith(prefixes)]
         if facets:
             job_id = message.job_id
 
@@ -376,7 +489,7 @@ class Engine:
         stream, group, message_id = ack
 
         def send(pipe: Any) -> None:
-            pipe.xadd(self.keys.engine_stream, {"m": dumps(result.to_wire())})
+            pipe.xadd(self.keys.engine_stream_of(result.job_id), {"m": dumps(result.to_wire())})
             pipe.xack(stream, group, message_id)
 
         await self.batcher.submit(send)
@@ -386,7 +499,7 @@ class Engine:
         await self.batcher.submit(lambda pipe: pipe.xack(stream, group, message_id))
 
     async def _dead_letter(
-        self, message_id: str, fields: dict[str, str], deliveries: int, reason: str
+        self, stream: str, message_id: str, fields: dict[str, str], deliveries: int, reason: str
     ) -> None:
         # First the job: a step that can never be applied must not leave it open forever;
         # it ends with code 999, as a worker's dead letter ends its activity.
@@ -399,11 +512,10 @@ class Engine:
                 await self.interrupt(job_id, reason=f"stream message {reason}", code=999)
             except JobNotFoundError:
                 pass
+        part = self.keys.partition_of_key(stream) or self.keys.part(0)
         await self.client.xadd(
-            self.keys.dead_letters,
-            as_fields(
-                {"stream": self.keys.engine_stream, "id": message_id, "error": reason, **fields}
-            ),
+            part.dead_letters,
+            as_fields({"stream": stream, "id": message_id, "error": reason, **fields}),
             maxlen=self.config.dead_letter_cap,
             approximate=False,  # letters are rare: an exact cap costs nothing
         )
@@ -436,6 +548,11 @@ def _result(job_id: str, job: dict[str, Any], error: Any, detail: Any = None) ->
             error_type=detail.get("name") or err.get("name"),
         )
     return job
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("could not read the app's partitions: %s", task.exception())
 
 
 def _hint_unconditional_edges(spec: AppSpec) -> None:

@@ -111,7 +111,7 @@ def complete(
         if queued or step.app.is_join(target):
             # Several paths lead here: a transition message lets its guard admit one.
             # A queued child waits behind the messages already on the stream.
-            step.send(step.app.keys.engine_stream, Transition(**step.address(child, child_dad)))
+            step.send(step.engine_stream, Transition(**step.address(child, child_dad)))
         else:
             enter(step, child, child_dad)
     return len(targets)

@@ -26,8 +26,9 @@ from .._codec import loads
 from .._ids import fast_guid
 from ..errors import HotMeshError
 
-WIRE_VERSION = 1
-"""Version of the stream-message format (the ``w`` key of every message).
+WIRE_VERSION = 2
+"""Version of the stream-message format (the ``w`` key of every message; ``lua/announce.lua``
+writes its ``unindex`` message with this number too). Version 2: partitions.
 
 Bump it whenever a message changes shape. Processes of different wire versions
 must not share a namespace: drain it (``hotmesh-nb worker --drain``, or
@@ -79,6 +80,8 @@ class MessageKind(str, Enum):
     """Interrupt the children of an interrupted job."""
     UNINDEX = "unindex"
     """Take an ended job out of the facet sets it joined (written by ``announce.lua``)."""
+    APPLY = "apply"
+    """Step operations for another partition (the outbox of a step on a cluster)."""
 
 
 class StepOutcome(IntEnum):
@@ -373,6 +376,25 @@ class Unindex(Message):
     """The ended job."""
     facets: list[str] = _wire("facets", [])
     """The facet sets (keys) it joined."""
+
+
+@_register
+@dataclass(slots=True, kw_only=True)
+class Apply(Message):
+    """Step operations bound for another partition: a step's outbox.
+
+    On a cluster one script touches one slot, so a step whose operations reach
+    another partition (a hook waiter, another job it links or interrupts) writes
+    them as this message to its own engine stream, atomically with the rest of
+    the step. An engine forwards it to partition ``partition`` and applies it
+    there once: ``guid`` names a marker set in the same script as the operations.
+    """
+
+    KIND = MessageKind.APPLY
+    partition: int = _wire("p")
+    """The partition whose keys the operations touch."""
+    ops: list[list[Any]] = _wire("ops", [])
+    """The operations (``lua/step.lua``'s, with key names marked by ``KEY_REF``)."""
 
 
 Resumption = Reply | Result | TimeHook | WebHook | Cycle

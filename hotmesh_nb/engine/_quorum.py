@@ -116,7 +116,7 @@ class Quorum:
             # A stopping consumer handed messages back: take them now, not at the next pass.
             stream = payload.get("stream")
             for consumer in self.consumers():
-                if consumer.stream == stream:
+                if stream in consumer.streams:
                     consumer.reclaim_soon()
 
     async def roll_call(self, delay: float = 0.5) -> list[dict[str, Any]]:

@@ -7,8 +7,8 @@ and each timer still fires exactly once: there is no leader to elect.
 
 An idle scout sends nothing but one blocking read. It sleeps on a local timer
 until the earliest due timer it knew of when it last looked, and it watches the
-app's timer-wake stream with a blocking ``XREAD``: the step script adds an entry
-there whenever a timer becomes the app's earliest, so a sooner timer set by any
+timer-wake stream of each partition with a blocking ``XREAD``: the step script adds
+an entry there whenever a timer becomes its partition's earliest, so a sooner timer set by any
 process wakes every scout at once. A timer set in this process wakes its scout
 without the round trip (:meth:`Scout.timer_added`). Timers due within
 ``TOGETHER_MS`` of a firing fire with it, in due order.
@@ -59,39 +59,47 @@ lands before the next activities of a job whose timer fell due at the same momen
 
 
 class Scout:
-    """The timer-firing role of one engine: a firing loop and a watcher of the wake stream."""
+    """The timer-firing role of one engine: a firing loop per partition, and watchers of
+    the partitions' wake streams (one blocking read for all of them on one server, one
+    per partition on a cluster, where a command reads one slot)."""
 
     def __init__(self, connection: Connection, keys: Keys) -> None:
         self.client: aioredis.Redis = connection.client
         self.reader: aioredis.Redis = connection.reader(WATCH_MS)
         self.keys = keys
-        self._wake = asyncio.Event()
-        self._next_due: int | None = None
+        self.split = connection.cluster
+        self._wake = [asyncio.Event() for _ in keys.parts]
+        self._next_due: list[int | None] = [None] * keys.count
+        self._by_wake_stream = {part.timer_wake: part.index for part in keys.parts}
         self._tasks: list[asyncio.Task[None]] = []
         self.fired = 0
-        """Timers this scout moved to the engine stream (others may have fired the rest)."""
+        """Timers this scout moved to the engine streams (others may have fired the rest)."""
         self.looks = 0
         """Fire-script calls so far (a measure of how often the scout wakes)."""
 
     def start(self) -> None:
-        """Start the firing loop and the watcher on the running event loop."""
+        """Start the firing loops and the watchers on the running event loop."""
         loop = asyncio.get_running_loop()
+        parts = self.keys.parts
+        watched = [[p.index] for p in parts] if self.split else [[p.index for p in parts]]
         self._tasks = [
-            loop.create_task(self._fire_loop(), name="scout"),
-            loop.create_task(self._watch(), name="scout-watch"),
+            *(loop.create_task(self._fire_loop(p.index), name="scout") for p in parts),
+            *(loop.create_task(self._watch(group), name="scout-watch") for group in watched),
         ]
 
-    def timer_added(self, due_ms: int) -> None:
+    def timer_added(self, due_ms: int, partition: int = 0) -> None:
         """A timer was scheduled in this process: wake up earlier if it is due sooner."""
-        if self._next_due is None or due_ms < self._next_due:
-            self._wake.set()
+        next_due = self._next_due[partition]
+        if next_due is None or due_ms < next_due:
+            self._wake[partition].set()
 
-    async def _fire(self) -> int | None:
-        """Fire every due timer; returns the next due time (ms) or None when none is left."""
+    async def _fire(self, partition: int) -> int | None:
+        """Fire every due timer of a partition; returns its next due time (ms) or None."""
+        part = self.keys.part(partition)
         while True:
             moved, next_due = await FIRE.call(
                 self.client,
-                [self.keys.timers, self.keys.engine_stream],
+                [part.timers, part.engine_stream],
                 [now_ms() + TOGETHER_MS, BATCH],
             )
             self.looks += 1
@@ -99,23 +107,24 @@ class Scout:
             if int(moved) < BATCH:
                 return int(next_due) if int(next_due) >= 0 else None
 
-    async def _fire_loop(self) -> None:
+    async def _fire_loop(self, partition: int) -> None:
         # The first look waits for the watcher's first wake-up: it comes once the watcher
         # knows where the wake stream stands, so no timer set in between goes unseen.
         outage = Outage(f"timer scout of {self.keys.app}")
+        wake = self._wake[partition]
         wait: float | None = None
         while True:
             loop = asyncio.get_running_loop()
             # A timer handle instead of wait_for: cancelling stays immediate.
-            alarm = None if wait is None else loop.call_later(wait, self._wake.set)
+            alarm = None if wait is None else loop.call_later(wait, wake.set)
             try:
-                await self._wake.wait()
+                await wake.wait()
             finally:
                 if alarm is not None:
                     alarm.cancel()
-            self._wake.clear()
+            wake.clear()
             try:
-                self._next_due = await self._fire()
+                next_due = self._next_due[partition] = await self._fire(partition)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -127,38 +136,45 @@ class Scout:
                     wait = RETRY
                 continue
             outage.ok()
-            wait = None if self._next_due is None else max(0.0, (self._next_due - now_ms()) / 1000)
+            wait = None if next_due is None else max(0.0, (next_due - now_ms()) / 1000)
 
-    async def _start_id(self) -> str:
-        """The id of the wake stream's newest entry ('0-0' when it has none)."""
-        newest: Any = await self.client.xrevrange(self.keys.timer_wake, count=1)
-        return newest[0][0] if newest else "0-0"
+    async def _start_ids(self, streams: list[str]) -> dict[str, str]:
+        """The id of each wake stream's newest entry ('0-0' when it has none)."""
+        pipe = self.client.pipeline(transaction=False)
+        for stream in streams:
+            pipe.xrevrange(stream, count=1)
+        newest: list[Any] = await pipe.execute()
+        return {s: (n[0][0] if n else "0-0") for s, n in zip(streams, newest)}
 
-    async def _watch(self) -> None:
-        """Wake the firing loop whenever a timer becomes the app's earliest."""
+    def _wake_all(self, partitions: list[int]) -> None:
+        for partition in partitions:
+            self._wake[partition].set()
+
+    async def _watch(self, partitions: list[int]) -> None:
+        """Wake a partition's firing loop whenever a timer becomes its earliest."""
         outage = Outage(f"timer scout of {self.keys.app} (wake stream)")
-        last: str | None = None
+        streams = [self.keys.part(p).timer_wake for p in partitions]
+        last: dict[str, str] | None = None
         refused = False
         while True:
             try:
                 if last is None:
-                    # Every timer set before this id is in the set when the look we ask
-                    # for runs; every one set after it comes with a wake entry we will read.
-                    last = await self._start_id()
-                    self._wake.set()
-                reply: Any = await self.reader.xread(
-                    {self.keys.timer_wake: last}, count=WATCH_COUNT, block=WATCH_MS
-                )
+                    # Every timer set before these ids is in the sets when the looks we ask
+                    # for run; every one set after them comes with a wake entry we will read.
+                    last = await self._start_ids(streams)
+                    self._wake_all(partitions)
+                reply: Any = await self.reader.xread(last, count=WATCH_COUNT, block=WATCH_MS)
                 outage.ok()
                 refused = False
-                if reply:
-                    last = reply[0][1][-1][0]
-                    self._wake.set()
+                for stream, entries in _stream_entries(reply):
+                    if entries:
+                        last[stream] = entries[-1][0]
+                        self._wake[self._by_wake_stream[stream]].set()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                # Start again from the stream as it is now (after a restart it may hold
-                # less than we read) and look at the timers once more: nothing is missed.
+                # Start again from the streams as they are now (after a restart they may
+                # hold less than we read) and look at the timers once more: nothing is missed.
                 last = None
                 if is_transient(exc):
                     await asyncio.sleep(outage.failed(exc))
@@ -172,9 +188,18 @@ class Scout:
                             RETRY,
                         )
                     refused = True
-                    self._wake.set()
+                    self._wake_all(partitions)
                     await asyncio.sleep(RETRY)
 
     async def stop(self) -> None:
-        """Stop both loops (timers stay in the server for the other engines)."""
+        """Stop every loop (timers stay in the server for the other engines)."""
         await cancel_and_wait(*self._tasks)
+
+
+def _stream_entries(reply: Any) -> list[tuple[str, list[Any]]]:
+    """(stream, entries) of an XREAD reply, in RESP2 (list) or RESP3 (dict) shape."""
+    if not reply:
+        return []
+    if isinstance(reply, dict):
+        return [(s, v[0] if v and isinstance(v[0], list) else v) for s, v in reply.items()]
+    return [(stream, entries) for stream, entries in reply]

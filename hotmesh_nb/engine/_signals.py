@@ -118,17 +118,12 @@ async def hook_all(
             if await hook(engine, topic, {**data, "id": job_id}) is not None:
                 count += 1
         if key_resolver.get("scrub"):
-            lists = [
-                engine.keys.stats_ids(key, bucket, facet)
-                for bucket in trigger_stats.window(key_resolver, granularity)
-                for facet in facets
-            ]
-            await engine.client.delete(*lists)
+            await trigger_stats.scrub(
+                engine.client, engine.keys, key, granularity, key_resolver, facets
+            )
         return count
     if facets:
-        ids: set[str] = set()
-        for facet in facets:
-            ids |= text_set(await engine.client.smembers(engine.keys.facet(facet)))
+        ids = await _indexed(engine, facets)
         count = 0
         for job_id in sorted(ids):
             if await hook(engine, topic, {**data, "id": job_id}) is not None:
@@ -137,16 +132,29 @@ async def hook_all(
     app = await engine.active_app()
     job = st.JobState(metadata={"jid": "-", "gid": "-"}, settings=app.spec.settings)
     step = Step(app, app.spec.graphs[0], job, engine.config.default_expire)
-    prefix_len = len(engine.keys.hook_waiter(topic, ""))
     async for key in engine.client.scan_iter(match=engine.keys.hook_waiters(topic), count=500):
-        step.add_signal(topic, key[prefix_len:], {**data}, code=200, status="success")
+        value = engine.keys.hook_value(key, topic)
+        if value is not None:
+            step.add_signal(topic, value, {**data}, code=200, status="success")
     if step.ops:
         await engine.stepper.run_ops(step)
     return len(step.ops)
 
 
+async def _indexed(engine: Engine, facets: list[str]) -> set[str]:
+    """Ids of the running jobs indexed under any of ``facets``, in every partition."""
+    pipe = engine.client.pipeline(transaction=False)
+    for facet in facets:
+        for part in engine.keys.parts:
+            pipe.smembers(part.facet(facet))
+    ids: set[str] = set()
+    for members in await pipe.execute():
+        ids |= text_set(members)
+    return ids
+
+
 async def signal_all(engine: Engine, message: SignalAll) -> None:
-    ids = await engine.client.smembers(engine.keys.facet(message.facet))
+    ids = await _indexed(engine, [message.facet])
     for job_id in sorted(ids):
         await hook(
             engine,
@@ -187,7 +195,7 @@ async def interrupt(
     keep = engine.config.default_expire if expire is None else expire
     reply = await INTERRUPT.call(
         engine.client,
-        [engine.keys.job(job_id), engine.keys.engine_stream],
+        [engine.keys.job(job_id), engine.keys.engine_stream_of(job_id)],
         [
             dumps(error) if error is not None else "",
             engine.keys.done_channel,

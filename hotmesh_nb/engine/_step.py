@@ -23,6 +23,9 @@ from . import _state as st
 from ._protocol import KEY_REF, Message, WebHook
 
 if TYPE_CHECKING:
+    from ..keys import Partition
+
+if TYPE_CHECKING:
     from ._app_runtime import AppRuntime
 
 SUCCESS, PENDING = 200, 202
@@ -59,6 +62,10 @@ class Step:
     """Announce the job as done and start its expiry while it stays open (``persist``)."""
     ops: list[list[Any]] = field(default_factory=list)
     """Timer, hook and signal operations for the step script (keys prefixed with KEY)."""
+    op_parts: list[int] = field(default_factory=list)
+    """The partition each operation of ``ops`` touches (the job's own, or another's:
+    then, on a cluster, the operation travels as an ``apply`` message, see
+    :meth:`Stepper.commit`)."""
     seen_data: dict[str, Any] | None = None
     """Job data as the running activity saw it when it began (see :meth:`begin`)."""
 
@@ -67,87 +74,117 @@ class Step:
         """The announcement flag of the step script."""
         return "persist" if self.persist else "1" if self.emit else "0"
 
+    def _op(self, part: int, op: list[Any]) -> None:
+        self.ops.append(op)
+        self.op_parts.append(part)
+
     def add_timer(self, due_ms: float, message: Message) -> None:
-        """Schedule ``message`` on the engine stream at ``due_ms`` (fractions order ties)."""
-        keys = self.app.keys
+        """Schedule ``message`` on the job's engine stream at ``due_ms`` (fractions order
+        ties): the timer lives in the job's partition."""
+        part = self.part
         wire = dumps(message.to_wire())
-        self.ops.append(["timer", KEY + keys.timers, due_ms, wire, KEY + keys.timer_wake])
+        self._op(part.index, ["timer", KEY + part.timers, due_ms, wire, KEY + part.timer_wake])
 
     def add_wait(self, topic: str, value: str, ttl: int, message: WebHook) -> None:
-        """Register a hook waiter for signals on ``topic`` matching ``value``."""
-        keys = self.app.keys
+        """Register a hook waiter for signals on ``topic`` matching ``value``.
+
+        The waiter lives in the partition of its topic and value (a signal knows those,
+        not the job), so it may be another partition than the job's.
+        """
+        part = self.app.keys.hook_part(topic, value)
         wire = dumps(message.to_wire())
-        self.ops.append(
+        self._op(
+            part.index,
             [
                 "wait",
-                KEY + keys.hook_waiter(topic, value),
-                KEY + keys.early_signals(topic, value),
+                KEY + part.hook_waiter(topic, value),
+                KEY + part.early_signals(topic, value),
                 max(ttl, 1),
                 wire,
                 wire,
-            ]
+            ],
         )
 
     def add_signal(self, topic: str, value: str, data: Any, *, code: int, status: str) -> None:
         """Deliver a signal to the waiter of ``topic``/``value`` (or keep it for later)."""
-        keys = self.app.keys
+        part = self.app.keys.hook_part(topic, value)
         extra = dumps({"status": status, "code": code, "rg": fast_guid()})[1:-1]
-        self.ops.append(
+        self._op(
+            part.index,
             [
                 "signal",
-                KEY + keys.hook_waiter(topic, value),
-                KEY + keys.early_signals(topic, value),
+                KEY + part.hook_waiter(topic, value),
+                KEY + part.early_signals(topic, value),
                 "1" if code == PENDING else "0",
                 extra,
                 dumps(data),
-            ]
+            ],
         )
 
-    def add_link(self, key: str, field_name: str, value: str) -> None:
+    def add_link(self, job_id: str, field_name: str, value: str) -> None:
         """Set a field of another job's hash (a parent learns of its child)."""
-        self.ops.append(["link", KEY + key, field_name, value])
+        part = self.app.keys.part_of(job_id)
+        self._op(part.index, ["link", KEY + part.job(job_id), field_name, value])
 
     def forget(self, fields: list[str]) -> None:
         """Remove fields of this job (old cycle iterations)."""
         if fields:
-            self.ops.append(["hdel", len(fields), *fields])
+            self._op(self.part.index, ["hdel", len(fields), *fields])
 
     def halt(self, error: dict[str, Any] | None) -> None:
         """Interrupt this job at the end of the step (``error`` None: quietly)."""
         if error is not None:
             self.job.error = error
-        self.ops.append(["halt", dumps(error) if error is not None else ""])
+        self._op(self.part.index, ["halt", dumps(error) if error is not None else ""])
 
     def interrupt_other(
         self, job_id: str, error: dict[str, Any] | None, publishes: str, expire: int
     ) -> None:
-        """Interrupt another job of the app in the same atomic step."""
+        """Interrupt another job of the app (atomically with this step when both jobs
+        share a slot, else through an ``apply`` message to the other's partition)."""
         keys = self.app.keys
+        part = keys.part_of(job_id)
         channel = keys.topic_channel(publishes, job_id) if publishes else ""
-        self.ops.append(
+        self._op(
+            part.index,
             [
                 "interrupt",
-                KEY + keys.job(job_id),
+                KEY + part.job(job_id),
                 dumps(error) if error is not None else "",
                 channel,
                 expire,
                 iso_compact(),
-            ]
+            ],
         )
 
     def add_stat(self, kind: str, key: str, a: Any, b: Any, ttl: int) -> None:
-        """A trigger ``stats`` write (see ``stat`` in ``lua/step.lua``)."""
-        self.ops.append(["stat", kind, KEY + key, a, b, ttl])
+        """A trigger ``stats`` write (see ``stat`` in ``lua/step.lua``) to a key of the
+        job's partition."""
+        self._op(self.part.index, ["stat", kind, KEY + key, a, b, ttl])
 
     def add_index(self, facet: str, job_id: str) -> None:
         """Make the job findable by a facet (``hook_all``, ``signal`` with ``subtype: all``)."""
-        self.ops.append(["index", KEY + self.app.keys.facet(facet), job_id])
+        self._op(self.part.index, ["index", KEY + self.part.facet(facet), job_id])
 
     @property
     def job_id(self) -> str:
         """The job's id."""
         job_id: str = self.job.metadata["jid"]
         return job_id
+
+    @property
+    def part(self) -> Partition:
+        """The job's partition."""
+        return self.app.keys.part_of(self.job_id)
+
+    @property
+    def engine_stream(self) -> str:
+        """The engine stream of the job's partition."""
+        return self.app.keys.part_of(self.job_id).engine_stream
+
+    def worker_stream(self, topic: str) -> str:
+        """The stream of worker ``topic`` in the job's partition."""
+        return self.app.keys.part_of(self.job_id).worker_stream(topic)
 
     # -- context and rules -------------------------------------------------------
 

@@ -13,7 +13,8 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from .. import telemetry
-from .._codec import loads
+from .._codec import dumps, loads
+from .._ids import fast_guid
 from .._replies import text_map
 from ..errors import DeployError, JobNotFoundError
 from ..keys import Keys
@@ -24,6 +25,7 @@ from ._app_runtime import AppRuntime
 from ._batcher import Batcher
 from ._config import EngineConfig
 from ._protocol import (
+    Apply,
     Cycle,
     JobMessage,
     Resumption,
@@ -47,12 +49,22 @@ class Stepper:
     """Loads jobs, runs activity legs and commits steps for one app."""
 
     def __init__(
-        self, client: aioredis.Redis, keys: Keys, config: EngineConfig, batcher: Batcher
+        self,
+        client: aioredis.Redis,
+        keys: Keys,
+        config: EngineConfig,
+        batcher: Batcher,
+        *,
+        relay: bool = False,
     ) -> None:
         self.client = client
         self.keys = keys
         self.config = config
         self.batcher = batcher
+        self.relay = relay or config.relay
+        """One slot per script (a cluster): operations on another partition travel as
+        ``apply`` messages, and a message read from another partition's stream is
+        acknowledged after its step instead of inside it."""
         if config.replicas_to_wait:
             batcher.require_replicas(config.replicas_to_wait, config.replica_wait_ms, keys.prefix)
         self.apps: dict[str, AppRuntime] = {}
@@ -189,9 +201,17 @@ class Stepper:
         job can hold it, so the script does not check (one command fewer).
         """
         publishes = step.graph.publishes if isinstance(step.graph.publishes, str) else ""
+        part = step.part
+        ops, messages = step.ops, step.messages
+        ack_after = None
+        if self.relay:
+            ops, messages = self._outbox(step, part.index)
+            if ack is not None and self.keys.partition_of_key(ack[0]) is not part:
+                # Read from another partition's stream: acknowledged once the step is in.
+                ack, ack_after = None, ack
         call = StepCall(
-            self.keys.job(step.job_id),
-            self.keys.engine_stream,
+            part.job(step.job_id),
+            part.engine_stream,
             ("fresh" if fresh else "create") if create_status is not None else "step",
             create_status if create_status is not None else step.delta,
             gid=gid,
@@ -201,9 +221,9 @@ class Stepper:
             expire=step.expire_seconds(),
             ack=ack,
             writes=step.writes,
-            messages=step.messages,
+            messages=messages,
             flag=step.flag,
-            ops=step.ops,
+            ops=ops,
             token=process_token(),  # a job this process waits for is settled here
         )
         keys, args = call.encode()
@@ -212,6 +232,8 @@ class Stepper:
         )
         if isinstance(reply, Exception):
             raise reply
+        if ack_after is not None:
+            await self.ack(ack_after)
         if len(reply) > 2:  # the completion of a job this process waits for
             settle_local(self.keys.done_channel, reply[2])
         if self.on_sent is not None and step.messages:
@@ -221,20 +243,76 @@ class Stepper:
         if self.on_timer is not None:
             for op in step.ops:
                 if op[0] == "timer":
-                    self.on_timer(int(op[2]))
+                    self.on_timer(int(op[2]), part.index)
         return int(reply[0]), int(reply[1])
 
-    async def run_ops(self, step: Step) -> None:
-        """Run a step's operations alone (signals and interrupts from outside a job)."""
+    def _outbox(self, step: Step, own: int) -> tuple[list[list[Any]], list[tuple[str, str]]]:
+        """The step's own operations, and its messages with one ``apply`` message per other
+        partition its operations reach (written to its own engine stream, atomically
+        with the step: an outbox)."""
+        if all(p == own for p in step.op_parts):
+            return step.ops, step.messages
+        ops: list[list[Any]] = []
+        others: dict[int, list[list[Any]]] = {}
+        for op, p in zip(step.ops, step.op_parts):
+            (ops if p == own else others.setdefault(p, [])).append(op)
+        stream = self.keys.part(own).engine_stream
+        messages = list(step.messages)
+        for p, batch in others.items():
+            relay = Apply(guid=fast_guid(), partition=p, ops=batch)
+            messages.append((stream, dumps(relay.to_wire())))
+        return ops, messages
+
+    async def apply(self, message: Apply, ack: Ack | None) -> bool:
+        """Apply relayed operations in their partition, exactly once (their marker).
+
+        True when ``ack`` was acknowledged in the same script (the message was read
+        from that partition's own stream, or the server is one node).
+        """
+        part = self.keys.part(message.partition)
+        if ack is not None and self.relay and self.keys.partition_of_key(ack[0]) is not part:
+            ack_after, ack = ack, None
+        else:
+            ack_after = None
         call = StepCall(
-            self.keys.job("-"),
-            self.keys.engine_stream,
+            part.applied(message.guid),
+            part.engine_stream,
             "ops",
+            guard="1",
             done_channel=self.keys.done_channel,
-            ops=step.ops,
+            ack=ack,
+            ops=message.ops,
         )
         keys, args = call.encode()
-        await STEP.call(self.client, keys, args)
+        reply = await self.batcher.submit(lambda pipe: STEP.add(pipe, keys, args))
+        if isinstance(reply, Exception):
+            raise reply
+        if ack_after is not None:
+            await self.ack(ack_after)
+        return True
+
+    async def ack(self, ack: Ack) -> None:
+        """Acknowledge a message (outside a step script)."""
+        stream, group, message_id = ack
+        await self.batcher.submit(lambda pipe: pipe.xack(stream, group, message_id))
+
+    async def run_ops(self, step: Step) -> None:
+        """Run a step's operations alone (signals and interrupts from outside a job): one
+        script call per partition they touch."""
+        by_part: dict[int, list[list[Any]]] = {}
+        for op, p in zip(step.ops, step.op_parts):
+            by_part.setdefault(p, []).append(op)
+        for p, ops in by_part.items():
+            part = self.keys.part(p)
+            call = StepCall(
+                part.job("-"),
+                part.engine_stream,
+                "ops",
+                done_channel=self.keys.done_channel,
+                ops=ops,
+            )
+            keys, args = call.encode()
+            await STEP.call(self.client, keys, args)
 
     async def get_state(self, job_id: str) -> st.JobState:
         """The job's data, metadata and activity states."""

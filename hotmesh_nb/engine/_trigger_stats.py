@@ -16,18 +16,28 @@ by ``/``); buckets are UTC times floored to the granularity (``5m`` by default,
 back over a window (``range`` such as ``'1h'``, ``start``, ``end`` or
 ``'NOW'``). Unlike the original, buckets expire ``EngineConfig.stats_expire``
 seconds after their last write, and a namespace other than ``hmsh`` works.
+
+Partitions: a job's stats are written in its own partition (the creating step
+touches one slot), so one key's bucket is spread over the app's P partitions.
+The readers read every partition in one pipelined round trip and merge —
+counters summed, id lists concatenated (bucket, then partition, then creation
+order), medians taken over the union of the sorted sets — so that a report is
+the one a single partition would give (ids within one bucket aside, whose order
+across partitions is by partition: there is no global order of creation).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
 
 from ..errors import HotMeshError
-from ..keys import Keys
+from ..keys import Keys, Partition
 from ..mapping import UNDEFINED, to_js_string
 
 MINUTES = {"5m": 5, "10m": 10, "15m": 15, "30m": 30, "1h": 60}
@@ -65,32 +75,78 @@ def bucket_of(moment: dt.datetime, granularity: str) -> str:
     return floored.strftime("%Y%m%d%H%M")
 
 
-def record(step: Any, trigger: Any, ctx: dict[str, Any], job_id: str, key: str, ttl: int) -> None:
-    """Queue the stats writes of a new job on its creating step."""
+def record(
+    step: Any,
+    trigger: Any,
+    ctx: dict[str, Any],
+    job_id: str,
+    key: str,
+    ttl: int,
+    part: Partition | None = None,
+) -> None:
+    """Queue the stats writes of a new job on its creating step.
+
+    They go to ``part``, the partition of the job being created (by default
+    ``keys.part_of(job_id)``, which it always is): the creating script touches
+    that partition's slot only.
+    """
     stats = trigger.stats or {}
     measures = [m for m in stats.get("measures") or [] if isinstance(m, dict)]
     if not key or not measures:
         return
-    keys: Keys = step.app.keys
-    bucket = bucket_of(dt.datetime.now(dt.timezone.utc), granularity_of(stats))
-    counters = keys.stats_bucket(key, bucket)
-    step.add_stat("hincr", counters, "count", 1, ttl)  # one EXPIRE for the whole hash
+    if part is None:
+        part = step.app.keys.part_of(job_id)
+    values = []
     for measure in measures:
-        kind = measure.get("measure")
         rule = measure.get("target")
         value = step.resolve(rule, ctx, trigger, "stats.measures.target")
+        values.append((str(measure.get("measure")), target_path(rule), value))
+    bucket = bucket_of(dt.datetime.now(dt.timezone.utc), granularity_of(stats))
+    for op in stat_ops(part, key, bucket, job_id, values, ttl):
+        step.add_stat(*op)
+
+
+StatOp = tuple[str, str, Any, Any, int | str]
+"""One stats write: ``(kind, key, a, b, ttl)``, the arguments of ``Step.add_stat``."""
+
+
+def stat_ops(
+    part: Partition,
+    key: str,
+    bucket: str,
+    job_id: str,
+    values: Sequence[tuple[str, str, Any]],
+    ttl: int,
+) -> list[StatOp]:
+    """The stats writes of one new job of partition ``part`` in ``bucket``.
+
+    ``values`` are the job's measures as ``(measure, target, value)``; a value
+    that is missing (or not a number for ``sum``/``avg``/``mdn``) writes nothing.
+    """
+    counters = part.stats_bucket(key, bucket)
+    ops: list[StatOp] = [("hincr", counters, "count", 1, ttl)]  # one EXPIRE for the hash
+    for kind, target, value in values:
         if value in (None, UNDEFINED):
             continue
-        target = target_path(rule)
         if kind == "count":
-            step.add_stat("hincr", counters, f"count:{target}:{to_js_string(value)}", 1, "")
+            ops.append(("hincr", counters, f"count:{target}:{to_js_string(value)}", 1, ""))
         elif kind in ("sum", "avg") and _is_number(value):
-            step.add_stat("hincr", counters, f"{kind}:{target}", value, "")
+            ops.append(("hincr", counters, f"{kind}:{target}", value, ""))
         elif kind == "index":
             facet = f"{target}:{to_js_string(value)}"
-            step.add_stat("rpush", keys.stats_ids(key, bucket, facet), job_id, "", ttl)
+            ops.append(("rpush", part.stats_ids(key, bucket, facet), job_id, "", ttl))
         elif kind == "mdn" and _is_number(value):
-            step.add_stat("zadd", keys.stats_median(key, bucket, target), value, job_id, ttl)
+            ops.append(("zadd", part.stats_median(key, bucket, target), value, job_id, ttl))
+    return ops
+
+
+def median_targets(stats: dict[str, Any]) -> list[str]:
+    """The targets of a trigger's ``mdn`` measures (what :func:`get_stats` ``medians`` takes)."""
+    return [
+        target_path(m.get("target"))
+        for m in stats.get("measures") or []
+        if isinstance(m, dict) and m.get("measure") == "mdn"
+    ]
 
 
 def _is_number(value: Any) -> bool:
@@ -157,29 +213,53 @@ def _span(value: Any) -> dt.timedelta:
 
 
 async def get_stats(
-    client: aioredis.Redis, keys: Keys, key: str, granularity: str, query: dict[str, Any]
+    client: aioredis.Redis,
+    keys: Keys,
+    key: str,
+    granularity: str,
+    query: dict[str, Any],
+    medians: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Job counts and measures of ``key`` over the query's window."""
+    """Job counts and measures of ``key`` over the query's window, from every partition.
+
+    ``medians`` names ``mdn`` targets (see :func:`median_targets`) to report as
+    ``{'type': 'mdn'}`` measures: per bucket, and over the whole window, the
+    median of the union of the partitions' values.
+    """
     buckets = window(query, granularity)
+    parts = keys.parts
     pipe = client.pipeline(transaction=False)
     for bucket in buckets:
-        pipe.hgetall(keys.stats_bucket(key, bucket))
-    hashes = await pipe.execute()
+        for part in parts:
+            pipe.hgetall(part.stats_bucket(key, bucket))
+    for bucket in buckets:
+        for target in medians:
+            for part in parts:
+                pipe.zrange(part.stats_median(key, bucket, target), 0, -1, withscores=True)
+    replies = iter(await pipe.execute())
+    hashes = [merge_counters([next(replies) for _ in parts]) for _ in buckets]
+    values = [
+        {target: merge_sorted([next(replies) for _ in parts]) for target in medians}
+        for _ in buckets
+    ]
     total = 0.0
     sums: dict[str, float] = {}
     segments = []
-    for bucket, fields in zip(buckets, hashes):
-        count = float(fields.get("count", 0))
+    for bucket, fields, found in zip(buckets, hashes, values):
+        count = fields.get("count", 0.0)
         total += count
         measures = []
-        for name, raw in sorted(fields.items()):
+        for name, value in sorted(fields.items()):
             if name == "count":
                 continue
             kind, _, target = name.partition(":")
-            value = float(raw)
             sums[name] = sums.get(name, 0.0) + value
             measures.append({"target": target, "type": kind, "value": _num(value)})
-        if fields or not query.get("sparse"):
+        for target in medians:
+            if found[target]:
+                value = median(found[target])
+                measures.append({"target": target, "type": "mdn", "value": _num(value)})
+        if fields or any(found.values()) or not query.get("sparse"):
             segments.append({"time": bucket, "count": _num(count), "measures": measures})
     measures = []
     for name, value in sorted(sums.items()):
@@ -187,6 +267,10 @@ async def get_stats(
         if kind == "avg":
             value = value / total if total else 0.0
         measures.append({"target": target, "type": kind, "value": _num(value)})
+    for target in medians:
+        union = sorted(v for found in values for v in found[target])
+        if union:
+            measures.append({"target": target, "type": "mdn", "value": _num(median(union))})
     return {
         "key": key,
         "granularity": granularity,
@@ -198,6 +282,32 @@ async def get_stats(
     }
 
 
+def merge_counters(hashes: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """One bucket's counter hashes of every partition, summed field by field."""
+    merged: dict[str, float] = {}
+    for fields in hashes:
+        for name, raw in fields.items():
+            merged[name] = merged.get(name, 0.0) + float(raw)
+    return merged
+
+
+def merge_sorted(sets: Sequence[Sequence[tuple[str, float]]]) -> list[float]:
+    """The scores of one bucket's ``mdn`` sorted sets of every partition, as one sorted list.
+
+    A job is in one partition only, so the union is the concatenation; each set
+    comes sorted from ``ZRANGE``, so a k-way merge keeps the whole sorted.
+    """
+    return list(heapq.merge(*([float(score) for _, score in found] for found in sets)))
+
+
+def median(values: Sequence[float]) -> float:
+    """The median of sorted ``values`` (the mean of the middle two for an even count)."""
+    middle = len(values) // 2
+    if len(values) % 2:
+        return values[middle]
+    return (values[middle - 1] + values[middle]) / 2
+
+
 async def get_ids(
     client: aioredis.Redis,
     keys: Keys,
@@ -206,19 +316,25 @@ async def get_ids(
     query: dict[str, Any],
     facets: list[str],
 ) -> dict[str, Any]:
-    """Ids of ``key``'s jobs indexed under each facet, per bucket of the query's window."""
+    """Ids of ``key``'s jobs indexed under each facet, per bucket of the query's window.
+
+    Each bucket's ids are every partition's list, concatenated in partition order
+    (each list in creation order).
+    """
     buckets = window(query, granularity)
+    parts = keys.parts
     pipe = client.pipeline(transaction=False)
     for bucket in buckets:
         for facet in facets:
-            pipe.lrange(keys.stats_ids(key, bucket, facet), 0, -1)
+            for part in parts:
+                pipe.lrange(part.stats_ids(key, bucket, facet), 0, -1)
     lists = iter(await pipe.execute())
     counts = dict.fromkeys(facets, 0)
     segments = []
     for bucket in buckets:
         measures = []
         for facet in facets:
-            ids = next(lists)
+            ids = [job_id for _ in parts for job_id in next(lists)]
             counts[facet] += len(ids)
             if ids:
                 measures.append(
@@ -244,6 +360,39 @@ def ids_of(report: dict[str, Any]) -> list[str]:
         for measure in segment["measures"]:
             seen.update(dict.fromkeys(measure["ids"]))
     return list(seen)
+
+
+def id_lists(
+    keys: Keys, key: str, granularity: str, query: dict[str, Any], facets: Sequence[str]
+) -> dict[Partition, list[str]]:
+    """The id lists a query covers, by partition (what ``hook_all``'s ``scrub`` deletes)."""
+    buckets = window(query, granularity)
+    return {
+        part: [part.stats_ids(key, bucket, facet) for bucket in buckets for facet in facets]
+        for part in keys.parts
+    }
+
+
+async def scrub(
+    client: aioredis.Redis,
+    keys: Keys,
+    key: str,
+    granularity: str,
+    query: dict[str, Any],
+    facets: Sequence[str],
+) -> int:
+    """Delete the id lists a query covers in every partition; returns how many existed.
+
+    One ``DEL`` per partition (a ``DEL`` of keys in several slots is refused by a
+    cluster), all in one pipelined round trip.
+    """
+    lists = [names for names in id_lists(keys, key, granularity, query, facets).values() if names]
+    if not lists:
+        return 0
+    pipe = client.pipeline(transaction=False)
+    for names in lists:
+        pipe.delete(*names)
+    return sum(int(n) for n in await pipe.execute())
 
 
 def _num(value: float) -> int | float:

@@ -207,7 +207,8 @@ class Subscriptions:
         assert self._keys is not None
         keys = self._keys
         outage = Outage("marking a waited job")
-        script_keys, args = StepCall(keys.job(job_id), keys.engine_stream, "watch").encode()
+        part = keys.part_of(job_id)
+        script_keys, args = StepCall(part.job(job_id), part.engine_stream, "watch").encode()
         while job_id in self._waiters:
             try:
                 reply = await STEP.call(self._client, script_keys, args)

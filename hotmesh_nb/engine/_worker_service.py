@@ -17,9 +17,10 @@ from .._replies import as_fields
 from ..connection import Connection
 from ..errors import CallbackExit
 from ..keys import WORKER_GROUP, Keys
+from ..runtime import cancel_and_wait
 from ._batcher import Batcher
 from ._config import EngineConfig
-from ._consumer import StreamConsumer
+from ._consumer import ConsumerStats, StreamConsumer
 from ._protocol import Message, Reply, WireVersionError, Work, decode
 from ._quorum import Throttles, member_profile
 from ._stacks import remote_stack, reset, share_tracebacks
@@ -134,9 +135,15 @@ class WorkerService:
         self.guid = member or guid()  # ``member``: the caller's id (MeshFlow's ``guid``)
         self.batcher = Batcher(self.client)
         self.stepper = Stepper(self.client, keys, config, self.batcher)
-        self.consumer = StreamConsumer(
+        self.consumer: StreamConsumer | None = None
+        """Reads the topic's stream of every partition (once the partitions are known)."""
+        self._starting: asyncio.Task[None] | None = None
+
+    def _make_consumer(self) -> StreamConsumer:
+        keys, config, connection = self.keys, self.config, self.connection
+        consumer = StreamConsumer(
             self.client,
-            keys.worker_stream(topic),
+            keys.worker_streams(self.topic),
             WORKER_GROUP,
             self.guid,
             self._on_message,
@@ -146,36 +153,57 @@ class WorkerService:
             reader=connection.reader(config.block_ms),
             handed_back=self._handed_back,
             throttle=lambda: self.throttles.delay(self.topic, self.guid),
+            split=connection.cluster,
         )
-        self.throttles.listeners.append(self.consumer.throttle_changed)
+        self.throttles.listeners.append(consumer.throttle_changed)
+        return consumer
 
     def profile(self) -> dict[str, Any]:
         """This worker's roll-call entry."""
+        consumer = self.consumer
         return member_profile(
             "worker",
             self.guid,
             self.keys,
-            self.consumer.stats,
+            consumer.stats if consumer is not None else ConsumerStats(),
             topic=self.topic,
-            stream=self.keys.worker_stream(self.topic),
+            stream=consumer.stream if consumer is not None else "",
             started=self.started,
         )
 
     async def start(self) -> None:
-        """Start consuming the topic."""
-        await self.consumer.start()
+        """Start consuming the topic (once the app's partitions are known)."""
+        if self.keys.known:
+            await self._start_consuming()
+        else:
+            self.keys.on_layout(self._layout_known)
+
+    def _layout_known(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._start_consuming(), name="consume")
+        self._starting = task
+
+    async def _start_consuming(self) -> None:
+        if self.consumer is None:
+            consumer = self._make_consumer()
+            await consumer.start()
+            self.consumer = consumer
 
     async def _handed_back(self) -> None:
         # Every process of the app hears it on the quorum channel and reclaims now.
-        message = {"type": "reclaim", "stream": self.keys.worker_stream(self.topic)}
+        assert self.consumer is not None
+        message = {"type": "reclaim", "stream": self.consumer.stream}
         await self.client.publish(self.keys.quorum_channel, dumps(message))
 
     async def stop(self, grace: float = 2.0) -> None:
         """Stop consuming; running callbacks get ``grace`` seconds, the rest is handed back."""
-        await self.consumer.stop(grace)
+        await cancel_and_wait(self._starting)
+        if self.consumer is not None:
+            await self.consumer.stop(grace)
         await self.batcher.close()
 
-    async def _on_message(self, message_id: str, fields: dict[str, str], deliveries: int) -> bool:
+    async def _on_message(
+        self, stream: str, message_id: str, fields: dict[str, str], deliveries: int
+    ) -> bool:
         from ..runtime import get_runtime
 
         message = decode(fields["m"])
@@ -206,7 +234,7 @@ class WorkerService:
         finally:
             reset(token)
         telemetry.worker_end(span, status, code, data)
-        ack = (self.keys.worker_stream(self.topic), WORKER_GROUP, message_id)
+        ack = (stream, WORKER_GROUP, message_id)
         if status == "error" and await self._retry(message, code, ack):
             return True
         return await telemetry.within(span, self._respond(message, status, code, data, ack))
@@ -237,7 +265,7 @@ class WorkerService:
         return await self.stepper.resume(Reply.answering(message, status, code, data), ack)
 
     async def _dead_letter(
-        self, message_id: str, fields: dict[str, str], deliveries: int, reason: str
+        self, stream: str, message_id: str, fields: dict[str, str], deliveries: int, reason: str
     ) -> None:
         # First the job: it must not wait forever for this activity (the step's guard
         # makes a second answer after a crash harmless); then the record of why.
@@ -249,11 +277,12 @@ class WorkerService:
             await self._respond(
                 message, "error", 999, {"message": f"stream message {reason}", "code": 999}
             )
+        part = self.keys.partition_of_key(stream) or self.keys.part(0)
         await self.client.xadd(
-            self.keys.dead_letters,
+            part.dead_letters,
             as_fields(
                 {
-                    "stream": self.keys.worker_stream(self.topic),
+                    "stream": stream,
                     "id": message_id,
                     "error": reason,
                     **fields,

@@ -178,7 +178,8 @@ async def _timeout(
 
 async def _has_workers(hm: HotMesh, topic: str) -> bool:
     try:
-        groups = await hm.connection.client.xinfo_groups(hm.keys.worker_stream(topic))
+        # Every worker reads every partition: partition 0's group knows them all.
+        groups = await hm.connection.client.xinfo_groups(hm.keys.part(0).worker_stream(topic))
     except Exception:  # no such stream: nobody ever served the topic
         return False
     return any(g.get("name") == WORKER_GROUP and int(g.get("consumers") or 0) > 0 for g in groups)

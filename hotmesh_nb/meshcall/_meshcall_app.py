@@ -184,11 +184,11 @@ def _newer_or_same(version: str) -> bool:
 
 
 async def ensure_worker_group(hm: HotMesh, topic: str) -> None:
-    """Create the worker stream of ``topic`` so calls queue there before any worker runs."""
-    try:
-        await hm.connection.client.xgroup_create(
-            hm.keys.worker_stream(topic), WORKER_GROUP, id="0", mkstream=True
-        )
-    except Exception as exc:  # redis-py's ResponseError; only "exists" is expected
-        if "BUSYGROUP" not in str(exc):
-            raise
+    """Create the worker streams of ``topic`` (one per partition) so calls queue there
+    before any worker runs."""
+    for stream in hm.keys.worker_streams(topic):
+        try:
+            await hm.connection.client.xgroup_create(stream, WORKER_GROUP, id="0", mkstream=True)
+        except Exception as exc:  # redis-py's ResponseError; only "exists" is expected
+            if "BUSYGROUP" not in str(exc):
+                raise

@@ -27,7 +27,7 @@ from ..engine._config import EngineConfig
 from ..errors import DuplicateJobError, HotMeshError, JobNotFoundError
 from ..errors import TimeoutError as HotMeshTimeout
 from ..hotmesh import HotMesh
-from ..keys import DEFAULT_NAMESPACE, Keys
+from ..keys import DEFAULT_NAMESPACE, DEFAULT_PARTITIONS, Keys
 from ..meshflow import Client, MeshFlowWorker
 from ..meshflow._factory import APP_ID as MESHFLOW_APP
 from ..meshflow._flow_worker import workflow_topic
@@ -816,7 +816,7 @@ class MeshData:
         so calls written for the original read the same. No I/O.
         """
         check_id(entity, "entity")
-        return Keys(self._ns(namespace), MESHFLOW_APP).job(check_id(workflow_id))
+        return _meshflow_keys(self._ns(namespace)).job(check_id(workflow_id))
 
     @on_runtime
     async def generate_search_query_async(
@@ -868,3 +868,21 @@ class MeshData:
 
 
 __all__ = ["Clauses", "FoundJobs", "MeshData", "SearchResult", "instances"]
+
+
+def _meshflow_keys(namespace: str) -> Keys:
+    """The MeshFlow app's keys in ``namespace``: those of its running engine in this
+    process (which read its partitions from the server), else those of a MeshFlow app
+    deployed with the default number of partitions (what MeshFlow deploys)."""
+    from ..runtime import get_runtime
+
+    for key, service in get_runtime().services().items():
+        if (
+            isinstance(key, tuple)
+            and key[0] in ("engine", "client")
+            and key[2:4] == (namespace, MESHFLOW_APP)
+            and service.keys.known
+        ):
+            keys: Keys = service.keys
+            return keys
+    return Keys(namespace, MESHFLOW_APP, DEFAULT_PARTITIONS)

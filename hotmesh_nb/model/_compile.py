@@ -476,4 +476,5 @@ def compile_app(root: Any, source: str | None = None) -> AppSpec:
         settings=to_plain(app.get("settings") or {}),
         graphs=[compiler.build(graph) for graph in compiler.graphs],
         source=source,
+        partitions=app.get("partitions"),
     )

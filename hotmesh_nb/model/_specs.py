@@ -345,6 +345,10 @@ class AppSpec:
     """The graphs, in YAML order."""
     source: str | None = None
     """Absolute path of the file the app was loaded from (None for inline text)."""
+    partitions: int | None = None
+    """``app.partitions``: how many partitions the app's jobs spread over (None: the
+    number the app already has, or the default at its first deploy). Fixed at the first
+    deploy; a later version that names another number is refused."""
     _by_activity: dict[str, tuple[GraphSpec, ActivitySpec]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
@@ -407,6 +411,7 @@ class AppSpec:
             "version": self.version,
             "settings": self.settings,
             "source": self.source,
+            "partitions": self.partitions,
             "graphs": [g.to_dict() for g in self.graphs],
         }
 
@@ -424,4 +429,5 @@ class AppSpec:
             settings=data["settings"],
             graphs=[GraphSpec.from_dict(g) for g in data["graphs"]],
             source=data["source"],
+            partitions=data.get("partitions"),
         )

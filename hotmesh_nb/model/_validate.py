@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 from hotmesh_nb.errors import ValidationError
+from hotmesh_nb.keys import check_partitions
 from hotmesh_nb.model._located import file_of, line_of
 from hotmesh_nb.model._rules import check_rule
 from hotmesh_nb.model._specs import ACTIVITY_TYPES, MatchSpec, TransitionSpec
@@ -210,6 +211,14 @@ def check_header(root: Any, source: str | None) -> tuple[dict[str, Any], str, st
             line=at("settings"),
             **where,
         )
+    partitions = app.get("partitions")
+    if partitions is not None:
+        try:
+            check_partitions(partitions)
+        except ValueError as exc:
+            raise ValidationError(
+                f"'app.partitions': {exc}", line=at("partitions"), **where
+            ) from None
     return app, app_id, version, graphs
 
 

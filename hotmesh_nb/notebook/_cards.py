@@ -28,7 +28,7 @@ READ_TIMEOUT = 2.0
 async def _facts(hm: HotMesh) -> tuple[api.AppInfo | None, int]:
     apps = await api.server_apps(hm.connection.url, hm.namespace)
     info = next((a for a in apps if a.app == hm.app_id), None)
-    jobs = await probe.scan(hm.connection.client, probe.pattern(hm.keys, "j"), "hash")
+    jobs = await probe.scan_kind(hm.connection.client, hm.keys, "j", "hash")
     return info, len(jobs)
 
 

@@ -137,10 +137,11 @@ def timeline_frame(export: dict[str, Any]) -> pd.DataFrame:
 
 def streams_frame(records: Sequence[StreamRecord], meter: RateMeter) -> pd.DataFrame:
     """``stream, role, depth, pending, consumers, live, lag, rate``: the engine stream first,
-    then worker topics by name. ``consumers`` counts the group's registered consumers, ``live``
-    those that read recently (a crashed process's consumer stays registered but goes idle).
-    ``rate`` is entries added per second since the meter's previous look at the stream (NaN
-    the first time)."""
+    then worker topics by name, one row each with the totals over the app's partitions.
+    ``consumers`` counts the group's registered consumers (once each, however many partitions
+    they read), ``live`` those that read recently (a crashed process's consumer stays
+    registered but goes idle). ``rate`` is entries added per second since the meter's previous
+    look at the stream (NaN the first time)."""
     rates = [meter.rate(r.key, r.added) for r in records]
     return _frame(
         {

@@ -437,7 +437,7 @@ class Dashboard:
         return await asyncio.gather(
             probe.read_jobs(client, hm.keys, cache=self._failures),
             probe.read_streams(client, hm.keys),
-            probe.here(hm, "dead_letters_async", RECENT_ERRORS),
+            probe.read_dead_letters(client, hm.keys, RECENT_ERRORS),
         )
 
     async def _refresh_members(self, meshes: Sequence[HotMesh]) -> None:
@@ -465,7 +465,10 @@ class Dashboard:
 
     @staticmethod
     def _errors_html(dead: list[tuple[str, dict]], failed: list[tuple]) -> str:
-        letters = [(app, item.get("stream"), item.get("error")) for app, item in dead]
+        letters = [
+            (app, probe.stream_name(str(item.get("stream") or "?")), item.get("error"))
+            for app, item in dead
+        ]
         failed.sort(key=lambda entry: entry[0], reverse=True)
         jobs = [
             (app, job.id, job.topic, job.status, job.problem)

@@ -7,6 +7,7 @@ these; the magics and the dashboard use them too.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,9 @@ from ._views import GraphView, JobView
 
 if TYPE_CHECKING:
     from ..hotmesh import HotMesh
+
+_APP_ID = re.compile(r"[A-Za-z0-9-]+")
+"""What an app id is made of (see ``keys.check_app_id``)."""
 
 _meter = probe.RateMeter()
 """Rates of ``HotMesh.streams()``: since the previous call in this process."""
@@ -183,7 +187,14 @@ async def server_apps(url: str, namespace: str) -> list[AppInfo]:
     conn = await connect_async(url)
     client = conn.client
     head = glob_escape("{" + check_namespace(namespace) + ":")
-    names = await probe.scan(client, head + "*\\}:app", "hash")
+    start = "{" + namespace + ":"
+    # The pattern also matches a job hash whose id ends in '}:app': keep app records only
+    # (an app id has no ':' or '}', so the name is exactly '{ns:<app>}:app').
+    names = [
+        name
+        for name in await probe.scan(client, head + "*\\}:app", "hash")
+        if _APP_ID.fullmatch(name[len(start) : -len("}:app")])
+    ]
     records = []
     if names:
         pipe = client.pipeline(transaction=False)

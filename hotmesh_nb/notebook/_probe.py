@@ -21,8 +21,9 @@ import redis.asyncio as aioredis
 
 from .._codec import loads
 from .._ids import parse_compact
+from ..engine import _dead_letters as dead_letters
 from ..engine import _state as st
-from ..keys import ENGINE_GROUP, WORKER_GROUP, Keys, glob_escape
+from ..keys import ENGINE_GROUP, WORKER_GROUP, Keys, Partition, glob_escape
 from ..runtime import get_runtime
 from ._paint import ActivityFailure, error_message, failure_of, job_status
 
@@ -79,14 +80,15 @@ class JobRecord:
 
 @dataclass(frozen=True)
 class StreamRecord:
-    """One stream of an app as read by :func:`read_streams`."""
+    """One stream of an app as read by :func:`read_streams`: the engine stream or a worker
+    topic, summed over the app's partitions."""
 
     stream: str
     """``engine`` for the engine stream, else the worker topic."""
     role: str
     """``engine`` or ``worker``."""
     key: str
-    """The Redis key."""
+    """The Redis key of the topic's stream in its first partition (a name for rates)."""
     depth: int
     """``XLEN``: entries still in the stream (acknowledged ones are trimmed in batches)."""
     pending: int
@@ -102,6 +104,8 @@ class StreamRecord:
     consumer stays registered in the group but stops reading, and its idle time grows."""
     idle_ms: int | None = None
     """The smallest idle time of the group's consumers (None without consumers)."""
+    keys: tuple[str, ...] = ()
+    """The topic's stream in each partition that has one (``key`` first)."""
 
     @property
     def waiting(self) -> int:
@@ -109,15 +113,43 @@ class StreamRecord:
         return self.lag if self.lag is not None else self.depth
 
 
-def pattern(keys: Keys, kind: str) -> str:
-    """A ``SCAN`` pattern for every key of one kind of the app (``j`` jobs, ``x`` streams)."""
-    return f"{glob_escape(keys.prefix)}:{kind}:*"
+def parts(keys: Keys) -> list[Partition]:
+    """The app's partitions, or none while its layout is unknown here (not deployed yet):
+    a view then shows no jobs and no streams rather than failing."""
+    return keys.parts if keys.known else []
+
+
+def patterns(keys: Keys, kind: str) -> list[str]:
+    """``SCAN`` patterns that together match every key of one kind of the app's partitions
+    (``j`` jobs, ``x`` streams).
+
+    One partition: its own pattern. Several: one pattern for them all (``{ns:app:*}:x:*``)
+    whose matches :func:`scan_kind` narrows to the partitions' exact prefixes. On one
+    server each ``SCAN`` pass walks the whole keyspace whatever its pattern, so one pass
+    instead of one per partition keeps a dashboard refresh as cheap with 16 partitions
+    as with one.
+    """
+    found = parts(keys)
+    if len(found) <= 1:
+        return keys.match_kind(kind)
+    head = glob_escape(f"{{{keys.namespace}:{keys.app}:")
+    return [f"{head}*{glob_escape('}')}:{kind}:*"]
 
 
 async def scan(client: aioredis.Redis, match: str, kind: str) -> list[str]:
     """Every key matching ``match`` of Redis type ``kind``, sorted (SCAN may repeat keys)."""
     found = {key async for key in client.scan_iter(match=match, count=SCAN_COUNT, _type=kind)}
     return sorted(found)
+
+
+async def scan_kind(client: aioredis.Redis, keys: Keys, kind: str, rtype: str) -> list[str]:
+    """Every key of one kind (``j``, ``x``...) and Redis type ``rtype`` in every partition
+    of the app, sorted."""
+    heads = tuple(f"{part.prefix}:{kind}:" for part in parts(keys))
+    found: set[str] = set()
+    for match in patterns(keys, kind):
+        found.update(await scan(client, match, rtype))
+    return sorted(name for name in found if name.startswith(heads))
 
 
 # -- jobs ----------------------------------------------------------------------------
@@ -197,8 +229,7 @@ async def read_jobs(
 ) -> list[JobRecord]:
     """Every job of the app that still has state in Redis (finished jobs expire), with the
     activities that failed. ``cache`` keeps finished jobs' failures between calls."""
-    names = await scan(client, pattern(keys, "j"), "hash")
-    head = keys.job("")
+    names = await scan_kind(client, keys, "j", "hash")
     if cache is None:
         cache = {}
     else:  # forget jobs that expired or were scrubbed
@@ -212,7 +243,7 @@ async def read_jobs(
             pipe.hmget(name, list(JOB_FIELDS))
         found = []
         for name, values in zip(chunk, await pipe.execute()):
-            record = _job_record(name.removeprefix(head), values)
+            record = _job_record(name.partition("}:j:")[2], values)
             if record is not None:
                 found.append((name, record))
         unknown = [name for name, _ in found if name not in cache]
@@ -229,46 +260,85 @@ async def read_jobs(
 
 
 async def read_streams(client: aioredis.Redis, keys: Keys) -> list[StreamRecord]:
-    """The engine stream and every worker stream of the app: engine first, then by topic."""
-    names = await scan(client, pattern(keys, "x"), "stream")
+    """The engine stream and every worker topic of the app: engine first, then by topic.
+
+    A topic has a stream in each partition; its record sums them (depth, pending,
+    lag, entries added) and counts its consumers once, by name, however many
+    partitions each reads. One pipelined round trip after the ``SCAN``.
+    """
+    names = await scan_kind(client, keys, "x", "stream")
     if not names:
         return []
-    head = keys.engine_stream
     pipe = client.pipeline(transaction=False)
+    topics = []
     for name in names:
+        topic = name.partition("}:x:")[2]
+        topics.append(topic)
         pipe.xinfo_stream(name)
         pipe.xinfo_groups(name)
-        pipe.xinfo_consumers(name, WORKER_GROUP if name != head else ENGINE_GROUP)
+        pipe.xinfo_consumers(name, WORKER_GROUP if topic else ENGINE_GROUP)
     replies = await pipe.execute(raise_on_error=False)
-    records = []
-    for index, name in enumerate(names):
+    found: dict[str, list[tuple[str, Any, Any, Any]]] = {}
+    for index, (name, topic) in enumerate(zip(names, topics)):
         info, groups, consumers = replies[3 * index : 3 * index + 3]
         if isinstance(info, Exception) or isinstance(groups, Exception):
             continue  # deleted between SCAN and XINFO
-        idles = (
-            [] if isinstance(consumers, Exception) else [int(c.get("idle") or 0) for c in consumers]
-        )
-        topic = name.removeprefix(head)
-        role = "worker" if topic else "engine"
-        wanted = WORKER_GROUP if topic else ENGINE_GROUP
-        ours = [g for g in groups if g.get("name") == wanted] or list(groups)
-        lags = [g.get("lag") for g in ours]
-        records.append(
-            StreamRecord(
-                stream=topic or "engine",
-                role=role,
-                key=name,
-                depth=int(info.get("length", 0)),
-                pending=sum(int(g.get("pending") or 0) for g in ours),
-                consumers=sum(int(g.get("consumers") or 0) for g in ours),
-                lag=sum(int(v) for v in lags) if lags and None not in lags else None,
-                added=info.get("entries-added"),
-                live=sum(1 for idle in idles if idle < LIVE_IDLE_MS),
-                idle_ms=min(idles) if idles else None,
-            )
-        )
+        found.setdefault(topic, []).append((name, info, groups, consumers))
+    records = [_stream_record(topic, streams) for topic, streams in found.items()]
     records.sort(key=lambda r: (r.role != "engine", r.stream))
     return records
+
+
+def _stream_record(topic: str, streams: list[tuple[str, Any, Any, Any]]) -> StreamRecord:
+    """One topic's record from its partitions' ``XINFO`` replies (sorted by key)."""
+    wanted = WORKER_GROUP if topic else ENGINE_GROUP
+    depth = pending = group_consumers = 0
+    lags: list[Any] = []
+    added: list[Any] = []
+    idle: dict[str, int] = {}  # consumer name → its least idle time over the partitions
+    named = True
+    for _, info, groups, consumers in streams:
+        ours = [g for g in groups if g.get("name") == wanted] or list(groups)
+        depth += int(info.get("length", 0))
+        added.append(info.get("entries-added"))
+        pending += sum(int(g.get("pending") or 0) for g in ours)
+        group_consumers = max(group_consumers, sum(int(g.get("consumers") or 0) for g in ours))
+        lags.extend(g.get("lag") for g in ours)
+        if isinstance(consumers, Exception):
+            named = False
+            continue
+        for consumer in consumers:
+            name, ms = str(consumer.get("name")), int(consumer.get("idle") or 0)
+            idle[name] = min(ms, idle.get(name, ms))
+    return StreamRecord(
+        stream=topic or "engine",
+        role="worker" if topic else "engine",
+        key=streams[0][0],
+        depth=depth,
+        pending=pending,
+        consumers=len(idle) if named else group_consumers,
+        lag=sum(int(v) for v in lags) if lags and None not in lags else None,
+        added=sum(int(v) for v in added) if None not in added else None,
+        live=sum(1 for ms in idle.values() if ms < LIVE_IDLE_MS),
+        idle_ms=min(idle.values()) if idle else None,
+        keys=tuple(name for name, *_ in streams),
+    )
+
+
+def stream_name(key: str) -> str:
+    """How a view names a stream key: its worker topic, or ``engine`` (in any partition)."""
+    head, sep, topic = key.partition("}:x:")
+    if not sep or not head.startswith("{"):
+        return key  # not a stream key of ours: shown as it is
+    return topic or "engine"
+
+
+async def read_dead_letters(client: aioredis.Redis, keys: Keys, count: int) -> list[dict[str, Any]]:
+    """The newest ``count`` dead letters of every partition, newest first (none while the
+    app's layout is unknown here)."""
+    if not keys.known:
+        return []
+    return await dead_letters.read(client, keys, count)
 
 
 class RateMeter:

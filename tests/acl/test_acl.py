@@ -267,21 +267,23 @@ def test_the_namespace_pattern_covers_every_minted_name_and_no_neighbours() -> N
 
     from hotmesh_nb.keys import Keys, namespace_pattern
 
-    keys = Keys("ab", "app")
+    keys = Keys("ab", "app", 4)
+    part = keys.part(3)
     names = [
         keys.app_record,
         keys.version("1"),
         keys.job("j1"),
-        keys.engine_stream,
-        keys.worker_stream("t"),
-        keys.dead_letters,
-        keys.timers,
-        keys.hook_waiter("t", "v"),
-        keys.early_signals("t", "v"),
-        keys.facet("f:v"),
+        part.engine_stream,
+        part.worker_stream("t"),
+        part.dead_letters,
+        part.timers,
+        part.hook_waiter("t", "v"),
+        part.early_signals("t", "v"),
+        part.facet("f:v"),
         keys.search_indexes,
-        keys.search_key("i", "tag"),
-        keys.timer_wake,
+        part.search_key("i", "tag"),
+        part.timer_wake,
+        part.applied("r1"),
         keys.throttles,
         keys.stats,
         keys.done_channel,

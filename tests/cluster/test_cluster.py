@@ -205,9 +205,10 @@ def test_several_apps_live_in_slots_of_different_primaries(redis_url: str) -> No
 
 
 def test_every_script_touches_one_slot(redis_url: str, namespace: str) -> None:
-    keys = Keys(namespace, "app")
-    check_same_slot([keys.job("x"), keys.engine_stream, keys.timers, keys.worker_stream("t")])
-    other = Keys(namespace, "other")
+    keys = Keys(namespace, "app", 16)
+    part = keys.part_of("x")
+    check_same_slot([keys.job("x"), part.engine_stream, part.timers, part.worker_stream("t")])
+    other = Keys(namespace, "other", 16)
     with pytest.raises(ValueError, match="same hash tag"):
         check_same_slot([keys.job("x"), other.job("x")], "a step")
     # The cluster refuses a script over two apps' slots before it runs.
@@ -215,7 +216,7 @@ def test_every_script_touches_one_slot(redis_url: str, namespace: str) -> None:
     script = "return redis.call('GET', KEYS[1])"
     pair = [keys.job("a"), other.job("a")]
     if key_slot(pair[0].encode()) == key_slot(pair[1].encode()):
-        pair[1] = Keys(namespace, "third").job("a")
+        pair[1] = Keys(namespace, "third", 16).job("a")
     with pytest.raises(Exception, match=r"same key slot|CROSSSLOT"):
         get_runtime().run(conn.client.eval(script, 2, *pair))
 

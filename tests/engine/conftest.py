@@ -13,13 +13,15 @@ from hotmesh_nb import EngineConfig, HotMesh, Worker
 
 @pytest.fixture
 def mesh(redis_url: str, namespace: str) -> Iterator[Callable[..., HotMesh]]:
-    """``mesh(app_id, yaml, workers={topic: fn}, version='1', **config)`` → a deployed HotMesh."""
+    """``mesh(app_id, yaml, workers={topic: fn}, version='1', partitions=None, **config)`` → a
+    deployed HotMesh."""
 
     def make(
         app_id: str,
         yaml_text: str | None = None,
         workers: dict[str, Any] | None = None,
         version: str = "1",
+        partitions: int | None = None,
         **config: Any,
     ) -> HotMesh:
         hm = HotMesh.init(
@@ -30,7 +32,7 @@ def mesh(redis_url: str, namespace: str) -> Iterator[Callable[..., HotMesh]]:
             config=EngineConfig(**{"block_ms": 1000, **config}),
         )
         if yaml_text is not None:
-            hm.deploy(yaml_text)
+            hm.deploy(yaml_text, partitions=partitions)
             hm.activate(version)
         return hm
 

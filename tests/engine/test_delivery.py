@@ -16,8 +16,6 @@ import pytest
 import redis
 from waiting import check_deadline
 
-from hotmesh_nb.keys import Keys
-
 pytestmark = pytest.mark.slow
 
 KILL_APP = """
@@ -127,7 +125,7 @@ def test_a_redelivered_response_is_applied_once(mesh, redis_url, namespace) -> N
     hm = mesh("kill", KILL_APP, {"kill.work": work})
     completions: list[dict] = []
     client = redis.Redis.from_url(redis_url, decode_responses=True)
-    keys = Keys(namespace, "kill")
+    keys = hm.keys
     pubsub = client.pubsub()
     pubsub.subscribe(keys.done_channel)
     job_id = hm.pub("kill.go", {"n": 5})
@@ -147,7 +145,7 @@ def test_a_redelivered_response_is_applied_once(mesh, redis_url, namespace) -> N
         "a": "w1", "d": ",0,0", "v": "1", "g": guards[0][2:], "rg": "HX",
         "status": "success", "code": 200, "data": {"doubled": 999},
     }  # fmt: skip
-    client.xadd(keys.engine_stream, {"m": json.dumps(replay)})
+    client.xadd(keys.engine_stream_of(job_id), {"m": json.dumps(replay)})
     time.sleep(0.3)
     while (message := pubsub.get_message(timeout=0.2)) is not None:
         if message["type"] == "message":

@@ -193,8 +193,8 @@ def test_hook_all_reaches_several_jobs(mesh) -> None:
     ]
     # Ended jobs left their facet sets: the sets do not grow with every job ever run.
     client = hm.connection.client
-    sets = [hm.keys.facet("group:blue"), hm.keys.facet("group:red")]
-    wait_until(lambda: hotmesh_nb.runtime.get_runtime().run(_sizes(client, sets)) == [0, 0])
+    sets = [p.facet(f"group:{c}") for p in hm.keys.parts for c in ("blue", "red")]
+    wait_until(lambda: sum(hotmesh_nb.runtime.get_runtime().run(_sizes(client, sets))) == 0)
 
 
 async def _sizes(client, keys: list[str]) -> list[int]:

@@ -211,7 +211,7 @@ def _poison(hm: HotMesh, redis_url: str, job_id: str) -> None:
         "k": "response", "j": job_id, "gid": gid, "a": "w", "d": ",0", "v": "404",
         "g": "poison", "rg": "poison", "status": "success", "code": 200, "data": {},
     }  # fmt: skip
-    client.xadd(hm.keys.engine_stream, {"m": json.dumps(message)})
+    client.xadd(hm.keys.engine_stream_of(job_id), {"m": json.dumps(message)})
 
 
 def test_an_engine_dead_letter_ends_its_job_with_a_visible_error(mesh, redis_url) -> None:
@@ -224,13 +224,16 @@ def test_an_engine_dead_letter_ends_its_job_with_a_visible_error(mesh, redis_url
         time.sleep(0.05)
     letters = hm.dead_letters()
     assert len(letters) == 1 and letters[0]["message"]["j"] == job_id
-    assert letters[0]["stream"] == hm.keys.engine_stream
+    assert letters[0]["stream"] == hm.keys.engine_stream_of(job_id)
     error = hm.get_state(job_id)["metadata"].get("err") or hm.export(job_id).get("error")
     assert error is not None and "999" in str(error)
 
 
 def test_dead_letters_are_capped_replayed_and_purged(mesh, redis_url) -> None:
-    hm = mesh("sturdy", WAIT_APP, reclaim_after=0.2, delivery_cap=1, dead_letter_cap=3)
+    # One partition: the cap holds per partition's dead-letter stream.
+    hm = mesh(
+        "sturdy", WAIT_APP, partitions=1, reclaim_after=0.2, delivery_cap=1, dead_letter_cap=3
+    )
     ids = [hm.pub("sturdy.go", {"n": n}) for n in range(5)]
     for job_id in ids:
         _poison(hm, redis_url, job_id)

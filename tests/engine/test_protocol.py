@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -11,6 +12,7 @@ import redis
 from hotmesh_nb._codec import dumps
 from hotmesh_nb.engine._protocol import (
     WIRE_VERSION,
+    Apply,
     Await,
     Cycle,
     Descend,
@@ -27,7 +29,6 @@ from hotmesh_nb.engine._protocol import (
     Work,
     decode,
 )
-from hotmesh_nb.keys import Keys
 from tests.waiting import check_deadline
 
 ADDRESS = {
@@ -53,6 +54,7 @@ SAMPLES: list[Message] = [
     SignalAll(guid="Hs", topic="hook.go", data={"a": 1}, facet="k:v", code=202, version="1"),
     Descend(guid="Hd", job_id="job-1", error={"message": "stop", "code": 410}, version="2"),
     Unindex(guid="", job_id="job-1", facets=["{ns:app}:f:color:red"]),
+    Apply(guid="Hr", partition=3, ops=[["link", "\x00{ns:app:3.1}:j:p", "c:x", "1"]]),
 ]
 
 
@@ -111,7 +113,7 @@ def test_a_reply_answers_its_work_message() -> None:
     assert (reply.attempt, reply.started, reply.trace) == (2, 7, {"traceparent": "00-y"})
 
 
-@pytest.mark.parametrize("version", [None, 0, 2, "1"])
+@pytest.mark.parametrize("version", [None, 0, 1, WIRE_VERSION + 1, str(WIRE_VERSION)])
 def test_another_wire_version_is_refused_with_the_upgrade_rule(version: object) -> None:
     wire = Transition(**ADDRESS).to_wire()
     if version is None:
@@ -156,11 +158,11 @@ def test_a_message_of_another_version_becomes_a_dead_letter_naming_both(
     hm = mesh("wire", WAITING_APP, reclaim_after=0.3, delivery_cap=2)
     job_id = hm.pub("wire.go", {})
     gid = hm.get_state(job_id)["metadata"]["gid"]
-    keys = Keys(namespace, "wire")
+    keys = hm.keys
     hook = TimeHook(guid="Hx", job_id=job_id, gid=gid, activity="h1", dad=",0", version="1")
     future = {**hook.to_wire(), "w": WIRE_VERSION + 1}
     plain = redis.Redis.from_url(redis_url, decode_responses=True)
-    plain.xadd(keys.engine_stream, {"m": json.dumps(future)})
+    plain.xadd(keys.engine_stream_of(job_id), {"m": json.dumps(future)})
     deadline = time.monotonic() + 30
     while not hm.dead_letters():
         check_deadline(deadline, "the message of another wire version was never buried")
@@ -226,3 +228,14 @@ def test_a_step_call_declares_every_key_and_sends_operations_as_one_table() -> N
         ["stat", "hincr", 7, "count", "12345678901234567890", ""],
     ]
     assert StepCall("j", "x", "ops").encode()[1][-2] == "[]"
+
+
+def test_the_scripts_write_the_current_wire_version() -> None:
+    """``announce.lua`` writes one message itself: its version must follow the code's."""
+    from pathlib import Path
+
+    import hotmesh_nb.engine as engine_package
+
+    lua = Path(engine_package.__file__).parent / "lua" / "announce.lua"
+    versions = re.findall(r'\\"w\\":(\d+)|"w":(\d+)', lua.read_text())
+    assert versions and all(int(a or b) == WIRE_VERSION for a, b in versions)

@@ -74,7 +74,7 @@ def _scout(hm: HotMesh) -> Scout:
 
 def _idle(scout: Scout) -> bool:
     """The scout has looked at the timers, found none, and waits."""
-    return scout.looks > 0 and scout._next_due is None
+    return scout.looks > 0 and all(due is None for due in scout._next_due)
 
 
 def _command_counts(client: redis.Redis) -> dict[str, int]:

@@ -27,6 +27,7 @@ from redis.exceptions import ResponseError
 from hotmesh_nb import _lua as scripts
 from hotmesh_nb._lua import LuaScript, assemble
 from hotmesh_nb.engine import _scripts as engine_scripts
+from hotmesh_nb.engine._protocol import WIRE_VERSION
 from hotmesh_nb.engine._scripts import FIRE, INTERRUPT, RENEW, TRIM
 from hotmesh_nb.keys import Keys, glob_escape
 from hotmesh_nb.runtime import get_runtime
@@ -41,7 +42,7 @@ class Lab:
 
     def __init__(self, url: str, namespace: str) -> None:
         self.url = url
-        self.keys = Keys(namespace, "scripts")
+        self.keys = Keys(namespace, "scripts", 1)
         self.admin = aioredis.Redis.from_url(url, decode_responses=True)
         self.users: list[str] = []
 
@@ -163,7 +164,7 @@ FIRE_ROWS = [
 @pytest.mark.parametrize("row", FIRE_ROWS, ids=[r.what for r in FIRE_ROWS])
 def test_fire(lab, row: FireRow) -> None:
     async def go(lab: Lab) -> tuple[Any, list[str], list[str]]:
-        timers, stream = lab.keys.timers, lab.keys.engine_stream
+        timers, stream = lab.keys.part(0).timers, lab.keys.part(0).engine_stream
         if row.timers:
             await lab.admin.zadd(timers, row.timers)
         reply = await lab.call(FIRE, [timers, stream], [row.now, row.batch])
@@ -221,7 +222,7 @@ def test_renew(lab, row: RenewRow) -> None:
     group = "WORKER"
 
     async def go(lab: Lab) -> tuple[Any, dict[str, dict[str, Any]], dict[str, str]]:
-        stream = lab.keys.worker_stream("work")
+        stream = lab.keys.part(0).worker_stream("work")
         await lab.admin.xgroup_create(stream, group, id="0", mkstream=True)
         ids = {name: await lab.admin.xadd(stream, {"m": name}) for name in ("m1", "m2", "m3")}
         await lab.admin.xreadgroup(group, "c1", {stream: ">"}, count=2)
@@ -280,7 +281,7 @@ TRIM_ROWS = [
 @pytest.mark.parametrize("row", TRIM_ROWS, ids=[r.what for r in TRIM_ROWS])
 def test_trim(lab, row: TrimRow) -> None:
     async def go(lab: Lab) -> tuple[Any, list[str], list[str]]:
-        stream = lab.keys.engine_stream
+        stream = lab.keys.part(0).engine_stream
         ids = [await lab.admin.xadd(stream, {"m": f"e{i}"}) for i in range(4)]
         for group, read, acked in row.groups:
             await lab.admin.xgroup_create(stream, group, id="0")
@@ -453,7 +454,11 @@ INTERRUPT_ROWS = [
 def test_interrupt(lab, row: InterruptRow) -> None:
     async def go(lab: Lab) -> dict[str, Any]:
         keys = lab.keys
-        job, stream, facet = keys.job("j1"), keys.engine_stream, keys.facet("color:red")
+        job, stream, facet = (
+            keys.job("j1"),
+            keys.part(0).engine_stream,
+            keys.part(0).facet("color:red"),
+        )
         done, publishes = keys.done_channel, keys.topic_channel("go.done", "j1")
         before = dict(row.job or {})
         if row.facet:
@@ -506,7 +511,13 @@ def test_interrupt(lab, row: InterruptRow) -> None:
         # The ended job asks an engine to take it out of its facet set: the script touches
         # no key it was not given (the set is named only in the job's hash).
         unindex = stream.pop()
-        assert unindex == {"k": "unindex", "w": 1, "g": "", "j": "j1", "facets": [got["set"]]}
+        assert unindex == {
+            "k": "unindex",
+            "w": WIRE_VERSION,
+            "g": "",
+            "j": "j1",
+            "facets": [got["set"]],
+        }
     assert stream == ([] if row.parent is None else [row.parent])
     if row.after is None:
         assert got["hash"] == got["before"]
@@ -537,7 +548,11 @@ def test_announce_through_a_minimal_includer(lab, tmp_path: Path, kind: str) -> 
 
     async def go(lab: Lab) -> dict[str, Any]:
         keys = lab.keys
-        job, stream, facet = keys.job("j1"), keys.engine_stream, keys.facet("color:red")
+        job, stream, facet = (
+            keys.job("j1"),
+            keys.part(0).engine_stream,
+            keys.part(0).facet("color:red"),
+        )
         done, publishes = keys.done_channel, keys.topic_channel("go.done", "j1")
         await lab.admin.hset(job, mapping={**RUNNING, "p": PARENT, "ju": NOW, f"f:{facet}": "j1"})
         await lab.admin.sadd(facet, "j1")
@@ -569,7 +584,13 @@ def test_announce_through_a_minimal_includer(lab, tmp_path: Path, kind: str) -> 
     assert got["heard"] == [(c, payload) for c in got["channels"]]
     if kind == "done":
         unindex = got["stream"].pop()
-        assert unindex == {"k": "unindex", "w": 1, "g": "", "j": "j1", "facets": [got["set"]]}
+        assert unindex == {
+            "k": "unindex",
+            "w": WIRE_VERSION,
+            "g": "",
+            "j": "j1",
+            "facets": [got["set"]],
+        }
     [parent] = got["stream"]
     if kind == "emit":
         # The parent hears a pending outcome (code 202) with the data so far; its 'rg'

@@ -45,7 +45,9 @@ class Row:
 
 
 def _key(lab: Lab, name: str) -> str:
-    return lab.keys.job(name) if name in ("job", "ledger") else lab.keys.search_key("ix", name)
+    return (
+        lab.keys.job(name) if name in ("job", "ledger") else lab.keys.part(0).search_key("ix", name)
+    )
 
 
 async def _put(lab: Lab, key: str, value: Value) -> None:

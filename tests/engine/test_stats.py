@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
+import redis
 from waiting import wait_until
 
 from hotmesh_nb import HotMeshError
@@ -58,7 +57,15 @@ def _start(hm) -> None:
     for job_id, parent, color, amount in JOBS:
         hm.pub("tally.go", {"id": job_id, "parent": parent, "color": color, "amount": amount})
     wait_until(lambda: all(hm.get_status(j[0]) == 1 for j in JOBS))
-    time.sleep(0.2)  # the hooks register
+    # Every job's hook waits (its waiter is registered, wherever its partition is).
+    waiters = [
+        hm.keys.hook_part("tally.signal", j).hook_waiter("tally.signal", j) for j, *_ in JOBS
+    ]
+    client = redis.Redis.from_url(hm.connection.url)
+    try:
+        wait_until(lambda: all(client.exists(w) for w in waiters))
+    finally:
+        client.close()
 
 
 def test_get_stats_counts_and_measures_one_key(mesh) -> None:

@@ -41,7 +41,7 @@ def _args(
 async def _step(url: str, keys: Keys, job: str, args: list) -> tuple[StepOutcome, int]:
     client = aioredis.Redis.from_url(url, decode_responses=True)
     try:
-        reply = await STEP.call(client, [keys.job(job), keys.engine_stream], args)
+        reply = await STEP.call(client, [keys.job(job), keys.part(0).engine_stream], args)
     finally:
         await client.aclose()
     return StepOutcome(int(reply[0])), int(reply[1])
@@ -96,7 +96,7 @@ CASES = [
 def test_each_outcome_of_the_step_script(
     redis_url, namespace, what, before, call, outcome, status
 ) -> None:
-    keys = Keys(namespace, "script")
+    keys = Keys(namespace, "script", 1)
 
     async def run() -> tuple[StepOutcome, int]:
         client = aioredis.Redis.from_url(redis_url, decode_responses=True)
@@ -139,7 +139,7 @@ def test_the_announcement_shows_the_hash_as_it_is_after_the_step(
 
     from hotmesh_nb.engine import _state as st
 
-    keys = Keys(namespace, "script")
+    keys = Keys(namespace, "script", 1)
     channel = f"{namespace}:announce-test"
     # With an operation that touches another key, the hash is read again.
     link = (["link", KEY_REF + keys.job("other"), "f", "v"],) if ops else ()
@@ -152,7 +152,7 @@ def test_the_announcement_shows_the_hash_as_it_is_after_the_step(
             create = _args("fresh", 1, **{"d:a": "1", "d:b": '"old"', "m": '{"jid":"job1"}'})
             await _step(redis_url, keys, "job1", create)
             await client.hset(keys.job("job1"), "gid", "g1")
-            job_keys = [keys.job("job1"), keys.engine_stream, keys.job("other")]
+            job_keys = [keys.job("job1"), keys.part(0).engine_stream, keys.job("other")]
             return await STEP.call(client, job_keys, ending)
         finally:
             await client.aclose()

@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from hotmesh_nb import RetryPolicy, WorkflowError
-from hotmesh_nb.keys import Keys
+from hotmesh_nb.keys import DEFAULT_PARTITIONS, Keys
 from hotmesh_nb.meshflow import _activity as activity
 from hotmesh_nb.meshflow import workflow
 from hotmesh_nb.meshflow._factory import APP_ID
@@ -94,7 +94,14 @@ async def mixed(word: str) -> list[str]:
 
 
 def _admin_and_keys(redis_url: str, namespace: str) -> tuple[redis.Redis, Keys]:
-    return redis.Redis.from_url(redis_url, decode_responses=True), Keys(namespace, APP_ID)
+    return redis.Redis.from_url(redis_url, decode_responses=True), Keys(
+        namespace, APP_ID, DEFAULT_PARTITIONS
+    )
+
+
+def _queued(admin: redis.Redis, keys: Keys, topic: str) -> int:
+    """Messages ever queued on ``topic`` (its stream in every partition)."""
+    return sum(admin.xlen(stream) for stream in keys.worker_streams(topic))
 
 
 def _ledger(admin: redis.Redis, keys: Keys, job_id: str) -> dict[str, dict]:
@@ -122,8 +129,8 @@ def test_a_local_activity_runs_in_the_replay_and_is_recorded_like_a_queued_one(
         assert [ledger[f"-proxy-{i}-"]["a"] for i in ("1", "2")] == [1, 1]
         assert ledger["-claim-1-"]["n"] == "lshout" and ledger["-claim-2-"]["n"] == "lwhisper"
     # Only the queued workflow sent its activities through the activity topic.
-    assert admin.xlen(keys.worker_stream(activity_topic("default", "two_local"))) == 0
-    assert admin.xlen(keys.worker_stream(activity_topic("default", "two_queued"))) == 2
+    assert _queued(admin, keys, activity_topic("default", "two_local")) == 0
+    assert _queued(admin, keys, activity_topic("default", "two_queued")) == 2
     # A replay of the finished workflow answers from the record: nothing ran again.
     assert CALLS[f"lshout:{word}"] == 2 and CALLS[f"lwhisper:{word}"] == 2
     admin.close()
@@ -189,7 +196,7 @@ def test_local_and_queued_activities_mix_with_timers_and_gathers(
     up, low = word.upper(), word.lower()
     assert handle.result(timeout=30) == [up, low, up, low]
     # Only the queued call went through the activity topic; each activity ran once.
-    assert admin.xlen(keys.worker_stream(activity_topic("default", "mixed"))) == 1
+    assert _queued(admin, keys, activity_topic("default", "mixed")) == 1
     runs = [f"lshout:{word}", f"lwhisper:{up}", f"lshout:{low}", f"lwhisper:{word}"]
     assert [CALLS[key] for key in runs] == [1, 1, 1, 1]
     admin.close()
@@ -202,7 +209,9 @@ def lcontested(label: str) -> str:
     """Another run records this call first while it runs here (a duplicate delivery)."""
     _count(f"lcontested:{label}")
     admin = redis.Redis.from_url(CONTEST["url"], decode_responses=True)
-    key = Keys(CONTEST["namespace"], APP_ID).job(activity.activity_info().workflow_id)
+    key = Keys(CONTEST["namespace"], APP_ID, DEFAULT_PARTITIONS).job(
+        activity.activity_info().workflow_id
+    )
     claim = {"t": "proxy", "n": "lcontested", "g": "another-run"}
     admin.hset(key, "-claim-1-", json.dumps(claim))
     admin.hset(key, "-proxy-1-", json.dumps({"n": "lcontested", "a": 1, "v": f"{label} theirs"}))

@@ -9,7 +9,7 @@ import asyncio
 import redis
 from waiting import wait_until
 
-from hotmesh_nb.keys import Keys
+from hotmesh_nb.keys import DEFAULT_PARTITIONS, Keys
 from hotmesh_nb.meshflow import workflow
 from hotmesh_nb.meshflow._factory import APP_ID
 
@@ -56,7 +56,7 @@ def test_a_parked_run_goes_on_from_where_it_stopped(flow) -> None:
 def test_a_history_changed_elsewhere_is_replayed_from_the_top(flow, redis_url, namespace) -> None:
     flow(waiter)
     admin = redis.Redis.from_url(redis_url, decode_responses=True)
-    key = Keys(namespace, APP_ID).job("waiter-1")
+    key = Keys(namespace, APP_ID, DEFAULT_PARTITIONS).job("waiter-1")
     handle = flow.client.workflow.start(
         args=[1], task_queue="default", workflow_name="waiter", workflow_id="waiter-1"
     )

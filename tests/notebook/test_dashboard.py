@@ -152,7 +152,7 @@ def test_dead_letters_get_a_banner_with_their_message(mesh, redis_url: str) -> N
     hm = mesh(SEED, {"work.do": ok})
     get_runtime().run(
         hm.connection.client.xadd(
-            hm.keys.dead_letters, {"stream": "work.do", "error": "poison: cannot decode"}
+            hm.keys.parts[-1].dead_letters, {"stream": "work.do", "error": "poison: cannot decode"}
         )
     )
     board = monitor.Dashboard([hm])

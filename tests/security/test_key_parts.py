@@ -76,7 +76,10 @@ def _run(coro: Any) -> Any:
 
 def _waiter(hm: HotMesh, topic: str, value: str) -> str:
     """The registration of the hook waiting on ``topic`` for ``value`` ('' when none)."""
-    return str(_run(hm.connection.client.get(hm.keys.hook_waiter(topic, value))) or "")
+    return str(
+        _run(hm.connection.client.get(hm.keys.hook_part(topic, value).hook_waiter(topic, value)))
+        or ""
+    )
 
 
 def _waiting(hm: HotMesh, topic: str, value: str) -> bool:
@@ -131,16 +134,21 @@ async def _keys(hm: HotMesh, pattern: str) -> list[str]:
 def test_the_server_matches_a_topics_waiter_pattern_to_that_topic_alone(
     redis_url: str, namespace: str, topic: str
 ) -> None:
-    keys = Keys(namespace, "scan")
+    keys = Keys(namespace, "scan", 4)
     everyone = ["*", "a?", "[ab]", "a\\", "a", "a:b", "ab", "b", "a%3Ab"]
     client = hotmesh_nb.connect(redis_url).client
 
+    def waiter(topic: str, value: str) -> str:
+        return keys.hook_part(topic, value).hook_waiter(topic, value)
+
     async def scan() -> set[str]:
-        await client.mset({keys.hook_waiter(t, f"v-{i}"): "w" for i, t in enumerate(everyone)})
+        await client.mset({waiter(t, f"v-{i}"): "w" for i, t in enumerate(everyone)})
         return {k async for k in client.scan_iter(match=keys.hook_waiters(topic), count=1000)}
 
-    found = _run(scan())
-    assert found == {keys.hook_waiter(topic, f"v-{everyone.index(topic)}")}
+    # One pattern covers every partition; a key it matches that is not a waiter of the
+    # topic (a match value may hold anything) is told apart by hook_value.
+    found = {k for k in _run(scan()) if keys.hook_value(k, topic) is not None}
+    assert found == {waiter(topic, f"v-{everyone.index(topic)}")}
 
 
 def test_a_worker_on_an_empty_topic_is_refused(redis_url: str, namespace: str) -> None:
@@ -149,7 +157,7 @@ def test_a_worker_on_an_empty_topic_is_refused(redis_url: str, namespace: str) -
     with pytest.raises(ValueError, match="worker topic '': a topic must be a non-empty string"):
         Worker("", lambda message: {})
     with pytest.raises(ValueError, match="non-empty"):
-        Keys(namespace, "app").worker_stream("")
+        Keys(namespace, "app", 1).part(0).worker_stream("")
 
 
 @pytest.mark.parametrize("call", ["hook", "hook_all"])
@@ -226,7 +234,7 @@ def test_two_fallback_indexes_never_merge_their_records(redis_url: str, namespac
     # Index 'p' keeps the records tagged status 'all' in '...:ix:p:t:status:all'; index
     # 'p:t:status' kept every one of its records in '...:ix:p:t:status' + ':all'. One set:
     # each index returned the other's records.
-    keys = Keys(namespace, "shop")
+    keys = Keys(namespace, "shop", 1)
     engine = SearchEngine(hotmesh_nb.connect(redis_url).client, keys, mode="fallback")
     plain = SearchOptions("p", prefix=["p-"], schema={"status": {"type": "TAG"}})
     crafted = SearchOptions("p:t:status", prefix=["q-"], schema={"name": {"type": "TAG"}})

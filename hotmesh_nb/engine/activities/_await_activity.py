@@ -25,7 +25,7 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
         waits = step.resolve(activity.awaits, ctx, activity, "await") is not False
     step.save_activity(activity, dad, started=True)
     message = Await(**step.address(activity, dad), topic=topic, data=data, wait=waits)
-    step.send(step.app.keys.engine_stream, message)
+    step.send(step.engine_stream, message)
 
 
 def resume(step: Step, activity: ActivitySpec, dad: str, message: Result) -> None:

@@ -34,7 +34,7 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
         activity, dad, data=data, code=SUCCESS, status="success", started=True, ended=True
     )
     step.apply_job_maps(activity, step.context(activity, dad))
-    step.send(step.app.keys.engine_stream, Cycle(**step.address(ancestor, target), data=data))
+    step.send(step.engine_stream, Cycle(**step.address(ancestor, target), data=data))
     step.forget(_old_iteration(step, ancestor, target))
 
 

@@ -58,7 +58,7 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
         if seconds is not None:
             step.expire = seconds
         if descend:
-            step.send(step.app.keys.engine_stream, _descend(step, target_id, error))
+            step.send(step.engine_stream, _descend(step, target_id, error))
         step.delta -= 1
         step.halt(error)
         return
@@ -69,7 +69,7 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
         target_id, error, publishes, seconds if seconds is not None else step.expire_seconds()
     )
     if descend:
-        step.send(step.app.keys.engine_stream, _descend(step, target_id, error))
+        step.send(step.engine_stream, _descend(step, target_id, error))
     step.resolve_flags(activity, ctx)
     flow.complete(step, activity, dad, SUCCESS)
 

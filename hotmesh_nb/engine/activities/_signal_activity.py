@@ -51,7 +51,7 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
             status=status,
             version=step.app.version,
         )
-        step.send(step.app.keys.engine_stream, message)
+        step.send(step.engine_stream, message)
     else:
         value = signal_value(step, str(topic), data)
         if value is not None:

@@ -169,14 +169,14 @@ def _index(step: Step, trigger: Any, ctx: dict[str, Any], job_id: str) -> None:
 
 def _link_parent(engine: Engine, step: Step, parent: Await, job_id: str, now: str) -> None:
     result = Result.for_parent(parent, job_id)
-    step.add_link(engine.keys.job(parent.job_id), f"c:{job_id}", "1")
+    step.add_link(parent.job_id, f"c:{job_id}", "1")
     if parent.wait:
         # The step script completes it with the child's outcome when the child ends.
         step.writes["p"] = dumps(result.to_wire())
     else:
         result.status, result.code = "success", SUCCESS
         result.data = {"job_id": job_id, "jc": now, "ju": now}
-        step.send(engine.keys.engine_stream, result)
+        step.send(step.engine_stream, result)
 
 
 def _search_text(value: Any) -> str:

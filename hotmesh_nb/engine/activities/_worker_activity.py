@@ -24,7 +24,7 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     step.save_activity(activity, dad, started=True)
     policy = {"retry": activity.retry} if activity.retry else None
     message = Work(**step.address(activity, dad), topic=topic, data=data, policy=policy)
-    step.send(step.app.keys.worker_stream(topic), message)
+    step.send(step.worker_stream(topic), message)
 
 
 def resume(step: Step, activity: ActivitySpec, dad: str, message: Reply | Result) -> None:

@@ -67,7 +67,7 @@ local function announce(job, engine_stream, kind, status, done_channel, publishe
   end
   if job_id then
     -- An ended job leaves the facet sets it joined (hook_all finds running jobs only).
-    redis.call('XADD', engine_stream, '*', 'm', '{"k":"unindex","w":1,"g":"","j":'
+    redis.call('XADD', engine_stream, '*', 'm', '{"k":"unindex","w":2,"g":"","j":'
       .. cjson.encode(job_id) .. ',"facets":[' .. table.concat(facets, ',') .. ']}')
   end
   if mine then

@@ -22,7 +22,10 @@
 -- then     the operations: one JSON array of [name, arguments...] (see run_ops); values
 --          are strings (cjson reads big numbers as doubles), a key is its KEYS index
 -- last     the token of the process running the step (see announce)
--- The layout is engine/_protocol.py's StepCall; mode 'ops' runs only the operations.
+-- The layout is engine/_protocol.py's StepCall; mode 'ops' runs only the operations
+-- (KEYS[2] is then the engine stream of the partition they touch): with a guard
+-- (ARGV[4]), KEYS[1] is a marker set with them, and an 'ops' call whose marker exists
+-- returns {0, 0} and applies nothing (a relayed batch applied exactly once).
 -- Returns  {outcome, status[, completion]}: 1 applied, 2 applied and the job ended, 0
 --          duplicate (guard or existing job), -1 job gone, -2 stale generation, -3 job not
 --          active; the completion when this process waits for the job (see announce).
@@ -147,7 +150,11 @@ local messages_at = writes_at + 2 * tonumber(ARGV[writes_at]) + 1
 local flag_at = messages_at + 2 * tonumber(ARGV[messages_at]) + 1
 local ops = cjson.decode(ARGV[flag_at + 1])
 if mode == 'ops' then
-  -- Signals and interrupts sent from outside a job: only the operations run.
+  -- Signals and interrupts sent from outside a job, and operations relayed from a step
+  -- in another partition: only the operations run (the latter once, by their marker).
+  if ARGV[4] ~= '' and not redis.call('SET', KEYS[1], '1', 'NX', 'EX', 86400) then
+    return {0, 0}
+  end
   run_ops(ops)
   return {1, 0}
 end
