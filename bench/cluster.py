@@ -48,8 +48,9 @@ from redis.cluster import RedisCluster
 
 from hotmesh_nb import HotMesh, MeshFlow, Worker, server
 
-IGNORED = ("info", "config", "config|resetstat", "cluster", "cluster|slots", "cluster|nodes")
-"""Commands of the measuring itself (and of a client learning the topology), not counted."""
+IGNORED = ("info", "config", "cluster")
+"""Commands (and their subcommands) of the measuring itself and of a client learning the
+topology: not counted."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,9 @@ class Primaries:
     """The admin clients of every primary, seen as one server by ``_common``'s helpers.
 
     ``config_resetstat`` resets every primary; ``info("commandstats")`` returns the
-    calls summed over them, and keeps each primary's own total in :attr:`last`, so
-    the per-call count and the share of each primary come from the same reads.
+    calls summed over them (without :data:`IGNORED`), and keeps each primary's own
+    total in :attr:`last`, so that the per-call count and the share of each primary come
+    from the same reads.
     """
 
     def __init__(self, nodes: list[tuple[str, redis.Redis]]) -> None:
@@ -95,10 +97,11 @@ class Primaries:
         for name, client in self.nodes:
             own = 0
             for key, values in client.info(section).items():
+                if key.removeprefix("cmdstat_").split("|")[0] in IGNORED:
+                    continue
                 calls = int(values["calls"])
                 summed.setdefault(key, {"calls": 0})["calls"] += calls
-                if key.removeprefix("cmdstat_") not in IGNORED:
-                    own += calls
+                own += calls
             self.last[name] = own
         return summed
 
