@@ -385,6 +385,19 @@ class Keys:
         head = None if part is None else part.hook_waiter(topic, "")
         return key[len(head) :] if head is not None and key.startswith(head) else None
 
+    def jobs_pattern(self, match: str = "*") -> str:
+        """One ``SCAN`` pattern for the job keys of every partition whose id matches the
+        glob ``match`` (a superset: :meth:`job_id_of` tells the job keys apart)."""
+        if len(self.parts) == 1:
+            return f"{glob_escape(self.parts[0].prefix)}:j:{match}"
+        return f"{glob_escape(self.prefix[:-1])}:*}}:j:{match}"
+
+    def job_id_of(self, key: str) -> str | None:
+        """The job id of a job key of this app (None for any other key)."""
+        part = self.partition_of_key(key)
+        head = None if part is None else part.job("")
+        return key[len(head) :] if head is not None and key.startswith(head) else None
+
     def worker_streams(self, topic: str) -> list[str]:
         """The streams of worker ``topic``, one per partition."""
         return [p.worker_stream(topic) for p in self.parts]

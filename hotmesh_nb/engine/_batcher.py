@@ -60,28 +60,36 @@ class Batcher:
         self._closed = False
         self._outage = Outage(f"pipeline {name}".strip())
         self._lane = _Lane.of(client)
-        self._replicas: tuple[int, int, str] | None = None
+        self._replicas: tuple[int, int] | None = None
         self._short_of_replicas = False
 
-    def require_replicas(self, count: int, timeout_ms: int, slot_key: str) -> None:
-        """End every flush with ``WAIT count timeout_ms`` on the node of ``slot_key``.
+    def require_replicas(self, count: int, timeout_ms: int) -> None:
+        """End every flush with ``WAIT count timeout_ms`` on each node it wrote to.
 
         ``WAIT`` counts the replicas that have the writes of *its own connection*: in the
-        same pipeline it covers every command of the flush. One batcher serves one app,
-        whose keys share one slot (``slot_key``), so one node takes the whole flush.
+        same pipeline it covers every command the flush sent to that node (a cluster
+        pipeline keeps one connection per node), so one ``WAIT`` per node covers all.
         """
-        self._replicas = (count, timeout_ms, slot_key) if count > 0 else None
+        self._replicas = (count, timeout_ms) if count > 0 else None
 
-    def _add_wait(self, commands: list[tuple[Any, Any]]) -> bool:
-        """Append ``WAIT`` to a flush's commands when a durability setting asks for it."""
+    def _add_wait(self, commands: list[tuple[Any, Any]]) -> int:
+        """Append ``WAIT`` to a flush's commands when a durability setting asks for it;
+        returns how many were appended (one per node written to)."""
         if self._replicas is None:
-            return False
-        count, timeout_ms, slot_key = self._replicas
-        options: dict[str, Any] = {}
-        if hasattr(self._client, "get_node_from_key"):  # a cluster: WAIT on the app's node
-            options["target_nodes"] = self._client.get_node_from_key(slot_key)
-        commands.append((("WAIT", count, timeout_ms), options))
-        return True
+            return 0
+        count, timeout_ms = self._replicas
+        if not hasattr(self._client, "get_node_from_key"):
+            commands.append((("WAIT", count, timeout_ms), {}))
+            return 1
+        nodes = {}
+        for args, _ in commands:
+            key = _first_key(args)
+            if key is not None:
+                node = self._client.get_node_from_key(key)
+                nodes[node.name] = node
+        for node in nodes.values():
+            commands.append((("WAIT", count, timeout_ms), {"target_nodes": node}))
+        return len(nodes)
 
     def _check_wait(self, reply: Any) -> None:
         assert self._replicas is not None
@@ -150,7 +158,7 @@ class Batcher:
                 commands = [stack[i] for i in todo]
                 waited = self._add_wait(commands)
                 answers = await self._send(commands)
-                if waited:
+                for _ in range(waited):
                     self._check_wait(answers.pop())
             except Exception as exc:
                 if not is_transient(exc) or self._closed:
@@ -308,3 +316,13 @@ class _Lane:
         if conn is not None:
             with contextlib.suppress(Exception):
                 await self._pool.release(conn)
+
+
+def _first_key(args: tuple[Any, ...]) -> str | None:
+    """The first key a command names (scripts: their first ``KEYS``), for routing."""
+    if not args:
+        return None
+    name = str(args[0]).upper()
+    if name in ("EVALSHA", "EVAL", "FCALL"):
+        return str(args[3]) if len(args) > 3 and int(args[2]) > 0 else None
+    return str(args[1]) if len(args) > 1 else None

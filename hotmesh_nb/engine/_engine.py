@@ -27,7 +27,7 @@ from ._app_runtime import AppRuntime
 from ._backlog import Backlog
 from ._batcher import Batcher
 from ._config import EngineConfig
-from ._consumer import StreamConsumer
+from ._consumer import ConsumerStats, StreamConsumer
 from ._protocol import (
     Apply,
     Await,
@@ -140,7 +140,7 @@ class Engine:
             await self.consumer.start()
             self.scout = Scout(self.connection, self.keys)
             self.stepper.on_timer = self.scout.timer_added
-            self.scout.start()
+            await self.scout.start()
         except Exception:
             log.exception("the engine of app '%s' could not start consuming", self.keys.app)
             raise
@@ -246,14 +246,15 @@ class Engine:
         from ..runtime import get_runtime
 
         out = []
-        if self.consumer is not None:
+        if self.consume:  # a member before its app is deployed too (it waits to consume)
+            consumer = self.consumer
             out.append(
                 member_profile(
                     "engine",
                     self.guid,
                     self.keys,
-                    self.consumer.stats,
-                    stream=self.keys.part(0).engine_stream,
+                    consumer.stats if consumer is not None else ConsumerStats(),
+                    stream=consumer.stream if consumer is not None else "",
                     started=self.started,
                 )
             )

@@ -66,7 +66,7 @@ class Stepper:
         ``apply`` messages, and a message read from another partition's stream is
         acknowledged after its step instead of inside it."""
         if config.replicas_to_wait:
-            batcher.require_replicas(config.replicas_to_wait, config.replica_wait_ms, keys.prefix)
+            batcher.require_replicas(config.replicas_to_wait, config.replica_wait_ms)
         self.apps: dict[str, AppRuntime] = {}
         self.on_timer: Any = None
         """Called with the due time (ms) of timers this process scheduled (wakes the scout)."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from .._codec import loads
 from .._replies import text_map, texts, texts_or_none
-from ..connection import scan_slot
+from ..connection import scan_page
 from ..engine import _state as st
 from ..errors import JobNotFoundError
 from ..hotmesh import HotMesh
@@ -132,12 +132,12 @@ async def flush(hm: HotMesh, engine: SearchEngine, record: str) -> bool:
 async def scan(hm: HotMesh, match: str, *, limit: int, batch: int, cursor: int) -> FoundJobs:
     """Workflow records whose id matches the glob ``match``, with their searchable fields."""
     client = hm.connection.client
-    prefix = hm.keys.job("")
-    pattern = prefix.replace("{", "\\{").replace("}", "\\}") + match
+    keys = hm.keys
+    pattern = keys.jobs_pattern(match)
     ids: list[str] = []
     while True:
-        cursor, keys = await scan_slot(client, prefix, cursor=cursor, match=pattern, count=batch)
-        ids += [k[len(prefix) :] for k in texts(keys)]
+        cursor, found = await scan_page(client, cursor=cursor, match=pattern, count=batch)
+        ids += [i for i in map(keys.job_id_of, texts(found)) if i is not None]
         if int(cursor) == 0 or len(ids) >= limit:
             break
     pipe = client.pipeline(transaction=False)
