@@ -1,4 +1,13 @@
-"""RediSearch (``FT.*``) where the server has it: Redis Stack, Redis 8, ``[search]`` extra."""
+"""RediSearch (``FT.*``) where the server has it: Redis Stack, Redis 8, ``[search]`` extra.
+
+Used on one server only. An app's jobs live in P partitions, each with its own key
+prefix (:class:`hotmesh_nb.keys.Partition`): an index covers them all, its ``PREFIX``
+list naming each partition's job prefix for each of the index's id prefixes, so one
+``FT.SEARCH`` answers for every partition. On a Redis Cluster this module is not used
+(:meth:`hotmesh_nb.search.SearchEngine.native` says so): open-source ``FT.*`` indexes
+only the keys of the shard it runs on, with no coordinator to merge the shards'
+answers, so the fallback index (one per partition, merged by the client) serves there.
+"""
 
 from __future__ import annotations
 
@@ -35,8 +44,9 @@ def index_name(keys: Keys, index: str) -> str:
 
 
 async def create(client: aioredis.Redis, keys: Keys, options: SearchOptions) -> bool:
-    """``FT.CREATE`` over the app's job keys with the index's prefixes. False if it existed."""
-    prefixes = [keys.job(p) for p in (options.prefix or ("",))]
+    """``FT.CREATE`` over the app's job keys with the index's prefixes, in every partition.
+    False if it existed."""
+    prefixes = [part.job(p) for part in keys.parts for p in (options.prefix or ("",))]
     args: list[Any] = ["FT.CREATE", index_name(keys, options.index), "ON", "HASH"]
     args += ["PREFIX", len(prefixes), *prefixes]
     fields = [options.hash_field(name) for name in options.indexed()]
@@ -113,14 +123,13 @@ async def search(
         args += ["SORTBY", options.hash_field(sort_by), "ASC" if ascending else "DESC"]
     args += ["LIMIT", offset, limit, "DIALECT", DIALECT]
     reply = await client.execute_command(*args)
-    job_prefix = keys.job("")
     rows: list[tuple[str, dict[str, str]]] = []
     if isinstance(reply, dict):  # RESP3
         total = int(reply.get("total_results", 0))
         for item in reply.get("results", []):
             fields = item.get("extra_attributes") or {}
             rows.append(
-                (str(item["id"])[len(job_prefix) :], {str(k): str(v) for k, v in fields.items()})
+                (record_id(keys, str(item["id"])), {str(k): str(v) for k, v in fields.items()})
             )
         return total, rows
     total = int(reply[0])
@@ -130,5 +139,14 @@ async def search(
         key = str(items[position])
         flat = items[position + 1] if step == 2 else []
         fields = {str(flat[i]): str(flat[i + 1]) for i in range(0, len(flat), 2)}
-        rows.append((key[len(job_prefix) :], fields))
+        rows.append((record_id(keys, key), fields))
     return total, rows
+
+
+def record_id(keys: Keys, key: str) -> str:
+    """The record id of a job key found by ``FT.SEARCH`` (in any partition of the app)."""
+    part = keys.partition_of_key(key)
+    head = f"{part.prefix}:j:" if part is not None else None
+    if head is None or not key.startswith(head):
+        raise ValueError(f"FT.SEARCH found {key!r}, which is not a job key of app '{keys.app}'")
+    return key[len(head) :]

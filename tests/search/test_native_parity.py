@@ -45,9 +45,10 @@ QUERIES = [
 ]
 
 
-def _answers(url: str, namespace: str, mode: str) -> dict[str, list[str]]:
+def _answers(url: str, namespace: str, mode: str, partitions: int = 1) -> dict[str, list[str]]:
     conn = hotmesh_nb.connect(url)
-    engine = SearchEngine(conn.client, Keys(f"{namespace}{mode}", "shop"), mode=mode)  # type: ignore[arg-type]
+    keys = Keys(f"{namespace}{mode}{partitions}", "shop", partitions)
+    engine = SearchEngine(conn.client, keys, mode=mode)  # type: ignore[arg-type]
 
     async def go() -> dict[str, list[str]]:
         await engine.create_index(SearchOptions("orders", prefix=["order-"], schema=SCHEMA))
@@ -63,15 +64,28 @@ def _answers(url: str, namespace: str, mode: str) -> dict[str, list[str]]:
         )
         out["sorted"] = [rid for rid, _ in sorted_page.records]
         out["count"] = [str(sorted_page.count)]
+        for ascending in (True, False):
+            for offset in range(5):  # pages of 2 from every offset, across partitions
+                page = await engine.search(
+                    "orders", "*", sort_by="amount", ascending=ascending, offset=offset, limit=2
+                )
+                out[f"page {offset} {ascending}"] = [
+                    f"{rid} {sorted(fields.items())}" for rid, fields in page.records
+                ] + [str(page.count)]
         return out
 
     return get_runtime().run(go())
 
 
-def test_native_and_fallback_agree(search_url: str, namespace: str) -> None:
-    native = _answers(search_url, namespace, "native")
-    fallback = _answers(search_url, namespace, "fallback")
+@pytest.mark.parametrize("partitions", [1, 7])
+def test_native_and_fallback_agree(search_url: str, namespace: str, partitions: int) -> None:
+    native = _answers(search_url, namespace, "native", partitions)
+    fallback = _answers(search_url, namespace, "fallback", partitions)
     assert native == fallback
+    if partitions > 1:  # the records spread over the partitions, and the answers agree
+        keys = Keys(namespace, "shop", partitions)
+        assert len({keys.part_of(r).index for r in RECORDS}) > 2
+        assert native == _answers(search_url, namespace, "native")
     assert native["@_status:{open}"] == ["order-1", "order-3"]
     assert native["sorted"] == ["order-2", "order-3"] and native["count"] == ["4"]
 
@@ -255,7 +269,9 @@ STEMS = ["run", "jump", "happy", "generous", "connect", "fly", "study", "agree",
 ENDINGS = ["", "s", "es", "ing", "ed", "er", "ly", "ness", "ation", "ies", "ful"]
 
 
-def _random_answers(url: str, namespace: str, mode: str) -> dict[str, list[str]]:
+def _random_answers(
+    url: str, namespace: str, mode: str, partitions: int = 1
+) -> dict[str, list[str]]:
     """Seeded random values (every kind of character), words (every kind of ending) and
     numbers (well and badly formed): stored, then searched with find_where clauses and
     with hand-written queries."""
@@ -267,7 +283,8 @@ def _random_answers(url: str, namespace: str, mode: str) -> dict[str, list[str]]
         "".join(rng.choice(NUMBER_PARTS) for _ in range(rng.randint(1, 4))) for _ in range(80)
     ]
     conn = hotmesh_nb.connect(url)
-    engine = SearchEngine(conn.client, Keys(f"{namespace}{mode}", "fuzz"), mode=mode)  # type: ignore[arg-type]
+    keys = Keys(f"{namespace}{mode}{partitions}", "fuzz", partitions)
+    engine = SearchEngine(conn.client, keys, mode=mode)  # type: ignore[arg-type]
     options = SearchOptions("fuzz", prefix=["f-"], schema=WORDS_SCHEMA)
 
     async def go() -> dict[str, list[str]]:
@@ -301,9 +318,12 @@ def _random_answers(url: str, namespace: str, mode: str) -> dict[str, list[str]]
     return get_runtime().run(go())
 
 
-def test_random_values_and_words_give_the_same_answers(search_url: str, namespace: str) -> None:
-    native = _random_answers(search_url, namespace, "native")
-    fallback = _random_answers(search_url, namespace, "fallback")
+@pytest.mark.parametrize("partitions", [1, 5])
+def test_random_values_and_words_give_the_same_answers(
+    search_url: str, namespace: str, partitions: int
+) -> None:
+    native = _random_answers(search_url, namespace, "native", partitions)
+    fallback = _random_answers(search_url, namespace, "fallback", partitions)
     assert len(native) > 800
     assert {q: r for q, r in fallback.items() if r != native[q]} == {}
     assert sum(1 for rows in native.values() if rows) > 300  # most queries find something
