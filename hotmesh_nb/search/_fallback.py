@@ -33,10 +33,10 @@ partitions' sorted matches, then paged. The rows are those of a single partition
 
 Records expire with their jobs (Redis expires the hash alone). Queries never
 return them (each match is checked), and the index forgets them: the matches
-of every query that turn out gone, a batch of each partition's records on every
-query and of the written partition every :data:`SWEEP_EVERY` writes (a cursor per
-partition walks the whole index in turn), and a record's own leftovers when it is
-written again.
+of every query that turn out gone, a batch of records of one partition (each in
+turn) on every query and of the written partition every :data:`SWEEP_EVERY` writes
+(a cursor per partition walks the whole index in turn), and a record's own
+leftovers when it is written again.
 """
 
 from __future__ import annotations
@@ -71,7 +71,8 @@ PRUNE = LuaScript("ix_prune", package=__package__)
 """Forget a record whose job is gone (see ``lua/ix_prune.lua``)."""
 
 SWEEP_BATCH = 100
-"""Records of an index checked for expiry by one sweep step, in each partition swept."""
+"""Records of an index checked for expiry by one sweep step of one partition (a set small
+enough to be stored compactly, up to 128 members by default, is read whole)."""
 
 SWEEP_EVERY = 50
 """Writes between two sweep steps of the indexes written."""
@@ -114,6 +115,8 @@ class FallbackIndex:
         self._writes = 0
         self._cursors: dict[tuple[str, int], int] = {}
         """Sweep cursor of each (index, partition)."""
+        self._turns: dict[str, int] = {}
+        """Queries of each index so far: the partition a query sweeps takes turns."""
 
     async def definitions(self, upgrade: bool = False) -> list[SearchOptions]:
         """Every index definition of the app; ``upgrade`` (where this fallback index is in
@@ -425,7 +428,7 @@ class FallbackIndex:
         it last, ties by id) or by id.
 
         Round trips, whatever the number of partitions: one for the index structures of
-        every partition (and a sweep step of each), one more for phrases, one to check
+        every partition (and a sweep step of one, in turn), one more for phrases, one to check
         that the matches (and the swept records) still exist and read their sort values.
         """
         by_part, batch = await self._matches(options, parse_query(text), sweep=True)
@@ -469,7 +472,9 @@ class FallbackIndex:
         self, options: SearchOptions, clauses: list[Clause], *, sweep: bool
     ) -> tuple[list[set[str]], list[str]]:
         """The records each partition's structures say match ``clauses`` (one set per
-        partition), and (``sweep``) the records of a sweep step of every partition."""
+        partition), and (``sweep``) the records of a sweep step of one partition: each
+        query sweeps the next, so that the records checked per query stay about
+        :data:`SWEEP_BATCH` whatever the number of partitions."""
         parts = self.keys.parts
         index = options.index
         unindexed = [
@@ -484,7 +489,11 @@ class FallbackIndex:
             if negated:
                 pipe.smembers(part.search_key(index, "all"))
             readers.append([self._queue_clause(pipe, part, options, c) for c in clauses])
-        read_sweep = self._queue_sweep(pipe, options, parts, SWEEP_BATCH) if sweep else None
+        read_sweep = None
+        if sweep:
+            turn = self._turns.get(index, 0)
+            self._turns[index] = turn + 1
+            read_sweep = self._queue_sweep(pipe, options, [parts[turn % len(parts)]], SWEEP_BATCH)
         replies = iter(await pipe.execute())
         found: list[tuple[set[str], set[str], list[set[str]]]] = []
         for part_readers in readers:
