@@ -11,6 +11,7 @@ answers, so the fallback index (one per partition, merged by the client) serves 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -20,6 +21,8 @@ from ..acl import is_refusal
 from ..errors import PermissionDeniedError
 from ..keys import Keys
 from ._search_schema import SearchOptions
+
+log = logging.getLogger(__name__)
 
 
 async def available(client: aioredis.Redis) -> bool:
@@ -43,10 +46,20 @@ def index_name(keys: Keys, index: str) -> str:
     return keys.search_native(index)
 
 
+def job_prefixes(keys: Keys, options: SearchOptions) -> list[str]:
+    """The key prefixes an index covers: each of its id prefixes in every partition."""
+    return [part.job(p) for part in keys.parts for p in (options.prefix or ("",))]
+
+
 async def create(client: aioredis.Redis, keys: Keys, options: SearchOptions) -> bool:
     """``FT.CREATE`` over the app's job keys with the index's prefixes, in every partition.
-    False if it existed."""
-    prefixes = [part.job(p) for part in keys.parts for p in (options.prefix or ("",))]
+    False if it existed.
+
+    An index of the same name whose prefixes are not those (created for the app's jobs
+    under another number of partitions, before a redeploy) would silently find nothing
+    of the jobs now: it is dropped (its hashes stay) and created anew, with a warning.
+    """
+    prefixes = job_prefixes(keys, options)
     args: list[Any] = ["FT.CREATE", index_name(keys, options.index), "ON", "HASH"]
     args += ["PREFIX", len(prefixes), *prefixes]
     fields = [options.hash_field(name) for name in options.indexed()]
@@ -66,12 +79,46 @@ async def create(client: aioredis.Redis, keys: Keys, options: SearchOptions) -> 
     try:
         await client.execute_command(*args)
     except redis_errors.ResponseError as exc:
-        if "already exists" in str(exc).lower():
-            return False
         if is_refusal(exc):
             return await _created_by_operator(client, keys, options, exc)
-        raise
+        if "already exists" not in str(exc).lower():
+            raise
+        found = await covered_prefixes(client, index_name(keys, options.index))
+        if found is None or sorted(found) == sorted(prefixes):
+            return False
+        log.warning(
+            "search index '%s' of app '%s' covered the job keys %s, not those of the app's "
+            "%d partition(s): re-creating it over %s (the records stay; the module indexes "
+            "them again)",
+            options.index,
+            keys.app,
+            found,
+            keys.count,
+            prefixes,
+        )
+        await client.execute_command("FT.DROPINDEX", index_name(keys, options.index))
+        await client.execute_command(*args)
     return True
+
+
+async def covered_prefixes(client: aioredis.Redis, name: str) -> list[str] | None:
+    """The key prefixes of the native index ``name`` (``FT.INFO``, RESP2 or RESP3), or
+    None when the reply does not say."""
+    info = await client.execute_command("FT.INFO", name)
+    definition = _pairs(info).get("index_definition")
+    prefixes = _pairs(definition).get("prefixes") if definition is not None else None
+    if not isinstance(prefixes, (list, tuple)):
+        return None
+    return [str(p) for p in prefixes]
+
+
+def _pairs(reply: Any) -> dict[str, Any]:
+    """A map reply as a dict: RESP3 gives one, RESP2 a flat list of names and values."""
+    if isinstance(reply, dict):
+        return {str(k): v for k, v in reply.items()}
+    if isinstance(reply, (list, tuple)):
+        return {str(reply[i]): reply[i + 1] for i in range(0, len(reply) - 1, 2)}
+    return {}
 
 
 async def _created_by_operator(

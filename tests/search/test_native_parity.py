@@ -12,6 +12,7 @@ import random
 import pytest
 from search_helpers import needs_module
 from test_fallback_search import RECORDS
+from waiting import wait_until
 
 import hotmesh_nb
 from hotmesh_nb.keys import Keys
@@ -327,3 +328,35 @@ def test_random_values_and_words_give_the_same_answers(
     assert len(native) > 800
     assert {q: r for q, r in fallback.items() if r != native[q]} == {}
     assert sum(1 for rows in native.values() if rows) > 300  # most queries find something
+
+
+def test_a_native_index_of_another_layout_is_created_anew(
+    search_url: str, namespace: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An app redeployed with partitions finds its native index of before (over the one
+    prefix of the old layout) re-created over every partition, not silently empty."""
+    conn = hotmesh_nb.connect(search_url)
+    options = SearchOptions("orders", prefix=["order-"], schema=SCHEMA)
+    before = SearchEngine(conn.client, Keys(namespace, "shop", 1), mode="native")
+    after = SearchEngine(conn.client, Keys(namespace, "shop", 7), mode="native")
+
+    async def go() -> tuple[bool, bool]:
+        assert await before.create_index(options) is True
+        for record, fields in RECORDS.items():
+            await after.write(record, fields)
+        again = await before.create_index(options)  # same layout: nothing to do
+        return again, await after.create_index(options)
+
+    def found() -> list[str]:
+        result = get_runtime().run(after.search("orders", "*", limit=100))
+        return sorted(r for r, _ in result.records)
+
+    with caplog.at_level("WARNING", logger="hotmesh_nb.search._native"):
+        again, created = get_runtime().run(go())
+    assert (again, created) == (False, True)
+    # The module indexes the hashes that exist in the background.
+    wait_until(lambda: len(found()) == 4)
+    assert found() == ["order-1", "order-2", "order-3", "order-4"]
+    assert "re-creating it" in caplog.text
+    assert get_runtime().run(after.create_index(options)) is False  # now in step
+    hotmesh_nb.shutdown()
