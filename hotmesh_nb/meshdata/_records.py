@@ -19,7 +19,7 @@ from ..errors import JobNotFoundError
 from ..hotmesh import HotMesh
 from ..meshflow._factory import EXECUTE
 from ..search import SearchEngine
-from ..search._jobs import scan_page
+from ..search._search_jobs import scan_page
 from ._results import FoundJobs
 
 
@@ -132,7 +132,7 @@ async def flush(hm: HotMesh, engine: SearchEngine, record: str) -> bool:
 async def scan(hm: HotMesh, match: str, *, limit: int, batch: int, cursor: int) -> FoundJobs:
     """Workflow records whose id matches the glob ``match``, with their searchable fields.
 
-    Every partition of the app is read (see :func:`hotmesh_nb.search._jobs.scan_page`:
+    Every partition of the app is read (see :func:`hotmesh_nb.search._search_jobs.scan_page`:
     one ``SCAN`` over all of them on one server, one partition after another on a
     cluster); ``cursor`` resumes where the last page ended.
     """

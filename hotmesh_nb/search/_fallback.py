@@ -52,7 +52,7 @@ import redis.asyncio as aioredis
 from .._lua import LuaScript
 from .._replies import text_map, text_set, texts, texts_or_none
 from ..keys import Keys, Partition, glob_escape
-from . import _jobs
+from . import _search_jobs as jobs
 from ._search_query import Clause, parse_query
 from ._search_schema import FieldSpec, SearchOptions
 from ._search_text import index_terms, parse_number, query_terms, tags, words
@@ -172,7 +172,7 @@ class FallbackIndex:
         (each record into its own partition's structures)."""
         done: set[str] = set()
         for prefix in options.prefix or ("",):
-            async for record in _jobs.records(self.client, self.keys, f"{glob_escape(prefix)}*"):
+            async for record in jobs.records(self.client, self.keys, f"{glob_escape(prefix)}*"):
                 if record not in done:  # prefixes may overlap
                     done.add(record)
                     await self.write(record, {}, [], [options], reset=True)

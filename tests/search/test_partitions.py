@@ -20,7 +20,7 @@ from hotmesh_nb._codec import dumps
 from hotmesh_nb.keys import Keys, glob_escape
 from hotmesh_nb.runtime import get_runtime
 from hotmesh_nb.search import SearchEngine, SearchOptions, clauses_to_query
-from hotmesh_nb.search._jobs import glob_regex, records, scan_page
+from hotmesh_nb.search._search_jobs import glob_regex, records, scan_page
 
 SCHEMA = {
     "status": {"type": "TAG"},

@@ -21,7 +21,7 @@ from hotmesh_nb.connection import is_cluster
 from hotmesh_nb.keys import Keys
 from hotmesh_nb.runtime import get_runtime
 from hotmesh_nb.search import SearchEngine
-from hotmesh_nb.search._jobs import records, scan_page
+from hotmesh_nb.search._search_jobs import records, scan_page
 
 
 @pytest.fixture(scope="module")
