@@ -49,7 +49,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from .._lua import LuaScript
+from .._lua import LuaScript, is_noscript
 from .._replies import text_map, text_set, texts, texts_or_none
 from ..keys import Keys, Partition, glob_escape
 from . import _search_jobs as jobs
@@ -349,22 +349,38 @@ class FallbackIndex:
         return [set(m) for m in await pipe.execute()]
 
     async def prune(self, options: SearchOptions, records: list[str]) -> int:
-        """Forget those of ``records`` whose job is gone; returns how many were forgotten."""
+        """Forget those of ``records`` whose job is gone; returns how many were forgotten.
+
+        Two round trips for all of them, whatever their partitions: their member lists,
+        then one script per record (each in its record's slot).
+        """
+        pending = sorted(set(records))
         forgotten = 0
-        for record in records:
-            part = self.keys.part_of(record)
-            list_key = part.search_key(options.index, "r", record)
-            all_key = part.search_key(options.index, "all")
-            while True:
-                members = sorted(text_set(await self.client.smembers(list_key)))
-                reply = int(
-                    await PRUNE.call(
-                        self.client, [part.job(record), list_key, all_key, *members], [record]
-                    )
-                )
-                if reply >= 0:  # -1: written meanwhile, read the member list again
-                    forgotten += reply
-                    break
+        while pending:
+            pipe = self.client.pipeline(transaction=False)
+            for record in pending:
+                pipe.smembers(self.keys.part_of(record).search_key(options.index, "r", record))
+            named = await pipe.execute()
+            pipe = self.client.pipeline(transaction=False)
+            for record, members in zip(pending, named):
+                part = self.keys.part_of(record)
+                list_key = part.search_key(options.index, "r", record)
+                all_key = part.search_key(options.index, "all")
+                keys = [part.job(record), list_key, all_key, *sorted(text_set(members))]
+                PRUNE.add(pipe, keys, [record])
+            replies = await pipe.execute(raise_on_error=False)
+            if any(is_noscript(r) for r in replies):
+                await PRUNE.load(self.client)  # the server forgot it: load, then again
+                continue
+            again = []
+            for record, reply in zip(pending, replies):
+                if isinstance(reply, Exception):
+                    raise reply
+                if int(reply) >= 0:
+                    forgotten += int(reply)
+                else:  # -1: written meanwhile, read the member list again
+                    again.append(record)
+            pending = again
         return forgotten
 
     def _queue_sweep(

@@ -433,3 +433,23 @@ def test_many_partitions_cost_one_round_trip_per_stage(engines: dict[int, Search
             del engine.client.pipeline
         sent[partitions] = counted["pipelines"]
     assert sent[7] == sent[1] <= 4
+
+
+def test_expired_records_are_forgotten_after_the_server_forgot_its_scripts(
+    engines: dict[int, SearchEngine],
+) -> None:
+    seven = engines[7]
+    _load(seven, True)
+    keys, client = seven.keys, seven.client
+    short = [f"order-{n}" for n in range(2, 40, 4)]
+
+    async def expire() -> None:
+        for record in short:
+            await client.pexpire(keys.job(record), 20)
+
+    run(expire())
+    wait_until(lambda: not any(run(client.exists(keys.job(r))) for r in short))
+    run(client.script_flush())  # as after a restart without persistence, or a failover
+    assert run(seven.fallback.prune(INDEX, [*short, "order-1"])) == len(short)
+    left = [r for r in short if run(client.exists(keys.part_of(r).search_key("orders", "r", r)))]
+    assert left == [] and rows(seven, "*", limit=0)[0] == 40 - len(short)
