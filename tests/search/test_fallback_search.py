@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import hotmesh_nb
-from hotmesh_nb.keys import Keys
+from hotmesh_nb.keys import DEFAULT_PARTITIONS, Keys
 from hotmesh_nb.runtime import get_runtime
 from hotmesh_nb.search import SearchEngine, SearchOptions, clauses_to_query, parse_query
 from hotmesh_nb.search._search_query import QueryError
@@ -33,7 +33,7 @@ RECORDS = {
 @pytest.fixture
 def search(redis_url: str, namespace: str) -> Iterator[SearchEngine]:
     conn = hotmesh_nb.connect(redis_url)
-    engine = SearchEngine(conn.client, Keys(namespace, "shop"), mode="fallback")
+    engine = SearchEngine(conn.client, Keys(namespace, "shop", DEFAULT_PARTITIONS), mode="fallback")
     yield engine
     hotmesh_nb.shutdown()
 

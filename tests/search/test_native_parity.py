@@ -15,7 +15,7 @@ from test_fallback_search import RECORDS
 from waiting import wait_until
 
 import hotmesh_nb
-from hotmesh_nb.keys import Keys
+from hotmesh_nb.keys import DEFAULT_PARTITIONS, Keys
 from hotmesh_nb.runtime import get_runtime
 from hotmesh_nb.search import SearchEngine, SearchOptions, clauses_to_query
 
@@ -218,7 +218,9 @@ WORD_QUERIES = [
 
 def _word_answers(url: str, namespace: str, mode: str) -> dict[str, list[str]]:
     conn = hotmesh_nb.connect(url)
-    engine = SearchEngine(conn.client, Keys(f"{namespace}{mode}", "words"), mode=mode)  # type: ignore[arg-type]
+    engine = SearchEngine(
+        conn.client, Keys(f"{namespace}{mode}", "words", DEFAULT_PARTITIONS), mode=mode
+    )  # type: ignore[arg-type]
     records = {r: {"body": t, "exact": t} for r, t in TEXTS.items()} | ODD
 
     async def go() -> dict[str, list[str]]:
