@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from search_helpers import home
-from test_partitions import INDEX, QUERIES, RECORDS
+from test_search_partitions import INDEX, QUERIES, RECORDS
 
 import hotmesh_nb
 from hotmesh_nb import server
