@@ -478,11 +478,12 @@ class FallbackIndex:
             await self.prune(options, gone)
         numeric = sort_by is not None and _is_numeric(options, sort_by)
         key = _sort_key(values, numeric) if sort_by else None
+        descending = bool(sort_by) and not ascending  # unsorted: by id, either way
         # Each partition's matches in order, then merged: the order of one partition.
         runs = [sorted((r for r in found if r in values), key=key) for found in by_part]
-        if not ascending:
+        if descending:
             runs = [run[::-1] for run in runs]
-        return list(heapq.merge(*runs, key=key, reverse=not ascending))
+        return list(heapq.merge(*runs, key=key, reverse=descending))
 
     async def _matches(
         self, options: SearchOptions, clauses: list[Clause], *, sweep: bool

@@ -453,3 +453,13 @@ def test_expired_records_are_forgotten_after_the_server_forgot_its_scripts(
     assert run(seven.fallback.prune(INDEX, [*short, "order-1"])) == len(short)
     left = [r for r in short if run(client.exists(keys.part_of(r).search_key("orders", "r", r)))]
     assert left == [] and rows(seven, "*", limit=0)[0] == 40 - len(short)
+
+
+def test_without_a_sort_field_records_come_by_id_whatever_the_direction(
+    engines: dict[int, SearchEngine],
+) -> None:
+    seven = engines[7]
+    _load(seven, True)
+    ids = [r for r, _ in rows(seven, "@_status:{open}", limit=100)[1]]
+    assert ids == sorted(ids) and len(ids) > 10
+    assert [r for r, _ in rows(seven, "@_status:{open}", limit=100, ascending=False)[1]] == ids
