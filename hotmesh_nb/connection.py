@@ -347,17 +347,26 @@ def check_same_slot(keys: list[str], what: str = "a script") -> None:
         )
 
 
-async def scan_slot(
-    client: Any, key: str, *, cursor: int, match: str, count: int
-) -> tuple[int, list[Any]]:
-    """One ``SCAN`` page on the node owning ``key``'s slot (an app's keys share one slot),
-    so that the returned cursor can resume on a cluster as on one node."""
+async def scan_page(client: Any, *, cursor: int, match: str, count: int) -> tuple[int, list[Any]]:
+    """One ``SCAN`` page over the whole keyspace, resumable by the returned cursor (0: done).
+
+    On one server it is the server's cursor. On a cluster the primaries are scanned one
+    after another, in a stable order; the cursor says which one and where: ``node cursor
+    × primaries + node index``, so 0 still starts and ends the scan.
+    """
     if not is_cluster(client):
         next_cursor, found = await client.scan(cursor=cursor, match=match, count=count)
         return int(next_cursor), list(found)
-    node = client.get_node_from_key(key)
-    cursors, found = await client.scan(cursor=cursor, match=match, count=count, target_nodes=node)
-    return int(next(iter(cursors.values()), 0)), list(found)
+    primaries = sorted(client.get_primaries(), key=lambda node: node.name)
+    index, node_cursor = cursor % len(primaries), cursor // len(primaries)
+    cursors, found = await client.scan(
+        cursor=node_cursor, match=match, count=count, target_nodes=primaries[index]
+    )
+    next_node_cursor = int(next(iter(cursors.values()), 0))
+    if next_node_cursor:
+        return next_node_cursor * len(primaries) + index, list(found)
+    index += 1  # this primary is done: the next one starts at its cursor 0
+    return (index if index < len(primaries) else 0), list(found)
 
 
 class Connection:

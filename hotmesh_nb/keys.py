@@ -286,6 +286,7 @@ class Keys:
     """``{ns:app}``: the hash-tagged prefix of the app's own keys."""
     _parts: list[Partition] = field(init=False, repr=False, compare=False)
     _listeners: list[Callable[[], None]] = field(init=False, repr=False, compare=False)
+    _by_prefix: dict[str, Partition] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self, partitions: int | None) -> None:
         check_namespace(self.namespace)
@@ -293,6 +294,7 @@ class Keys:
         object.__setattr__(self, "prefix", f"{{{self.namespace}:{self.app}}}")
         object.__setattr__(self, "_parts", [])
         object.__setattr__(self, "_listeners", [])
+        object.__setattr__(self, "_by_prefix", {})
         if partitions is not None:
             self.adopt(partitions)
 
@@ -335,6 +337,7 @@ class Keys:
             Partition(i, "{" + partition_tag(self.namespace, self.app, i, partitions) + "}")
             for i in range(partitions)
         )
+        self._by_prefix.update((part.prefix, part) for part in self._parts)
         for listener in list(self._listeners):
             listener()
         return True
@@ -385,18 +388,31 @@ class Keys:
         head = None if part is None else part.hook_waiter(topic, "")
         return key[len(head) :] if head is not None and key.startswith(head) else None
 
+    def jobs_pattern(self, match: str = "*") -> str:
+        """One ``SCAN`` pattern for the job keys of every partition whose id matches the
+        glob ``match`` (a superset: :meth:`job_id_of` tells the job keys apart)."""
+        if len(self.parts) == 1:
+            return f"{glob_escape(self.parts[0].prefix)}:j:{match}"
+        return f"{glob_escape(self.prefix[:-1])}:*}}:j:{match}"
+
+    def job_id_of(self, key: str) -> str | None:
+        """The job id of a job key of this app (None for any other key)."""
+        part = self.partition_of_key(key)
+        head = None if part is None else part.job("")
+        return key[len(head) :] if head is not None and key.startswith(head) else None
+
     def worker_streams(self, topic: str) -> list[str]:
         """The streams of worker ``topic``, one per partition."""
         return [p.worker_stream(topic) for p in self.parts]
 
     def partition_of_key(self, key: str) -> Partition | None:
-        """The partition a key (or channel) of this app belongs to, or None (app-level)."""
-        if key.startswith(self.prefix) and len(self._parts) != 1:
-            return None
-        for part in self._parts:
-            if key.startswith(part.prefix):
-                return part
-        return None
+        """The partition a key of this app belongs to, or None (another tag).
+
+        With one partition, which shares the app's tag, every key of the app answers
+        partition 0: callers ask about streams and job keys only.
+        """
+        end = key.find("}")
+        return self._by_prefix.get(key[: end + 1]) if end > 0 else None
 
     # -- deployment --------------------------------------------------------------
     @property

@@ -23,6 +23,7 @@ class AppRuntime:
     _rules: dict[tuple[int, bool], Rule] = field(default_factory=dict, repr=False)
     _incoming: dict[str, int] = field(default_factory=dict, repr=False)
     _stateless: dict[str, bool] = field(default_factory=dict, repr=False)
+    _expire_at_start: dict[str, bool] = field(default_factory=dict, repr=False)
     _job_keys: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _hoists: dict[str, bool] = field(default_factory=dict, repr=False)
     _reads: dict[str, set[str] | None] = field(default_factory=dict, repr=False)
@@ -159,13 +160,39 @@ class AppRuntime:
                 # other types read the job to reach other jobs or re-enter ancestors.
                 self._stateless[activity_id] = True
                 return True
-            refs = self._leg_refs(activity, LEG2_FIELDS, set())
+            # An expire resolved when the work was queued travels with the answer.
+            early = self.expire_at_start(activity_id)
+            fields = tuple(f for f in LEG2_FIELDS if not (early and f == "expire"))
+            refs = self._leg_refs(activity, fields, set())
             local = {activity_id}
             refs |= self._children_refs(activity, local)
             cached = not all(_is_local(ref, local) for ref in refs)
-            if self.graph_of(activity_id).expire is not None:
+            if self.graph_of(activity_id).expire is not None and not self.expire_at_start(
+                activity_id
+            ):
                 cached = cached or bool(self._refs(self.graph_of(activity_id).expire, "expire"))
             self._stateless[activity_id] = cached
+        return cached
+
+    def expire_at_start(self, activity_id: str) -> bool:
+        """Whether a worker activity's ``expire`` may be resolved when its work is queued.
+
+        True when the rule reads only the graph's trigger (whose data never changes once
+        the job exists) and the app's settings: its value at the answer is then the one
+        at the start, which the work message carries (``Work.expire``), and the answer's
+        step need not read the job for it — MeshCall's per-call ``expire`` is such a rule.
+        """
+        cached = self._expire_at_start.get(activity_id)
+        if cached is None:
+            activity = self.activity(activity_id)
+            graph = self.graph_of(activity_id)
+            refs = self._refs(activity.expire, "expire") if activity.expire is not None else set()
+            cached = (
+                activity.type == "worker"
+                and bool(refs)
+                and all(ref.split(".", 1)[0] in (graph.trigger, "$app") for ref in refs)
+            )
+            self._expire_at_start[activity_id] = cached
         return cached
 
     def _refs(self, value: Any, path: str) -> set[str]:

@@ -198,7 +198,7 @@ class StreamConsumer:
 
     async def _read_loop(self, streams: list[str]) -> None:
         outage = Outage(f"reading {streams[0]}")
-        wanted = dict.fromkeys(streams, ">")
+        wanted: dict[Any, Any] = dict.fromkeys(streams, ">")
         while not self._stopping:
             await self._wait_throttle()
             # Take at least one free slot before reading, so a full consumer stops reading.

@@ -140,7 +140,7 @@ class Engine:
             await self.consumer.start()
             self.scout = Scout(self.connection, self.keys)
             self.stepper.on_timer = self.scout.timer_added
-            self.scout.start()
+            await self.scout.start()
         except Exception:
             log.exception("the engine of app '%s' could not start consuming", self.keys.app)
             raise

@@ -199,6 +199,10 @@ class Work(JobMessage):
     """The activity's mapped input."""
     policy: dict[str, Any] | None = _wire("p", None, optional=True)
     """``{"retry": {code: [count]}}``: which error codes the worker retries."""
+    expire: int | None = _wire("ex", None, optional=True)
+    """The activity's ``expire``, resolved when the work was queued: its rule reads only
+    what cannot change meanwhile (the trigger's data, the app's settings), so the answer's
+    step need not read the job for it (see ``AppRuntime.expire_at_start``)."""
 
 
 @_register
@@ -217,6 +221,8 @@ class Reply(JobMessage):
     """The callback's output (or the error's description)."""
     attempt: int = _wire("try", 0)
     """The attempt that answered."""
+    expire: int | None = _wire("ex", None, optional=True)
+    """The work's resolved ``expire``, carried back (see :attr:`Work.expire`)."""
 
     @classmethod
     def answering(cls, work: Work, status: str, code: int, data: Any) -> Reply:
@@ -235,6 +241,7 @@ class Reply(JobMessage):
             code=code,
             data=data,
             attempt=work.attempt,
+            expire=work.expire,
         )
 
 

@@ -77,8 +77,12 @@ class Scout:
         self.looks = 0
         """Fire-script calls so far (a measure of how often the scout wakes)."""
 
-    def start(self) -> None:
+    async def start(self) -> None:
         """Start the firing loops and the watchers on the running event loop."""
+        if self.split:
+            # A cluster client learns the topology on its first command; P watchers that
+            # all start at once would race that first look, and lose connections to it.
+            await self.reader.initialize()
         loop = asyncio.get_running_loop()
         parts = self.keys.parts
         watched = [[p.index] for p in parts] if self.split else [[p.index for p in parts]]
@@ -138,7 +142,7 @@ class Scout:
             outage.ok()
             wait = None if next_due is None else max(0.0, (next_due - now_ms()) / 1000)
 
-    async def _start_ids(self, streams: list[str]) -> dict[str, str]:
+    async def _start_ids(self, streams: list[str]) -> dict[Any, Any]:
         """The id of each wake stream's newest entry ('0-0' when it has none)."""
         pipe = self.client.pipeline(transaction=False)
         for stream in streams:
@@ -154,7 +158,7 @@ class Scout:
         """Wake a partition's firing loop whenever a timer becomes its earliest."""
         outage = Outage(f"timer scout of {self.keys.app} (wake stream)")
         streams = [self.keys.part(p).timer_wake for p in partitions]
-        last: dict[str, str] | None = None
+        last: dict[Any, Any] | None = None
         refused = False
         while True:
             try:

@@ -347,17 +347,21 @@ class Step:
         """Queue a stream message."""
         self.messages.append((stream, dumps(message.to_wire())))
 
-    def resolve_flags(self, activity: ActivitySpec, ctx: dict[str, Any]) -> None:
-        """Evaluate ``emit`` and ``expire`` after an activity ran."""
+    def resolve_flags(
+        self, activity: ActivitySpec, ctx: dict[str, Any], *, expire: int | None = None
+    ) -> None:
+        """Evaluate ``emit`` and ``expire`` after an activity ran (``expire``: the value
+        its rule gave when the activity began, for a rule that cannot change meanwhile)."""
         # Like the original, only a rule resolving to exactly ``true`` emits or persists.
         if activity.emit is not None and self.resolve(activity.emit, ctx, activity, "emit") is True:
             self.emit = True
         persist = activity.persist
         if persist is not None and self.resolve(persist, ctx, activity, "persist") is True:
             self.persist = True
-        expire = activity.expire
         if expire is not None:
-            value = self.resolve(expire, ctx, activity, "expire")
+            self.expire = expire
+        elif activity.expire is not None:
+            value = self.resolve(activity.expire, ctx, activity, "expire")
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 self.expire = int(value)
 

@@ -134,7 +134,7 @@ class WorkerService:
         self.config = config
         self.guid = member or guid()  # ``member``: the caller's id (MeshFlow's ``guid``)
         self.batcher = Batcher(self.client)
-        self.stepper = Stepper(self.client, keys, config, self.batcher)
+        self.stepper = Stepper(self.client, keys, config, self.batcher, relay=connection.cluster)
         self.consumer: StreamConsumer | None = None
         """Reads the topic's stream of every partition (once the partitions are known)."""
         self._starting: asyncio.Task[None] | None = None

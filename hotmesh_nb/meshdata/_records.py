@@ -14,12 +14,13 @@ from typing import Any
 
 from .._codec import loads
 from .._replies import text_map, texts, texts_or_none
+from ..connection import scan_page
 from ..engine import _state as st
 from ..errors import JobNotFoundError
 from ..hotmesh import HotMesh
 from ..meshflow._factory import EXECUTE
 from ..search import SearchEngine
-from ..search._search_jobs import scan_page
+from ..search._search_jobs import id_matcher
 from ._results import FoundJobs
 
 
@@ -130,27 +131,25 @@ async def flush(hm: HotMesh, engine: SearchEngine, record: str) -> bool:
 
 
 async def scan(hm: HotMesh, match: str, *, limit: int, batch: int, cursor: int) -> FoundJobs:
-    """Workflow records whose id matches the glob ``match``, with their searchable fields.
-
-    Every partition of the app is read (see :func:`hotmesh_nb.search._search_jobs.scan_page`:
-    one ``SCAN`` over all of them on one server, one partition after another on a
-    cluster); ``cursor`` resumes where the last page ended.
-    """
+    """Workflow records whose id matches the glob ``match``, with their searchable fields."""
     client = hm.connection.client
+    keys = hm.keys
+    pattern = keys.jobs_pattern(match)
+    matches = id_matcher(match)  # the pattern covers a few ids that do not match
     ids: list[str] = []
     while True:
-        cursor, found = await scan_page(client, hm.keys, match, cursor=cursor, count=batch)
-        ids += found
-        if cursor == 0 or len(ids) >= limit:
+        cursor, found = await scan_page(client, cursor=cursor, match=pattern, count=batch)
+        ids += [i for i in map(keys.job_id_of, texts(found)) if i is not None and matches(i)]
+        if int(cursor) == 0 or len(ids) >= limit:
             break
     pipe = client.pipeline(transaction=False)
     for record in ids:
         pipe.hgetall(hm.keys.job(record))
-    records = []
+    found = []
     for record, fields in zip(ids, await pipe.execute()):
         if not fields:  # expired between the scan and the read
             continue
         if loads(fields.get(st.META) or "{}").get("tpc") != EXECUTE:
             continue  # MeshFlow's own batch jobs (``<id>-batch-<n>``) are not records
-        records.append((record, {k[1:]: v for k, v in sorted(fields.items()) if k[:1] == "_"}))
-    return FoundJobs(len(records), records, f"SCAN {match}", None, int(cursor))
+        found.append((record, {k[1:]: v for k, v in sorted(fields.items()) if k[:1] == "_"}))
+    return FoundJobs(len(found), found, f"SCAN {match}", None, int(cursor))

@@ -70,6 +70,8 @@ class WorkflowRunner:
         self.name = name
         self.task_queue = task_queue
         self.services: WorkflowServices | None = None
+        self.ready = asyncio.Event()
+        """Set once ``services`` is: work that arrives while the app starts waits for it."""
         self.parked: OrderedDict[str, Parked] = OrderedDict()
         """Suspended runs by workflow id, kept for the next step (see ``_runner.Parked``)."""
 
@@ -90,6 +92,10 @@ class WorkflowRunner:
             return response
 
     async def _run(self, message: WorkerMessage) -> Response:
+        if self.services is None:
+            # Its stream may hold work (a timer that fell due while no process ran) before
+            # ``create`` has finished opening the app.
+            await self.ready.wait()
         services = self.services
         assert services is not None
         data = message.data
@@ -303,6 +309,7 @@ class MeshFlowWorker:
         ]
         hm = await open_app(connection, namespace, workers, config)
         runner.services = WorkflowServices(hm)
+        runner.ready.set()
         key = (hm.connection.url, hm.namespace, task_queue, workflow_name)
         replaced = _RUNNERS.get(key)
         _RUNNERS[key] = runner

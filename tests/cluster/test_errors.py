@@ -123,6 +123,6 @@ def test_an_acl_role_works_on_the_cluster(redis_url: str, namespace: str) -> Non
     hm.deploy(ACL_APP)
     hm.activate("1")
     assert hm.pubsub("aclapp.go", {}, timeout=30) == {"x": 1}
-    other = Keys(f"{namespace}x", "aclapp").job("nope")
+    other = Keys(f"{namespace}x", "aclapp", 16).job("nope")
     with pytest.raises(PermissionDeniedError):
         get_runtime().run(hm.connection.client.hget(other, "a"))

@@ -17,10 +17,11 @@ from waiting import wait_until
 
 import hotmesh_nb
 from hotmesh_nb._codec import dumps
+from hotmesh_nb.connection import scan_page
 from hotmesh_nb.keys import Keys, glob_escape
 from hotmesh_nb.runtime import get_runtime
 from hotmesh_nb.search import SearchEngine, SearchOptions, clauses_to_query
-from hotmesh_nb.search._search_jobs import glob_regex, records, scan_page
+from hotmesh_nb.search._search_jobs import glob_regex, id_matcher, records
 
 SCHEMA = {
     "status": {"type": "TAG"},
@@ -379,8 +380,12 @@ def test_records_of_every_partition_match_globs_as_redis_does(
     async def paged(keys: Keys) -> list[str]:
         cursor, found = 0, []
         while True:
-            cursor, page = await scan_page(client, keys, glob, cursor=cursor, count=2)
-            found += page
+            # As MeshData.find_jobs pages: the covering pattern, each id read back and checked.
+            cursor, page = await scan_page(
+                client, cursor=cursor, match=keys.jobs_pattern(glob), count=2
+            )
+            ids = (keys.job_id_of(k) for k in page)
+            found += [i for i in ids if i is not None and id_matcher(glob)(i)]
             if cursor == 0:
                 return found
 

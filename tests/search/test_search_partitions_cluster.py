@@ -17,11 +17,11 @@ from test_search_partitions import INDEX, QUERIES, RECORDS
 
 import hotmesh_nb
 from hotmesh_nb import server
-from hotmesh_nb.connection import is_cluster
+from hotmesh_nb.connection import is_cluster, scan_page
 from hotmesh_nb.keys import Keys
 from hotmesh_nb.runtime import get_runtime
 from hotmesh_nb.search import SearchEngine
-from hotmesh_nb.search._search_jobs import records, scan_page
+from hotmesh_nb.search._search_jobs import id_matcher, records
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +92,11 @@ def test_job_records_are_found_on_every_node(cluster_url: str, namespace: str) -
         every = {r async for r in records(client, keys, "user-*", count=5)}
         cursor, paged = 0, []
         while True:
-            cursor, page = await scan_page(client, keys, "user-*", cursor=cursor, count=4)
-            paged += page
+            cursor, page = await scan_page(
+                client, cursor=cursor, match=keys.jobs_pattern("user-*"), count=4
+            )
+            read = (keys.job_id_of(k) for k in page)
+            paged += [i for i in read if i is not None and id_matcher("user-*")(i)]
             if cursor == 0:
                 return every, paged
 

@@ -24,6 +24,10 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     step.save_activity(activity, dad, started=True)
     policy = {"retry": activity.retry} if activity.retry else None
     message = Work(**step.address(activity, dad), topic=topic, data=data, policy=policy)
+    if step.app.expire_at_start(activity.id):
+        expire = step.resolve(activity.expire, ctx, activity, "expire")
+        if isinstance(expire, (int, float)) and not isinstance(expire, bool):
+            message.expire = int(expire)
     step.send(step.worker_stream(topic), message)
 
 
@@ -66,5 +70,6 @@ def resume(step: Step, activity: ActivitySpec, dad: str, message: Reply | Result
             node["output"]["metadata"]["error_detail"] = details
     ctx = step.context(activity, dad)
     step.apply_job_maps(activity, ctx)
-    step.resolve_flags(activity, ctx)
+    carried = isinstance(message, Reply) and step.app.expire_at_start(activity.id)
+    step.resolve_flags(activity, ctx, expire=message.expire if carried else None)
     flow.complete(step, activity, dad, code, closes=code != PENDING)
