@@ -20,6 +20,7 @@ from ..errors import JobNotFoundError
 from ..hotmesh import HotMesh
 from ..meshflow._factory import EXECUTE
 from ..search import SearchEngine
+from ..search._search_jobs import id_matcher
 from ._results import FoundJobs
 
 
@@ -134,10 +135,11 @@ async def scan(hm: HotMesh, match: str, *, limit: int, batch: int, cursor: int) 
     client = hm.connection.client
     keys = hm.keys
     pattern = keys.jobs_pattern(match)
+    matches = id_matcher(match)  # the pattern covers a few ids that do not match
     ids: list[str] = []
     while True:
         cursor, found = await scan_page(client, cursor=cursor, match=pattern, count=batch)
-        ids += [i for i in map(keys.job_id_of, texts(found)) if i is not None]
+        ids += [i for i in map(keys.job_id_of, texts(found)) if i is not None and matches(i)]
         if int(cursor) == 0 or len(ids) >= limit:
             break
     pipe = client.pipeline(transaction=False)

@@ -1,6 +1,9 @@
-"""Our own secondary index, for servers without ``FT.*`` (Valkey, Redis 7).
+"""Our own secondary index, for servers without ``FT.*`` (Valkey, Redis 7, a cluster).
 
-Per index ``ix`` and field ``f`` (all keys share the app's hash tag):
+A record (a job hash) is indexed in its job's partition
+(:meth:`hotmesh_nb.keys.Keys.part_of`): every structure that holds it carries the same
+hash tag as its hash, so a record's fields and its index entries are written by one
+script in one slot. Per index ``ix``, field ``f`` and partition:
 
 * TAG: ``…:ix:<ix>:t:<f>:<value>`` — set of record ids per tag;
 * NUMERIC: ``…:ix:<ix>:n:<f>`` — sorted set, record id scored by the value, and
@@ -8,37 +11,48 @@ Per index ``ix`` and field ``f`` (all keys share the app's hash tag):
   leaves such records out entirely, so queries leave them out too);
 * TEXT: ``…:ix:<ix>:w:<f>:<term>`` — set of record ids per word and per marked
   stem (see :mod:`hotmesh_nb.search._search_text`);
-* ``…:ix:<ix>:all`` — every record of the index: every job under its prefixes that
-  holds one of its fields (as the native index's filter);
+* ``…:ix:<ix>:all`` — every record of the index in the partition: every job under its
+  prefixes that holds one of its fields (as the native index's filter);
 * ``…:ix:<ix>:r:<record>`` — the structures above that hold the record, so a
   record whose job expired can be forgotten without its (gone) values.
 
 The index name and field names are escaped (``:`` → ``%3A``, see
-:meth:`hotmesh_nb.keys.Keys.search_key`): index ``p`` with the tag ``all`` of field
-``status`` and index ``p:t:status`` never share a structure.
+:meth:`hotmesh_nb.keys.Partition.search_key`): index ``p`` with the tag ``all`` of field
+``status`` and index ``p:t:status`` never share a structure. Index definitions are the
+app's (:attr:`hotmesh_nb.keys.Keys.search_indexes`), one for every partition.
 
 Writes go through one script that checks the fields still hold the values
 the index changes were computed from, so the index never drifts from the
 records; a concurrent change makes the writer recompute and retry.
 
+A query runs in every partition, each partition's commands queued on one pipeline
+(one round trip on one server; on a cluster the client sends each node its
+partitions' commands), and the answers are merged: the matches of all partitions
+(a record is in one partition only, so counts add up), sorted by merging the
+partitions' sorted matches, then paged. The rows are those of a single partition.
+
 Records expire with their jobs (Redis expires the hash alone). Queries never
 return them (each match is checked), and the index forgets them: the matches
-of every query that turn out gone, a batch of the index's records on every
-query and every :data:`SWEEP_EVERY` writes (a cursor walks the whole index in
-turn), and a record's own leftovers when it is written again.
+of every query that turn out gone, a batch of records of one partition (each in
+turn) on every query and of the written partition every :data:`SWEEP_EVERY` writes
+(a cursor per partition walks the whole index in turn), and a record's own
+leftovers when it is written again.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import redis.asyncio as aioredis
 
-from .._lua import LuaScript
+from .._lua import LuaScript, is_noscript
 from .._replies import text_map, text_set, texts, texts_or_none
-from ..keys import Keys, glob_escape
+from ..keys import Keys, Partition, glob_escape
+from . import _search_jobs as jobs
 from ._search_query import Clause, parse_query
 from ._search_schema import FieldSpec, SearchOptions
 from ._search_text import index_terms, parse_number, query_terms, tags, words
@@ -57,29 +71,31 @@ PRUNE = LuaScript("ix_prune", package=__package__)
 """Forget a record whose job is gone (see ``lua/ix_prune.lua``)."""
 
 SWEEP_BATCH = 100
-"""Records of an index checked for expiry by one sweep step."""
+"""Records of an index checked for expiry by one sweep step of one partition (a set small
+enough to be stored compactly, up to 128 members by default, is read whole)."""
 
 SWEEP_EVERY = 50
 """Writes between two sweep steps of the indexes written."""
 
 
 def memberships(
-    keys: Keys, index: str, name: str, spec: FieldSpec, value: str | None
+    part: Partition, index: str, name: str, spec: FieldSpec, value: str | None
 ) -> list[tuple[str, str, Any]]:
-    """Index changes that add a record with ``value`` in field ``name`` (op, key, score)."""
+    """Index changes that add a record of partition ``part`` with ``value`` in field
+    ``name`` (op, key, score)."""
     if value is None or spec.noindex:
         return []
     if spec.type == "TAG":
         return [
-            ("sadd", keys.search_key(index, "t", name, t), None) for t in sorted(set(tags(value)))
+            ("sadd", part.search_key(index, "t", name, t), None) for t in sorted(set(tags(value)))
         ]
     if spec.type == "NUMERIC":
         number = parse_number(value)
         if number is None:
-            return [("sadd", keys.search_key(index, "x", name), None)]
-        return [("zadd", keys.search_key(index, "n", name), number)]
+            return [("sadd", part.search_key(index, "x", name), None)]
+        return [("zadd", part.search_key(index, "n", name), number)]
     return [
-        ("sadd", keys.search_key(index, "w", name, term), None)
+        ("sadd", part.search_key(index, "w", name, term), None)
         for term in sorted(index_terms(value, spec.nostem))
     ]
 
@@ -97,7 +113,10 @@ class FallbackIndex:
         self.client = client
         self.keys = keys
         self._writes = 0
-        self._cursors: dict[str, int] = {}
+        self._cursors: dict[tuple[str, int], int] = {}
+        """Sweep cursor of each (index, partition)."""
+        self._turns: dict[str, int] = {}
+        """Queries of each index so far: the partition a query sweeps takes turns."""
 
     async def definitions(self, upgrade: bool = False) -> list[SearchOptions]:
         """Every index definition of the app; ``upgrade`` (where this fallback index is in
@@ -149,13 +168,14 @@ class FallbackIndex:
         return True
 
     async def _index_existing(self, options: SearchOptions) -> None:
-        """Index, from scratch, every record under the index's prefixes."""
-        prefixes = options.prefix or ("",)
-        for prefix in prefixes:
-            pattern = f"{glob_escape(self.keys.prefix)}:j:{glob_escape(prefix)}*"
-            async for key in self.client.scan_iter(match=pattern, count=1000):
-                record = key.split(":j:", 1)[1]
-                await self.write(record, {}, [], [options], reset=True)
+        """Index, from scratch, every record under the index's prefixes, in every partition
+        (each record into its own partition's structures)."""
+        done: set[str] = set()
+        for prefix in options.prefix or ("",):
+            async for record in jobs.records(self.client, self.keys, f"{glob_escape(prefix)}*"):
+                if record not in done:  # prefixes may overlap
+                    done.add(record)
+                    await self.write(record, {}, [], [options], reset=True)
 
     async def write(
         self,
@@ -179,7 +199,7 @@ class FallbackIndex:
         while True:
             reply = await self._write(record, updates, deletes, indexes, expected, None, reset)
             if reply == 1:
-                await self._after_write(indexes)
+                await self._after_write(indexes, record)
                 return True
             if expected is not None:
                 return False
@@ -203,17 +223,19 @@ class FallbackIndex:
         if isinstance(reply, list):
             return str(reply[1])
         if reply == 1:
-            await self._after_write(indexes)
+            await self._after_write(indexes, record)
             return ledger[2]
         return None
 
-    async def _after_write(self, indexes: list[SearchOptions]) -> None:
+    async def _after_write(self, indexes: list[SearchOptions], record: str) -> None:
         # Writes add entries; a sweep step now and then keeps expired records from
         # piling up in an index that is written far more often than it is queried.
+        # The written partition is swept: writes spread over the partitions as the
+        # records do, and each sweep stays one round trip to one node.
         self._writes += 1
         if self._writes % SWEEP_EVERY == 0:
             for options in indexes:
-                await self.sweep(options)
+                await self.sweep(options, parts=[self.keys.part_of(record)])
 
     async def _write(
         self,
@@ -225,7 +247,10 @@ class FallbackIndex:
         ledger: tuple[str, str, str] | None,
         reset: bool,
     ) -> Any:
-        job = self.keys.job(record)
+        # The record's hash and every index structure it is in share its partition's
+        # slot: one script writes them all.
+        part = self.keys.part_of(record)
+        job = part.job(record)
         touched: dict[str, list[tuple[SearchOptions, str, FieldSpec]]] = {}
         for options in indexes:
             for name, spec in options.indexed().items():
@@ -235,7 +260,7 @@ class FallbackIndex:
         for name in expected or {}:
             touched.setdefault(name, [])
         fields = sorted(touched)
-        lists = [self.keys.search_key(o.index, "r", record) for o in indexes]
+        lists = [part.search_key(o.index, "r", record) for o in indexes]
         if expected is not None:
             old = {f: expected.get(f) for f in fields}
         else:
@@ -257,13 +282,13 @@ class FallbackIndex:
         for hash_field, users in touched.items():
             new_value = None if hash_field in deletes else updates.get(hash_field)
             for options, name, spec in users:
-                list_key = self.keys.search_key(options.index, "r", record)
+                list_key = part.search_key(options.index, "r", record)
                 before = (
                     []
                     if reset
-                    else memberships(self.keys, options.index, name, spec, old.get(hash_field))
+                    else memberships(part, options.index, name, spec, old.get(hash_field))
                 )
-                after = memberships(self.keys, options.index, name, spec, new_value)
+                after = memberships(part, options.index, name, spec, new_value)
                 keep = set(after)
                 changes += [(*removal(c), list_key) for c in before if c not in keep]
                 changes += [(*c, list_key) for c in after]
@@ -303,7 +328,7 @@ class FallbackIndex:
         args.append(len(indexes))
         for options in indexes:
             held = [options.hash_field(n) for n in options.indexed()]
-            args += [key_index(self.keys.search_key(options.index, "all")), len(held), *held]
+            args += [key_index(part.search_key(options.index, "all")), len(held), *held]
         args.append(record)
         while True:
             reply = await WRITE.call(self.client, keys_list, args)
@@ -324,36 +349,76 @@ class FallbackIndex:
         return [set(m) for m in await pipe.execute()]
 
     async def prune(self, options: SearchOptions, records: list[str]) -> int:
-        """Forget those of ``records`` whose job is gone; returns how many were forgotten."""
+        """Forget those of ``records`` whose job is gone; returns how many were forgotten.
+
+        Two round trips for all of them, whatever their partitions: their member lists,
+        then one script per record (each in its record's slot).
+        """
+        pending = sorted(set(records))
         forgotten = 0
-        for record in records:
-            list_key = self.keys.search_key(options.index, "r", record)
-            all_key = self.keys.search_key(options.index, "all")
-            while True:
-                members = sorted(text_set(await self.client.smembers(list_key)))
-                reply = int(
-                    await PRUNE.call(
-                        self.client, [self.keys.job(record), list_key, all_key, *members], [record]
-                    )
-                )
-                if reply >= 0:  # -1: written meanwhile, read the member list again
-                    forgotten += reply
-                    break
+        while pending:
+            pipe = self.client.pipeline(transaction=False)
+            for record in pending:
+                pipe.smembers(self.keys.part_of(record).search_key(options.index, "r", record))
+            named = await pipe.execute()
+            pipe = self.client.pipeline(transaction=False)
+            for record, members in zip(pending, named):
+                part = self.keys.part_of(record)
+                list_key = part.search_key(options.index, "r", record)
+                all_key = part.search_key(options.index, "all")
+                keys = [part.job(record), list_key, all_key, *sorted(text_set(members))]
+                PRUNE.add(pipe, keys, [record])
+            replies = await pipe.execute(raise_on_error=False)
+            if any(is_noscript(r) for r in replies):
+                await PRUNE.load(self.client)  # the server forgot it: load, then again
+                continue
+            again = []
+            for record, reply in zip(pending, replies):
+                if isinstance(reply, Exception):
+                    raise reply
+                if int(reply) >= 0:
+                    forgotten += int(reply)
+                else:  # -1: written meanwhile, read the member list again
+                    again.append(record)
+            pending = again
         return forgotten
 
-    async def sweep(self, options: SearchOptions, count: int = SWEEP_BATCH) -> int:
-        """Check the next ``count`` records of the index (a cursor walks it in turn) and
-        forget those whose job is gone; returns how many were forgotten."""
-        cursor = self._cursors.get(options.index, 0)
-        cursor, batch = await self.client.sscan(
-            self.keys.search_key(options.index, "all"), cursor, count=count
-        )
-        self._cursors[options.index] = int(cursor)
-        return await self.prune(options, await self.gone(texts(batch)))
+    def _queue_sweep(
+        self, pipe: Any, options: SearchOptions, parts: list[Partition], count: int
+    ) -> Callable[[Iterator[Any]], list[str]]:
+        """Queue one sweep step of ``parts`` on ``pipe``; the reader of its replies gives the
+        records it read (and moves the partitions' cursors on)."""
+        for part in parts:
+            cursor = self._cursors.get((options.index, part.index), 0)
+            pipe.sscan(part.search_key(options.index, "all"), cursor, count=count)
+
+        def read(replies: Iterator[Any]) -> list[str]:
+            batch: list[str] = []
+            for part in parts:
+                cursor, members = next(replies)
+                self._cursors[(options.index, part.index)] = int(cursor)
+                batch += texts(members)
+            return batch
+
+        return read
+
+    async def sweep(
+        self,
+        options: SearchOptions,
+        count: int = SWEEP_BATCH,
+        parts: list[Partition] | None = None,
+    ) -> int:
+        """Check the next ``count`` records of the index in each of ``parts`` (default every
+        partition; a cursor per partition walks it in turn) and forget those whose job is
+        gone; returns how many were forgotten."""
+        pipe = self.client.pipeline(transaction=False)
+        read = self._queue_sweep(pipe, options, parts or self.keys.parts, count)
+        batch = read(iter(await pipe.execute()))
+        return await self.prune(options, await self.gone(batch))
 
     async def gone(self, records: list[str] | set[str]) -> list[str]:
         """Those of ``records`` whose job hash no longer exists."""
-        ordered = sorted(records)
+        ordered = sorted(set(records))
         if not ordered:
             return []
         pipe = self.client.pipeline(transaction=False)
@@ -362,88 +427,210 @@ class FallbackIndex:
         return [r for r, alive in zip(ordered, await pipe.execute()) if not alive]
 
     async def query(self, options: SearchOptions, text: str) -> set[str]:
-        """Record ids matching the query ``text`` in the index ``options``."""
-        clauses = parse_query(text)
-        unindexed = [
-            self.keys.search_key(options.index, "x", n)
-            for n, s in options.indexed().items()
-            if s.type == "NUMERIC" and not s.noindex
-        ]
-        failed = set(await self.client.sunion(unindexed)) if unindexed else set()
-        everything: set[str] | None = None
-        result: set[str] | None = None
-        for clause in clauses:
-            matched = await self._clause(options, clause)
-            if clause.negate:
-                if everything is None:
-                    everything = set(
-                        text_set(
-                            await self.client.smembers(self.keys.search_key(options.index, "all"))
-                        )
-                    )
-                matched = everything - matched
-            result = matched if result is None else result & matched
-            if not result:
-                return set()
-        return (result or set()) - failed
+        """Record ids matching the query ``text`` in the index ``options`` (every partition;
+        records whose job expired may be among them, see :meth:`select`)."""
+        by_part, _ = await self._matches(options, parse_query(text), sweep=False)
+        return set().union(*by_part)
 
-    async def _clause(self, options: SearchOptions, clause: Clause) -> set[str]:
+    async def select(
+        self,
+        options: SearchOptions,
+        text: str,
+        *,
+        sort_by: str | None = None,
+        ascending: bool = True,
+    ) -> list[str]:
+        """Every live record matching ``text``, in order: by ``sort_by`` (records without
+        it last, ties by id) or by id.
+
+        Round trips, whatever the number of partitions: one for the index structures of
+        every partition (and a sweep step of one, in turn), one more for phrases, one to check
+        that the matches (and the swept records) still exist and read their sort values.
+        """
+        by_part, batch = await self._matches(options, parse_query(text), sweep=True)
+        matched = set().union(*by_part)
+        # Records whose job expired may still sit in the sets (Redis expires the hash
+        # alone); the native index drops them, so they are neither counted nor returned,
+        # and forgotten now.
+        hash_field = options.hash_field(sort_by) if sort_by else None
+        ordered = sorted(matched)
+        swept = sorted(set(batch) - matched)
+        pipe = self.client.pipeline(transaction=False)
+        for record in ordered:
+            job = self.keys.job(record)
+            pipe.exists(job)
+            if hash_field is not None:
+                pipe.hget(job, hash_field)
+        for record in swept:
+            pipe.exists(self.keys.job(record))
+        replies = iter(await pipe.execute())
+        values: dict[str, str | None] = {}
+        gone: list[str] = []
+        for record in ordered:
+            alive = next(replies)
+            value = next(replies) if hash_field is not None else None
+            if alive:
+                values[record] = value
+            else:
+                gone.append(record)
+        gone += [record for record in swept if not next(replies)]
+        if gone:
+            await self.prune(options, gone)
+        numeric = sort_by is not None and _is_numeric(options, sort_by)
+        key = _sort_key(values, numeric) if sort_by else None
+        descending = bool(sort_by) and not ascending  # unsorted: by id, either way
+        # Each partition's matches in order, then merged: the order of one partition.
+        runs = [sorted((r for r in found if r in values), key=key) for found in by_part]
+        if descending:
+            runs = [run[::-1] for run in runs]
+        return list(heapq.merge(*runs, key=key, reverse=descending))
+
+    async def _matches(
+        self, options: SearchOptions, clauses: list[Clause], *, sweep: bool
+    ) -> tuple[list[set[str]], list[str]]:
+        """The records each partition's structures say match ``clauses`` (one set per
+        partition), and (``sweep``) the records of a sweep step of one partition: each
+        query sweeps the next, so that the records checked per query stay about
+        :data:`SWEEP_BATCH` whatever the number of partitions."""
+        parts = self.keys.parts
         index = options.index
+        unindexed = [
+            n for n, s in options.indexed().items() if s.type == "NUMERIC" and not s.noindex
+        ]
+        negated = any(c.negate for c in clauses)
+        pipe = self.client.pipeline(transaction=False)
+        readers: list[list[Callable[[Iterator[Any]], set[str]]]] = []
+        for part in parts:
+            if unindexed:
+                pipe.sunion([part.search_key(index, "x", n) for n in unindexed])
+            if negated:
+                pipe.smembers(part.search_key(index, "all"))
+            readers.append([self._queue_clause(pipe, part, options, c) for c in clauses])
+        read_sweep = None
+        if sweep:
+            turn = self._turns.get(index, 0)
+            self._turns[index] = turn + 1
+            read_sweep = self._queue_sweep(pipe, options, [parts[turn % len(parts)]], SWEEP_BATCH)
+        replies = iter(await pipe.execute())
+        found: list[tuple[set[str], set[str], list[set[str]]]] = []
+        for part_readers in readers:
+            failed = set(next(replies)) if unindexed else set()
+            everything = set(next(replies)) if negated else set()
+            found.append((failed, everything, [read(replies) for read in part_readers]))
+        batch = read_sweep(replies) if read_sweep is not None else []
+        await self._check_phrases(options, clauses, [sets for _, _, sets in found])
+        by_part: list[set[str]] = []
+        for failed, everything, sets in found:
+            result: set[str] | None = None
+            for clause, matched in zip(clauses, sets):
+                if clause.negate:
+                    matched = everything - matched
+                result = matched if result is None else result & matched
+            by_part.append((result or set()) - failed)
+        return by_part, batch
+
+    def _queue_clause(
+        self, pipe: Any, part: Partition, options: SearchOptions, clause: Clause
+    ) -> Callable[[Iterator[Any]], set[str]]:
+        """Queue the commands of one clause in one partition on ``pipe``; the reader of
+        their replies gives the records the clause matches there."""
+        index = options.index
+
+        def one(replies: Iterator[Any]) -> set[str]:
+            return set(next(replies))
+
+        def nothing(replies: Iterator[Any]) -> set[str]:
+            return set()
+
         if clause.kind == "all":
-            return set(text_set(await self.client.smembers(self.keys.search_key(index, "all"))))
+            pipe.smembers(part.search_key(index, "all"))
+            return one
         name = _schema_name(options, clause.field)
         if name is None and clause.field is not None:
-            return set()
+            return nothing
         name = name or ""
         if clause.kind == "tag":
-            keys = [self.keys.search_key(index, "t", name, v) for v in clause.values]
-            return set(text_set(await self.client.sunion(keys))) if keys else set()
+            if not clause.values:
+                return nothing
+            pipe.sunion([part.search_key(index, "t", name, v) for v in clause.values])
+            return one
         if clause.kind == "num":
             low = ("(" if clause.low_open else "") + _score(clause.low)
             high = ("(" if clause.high_open else "") + _score(clause.high)
-            return set(
-                texts(
-                    await self.client.zrangebyscore(
-                        self.keys.search_key(index, "n", name), low, high
-                    )
-                )
-            )
+            pipe.zrangebyscore(part.search_key(index, "n", name), low, high)
+            return one
         # TEXT: every word must be present, in this field or (no field) in any TEXT field
         # (each word in its own); outside quotes a word also matches the words of its
         # stem, unless negated (the module does not expand a negated word).
         verbatim = clause.phrase or clause.negate
         fields = [name] if clause.field else _text_fields(options)
         if not clause.values or not fields:
-            return set()
-        pipe = self.client.pipeline(transaction=False)
+            return nothing
         for word in clause.values:
             terms = query_terms(word, verbatim)
-            pipe.sunion([self.keys.search_key(index, "w", f, t) for f in fields for t in terms])
-        candidates: set[str] | None = None
-        for members in await pipe.execute():
-            candidates = set(members) if candidates is None else candidates & set(members)
-        if clause.phrase and len(clause.values) > 1 and candidates:
-            candidates = await self._phrase(options, clause.values, candidates)
-        return candidates or set()
+            pipe.sunion([part.search_key(index, "w", f, t) for f in fields for t in terms])
 
-    async def _phrase(
-        self, options: SearchOptions, wanted: list[str], candidates: set[str]
-    ) -> set[str]:
+        def every_word(replies: Iterator[Any]) -> set[str]:
+            candidates = set(next(replies))
+            for _ in clause.values[1:]:
+                candidates &= set(next(replies))
+            return candidates
+
+        return every_word
+
+    async def _check_phrases(
+        self, options: SearchOptions, clauses: list[Clause], sets: list[list[set[str]]]
+    ) -> None:
+        """Keep, in the matches of each phrase clause (``sets[partition][clause]``), the
+        records that hold its words together and in order: one round trip for all."""
         # The word sets say every word occurs; a phrase also needs them together, in order.
         # As in the native index, word positions run through the record's TEXT fields in
         # the schema's order (stop words take none), whichever field the query names.
-        ordered = sorted(candidates)
+        phrases = [
+            i for i, c in enumerate(clauses) if c.kind == "text" and c.phrase and len(c.values) > 1
+        ]
+        candidates = sorted({r for part in sets for i in phrases for r in part[i]})
+        if not candidates:
+            return
         names = [options.hash_field(n) for n in _text_fields(options)]
         pipe = self.client.pipeline(transaction=False)
-        for record in ordered:
+        for record in candidates:
             pipe.hmget(self.keys.job(record), names)
-        kept = set()
-        for record, values in zip(ordered, await pipe.execute()):
-            tokens = [w for text in values if text is not None for w in words(text)]
-            places = [[i + 1 for i, t in enumerate(tokens) if t == w] for w in wanted]
-            if in_order(places):
-                kept.add(record)
-        return kept
+        tokens = {
+            record: [w for text in values if text is not None for w in words(text)]
+            for record, values in zip(candidates, await pipe.execute())
+        }
+        for part in sets:
+            for i in phrases:
+                part[i] = {r for r in part[i] if _holds_phrase(tokens[r], clauses[i].values)}
+
+
+def _holds_phrase(tokens: list[str], wanted: list[str]) -> bool:
+    """Whether the words ``wanted`` occur together and in order among ``tokens``."""
+    return in_order([[i + 1 for i, t in enumerate(tokens) if t == w] for w in wanted])
+
+
+def _is_numeric(options: SearchOptions, name: str) -> bool:
+    spec = options.schema.get(name)
+    return spec is not None and spec.type == "NUMERIC"
+
+
+def _sort_key(
+    values: dict[str, str | None], numeric: bool
+) -> Callable[[str], tuple[int, Any, str]]:
+    """The order of records sorted by a field: by value (numbers as numbers, text without
+    case), records without a value (or with a number that is not one) last, ties by id."""
+
+    def key(record: str) -> tuple[int, Any, str]:
+        value = values.get(record)
+        if value is None:
+            return (1, 0, record)
+        if numeric:
+            number = parse_number(value)
+            return (0, number, record) if number is not None else (1, 0, record)
+        return (0, value.lower(), record)
+
+    return key
 
 
 def _text_fields(options: SearchOptions) -> list[str]:

@@ -1,7 +1,17 @@
-"""RediSearch (``FT.*``) where the server has it: Redis Stack, Redis 8, ``[search]`` extra."""
+"""RediSearch (``FT.*``) where the server has it: Redis Stack, Redis 8, ``[search]`` extra.
+
+Used on one server only. An app's jobs live in P partitions, each with its own key
+prefix (:class:`hotmesh_nb.keys.Partition`): an index covers them all, its ``PREFIX``
+list naming each partition's job prefix for each of the index's id prefixes, so one
+``FT.SEARCH`` answers for every partition. On a Redis Cluster this module is not used
+(:meth:`hotmesh_nb.search.SearchEngine.native` says so): open-source ``FT.*`` indexes
+only the keys of the shard it runs on, with no coordinator to merge the shards'
+answers, so the fallback index (one per partition, merged by the client) serves there.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -11,6 +21,8 @@ from ..acl import is_refusal
 from ..errors import PermissionDeniedError
 from ..keys import Keys
 from ._search_schema import SearchOptions
+
+log = logging.getLogger(__name__)
 
 
 async def available(client: aioredis.Redis) -> bool:
@@ -34,9 +46,20 @@ def index_name(keys: Keys, index: str) -> str:
     return keys.search_native(index)
 
 
+def job_prefixes(keys: Keys, options: SearchOptions) -> list[str]:
+    """The key prefixes an index covers: each of its id prefixes in every partition."""
+    return [part.job(p) for part in keys.parts for p in (options.prefix or ("",))]
+
+
 async def create(client: aioredis.Redis, keys: Keys, options: SearchOptions) -> bool:
-    """``FT.CREATE`` over the app's job keys with the index's prefixes. False if it existed."""
-    prefixes = [keys.job(p) for p in (options.prefix or ("",))]
+    """``FT.CREATE`` over the app's job keys with the index's prefixes, in every partition.
+    False if it existed.
+
+    An index of the same name whose prefixes are not those (created for the app's jobs
+    under another number of partitions, before a redeploy) would silently find nothing
+    of the jobs now: it is dropped (its hashes stay) and created anew, with a warning.
+    """
+    prefixes = job_prefixes(keys, options)
     args: list[Any] = ["FT.CREATE", index_name(keys, options.index), "ON", "HASH"]
     args += ["PREFIX", len(prefixes), *prefixes]
     fields = [options.hash_field(name) for name in options.indexed()]
@@ -56,12 +79,46 @@ async def create(client: aioredis.Redis, keys: Keys, options: SearchOptions) -> 
     try:
         await client.execute_command(*args)
     except redis_errors.ResponseError as exc:
-        if "already exists" in str(exc).lower():
-            return False
         if is_refusal(exc):
             return await _created_by_operator(client, keys, options, exc)
-        raise
+        if "already exists" not in str(exc).lower():
+            raise
+        found = await covered_prefixes(client, index_name(keys, options.index))
+        if found is None or sorted(found) == sorted(prefixes):
+            return False
+        log.warning(
+            "search index '%s' of app '%s' covered the job keys %s, not those of the app's "
+            "%d partition(s): re-creating it over %s (the records stay; the module indexes "
+            "them again)",
+            options.index,
+            keys.app,
+            found,
+            keys.count,
+            prefixes,
+        )
+        await client.execute_command("FT.DROPINDEX", index_name(keys, options.index))
+        await client.execute_command(*args)
     return True
+
+
+async def covered_prefixes(client: aioredis.Redis, name: str) -> list[str] | None:
+    """The key prefixes of the native index ``name`` (``FT.INFO``, RESP2 or RESP3), or
+    None when the reply does not say."""
+    info = await client.execute_command("FT.INFO", name)
+    definition = _pairs(info).get("index_definition")
+    prefixes = _pairs(definition).get("prefixes") if definition is not None else None
+    if not isinstance(prefixes, (list, tuple)):
+        return None
+    return [str(p) for p in prefixes]
+
+
+def _pairs(reply: Any) -> dict[str, Any]:
+    """A map reply as a dict: RESP3 gives one, RESP2 a flat list of names and values."""
+    if isinstance(reply, dict):
+        return {str(k): v for k, v in reply.items()}
+    if isinstance(reply, (list, tuple)):
+        return {str(reply[i]): reply[i + 1] for i in range(0, len(reply) - 1, 2)}
+    return {}
 
 
 async def _created_by_operator(
@@ -113,14 +170,13 @@ async def search(
         args += ["SORTBY", options.hash_field(sort_by), "ASC" if ascending else "DESC"]
     args += ["LIMIT", offset, limit, "DIALECT", DIALECT]
     reply = await client.execute_command(*args)
-    job_prefix = keys.job("")
     rows: list[tuple[str, dict[str, str]]] = []
     if isinstance(reply, dict):  # RESP3
         total = int(reply.get("total_results", 0))
         for item in reply.get("results", []):
             fields = item.get("extra_attributes") or {}
             rows.append(
-                (str(item["id"])[len(job_prefix) :], {str(k): str(v) for k, v in fields.items()})
+                (record_id(keys, str(item["id"])), {str(k): str(v) for k, v in fields.items()})
             )
         return total, rows
     total = int(reply[0])
@@ -130,5 +186,14 @@ async def search(
         key = str(items[position])
         flat = items[position + 1] if step == 2 else []
         fields = {str(flat[i]): str(flat[i + 1]) for i in range(0, len(flat), 2)}
-        rows.append((key[len(job_prefix) :], fields))
+        rows.append((record_id(keys, key), fields))
     return total, rows
+
+
+def record_id(keys: Keys, key: str) -> str:
+    """The record id of a job key found by ``FT.SEARCH`` (in any partition of the app)."""
+    part = keys.partition_of_key(key)
+    head = f"{part.prefix}:j:" if part is not None else None
+    if head is None or not key.startswith(head):
+        raise ValueError(f"FT.SEARCH found {key!r}, which is not a job key of app '{keys.app}'")
+    return key[len(head) :]

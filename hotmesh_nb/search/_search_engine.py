@@ -1,4 +1,9 @@
-"""One front for searchable records: native ``FT.*`` where available, else the fallback."""
+"""One front for searchable records: native ``FT.*`` where available, else the fallback.
+
+Both give the same rows for any number of partitions: the native index covers every
+partition's job prefix (one server), the fallback queries each partition's index and
+merges (counts added, sorted by merging, then offset and limit).
+"""
 
 from __future__ import annotations
 
@@ -94,7 +99,9 @@ class SearchEngine:
         self._loaded_at = 0.0
 
     async def native(self) -> bool:
-        """True when this engine uses ``FT.*``."""
+        """True when this engine uses ``FT.*``: in ``auto`` mode, on one server that has
+        it; never on a Redis Cluster, where every partition's own fallback index is
+        queried and the answers merged (see :mod:`hotmesh_nb.search._native`)."""
         if self._native is None:
             if is_cluster(self.client):
                 # FT.* indexes only the keys of the shard it runs on (no coordinator in
@@ -260,12 +267,9 @@ class SearchEngine:
             )
             return SearchResult(count, _strip(rows), query, options)
         options = await self.index(index)
-        ids = await self._existing(options, await self.fallback.query(options, query))
-        await self.fallback.sweep(options)
-        ordered = sorted(ids)
+        # Every partition's matches, merged and sorted; then the page, as with one.
+        ordered = await self.fallback.select(options, query, sort_by=sort_by, ascending=ascending)
         names = return_fields if return_fields is not None else list(options.schema)
-        if sort_by:
-            ordered = await self._sorted(ordered, options, sort_by, ascending)
         page = ordered[offset : offset + limit] if limit >= 0 else ordered[offset:]
         rows = []
         if page and names:
@@ -277,34 +281,7 @@ class SearchEngine:
                 rows.append((record, {n: v for n, v in zip(names, values) if v is not None}))
         else:
             rows = [(record, {}) for record in page]
-        return SearchResult(len(ids), rows, query, options)
-
-    async def _existing(self, options: SearchOptions, ids: set[str]) -> set[str]:
-        # Records whose job expired may still sit in the fallback's sets (Redis expires
-        # the hash alone); the native index drops them, so the fallback must not count
-        # them, and forgets them now.
-        gone = await self.fallback.gone(ids)
-        if gone:
-            await self.fallback.prune(options, gone)
-        return ids - set(gone)
-
-    async def _sorted(
-        self, ids: list[str], options: SearchOptions, name: str, ascending: bool
-    ) -> list[str]:
-        pipe = self.client.pipeline(transaction=False)
-        for record in ids:
-            pipe.hget(self.keys.job(record), options.hash_field(name))
-        values = await pipe.execute()
-        numeric = options.schema.get(name) is not None and options.schema[name].type == "NUMERIC"
-
-        def key(pair: tuple[str, Any]) -> tuple[int, Any, str]:
-            record, value = pair
-            if value is None:
-                return (1, 0, record)
-            return (0, float(value) if numeric else str(value).lower(), record)
-
-        pairs = sorted(zip(ids, values), key=key, reverse=not ascending)
-        return [record for record, _ in pairs]
+        return SearchResult(len(ordered), rows, query, options)
 
 
 _SHARED: weakref.WeakKeyDictionary[aioredis.Redis, dict[Keys, SearchEngine]] = (

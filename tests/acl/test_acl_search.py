@@ -42,7 +42,8 @@ def _user(search_url: str, operator: redis.Redis, made: dict, ns: str, search: b
 
 
 def _fallback_keys(operator: redis.Redis, ns: str) -> list[str]:
-    return list(operator.scan_iter(match=f"{{{ns}:meshflow}}:ix:words:*"))
+    # The fallback's structures live in the partitions, ``{<ns>:meshflow:<i>.<k>}:ix:``.
+    return list(operator.scan_iter(match=f"{{{ns}:meshflow[:}}]*:ix:words:*"))
 
 
 def test_native_search_with_rules_for_it_and_the_fallback_without(

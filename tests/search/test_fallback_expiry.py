@@ -3,8 +3,9 @@
 Records are MeshData records with a short ``ttl``: when Redis expires their job
 hash, nothing tells the index. Queries skip them at once; the index then drops
 them from every tag set, word set and numeric sorted set: the matches of a
-query, a batch of the index's records on each query and every few writes, and a
-record's own leftovers when a record of the same id is started again.
+query, a batch of one partition's records on each query (the partitions take
+turns), a batch of the written partition's every few writes, and a record's own
+leftovers when a record of the same id is started again.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from waiting import wait_until
 
 import hotmesh_nb
 from hotmesh_nb import EngineConfig, MeshData, SearchOptions
-from hotmesh_nb.keys import Keys
+from hotmesh_nb.keys import DEFAULT_PARTITIONS, Keys
 from hotmesh_nb.runtime import get_runtime
 from hotmesh_nb.search import SearchEngine
 from hotmesh_nb.search import _fallback as fallback
@@ -84,7 +85,8 @@ def test_a_query_forgets_expired_records_it_did_not_match(md: MeshData, namespac
     md.exec("pet", ["rex"], id="rex", ttl="infinity", search={"name": "rex", "note": "stays"})
     gone = short_lived(md, namespace, ["gnat", "midge", "flea"])
     assert holding(index_entries(md, namespace), "pet-gnat")  # nothing told the index yet
-    assert [r for r, _ in md.find_where("pet", "@_name:{rex}").records] == ["pet-rex"]
+    for _ in md.hotmesh(namespace).keys.parts:  # each query sweeps the next partition
+        assert [r for r, _ in md.find_where("pet", "@_name:{rex}").records] == ["pet-rex"]
     entries = index_entries(md, namespace)
     for record in gone:
         assert holding(entries, record) == [], record
@@ -93,13 +95,24 @@ def test_a_query_forgets_expired_records_it_did_not_match(md: MeshData, namespac
 
 
 def test_writes_alone_forget_expired_records(md: MeshData, namespace: str) -> None:
-    md.exec("pet", ["rex"], id="rex", ttl="infinity", search={"name": "rex", "age": 0})
+    keys = md.hotmesh(namespace).keys
     gone = short_lived(md, namespace, ["gnat", "midge"])
-    for _ in range(fallback.SWEEP_EVERY):
-        md.incr("pet", "rex", "age", 1)  # no query in between
+    # Writes sweep the partition they write to: a live record beside each expired one.
+    live = []
+    for record in gone:
+        name = next(
+            f"rex{n}" for n in range(1000) if keys.part_of(f"pet-rex{n}") is keys.part_of(record)
+        )
+        if name not in live:
+            md.exec("pet", [name], id=name, ttl="infinity", search={"name": name, "age": 0})
+            live.append(name)
+    for name in live:
+        for _ in range(fallback.SWEEP_EVERY):
+            md.incr("pet", name, "age", 1)  # no query in between
     entries = index_entries(md, namespace)
     assert [holding(entries, r) for r in gone] == [[], []]
-    assert md.find_where("pet", [{"field": "age", "is": "=", "value": 50}], count=True) == 1
+    found = md.find_where("pet", [{"field": "age", "is": "=", "value": 50}], count=True)
+    assert found == len(live)
 
 
 def test_a_record_started_again_keeps_nothing_of_its_expired_self(
@@ -120,7 +133,7 @@ def test_fields_written_again_after_expiry_replace_the_old_entries(
     redis_url: str, namespace: str
 ) -> None:
     conn = hotmesh_nb.connect(redis_url)
-    keys = Keys(namespace, "shop")
+    keys = Keys(namespace, "shop", DEFAULT_PARTITIONS)
     engine = SearchEngine(conn.client, keys, mode="fallback")
     run = get_runtime().run
     run(engine.create_index(PETS))

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import hotmesh_nb
-from hotmesh_nb.keys import Keys
+from hotmesh_nb.keys import DEFAULT_PARTITIONS, Keys
 from hotmesh_nb.runtime import get_runtime
 from hotmesh_nb.search import SearchEngine, SearchOptions, clauses_to_query, parse_query
 from hotmesh_nb.search._search_query import QueryError
@@ -33,7 +33,7 @@ RECORDS = {
 @pytest.fixture
 def search(redis_url: str, namespace: str) -> Iterator[SearchEngine]:
     conn = hotmesh_nb.connect(redis_url)
-    engine = SearchEngine(conn.client, Keys(namespace, "shop"), mode="fallback")
+    engine = SearchEngine(conn.client, Keys(namespace, "shop", DEFAULT_PARTITIONS), mode="fallback")
     yield engine
     hotmesh_nb.shutdown()
 
@@ -166,10 +166,11 @@ def test_an_index_written_by_an_older_version_is_reindexed(
         # As an older version left it: no layout mark, no stems, no member lists.
         options = SearchOptions("orders", prefix=["order-"], schema=SCHEMA)
         await client.hset(keys.search_indexes, "orders", dumps(options.to_dict()))
-        pattern = keys.search_key("orders", "*").replace("{", "\\{").replace("}", "\\}")
-        async for key in client.scan_iter(match=pattern):
-            if ":w:note:+" in key or ":r:" in key:
-                await client.delete(key)
+        for part in keys.parts:
+            pattern = part.search_key("orders", "*").replace("{", "\\{").replace("}", "\\}")
+            async for key in client.scan_iter(match=pattern):
+                if ":w:note:+" in key or ":r:" in key:
+                    await client.delete(key)
 
     run(make_it_old())
     later = SearchEngine(client, keys, mode="fallback")  # another process, later
@@ -177,7 +178,7 @@ def test_an_index_written_by_an_older_version_is_reindexed(
         found = [rid for rid, _ in run(later.search("orders", "kitchens", limit=10)).records]
     assert found == ["order-1", "order-4"]  # kitchens → kitchen: the stems are back
     assert "written by an older version" in caplog.text
-    assert run(client.exists(keys.search_key("orders", "r", "order-1")))
+    assert run(client.exists(keys.part_of("order-1").search_key("orders", "r", "order-1")))
     caplog.clear()
     assert ids(search, "@_note:lamps") == ["order-3"]
     assert "older version" not in caplog.text  # once

@@ -22,7 +22,7 @@ from redis import exceptions as redis_errors
 from search_helpers import needs_module
 
 import hotmesh_nb
-from hotmesh_nb.keys import Keys
+from hotmesh_nb.keys import DEFAULT_PARTITIONS, Keys
 from hotmesh_nb.runtime import get_runtime
 from hotmesh_nb.search import SearchEngine, SearchOptions, clauses_to_query
 from hotmesh_nb.search._search_query import QueryError
@@ -71,7 +71,7 @@ def record_of(position: int) -> str:
 
 def _engine(url: str, namespace: str, mode: str) -> tuple[SearchEngine, SearchOptions]:
     conn = hotmesh_nb.connect(url)
-    engine = SearchEngine(conn.client, Keys(namespace, "shop"), mode=mode)  # type: ignore[arg-type]
+    engine = SearchEngine(conn.client, Keys(namespace, "shop", DEFAULT_PARTITIONS), mode=mode)  # type: ignore[arg-type]
     options = SearchOptions("things", prefix=["v-", "p-"], schema=SCHEMA)
 
     async def load() -> None:
@@ -166,9 +166,11 @@ def test_native_index_names_carry_the_app_prefix(search_url: str, namespace: str
         limited = aioredis.Redis(
             unix_socket_path=path, username=user, password="pw", decode_responses=True
         )
-        mine = SearchEngine(limited, Keys(namespace, "shop"), mode="native")
+        mine = SearchEngine(limited, Keys(namespace, "shop", DEFAULT_PARTITIONS), mode="native")
         assert run(mine.search("things", "@_status:{open}")).count == 1
-        theirs = SearchEngine(limited, Keys(f"{namespace}b", "shop"), mode="native")
+        theirs = SearchEngine(
+            limited, Keys(f"{namespace}b", "shop", DEFAULT_PARTITIONS), mode="native"
+        )
         with pytest.raises(redis_errors.NoPermissionError):
             run(theirs.search("things", "*"))
         assert run(other.search("things", "@_status:{open}")).count == 1  # still there

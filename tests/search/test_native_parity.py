@@ -12,9 +12,10 @@ import random
 import pytest
 from search_helpers import needs_module
 from test_fallback_search import RECORDS
+from waiting import wait_until
 
 import hotmesh_nb
-from hotmesh_nb.keys import Keys
+from hotmesh_nb.keys import DEFAULT_PARTITIONS, Keys
 from hotmesh_nb.runtime import get_runtime
 from hotmesh_nb.search import SearchEngine, SearchOptions, clauses_to_query
 
@@ -45,9 +46,10 @@ QUERIES = [
 ]
 
 
-def _answers(url: str, namespace: str, mode: str) -> dict[str, list[str]]:
+def _answers(url: str, namespace: str, mode: str, partitions: int = 1) -> dict[str, list[str]]:
     conn = hotmesh_nb.connect(url)
-    engine = SearchEngine(conn.client, Keys(f"{namespace}{mode}", "shop"), mode=mode)  # type: ignore[arg-type]
+    keys = Keys(f"{namespace}{mode}{partitions}", "shop", partitions)
+    engine = SearchEngine(conn.client, keys, mode=mode)  # type: ignore[arg-type]
 
     async def go() -> dict[str, list[str]]:
         await engine.create_index(SearchOptions("orders", prefix=["order-"], schema=SCHEMA))
@@ -63,15 +65,28 @@ def _answers(url: str, namespace: str, mode: str) -> dict[str, list[str]]:
         )
         out["sorted"] = [rid for rid, _ in sorted_page.records]
         out["count"] = [str(sorted_page.count)]
+        for ascending in (True, False):
+            for offset in range(5):  # pages of 2 from every offset, across partitions
+                page = await engine.search(
+                    "orders", "*", sort_by="amount", ascending=ascending, offset=offset, limit=2
+                )
+                out[f"page {offset} {ascending}"] = [
+                    f"{rid} {sorted(fields.items())}" for rid, fields in page.records
+                ] + [str(page.count)]
         return out
 
     return get_runtime().run(go())
 
 
-def test_native_and_fallback_agree(search_url: str, namespace: str) -> None:
-    native = _answers(search_url, namespace, "native")
-    fallback = _answers(search_url, namespace, "fallback")
+@pytest.mark.parametrize("partitions", [1, 7])
+def test_native_and_fallback_agree(search_url: str, namespace: str, partitions: int) -> None:
+    native = _answers(search_url, namespace, "native", partitions)
+    fallback = _answers(search_url, namespace, "fallback", partitions)
     assert native == fallback
+    if partitions > 1:  # the records spread over the partitions, and the answers agree
+        keys = Keys(namespace, "shop", partitions)
+        assert len({keys.part_of(r).index for r in RECORDS}) > 2
+        assert native == _answers(search_url, namespace, "native")
     assert native["@_status:{open}"] == ["order-1", "order-3"]
     assert native["sorted"] == ["order-2", "order-3"] and native["count"] == ["4"]
 
@@ -203,7 +218,9 @@ WORD_QUERIES = [
 
 def _word_answers(url: str, namespace: str, mode: str) -> dict[str, list[str]]:
     conn = hotmesh_nb.connect(url)
-    engine = SearchEngine(conn.client, Keys(f"{namespace}{mode}", "words"), mode=mode)  # type: ignore[arg-type]
+    engine = SearchEngine(
+        conn.client, Keys(f"{namespace}{mode}", "words", DEFAULT_PARTITIONS), mode=mode
+    )  # type: ignore[arg-type]
     records = {r: {"body": t, "exact": t} for r, t in TEXTS.items()} | ODD
 
     async def go() -> dict[str, list[str]]:
@@ -255,7 +272,9 @@ STEMS = ["run", "jump", "happy", "generous", "connect", "fly", "study", "agree",
 ENDINGS = ["", "s", "es", "ing", "ed", "er", "ly", "ness", "ation", "ies", "ful"]
 
 
-def _random_answers(url: str, namespace: str, mode: str) -> dict[str, list[str]]:
+def _random_answers(
+    url: str, namespace: str, mode: str, partitions: int = 1
+) -> dict[str, list[str]]:
     """Seeded random values (every kind of character), words (every kind of ending) and
     numbers (well and badly formed): stored, then searched with find_where clauses and
     with hand-written queries."""
@@ -267,7 +286,8 @@ def _random_answers(url: str, namespace: str, mode: str) -> dict[str, list[str]]
         "".join(rng.choice(NUMBER_PARTS) for _ in range(rng.randint(1, 4))) for _ in range(80)
     ]
     conn = hotmesh_nb.connect(url)
-    engine = SearchEngine(conn.client, Keys(f"{namespace}{mode}", "fuzz"), mode=mode)  # type: ignore[arg-type]
+    keys = Keys(f"{namespace}{mode}{partitions}", "fuzz", partitions)
+    engine = SearchEngine(conn.client, keys, mode=mode)  # type: ignore[arg-type]
     options = SearchOptions("fuzz", prefix=["f-"], schema=WORDS_SCHEMA)
 
     async def go() -> dict[str, list[str]]:
@@ -301,9 +321,44 @@ def _random_answers(url: str, namespace: str, mode: str) -> dict[str, list[str]]
     return get_runtime().run(go())
 
 
-def test_random_values_and_words_give_the_same_answers(search_url: str, namespace: str) -> None:
-    native = _random_answers(search_url, namespace, "native")
-    fallback = _random_answers(search_url, namespace, "fallback")
+@pytest.mark.parametrize("partitions", [1, 5])
+def test_random_values_and_words_give_the_same_answers(
+    search_url: str, namespace: str, partitions: int
+) -> None:
+    native = _random_answers(search_url, namespace, "native", partitions)
+    fallback = _random_answers(search_url, namespace, "fallback", partitions)
     assert len(native) > 800
     assert {q: r for q, r in fallback.items() if r != native[q]} == {}
     assert sum(1 for rows in native.values() if rows) > 300  # most queries find something
+
+
+def test_a_native_index_of_another_layout_is_created_anew(
+    search_url: str, namespace: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An app redeployed with partitions finds its native index of before (over the one
+    prefix of the old layout) re-created over every partition, not silently empty."""
+    conn = hotmesh_nb.connect(search_url)
+    options = SearchOptions("orders", prefix=["order-"], schema=SCHEMA)
+    before = SearchEngine(conn.client, Keys(namespace, "shop", 1), mode="native")
+    after = SearchEngine(conn.client, Keys(namespace, "shop", 7), mode="native")
+
+    async def go() -> tuple[bool, bool]:
+        assert await before.create_index(options) is True
+        for record, fields in RECORDS.items():
+            await after.write(record, fields)
+        again = await before.create_index(options)  # same layout: nothing to do
+        return again, await after.create_index(options)
+
+    def found() -> list[str]:
+        result = get_runtime().run(after.search("orders", "*", limit=100))
+        return sorted(r for r, _ in result.records)
+
+    with caplog.at_level("WARNING", logger="hotmesh_nb.search._native"):
+        again, created = get_runtime().run(go())
+    assert (again, created) == (False, True)
+    # The module indexes the hashes that exist in the background.
+    wait_until(lambda: len(found()) == 4)
+    assert found() == ["order-1", "order-2", "order-3", "order-4"]
+    assert "re-creating it" in caplog.text
+    assert get_runtime().run(after.create_index(options)) is False  # now in step
+    hotmesh_nb.shutdown()
