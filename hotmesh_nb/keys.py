@@ -222,6 +222,12 @@ class Partition:
         """String: marks a relayed operation batch as applied here (exactly once)."""
         return f"{self.prefix}:r:{relay_id}"
 
+    def ledger(self, job_id: str) -> str:
+        """Hash: results of the once-only writes job ``job_id`` made to records of this
+        partition when its own hash is in another slot (MeshFlow's search writes from a
+        hook thread onto its record), kept for its replays."""
+        return f"{self.prefix}:l:{job_id}"
+
     def hook_waiter(self, topic: str, value: str) -> str:
         """String: the hook activity waiting for signals on ``topic`` that resolve to ``value``.
 

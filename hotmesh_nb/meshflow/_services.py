@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from .._codec import dumps
 from .._replies import text_map, texts_or_none
-from ..connection import Connection
+from ..connection import Connection, is_cluster
 from ..engine._config import EngineConfig
 from ..errors import DuplicateJobError, JobNotFoundError
 from ..hotmesh import HotMesh, Worker
@@ -24,6 +24,10 @@ from ._ledger import CLAIM, SEARCH, Ledger, patch_field
 from ._meshflow_errors import Suspended
 
 log = logging.getLogger(__name__)
+
+REMOTE_LEDGER_TTL = 30 * 86400
+"""Seconds a ledger kept beside another partition's record lives after its last write:
+long enough for any replay of the job that wrote it."""
 
 T = TypeVar("T")
 
@@ -182,13 +186,19 @@ class WorkflowServices:
         Where a fallback search index covers the record, the write goes through
         the search layer instead, so the index stays in step (same once-only rule).
         """
-        ledger = (self.keys.job(job_id), field)
+        record = self.keys.part_of(search_id)
+        remote = is_cluster(self.client) and record is not self.keys.part_of(job_id)
+        # The write and its ledger entry are one script, so they must share a slot: on a
+        # cluster, a hook thread's writes onto its record keep their ledger beside it.
+        ledger = (record.ledger(job_id) if remote else self.keys.job(job_id), field)
         engine = shared_engine(self.client, self.keys)
         done = await engine.apply(search_id, op, args, ledger)
-        if done is not None:
-            return done
-        keys = [self.keys.job(job_id), self.keys.job(search_id)]
-        return str(await SEARCH.call(self.client, keys, [field, op, *args]))
+        if done is None:
+            keys = [ledger[0], self.keys.job(search_id)]
+            done = str(await SEARCH.call(self.client, keys, [field, op, *args]))
+        if remote:
+            await self.client.expire(ledger[0], REMOTE_LEDGER_TTL)
+        return done
 
     async def search_get(self, search_id: str, fields: list[str]) -> list[str | None]:
         """Live values of searchable fields."""

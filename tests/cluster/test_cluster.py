@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 from waiting import wait_until
@@ -436,3 +437,37 @@ def test_meshdata_search_with_sort_and_paging(redis_url: str, namespace: str) ->
     ] == ["animal-ant", "animal-dog"]
     frame = md.find_where("animal", "@_name:{bird}").to_frame()
     assert list(frame.index) == ["animal-bird"] and frame["legs"].tolist() == [2]
+
+
+async def _tag_record(label: str) -> dict[str, str]:
+    """A hook function: writes a searchable field of the record it joins."""
+    await MeshData.workflow.search().set({"hooked": label})
+    return {"hooked": label}
+
+
+def test_meshdata_hook_functions_write_records_in_other_partitions(
+    redis_url: str, namespace: str
+) -> None:
+    # A hook thread is a job of its own; its record usually lives in another partition,
+    # so on a cluster its once-only writes keep their ledger beside the record.
+    schema = {**SCHEMA, "hooked": {"type": "TAG"}}
+    md = MeshData(
+        redis_url,
+        search=SearchOptions("tagged", prefix=["animal-"], schema=schema),
+        namespace=namespace,
+        config=CONFIG,
+    )
+    md.connect("animal", describe)
+    md.connect("tag", _tag_record)
+    for name, legs in HERD.items():
+        md.exec("animal", [name], id=name, ttl="infinity", search={"name": name, "legs": legs})
+    for name in HERD:
+        md.hook("animal", name, "tag", [f"t-{name}"])
+    for name in HERD:
+        wait_until(lambda name=name: md.get("animal", name, ["hooked"]) == {"hooked": f"t-{name}"})
+    found = md.find_where("animal", "@_hooked:{t-cat}")
+    assert [r for r, _ in found.records] == ["animal-cat"]
+    # Some hook threads did write across partitions: their ledgers sit by the records.
+    admin = redis.RedisCluster.from_url(redis_url, decode_responses=True)
+    assert any(True for _ in admin.scan_iter(match=f"{{{namespace}:meshflow:*:l:*"))
+    admin.close()

@@ -70,6 +70,8 @@ def resume(step: Step, activity: ActivitySpec, dad: str, message: Reply | Result
             node["output"]["metadata"]["error_detail"] = details
     ctx = step.context(activity, dad)
     step.apply_job_maps(activity, ctx)
-    carried = isinstance(message, Reply) and step.app.expire_at_start(activity.id)
-    step.resolve_flags(activity, ctx, expire=message.expire if carried else None)
+    carried = None
+    if isinstance(message, Reply) and step.app.expire_at_start(activity.id):
+        carried = message.expire
+    step.resolve_flags(activity, ctx, expire=carried)
     flow.complete(step, activity, dad, code, closes=code != PENDING)
