@@ -225,7 +225,14 @@ class Subscriptions:
                 owner = self._client.get_node_from_key(channel)  # type: ignore[attr-defined]
                 await self._node(owner).ssubscribe(channel)
             else:
-                await self._pubsub.ssubscribe(channel)
+                try:
+                    await self._pubsub.ssubscribe(channel)
+                except Exception as exc:
+                    if not is_transient(exc):
+                        raise
+                    # The connection is down: its reconnect subscribes the channel, and
+                    # the confirmation may still come in time.
+                    self._pubsub.shard_channels[channel] = None
                 self._ensure_reader()
             await asyncio.wait_for(event.wait(), 10)
             if channel in self._refused:
@@ -485,6 +492,9 @@ class _NodeReader:
         self._outage = Outage(f"pub/sub on {node.name}")
         self._lost = False
         self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        """Subscriptions one at a time: two first ones at once would each open a connection,
+        and the reader would read only one of them."""
 
     @property
     def channels(self) -> list[str]:
@@ -500,14 +510,15 @@ class _NodeReader:
         it is confirmed (its completions went unheard while it moved)."""
         if moved:
             self._lost = True
-        try:
-            await self._pubsub.ssubscribe(channel)
-        except Exception as exc:
-            if not is_transient(exc):
-                raise
-            # Kept: the reader's reconnect subscribes it.
-            self._pubsub.shard_channels[channel] = None
-            self._lost = True
+        async with self._lock:
+            try:
+                await self._pubsub.ssubscribe(channel)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                # Kept: the reader's reconnect subscribes it.
+                self._pubsub.shard_channels[channel] = None
+                self._lost = True
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(
                 self._read(), name=f"pubsub {self.name}"
@@ -519,7 +530,8 @@ class _NodeReader:
             try:
                 if pubsub.connection is None:
                     # The first subscription never reached the node: connect and send it.
-                    await pubsub.ssubscribe(*self.channels)
+                    async with self._lock:
+                        await pubsub.ssubscribe(*self.channels)
                 message = await pubsub.get_message(timeout=None)
             except asyncio.CancelledError:
                 raise
