@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
+from redis.asyncio.client import PubSub
 
 from .._codec import loads
 from .._ids import guid
@@ -435,15 +436,22 @@ class Subscriptions:
         except Exception as exc:
             log.debug("cluster topology not readable yet: %s", exc)
             return
-        for channel in list(reader.channels):
+        moves: list[tuple[str, _NodeReader]] = []
+        for channel in reader.channels:
             try:
                 owner = cluster.get_node_from_key(channel)
             except Exception as exc:  # a slot without an owner during a failover
                 log.debug("no owner for %s yet: %s", channel, exc)
                 continue
             if owner.name != reader.name:
-                reader.drop(channel)
-                await self._node(owner).ssubscribe(channel, moved=True)
+                moves.append((channel, self._node(owner)))
+        # Every moved channel is awaited before any is sent: the waiters are caught up
+        # once the last of them is confirmed, not after the first.
+        for channel, target in moves:
+            reader.drop(channel)
+            target.expect(channel)
+        for channel, target in moves:
+            await target.ssubscribe(channel)
         if not reader.channels:
             self._nodes.pop(reader.name, None)
             await reader.close()
@@ -472,13 +480,22 @@ class Subscriptions:
             await self._client.aclose()  # the marks of late waiters used its pool
 
 
+class _NodePubSub(PubSub):
+    """A node's pub/sub that subscribes again one channel at a time after a reconnect (a
+    cluster refuses one ``SSUBSCRIBE`` of channels in several slots)."""
+
+    async def _resubscribe_shard_channels(self) -> None:
+        for channel in list(self.shard_channels):
+            await self.ssubscribe(channel)
+
+
 class _NodeReader:
     """The shard channels a process listens to on one node of a cluster.
 
     One connection to the node, read by one task that blocks on it (an idle process
     sends nothing). redis-py reconnects and subscribes again after a blip; when the
-    node is gone or a slot moved, the channels move to their new owner's reader, and
-    the waiters are caught up once that node confirms.
+    node is gone or a slot moved, the channels move to their new owner's reader. Either
+    way the waiters are caught up once every channel that went unheard is confirmed.
     """
 
     def __init__(self, owner: Subscriptions, node: Any) -> None:
@@ -488,9 +505,12 @@ class _NodeReader:
             connection_class=node.connection_class, **node.connection_kwargs
         )
         self._redis = aioredis.Redis.from_pool(pool)  # closing it closes the pool
-        self._pubsub = self._redis.pubsub()
+        self._pubsub = _NodePubSub(pool, encoder=pool.get_encoder())
         self._outage = Outage(f"pub/sub on {node.name}")
         self._lost = False
+        """The connection failed: every channel here went unheard until confirmed again."""
+        self._awaiting: set[str] = set()
+        """Unheard channels whose confirmation comes before the waiters are caught up."""
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         """Subscriptions one at a time: two first ones at once would each open a connection,
@@ -505,11 +525,12 @@ class _NodeReader:
         """Forget a channel another node owns now (not subscribed again here)."""
         self._pubsub.shard_channels.pop(channel, None)
 
-    async def ssubscribe(self, channel: str, *, moved: bool = False) -> None:
-        """Subscribe to ``channel`` here; ``moved``: the waiters are caught up once
-        it is confirmed (its completions went unheard while it moved)."""
-        if moved:
-            self._lost = True
+    def expect(self, channel: str) -> None:
+        """``channel`` moves here unheard: catch the waiters up once it is confirmed."""
+        self._awaiting.add(channel)
+
+    async def ssubscribe(self, channel: str) -> None:
+        """Subscribe to ``channel`` here and make sure the node is being read."""
         async with self._lock:
             try:
                 await self._pubsub.ssubscribe(channel)
@@ -524,6 +545,17 @@ class _NodeReader:
                 self._read(), name=f"pubsub {self.name}"
             )
 
+    def _confirmed(self, channel: str) -> None:
+        if self._lost:
+            # redis-py sent every channel again on reconnect: all are awaited.
+            self._lost = False
+            self._outage.ok()
+            self._awaiting.update(self.channels)
+        if channel in self._awaiting:
+            self._awaiting.discard(channel)
+            if not self._awaiting:
+                self._owner._caught_up()
+
     async def _read(self) -> None:
         pubsub = self._pubsub
         while pubsub.shard_channels:
@@ -531,7 +563,8 @@ class _NodeReader:
                 if pubsub.connection is None:
                     # The first subscription never reached the node: connect and send it.
                     async with self._lock:
-                        await pubsub.ssubscribe(*self.channels)
+                        for channel in self.channels:
+                            await pubsub.ssubscribe(channel)
                 message = await pubsub.get_message(timeout=None)
             except asyncio.CancelledError:
                 raise
@@ -547,13 +580,10 @@ class _NodeReader:
             if message is None:
                 continue
             kind = message.get("type")
-            if kind == "ssubscribe" and self._lost:
-                self._lost = False
-                self._outage.ok()
-                self._owner._caught_up()
+            if kind == "ssubscribe":
+                self._confirmed(str(message.get("channel")))
             elif kind == "sunsubscribe" and message.get("channel") in pubsub.shard_channels:
                 # The server dropped us (its slot moved away): follow the slot.
-                self._lost = True
                 await self._owner._relocate(self)
                 continue
             self._owner._dispatch(message)
