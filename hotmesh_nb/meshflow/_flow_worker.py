@@ -70,6 +70,8 @@ class WorkflowRunner:
         self.name = name
         self.task_queue = task_queue
         self.services: WorkflowServices | None = None
+        self._served = asyncio.Event()
+        """Set with :attr:`services`: the worker may deliver a run before its app is open."""
         self.parked: OrderedDict[str, Parked] = OrderedDict()
         """Suspended runs by workflow id, kept for the next step (see ``_runner.Parked``)."""
 
@@ -89,7 +91,16 @@ class WorkflowRunner:
             outage.ok()
             return response
 
+    def serve(self, services: WorkflowServices) -> None:
+        """Give the runner its app's services (runs delivered before this wait for it)."""
+        self.services = services
+        self._served.set()
+
     async def _run(self, message: WorkerMessage) -> Response:
+        if self.services is None:
+            # The worker reads its stream from HotMesh's start on, and open_app still
+            # has a round trip to make: a run already due (a timer) waits for it.
+            await self._served.wait()
         services = self.services
         assert services is not None
         data = message.data
@@ -302,7 +313,7 @@ class MeshFlowWorker:
             ),
         ]
         hm = await open_app(connection, namespace, workers, config)
-        runner.services = WorkflowServices(hm)
+        runner.serve(WorkflowServices(hm))
         key = (hm.connection.url, hm.namespace, task_queue, workflow_name)
         replaced = _RUNNERS.get(key)
         _RUNNERS[key] = runner
