@@ -351,11 +351,19 @@ def _healthy(nodes: list[dict], password: str) -> bool:
 # -- the public API (re-exported by hotmesh_nb.server) ------------------------------------
 
 
-def cluster_start(primaries: int = 3, replicas: int = 1) -> ClusterStatus:
+def cluster_start(
+    primaries: int = 3, replicas: int = 1, binary: str | os.PathLike[str] | None = None
+) -> ClusterStatus:
     """Start the local cluster (creating it on first use) and wait until it is ``ok``.
 
     ``primaries`` × (1 + ``replicas``) nodes. A cluster created earlier is restarted
     with its data, ports and password; asking for another shape then is an error.
+
+    ``binary`` is the server every node runs: a path or a name on ``PATH`` (such as
+    Debian's ``redis-server``, 7.0 or newer). By default, the embedded server's
+    binary (:func:`hotmesh_nb.server.find_binary`). A cluster created with a binary of
+    its own keeps it when restarted without one, since another server may not read
+    its data files; naming a different one then is an error.
     """
     if primaries < 1 or replicas < 0:
         raise ServerError(
@@ -400,31 +408,65 @@ def cluster_start(primaries: int = 3, replicas: int = 1) -> ClusterStatus:
                 f"the local cluster's password file {folder / 'password'} is missing; remove "
                 "the cluster with `hotmesh-nb server cluster stop --remove` and start again"
             )
-        binary = find_binary()
+        chosen = _chosen_binary(binary, state if nodes else {}, folder)
+        binary_path = chosen or find_binary()
         for index, node in enumerate(nodes):
             if not _ping(node["port"], password):
                 _retire(node)
-                _launch_node(binary, folder / f"node-{index}", node, password)
+                _launch_node(binary_path, folder / f"node-{index}", node, password)
         for node in nodes:
             _wait(functools.partial(_ping, node["port"], password), f"node {node['port']}", folder)
             node.update(_identity_of(node["port"], password))
         # Recorded before forming, so that a failed creation can still be stopped and removed.
-        _write_state(folder, primaries, replicas, binary, nodes)
+        _write_state(folder, primaries, replicas, binary_path, nodes, chosen is not None)
         if fresh:
             _form(nodes, password, primaries, folder)
         _wait(lambda: _healthy(nodes, password), "cluster_state:ok on every node", folder)
-        _write_state(folder, primaries, replicas, binary, nodes)
+        _write_state(folder, primaries, replicas, binary_path, nodes, chosen is not None)
         _refuse_strangers(nodes, password)
     return cluster_status()
 
 
+def _chosen_binary(binary: str | os.PathLike[str] | None, state: dict, folder: Path) -> Path | None:
+    """The server binary asked for (or recorded at creation), checked; None: the default."""
+    recorded = state.get("binary") if state.get("binary_chosen") else None
+    if binary is None:
+        if recorded is None:
+            return None
+        binary = recorded
+    text = os.fspath(binary)
+    found = shutil.which(text) if os.sep not in text else None
+    path = Path(found or text).expanduser()
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise ServerError(
+            f"the cluster's server binary {text!r} is not an executable file"
+            + (" nor a command on PATH" if os.sep not in text else "")
+            + ": give the path of a Redis 7+ or Valkey server (for Debian's, "
+            "`apt-get install redis-server` brings /usr/bin/redis-server)"
+        )
+    if recorded is not None and Path(recorded).resolve() != path.resolve():
+        raise ServerError(
+            f"the local cluster in {folder} was created with {recorded}, not {path}; its "
+            "data files may not suit another server. Start it without a binary, or remove "
+            "it first with `hotmesh-nb server cluster stop --remove` (its data is lost)"
+        )
+    return path
+
+
 def _write_state(
-    folder: Path, primaries: int, replicas: int, binary: Path, nodes: list[dict]
+    folder: Path,
+    primaries: int,
+    replicas: int,
+    binary: Path,
+    nodes: list[dict],
+    binary_chosen: bool = False,
 ) -> None:
     state = {
         "primaries": primaries,
         "replicas": replicas,
         "binary": str(binary),
+        # A binary named at creation is used again on restart (see cluster_start).
+        "binary_chosen": binary_chosen,
         "nodes": nodes,
         "started": time.time(),
     }

@@ -298,6 +298,24 @@ class _ClusterClient(RedisCluster):
                 raise
             raise _closed_under_us(exc) from exc
 
+    async def _determine_slot(self, command: str, *args: Any) -> int:
+        """The slot of a command; the streams of ``XREADGROUP``/``XREAD`` read here.
+
+        redis-py asks a server (``COMMAND GETKEYS``, a round trip, always to the same
+        node) for the keys of commands whose keys move in their arguments: twice per
+        worker read, and all on one primary.
+        """
+        name = command.decode() if isinstance(command, bytes) else str(command)
+        if name.upper() in ("XREADGROUP", "XREAD"):
+            words = [a.decode() if isinstance(a, bytes) else str(a) for a in args]
+            upper = [w.upper() for w in words]
+            if "STREAMS" in upper:
+                rest = args[upper.index("STREAMS") + 1 :]
+                slots = {self.keyslot(key) for key in rest[: len(rest) // 2]}
+                if len(slots) == 1:
+                    return slots.pop()
+        return await super()._determine_slot(command, *args)
+
     def pipeline(self, transaction: Any = None, shard_hint: Any = None) -> _ClusterPipeline:
         if shard_hint:
             raise ValueError("shard_hint has no meaning on a cluster")

@@ -296,6 +296,7 @@ class Keys:
     """``{ns:app}``: the hash-tagged prefix of the app's own keys."""
     _parts: list[Partition] = field(init=False, repr=False, compare=False)
     _listeners: list[Callable[[], None]] = field(init=False, repr=False, compare=False)
+    _by_prefix: dict[str, Partition] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self, partitions: int | None) -> None:
         check_namespace(self.namespace)
@@ -303,6 +304,7 @@ class Keys:
         object.__setattr__(self, "prefix", f"{{{self.namespace}:{self.app}}}")
         object.__setattr__(self, "_parts", [])
         object.__setattr__(self, "_listeners", [])
+        object.__setattr__(self, "_by_prefix", {})
         if partitions is not None:
             self.adopt(partitions)
 
@@ -345,6 +347,7 @@ class Keys:
             Partition(i, "{" + partition_tag(self.namespace, self.app, i, partitions) + "}")
             for i in range(partitions)
         )
+        self._by_prefix.update((part.prefix, part) for part in self._parts)
         for listener in list(self._listeners):
             listener()
         return True
@@ -413,13 +416,13 @@ class Keys:
         return [p.worker_stream(topic) for p in self.parts]
 
     def partition_of_key(self, key: str) -> Partition | None:
-        """The partition a key (or channel) of this app belongs to, or None (app-level)."""
-        if key.startswith(self.prefix) and len(self._parts) != 1:
-            return None
-        for part in self._parts:
-            if key.startswith(part.prefix):
-                return part
-        return None
+        """The partition a key of this app belongs to, or None (another tag).
+
+        With one partition, which shares the app's tag, every key of the app answers
+        partition 0: callers ask about streams and job keys only.
+        """
+        end = key.find("}")
+        return self._by_prefix.get(key[: end + 1]) if end > 0 else None
 
     # -- deployment --------------------------------------------------------------
     @property

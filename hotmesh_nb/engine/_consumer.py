@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis import exceptions as redis_errors
 
 from .._replies import entries
 from ..errors import HotMeshError
@@ -148,10 +147,8 @@ class StreamConsumer:
         return [[stream] for stream in self.streams] if self.split else [self.streams]
 
     async def ensure_group(self, streams: list[str] | None = None) -> None:
-        """Create the streams and group if needed (idempotent)."""
-        for stream in streams or self.streams:
-            with contextlib.suppress(redis_errors.ResponseError):  # BUSYGROUP: already there
-                await self.client.xgroup_create(stream, self.group, id="0", mkstream=True)
+        """Create the streams and group if needed (idempotent; one round trip)."""
+        await create_groups(self.client, streams or self.streams, self.group)
 
     async def start(self) -> None:
         """Create the group and start reading."""
@@ -467,6 +464,17 @@ class StreamConsumer:
         await cancel_and_wait(self._trim_task, self._lease_task)
         with contextlib.suppress(Exception):
             await self.batcher.drain()
+
+
+async def create_groups(client: aioredis.Redis, streams: list[str], group: str) -> None:
+    """Create ``group`` on each stream (and the stream), in one pipeline; a group that
+    exists already (``BUSYGROUP``) is fine, any other refusal is raised."""
+    pipe = client.pipeline(transaction=False)
+    for stream in streams:
+        pipe.xgroup_create(stream, group, id="0", mkstream=True)
+    for reply in await pipe.execute(raise_on_error=False):
+        if isinstance(reply, Exception) and "BUSYGROUP" not in str(reply):
+            raise reply
 
 
 def _entries(reply: Any) -> list[tuple[str, str, dict[str, str] | None]]:

@@ -27,7 +27,7 @@ from ._app_runtime import AppRuntime
 from ._backlog import Backlog
 from ._batcher import Batcher
 from ._config import EngineConfig
-from ._consumer import ConsumerStats, StreamConsumer
+from ._consumer import ConsumerStats, StreamConsumer, create_groups
 from ._protocol import (
     Apply,
     Await,
@@ -294,13 +294,13 @@ class Engine:
             mapping={"id": spec.id, f"versions/{spec.version}": f"deployed:{iso_compact()}"},
         )
         await pipe.execute()
-        for part in self.keys.parts:
-            await self._create_group(part.engine_stream, ENGINE_GROUP)
+        await create_groups(self.client, [p.engine_stream for p in self.keys.parts], ENGINE_GROUP)
+        streams = []
         for activity in spec.activities.values():
             topic = activity.topic if activity.type == "worker" else None
             if isinstance(topic, str) and topic and not topic.startswith("{"):
-                for stream in self.keys.worker_streams(topic):
-                    await self._create_group(stream, WORKER_GROUP)
+                streams += self.keys.worker_streams(topic)
+        await create_groups(self.client, streams, WORKER_GROUP)
         self.stepper.apps[spec.version] = AppRuntime(spec, self.keys)
         _hint_unconditional_edges(spec)
         return spec
@@ -337,13 +337,6 @@ class Engine:
                 f"deployed; version {spec.version} asks for {asked}. Remove 'partitions' "
                 f"from the YAML (or set it to {self.keys.count}), or deploy under a new app id"
             )
-
-    async def _create_group(self, stream: str, group: str) -> None:
-        try:
-            await self.client.xgroup_create(stream, group, id="0", mkstream=True)
-        except Exception as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
 
     async def activate(self, version: str) -> None:
         """Make ``version`` the one new jobs start on, in every engine of the namespace."""

@@ -48,6 +48,10 @@ denied command): the scout then looks at the timers once a second, as a poller w
 BATCH = 200
 """Most timers moved in one script call."""
 
+LOOKS_AT_ONCE = 2
+"""Most fire-script calls one scout has in flight: at start every partition looks once,
+and P calls at once would open P connections to do it."""
+
 TOGETHER_MS = 100
 """Timers due within this many ms of a firing fire with it, in due order.
 
@@ -72,10 +76,13 @@ class Scout:
         self._next_due: list[int | None] = [None] * keys.count
         self._by_wake_stream = {part.timer_wake: part.index for part in keys.parts}
         self._tasks: list[asyncio.Task[None]] = []
+        self._looking = asyncio.Semaphore(LOOKS_AT_ONCE)
         self.fired = 0
         """Timers this scout moved to the engine streams (others may have fired the rest)."""
         self.looks = 0
         """Fire-script calls so far (a measure of how often the scout wakes)."""
+        self.watching = 0
+        """Watchers that know where their wake streams stand (each then misses nothing)."""
 
     async def start(self) -> None:
         """Start the firing loops and the watchers on the running event loop."""
@@ -101,11 +108,12 @@ class Scout:
         """Fire every due timer of a partition; returns its next due time (ms) or None."""
         part = self.keys.part(partition)
         while True:
-            moved, next_due = await FIRE.call(
-                self.client,
-                [part.timers, part.engine_stream],
-                [now_ms() + TOGETHER_MS, BATCH],
-            )
+            async with self._looking:
+                moved, next_due = await FIRE.call(
+                    self.client,
+                    [part.timers, part.engine_stream],
+                    [now_ms() + TOGETHER_MS, BATCH],
+                )
             self.looks += 1
             self.fired += int(moved)
             if int(moved) < BATCH:
@@ -150,6 +158,15 @@ class Scout:
         newest: list[Any] = await pipe.execute()
         return {s: (n[0][0] if n else "0-0") for s, n in zip(streams, newest)}
 
+    async def _holding_timers(self, partitions: list[int]) -> list[int]:
+        """The partitions whose timer set is not empty (one round trip): only they need a
+        first look; an empty one waits for its first wake entry."""
+        pipe = self.client.pipeline(transaction=False)
+        for partition in partitions:
+            pipe.zcard(self.keys.part(partition).timers)
+        counts: list[Any] = await pipe.execute()
+        return [p for p, count in zip(partitions, counts) if int(count)]
+
     def _wake_all(self, partitions: list[int]) -> None:
         for partition in partitions:
             self._wake[partition].set()
@@ -160,13 +177,17 @@ class Scout:
         streams = [self.keys.part(p).timer_wake for p in partitions]
         last: dict[Any, Any] | None = None
         refused = False
+        started = False
         while True:
             try:
                 if last is None:
                     # Every timer set before these ids is in the sets when the looks we ask
                     # for run; every one set after them comes with a wake entry we will read.
                     last = await self._start_ids(streams)
-                    self._wake_all(partitions)
+                    self._wake_all(await self._holding_timers(partitions))
+                    if not started:
+                        started = True
+                        self.watching += 1
                 reply: Any = await self.reader.xread(last, count=WATCH_COUNT, block=WATCH_MS)
                 outage.ok()
                 refused = False

@@ -24,6 +24,7 @@ function returned.
 from __future__ import annotations
 
 from .._replies import texts_or_none
+from ..engine._consumer import create_groups
 from ..hotmesh import HotMesh
 from ..keys import WORKER_GROUP
 
@@ -186,9 +187,4 @@ def _newer_or_same(version: str) -> bool:
 async def ensure_worker_group(hm: HotMesh, topic: str) -> None:
     """Create the worker streams of ``topic`` (one per partition) so calls queue there
     before any worker runs."""
-    for stream in hm.keys.worker_streams(topic):
-        try:
-            await hm.connection.client.xgroup_create(stream, WORKER_GROUP, id="0", mkstream=True)
-        except Exception as exc:  # redis-py's ResponseError; only "exists" is expected
-            if "BUSYGROUP" not in str(exc):
-                raise
+    await create_groups(hm.connection.client, hm.keys.worker_streams(topic), WORKER_GROUP)

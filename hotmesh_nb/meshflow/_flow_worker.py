@@ -70,8 +70,8 @@ class WorkflowRunner:
         self.name = name
         self.task_queue = task_queue
         self.services: WorkflowServices | None = None
-        self._served = asyncio.Event()
-        """Set with :attr:`services`: the worker may deliver a run before its app is open."""
+        self.ready = asyncio.Event()
+        """Set once ``services`` is: work that arrives while the app starts waits for it."""
         self.parked: OrderedDict[str, Parked] = OrderedDict()
         """Suspended runs by workflow id, kept for the next step (see ``_runner.Parked``)."""
 
@@ -91,16 +91,11 @@ class WorkflowRunner:
             outage.ok()
             return response
 
-    def serve(self, services: WorkflowServices) -> None:
-        """Give the runner its app's services (runs delivered before this wait for it)."""
-        self.services = services
-        self._served.set()
-
     async def _run(self, message: WorkerMessage) -> Response:
         if self.services is None:
-            # The worker reads its stream from HotMesh's start on, and open_app still
-            # has a round trip to make: a run already due (a timer) waits for it.
-            await self._served.wait()
+            # Its stream may hold work (a timer that fell due while no process ran) before
+            # ``create`` has finished opening the app.
+            await self.ready.wait()
         services = self.services
         assert services is not None
         data = message.data
@@ -313,7 +308,8 @@ class MeshFlowWorker:
             ),
         ]
         hm = await open_app(connection, namespace, workers, config)
-        runner.serve(WorkflowServices(hm))
+        runner.services = WorkflowServices(hm)
+        runner.ready.set()
         key = (hm.connection.url, hm.namespace, task_queue, workflow_name)
         replaced = _RUNNERS.get(key)
         _RUNNERS[key] = runner

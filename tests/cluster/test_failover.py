@@ -1,8 +1,12 @@
 """A primary SIGKILLed in the middle of work: its replica takes over and nothing is lost.
 
-With ``replicas_to_wait=1`` every flush of step writes waits until the replica has it,
-so the promoted replica holds every finished step. Every job and workflow completes,
-and each worker effect (logged by the callbacks themselves) happens exactly once.
+Issue 14's failover check: 1,000 hello jobs and 100 MeshFlow workflows (two activities
+each) are under way when the primary holding the app's own keys (and the MeshFlow
+app's) is SIGKILLed. With ``replicas_to_wait=1`` every flush of step writes waits until
+the replica has it, so the promoted replica holds every finished step. Every job and
+workflow completes, and each worker effect (logged by the callbacks themselves, in a
+local counter, so that the count cannot be lost with the killed node) happens exactly
+once: a redelivered message may re-run a step's bookkeeping, never a worker's call.
 """
 
 from __future__ import annotations
@@ -33,8 +37,8 @@ from hotmesh_nb import (
 from hotmesh_nb.keys import Keys
 from hotmesh_nb.meshflow import workflow
 
-JOBS = 300
-FLOWS = 30
+JOBS = 1000
+FLOWS = 100
 
 DURABLE = EngineConfig(block_ms=500, replicas_to_wait=1, replica_wait_ms=500)
 
@@ -155,17 +159,22 @@ def test_a_primary_killed_mid_run_loses_and_doubles_nothing(
     senders = [threading.Thread(target=submit_jobs), threading.Thread(target=submit_flows)]
     for sender in senders:
         sender.start()
-    wait_until(lambda: len(effects) >= 50)  # well under way
+    expected = {("job", n) for n in range(JOBS)} | {
+        ("activity", f"flow-{n}", k) for n in range(FLOWS) for k in (2, 3)
+    }
+    wait_until(lambda: len(effects) >= 200)  # well under way
     with cluster_home(cluster_home_dir):
         node = next(n for n in server.cluster_status().nodes if n.port == victim.port)
         assert node.pid is not None and node.actual_role == "master"
         os.kill(node.pid, signal.SIGKILL)
+        at_kill = len(effects)
         try:
             # Its replica is promoted (cluster-node-timeout 5 s, then an election).
             wait_until(lambda: _promoted(victim.port), timeout=30)
         finally:
             # The killed node comes back as a replica of the promoted one.
             server.cluster_start(primaries=3, replicas=1)
+    assert at_kill < len(expected)  # the kill fell in the middle of the run
     for sender in senders:
         sender.join(timeout=60)
     wait_until(lambda: all(_status(hm, f"job-{n}") == 0 for n in range(JOBS)), timeout=120)
@@ -174,9 +183,6 @@ def test_a_primary_killed_mid_run_loses_and_doubles_nothing(
     ]
     results = {flow: handle.result(timeout=60) for flow, handle in handles.items()}
     assert results == {f"flow-{n}": 13 for n in range(FLOWS)}
-    expected = {("job", n) for n in range(JOBS)} | {
-        ("activity", f"flow-{n}", k) for n in range(FLOWS) for k in (2, 3)
-    }
     assert set(effects) == expected
     doubled = {effect: count for effect, count in effects.items() if count != 1}
     assert doubled == {}

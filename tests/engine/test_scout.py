@@ -73,8 +73,9 @@ def _scout(hm: HotMesh) -> Scout:
 
 
 def _idle(scout: Scout) -> bool:
-    """The scout has looked at the timers, found none, and waits."""
-    return scout.looks > 0 and all(due is None for due in scout._next_due)
+    """The scout watches its wake streams, has no timer left to fire, and waits."""
+    watchers = 1 if not scout.split else len(scout._next_due)
+    return scout.watching == watchers and all(due is None for due in scout._next_due)
 
 
 def _command_counts(client: redis.Redis) -> dict[str, int]:
