@@ -70,12 +70,15 @@ CLIENT_COMMANDS = (
     "eval",
     "script|load",
     "script|exists",
-    # pub/sub: completions, quorum messages, ``sub``/``psub``
+    # pub/sub: quorum messages, ``sub``/``psub``; completions on partitions' shard channels
     "subscribe",
     "unsubscribe",
     "psubscribe",
     "punsubscribe",
     "publish",
+    "ssubscribe",
+    "sunsubscribe",
+    "spublish",
     # jobs, app records, locks, timers, facets, fallback search indexes
     "get",
     "set",

@@ -10,8 +10,10 @@ A URL naming any node of a Redis or Valkey Cluster is recognised at connect time
 (redis-py's :class:`~redis.asyncio.cluster.RedisCluster`): commands go to the node
 owning their key's slot, ``MOVED``/``ASK`` redirections and failovers are followed,
 and keyless commands that concern every node (``SCRIPT LOAD``, ``SCAN``) reach every
-primary. Classic pub/sub is broadcast over the cluster bus, so subscriptions use one
-connection to any live node and move to another when that node fails. On one node
+primary. Classic pub/sub (the quorum, ``publishes`` topics) is broadcast over the cluster
+bus, so those subscriptions use one connection to any live node and move to another when
+that node fails; job completions use shard channels, one per partition, which
+``engine/_waiters.py`` reads on the node owning each. On one node
 nothing of this runs: the clients are the plain ones, as fast as before.
 
 A :class:`Connection` is cheap to share: its clients live on the runtime loop

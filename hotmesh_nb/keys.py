@@ -262,6 +262,16 @@ class Partition:
         """Sorted set: values of ``target`` (job id → value) for an ``mdn`` measure."""
         return f"{self.prefix}:sm:{_join(key, bucket, target)}"
 
+    @property
+    def done_channel(self) -> str:
+        """Shard channel: the completions of this partition's jobs (``SPUBLISH``).
+
+        It carries the partition's tag, so a step script publishes it from the slot it
+        runs in, and on a cluster only the shard owning that slot relays it; a process
+        listens (``SSUBSCRIBE``) only to the partitions of jobs it waits for.
+        """
+        return f"{self.prefix}:done"
+
     def search_key(self, index: str, *parts: str) -> str:
         """A structure of a fallback search index (tag sets, numeric sorted sets, words).
 
@@ -446,15 +456,6 @@ class Keys:
         return f"{self.prefix}:throttle"
 
     # -- pub/sub -----------------------------------------------------------------
-    @property
-    def done_channel(self) -> str:
-        """Channel: every job completion of the app (one subscription per process).
-
-        Classic pub/sub: on a cluster every node relays it, whatever the partition of
-        the job that ended.
-        """
-        return f"{self.prefix}:done"
-
     def topic_channel(self, topic: str, job_id: str = "") -> str:
         """Channel: a graph's ``publishes`` topic, per job (``sub``/``psub``).
 

@@ -69,7 +69,20 @@ def test_the_partitions_are_learned_once_and_never_change() -> None:
 def test_namespaces_and_apps_never_share_names() -> None:
     a, b, c = Keys("ns1", "app", 4), Keys("ns2", "app", 4), Keys("ns1", "app2", 4)
     assert len({a.job("x"), b.job("x"), c.job("x")}) == 3
-    assert len({a.done_channel, b.done_channel, c.done_channel}) == 3
+    assert len({a.part(0).done_channel, b.part(0).done_channel, c.part(0).done_channel}) == 3
+
+
+def test_a_partitions_done_channel_is_in_the_slot_of_its_keys() -> None:
+    from redis.crc import key_slot
+
+    keys = Keys("ns", "app", 8)
+    channels = {part.done_channel for part in keys.parts}
+    assert len(channels) == 8
+    for part in keys.parts:
+        assert key_slot(part.done_channel.encode()) == key_slot(part.job("x").encode())
+    # One partition: the app's own channel, as before partitions.
+    assert Keys("ns", "app", 1).part(0).done_channel == "{ns:app}:done"
+    assert not hasattr(keys, "done_channel")
 
 
 @pytest.mark.parametrize(

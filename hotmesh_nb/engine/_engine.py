@@ -69,7 +69,7 @@ class Engine:
         self.guid = guid()
         self.batcher = Batcher(self.client)
         self.stepper = Stepper(self.client, keys, config, self.batcher, relay=connection.cluster)
-        self.subscriptions = Subscriptions(connection.new_client(), keys.done_channel, keys)
+        self.subscriptions = Subscriptions(connection.new_client(), keys)
         self.consumer: StreamConsumer | None = None
         self.started = time.time()
         self.quorum = Quorum(
@@ -95,7 +95,7 @@ class Engine:
     # -- life cycle --------------------------------------------------------------
 
     async def start(self) -> None:
-        """Load scripts, subscribe to completions and the quorum, start consuming."""
+        """Load scripts, subscribe to the quorum, start consuming (completions: per partition)."""
         await load_all(self.client)
         self.subscriptions.on_resubscribed = self._settle_missed
         await self.subscriptions.start(self._run_user_callback)

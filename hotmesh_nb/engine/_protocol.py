@@ -454,7 +454,7 @@ class StepCall:
     guard: str = ""
     """A field whose presence means the step was applied already ('' = none)."""
     done_channel: str = ""
-    """The app's completion channel."""
+    """The completion channel of the job's partition (a shard channel)."""
     publishes_channel: str = ""
     """The graph's ``publishes`` channel for this job ('' = none)."""
     expire: int = 0

@@ -193,12 +193,13 @@ async def interrupt(
     publishes = graph.publishes if graph is not None and isinstance(graph.publishes, str) else ""
     error = interrupt_error(job_id, reason, code, stack) if throw else None
     keep = engine.config.default_expire if expire is None else expire
+    part = engine.keys.part_of(job_id)
     reply = await INTERRUPT.call(
         engine.client,
-        [engine.keys.job(job_id), engine.keys.engine_stream_of(job_id)],
+        [part.job(job_id), part.engine_stream],
         [
             dumps(error) if error is not None else "",
-            engine.keys.done_channel,
+            part.done_channel,
             engine.keys.topic_channel(publishes, job_id) if publishes else "",
             keep,
             iso_compact(),

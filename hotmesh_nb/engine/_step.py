@@ -151,6 +151,7 @@ class Step:
                 "interrupt",
                 KEY + part.job(job_id),
                 dumps(error) if error is not None else "",
+                part.done_channel,  # its waiters listen on its partition's channel
                 channel,
                 expire,
                 iso_compact(),

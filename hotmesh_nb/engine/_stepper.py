@@ -216,7 +216,7 @@ class Stepper:
             create_status if create_status is not None else step.delta,
             gid=gid,
             guard=step.guard,
-            done_channel=self.keys.done_channel,
+            done_channel=part.done_channel,
             publishes_channel=self.keys.topic_channel(publishes, step.job_id) if publishes else "",
             expire=step.expire_seconds(),
             ack=ack,
@@ -235,7 +235,7 @@ class Stepper:
         if ack_after is not None:
             await self.ack(ack_after)
         if len(reply) > 2:  # the completion of a job this process waits for
-            settle_local(self.keys.done_channel, reply[2])
+            settle_local(self.keys.prefix, reply[2])
         if self.on_sent is not None and step.messages:
             self.on_sent([stream for stream, _ in step.messages])
         if telemetry.METADATA_KEY in step.job.metadata:
@@ -279,7 +279,7 @@ class Stepper:
             part.engine_stream,
             "ops",
             guard="1",
-            done_channel=self.keys.done_channel,
+            done_channel=part.done_channel,
             ack=ack,
             ops=message.ops,
         )
@@ -308,7 +308,7 @@ class Stepper:
                 part.job("-"),
                 part.engine_stream,
                 "ops",
-                done_channel=self.keys.done_channel,
+                done_channel=part.done_channel,
                 ops=ops,
             )
             keys, args = call.encode()

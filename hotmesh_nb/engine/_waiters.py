@@ -1,9 +1,26 @@
-"""One pub/sub connection per engine: job completions, emits and user subscriptions.
+"""Pub/sub of an engine: job completions, emits, the quorum and user subscriptions.
 
-The done channel and who must hear a completion
-------------------------------------------------
+Done channels: one per partition, sharded, listened to lazily
+--------------------------------------------------------------
 
-A job ends in a step script, which announces it on the app's done channel. When the
+A job ends in a step script, which announces it with ``SPUBLISH`` on the done channel
+of the job's partition (:attr:`Partition.done_channel`, a shard channel in the
+partition's slot). A process listens (``SSUBSCRIBE``) only to the partitions of jobs
+it waits for, from the moment it first waits for one of them, and keeps listening
+(no churn): :meth:`Subscriptions.follow` subscribes before the job can end (``pub``
+awaits it before it creates a job it waits for; a late waiter before it marks the
+job), and costs a set lookup once the partition is followed. On one server the shard
+channels share the connection of the classic ones (the quorum, ``sub``/``psub``). On
+a Redis Cluster a shard channel is only relayed by the shard owning its slot, so each
+node holding followed partitions gets its own connection, read by its own task with a
+blocking read; when a node fails or a slot moves, its channels move to their new
+owner, and the waiters are caught up from the job hashes (completions published
+while nobody listened are lost).
+
+Who must hear a completion
+--------------------------
+
+When the
 process that waits for a job is also the one whose step ends it (a ``pubsub`` job
 whose worker lives in the caller's process), the message would only travel back to
 where it came from. So:
@@ -36,11 +53,14 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
+from redis import exceptions as redis_errors
+from redis.asyncio.client import PubSub
 
 from .._codec import loads
 from .._ids import guid
 from .._replies import text_map
 from ..acl import is_refusal, refusal
+from ..connection import is_cluster
 from ..runtime import cancel_and_wait
 from ._outage import Outage, is_transient
 from ._protocol import StepCall
@@ -68,27 +88,32 @@ def process_token() -> str:
 
 
 _local: dict[str, list[Subscriptions]] = {}
-"""Done channel → the started subscriptions of this process (step replies settle them)."""
+"""App prefix (:attr:`Keys.prefix`) → the started subscriptions of this process (step
+replies settle them)."""
 
 
-def settle_local(done_channel: str, completion: str | bytes) -> None:
-    """Settle this process's waiters from a completion a step script returned."""
+def settle_local(app: str, completion: str | bytes) -> None:
+    """Settle this process's waiters of app ``app`` (its keys' prefix) from a completion
+    a step script returned."""
     try:
         payload = loads(completion)
     except ValueError:
         return
-    for subscriptions in _local.get(done_channel, ()):
+    for subscriptions in _local.get(app, ()):
         subscriptions.settle(payload)
 
 
 class Subscriptions:
-    """Channel and pattern subscriptions sharing one connection, plus job waiters."""
+    """Channel, pattern and shard-channel subscriptions, plus job waiters.
 
-    def __init__(self, client: aioredis.Redis, done_channel: str, keys: Keys | None = None) -> None:
+    Classic channels and patterns share one connection; so do shard channels on one
+    server. On a cluster, shard channels live on one :class:`_NodeReader` per node.
+    """
+
+    def __init__(self, client: aioredis.Redis, keys: Keys) -> None:
         self._client = client
-        self._done_channel = done_channel
         self._keys = keys
-        """The app's keys; without them no waiter is claimed (every completion published)."""
+        self._cluster = is_cluster(client)
         self._watches: dict[str, asyncio.Handle] = {}
         """Late waiters whose job is not marked yet (``pub`` claims them before then)."""
         self._side: set[asyncio.Task[None]] = set()
@@ -109,19 +134,24 @@ class Subscriptions:
         self._lost = False
         self._refused: dict[str, BaseException] = {}
         """Subscriptions the server's ACL refused, with the error their caller gets."""
+        self._followed: set[str] = set()
+        """Done channels listened to (confirmed): waiting on their jobs costs nothing more."""
+        self._following: dict[str, asyncio.Task[None]] = {}
+        """Done channels being subscribed (every caller awaits the same subscription)."""
+        self._nodes: dict[str, _NodeReader] = {}
+        """Cluster only: node name → the reader of the shard channels it owns."""
 
     async def start(
         self, run_callback: Callable[[Callback, str, dict[str, Any]], Coroutine[Any, Any, Any]]
     ) -> None:
-        """Subscribe to the app's completion channel and start reading."""
+        """Get ready to deliver messages; done channels are followed when waited on."""
         self._run_callback = run_callback
-        await self.subscribe(self._done_channel, self._on_done, internal=True)
-        _local.setdefault(self._done_channel, []).append(self)
+        _local.setdefault(self._keys.prefix, []).append(self)
 
     @property
-    def done_channel(self) -> str:
-        """The app's completion channel."""
-        return self._done_channel
+    def followed(self) -> frozenset[str]:
+        """The done channels (one per partition) this process listens to."""
+        return frozenset(self._followed)
 
     def _ensure_reader(self) -> None:
         if self._task is None or self._task.done():
@@ -171,16 +201,66 @@ class Subscriptions:
         self._confirmed.pop(pattern, None)
         await self._pubsub.punsubscribe(pattern)
 
+    async def follow(self, job_id: str) -> None:
+        """Listen to the done channel of ``job_id``'s partition (returns once the server
+        confirmed it; at once when it is followed already)."""
+        channel = self._keys.part_of(job_id).done_channel
+        if channel in self._followed:
+            return
+        task = self._following.get(channel)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(
+                self._ssubscribe(channel), name="follow partition"
+            )
+            self._following[channel] = task
+        # Shielded: a caller that gives up does not cancel the others' subscription.
+        await asyncio.shield(task)
+
+    async def _ssubscribe(self, channel: str) -> None:
+        try:
+            self._channels[channel] = self._on_done
+            self._internal.add(self._on_done)
+            event = self._confirmed.setdefault(channel, asyncio.Event())
+            if self._cluster:
+                await self._client.initialize()  # type: ignore[attr-defined]  # the slot map
+                owner = self._client.get_node_from_key(channel)  # type: ignore[attr-defined]
+                await self._node(owner).ssubscribe(channel)
+            else:
+                try:
+                    await self._pubsub.ssubscribe(channel)
+                except Exception as exc:
+                    if not is_transient(exc):
+                        raise
+                    # The connection is down: its reconnect subscribes the channel, and
+                    # the confirmation may still come in time.
+                    self._pubsub.shard_channels[channel] = None
+                self._ensure_reader()
+            await asyncio.wait_for(event.wait(), 10)
+            if channel in self._refused:
+                self._channels.pop(channel, None)
+                self._confirmed.pop(channel, None)
+                raise self._refused.pop(channel)
+            self._followed.add(channel)
+        finally:
+            self._following.pop(channel, None)
+
+    def _node(self, node: Any) -> _NodeReader:
+        reader = self._nodes.get(node.name)
+        if reader is None:
+            reader = self._nodes[node.name] = _NodeReader(self, node)
+        return reader
+
     def wait(self, job_id: str) -> asyncio.Future[dict[str, Any]]:
         """A future resolved with the job's completion payload.
 
-        Unless ``pub`` claims it at once (it starts the job), the job is marked so that
-        its completion is published (see the module docstring).
+        Unless ``pub`` claims it at once (it starts the job), the job's partition is
+        followed and the job marked so that its completion is published (see the
+        module docstring).
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[dict[str, Any]] = loop.create_future()
         self._waiters.setdefault(job_id, []).append(future)
-        if self._keys is not None and job_id not in self._watches:
+        if job_id not in self._watches:
             self._watches[job_id] = loop.call_soon(self._start_watch, job_id)
         return future
 
@@ -189,6 +269,7 @@ class Subscriptions:
 
         The waiters registered for it are the creator's (from ``on_id``, before the job
         exists): they need no mark, and the job is created with this process's token.
+        The creator then :meth:`follow` s the job's partition before it creates the job.
         """
         handle = self._watches.pop(job_id, None)
         if handle is None:
@@ -203,14 +284,16 @@ class Subscriptions:
         task.add_done_callback(self._side.discard)
 
     async def _watch(self, job_id: str) -> None:
-        """Mark a running job for a late waiter; settle the waiter if it has ended."""
-        assert self._keys is not None
+        """Follow a running job's partition and mark the job for a late waiter; settle
+        the waiter if the job has ended."""
         keys = self._keys
         outage = Outage("marking a waited job")
         part = keys.part_of(job_id)
         script_keys, args = StepCall(part.job(job_id), part.engine_stream, "watch").encode()
         while job_id in self._waiters:
             try:
+                # Listening first: once the job is marked its end is published there.
+                await self.follow(job_id)
                 reply = await STEP.call(self._client, script_keys, args)
                 outcome, status = int(reply[0]), int(reply[1])
                 if outcome == 1 and (status <= 0 and status != -1):
@@ -225,8 +308,16 @@ class Subscriptions:
             except Exception as exc:
                 if not is_transient(exc):
                     log.warning("could not mark job %s for its waiter: %s", job_id, exc)
+                    self._fail(job_id, exc)
                     return
                 await asyncio.sleep(outage.failed(exc))
+
+    def _fail(self, job_id: str, exc: BaseException) -> None:
+        # A waiter whose job cannot be followed (an ACL refusal...) hears why, instead
+        # of waiting for a completion that would never reach it.
+        for future in self._waiters.pop(job_id, ()):
+            if not future.done():
+                future.set_exception(exc)
 
     def forget(self, job_id: str, future: asyncio.Future[Any]) -> None:
         """Drop a waiter (timed out or cancelled)."""
@@ -238,7 +329,7 @@ class Subscriptions:
 
     def settle(self, payload: dict[str, Any]) -> None:
         """Resolve the waiters of a job from its completion payload (however it was read)."""
-        self._on_done(self._done_channel, payload)
+        self._on_done("", payload)
 
     def _on_done(self, channel: str, payload: dict[str, Any]) -> None:
         if payload.get("k") != "done":
@@ -251,15 +342,27 @@ class Subscriptions:
                 future.set_result(payload)
 
     def _refuse(self, exc: BaseException) -> None:
-        # The server answers a refused (P)SUBSCRIBE with an error instead of its
+        # The server answers a refused (P/S)SUBSCRIBE with an error instead of its
         # confirmation: the subscriptions still waiting for one fail with it (one
         # subscription is made at a time per caller, so the error is theirs).
         user = self._client.connection_pool.connection_kwargs.get("username")
         for name, event in self._confirmed.items():
             if not event.is_set():
-                command = "PSUBSCRIBE" if name in self._patterns else "SUBSCRIBE"
+                if name in self._patterns:
+                    command = "PSUBSCRIBE"
+                elif self._channels.get(name) == self._on_done:
+                    command = "SSUBSCRIBE"
+                else:
+                    command = "SUBSCRIBE"
                 self._refused[name] = refusal(exc, (command, name), user)
                 event.set()
+
+    def _caught_up(self) -> None:
+        """Channels are live again: settle the waiters whose job ended meanwhile."""
+        if self.on_resubscribed is not None and self._waiters:
+            task = asyncio.get_running_loop().create_task(self.on_resubscribed(list(self._waiters)))
+            self._side.add(task)
+            task.add_done_callback(self._side.discard)
 
     async def _read(self) -> None:
         while True:
@@ -278,40 +381,45 @@ class Subscriptions:
             if message is None:
                 continue
             kind = message.get("type")
-            name = message.get("pattern") or message.get("channel")
-            if kind in ("subscribe", "psubscribe"):
-                event = self._confirmed.get(message.get("channel"))
-                if event is not None:
-                    event.set()
-                if self._lost:
-                    # redis-py subscribes again on reconnect; the first confirmation
-                    # means the channels are live, so completions missed meanwhile
-                    # can be looked up without a gap.
-                    self._lost = False
-                    self._outage.ok()
-                    if self.on_resubscribed is not None and self._waiters:
-                        asyncio.get_running_loop().create_task(
-                            self.on_resubscribed(list(self._waiters))
-                        )
-                continue
-            if kind not in ("message", "pmessage"):
-                continue
-            channel = message["channel"]
-            try:
-                payload = loads(message["data"])
-            except ValueError:
-                continue
-            callback = self._channels.get(channel) if kind == "message" else None
-            if callback is None:
-                callback = self._patterns.get(name) or self._match_pattern(channel)
-            if callback is None:
-                continue
-            if callback in self._internal:
-                callback(channel, payload)
-            elif self._run_callback is not None:
-                asyncio.get_running_loop().create_task(
-                    self._run_callback(callback, channel, payload)
-                )
+            confirmed = kind in ("subscribe", "psubscribe", "ssubscribe")
+            if (
+                confirmed
+                and self._lost
+                and (kind == "ssubscribe" or not self._pubsub.shard_channels)
+            ):
+                # redis-py subscribes again on reconnect, shard channels last; their
+                # first confirmation means every channel is live, so completions
+                # missed meanwhile can be looked up without a gap.
+                self._lost = False
+                self._outage.ok()
+                self._caught_up()
+            self._dispatch(message)
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        """Deliver one message read from any connection (or note a confirmation)."""
+        kind = message.get("type")
+        name = message.get("pattern") or message.get("channel")
+        if kind in ("subscribe", "psubscribe", "ssubscribe"):
+            event = self._confirmed.get(message.get("channel"))  # type: ignore[arg-type]
+            if event is not None:
+                event.set()
+            return
+        if kind not in ("message", "pmessage", "smessage"):
+            return
+        channel = message["channel"]
+        try:
+            payload = loads(message["data"])
+        except ValueError:
+            return
+        callback = self._channels.get(channel) if kind != "pmessage" else None
+        if callback is None and kind != "smessage":
+            callback = self._patterns.get(name) or self._match_pattern(channel)  # type: ignore[arg-type]
+        if callback is None:
+            return
+        if callback in self._internal:
+            callback(channel, payload)
+        elif self._run_callback is not None:
+            asyncio.get_running_loop().create_task(self._run_callback(callback, channel, payload))
 
     def _match_pattern(self, channel: str) -> Callback | None:
         for pattern, callback in self._patterns.items():
@@ -319,17 +427,49 @@ class Subscriptions:
                 return callback
         return None
 
+    async def _relocate(self, reader: _NodeReader) -> None:
+        """Move the channels of ``reader`` whose slot another node owns now (a failover,
+        a migration) to that node's reader."""
+        cluster: Any = self._client
+        try:
+            await cluster.nodes_manager.initialize()  # the slot map as the cluster sees it now
+        except Exception as exc:
+            log.debug("cluster topology not readable yet: %s", exc)
+            return
+        moves: list[tuple[str, _NodeReader]] = []
+        for channel in reader.channels:
+            try:
+                owner = cluster.get_node_from_key(channel)
+            except Exception as exc:  # a slot without an owner during a failover
+                log.debug("no owner for %s yet: %s", channel, exc)
+                continue
+            if owner.name != reader.name:
+                moves.append((channel, self._node(owner)))
+        # Every moved channel is awaited before any is sent: the waiters are caught up
+        # once the last of them is confirmed, not after the first.
+        for channel, target in moves:
+            reader.drop(channel)
+            target.expect(channel)
+        for channel, target in moves:
+            await target.ssubscribe(channel)
+        if not reader.channels:
+            self._nodes.pop(reader.name, None)
+            await reader.close()
+
     async def close(self) -> None:
-        """Cancel waiters and close the connection."""
-        started = _local.get(self._done_channel, [])
+        """Cancel waiters and close the connections."""
+        started = _local.get(self._keys.prefix, [])
         if self in started:
             started.remove(self)
             if not started:
-                del _local[self._done_channel]
+                del _local[self._keys.prefix]
         for handle in self._watches.values():
             handle.cancel()
         self._watches.clear()
-        await cancel_and_wait(self._task, *self._side)
+        await cancel_and_wait(self._task, *self._side, *self._following.values())
+        for reader in list(self._nodes.values()):
+            await reader.close()
+        self._nodes.clear()
         for waiters in self._waiters.values():
             for future in waiters:
                 future.cancel()
@@ -338,3 +478,122 @@ class Subscriptions:
             await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
         with contextlib.suppress(Exception):
             await self._client.aclose()  # the marks of late waiters used its pool
+
+
+class _NodePubSub(PubSub):
+    """A node's pub/sub that subscribes again one channel at a time after a reconnect (a
+    cluster refuses one ``SSUBSCRIBE`` of channels in several slots)."""
+
+    async def _resubscribe_shard_channels(self) -> None:
+        for channel in list(self.shard_channels):
+            await self.ssubscribe(channel)
+
+
+class _NodeReader:
+    """The shard channels a process listens to on one node of a cluster.
+
+    One connection to the node, read by one task that blocks on it (an idle process
+    sends nothing). redis-py reconnects and subscribes again after a blip; when the
+    node is gone or a slot moved, the channels move to their new owner's reader. Either
+    way the waiters are caught up once every channel that went unheard is confirmed.
+    """
+
+    def __init__(self, owner: Subscriptions, node: Any) -> None:
+        self._owner = owner
+        self.name: str = node.name
+        pool = aioredis.ConnectionPool(
+            connection_class=node.connection_class, **node.connection_kwargs
+        )
+        self._redis = aioredis.Redis.from_pool(pool)  # closing it closes the pool
+        self._pubsub = _NodePubSub(pool, encoder=pool.get_encoder())
+        self._outage = Outage(f"pub/sub on {node.name}")
+        self._lost = False
+        """The connection failed: every channel here went unheard until confirmed again."""
+        self._awaiting: set[str] = set()
+        """Unheard channels whose confirmation comes before the waiters are caught up."""
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        """Subscriptions one at a time: two first ones at once would each open a connection,
+        and the reader would read only one of them."""
+
+    @property
+    def channels(self) -> list[str]:
+        """The shard channels this reader subscribes to (again after a reconnect)."""
+        return [str(c) for c in self._pubsub.shard_channels]
+
+    def drop(self, channel: str) -> None:
+        """Forget a channel another node owns now (not subscribed again here)."""
+        self._pubsub.shard_channels.pop(channel, None)
+
+    def expect(self, channel: str) -> None:
+        """``channel`` moves here unheard: catch the waiters up once it is confirmed."""
+        self._awaiting.add(channel)
+
+    async def ssubscribe(self, channel: str) -> None:
+        """Subscribe to ``channel`` here and make sure the node is being read."""
+        async with self._lock:
+            try:
+                await self._pubsub.ssubscribe(channel)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                # Kept: the reader's reconnect subscribes it.
+                self._pubsub.shard_channels[channel] = None
+                self._lost = True
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(
+                self._read(), name=f"pubsub {self.name}"
+            )
+
+    def _confirmed(self, channel: str) -> None:
+        if self._lost:
+            # redis-py sent every channel again on reconnect: all are awaited.
+            self._lost = False
+            self._outage.ok()
+            self._awaiting.update(self.channels)
+        if channel in self._awaiting:
+            self._awaiting.discard(channel)
+            if not self._awaiting:
+                self._owner._caught_up()
+
+    async def _read(self) -> None:
+        pubsub = self._pubsub
+        while pubsub.shard_channels:
+            try:
+                if pubsub.connection is None:
+                    # The first subscription never reached the node: connect and send it.
+                    async with self._lock:
+                        for channel in self.channels:
+                            await pubsub.ssubscribe(channel)
+                message = await pubsub.get_message(timeout=None)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if is_refusal(exc):
+                    self._owner._refuse(exc)
+                    continue
+                self._lost = True
+                if not isinstance(exc, redis_errors.ResponseError):  # MOVED: at once
+                    await asyncio.sleep(self._outage.failed(exc))
+                await self._owner._relocate(self)
+                continue
+            if message is None:
+                continue
+            kind = message.get("type")
+            if kind == "ssubscribe":
+                self._confirmed(str(message.get("channel")))
+            elif kind == "sunsubscribe" and message.get("channel") in pubsub.shard_channels:
+                # The server dropped us (its slot moved away): follow the slot.
+                await self._owner._relocate(self)
+                continue
+            self._owner._dispatch(message)
+
+    async def close(self) -> None:
+        """Stop reading and close the connection."""
+        task = self._task
+        if task is not None and task is not asyncio.current_task():
+            await cancel_and_wait(task)
+        with contextlib.suppress(Exception):
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        with contextlib.suppress(Exception):
+            await self._redis.aclose()

@@ -285,7 +285,7 @@ def test_the_namespace_pattern_covers_every_minted_name_and_no_neighbours() -> N
         part.timer_wake,
         part.applied("r1"),
         keys.throttles,
-        keys.done_channel,
+        part.done_channel,
         keys.topic_channel("t", "j"),
         keys.quorum_channel,
         keys.roll_call,

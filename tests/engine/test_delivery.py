@@ -127,8 +127,9 @@ def test_a_redelivered_response_is_applied_once(mesh, redis_url, namespace) -> N
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     keys = hm.keys
     pubsub = client.pubsub()
-    pubsub.subscribe(keys.done_channel)
     job_id = hm.pub("kill.go", {"n": 5})
+    pubsub.ssubscribe(keys.part_of(job_id).done_channel)  # the job waits for `release`
+    assert pubsub.get_message(timeout=10)["type"] == "ssubscribe"
     # Capture the worker's response as it goes to the engine stream, then replay it.
     release.set()
     deadline = time.monotonic() + 10
@@ -148,7 +149,7 @@ def test_a_redelivered_response_is_applied_once(mesh, redis_url, namespace) -> N
     client.xadd(keys.engine_stream_of(job_id), {"m": json.dumps(replay)})
     time.sleep(0.3)
     while (message := pubsub.get_message(timeout=0.2)) is not None:
-        if message["type"] == "message":
+        if message["type"] == "smessage":
             completions.append(json.loads(message["data"]))
     assert [c["m"]["jid"] for c in completions] == [job_id]
     assert hm.get_state(job_id)["data"] == {"doubled": 10, "after": True}

@@ -80,18 +80,20 @@ def test_a_job_waited_for_where_it_ends_is_not_published(redis_url: str, namespa
     hm = _start(redis_url, namespace, lambda msg: {"doubled": msg.data["n"] * 2})
     admin = redis.Redis.from_url(redis_url, decode_responses=True)
     listener = admin.pubsub()
-    listener.subscribe(hm.keys.done_channel)
-    assert listener.get_message(timeout=10)["type"] == "subscribe"
+    channels = [part.done_channel for part in hm.keys.parts]
+    listener.ssubscribe(*channels)
+    for _ in channels:
+        assert listener.get_message(timeout=10)["type"] == "ssubscribe"
     try:
         for n in range(5):
             assert hm.pubsub("quiet.go", {"n": n}) == {"doubled": 2 * n}
         # A message of our own closes the window: whatever the jobs published came before.
-        admin.publish(hm.keys.done_channel, json.dumps({"k": "sentinel"}))
+        admin.spublish(channels[0], json.dumps({"k": "sentinel"}))
         seen = []
         while True:
             message = listener.get_message(timeout=10)
             assert message is not None, "the sentinel never came back"
-            if message["type"] != "message":
+            if message["type"] != "smessage":
                 continue
             payload = json.loads(message["data"])
             if payload.get("k") == "sentinel":

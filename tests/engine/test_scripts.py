@@ -459,7 +459,8 @@ def test_interrupt(lab, row: InterruptRow) -> None:
             keys.part(0).engine_stream,
             keys.part(0).facet("color:red"),
         )
-        done, publishes = keys.done_channel, keys.topic_channel("go.done", "j1")
+        done = keys.part_of("j1").done_channel  # a shard channel (SPUBLISH)
+        publishes = keys.topic_channel("go.done", "j1")
         before = dict(row.job or {})
         if row.facet:
             before[f"f:{facet}"] = "j1"
@@ -467,7 +468,8 @@ def test_interrupt(lab, row: InterruptRow) -> None:
         if before:
             await lab.admin.hset(job, mapping=before)
         listener = lab.admin.pubsub()
-        await listener.subscribe(done, publishes)
+        await listener.ssubscribe(done)
+        await listener.subscribe(publishes)
         for _ in range(2):
             await listener.get_message(timeout=5)  # the subscribe confirmations
         reply = await lab.call(
@@ -476,7 +478,7 @@ def test_interrupt(lab, row: InterruptRow) -> None:
             [row.error, done, publishes if row.publishes else "", row.expire, NOW],
         )
         # What the script published arrives before a marker published after it.
-        await lab.admin.publish(done, "marker")
+        await lab.admin.spublish(done, "marker")
         heard: list[tuple[str, str]] = []
         while not heard or heard[-1][1] != "marker":
             message = await listener.get_message(timeout=5)
@@ -553,11 +555,13 @@ def test_announce_through_a_minimal_includer(lab, tmp_path: Path, kind: str) -> 
             keys.part(0).engine_stream,
             keys.part(0).facet("color:red"),
         )
-        done, publishes = keys.done_channel, keys.topic_channel("go.done", "j1")
+        done = keys.part_of("j1").done_channel  # a shard channel (SPUBLISH)
+        publishes = keys.topic_channel("go.done", "j1")
         await lab.admin.hset(job, mapping={**RUNNING, "p": PARENT, "ju": NOW, f"f:{facet}": "j1"})
         await lab.admin.sadd(facet, "j1")
         listener = lab.admin.pubsub()
-        await listener.subscribe(done, publishes)
+        await listener.ssubscribe(done)
+        await listener.subscribe(publishes)
         for _ in range(2):
             await listener.get_message(timeout=5)
         client = await lab.user([job, stream])

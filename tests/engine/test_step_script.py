@@ -140,7 +140,7 @@ def test_the_announcement_shows_the_hash_as_it_is_after_the_step(
     from hotmesh_nb.engine import _state as st
 
     keys = Keys(namespace, "script", 1)
-    channel = f"{namespace}:announce-test"
+    channel = keys.part(0).done_channel
     # With an operation that touches another key, the hash is read again.
     link = (["link", KEY_REF + keys.job("other"), "f", "v"],) if ops else ()
     writes = {"d:b": '"new"', "d:c": "3", "ju": "2"}
@@ -159,7 +159,7 @@ def test_the_announcement_shows_the_hash_as_it_is_after_the_step(
 
     admin = redis.Redis.from_url(redis_url, decode_responses=True)
     listener = admin.pubsub()
-    listener.subscribe(channel)
+    listener.ssubscribe(channel)  # a shard channel (SPUBLISH)
     listener.get_message(timeout=5)  # the subscription's confirmation
     try:
         reply = hotmesh_nb.runtime.get_runtime().run(run())

@@ -144,6 +144,9 @@ async def start_job(
         on_id(job_id)
         if engine.subscriptions.claim(job_id):  # settled from the step's reply, here
             step.writes[st.WAITED_BY] = process_token()
+            # Or, when another process ends it, from its partition's done channel: listened
+            # to before the job exists (once per partition; then a set lookup).
+            await engine.subscriptions.follow(job_id)
     code, _ = await engine.commit(step, create_status=status, ack=ack, fresh=fresh)
     telemetry.job_created(span, code)
     if code == 0:

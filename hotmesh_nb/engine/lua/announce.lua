@@ -14,6 +14,11 @@
 -- process settles its waiter from the reply) and, unless a waiter elsewhere marked the
 -- job (field 'W'), not published on the done channel. Subscribers of the 'publishes'
 -- channel always get it.
+--
+-- The done channel is the job's partition's shard channel (SPUBLISH): it carries the
+-- partition's hash tag, so it is in the slot the script runs in, and on a cluster only
+-- that slot's shard relays it. The 'publishes' channel is classic (PUBLISH, every node):
+-- 'psub' patterns hear the jobs of every partition.
 local function announce(job, engine_stream, kind, status, done_channel, publishes_channel, flat, token)
   flat = flat or redis.call('HGETALL', job)
   local data = {}
@@ -48,7 +53,7 @@ local function announce(job, engine_stream, kind, status, done_channel, publishe
     .. ',"err":' .. err .. ',"ed":' .. detail .. ',"d":' .. body .. '}'
   local mine = kind == 'done' and token ~= nil and waited_by == token
   if not mine or watched then
-    redis.call('PUBLISH', done_channel, payload)
+    redis.call('SPUBLISH', done_channel, payload)
   end
   if publishes_channel ~= '' then
     redis.call('PUBLISH', publishes_channel, payload)

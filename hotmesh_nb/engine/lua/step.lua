@@ -10,7 +10,7 @@
 -- ARGV[2]  create: initial status | step: status delta
 -- ARGV[3]  step: expected gid ('' = no check)
 -- ARGV[4]  step: guard field ('' = none): its presence means "already applied"
--- ARGV[5]  done channel (every completion of the app)
+-- ARGV[5]  done channel: the shard channel of the job's partition
 -- ARGV[6]  publishes channel ('' = none)
 -- ARGV[7]  expire seconds when the job ends (<= 0: keep)
 -- ARGV[8]  message to acknowledge: KEYS index (0 = none), ARGV[9] group, ARGV[10] id
@@ -45,8 +45,8 @@
 --   link       key, field, value           set a field of another job (parent → child)
 --   hdel       count, fields...            remove fields of this job (pruned iterations)
 --   halt       error                       interrupt this job ('' = quietly)
---   interrupt  key, error, publishes, expire, update time
---              interrupt another job of the app
+--   interrupt  key, error, done channel, publishes, expire, update time
+--              interrupt another job of the app (announced on its partition's channel)
 -- Returns the job status after a 'halt' (nil otherwise).
 local function run_ops(ops)
   local halted = nil
@@ -110,7 +110,7 @@ local function run_ops(ops)
         redis.call('HSET', KEYS[1], 'err', op[2])
       end
     elseif name == 'interrupt' then
-      interrupt_job(KEYS[op[2]], KEYS[2], op[3], ARGV[5], op[4], op[5], op[6])
+      interrupt_job(KEYS[op[2]], KEYS[2], op[3], op[4], op[5], op[6], op[7])
     else
       error('unknown step operation ' .. tostring(name))
     end
