@@ -222,7 +222,7 @@ class Subscriptions:
             self._internal.add(self._on_done)
             event = self._confirmed.setdefault(channel, asyncio.Event())
             if self._cluster:
-                await self._client.initialize()  # type: ignore[attr-defined]  # the slot map
+                await self._client.initialize()  # the slot map
                 owner = self._client.get_node_from_key(channel)  # type: ignore[attr-defined]
                 await self._node(owner).ssubscribe(channel)
             else:
@@ -505,7 +505,7 @@ class _NodeReader:
             connection_class=node.connection_class, **node.connection_kwargs
         )
         self._redis = aioredis.Redis.from_pool(pool)  # closing it closes the pool
-        self._pubsub = _NodePubSub(pool, encoder=pool.get_encoder())
+        self._pubsub = _NodePubSub(pool, encoder=pool.get_encoder())  # type: ignore[no-untyped-call]
         self._outage = Outage(f"pub/sub on {node.name}")
         self._lost = False
         """The connection failed: every channel here went unheard until confirmed again."""
