@@ -218,6 +218,7 @@ class StreamConsumer:
                 if not is_transient(exc):
                     log.warning("reading %s failed: %s", streams[0], exc)
                 await asyncio.sleep(outage.failed(exc))
+                await self._recover_own(streams)
                 continue
             for stream, message_id, fields in _entries(reply):
                 if fields is None:
@@ -229,6 +230,31 @@ class StreamConsumer:
             # Eager dispatch: the handlers just created run up to their first wait before
             # the next blocking read is sent, so a message's work is never behind it.
             await asyncio.sleep(0)
+
+    async def _recover_own(self, streams: list[str]) -> None:
+        """After a failed read, take back what the server delivered to us meanwhile.
+
+        A read whose reply was lost with its connection (a failover, a dropped socket)
+        left its messages pending under this consumer's name, where no ``>`` read finds
+        them again: without this they would wait for ``reclaim_after``. Reading our own
+        history (``0``) returns them; those in hand, or handled and waiting for their
+        ack to be flushed, are skipped.
+        """
+        try:
+            reply = await self.reader.xreadgroup(
+                self.group, self.consumer, dict.fromkeys(streams, "0"), count=self.batch
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            return  # still down: the next failed read tries again
+        for stream, message_id, fields in _entries(reply):
+            if (stream, message_id) in self._held or message_id in self._acks.get(stream, ()):
+                continue  # in hand, or handled with its ack on the way
+            if fields is None:
+                self.ack(stream, message_id)  # deleted while pending
+            else:
+                await self._dispatch(stream, message_id, fields, 2)
 
     def _free_slots(self) -> int:
         return self.concurrency - self.stats.in_flight

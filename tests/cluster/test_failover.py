@@ -4,7 +4,9 @@ Issue 14's failover check: 1,000 hello jobs and 100 MeshFlow workflows (two acti
 each) are under way when the primary holding the app's own keys (and the MeshFlow
 app's) is SIGKILLed. With ``replicas_to_wait=1`` every flush of step writes waits until
 the replica has it, so the promoted replica holds every finished step. Every job and
-workflow completes, and each worker effect (logged by the callbacks themselves, in a
+workflow completes — their callers wait from the start, so the completions of the
+killed node's partitions reach them over shard channels that moved to the promoted
+replica — and each worker effect (logged by the callbacks themselves, in a
 local counter, so that the count cannot be lost with the killed node) happens exactly
 once: a redelivered message may re-run a step's bookkeeping, never a worker's call.
 """
@@ -139,6 +141,13 @@ def test_a_primary_killed_mid_run_loses_and_doubles_nothing(
                     continue
 
     handles: dict[str, Any] = {}
+    results: dict[str, Any] = {}
+    waiting: list[threading.Thread] = []
+
+    def await_flow(flow: str) -> None:
+        # Waiting from the start: its completion reaches it over its partition's shard
+        # channel, whose subscription must outlive the failover.
+        results[flow] = handles[flow].result(timeout=120)
 
     def submit_flows() -> None:
         for n in range(FLOWS):
@@ -155,6 +164,9 @@ def test_a_primary_killed_mid_run_loses_and_doubles_nothing(
                     break
                 except ConnectError:
                     continue
+            waiter = threading.Thread(target=await_flow, args=(flow,))
+            waiter.start()
+            waiting.append(waiter)
 
     senders = [threading.Thread(target=submit_jobs), threading.Thread(target=submit_flows)]
     for sender in senders:
@@ -181,7 +193,8 @@ def test_a_primary_killed_mid_run_loses_and_doubles_nothing(
     assert [hm.get_state(f"job-{n}")["data"]["out"] for n in range(JOBS)] == [
         n + 1 for n in range(JOBS)
     ]
-    results = {flow: handle.result(timeout=60) for flow, handle in handles.items()}
+    for waiter in waiting:
+        waiter.join(timeout=120)
     assert results == {f"flow-{n}": 13 for n in range(FLOWS)}
     assert set(effects) == expected
     doubled = {effect: count for effect, count in effects.items() if count != 1}

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 import redis
-from waiting import check_deadline
+from waiting import check_deadline, wait_until
+
+import hotmesh_nb
 
 pytestmark = pytest.mark.slow
 
@@ -189,3 +191,57 @@ def test_a_poison_message_ends_in_the_dead_letter_stream(
         time.sleep(0.05)
     w1 = next(e for e in hm.export(job_id)["timeline"] if e["activity"] == "w1")
     assert w1["code"] == 999 and w1["status"] == "error"
+
+
+LOST_APP = """
+app:
+  id: lost
+  version: '1'
+  graphs:
+    - subscribes: lost.go
+      activities:
+        t1:
+          type: trigger
+        w1:
+          type: worker
+          topic: lost.work
+          job: { maps: { done: true } }
+      transitions:
+        t1:
+          - to: w1
+"""
+
+
+def test_a_read_whose_reply_was_lost_is_taken_back_at_once(mesh, redis_url) -> None:
+    """A failover or a dropped socket can lose a read's reply after the server delivered
+    it: the messages sit pending under this consumer's name. After the next failed read
+    the consumer reads its own history and handles them, long before ``reclaim_after``."""
+    import socket
+
+    hm = mesh("lost", LOST_APP, {}, reclaim_after=600)
+    worker = hotmesh_nb.HotMesh.init(
+        "lost",
+        connection=redis_url,
+        namespace=hm.namespace,
+        workers=[hotmesh_nb.Worker("lost.work", lambda m: {}, "w-lost")],
+        config=hotmesh_nb.EngineConfig(block_ms=1000, reclaim_after=600),
+    )
+    wait_until(lambda: worker.workers[0].consumer is not None)
+    hm.throttle(-1, topic="lost.work")  # the worker stops reading...
+    time.sleep(1.5)  # ... once its blocked read (block_ms 1 s) has returned
+    job_id = hm.pub("lost.go", {})
+    admin = redis.Redis.from_url(redis_url, decode_responses=True)
+    # The lost reply: the server delivers the message to the worker's consumer name.
+    name = f"{socket.gethostname()}:{os.getpid()}:w-lost"
+    streams = dict.fromkeys(hm.keys.worker_streams("lost.work"), ">")
+    taken = admin.xreadgroup("WORKER", name, streams, count=10)
+    assert sum(len(entries) for _, entries in taken) == 1
+    hm.throttle(0, topic="lost.work")
+    # Its reads fail once (every connection but ours is dropped), as in a failover.
+    me = admin.client_id()
+    for client in admin.client_list():
+        if int(client["id"]) != me:
+            admin.client_kill_filter(_id=int(client["id"]))
+    wait_until(lambda: hm.get_status(job_id) == 0, timeout=20)
+    assert hm.get_state(job_id)["data"] == {"done": True}
+    admin.close()
