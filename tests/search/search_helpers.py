@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -18,15 +18,6 @@ needs_module = pytest.mark.skipif(
 """Marks tests of the native index (they run wherever the ``[search]`` extra is installed)."""
 
 
-@contextlib.contextmanager
-def home(path: Path) -> Iterator[None]:
+def home(path: Path) -> Any:
     """``HOTMESH_HOME`` set to ``path`` for the block (a server of the tests' own there)."""
-    previous = os.environ.get("HOTMESH_HOME")
-    os.environ["HOTMESH_HOME"] = str(path)
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("HOTMESH_HOME", None)
-        else:
-            os.environ["HOTMESH_HOME"] = previous
+    return mock.patch.dict(os.environ, {"HOTMESH_HOME": str(path)})
