@@ -143,8 +143,9 @@ the package's Lua scripts are added to them (see :func:`script_commands`)."""
 _SCRIPT_CALL = re.compile(r"""redis\.p?call\(\s*['"]([A-Za-z.]+)['"]""")
 
 
-CONSUMER_SCRIPTS = frozenset({"renew", "trim"})
-"""Scripts only stream consumers run (lease renewal, trimming acknowledged entries)."""
+CONSUMER_SCRIPTS = frozenset({"renew", "trim", "unlease"})
+"""Scripts only stream consumers run (lease renewal, trimming acknowledged entries,
+moving the local work of a dead process onto its stream)."""
 
 
 @cache

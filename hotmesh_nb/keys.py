@@ -199,6 +199,12 @@ class Partition:
         """Stream read by the workers of ``topic`` (never empty: that is the engine stream)."""
         return f"{self.prefix}:x:{check_topic(topic, 'worker topic')}"
 
+    def work_leases(self, topic: str) -> str:
+        """Sorted set: work for ``topic`` handed to a worker in the process that wrote it
+        (member: the message; score: when it falls due unless renewed, ms), see
+        ``engine/_local.py``."""
+        return f"{self.prefix}:wl:{check_topic(topic, 'worker topic')}"
+
     @property
     def dead_letters(self) -> str:
         """Stream: messages that exceeded their delivery cap, with their error."""
@@ -420,6 +426,10 @@ class Keys:
     def worker_streams(self, topic: str) -> list[str]:
         """The streams of worker ``topic``, one per partition."""
         return [p.worker_stream(topic) for p in self.parts]
+
+    def work_lease_sets(self, topic: str) -> list[str]:
+        """The lease sets of worker ``topic``'s local work, one per partition."""
+        return [p.work_leases(topic) for p in self.parts]
 
     def partition_of_key(self, key: str) -> Partition | None:
         """The partition a key of this app belongs to, or None (another tag).

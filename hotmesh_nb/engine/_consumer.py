@@ -19,6 +19,11 @@ message, never a slow callback. A delivery counts when a consumer takes the
 message, and renewals do not count: a poison message that kills its process
 still ends in a dead letter, while a server outage (which the batcher waits
 out, see :mod:`.outage`) costs no attempt at all.
+
+A worker's consumer also takes **local work** (see :mod:`._local`): messages a step
+in this process wrote as leases instead of stream entries. They are handled, renewed
+and handed back as stream messages are; a lease whose holder died is moved onto the
+stream by whichever consumer of the topic reclaims next.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,10 +43,11 @@ import redis.asyncio as aioredis
 from .._replies import entries
 from ..errors import HotMeshError
 from ..runtime import cancel_and_wait
+from . import _local
 from ._batcher import Batcher
 from ._config import EngineConfig
 from ._outage import Outage, is_transient
-from ._scripts import RENEW, TRIM
+from ._scripts import RENEW, TRIM, UNLEASE
 
 TRIM_INTERVAL = 1.0
 """Seconds between removals of acknowledged stream entries (only after acks)."""
@@ -62,6 +68,24 @@ that exceeded the delivery cap (before it is acked)."""
 
 Held = tuple[str, str]
 """(stream, message id): message ids are unique within one stream only."""
+
+Ack = tuple[str, str, str]
+"""What acknowledges a message: ``(stream, group, message id)``, or for local work
+``(lease set, '', member)`` (see :mod:`._local`)."""
+
+
+def add_ack(pipe: Any, ack: Ack) -> None:
+    """Queue the command that acknowledges ``ack`` on a pipeline."""
+    key, group, message_id = ack
+    if group:
+        pipe.xack(key, group, message_id)
+    else:
+        pipe.zrem(key, message_id)
+
+
+def prior_deliveries(fields: dict[str, str]) -> int:
+    """Deliveries a message had before it reached its stream (a lease whose holder died)."""
+    return int(fields.get("p") or 0)
 
 
 @dataclass
@@ -98,6 +122,8 @@ class StreamConsumer:
         reader: aioredis.Redis | None = None,
         handed_back: Callable[[], Awaitable[Any]] | None = None,
         split: bool = False,
+        leases: list[str] | None = None,
+        server: str = "",
     ) -> None:
         self.client = client
         self.reader = reader or client
@@ -110,6 +136,15 @@ class StreamConsumer:
         """The first stream (names the consumer in logs)."""
         self.split = split
         """Read each stream with its own blocking read (a cluster: one slot per command)."""
+        self.server = server
+        """The server's URL (local work comes only from steps sent to the same URL)."""
+        self._lease_sets = dict(zip(streams, leases or []))
+        """Stream → its partition's lease set (a worker's consumer: it takes local work)."""
+        self._leased: dict[str, tuple[str, str]] = {}
+        """Local work in hand: its id here → (lease set, member)."""
+        self._leases_made = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """The loop this consumer runs on (local work comes from steps on the same loop)."""
         self.group = group
         # Consumer names say where a pending message sits (host, process, member).
         self.consumer = f"{socket.gethostname()}:{os.getpid()}:{member}"
@@ -119,6 +154,7 @@ class StreamConsumer:
         self.block_ms = config.block_ms
         self.reclaim_after = config.reclaim_after
         self.delivery_cap = config.delivery_cap
+        self.local_dispatch = config.local_dispatch
         self.dead_letter = dead_letter
         self._last_errors: dict[Held, str] = {}
         """Message id → why its last handling here failed (named in its dead letter)."""
@@ -170,6 +206,10 @@ class StreamConsumer:
         self._trim_task = loop.create_task(self._trim_loop(), name="trim")
         if self.reclaim_after > 0:
             self._lease_task = loop.create_task(self._lease_loop(), name="leases")
+        self.loop = loop
+        # Local work needs reclaiming: a lease nobody renews must fall due for someone.
+        if self._lease_sets and self.local_dispatch and self.reclaim_after > 0:
+            _local.register(self)
 
     def throttle_changed(self) -> None:
         """Wake a throttled reader so a new throttle takes effect at once."""
@@ -226,7 +266,7 @@ class StreamConsumer:
                 # A pause set while the read was blocked holds what it returned.
                 if self.throttle() == float("inf"):
                     await self._wait_throttle()
-                await self._dispatch(stream, message_id, fields, 1)
+                await self._dispatch(stream, message_id, fields, 1 + prior_deliveries(fields))
             # Eager dispatch: the handlers just created run up to their first wait before
             # the next blocking read is sent, so a message's work is never behind it.
             await asyncio.sleep(0)
@@ -254,7 +294,7 @@ class StreamConsumer:
             if fields is None:
                 self.ack(stream, message_id)  # deleted while pending
             else:
-                await self._dispatch(stream, message_id, fields, 2)
+                await self._dispatch(stream, message_id, fields, 2 + prior_deliveries(fields))
 
     def _free_slots(self) -> int:
         return self.concurrency - self.stats.in_flight
@@ -263,12 +303,67 @@ class StreamConsumer:
         self, stream: str, message_id: str, fields: dict[str, str], deliveries: int
     ) -> None:
         await self._slots.acquire()
+        self._start(stream, message_id, fields, deliveries)
+
+    def _start(self, stream: str, message_id: str, fields: dict[str, str], deliveries: int) -> None:
+        """Handle a message in a task of its own (its slot is taken)."""
         self.stats.in_flight += 1
         task = asyncio.get_running_loop().create_task(
             self._handle(stream, message_id, fields, deliveries)
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    # -- local work (see _local) ---------------------------------------------------
+
+    async def try_reserve(self) -> bool:
+        """Take a slot for local work, if one is free now (never waits)."""
+        if self._stopping or self._slots.locked() or self.throttle() > 0:
+            return False
+        await self._slots.acquire()  # free: returns at once
+        return True
+
+    def release_local(self) -> None:
+        """Give back a slot reserved for local work that was not written."""
+        self._slots.release()
+
+    def lease_set(self, stream: str) -> str:
+        """The lease set of ``stream``'s partition."""
+        return self._lease_sets[stream]
+
+    @staticmethod
+    def lease_score() -> int:
+        """A lease's score: when its holder last renewed it (ms since the epoch). As with a
+        stream message's idle time, each reclaimer judges it by its own ``reclaim_after``."""
+        return int(time.time() * 1000)
+
+    def take_local(self, stream: str, member: str) -> None:
+        """Handle local work a step just wrote as a lease (its slot is reserved)."""
+        if self._stopping:
+            # Handed back at once: the other consumers of the topic take it.
+            self._slots.release()
+            self._side_task(self._hand_back_lease(self.lease_set(stream), member))
+            return
+        self._leases_made += 1
+        _local.note_taken(self.server, stream)
+        local_id = f"L{self._leases_made}"
+        self._leased[local_id] = (self.lease_set(stream), member)
+        self._start(stream, local_id, {"m": member}, 1)
+
+    async def _hand_back_lease(self, lease_set: str, member: str) -> None:
+        await self.client.zadd(lease_set, {member: 0}, xx=True)  # idle since ever
+
+    def ack_of(self, stream: str, message_id: str) -> Ack:
+        """What acknowledges the message ``message_id`` of ``stream`` (in a step script)."""
+        lease = self._leased.get(message_id)
+        if lease is not None:
+            return (lease[0], "", lease[1])
+        return (stream, self.group, message_id)
+
+    def _side_task(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._side.add(task)
+        task.add_done_callback(self._side.discard)
 
     async def _handle(
         self, stream: str, message_id: str, fields: dict[str, str], deliveries: int
@@ -292,12 +387,13 @@ class StreamConsumer:
         else:
             self._last_errors.pop(held, None)
             self.stats.processed += 1
-            if acked:
-                self._count_acks(stream, 1)
-            else:
+            if not acked:
                 self.ack(stream, message_id)
+            elif message_id not in self._leased:  # local work leaves nothing to trim
+                self._count_acks(stream, 1)
         finally:
             self._held.pop(held, None)
+            self._leased.pop(message_id, None)
             self.stats.in_flight -= 1
             self._slots.release()
 
@@ -327,6 +423,10 @@ class StreamConsumer:
         Ids gather until the next pipeline flush, which sends one XACK per stream
         for all of them; the trim loop removes acknowledged entries in bulk.
         """
+        lease = self._leased.get(message_id)
+        if lease is not None:
+            self.batcher.send(lambda pipe: pipe.zrem(*lease))
+            return
         self._acks.setdefault(stream, []).append(message_id)
         if not self._ack_queued:
             self._ack_queued = True
@@ -376,12 +476,26 @@ class StreamConsumer:
             except Exception as exc:
                 log.warning("renewing leases on %s failed: %s", self.stream, exc)
 
-    async def _set_idle(self, held: list[Held], idle_ms: int) -> None:
+    async def _set_idle(
+        self, held: list[Held], idle_ms: int, leased: dict[str, tuple[str, str]] | None = None
+    ) -> None:
+        """Renew (``idle_ms`` 0) or hand back the messages ``held`` (``leased``: the local
+        work in hand when they were listed, by default now)."""
+        leased = self._leased if leased is None else leased
         by_stream: dict[str, list[str]] = {}
+        by_lease_set: dict[str, dict[str, float]] = {}
+        renewed = self.lease_score() - idle_ms
         for stream, message_id in held:
-            by_stream.setdefault(stream, []).append(message_id)
+            lease = leased.get(message_id)
+            if lease is not None:
+                by_lease_set.setdefault(lease[0], {})[lease[1]] = renewed
+            else:
+                by_stream.setdefault(stream, []).append(message_id)
         for stream, ids in by_stream.items():
             await RENEW.call(self.client, [stream], [self.group, self.consumer, idle_ms, *ids])
+        for lease_set, members in by_lease_set.items():
+            # XX: a lease moved to the stream meanwhile is someone else's now.
+            await self.client.zadd(lease_set, members, xx=True)
 
     async def _reclaim_loop(self) -> None:
         interval = max(self.reclaim_after / 2, 0.05)
@@ -400,6 +514,9 @@ class StreamConsumer:
             return False
         for stream in self.streams:
             if not await self._stream_idle(stream):
+                return False
+        for lease_set in self._lease_sets.values():
+            if await self.client.zcard(lease_set):
                 return False
         return True
 
@@ -420,24 +537,30 @@ class StreamConsumer:
     def reclaim_soon(self) -> None:
         """Run a reclaim pass now (another consumer of the stream handed messages back)."""
         if not self._stopping and self.reclaim_after > 0:
-            task = asyncio.get_running_loop().create_task(self.reclaim(), name="reclaim now")
-            self._side.add(task)
-            task.add_done_callback(self._side.discard)
+            self._side_task(self.reclaim())
 
     async def reclaim(self) -> int:
-        """Take over messages idle longer than ``reclaim_after``; returns how many."""
+        """Take over messages idle longer than ``reclaim_after``, and move local work whose
+        lease fell due onto its stream; returns how many."""
         idle_ms = int(self.reclaim_after * 1000)
-        # One round trip asks every stream for its idle messages.
+        cutoff = self.lease_score() - idle_ms
+        # One round trip asks every stream for its idle messages and every lease set
+        # for the local work nobody renewed for as long.
         pipe = self.client.pipeline(transaction=False)
         for stream in self.streams:
             pipe.xpending_range(
                 stream, self.group, min="-", max="+", count=self.batch, idle=idle_ms
             )
+        lease_sets = list(self._lease_sets.items())
+        for _, lease_set in lease_sets:
+            pipe.zrangebyscore(lease_set, "-inf", cutoff, start=0, num=self.batch)
+        replies = await pipe.execute()
         taken = 0
-        for stream, pending in zip(self.streams, await pipe.execute()):
+        for (stream, lease_set), due in zip(lease_sets, replies[len(self.streams) :]):
+            taken += await self._unlease(stream, lease_set, due, cutoff)
+        for stream, pending in zip(self.streams, replies):
             for entry in pending:
                 message_id = entry["message_id"]
-                deliveries = int(entry["times_delivered"]) + 1
                 claimed = await self.client.xclaim(
                     stream, self.group, self.consumer, idle_ms, [message_id]
                 )
@@ -448,11 +571,23 @@ class StreamConsumer:
                         continue
                     self.stats.reclaimed += 1
                     taken += 1
+                    deliveries = int(entry["times_delivered"]) + 1 + prior_deliveries(fields)
                     if deliveries > self.delivery_cap:
                         await self._bury(stream, claimed_id, fields, deliveries)
                     else:
                         await self._dispatch(stream, claimed_id, fields, deliveries)
         return taken
+
+    async def _unlease(self, stream: str, lease_set: str, due: list[Any], cutoff: int) -> int:
+        """Move local work whose holder stopped renewing it (not since ``cutoff``, ms) onto
+        the stream, as delivered once already; work this consumer holds is left alone."""
+        mine = {member for _, member in self._leased.values()}
+        members = [text for text in (_text(m) for m in due) if text not in mine]
+        if not members:
+            return 0
+        moved = await UNLEASE.call(self.client, [lease_set, stream], [cutoff, *members])
+        self.stats.reclaimed += int(moved)
+        return int(moved)
 
     async def _bury(
         self, stream: str, message_id: str, fields: dict[str, str], deliveries: int
@@ -473,18 +608,18 @@ class StreamConsumer:
         ``reclaim_after``, so another consumer takes them over at its next
         reclaim pass instead of waiting for them to time out.
         """
+        _local.unregister(self)
         self._stopping = True
         self._throttle_changed.set()
         await cancel_and_wait(*self._loop_tasks, self._reclaim_task)
         if self._tasks:
             _, still = await asyncio.wait(self._tasks, timeout=grace)
-            unfinished = list(self._held)
+            unfinished, leased = list(self._held), dict(self._leased)
             await cancel_and_wait(*still)
             if unfinished and self.reclaim_after > 0:
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(
-                        self._set_idle(unfinished, int(self.reclaim_after * 1000)), 1.0
-                    )
+                    idle_ms = int(self.reclaim_after * 1000)
+                    await asyncio.wait_for(self._set_idle(unfinished, idle_ms, leased), 1.0)
                     if self.handed_back is not None:
                         await asyncio.wait_for(self.handed_back(), 1.0)
         await cancel_and_wait(self._trim_task, self._lease_task)
@@ -501,6 +636,10 @@ async def create_groups(client: aioredis.Redis, streams: list[str], group: str) 
     for reply in await pipe.execute(raise_on_error=False):
         if isinstance(reply, Exception) and "BUSYGROUP" not in str(reply):
             raise reply
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _entries(reply: Any) -> list[tuple[str, str, dict[str, str] | None]]:

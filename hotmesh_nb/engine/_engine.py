@@ -68,7 +68,9 @@ class Engine:
         self.consume = consume
         self.guid = guid()
         self.batcher = Batcher(self.client)
-        self.stepper = Stepper(self.client, keys, config, self.batcher, relay=connection.cluster)
+        self.stepper = Stepper(
+            self.client, keys, config, self.batcher, relay=connection.cluster, server=connection.url
+        )
         self.subscriptions = Subscriptions(connection.new_client(), keys)
         self.consumer: StreamConsumer | None = None
         self.started = time.time()

@@ -461,11 +461,13 @@ class StepCall:
     """Seconds to keep the job once it ends (<= 0: keep)."""
     ack: tuple[str, str, str] | None = None
     """(stream, group, message id) of the message the step consumes, acknowledged whatever
-    the outcome."""
+    the outcome; (lease set, '', member) for local work."""
     writes: dict[str, str] = field(default_factory=dict)
     """Job hash fields to set."""
     messages: list[tuple[str, str]] = field(default_factory=list)
     """(stream, payload) messages to add."""
+    leases: list[tuple[str, int, str]] = field(default_factory=list)
+    """(lease set, ms now, payload): local work written as leases (see ``engine/_local.py``)."""
     flag: str = "0"
     """'1' announces the job without ending it (emit); 'persist' announces it as done and
     starts its expiry while it stays open."""
@@ -502,6 +504,9 @@ class StepCall:
         args.append(len(self.messages))
         for stream, payload in self.messages:
             args += (key(stream), payload)
+        args.append(len(self.leases))
+        for lease_set, due, payload in self.leases:
+            args += (key(lease_set), due, payload)
         args.append(self.flag)
         ops = [
             [

@@ -18,3 +18,6 @@ FIRE = LuaScript("fire", package=__package__)
 
 RENEW = LuaScript("renew", package=__package__, allow_oom=True)
 """Extend or hand back a consumer's claims on the messages it holds (see ``lua/renew.lua``)."""
+
+UNLEASE = LuaScript("unlease", package=__package__)
+"""Move local work whose lease fell due onto its stream (see ``lua/unlease.lua``)."""

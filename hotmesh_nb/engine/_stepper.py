@@ -20,10 +20,12 @@ from ..errors import DeployError, JobNotFoundError
 from ..keys import Keys
 from ..model import AppSpec
 from . import _flow as flow
+from . import _local
 from . import _state as st
 from ._app_runtime import AppRuntime
 from ._batcher import Batcher
 from ._config import EngineConfig
+from ._consumer import Ack, StreamConsumer, add_ack
 from ._protocol import (
     Apply,
     Cycle,
@@ -41,8 +43,8 @@ from .activities import TYPES
 
 log = logging.getLogger(__name__)
 
-Ack = tuple[str, str, str]
-"""(stream, group, message id) of the message a step consumes."""
+LocalWork = tuple[StreamConsumer, str, str]
+"""(consumer with a slot reserved, stream, message): work a step hands over itself."""
 
 
 class Stepper:
@@ -56,8 +58,11 @@ class Stepper:
         batcher: Batcher,
         *,
         relay: bool = False,
+        server: str = "",
     ) -> None:
         self.client = client
+        self.server = server
+        """The server's URL: local work goes only to consumers of the same URL."""
         self.keys = keys
         self.config = config
         self.batcher = batcher
@@ -209,6 +214,9 @@ class Stepper:
             if ack is not None and self.keys.partition_of_key(ack[0]) is not part:
                 # Read from another partition's stream: acknowledged once the step is in.
                 ack, ack_after = None, ack
+        local: list[LocalWork] = []
+        if messages and self.config.local_dispatch:
+            messages, local = await self._take_local(self.server, messages)
         call = StepCall(
             part.job(step.job_id),
             part.engine_stream,
@@ -222,22 +230,35 @@ class Stepper:
             ack=ack,
             writes=step.writes,
             messages=messages,
+            leases=[(c.lease_set(s), c.lease_score(), payload) for c, s, payload in local],
             flag=step.flag,
             ops=ops,
             token=process_token(),  # a job this process waits for is settled here
         )
         keys, args = call.encode()
-        reply = await self.batcher.submit(
-            lambda pipe: STEP.add(pipe, keys, args), patient=create_status is None
-        )
-        if isinstance(reply, Exception):
-            raise reply
+        try:
+            reply = await self.batcher.submit(
+                lambda pipe: STEP.add(pipe, keys, args), patient=create_status is None
+            )
+            if isinstance(reply, Exception):
+                raise reply
+        except BaseException:
+            for consumer, _, _ in local:
+                consumer.release_local()
+            raise
+        applied = int(reply[0]) in (StepOutcome.APPLIED, StepOutcome.ENDED)
+        for consumer, stream, payload in local:
+            # Written only with the step: a step refused by its guards wrote no lease.
+            if applied:
+                consumer.take_local(stream, payload)
+            else:
+                consumer.release_local()
         if ack_after is not None:
             await self.ack(ack_after)
         if len(reply) > 2:  # the completion of a job this process waits for
             settle_local(self.keys.prefix, reply[2])
-        if self.on_sent is not None and step.messages:
-            self.on_sent([stream for stream, _ in step.messages])
+        if self.on_sent is not None and messages:
+            self.on_sent([stream for stream, _ in messages])
         if telemetry.METADATA_KEY in step.job.metadata:
             telemetry.step_committed(step, int(reply[0]))
         if self.on_timer is not None:
@@ -245,6 +266,21 @@ class Stepper:
                 if op[0] == "timer":
                     self.on_timer(int(op[2]), part.index)
         return int(reply[0]), int(reply[1])
+
+    @staticmethod
+    async def _take_local(
+        server: str, messages: list[tuple[str, str]]
+    ) -> tuple[list[tuple[str, str]], list[LocalWork]]:
+        """Split off the messages a worker of this process can take now (see ``_local``)."""
+        kept: list[tuple[str, str]] = []
+        local: list[LocalWork] = []
+        for stream, payload in messages:
+            consumer = await _local.reserve(server, stream)
+            if consumer is None:
+                kept.append((stream, payload))
+            else:
+                local.append((consumer, stream, payload))
+        return kept, local
 
     def _outbox(self, step: Step, own: int) -> tuple[list[list[Any]], list[tuple[str, str]]]:
         """The step's own operations, and its messages with one ``apply`` message per other
@@ -293,8 +329,7 @@ class Stepper:
 
     async def ack(self, ack: Ack) -> None:
         """Acknowledge a message (outside a step script)."""
-        stream, group, message_id = ack
-        await self.batcher.submit(lambda pipe: pipe.xack(stream, group, message_id))
+        await self.batcher.submit(lambda pipe: add_ack(pipe, ack))
 
     async def run_ops(self, step: Step) -> None:
         """Run a step's operations alone (signals and interrupts from outside a job): one

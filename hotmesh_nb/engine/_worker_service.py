@@ -20,11 +20,11 @@ from ..keys import WORKER_GROUP, Keys
 from ..runtime import cancel_and_wait
 from ._batcher import Batcher
 from ._config import EngineConfig
-from ._consumer import ConsumerStats, StreamConsumer
+from ._consumer import Ack, ConsumerStats, StreamConsumer, add_ack
 from ._protocol import Message, Reply, WireVersionError, Work, decode
 from ._quorum import Throttles, member_profile
 from ._stacks import remote_stack, reset, share_tracebacks
-from ._stepper import Ack, Stepper
+from ._stepper import Stepper
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,9 @@ class WorkerService:
         self.config = config
         self.guid = member or guid()  # ``member``: the caller's id (MeshFlow's ``guid``)
         self.batcher = Batcher(self.client)
-        self.stepper = Stepper(self.client, keys, config, self.batcher, relay=connection.cluster)
+        self.stepper = Stepper(
+            self.client, keys, config, self.batcher, relay=connection.cluster, server=connection.url
+        )
         self.consumer: StreamConsumer | None = None
         """Reads the topic's stream of every partition (once the partitions are known)."""
         self._starting: asyncio.Task[None] | None = None
@@ -154,6 +156,8 @@ class WorkerService:
             handed_back=self._handed_back,
             throttle=lambda: self.throttles.delay(self.topic, self.guid),
             split=connection.cluster,
+            leases=keys.work_lease_sets(self.topic),
+            server=connection.url,
         )
         self.throttles.listeners.append(consumer.throttle_changed)
         return consumer
@@ -234,12 +238,13 @@ class WorkerService:
         finally:
             reset(token)
         telemetry.worker_end(span, status, code, data)
-        ack = (stream, WORKER_GROUP, message_id)
-        if status == "error" and await self._retry(message, code, ack):
+        assert self.consumer is not None  # it delivered the message
+        ack = self.consumer.ack_of(stream, message_id)
+        if status == "error" and await self._retry(message, code, stream, ack):
             return True
         return await telemetry.within(span, self._respond(message, status, code, data, ack))
 
-    async def _retry(self, message: Work, code: int, ack: Ack) -> bool:
+    async def _retry(self, message: Work, code: int, stream: str, ack: Ack) -> bool:
         policy = (message.policy or {}).get("retry") or {}
         allowed = policy.get(str(code))
         if not allowed:
@@ -249,11 +254,10 @@ class WorkerService:
             return False
         await asyncio.sleep(10 ** (attempt + 1) / 1000)  # 10 ms, 100 ms, 1 s
         retry = dataclasses.replace(message, attempt=attempt + 1)
-        stream, group, message_id = ack
 
         def requeue(pipe: Any) -> None:
             pipe.xadd(stream, {"m": dumps(retry.to_wire())})
-            pipe.xack(stream, group, message_id)
+            add_ack(pipe, ack)
 
         await self.batcher.submit(requeue)
         return True

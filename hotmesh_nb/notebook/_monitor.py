@@ -436,7 +436,7 @@ class Dashboard:
         client = hm.connection.client
         return await asyncio.gather(
             probe.read_jobs(client, hm.keys, cache=self._failures),
-            probe.read_streams(client, hm.keys),
+            probe.read_streams(client, hm.keys, hm.connection.url),
             probe.read_dead_letters(client, hm.keys, RECENT_ERRORS),
         )
 

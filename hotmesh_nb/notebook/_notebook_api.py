@@ -113,7 +113,7 @@ async def timeline(hm: HotMesh, job_id: str) -> pd.DataFrame:
 
 async def streams(hm: HotMesh) -> pd.DataFrame:
     """See :func:`.frames.streams_frame`."""
-    records = await probe.read_streams(hm.connection.client, hm.keys)
+    records = await probe.read_streams(hm.connection.client, hm.keys, hm.connection.url)
     return frames.streams_frame(records, _meter)
 
 

@@ -22,6 +22,7 @@ import redis.asyncio as aioredis
 from .._codec import loads
 from .._ids import parse_compact
 from ..engine import _dead_letters as dead_letters
+from ..engine import _local
 from ..engine import _state as st
 from ..keys import ENGINE_GROUP, WORKER_GROUP, Keys, Partition, glob_escape
 from ..runtime import get_runtime
@@ -259,12 +260,18 @@ async def read_jobs(
 # -- streams -------------------------------------------------------------------------
 
 
-async def read_streams(client: aioredis.Redis, keys: Keys) -> list[StreamRecord]:
+async def read_streams(client: aioredis.Redis, keys: Keys, server: str = "") -> list[StreamRecord]:
     """The engine stream and every worker topic of the app: engine first, then by topic.
 
     A topic has a stream in each partition; its record sums them (depth, pending,
     lag, entries added) and counts its consumers once, by name, however many
     partitions each reads. One pipelined round trip after the ``SCAN``.
+
+    Work handed to a worker in the process that queued it skips the stream (local
+    dispatch, ``engine/_local.py``): the work in hand counts as pending (its leases),
+    and what this process (``server``: its URL) handed over so far counts as added, so
+    a topic served in this process shows its rate. What other processes handed to
+    their own workers shows in their members' counts (:func:`read_members`), not here.
     """
     names = await scan_kind(client, keys, "x", "stream")
     if not names:
@@ -277,12 +284,22 @@ async def read_streams(client: aioredis.Redis, keys: Keys) -> list[StreamRecord]
         pipe.xinfo_stream(name)
         pipe.xinfo_groups(name)
         pipe.xinfo_consumers(name, WORKER_GROUP if topic else ENGINE_GROUP)
-    replies = await pipe.execute(raise_on_error=False)
+        part = keys.partition_of_key(name)
+        if topic and part is not None:
+            pipe.zcard(part.work_leases(topic))
+    replies = iter(await pipe.execute(raise_on_error=False))
     found: dict[str, list[tuple[str, Any, Any, Any]]] = {}
-    for index, (name, topic) in enumerate(zip(names, topics)):
-        info, groups, consumers = replies[3 * index : 3 * index + 3]
+    for name, topic in zip(names, topics):
+        info, groups, consumers = next(replies), next(replies), next(replies)
+        leased = next(replies) if topic and keys.partition_of_key(name) is not None else None
         if isinstance(info, Exception) or isinstance(groups, Exception):
             continue  # deleted between SCAN and XINFO
+        if leased is not None and not isinstance(leased, Exception):
+            info = {
+                **info,
+                "local-pending": int(leased or 0),
+                "local-added": _local.taken(server, name),
+            }
         found.setdefault(topic, []).append((name, info, groups, consumers))
     records = [_stream_record(topic, streams) for topic, streams in found.items()]
     records.sort(key=lambda r: (r.role != "engine", r.stream))
@@ -300,8 +317,11 @@ def _stream_record(topic: str, streams: list[tuple[str, Any, Any, Any]]) -> Stre
     for _, info, groups, consumers in streams:
         ours = [g for g in groups if g.get("name") == wanted] or list(groups)
         depth += int(info.get("length", 0))
-        added.append(info.get("entries-added"))
-        pending += sum(int(g.get("pending") or 0) for g in ours)
+        entries_added = info.get("entries-added")
+        added.append(
+            None if entries_added is None else int(entries_added) + info.get("local-added", 0)
+        )
+        pending += sum(int(g.get("pending") or 0) for g in ours) + info.get("local-pending", 0)
         group_consumers = max(group_consumers, sum(int(g.get("consumers") or 0) for g in ours))
         lags.extend(g.get("lag") for g in ours)
         if isinstance(consumers, Exception):

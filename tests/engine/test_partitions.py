@@ -109,7 +109,9 @@ def test_partitions_come_from_the_yaml_or_the_deploy_call(redis_url, namespace) 
 
 
 def test_jobs_spread_over_the_partitions_and_all_complete(redis_url, namespace, admin) -> None:
-    hm = _init(redis_url, namespace, "spread", [Worker("spread.work", lambda m: {"out": 2})])
+    # Through the streams (not handed to the worker in this process), to see them carry it.
+    worker = Worker("spread.work", lambda m: {"out": 2})
+    hm = _init(redis_url, namespace, "spread", [worker], local_dispatch=False)
     hm.deploy(_hello(partitions=8))
     hm.activate("1")
     ids = [hm.pub("spread.go", {}) for _ in range(120)]

@@ -220,9 +220,10 @@ def test_a_step_call_declares_every_key_and_sends_operations_as_one_table() -> N
     ]
     assert args[:11] == ["step", -1, "g1", "g:m1", "done", "", 60, 3, "WORKER", "1-0", 1]
     assert args[11:16] == ["d:a", "1", 1, 3, '{"k":"work"}']
-    assert args[16] == "0" and args[-1] == "proc"
+    assert args[16] == 0  # no local work
+    assert args[17] == "0" and args[-1] == "proc"
     # Keys by their KEYS index; every value a string, so a big integer stays exact.
-    assert json.loads(args[17]) == [
+    assert json.loads(args[18]) == [
         ["timer", 4, "1764757200123.5", '{"k":"timehook"}', 5],
         ["link", 6, "c:job-1", "1"],
         ["stat", "hincr", 7, "count", "12345678901234567890", ""],

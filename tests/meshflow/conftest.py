@@ -23,8 +23,7 @@ def flow(redis_url: str, namespace: str) -> Iterator[Callable[..., Any]]:
             namespace=namespace,
             task_queue=task_queue,
             workflow=workflow,
-            config=CONFIG,
-            **options,
+            **{"config": CONFIG, **options},
         )
 
     worker.client = MeshFlow.Client(connection=redis_url, namespace=namespace, config=CONFIG)  # type: ignore[attr-defined]

@@ -14,9 +14,11 @@
 -- ARGV[6]  publishes channel ('' = none)
 -- ARGV[7]  expire seconds when the job ends (<= 0: keep)
 -- ARGV[8]  message to acknowledge: KEYS index (0 = none), ARGV[9] group, ARGV[10] id
---          (acknowledged whatever the outcome: the message has been handled)
+--          (acknowledged whatever the outcome: the message has been handled); group ''
+--          is local work: KEYS index names its lease set, ARGV[10] its member
 -- ARGV[11] N field/value pairs, then the pairs
 -- then     M messages: (KEYS index, payload) pairs
+-- then     L local work leases: (KEYS index of the lease set, ms now, message) triples
 -- then     'emit' flag: '1' announce the job without ending it, 'persist' announce it as
 --          done and start its expiry while it stays open
 -- then     the operations: one JSON array of [name, arguments...] (see run_ops); values
@@ -141,13 +143,18 @@ end
 local job = KEYS[1]
 local mode = ARGV[1]
 if ARGV[8] ~= '0' then
-  redis.call('XACK', KEYS[tonumber(ARGV[8])], ARGV[9], ARGV[10])
+  if ARGV[9] == '' then
+    redis.call('ZREM', KEYS[tonumber(ARGV[8])], ARGV[10])
+  else
+    redis.call('XACK', KEYS[tonumber(ARGV[8])], ARGV[9], ARGV[10])
+  end
 end
--- Where the sections of ARGV start: writes, messages, the announcement flag, operations
--- (one JSON table), and last the token of the process running the step.
+-- Where the sections of ARGV start: writes, messages, leases, the announcement flag,
+-- operations (one JSON table), and last the token of the process running the step.
 local writes_at = 11
 local messages_at = writes_at + 2 * tonumber(ARGV[writes_at]) + 1
-local flag_at = messages_at + 2 * tonumber(ARGV[messages_at]) + 1
+local leases_at = messages_at + 2 * tonumber(ARGV[messages_at]) + 1
+local flag_at = leases_at + 3 * tonumber(ARGV[leases_at]) + 1
 local ops = cjson.decode(ARGV[flag_at + 1])
 if mode == 'ops' then
   -- Signals and interrupts sent from outside a job, and operations relayed from a step
@@ -243,6 +250,10 @@ end
 local messages = tonumber(ARGV[messages_at])
 for m = 1, messages do
   redis.call('XADD', KEYS[tonumber(ARGV[messages_at + 2 * m - 1])], '*', 'm', ARGV[messages_at + 2 * m])
+end
+for l = 1, tonumber(ARGV[leases_at]) do
+  local at = leases_at + 3 * l - 2
+  redis.call('ZADD', KEYS[tonumber(ARGV[at])], ARGV[at + 1], ARGV[at + 2])
 end
 local status_after = run_ops(ops)
 if status_after ~= nil then
