@@ -78,10 +78,10 @@ def summary(
         return _num(r.get("commands"), "{:.1f}")
 
     ours, theirs = mc
-    mc_ratio = _ratio(
-        ours["uncached"]["calls_per_sec"],
-        theirs.get("uncached", {}).get("throughput", {}).get("callsPerSec"),
-    )
+    original_calls = theirs.get("uncached", {}).get("throughput", {}).get("callsPerSec")
+    mc_ratio = _ratio(ours["uncached"]["calls_per_sec"], original_calls)
+    if "separate" in ours:
+        mc_ratio += " / " + _ratio(ours["separate"]["calls_per_sec"], original_calls)
     idle = lc["idle"]["worker + engine"]
     rows = [
         ("hello throughput, 50 in flight, vs original", "≥ 9×", both(hl, vs(hl, "original"))),
