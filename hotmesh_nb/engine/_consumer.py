@@ -340,7 +340,7 @@ class StreamConsumer:
     def take_local(self, stream: str, member: str) -> None:
         """Handle local work a step just wrote as a lease (its slot is reserved)."""
         if self._stopping:
-            # Handed back at once: the other consumers of the topic take it.
+            # Handed back at once: another consumer of the topic takes it at its next reclaim.
             self._slots.release()
             self._side_task(self._hand_back_lease(self.lease_set(stream), member))
             return
