@@ -32,6 +32,7 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 
 from . import telemetry
 from ._bridge import Bridge
+from ._stall import StallWatch
 from .errors import CallbackExit, HotMeshError
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,9 @@ class Runtime:
         )
         self.thread.start()
         ready.wait()
+        self.stall_watch = StallWatch(self.loop, self.thread)
+        """Warns, naming the code, when something holds this loop (see ``_stall``)."""
+        self.stall_watch.start()
 
     def _main(self, ready: threading.Event) -> None:
         asyncio.set_event_loop(self.loop)
@@ -260,6 +264,7 @@ class Runtime:
         except Exception as exc:
             log.warning("shutdown did not finish cleanly: %r", exc)
         self._closed = True
+        self.stall_watch.stop()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout)
         self.executor.shutdown(wait=False, cancel_futures=True)
