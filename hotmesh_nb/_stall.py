@@ -85,7 +85,9 @@ class StallWatch:
         self._stop.set()
 
     def _run(self) -> None:
-        while not self._stop.wait(min(threshold(), DEFAULT_SECONDS) / 2 or DEFAULT_SECONDS):
+        limit = threshold()
+        # Two questions per threshold (at most a second apart), so a stall is seen in time.
+        while not self._stop.wait(min(limit, DEFAULT_SECONDS) / 2 if limit > 0 else 1.0):
             limit = threshold()
             if limit <= 0 or self.loop.is_closed():
                 continue

@@ -278,20 +278,22 @@ async def read_streams(client: aioredis.Redis, keys: Keys, server: str = "") -> 
         return []
     pipe = client.pipeline(transaction=False)
     topics = []
+    leases: list[bool] = []  # whether the stream's lease set was asked for too
     for name in names:
         topic = name.partition("}:x:")[2]
         topics.append(topic)
         pipe.xinfo_stream(name)
         pipe.xinfo_groups(name)
         pipe.xinfo_consumers(name, WORKER_GROUP if topic else ENGINE_GROUP)
-        part = keys.partition_of_key(name)
-        if topic and part is not None:
+        part = keys.partition_of_key(name) if topic else None
+        leases.append(part is not None)
+        if part is not None:
             pipe.zcard(part.work_leases(topic))
     replies = iter(await pipe.execute(raise_on_error=False))
     found: dict[str, list[tuple[str, Any, Any, Any]]] = {}
-    for name, topic in zip(names, topics):
+    for name, topic, asked in zip(names, topics, leases):
         info, groups, consumers = next(replies), next(replies), next(replies)
-        leased = next(replies) if topic and keys.partition_of_key(name) is not None else None
+        leased = next(replies) if asked else None
         if isinstance(info, Exception) or isinstance(groups, Exception):
             continue  # deleted between SCAN and XINFO
         if leased is not None and not isinstance(leased, Exception):

@@ -146,33 +146,19 @@ def test_a_retry_of_local_work_is_queued_and_the_lease_removed(serve, admin: red
             return hotmesh_nb.Response({"message": "again"}, code=503)
         return {"doubled": message.data["n"] * 2}
 
+    import local_role
+
     hm = serve(flaky)
-    hm.deploy(RETRY_APP)
+    # The role's app again, its worker with a retry policy for code 503.
+    retrying = local_role.APP.replace("version: '1'", "version: '2'").replace(
+        "topic: local.work\n", "topic: local.work\n          retry: { '503': [2] }\n"
+    )
+    assert "retry:" in retrying
+    hm.deploy(retrying)
     hm.activate("2")
     assert hm.pubsub("local.go", {"n": 3}, timeout=10)["doubled"] == 6
     assert len(tries) == 2
     assert _leased(admin, hm, "local.work") == 0
-
-
-RETRY_APP = """
-app:
-  id: local
-  version: '2'
-  graphs:
-    - subscribes: local.go
-      activities:
-        t1:
-          type: trigger
-        w1:
-          type: worker
-          topic: local.work
-          retry: { '503': [2] }
-          input: { maps: { n: '{t1.output.data.n}' } }
-          job: { maps: { doubled: '{$self.output.data.doubled}' } }
-      transitions:
-        t1:
-          - to: w1
-"""
 
 
 def test_a_stopping_worker_hands_its_local_work_back_at_once(
