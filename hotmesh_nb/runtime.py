@@ -25,6 +25,7 @@ import contextvars
 import functools
 import inspect
 import logging
+import os
 import threading
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Hashable
@@ -71,11 +72,28 @@ def _call_contained(fn: Callable[..., T], *args: Any) -> T:
         raise CallbackExit(exc) from None
 
 
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """The runtime's own event loop: uvloop when installed (the ``fast`` extra).
+
+    The loop lives on the runtime's thread and nothing but hotmesh code runs on it
+    directly, so its implementation is ours to choose; the user's own loops (a kernel's,
+    FastAPI's) are never touched. ``HOTMESH_UVLOOP=0`` keeps asyncio's loop.
+    """
+    if os.environ.get("HOTMESH_UVLOOP", "1").strip() not in ("0", "false", "no", "off"):
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
 class Runtime:
     """A background event loop thread and the services that live on it."""
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
+        self.loop = _new_loop()
         self.executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=CALLBACK_THREADS, thread_name_prefix="hotmesh-callback"
         )

@@ -125,3 +125,31 @@ def test_retry_policy_refuses_bad_values_naming_the_field(field, value) -> None:
 
     with pytest.raises(ValueError, match=f"RetryPolicy.{field}"):
         RetryPolicy(**{field: value})
+
+
+_LOOP_PROBE = """
+import asyncio, hotmesh_nb
+from hotmesh_nb.runtime import get_runtime
+loop = get_runtime().loop
+policy = type(asyncio.get_event_loop_policy()).__module__
+print(type(loop).__module__, policy)
+hotmesh_nb.shutdown()
+"""
+
+
+@pytest.mark.parametrize(("setting", "runtime_loop"), [(None, "uvloop"), ("0", "asyncio")])
+def test_the_runtime_loop_is_uvloop_when_installed_and_the_users_policy_stays(
+    setting: str | None, runtime_loop: str
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "HOTMESH_UVLOOP"}
+    if setting is not None:
+        env["HOTMESH_UVLOOP"] = setting
+    out = subprocess.run(
+        [sys.executable, "-c", _LOOP_PROBE], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out[0].split(".")[0] == runtime_loop
+    assert out[1].startswith("asyncio")  # the process's own loops are asyncio's, as before

@@ -11,36 +11,25 @@ reloaded) and a full memory are waited out and the commands that did not run
 are sent again. A submitter that will not wait (``patient=False``, a user's
 ``pub``) gets a clear error instead.
 
-On a single server the batcher sends on a connection of its own, packing the
-commands with hiredis and parsing the replies with the client's own parser and
-reply callbacks: redis-py's pipeline adds ~40 µs of bookkeeping per flush (pool
-checks, observability hooks, retries we do ourselves). The connection is made by
-the client's connection class with the client's settings, so TLS, ACL users and
-unix sockets work as for every other command; other clients (a cluster) use
-redis-py's pipeline.
+On a single server the batcher sends on a connection of its own (a
+:class:`~._wire.Lane`): redis-py's pipeline adds ~40 µs of bookkeeping per flush
+(pool checks, observability hooks, a timeout context per reply, retries we do
+ourselves). Other clients (a cluster) use redis-py's pipeline.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis import exceptions as redis_errors
 
 from .._lua import is_noscript, load_all
-from ..acl import is_refusal, refusal
 from ..runtime import cancel_and_wait
 from ._outage import Outage, explain, is_transient
-
-_hiredis_pack: Callable[[tuple[Any, ...]], bytes] | None
-try:  # a dependency (redis[hiredis]); without it redis-py packs the commands
-    from hiredis import pack_command as _hiredis_pack
-except ImportError:  # pragma: no cover - depends on the environment
-    _hiredis_pack = None
+from ._wire import Lane
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +48,7 @@ class Batcher:
         self._task: asyncio.Task[None] | None = None
         self._closed = False
         self._outage = Outage(f"pipeline {name}".strip())
-        self._lane = _Lane.of(client)
+        self._lane = Lane.of(client)
         self._replicas: tuple[int, int] | None = None
         self._short_of_replicas = False
 
@@ -201,7 +190,7 @@ class Batcher:
 
     async def _send(self, commands: list[tuple[Any, Any]]) -> list[Any]:
         """Send ``(args, options)`` commands in one round trip; their replies (errors too)."""
-        if self._lane is not None:
+        if self._lane is not None and Lane.takes(commands):
             return await self._lane.send(commands)
         sent = self._client.pipeline(transaction=False)
         for args, options in commands:
@@ -254,68 +243,6 @@ def _settle(batch: list[_Entry], owners: list[int], which: list[int], exc: BaseE
         future = batch[n].future
         if future is not None and not future.done():
             future.set_exception(exc)
-
-
-class _Lane:
-    """The batcher's own connection to a single server: one write and the replies per flush.
-
-    The connection is taken from the client's pool and kept (never handed back while the
-    batcher lives), so closing the client closes it too.
-    """
-
-    def __init__(self, client: aioredis.Redis) -> None:
-        self._client = client
-        self._pool: aioredis.ConnectionPool = client.connection_pool
-        self._conn: Any = None
-        self._user = self._pool.connection_kwargs.get("username")
-
-    @staticmethod
-    def of(client: Any) -> _Lane | None:
-        """A lane for a single-server client, None for any other (a cluster client)."""
-        if _hiredis_pack is None or not isinstance(client, aioredis.Redis):
-            return None
-        if not isinstance(getattr(client, "connection_pool", None), aioredis.ConnectionPool):
-            return None
-        return _Lane(client)
-
-    def _pack(self, args: Any) -> bytes:
-        assert _hiredis_pack is not None  # checked in of()
-        try:
-            return _hiredis_pack(args)
-        except TypeError:  # an argument hiredis does not pack: redis-py says what is wrong
-            return b"".join(self._conn.pack_command(*args))
-
-    async def send(self, commands: list[tuple[Any, Any]]) -> list[Any]:
-        """Write every command at once, then read each reply (an error reply is returned).
-
-        A connection that failed midway may hold replies nobody will read: it is
-        closed, and the next flush connects again.
-        """
-        if self._conn is None:
-            self._conn = await self._pool.get_connection()  # type: ignore[no-untyped-call]
-        conn = self._conn
-        packed = b"".join([self._pack(args) for args, _ in commands])
-        replies: list[Any] = []
-        try:
-            await conn.send_packed_command(packed, check_health=False)
-            parse = self._client.parse_response
-            for args, options in commands:
-                try:
-                    replies.append(await parse(conn, args[0], **options))
-                except redis_errors.ResponseError as exc:
-                    replies.append(refusal(exc, args, self._user) if is_refusal(exc) else exc)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await conn.disconnect(nowait=True)
-            raise
-        return replies
-
-    async def close(self) -> None:
-        """Hand the connection back to the pool."""
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                await self._pool.release(conn)
 
 
 def _first_key(args: tuple[Any, ...]) -> str | None:

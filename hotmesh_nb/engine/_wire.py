@@ -1,0 +1,225 @@
+"""The batcher's own connection to a single server: one write and one wake-up per flush.
+
+redis-py reads each reply of a pipeline through its stream reader, under a fresh
+timeout context per reply: ~40 µs of bookkeeping per flush and more per reply. A
+:class:`Lane` instead writes a flush's commands packed by hiredis in one write and
+parses every reply in the connection's ``data_received`` callback, with hiredis too;
+the flush's future resolves once, when the last reply is in.
+
+The connection is made and greeted by the client's own connection class (TLS, ACL
+users, ``SELECT``, unix sockets and the client name work as for every other
+command); the lane then takes its transport over. Replies come back as
+``parse_response`` makes them: the same error classes (so outages and refusals are
+recognised) and the client's reply callbacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis import exceptions as redis_errors
+from redis.client import EMPTY_RESPONSE as _EMPTY_RESPONSE
+from redis.client import NEVER_DECODE as _NEVER_DECODE
+
+from ..acl import is_refusal, refusal
+
+_hiredis: Any
+try:  # a dependency (redis[hiredis]); without it the batcher uses redis-py's pipeline
+    import hiredis as _hiredis
+except ImportError:  # pragma: no cover - depends on the environment
+    _hiredis = None
+
+
+class Lane:
+    """Pipelined round trips on one connection of the client's pool, kept for the lane.
+
+    One flush at a time: :meth:`send` is awaited by the batcher's flusher before the
+    next. A connection that fails midway (closed, or silent beyond the client's socket
+    timeout) is dropped with the replies nobody will read, and the next flush connects
+    again.
+    """
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._client = client
+        self._pool: aioredis.ConnectionPool = client.connection_pool
+        kwargs = self._pool.connection_kwargs
+        self._user = kwargs.get("username")
+        self._timeout: float | None = kwargs.get("socket_timeout")
+        self._wire: _Wire | None = None
+
+    @staticmethod
+    def of(client: Any) -> Lane | None:
+        """A lane for a single-server RESP2 client, None for any other (a cluster client)."""
+        if _hiredis is None or not isinstance(client, aioredis.Redis):
+            return None
+        pool = getattr(client, "connection_pool", None)
+        if not isinstance(pool, aioredis.ConnectionPool):
+            return None
+        # RESP3 may interleave push messages with replies: redis-py's reader sorts them.
+        if str(pool.connection_kwargs.get("protocol") or 2) != "2":
+            return None
+        return Lane(client)
+
+    @staticmethod
+    def takes(commands: list[tuple[Any, Any]]) -> bool:
+        """False for a flush with a command whose reply must stay bytes (redis-py's pipeline
+        decodes per command; the lane's reader decodes every reply alike)."""
+        return not any(_NEVER_DECODE in options for _, options in commands)
+
+    async def send(self, commands: list[tuple[Any, Any]]) -> list[Any]:
+        """Write every command at once, then return each reply (an error reply is returned)."""
+        wire = self._wire
+        if wire is None or wire.closed:
+            wire = self._wire = await _Wire.open(self._pool)
+        raw = await wire.round_trip(
+            b"".join([_pack(args) for args, _ in commands]), len(commands), self._timeout
+        )
+        callbacks = self._client.response_callbacks
+        replies: list[Any] = []
+        for (args, options), reply in zip(commands, raw):
+            if isinstance(reply, redis_errors.ResponseError):
+                if _EMPTY_RESPONSE in options:
+                    replies.append(options[_EMPTY_RESPONSE])
+                elif is_refusal(reply):
+                    replies.append(refusal(reply, args, self._user))
+                else:
+                    replies.append(reply)
+                continue
+            callback = callbacks.get(args[0])
+            if callback is not None:
+                extra = {k: v for k, v in options.items() if k not in ("keys", _EMPTY_RESPONSE)}
+                reply = callback(reply, **extra)
+                if inspect.isawaitable(reply):
+                    reply = await reply
+            replies.append(reply)
+        return replies
+
+    async def close(self) -> None:
+        """Close the lane's connection."""
+        wire, self._wire = self._wire, None
+        if wire is not None:
+            wire.close()
+
+
+def _pack(args: tuple[Any, ...]) -> bytes:
+    name = args[0]
+    if isinstance(name, str) and " " in name:  # redis-py names some commands "CLIENT KILL"
+        args = (*name.split(), *args[1:])
+    try:
+        return _hiredis.pack_command(args)  # type: ignore[no-any-return]
+    except TypeError:  # an argument hiredis does not pack: redis-py's packer says what
+        return b"".join(aioredis.Connection().pack_command(*args))
+
+
+class _Wire(asyncio.Protocol):
+    """The protocol on the lane's transport: replies are parsed as they arrive."""
+
+    def __init__(self, transport: asyncio.Transport, reader: Any, streams: Any = None) -> None:
+        self._transport = transport
+        # redis-py's stream pair for the socket: a stream writer closes its transport
+        # when collected, so it lives as long as the wire.
+        self._streams = streams
+        self._reader = reader
+        self._replies: list[Any] = []
+        self._expected = 0
+        self._done: asyncio.Future[list[Any]] | None = None
+        self.closed = False
+
+    @classmethod
+    async def open(cls, pool: aioredis.ConnectionPool) -> _Wire:
+        """Connect and greet through the pool's connection class, then take the socket."""
+        conn: Any = await pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            reader_stream, writer = conn._reader, conn._writer
+            if reader_stream is None or writer is None or len(reader_stream._buffer):
+                raise redis_errors.ConnectionError("the lane's connection is not ready")
+            kwargs: dict[str, Any] = {
+                "protocolError": redis_errors.InvalidResponse,
+                "replyError": _reply_error(conn),
+            }
+            encoder = conn.encoder
+            if encoder.decode_responses:
+                kwargs["encoding"] = encoder.encoding
+                kwargs["errors"] = encoder.encoding_errors
+            transport = writer.transport
+            wire = cls(transport, _hiredis.Reader(**kwargs), (reader_stream, writer))
+            transport.set_protocol(wire)
+            # The socket is the lane's now: the pool keeps a disconnected slot, which
+            # connects again if the pool ever hands it out.
+            conn._reader = conn._writer = None
+        finally:
+            await pool.release(conn)
+        return wire
+
+    async def round_trip(self, packed: bytes, count: int, timeout: float | None) -> list[Any]:
+        """Write ``packed`` (``count`` commands) and return their ``count`` replies."""
+        if self.closed:
+            raise redis_errors.ConnectionError("Connection closed by server.")
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[list[Any]] = loop.create_future()
+        self._done, self._expected, self._replies = done, count, []
+        self._transport.write(packed)
+        timer = None if timeout is None else loop.call_later(timeout, self._expire, done)
+        try:
+            return await done
+        finally:
+            if timer is not None:
+                timer.cancel()
+            if not done.done() or done.cancelled():
+                # Cancelled midway: the replies still due would answer the next flush.
+                self.close()
+
+    def data_received(self, data: bytes) -> None:
+        reader = self._reader
+        reader.feed(data)
+        replies = self._replies
+        try:
+            while (reply := reader.gets()) is not False:
+                replies.append(reply)
+        except redis_errors.InvalidResponse as exc:
+            self._fail(exc)
+            return
+        done = self._done
+        if done is None or len(replies) > self._expected:
+            self._fail(redis_errors.InvalidResponse("a reply nobody asked for"))
+        elif len(replies) == self._expected:
+            self._done = None
+            if not done.done():
+                done.set_result(replies)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._settle(redis_errors.ConnectionError(f"Connection closed by server. {exc or ''}"))
+
+    def eof_received(self) -> bool | None:
+        return None  # close the transport (connection_lost follows)
+
+    def _expire(self, done: asyncio.Future[list[Any]]) -> None:
+        if done is self._done:
+            self._fail(redis_errors.TimeoutError("Timeout reading from the server"))
+
+    def _fail(self, exc: Exception) -> None:
+        self._settle(exc)
+        self.close()
+
+    def _settle(self, exc: Exception) -> None:
+        done, self._done = self._done, None
+        if done is not None and not done.done():
+            done.set_exception(exc)
+
+    def close(self) -> None:
+        """Drop the connection (replies still due are never read)."""
+        self.closed = True
+        with contextlib.suppress(Exception):
+            self._transport.close()
+
+
+def _reply_error(conn: Any) -> Callable[[str], Exception]:
+    """redis-py's mapping of an error reply to its exception class (NOSCRIPT, OOM, …)."""
+    parse = getattr(getattr(conn, "_parser", None), "parse_error", None)
+    return parse if callable(parse) else redis_errors.ResponseError

@@ -1,0 +1,169 @@
+"""The batcher's own connection: redis-py's replies, and a connection that fails is made again."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+import uvloop
+from redis import exceptions as redis_errors
+
+from hotmesh_nb._lua import is_noscript
+from hotmesh_nb.engine._batcher import Batcher
+from hotmesh_nb.engine._wire import Lane
+
+LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
+    "asyncio": asyncio.new_event_loop,
+    "uvloop": uvloop.new_event_loop,
+}
+
+
+@pytest.fixture(params=sorted(LOOPS))
+def run(request: pytest.FixtureRequest) -> Callable[[Coroutine[Any, Any, Any]], Any]:
+    """Runs a coroutine on a fresh loop of either kind (the runtime uses uvloop when it can)."""
+
+    def runner(coro: Coroutine[Any, Any, Any]) -> Any:
+        loop = LOOPS[request.param]()
+        try:
+            return loop.run_until_complete(coro)
+        finally:
+            loop.close()
+
+    return runner
+
+
+def _key() -> str:
+    return f"wire:{uuid.uuid4().hex[:10]}"
+
+
+def test_replies_are_the_ones_redis_py_gives(redis_url, run) -> None:
+    async def main() -> tuple[list[Any], list[Any]]:
+        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        batcher = Batcher(client)
+        assert batcher._lane is not None
+        h, z, x, n, s = _key(), _key(), _key(), _key(), _key()
+        await client.hset(h, mapping={"a": "1", "b": "é"})
+        await client.zadd(z, {"m1": 1.5, "m2": 2})
+        await client.xadd(x, {"f": "v"}, id="1-1")
+        await client.set(n, "2")
+        sha = await client.script_load("return {1, 'two', {3, KEYS[1]}, redis.status_reply('OK')}")
+        commands: list[Callable[[Any], Any]] = [
+            lambda p: p.hgetall(h),
+            lambda p: p.zrange(z, 0, -1, withscores=True),
+            lambda p: p.xrange(x),
+            lambda p: p.zscore(z, "m1"),
+            lambda p: p.evalsha(sha, 1, s),
+            lambda p: p.exists(h, z, s),
+            lambda p: p.ping(),
+            lambda p: p.get(s),
+            lambda p: p.type(z),
+        ]
+        through_lane = await asyncio.gather(*(batcher.submit(c) for c in commands))
+        direct = []
+        for c in commands:
+            pipe = client.pipeline(transaction=False)
+            c(pipe)
+            direct += await pipe.execute()
+        await batcher.close()
+        await client.aclose()
+        return through_lane, direct
+
+    through_lane, direct = run(main())
+    assert through_lane == direct
+    assert through_lane[0] == {"a": "1", "b": "é"}
+    assert through_lane[1] == [("m1", 1.5), ("m2", 2.0)]
+
+
+def test_error_replies_keep_redis_pys_classes(redis_url, run) -> None:
+    async def main() -> list[Any]:
+        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        lane = Lane.of(client)
+        assert lane is not None
+        k = _key()
+        await client.set(k, "text")
+        replies = await lane.send(
+            [(("EVALSHA", "0" * 40, 0), {}), (("LPUSH", k, "x"), {}), (("GET", k), {})]
+        )
+        await lane.close()
+        await client.aclose()
+        return replies
+
+    noscript, wrongtype, value = run(main())
+    assert isinstance(noscript, redis_errors.NoScriptError) and is_noscript(noscript)
+    assert type(wrongtype) is redis_errors.ResponseError and "WRONGTYPE" in str(wrongtype)
+    assert value == "text"
+
+
+def test_a_killed_connection_is_made_again_and_nothing_is_lost(redis_url, run) -> None:
+    async def main() -> tuple[Any, int]:
+        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        batcher = Batcher(client)
+        k = _key()
+        await batcher.submit(lambda p: p.incr(k))
+        name = f"lane-{uuid.uuid4().hex[:6]}"
+        await batcher.submit(lambda p: p.client_setname(name))
+        (lane_id,) = [c["id"] for c in await client.client_list() if c["name"] == name]
+        assert await client.client_kill_filter(_id=lane_id) == 1
+        after = await batcher.submit(lambda p: p.incr(k))
+        names = [c["name"] for c in await client.client_list()]
+        await batcher.close()
+        await client.aclose()
+        return after, names.count(name)
+
+    after, old_lanes = run(main())
+    assert after == 2  # the second INCR ran exactly once, on a new connection
+    assert old_lanes == 0
+
+
+def test_a_reply_beyond_the_socket_timeout_drops_the_connection(redis_url, run) -> None:
+    async def main() -> tuple[BaseException | None, Any]:
+        client = aioredis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=0.2)
+        lane = Lane.of(client)
+        assert lane is not None
+        k = _key()
+        error: BaseException | None = None
+        try:
+            await lane.send([(("BLPOP", k, 2), {})])
+        except redis_errors.TimeoutError as exc:
+            error = exc
+        # The late BLPOP reply must never answer a later command: the socket is gone.
+        await client.rpush(k, "late")
+        replies = await lane.send([(("LRANGE", k, 0, -1), {})])
+        await lane.close()
+        await client.aclose()
+        return error, replies
+
+    error, replies = run(main())
+    assert isinstance(error, redis_errors.TimeoutError)
+    assert replies == [["late"]]
+
+
+def test_a_cancelled_flush_leaves_no_reply_for_the_next(redis_url, run) -> None:
+    async def main() -> list[Any]:
+        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        lane = Lane.of(client)
+        assert lane is not None
+        k = _key()
+        waiting = asyncio.ensure_future(lane.send([(("BLPOP", k, 5), {})]))
+        await asyncio.sleep(0.05)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await client.rpush(k, "kept")
+        replies = await lane.send([(("LRANGE", k, 0, -1), {}), (("PING",), {})])
+        await lane.close()
+        await client.aclose()
+        return replies
+
+    assert run(main()) == [["kept"], True]
+
+
+def test_bytes_replies_and_resp3_take_redis_pys_path(redis_url) -> None:
+    assert not Lane.takes([(("DUMP", "k"), {"NEVER_DECODE": []})])
+    assert Lane.takes([(("GET", "k"), {})])
+    resp3 = aioredis.Redis.from_url(redis_url, protocol=3)
+    assert Lane.of(resp3) is None
