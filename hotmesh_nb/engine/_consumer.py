@@ -48,6 +48,7 @@ from ._batcher import Batcher
 from ._config import EngineConfig
 from ._outage import Outage, is_transient
 from ._scripts import RENEW, TRIM, UNLEASE
+from ._wire import Lane
 
 TRIM_INTERVAL = 1.0
 """Seconds between removals of acknowledged stream entries (only after acks)."""
@@ -234,6 +235,31 @@ class StreamConsumer:
         self._throttle_changed.set()
 
     async def _read_loop(self, streams: list[str]) -> None:
+        # Each read loop blocks on a socket of its own; on one server the reply is parsed
+        # as it arrives (see ``_wire``), as the batcher's are.
+        lane = Lane.of(self.reader)
+        try:
+            await self._read_each(streams, lane)
+        finally:
+            if lane is not None:
+                await lane.close()
+
+    async def _read(
+        self, wanted: dict[Any, Any], count: int, lane: Lane | None
+    ) -> list[Any] | dict[Any, Any] | None:
+        """One blocking ``XREADGROUP`` of ``count`` messages at most."""
+        if lane is None:
+            return await self.reader.xreadgroup(
+                self.group, self.consumer, wanted, count=count, block=self.block_ms
+            )
+        command = ("XREADGROUP", "GROUP", self.group, self.consumer, "COUNT", count)
+        command += ("BLOCK", self.block_ms, "STREAMS", *wanted, *wanted.values())
+        (reply,) = await lane.send([(command, {})])
+        if isinstance(reply, Exception):
+            raise reply
+        return reply  # type: ignore[no-any-return]
+
+    async def _read_each(self, streams: list[str], lane: Lane | None) -> None:
         outage = Outage(f"reading {streams[0]}")
         wanted: dict[Any, Any] = dict.fromkeys(streams, ">")
         while not self._stopping:
@@ -244,9 +270,7 @@ class StreamConsumer:
             # A throttled consumer reads one message per pause.
             room = 1 if self.throttle() > 0 else max(1, min(self.batch, self._free_slots()))
             try:
-                reply = await self.reader.xreadgroup(
-                    self.group, self.consumer, wanted, count=room, block=self.block_ms
-                )
+                reply = await self._read(wanted, room, lane)
                 outage.ok()
             except asyncio.CancelledError:
                 raise

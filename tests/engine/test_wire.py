@@ -50,6 +50,8 @@ def test_replies_are_the_ones_redis_py_gives(redis_url, run) -> None:
         await client.zadd(z, {"m1": 1.5, "m2": 2})
         await client.xadd(x, {"f": "v"}, id="1-1")
         await client.set(n, "2")
+        await client.xgroup_create(x, "g", id="0")
+        await client.xreadgroup("g", "c", {x: ">"})  # delivered: read "0" sees it again
         sha = await client.script_load("return {1, 'two', {3, KEYS[1]}, redis.status_reply('OK')}")
         commands: list[Callable[[Any], Any]] = [
             lambda p: p.hgetall(h),
@@ -61,6 +63,7 @@ def test_replies_are_the_ones_redis_py_gives(redis_url, run) -> None:
             lambda p: p.ping(),
             lambda p: p.get(s),
             lambda p: p.type(z),
+            lambda p: p.xreadgroup("g", "c", {x: "0"}, count=5),
         ]
         through_lane = await asyncio.gather(*(batcher.submit(c) for c in commands))
         direct = []
