@@ -536,6 +536,37 @@ def test_interrupt(lab, row: InterruptRow) -> None:
 # -- announce by itself: the kinds only step.lua sends ('emit', and 'done' kept open) ----------
 
 
+def test_two_emits_in_one_millisecond_reach_the_parent_as_two(lab, tmp_path: Path) -> None:
+    # A parent guards against a redelivered emit by its 'rg': emits of different steps
+    # at the same update time must differ, and the same step's emit, sent again, not.
+    engine_lua = Path(engine_scripts.__file__).with_name("lua")
+    (tmp_path / "announce.lua").write_text((engine_lua / "announce.lua").read_text())
+    (tmp_path / "drive.lua").write_text(
+        "-- @include announce\n"
+        "announce(KEYS[1], KEYS[2], 'emit', 2, ARGV[1], ARGV[2], nil, nil, ARGV[3])\nreturn 1\n"
+    )
+    source = assemble(tmp_path, "drive")
+
+    async def go(lab: Lab) -> list[str]:
+        keys = lab.keys
+        job, stream = keys.job("j1"), keys.part(0).engine_stream
+        done = keys.part_of("j1").done_channel
+        publishes = keys.topic_channel("go.done", "j1")
+        await lab.admin.hset(job, mapping={**RUNNING, "p": PARENT, "ju": NOW})
+        client = await lab.user([job, stream])
+        try:
+            for step in ("-entered-a,0", "-entered-b,0", "-entered-a,0"):
+                await client.eval(source, 2, job, stream, done, publishes, step)
+        finally:
+            await client.aclose()
+        return [json.loads(f["m"])["rg"] for _, f in await lab.admin.xrange(stream)]
+
+    first, second, again = lab(go)
+    assert NOW in first and NOW in second
+    assert first != second
+    assert again == first
+
+
 @pytest.mark.parametrize("kind", ["done", "emit"])
 def test_announce_through_a_minimal_includer(lab, tmp_path: Path, kind: str) -> None:
     # step.lua announces 'emit' (a job that goes on) and 'done' for a job that stays

@@ -1,6 +1,6 @@
 -- Shared by the scripts that can end a job (prepended to them when they are loaded).
 --
--- announce(job, engine_stream, kind, status, done_channel, publishes_channel[, flat])
+-- announce(job, engine_stream, kind, status, done_channel, publishes_channel[, flat[, token[, step]]])
 -- publishes the job as waiters and subscribers see it ('done', 'emit' or
 -- 'persist') and, when an awaiting parent exists (field 'p', a result message
 -- without its outcome), hands the outcome to the parent's activity. A job that
@@ -8,6 +8,10 @@
 -- 'f:<set key>'): an 'unindex' message, because a script touches only keys it was given.
 -- 'flat' is the job's hash as HGETALL would return it now, when the caller already has
 -- it (read for its guard, with its own writes laid over): it saves reading it again.
+--
+-- 'step' names the step that emits (its guard field): an emit's 'rg', the parent's guard
+-- against a redelivered announcement, is the job's update time and that name, so two
+-- emits of one job in the same millisecond stay two.
 --
 -- 'token' names the process that runs the step. A job whose field 'w' holds it was
 -- started by that process, which waits for it: the completion is returned (the
@@ -19,10 +23,11 @@
 -- partition's hash tag, so it is in the slot the script runs in, and on a cluster only
 -- that slot's shard relays it. The 'publishes' channel is classic (PUBLISH, every node):
 -- 'psub' patterns hear the jobs of every partition.
-local function announce(job, engine_stream, kind, status, done_channel, publishes_channel, flat, token)
+local function announce(job, engine_stream, kind, status, done_channel, publishes_channel, flat, token, step)
   flat = flat or redis.call('HGETALL', job)
   local data = {}
   local meta, err, detail, ju, parent = 'null', 'null', 'null', 'null', nil
+  local updated = ''
   local waited_by, watched = nil, false
   local facets, job_id = {}, nil
   for f = 1, #flat, 2 do
@@ -36,7 +41,8 @@ local function announce(job, engine_stream, kind, status, done_channel, publishe
     elseif name == 'ed' then
       detail = flat[f + 1]
     elseif name == 'ju' then
-      ju = cjson.encode(flat[f + 1])
+      updated = flat[f + 1]
+      ju = cjson.encode(updated)
     elseif name == 'p' then
       parent = flat[f + 1]
     elseif name == 'w' then
@@ -61,7 +67,11 @@ local function announce(job, engine_stream, kind, status, done_channel, publishe
   if parent then
     local outcome
     if kind == 'emit' then
-      outcome = '"status":"pending","code":202,"rg":' .. cjson.encode(ju) .. ',"data":' .. body
+      local rg = updated
+      if step and step ~= '' then
+        rg = rg .. '/' .. step
+      end
+      outcome = '"status":"pending","code":202,"rg":' .. cjson.encode(rg) .. ',"data":' .. body
     elseif err ~= 'null' then
       local code = cjson.decode(err)['code'] or 500
       outcome = '"status":"error","code":' .. code .. ',"data":' .. err

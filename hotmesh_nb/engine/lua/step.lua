@@ -273,7 +273,7 @@ if ended then
   return {2, status, payload}
 end
 if flag == '1' then
-  announce(job, KEYS[2], 'emit', status, ARGV[5], ARGV[6], flat)
+  announce(job, KEYS[2], 'emit', status, ARGV[5], ARGV[6], flat, nil, ARGV[4])
 elseif flag == 'persist' then
   local payload = announce(job, KEYS[2], 'done', status, ARGV[5], ARGV[6], flat, token)
   local expire = tonumber(ARGV[7])
