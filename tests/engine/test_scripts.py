@@ -536,16 +536,20 @@ def test_interrupt(lab, row: InterruptRow) -> None:
 # -- announce by itself: the kinds only step.lua sends ('emit', and 'done' kept open) ----------
 
 
+def _announce_driver(tmp_path: Path, call: str) -> str:
+    """A two-line script that includes ``announce`` and runs ``call`` once."""
+    engine_lua = Path(engine_scripts.__file__).with_name("lua")
+    (tmp_path / "announce.lua").write_text((engine_lua / "announce.lua").read_text())
+    (tmp_path / "drive.lua").write_text(f"-- @include announce\n{call}\nreturn 1\n")
+    return assemble(tmp_path, "drive")
+
+
 def test_two_emits_in_one_millisecond_reach_the_parent_as_two(lab, tmp_path: Path) -> None:
     # A parent guards against a redelivered emit by its 'rg': emits of different steps
     # at the same update time must differ, and the same step's emit, sent again, not.
-    engine_lua = Path(engine_scripts.__file__).with_name("lua")
-    (tmp_path / "announce.lua").write_text((engine_lua / "announce.lua").read_text())
-    (tmp_path / "drive.lua").write_text(
-        "-- @include announce\n"
-        "announce(KEYS[1], KEYS[2], 'emit', 2, ARGV[1], ARGV[2], nil, nil, ARGV[3])\nreturn 1\n"
+    source = _announce_driver(
+        tmp_path, "announce(KEYS[1], KEYS[2], 'emit', 2, ARGV[1], ARGV[2], nil, nil, ARGV[3])"
     )
-    source = assemble(tmp_path, "drive")
 
     async def go(lab: Lab) -> list[str]:
         keys = lab.keys
@@ -571,13 +575,9 @@ def test_two_emits_in_one_millisecond_reach_the_parent_as_two(lab, tmp_path: Pat
 def test_announce_through_a_minimal_includer(lab, tmp_path: Path, kind: str) -> None:
     # step.lua announces 'emit' (a job that goes on) and 'done' for a job that stays
     # open ('persist'); interrupt.lua only 'done'. A two-line includer reaches both.
-    engine_lua = Path(engine_scripts.__file__).with_name("lua")
-    (tmp_path / "announce.lua").write_text((engine_lua / "announce.lua").read_text())
-    (tmp_path / "drive.lua").write_text(
-        "-- @include announce\n"
-        "announce(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])\nreturn 1\n"
+    source = _announce_driver(
+        tmp_path, "announce(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])"
     )
-    source = assemble(tmp_path, "drive")
 
     async def go(lab: Lab) -> dict[str, Any]:
         keys = lab.keys

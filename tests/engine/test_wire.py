@@ -36,6 +36,13 @@ def run(request: pytest.FixtureRequest) -> Callable[[Coroutine[Any, Any, Any]], 
     return runner
 
 
+def _lane(redis_url: str, **options: Any) -> tuple[aioredis.Redis, Lane]:
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True, **options)
+    lane = Lane.of(client)
+    assert lane is not None
+    return client, lane
+
+
 def _key() -> str:
     return f"wire:{uuid.uuid4().hex[:10]}"
 
@@ -83,9 +90,7 @@ def test_replies_are_the_ones_redis_py_gives(redis_url, run) -> None:
 
 def test_error_replies_keep_redis_pys_classes(redis_url, run) -> None:
     async def main() -> list[Any]:
-        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
-        lane = Lane.of(client)
-        assert lane is not None
+        client, lane = _lane(redis_url)
         k = _key()
         await client.set(k, "text")
         replies = await lane.send(
@@ -124,9 +129,7 @@ def test_a_killed_connection_is_made_again_and_nothing_is_lost(redis_url, run) -
 
 def test_a_reply_beyond_the_socket_timeout_drops_the_connection(redis_url, run) -> None:
     async def main() -> tuple[BaseException | None, Any]:
-        client = aioredis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=0.2)
-        lane = Lane.of(client)
-        assert lane is not None
+        client, lane = _lane(redis_url, socket_timeout=0.2)
         k = _key()
         error: BaseException | None = None
         try:
@@ -147,9 +150,7 @@ def test_a_reply_beyond_the_socket_timeout_drops_the_connection(redis_url, run) 
 
 def test_a_cancelled_flush_leaves_no_reply_for_the_next(redis_url, run) -> None:
     async def main() -> list[Any]:
-        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
-        lane = Lane.of(client)
-        assert lane is not None
+        client, lane = _lane(redis_url)
         k = _key()
         waiting = asyncio.ensure_future(lane.send([(("BLPOP", k, 5), {})]))
         await asyncio.sleep(0.05)
