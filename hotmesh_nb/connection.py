@@ -233,6 +233,46 @@ for _name in _PIPELINE_ALLOWED:
     setattr(_ClusterPipeline, _name, getattr(aioredis.Redis, _name))
 
 
+_CLOSED_TRANSPORT = "handler is closed"
+"""uvloop's complaint at a write to a socket it already closed."""
+
+
+class _WriteGuard:
+    """A write on a socket the event loop already closed is a lost connection.
+
+    asyncio's loop drops such a write, and the read that follows fails with redis-py's
+    ``ConnectionError``. uvloop (the runtime's loop when installed) raises
+    ``RuntimeError`` at the write, and redis-py lets it through: the batcher, the
+    consumers, pub/sub and redis-py's own cluster client then took a lost connection
+    for a failed command. Every connection class of our clients carries this guard.
+    """
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        try:
+            await super().send_packed_command(command, check_health)  # type: ignore[misc]
+        except RuntimeError as exc:
+            if _CLOSED_TRANSPORT not in str(exc):
+                raise
+            raise redis_errors.ConnectionError(
+                f"the connection was lost before the command was sent ({exc})"
+            ) from None
+
+
+_GUARDED: dict[type, type] = {}
+
+
+def guarded(connection_class: type) -> type:
+    """``connection_class`` with :class:`_WriteGuard` (one subclass per class, made once)."""
+    if issubclass(connection_class, _WriteGuard):
+        return connection_class
+    made = _GUARDED.get(connection_class)
+    if made is None:
+        made = _GUARDED[connection_class] = type(
+            connection_class.__name__, (_WriteGuard, connection_class), {}
+        )
+    return made
+
+
 class _RovingMixin:
     """A connection that, each time it (re)connects, goes to the next node of a cluster.
 
@@ -257,11 +297,11 @@ class _RovingMixin:
         await super()._connect()  # type: ignore[misc]
 
 
-class _RovingConnection(_RovingMixin, _RedisConnection):
+class _RovingConnection(_WriteGuard, _RovingMixin, _RedisConnection):
     """A plain TCP connection to the next node of a cluster."""
 
 
-class _RovingSSLConnection(_RovingMixin, SSLConnection):
+class _RovingSSLConnection(_WriteGuard, _RovingMixin, SSLConnection):
     """A TLS connection to the next node of a cluster."""
 
 
@@ -279,6 +319,12 @@ class _ClusterClient(RedisCluster):
         client = cast(_ClusterClient, cls.from_url(url, **options))
         client._url = url
         client._options = options
+        # redis-py fixes the nodes' connection class; it makes their connections lazily.
+        nodes = client.nodes_manager
+        kwargs = nodes.connection_kwargs
+        kwargs["connection_class"] = guarded(kwargs.get("connection_class", _RedisConnection))
+        for node in nodes.startup_nodes.values():
+            node.connection_class = guarded(node.connection_class)
         return client
 
     @property
@@ -427,7 +473,10 @@ class Connection:
         if self.cluster:
             # Typed as the single-node client: it offers the same commands (see the class).
             return cast(aioredis.Redis, _ClusterClient.for_url(self.url, **options))
-        return _Client.from_url(self.url, **options)
+        client = _Client.from_url(self.url, **options)
+        pool = client.connection_pool
+        pool.connection_class = guarded(pool.connection_class)  # connections are made lazily
+        return client
 
     def _tcp_options(self) -> dict[str, Any]:
         # Keepalive notices a peer that vanished without closing (TCP only).

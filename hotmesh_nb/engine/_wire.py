@@ -163,7 +163,12 @@ class _Wire(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         done: asyncio.Future[list[Any]] = loop.create_future()
         self._done, self._expected, self._replies = done, count, []
-        self._transport.write(packed)
+        try:
+            self._transport.write(packed)
+        except RuntimeError as exc:  # uvloop: the socket closed before we heard of it
+            self._done = None
+            self.close()
+            raise redis_errors.ConnectionError(f"Connection closed by server. {exc}") from None
         timer = None if timeout is None else loop.call_later(timeout, self._expire, done)
         try:
             return await done

@@ -1,4 +1,6 @@
-"""The batcher's own connection: redis-py's replies, and a connection that fails is made again."""
+"""The batcher's own connection: redis-py's replies, and a connection that fails is made again.
+
+Also what a lost socket looks like on either loop (the runtime's is uvloop when installed)."""
 
 from __future__ import annotations
 
@@ -13,8 +15,11 @@ import uvloop
 from redis import exceptions as redis_errors
 
 from hotmesh_nb._lua import is_noscript
+from hotmesh_nb.connection import Connection
 from hotmesh_nb.engine._batcher import Batcher
+from hotmesh_nb.engine._outage import explain, is_transient
 from hotmesh_nb.engine._wire import Lane
+from hotmesh_nb.errors import ConnectError
 
 LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
     "asyncio": asyncio.new_event_loop,
@@ -171,3 +176,29 @@ def test_bytes_replies_and_resp3_take_redis_pys_path(redis_url) -> None:
     assert Lane.takes([(("GET", "k"), {})])
     resp3 = aioredis.Redis.from_url(redis_url, protocol=3)
     assert Lane.of(resp3) is None
+
+
+def test_a_command_on_a_socket_the_loop_closed_is_a_lost_connection(redis_url, run) -> None:
+    # uvloop raises RuntimeError at a write to a socket it closed (asyncio's loop drops
+    # the write and the read fails). Our clients' connections turn it into redis-py's
+    # ConnectionError, which the batcher, the consumers, pub/sub and redis-py's cluster
+    # client all wait out; a caller that will not wait gets a clear ConnectError.
+    async def main() -> BaseException:
+        client = Connection(redis_url).client
+        conn = await client.connection_pool.get_connection()
+        conn._writer.transport.close()
+        await asyncio.sleep(0.01)
+        try:
+            await conn.send_command("PING")
+            await conn.read_response()
+        except Exception as exc:
+            return exc
+        finally:
+            await client.connection_pool.release(conn)
+            await client.aclose()
+        raise AssertionError("a command on a closed socket answered")
+
+    error = run(main())
+    assert isinstance(error, redis_errors.ConnectionError), repr(error)
+    assert is_transient(error)
+    assert isinstance(explain(error), ConnectError)
