@@ -237,12 +237,24 @@ _CLOSED_TRANSPORT = "handler is closed"
 """uvloop's complaint at a write to a socket it already closed."""
 
 
+def lost_under_write(exc: RuntimeError) -> redis_errors.ConnectionError | None:
+    """The lost connection that uvloop's ``exc`` at a write means (None: another error).
+
+    asyncio's loop drops a write to a socket it closed, and the next read fails with
+    redis-py's ``ConnectionError``; uvloop raises ``RuntimeError`` at the write instead.
+    """
+    if _CLOSED_TRANSPORT not in str(exc):
+        return None
+    return redis_errors.ConnectionError(
+        f"the connection was lost before the command was sent ({exc})"
+    )
+
+
 class _WriteGuard:
     """A write on a socket the event loop already closed is a lost connection.
 
-    asyncio's loop drops such a write, and the read that follows fails with redis-py's
-    ``ConnectionError``. uvloop (the runtime's loop when installed) raises
-    ``RuntimeError`` at the write, and redis-py lets it through: the batcher, the
+    uvloop (the runtime's loop when installed) raises ``RuntimeError`` at such a write
+    (see :func:`lost_under_write`), and redis-py lets it through: the batcher, the
     consumers, pub/sub and redis-py's own cluster client then took a lost connection
     for a failed command. Every connection class of our clients carries this guard.
     """
@@ -251,11 +263,10 @@ class _WriteGuard:
         try:
             await super().send_packed_command(command, check_health)  # type: ignore[misc]
         except RuntimeError as exc:
-            if _CLOSED_TRANSPORT not in str(exc):
+            lost = lost_under_write(exc)
+            if lost is None:
                 raise
-            raise redis_errors.ConnectionError(
-                f"the connection was lost before the command was sent ({exc})"
-            ) from None
+            raise lost from None
 
 
 _GUARDED: dict[type, type] = {}

@@ -27,6 +27,7 @@ from redis.client import EMPTY_RESPONSE as _EMPTY_RESPONSE
 from redis.client import NEVER_DECODE as _NEVER_DECODE
 
 from ..acl import is_refusal, refusal
+from ..connection import lost_under_write
 
 _hiredis: Any
 try:  # a dependency (redis[hiredis]); without it the batcher uses redis-py's pipeline
@@ -166,9 +167,12 @@ class _Wire(asyncio.Protocol):
         try:
             self._transport.write(packed)
         except RuntimeError as exc:  # uvloop: the socket closed before we heard of it
+            lost = lost_under_write(exc)
+            if lost is None:
+                raise
             self._done = None
             self.close()
-            raise redis_errors.ConnectionError(f"Connection closed by server. {exc}") from None
+            raise lost from None
         timer = None if timeout is None else loop.call_later(timeout, self._expire, done)
         try:
             return await done
