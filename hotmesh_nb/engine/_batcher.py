@@ -2,8 +2,16 @@
 
 Under load, dozens of jobs want to write at once; sending each alone costs a
 round trip (~60 µs of client CPU) per command. A :class:`Batcher` queues the
-commands of every task that submits while a flush is in flight and sends them
-together. An idle batcher flushes at once, so latency does not suffer.
+commands of every task that submits and sends them together once the loop has
+run what was ready, or as soon as :data:`EAGER_FLUSH` of them wait; up to
+:data:`FLUSH_DEPTH` flushes are out at once. An idle batcher flushes at once, so
+latency does not suffer.
+
+Why not one batch per loop pass: jobs then move in step. Fifty jobs in flight
+each queue a script while the loop runs them, the fifty go out together, and the
+client waits while the server runs all fifty, then the server waits while the
+client handles fifty replies (measured: the loop idle 16 % of the time, every
+flush exactly 50 long). Sending the first sixteen at once keeps both busy.
 
 The batcher also rides out server outages for everything sent through it: a
 dropped connection, a restart or failover, ``SCRIPT FLUSH`` (scripts are
@@ -20,6 +28,7 @@ ourselves). Other clients (a cluster) use redis-py's pipeline.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +45,14 @@ log = logging.getLogger(__name__)
 Command = Callable[[Any], None]
 """Adds one command to a pipeline (``lambda pipe: pipe.xack(...)``)."""
 
+EAGER_FLUSH = 16
+"""Queued commands that start a flush without waiting for the loop's pass to end (the
+server then works while the client makes the rest; 8 to 24 measured alike)."""
+
+FLUSH_DEPTH = 4
+"""Flushes out at once. They share the lane's connection, whose replies come in order;
+on redis-py's pipeline (a cluster) each takes connections of its own."""
+
 
 class Batcher:
     """One flusher task per client; ``submit`` returns the command's reply."""
@@ -51,6 +68,9 @@ class Batcher:
         self._lane = Lane.of(client)
         self._replicas: tuple[int, int] | None = None
         self._short_of_replicas = False
+        self._flushing: set[asyncio.Task[None]] = set()
+        # Flushes run in a context of their own: never in a submitter's (its span).
+        self._context = contextvars.Context()
 
     def require_replicas(self, count: int, timeout_ms: int) -> None:
         """End every flush with ``WAIT count timeout_ms`` on each node it wrote to.
@@ -109,6 +129,8 @@ class Batcher:
         """
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append(_Entry(command, future, patient))
+        if len(self._queue) >= EAGER_FLUSH:
+            self._start_flushes()
         self._wake.set()
         self._ensure_task()
         result = await future
@@ -126,7 +148,40 @@ class Batcher:
         while not self._closed:
             await self._wake.wait()
             self._wake.clear()
-            await self.drain()
+            self._start_flushes()
+
+    def _start_flushes(self) -> None:
+        """Send what is queued, as long as fewer than :data:`FLUSH_DEPTH` flushes are out."""
+        loop = asyncio.get_running_loop()
+        while self._queue and len(self._flushing) < FLUSH_DEPTH:
+            batch = self._queue[: self._max_batch]
+            del self._queue[: self._max_batch]
+            flush = loop.create_task(self._flush_batch(batch), context=self._context)
+            self._flushing.add(flush)
+            flush.add_done_callback(self._flushed)
+
+    def _flushed(self, flush: asyncio.Task[None]) -> None:
+        self._flushing.discard(flush)
+        if self._queue:
+            self._wake.set()
+
+    async def _flush_batch(self, batch: list[_Entry]) -> None:
+        """:meth:`_flush`, and whatever ends it early ends the batch's entries too: a
+        submitter never waits for a flush that is gone."""
+        try:
+            await self._flush(batch)
+        except BaseException as exc:
+            for entry in batch:
+                if entry.future is None or entry.future.done():
+                    continue
+                if isinstance(exc, asyncio.CancelledError):
+                    entry.future.cancel()
+                else:
+                    entry.future.set_exception(exc)
+            if isinstance(exc, Exception):
+                log.exception("a pipeline flush failed")
+            else:
+                raise
 
     async def _flush(self, batch: list[_Entry]) -> None:
         pipe = self._client.pipeline(transaction=False)
@@ -210,11 +265,10 @@ class Batcher:
         return [i for i in todo if batch[owners[i]].patient]
 
     async def drain(self) -> None:
-        """Flush whatever is queued (used before stopping)."""
-        while self._queue:
-            batch = self._queue[: self._max_batch]
-            del self._queue[: self._max_batch]
-            await self._flush(batch)
+        """Flush whatever is queued, and wait for every flush (used before stopping)."""
+        while self._queue or self._flushing:
+            self._start_flushes()
+            await asyncio.wait(list(self._flushing))
 
     async def close(self) -> None:
         """Flush and stop the flusher task."""

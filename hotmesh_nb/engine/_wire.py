@@ -16,6 +16,7 @@ recognised) and the client's reply callbacks.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import inspect
 from collections.abc import Callable
@@ -39,10 +40,10 @@ except ImportError:  # pragma: no cover - depends on the environment
 class Lane:
     """Pipelined round trips on one connection of the client's pool, kept for the lane.
 
-    One flush at a time: :meth:`send` is awaited by the batcher's flusher before the
-    next. A connection that fails midway (closed, or silent beyond the client's socket
-    timeout) is dropped with the replies nobody will read, and the next flush connects
-    again.
+    Several flushes may be out at once on the connection: the server answers them in
+    the order they were written. A connection that fails midway (closed, or silent
+    beyond the client's socket timeout) is dropped with the replies nobody will read:
+    every flush out on it fails, and the next one connects again.
     """
 
     def __init__(self, client: aioredis.Redis) -> None:
@@ -52,6 +53,7 @@ class Lane:
         self._user = kwargs.get("username")
         self._timeout: float | None = kwargs.get("socket_timeout")
         self._wire: _Wire | None = None
+        self._opening: asyncio.Future[_Wire] | None = None
 
     @staticmethod
     def of(client: Any) -> Lane | None:
@@ -76,7 +78,7 @@ class Lane:
         """Write every command at once, then return each reply (an error reply is returned)."""
         wire = self._wire
         if wire is None or wire.closed:
-            wire = self._wire = await _Wire.open(self._pool)
+            wire = await self._connect()
         raw = await wire.round_trip(
             b"".join([_pack(args) for args, _ in commands]), len(commands), self._timeout
         )
@@ -99,6 +101,20 @@ class Lane:
                     reply = await reply
             replies.append(reply)
         return replies
+
+    async def _connect(self) -> _Wire:
+        """The lane's connection, made again; flushes that find it closed at once share
+        one new connection (each would otherwise leave the one before it orphaned)."""
+        opening = self._opening
+        if opening is None:
+            opening = self._opening = asyncio.ensure_future(_Wire.open(self._pool))
+            opening.add_done_callback(self._opened)
+        return await asyncio.shield(opening)
+
+    def _opened(self, opening: asyncio.Future[_Wire]) -> None:
+        self._opening = None
+        if not opening.cancelled() and opening.exception() is None:
+            self._wire = opening.result()
 
     async def close(self) -> None:
         """Close the lane's connection."""
@@ -126,9 +142,8 @@ class _Wire(asyncio.Protocol):
         # when collected, so it lives as long as the wire.
         self._streams = streams
         self._reader = reader
-        self._replies: list[Any] = []
-        self._expected = 0
-        self._done: asyncio.Future[list[Any]] | None = None
+        self._pending: collections.deque[_RoundTrip] = collections.deque()
+        """Round trips written and not yet answered, oldest first (replies come in order)."""
         self.closed = False
 
     @classmethod
@@ -158,21 +173,24 @@ class _Wire(asyncio.Protocol):
         return wire
 
     async def round_trip(self, packed: bytes, count: int, timeout: float | None) -> list[Any]:
-        """Write ``packed`` (``count`` commands) and return their ``count`` replies."""
+        """Write ``packed`` (``count`` commands) and return their ``count`` replies.
+
+        Several round trips may be in flight: the server answers them in the order
+        they were written.
+        """
         if self.closed:
             raise redis_errors.ConnectionError("Connection closed by server.")
         loop = asyncio.get_running_loop()
         done: asyncio.Future[list[Any]] = loop.create_future()
-        self._done, self._expected, self._replies = done, count, []
         try:
             self._transport.write(packed)
         except RuntimeError as exc:  # uvloop: the socket closed before we heard of it
             lost = lost_under_write(exc)
             if lost is None:
                 raise
-            self._done = None
             self.close()
             raise lost from None
+        self._pending.append(_RoundTrip(done, count))
         timer = None if timeout is None else loop.call_later(timeout, self._expire, done)
         try:
             return await done
@@ -186,20 +204,20 @@ class _Wire(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         reader = self._reader
         reader.feed(data)
-        replies = self._replies
+        pending = self._pending
         try:
             while (reply := reader.gets()) is not False:
-                replies.append(reply)
+                if not pending:
+                    self._fail(redis_errors.InvalidResponse("a reply nobody asked for"))
+                    return
+                trip = pending[0]
+                trip.replies.append(reply)
+                if len(trip.replies) == trip.count:
+                    pending.popleft()
+                    if not trip.done.done():
+                        trip.done.set_result(trip.replies)
         except redis_errors.InvalidResponse as exc:
             self._fail(exc)
-            return
-        done = self._done
-        if done is None or len(replies) > self._expected:
-            self._fail(redis_errors.InvalidResponse("a reply nobody asked for"))
-        elif len(replies) == self._expected:
-            self._done = None
-            if not done.done():
-                done.set_result(replies)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -209,7 +227,7 @@ class _Wire(asyncio.Protocol):
         return None  # close the transport (connection_lost follows)
 
     def _expire(self, done: asyncio.Future[list[Any]]) -> None:
-        if done is self._done:
+        if not done.done():
             self._fail(redis_errors.TimeoutError("Timeout reading from the server"))
 
     def _fail(self, exc: Exception) -> None:
@@ -217,15 +235,27 @@ class _Wire(asyncio.Protocol):
         self.close()
 
     def _settle(self, exc: Exception) -> None:
-        done, self._done = self._done, None
-        if done is not None and not done.done():
-            done.set_exception(exc)
+        pending, self._pending = self._pending, collections.deque()
+        for trip in pending:
+            if not trip.done.done():
+                trip.done.set_exception(exc)
 
     def close(self) -> None:
         """Drop the connection (replies still due are never read)."""
         self.closed = True
         with contextlib.suppress(Exception):
             self._transport.close()
+
+
+class _RoundTrip:
+    """One write's future and the replies it has received so far."""
+
+    __slots__ = ("count", "done", "replies")
+
+    def __init__(self, done: asyncio.Future[list[Any]], count: int) -> None:
+        self.done = done
+        self.count = count
+        self.replies: list[Any] = []
 
 
 def _reply_error(conn: Any) -> Callable[[str], Exception]:

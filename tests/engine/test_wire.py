@@ -202,3 +202,129 @@ def test_a_command_on_a_socket_the_loop_closed_is_a_lost_connection(redis_url, r
     assert isinstance(error, redis_errors.ConnectionError), repr(error)
     assert is_transient(error)
     assert isinstance(explain(error), ConnectError)
+
+
+def test_flushes_out_together_get_their_own_replies_in_order(redis_url, run) -> None:
+    k = _key()
+
+    async def main() -> tuple[list[list[Any]], Any]:
+        client, lane = _lane(redis_url)
+        # The first holds the connection's answers back; the others are written behind it.
+        blocked = asyncio.ensure_future(lane.send([(("BLPOP", k, 2), {})]))
+        await asyncio.sleep(0.05)
+        behind = [
+            asyncio.ensure_future(lane.send([(("ECHO", f"{n}-{m}"), {}) for m in range(n + 1)]))
+            for n in range(3)
+        ]
+        await asyncio.sleep(0.05)
+        assert not any(trip.done() for trip in behind)
+        await client.rpush(k, "go")
+        replies = await asyncio.gather(*behind)
+        first = await blocked
+        await lane.close()
+        await client.aclose()
+        return replies, first
+
+    replies, first = run(main())
+    assert first == [(k, "go")]
+    assert replies == [["0-0"], ["1-0", "1-1"], ["2-0", "2-1", "2-2"]]
+
+
+def test_a_lost_connection_fails_every_flush_out_on_it(redis_url, run) -> None:
+    async def main() -> tuple[list[BaseException | list[Any]], list[Any]]:
+        client, lane = _lane(redis_url)
+        name = f"lane-{uuid.uuid4().hex[:6]}"
+        await lane.send([(("CLIENT SETNAME", name), {})])
+        k = _key()
+        out = [asyncio.ensure_future(lane.send([(("BLPOP", k, 5), {})])) for _ in range(3)]
+        await asyncio.sleep(0.05)
+        (lane_id,) = [c["id"] for c in await client.client_list() if c["name"] == name]
+        await client.client_kill_filter(_id=lane_id)
+        outcomes = await asyncio.gather(*out, return_exceptions=True)
+        after = await lane.send([(("PING",), {})])
+        await lane.close()
+        await client.aclose()
+        return outcomes, after
+
+    outcomes, after = run(main())
+    assert all(isinstance(o, redis_errors.ConnectionError) for o in outcomes), outcomes
+    assert after == [True]
+
+
+class _CountingBatcher(Batcher):
+    """A batcher that remembers how many commands each of its flushes sent."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        super().__init__(client)
+        self.sizes: list[int] = []
+        self.most_out = 0
+
+    async def _send(self, commands: list[tuple[Any, Any]]) -> list[Any]:
+        self.sizes.append(len(commands))
+        self.most_out = max(self.most_out, len(self._flushing))
+        return await super()._send(commands)
+
+
+def test_a_long_queue_goes_out_in_overlapping_flushes(redis_url, run) -> None:
+    async def main() -> tuple[list[Any], list[int], int]:
+        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        batcher = _CountingBatcher(client)
+        k = _key()
+        # 100 submitters in one loop pass: the first 16 need not wait for the other 84.
+        replies = await asyncio.gather(*(batcher.submit(lambda p: p.incr(k)) for _ in range(100)))
+        await batcher.close()
+        await client.aclose()
+        return replies, batcher.sizes, batcher.most_out
+
+    replies, sizes, most_out = run(main())
+    assert sorted(replies) == list(range(1, 101))  # each ran once
+    assert sum(sizes) == 100
+    assert sizes[0] == 16
+    assert max(sizes) <= 100 - 16 and len(sizes) >= 2
+    assert 1 < most_out <= 4
+
+
+def test_a_flush_that_breaks_fails_its_submitters_instead_of_leaving_them_waiting(
+    redis_url, run
+) -> None:
+    async def main() -> tuple[BaseException | None, Any]:
+        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        batcher = Batcher(client)
+
+        def broken(pipe: Any) -> None:
+            raise ValueError("a command function with a bug")
+
+        error: BaseException | None = None
+        try:
+            await asyncio.wait_for(batcher.submit(broken), 5)
+        except ValueError as exc:
+            error = exc
+        after = await batcher.submit(lambda p: p.ping())
+        await batcher.close()
+        await client.aclose()
+        return error, after
+
+    error, after = run(main())
+    assert isinstance(error, ValueError)
+    assert after is True
+
+
+def test_drain_waits_for_every_flush_out(redis_url, run) -> None:
+    async def main() -> tuple[int, Any]:
+        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        batcher = _CountingBatcher(client)
+        k = _key()
+        submitted = [asyncio.ensure_future(batcher.submit(lambda p: p.incr(k))) for _ in range(40)]
+        await asyncio.sleep(0)  # the submits queue; the first flushes go out
+        out = len(batcher._flushing)
+        await batcher.drain()
+        assert not batcher._flushing
+        count = await client.get(k)
+        await asyncio.gather(*submitted)
+        await batcher.close()
+        await client.aclose()
+        return out, count
+
+    out, count = run(main())
+    assert out >= 1
+    assert count == "40"
