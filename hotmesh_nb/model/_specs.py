@@ -7,6 +7,7 @@ compiled app in Redis and rebuild an equal object in another process.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -138,8 +139,9 @@ class ActivitySpec:
     """The graph's ``persistent`` value (number, bool or mapping rule; None when absent)."""
 
     # --- typed accessors over ``config`` ------------------------------------------------
+    # Each is read several times per step: computed once (``config`` never changes).
 
-    @property
+    @functools.cached_property
     def topic(self) -> Any:
         """Worker/await: the stream topic (``subtype`` wins over ``topic`` as in HotMesh);
         signal: the hook topic to signal; interrupt: the target job's topic."""
@@ -147,7 +149,7 @@ class ActivitySpec:
             return self.config.get("subtype") or self.config.get("topic")
         return self.config.get("topic")
 
-    @property
+    @functools.cached_property
     def subtype(self) -> Any:
         """Signal: ``'one'`` (default) or ``'all'``; worker/await: same as :attr:`topic`."""
         if self.type == "signal":
@@ -156,77 +158,77 @@ class ActivitySpec:
             return self.topic
         return self.config.get("subtype")
 
-    @property
+    @functools.cached_property
     def title(self) -> str | None:
         """The cosmetic ``title``."""
         return self.config.get("title")
 
-    @property
+    @functools.cached_property
     def input_maps(self) -> dict[str, Any]:
         """``input.maps`` (empty dict when absent)."""
         return _maps(self.config, "input")
 
-    @property
+    @functools.cached_property
     def output_maps(self) -> dict[str, Any]:
         """``output.maps`` (HotMesh applies them for hook, signal and interrupt only)."""
         return _maps(self.config, "output")
 
-    @property
+    @functools.cached_property
     def job_maps(self) -> dict[str, Any]:
         """``job.maps``: rules whose results are written to job data."""
         return _maps(self.config, "job")
 
-    @property
+    @functools.cached_property
     def hook_maps(self) -> dict[str, Any]:
         """``hook.maps`` (rarely used; ``hook`` usually holds a schema)."""
         return _maps(self.config, "hook")
 
-    @property
+    @functools.cached_property
     def signal_maps(self) -> dict[str, Any]:
         """Signal activity: ``signal.maps``, the payload sent to the hooked jobs."""
         return _maps(self.config, "signal")
 
-    @property
+    @functools.cached_property
     def resolver_maps(self) -> dict[str, Any]:
         """Signal ``all``: ``resolver.maps``."""
         return _maps(self.config, "resolver")
 
-    @property
+    @functools.cached_property
     def retry(self) -> dict[str, list[int]] | None:
         """Worker retry policy ``{'<code>': [max_retries, ...]}`` or None."""
         return self.config.get("retry")
 
-    @property
+    @functools.cached_property
     def sleep(self) -> Any:
         """Hook: seconds to sleep (number or mapping rule), None when not a time hook."""
         return self.config.get("sleep")
 
-    @property
+    @functools.cached_property
     def emit(self) -> Any:
         """``emit`` flag or rule (None when absent)."""
         return self.config.get("emit")
 
-    @property
+    @functools.cached_property
     def persist(self) -> Any:
         """``persist`` flag or rule (None when absent)."""
         return self.config.get("persist")
 
-    @property
+    @functools.cached_property
     def status_threshold(self) -> Any:
         """``statusThreshold`` number or rule (None when absent)."""
         return self.config.get("statusThreshold")
 
-    @property
+    @functools.cached_property
     def awaits(self) -> Any:
         """Await: the ``await`` flag or rule (default True: wait for the child's result)."""
         return self.config.get("await", True)
 
-    @property
+    @functools.cached_property
     def ancestor(self) -> str | None:
         """Cycle: the id of the ancestor to re-enter."""
         return self.config.get("ancestor")
 
-    @property
+    @functools.cached_property
     def stats(self) -> dict[str, Any]:
         """Trigger: the ``stats`` mapping (``id``, ``key``, ``measures`` ...), empty when absent."""
         value = self.config.get("stats")
