@@ -259,6 +259,14 @@ def size_parser(
         help="skip hotmesh_nb with its worker in a separate process",
     )
     parser.add_argument(
+        "--busy-cores",
+        type=int,
+        default=0,
+        metavar="N",
+        help="keep N cores out of idle for the run with a spinning process each, at the "
+        "lowest priority (shows what waking an idle core costs a sequential call)",
+    )
+    parser.add_argument(
         "--peers-python",
         default=os.environ.get("HOTMESH_BENCH_PYTHON", sys.executable),
         metavar="PYTHON",
@@ -266,6 +274,24 @@ def size_parser(
         "$HOTMESH_BENCH_PYTHON, else this one",
     )
     return parser
+
+
+@contextlib.contextmanager
+def busy_cores(count: int) -> Iterator[list[int]]:
+    """``count`` processes spinning at nice 19 for the duration; yields their pids.
+
+    On a VM an idle core halts, and waking it (the reply of a sequential call, the
+    other thread's hand-off) costs tens of microseconds each time. A spinner at the
+    lowest priority keeps a core awake and gives way to any other work.
+    """
+    spin = "import os; os.nice(19)\nwhile True: pass"
+    procs = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(count)]
+    try:
+        yield [proc.pid for proc in procs]
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
 
 
 def drive(coro: Awaitable[T]) -> T:

@@ -20,6 +20,7 @@ from typing import Any
 import redis
 from _common import (
     Row,
+    busy_cores,
     collect_columns,
     column,
     commands_per_call,
@@ -153,7 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main() -> None:
-    print(run(build_parser().parse_args()))
+    args = build_parser().parse_args()
+    with busy_cores(args.busy_cores):
+        print(run(args))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from typing import Any
 import redis
 from _common import (
     Row,
+    busy_cores,
     collect_columns,
     column,
     commands_per_call,
@@ -171,7 +172,9 @@ def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--serve-worker":
         serve_worker(sys.argv[2])
         return
-    print(run(build_parser().parse_args()))
+    args = build_parser().parse_args()
+    with busy_cores(args.busy_cores):
+        print(run(args))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,42 @@
+"""``bench/hello.py`` runs end to end, and ``--busy-cores`` leaves no spinner behind.
+
+A smoke run (speed itself is never asserted): hotmesh_nb with its worker in the
+caller's process, small sizes, one core kept awake.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "hello.py"
+
+
+def _spinners() -> set[str]:
+    found = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return {line.split()[0] for line in found.splitlines() if "while True: pass" in line}
+
+
+def test_the_hello_benchmark_fills_its_table_with_a_core_kept_busy() -> None:
+    before = _spinners()
+    sizes = ["--total", "200", "--seq", "50", "--warmup", "10", "--count", "20"]
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), *sizes, "--no-peer", "--no-separate", "--busy-cores", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    figures = {row.split(" | ")[0].lstrip("| "): row.split(" | ")[2] for row in rows[1:]}
+    assert list(figures) == [
+        "sequential p50 (ms)",
+        "sequential p95 (ms)",
+        "throughput, 200 jobs, 50 in flight (jobs/s)",
+        "caller-process CPU per job (ms)",
+        "Redis commands per job",
+    ]
+    assert all(value.strip() not in ("", "—") for value in figures.values()), figures
+    assert figures["Redis commands per job"].strip() == "8.00"
+    assert _spinners() == before  # the spinner was stopped with the run
