@@ -55,7 +55,8 @@ on redis-py's pipeline (a cluster) each takes connections of its own."""
 
 
 class Batcher:
-    """One flusher task per client; ``submit`` returns the command's reply."""
+    """One batcher per client: its task starts the flushes (a task each), and ``submit``
+    returns the command's reply."""
 
     def __init__(self, client: aioredis.Redis, max_batch: int = 512, *, name: str = "") -> None:
         self._client = client
