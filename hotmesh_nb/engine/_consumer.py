@@ -374,6 +374,35 @@ class StreamConsumer:
         self._leased[local_id] = (self.lease_set(stream), member)
         self._start(stream, local_id, {"m": member}, 1)
 
+    def recover_lease(self, stream: str, member: str, score: int) -> None:
+        """Local work a step may have written although this process did not take it (the
+        step's reply was lost): onto the stream at once, where any worker of the topic
+        reads it, instead of waiting ``reclaim_after`` for a reclaimer.
+
+        Nobody else holds such a lease (only the writer takes local work), and the move
+        is the reclaimers' own: atomic, and only while the lease still has the score it
+        was written with. A lease that was never written is left as nothing.
+        """
+        if not self._stopping:
+            self._side_task(self._recover_lease(stream, member, score))
+
+    async def _recover_lease(self, stream: str, member: str, score: int) -> None:
+        outage = Outage(f"recovering local work of {stream}")
+        while not self._stopping:
+            try:
+                moved = await UNLEASE.call(
+                    self.client, [self.lease_set(stream), stream], [score, member]
+                )
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.warning("local work of %s left to reclaim: %s", stream, exc)
+                    return
+                await asyncio.sleep(outage.failed(exc))
+                continue
+            outage.ok()
+            self.stats.reclaimed += int(moved)
+            return
+
     async def _hand_back_lease(self, lease_set: str, member: str) -> None:
         await self.client.zadd(lease_set, {member: 0}, xx=True)  # idle since ever
 

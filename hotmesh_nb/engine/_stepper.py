@@ -217,6 +217,7 @@ class Stepper:
         local: list[LocalWork] = []
         if messages and self.config.local_dispatch:
             messages, local = await self._take_local(self.server, messages)
+        score = StreamConsumer.lease_score()
         call = StepCall(
             part.job(step.job_id),
             part.engine_stream,
@@ -230,7 +231,7 @@ class Stepper:
             ack=ack,
             writes=step.writes,
             messages=messages,
-            leases=[(c.lease_set(s), c.lease_score(), payload) for c, s, payload in local],
+            leases=[(c.lease_set(s), score, payload) for c, s, payload in local],
             flag=step.flag,
             ops=ops,
             token=process_token(),  # a job this process waits for is settled here
@@ -243,16 +244,22 @@ class Stepper:
             if isinstance(reply, Exception):
                 raise reply
         except BaseException:
-            for consumer, _, _ in local:
+            for consumer, stream, payload in local:
                 consumer.release_local()
+                # Its reply may be what was lost: the step, and the lease, may be in.
+                consumer.recover_lease(stream, payload, score)
             raise
-        applied = int(reply[0]) in (StepOutcome.APPLIED, StepOutcome.ENDED)
+        outcome = int(reply[0])
+        applied = outcome in (StepOutcome.APPLIED, StepOutcome.ENDED)
         for consumer, stream, payload in local:
             # Written only with the step: a step refused by its guards wrote no lease.
             if applied:
                 consumer.take_local(stream, payload)
             else:
                 consumer.release_local()
+                if outcome == StepOutcome.DUPLICATE:
+                    # Sent again after a lost reply: the first sending may have written it.
+                    consumer.recover_lease(stream, payload, score)
         if ack_after is not None:
             await self.ack(ack_after)
         if len(reply) > 2:  # the completion of a job this process waits for

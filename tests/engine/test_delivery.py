@@ -245,3 +245,119 @@ def test_a_read_whose_reply_was_lost_is_taken_back_at_once(mesh, redis_url) -> N
     wait_until(lambda: hm.get_status(job_id) == 0, timeout=20)
     assert hm.get_state(job_id)["data"] == {"done": True}
     admin.close()
+
+
+LEASED_APP = """
+app:
+  id: leased
+  version: '1'
+  graphs:
+    - subscribes: leased.go
+      activities:
+        t1:
+          type: trigger
+          stats: { id: '{$self.input.data.id}' }
+        w1:
+          type: worker
+          topic: leased.work
+          job: { maps: { done: true } }
+      transitions:
+        t1:
+          - to: w1
+"""
+
+
+def test_local_work_whose_step_reply_was_lost_runs_at_once(mesh) -> None:
+    """A job created with its worker in the same process writes the work as a lease. When
+    the reply of that step is lost (a failover, a dropped socket), ``pub`` fails and the
+    caller retries to find the job exists; the lease is nobody's. It goes onto the
+    topic's stream at once and runs once, long before ``reclaim_after``."""
+    from redis import exceptions as redis_errors
+
+    calls: list[str] = []
+    hm = mesh(
+        "leased", LEASED_APP, {"leased.work": lambda m: calls.append(m.metadata["jid"]) or {}},
+        reclaim_after=600,
+    )  # fmt: skip
+    batcher = hm.engine.batcher
+    sent = batcher._send
+
+    async def lose_the_reply(commands: list) -> list:
+        await sent(commands)  # the server runs the step...
+        batcher._send = sent
+        raise redis_errors.ConnectionError("the reply was lost")  # ... its reply never comes
+
+    batcher._send = lose_the_reply
+    with pytest.raises(hotmesh_nb.ConnectError):
+        hm.pub("leased.go", {"id": "lost-reply"})
+    with pytest.raises(hotmesh_nb.DuplicateJobError):
+        hm.pub("leased.go", {"id": "lost-reply"})
+    wait_until(lambda: hm.get_status("lost-reply") == 0, timeout=20)
+    assert hm.get_state("lost-reply")["data"] == {"done": True}
+    assert calls == ["lost-reply"]
+
+
+CHAINED_APP = """
+app:
+  id: chained
+  version: '1'
+  graphs:
+    - subscribes: chained.go
+      activities:
+        t1:
+          type: trigger
+        w1:
+          type: worker
+          topic: chained.first
+        w2:
+          type: worker
+          topic: chained.second
+          job: { maps: { done: true } }
+      transitions:
+        t1:
+          - to: w1
+        w1:
+          - to: w2
+"""
+
+
+def test_local_work_of_a_step_sent_again_after_a_lost_reply_runs_once(mesh) -> None:
+    """A worker's answer is a patient step: when its reply is lost, the pipeline sends it
+    again and hears "already applied". The next worker's lease that the first sending
+    wrote is nobody's: it goes onto the stream at once and runs once."""
+    from redis import exceptions as redis_errors
+
+    calls: list[str] = []
+    hm: hotmesh_nb.HotMesh
+
+    async def first(message: hotmesh_nb.WorkerMessage) -> dict:
+        calls.append("first")
+        batcher._send = lose_the_reply  # the flush of this answer's step
+        return {}
+
+    async def second(message: hotmesh_nb.WorkerMessage) -> dict:
+        calls.append("second")
+        return {}
+
+    hm = mesh(
+        "chained", CHAINED_APP, {"chained.first": first, "chained.second": second},
+        reclaim_after=600,
+    )  # fmt: skip
+    (service,) = [w for w in hm.workers if w.topic == "chained.first"]
+    batcher = service.batcher  # the one that sends the worker's answers
+    sent = batcher._send
+    lost: list[int] = []
+
+    async def lose_the_reply(commands: list) -> list:
+        replies = await sent(commands)
+        if not any(args[0] == "EVALSHA" for args, _ in commands):
+            return replies  # not the step yet (the app's definition, read once)
+        batcher._send = sent
+        lost.append(len(commands))
+        raise redis_errors.ConnectionError("the reply was lost")
+
+    job_id = hm.pub("chained.go", {})
+    wait_until(lambda: hm.get_status(job_id) == 0, timeout=20)
+    assert hm.get_state(job_id)["data"] == {"done": True}
+    assert calls == ["first", "second"]
+    assert lost == [1]  # the answer's step was sent twice, and ran once
