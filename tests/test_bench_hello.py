@@ -14,8 +14,15 @@ SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "hello.py"
 
 
 def _spinners() -> set[str]:
-    found = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    return {line.split()[0] for line in found.splitlines() if "while True: pass" in line}
+    """Pids of the processes running the benchmark's spinner (read from ``/proc``)."""
+    found = set()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"while True: pass" in cmdline.read_bytes():
+                found.add(cmdline.parent.name)
+        except OSError:  # it ended meanwhile
+            continue
+    return found
 
 
 def test_the_hello_benchmark_fills_its_table_with_a_core_kept_busy() -> None:

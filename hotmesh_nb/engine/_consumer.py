@@ -387,21 +387,14 @@ class StreamConsumer:
             self._side_task(self._recover_lease(stream, member, score))
 
     async def _recover_lease(self, stream: str, member: str, score: int) -> None:
-        outage = Outage(f"recovering local work of {stream}")
-        while not self._stopping:
-            try:
-                moved = await UNLEASE.call(
-                    self.client, [self.lease_set(stream), stream], [score, member]
-                )
-            except Exception as exc:
-                if not is_transient(exc):
-                    log.warning("local work of %s left to reclaim: %s", stream, exc)
-                    return
-                await asyncio.sleep(outage.failed(exc))
-                continue
-            outage.ok()
-            self.stats.reclaimed += int(moved)
+        keys, args = [self.lease_set(stream), stream], [score, member]
+        try:
+            # The pipeline waits out an outage and sends it again (a patient command).
+            moved = await self.batcher.submit(lambda pipe: UNLEASE.add(pipe, keys, args))
+        except Exception as exc:
+            log.warning("local work of %s left to reclaim: %s", stream, exc)
             return
+        self.stats.reclaimed += int(moved)
 
     async def _hand_back_lease(self, lease_set: str, member: str) -> None:
         await self.client.zadd(lease_set, {member: 0}, xx=True)  # idle since ever
