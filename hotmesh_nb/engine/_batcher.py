@@ -145,6 +145,17 @@ class Batcher:
         self._wake.set()
         self._ensure_task()
 
+    def flush_queued(self) -> bool:
+        """Start sending what is queued now, not when the loop's pass ends; True if any.
+
+        A caller about to write on another connection (a blocking read) yields once
+        after this, so that the commands queued before it reach the server first.
+        """
+        if not self._queue:
+            return False
+        self._start_flushes()
+        return True
+
     async def _run(self) -> None:
         while not self._closed:
             await self._wake.wait()

@@ -46,7 +46,7 @@ from ..runtime import cancel_and_wait
 from . import _local
 from ._batcher import Batcher
 from ._config import EngineConfig
-from ._outage import Outage, is_transient
+from ._outage import BACKOFF_CAP, BACKOFF_FIRST, Outage, is_transient
 from ._scripts import RENEW, TRIM, UNLEASE
 from ._wire import Lane
 
@@ -85,8 +85,15 @@ def add_ack(pipe: Any, ack: Ack) -> None:
 
 
 def prior_deliveries(fields: dict[str, str]) -> int:
-    """Deliveries a message had before it reached its stream (a lease whose holder died)."""
-    return int(fields.get("p") or 0)
+    """Deliveries a message had before it reached its stream (a lease whose holder died).
+
+    A count that is not a number (an entry written by hand) counts as none: the
+    message is then handled, and ends in a dead letter if it cannot be.
+    """
+    try:
+        return int(fields.get("p") or 0)
+    except ValueError:
+        return 0
 
 
 @dataclass
@@ -238,8 +245,24 @@ class StreamConsumer:
         # Each read loop blocks on a socket of its own; on one server the reply is parsed
         # as it arrives (see ``_wire``), as the batcher's are.
         lane = Lane.of(self.reader)
+        breaks, last_break = 0, 0.0
         try:
-            await self._read_each(streams, lane)
+            while not self._stopping:
+                try:
+                    if breaks:
+                        await asyncio.sleep(min(BACKOFF_FIRST * 2.0 ** (breaks - 1), BACKOFF_CAP))
+                        await self._recover_own(streams)
+                    await self._read_each(streams, lane)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # A bug of ours, or an entry nobody foresaw: logged, and reading goes
+                    # on (a dead loop would leave a worker that looks alive and reads
+                    # nothing). What the read took is taken back as after any failure.
+                    log.exception("reading %s broke; reading again", streams[0])
+                    now = time.monotonic()
+                    breaks = 1 if now - last_break > BACKOFF_CAP * 10 else breaks + 1
+                    last_break = now
         finally:
             if lane is not None:
                 await lane.close()
@@ -294,6 +317,10 @@ class StreamConsumer:
             # Eager dispatch: the handlers just created run up to their first wait before
             # the next blocking read is sent, so a message's work is never behind it.
             await asyncio.sleep(0)
+            # What they queued (a step, an ack) goes out before the read, which the
+            # server would otherwise wake up for first.
+            if self.batcher.flush_queued():
+                await asyncio.sleep(0)
 
     async def _recover_own(self, streams: list[str]) -> None:
         """After a failed read, take back what the server delivered to us meanwhile.
