@@ -267,6 +267,14 @@ def size_parser(
         "lowest priority (shows what waking an idle core costs a sequential call)",
     )
     parser.add_argument(
+        "--halt-poll-ns",
+        type=int,
+        default=None,
+        metavar="NS",
+        help="on a KVM guest with the cpuidle-haltpoll driver: let an idle core poll up to "
+        "NS nanoseconds before it halts, for the run (root; the value before is restored)",
+    )
+    parser.add_argument(
         "--peers-python",
         default=os.environ.get("HOTMESH_BENCH_PYTHON", sys.executable),
         metavar="PYTHON",
@@ -292,6 +300,56 @@ def busy_cores(count: int) -> Iterator[list[int]]:
         for proc in procs:
             proc.kill()
             proc.wait()
+
+
+HALT_POLL = Path("/sys/module/haltpoll/parameters/guest_halt_poll_ns")
+IDLE_DRIVER = Path("/sys/devices/system/cpu/cpuidle/current_driver")
+
+
+@contextlib.contextmanager
+def guest_halt_polling(ns: int | None) -> Iterator[None]:
+    """With ``ns``, this VM's idle cores poll up to ``ns`` ns before they halt, for the run.
+
+    A KVM guest's idle core halts, and the host must wake it again for the next
+    message (the cost ``busy_cores`` shows). The guest kernel's ``cpuidle-haltpoll``
+    driver can poll first instead; ``guest_halt_poll_ns`` bounds how long (0, the
+    setting here, never polls). The value before is written back afterwards. A
+    machine without the driver, or a user who may not write the setting, stops the
+    run with a message saying so.
+    """
+    if ns is None:
+        yield
+        return
+    driver = IDLE_DRIVER.read_text().strip() if IDLE_DRIVER.exists() else "none"
+    if driver != "haltpoll" or not HALT_POLL.exists():
+        raise SystemExit(
+            f"--halt-poll-ns: this machine's idle driver is {driver!r}, not the KVM "
+            "guest's 'haltpoll' (no guest halt-polling to set)"
+        )
+    before = HALT_POLL.read_text().strip()
+    try:
+        HALT_POLL.write_text(str(ns))
+    except OSError as exc:
+        raise SystemExit(
+            f"--halt-poll-ns: cannot write {HALT_POLL} ({exc}); it needs root"
+        ) from None
+    try:
+        yield
+    finally:
+        HALT_POLL.write_text(before)
+
+
+@contextlib.contextmanager
+def host_settings(args: argparse.Namespace) -> Iterator[str]:
+    """The host conditions the options ask for (``--busy-cores``, ``--halt-poll-ns``),
+    for the duration; yields a line naming them for the report ("" when none)."""
+    notes = []
+    if args.busy_cores:
+        notes.append(f"{args.busy_cores} core(s) kept busy by a spinner at nice 19")
+    if args.halt_poll_ns is not None:
+        notes.append(f"guest halt-polling up to {args.halt_poll_ns} ns")
+    with busy_cores(args.busy_cores), guest_halt_polling(args.halt_poll_ns):
+        yield f"Host for this run: {'; '.join(notes)}." if notes else ""
 
 
 def drive(coro: Awaitable[T]) -> T:

@@ -20,11 +20,11 @@ from typing import Any
 import redis
 from _common import (
     Row,
-    busy_cores,
     collect_columns,
     column,
     commands_per_call,
     compare_table,
+    host_settings,
     hotmesh_worker_argv,
     idle_rate,
     sequential,
@@ -155,8 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main() -> None:
     args = build_parser().parse_args()
-    with busy_cores(args.busy_cores):
+    with host_settings(args) as host:
         print(run(args))
+        if host:
+            print(host)
 
 
 if __name__ == "__main__":

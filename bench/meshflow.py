@@ -24,11 +24,11 @@ from typing import Any
 import redis
 from _common import (
     Row,
-    busy_cores,
     collect_columns,
     column,
     commands_per_call,
     compare_table,
+    host_settings,
     idle_rate,
     sequential,
     size_parser,
@@ -173,8 +173,10 @@ def main() -> None:
         serve_worker(sys.argv[2])
         return
     args = build_parser().parse_args()
-    with busy_cores(args.busy_cores):
+    with host_settings(args) as host:
         print(run(args))
+        if host:
+            print(host)
 
 
 if __name__ == "__main__":

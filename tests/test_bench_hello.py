@@ -1,4 +1,5 @@
-"""``bench/hello.py`` runs end to end, and ``--busy-cores`` leaves no spinner behind.
+"""``bench/hello.py`` runs end to end; ``--busy-cores`` leaves no spinner behind, and
+``--halt-poll-ns`` puts the host's setting back.
 
 A smoke run (speed itself is never asserted): hotmesh_nb with its worker in the
 caller's process, small sizes, one core kept awake.
@@ -6,9 +7,12 @@ caller's process, small sizes, one core kept awake.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "hello.py"
 
@@ -47,3 +51,31 @@ def test_the_hello_benchmark_fills_its_table_with_a_core_kept_busy() -> None:
     assert all(value.strip() not in ("", "—") for value in figures.values()), figures
     assert figures["Redis commands per job"].strip() == "8.00"
     assert _spinners() == before  # the spinner was stopped with the run
+
+
+def test_guest_halt_polling_is_set_for_the_run_and_put_back() -> None:
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import _common
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    setting = _common.HALT_POLL
+    driver = _common.IDLE_DRIVER
+    usable = (
+        driver.exists()
+        and driver.read_text().strip() == "haltpoll"
+        and setting.exists()
+        and os.access(setting, os.W_OK)
+    )
+    if not usable:  # another kind of machine, or not root: a clear refusal
+        with pytest.raises(SystemExit, match="--halt-poll-ns: "), _common.guest_halt_polling(1):
+            pass
+        return
+    before = setting.read_text().strip()
+    wanted = "200001" if before != "200001" else "200002"
+    with _common.guest_halt_polling(int(wanted)):
+        assert setting.read_text().strip() == wanted
+    assert setting.read_text().strip() == before
+    with pytest.raises(RuntimeError), _common.guest_halt_polling(int(wanted)):
+        raise RuntimeError("the run failed")
+    assert setting.read_text().strip() == before
