@@ -10,8 +10,8 @@ until the earliest due timer it knew of when it last looked, and it watches the
 timer-wake stream of each partition with a blocking ``XREAD``: the step script adds
 an entry there whenever a timer becomes its partition's earliest, so a sooner timer set by any
 process wakes every scout at once. A timer set in this process wakes its scout
-without the round trip (:meth:`Scout.timer_added`). Timers due within
-``TOGETHER_MS`` of a firing fire with it, in due order.
+without the round trip (:meth:`Scout.timer_added`). No timer fires before it is
+due; timers due within ``TOGETHER_MS`` of a firing fire with it, in due order.
 
 The local timer, not the server's blocking timeout, decides when to fire: the
 server checks blocking timeouts only ``hz`` times a second (up to 100 ms late).
@@ -54,6 +54,9 @@ and P calls at once would open P connections to do it."""
 
 TOGETHER_MS = 100
 """Timers due within this many ms of a firing fire with it, in due order.
+
+A firing happens only once the earliest timer is due (never before: a local alarm
+that rings a little early, as the loop's timers may, looks and waits the rest).
 
 Timers that fall due together thus reach the engine stream together and wake
 their activities in the order they were set (as the original's time slots do),
@@ -112,7 +115,7 @@ class Scout:
                 moved, next_due = await FIRE.call(
                     self.client,
                     [part.timers, part.engine_stream],
-                    [now_ms() + TOGETHER_MS, BATCH],
+                    [now_ms(), BATCH, TOGETHER_MS],
                 )
             self.looks += 1
             self.fired += int(moved)

@@ -123,6 +123,8 @@ class FireRow:
     moved: list[str]
     """members on the engine stream afterwards, in order"""
     left: list[str]
+    together: int = 0
+    """timers due within this many ms after ``now`` fire with a due one"""
 
 
 FIRE_ROWS = [
@@ -150,6 +152,26 @@ FIRE_ROWS = [
         ["c"],
     ),
     FireRow(
+        "the ones due just after a due one fire with it, in due order",
+        {"c": 1200, "b": 1050, "a": 990},
+        1000,
+        10,
+        [2, 1200],
+        ["a", "b"],
+        ["c"],
+        together=100,
+    ),
+    FireRow(
+        "none is due yet: the window pulls nothing forward",
+        {"b": 1050, "a": 1001},
+        1000,
+        10,
+        [0, 1001],
+        [],
+        ["a", "b"],
+        together=100,
+    ),
+    FireRow(
         "a timer's message is moved byte for byte",
         {f'{{"n":{BIG},"s":"x\\u00e9"}}': 10},
         1000,
@@ -167,7 +189,7 @@ def test_fire(lab, row: FireRow) -> None:
         timers, stream = lab.keys.part(0).timers, lab.keys.part(0).engine_stream
         if row.timers:
             await lab.admin.zadd(timers, row.timers)
-        reply = await lab.call(FIRE, [timers, stream], [row.now, row.batch])
+        reply = await lab.call(FIRE, [timers, stream], [row.now, row.batch, row.together])
         moved = [fields["m"] for _, fields in await lab.admin.xrange(stream)]
         return reply, moved, await lab.admin.zrange(timers, 0, -1)
 

@@ -21,7 +21,11 @@ async def add(a: int, b: int) -> int:
     return a + b
 
 
-acts = workflow.proxy_activities(activities=[double, add])
+def stamp() -> float:
+    return time.time()
+
+
+acts = workflow.proxy_activities(activities=[double, add, stamp])
 
 
 async def fan_out(n: int) -> int:
@@ -57,6 +61,23 @@ def test_sleep_for_survives_a_restart_of_every_process(flow, redis_url, namespac
     flow(napper)
     again = flow.client.workflow.get_handle(workflow_id)
     assert again.result(timeout=30) == "2-2.0-4"
+
+
+async def short_nap(seconds: float) -> float:
+    before = await acts.stamp()
+    await workflow.sleep_for(seconds)
+    return await acts.stamp() - before
+
+
+@pytest.mark.parametrize("seconds", [0.03, 0.08, 0.3])
+def test_a_short_sleep_never_ends_before_its_time(flow, seconds: float) -> None:
+    # Timers that fall due together fire together (within 100 ms of a firing), but the
+    # firing itself waits for the earliest: a sleep shorter than that window still lasts.
+    flow(short_nap)
+    handle = flow.client.workflow.start(
+        args=[seconds], task_queue="default", workflow_name="short_nap"
+    )
+    assert handle.result(timeout=30) >= seconds
 
 
 async def waiter(signal_id: str) -> dict:
