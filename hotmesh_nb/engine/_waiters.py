@@ -50,7 +50,7 @@ import fnmatch
 import logging
 import os
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
@@ -475,7 +475,8 @@ class Subscriptions:
                 future.cancel()
         self._waiters.clear()
         with contextlib.suppress(Exception):
-            await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+            # Any: redis-py annotates it in some versions only (no ignore fits them all).
+            await cast(Any, self._pubsub).aclose()
         with contextlib.suppress(Exception):
             await self._client.aclose()  # the marks of late waiters used its pool
 
@@ -594,6 +595,6 @@ class _NodeReader:
         if task is not None and task is not asyncio.current_task():
             await cancel_and_wait(task)
         with contextlib.suppress(Exception):
-            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+            await cast(Any, self._pubsub).aclose()  # Any: see Subscriptions.close
         with contextlib.suppress(Exception):
             await self._redis.aclose()
