@@ -5,17 +5,16 @@
 -- Nothing fires before the earliest timer is due; once it is, the timers due within
 -- 'together' ms after now fire with it, in due order.
 -- Returns {moved, next due ms or -1}.
-local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if #first == 0 then
-  return {0, -1}
+local now = tonumber(ARGV[1])
+local found = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now + tonumber(ARGV[3] or 0),
+  'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
+if #found > 0 and tonumber(found[2]) > now then
+  return {0, tonumber(found[2])}  -- the earliest is not due yet
 end
-if tonumber(first[2]) > tonumber(ARGV[1]) then
-  return {0, tonumber(first[2])}
-end
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) + tonumber(ARGV[3] or 0),
-  'LIMIT', 0, tonumber(ARGV[2]))
-for _, member in ipairs(due) do
-  redis.call('XADD', KEYS[2], '*', 'm', member)
+local due = {}
+for i = 1, #found, 2 do
+  due[#due + 1] = found[i]
+  redis.call('XADD', KEYS[2], '*', 'm', found[i])
 end
 if #due > 0 then
   redis.call('ZREM', KEYS[1], unpack(due))
