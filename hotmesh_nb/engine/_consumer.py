@@ -46,7 +46,7 @@ from ..runtime import cancel_and_wait
 from . import _local
 from ._batcher import Batcher
 from ._config import EngineConfig
-from ._outage import BACKOFF_CAP, BACKOFF_FIRST, Outage, is_transient
+from ._outage import BACKOFF_CAP, Outage, backoff, is_transient
 from ._scripts import RENEW, TRIM, UNLEASE
 from ._wire import Lane
 
@@ -250,7 +250,7 @@ class StreamConsumer:
             while not self._stopping:
                 try:
                     if breaks:
-                        await asyncio.sleep(min(BACKOFF_FIRST * 2.0 ** (breaks - 1), BACKOFF_CAP))
+                        await asyncio.sleep(backoff(breaks))
                         await self._recover_own(streams)
                     await self._read_each(streams, lane)
                 except asyncio.CancelledError:

@@ -31,6 +31,12 @@ BACKOFF_FIRST = 0.02
 BACKOFF_CAP = 0.25
 """Longest pause between two retries: recovery follows the server within this."""
 
+
+def backoff(failures: int) -> float:
+    """Seconds to wait after ``failures`` failures in a row (doubling, capped)."""
+    return float(min(BACKOFF_FIRST * 2.0 ** (failures - 1), BACKOFF_CAP))
+
+
 _TRANSIENT_REPLIES = (
     "LOADING",
     "READONLY",
@@ -127,7 +133,7 @@ class Outage:
             else:
                 log.warning("%s: server unavailable (%s); retrying", self.what, exc)
         self.failures += 1
-        return min(BACKOFF_FIRST * 2.0 ** (self.failures - 1), BACKOFF_CAP)
+        return backoff(self.failures)
 
     def ok(self) -> None:
         """Record a success (logs the recovery after an outage)."""
