@@ -77,14 +77,22 @@ _NINETEEN_DIGITS = b"0" * 19
 def _differs(raw: bytes) -> bool:
     """True where orjson's text may differ from the standard encoder's.
 
-    A key starting with a digit (JS lists integer-like keys first), a float written
-    with an exponent (orjson writes ``1e16``, Python ``1e+16``) or with 4 zeros after
-    the point (orjson ``0.00001``, Python ``1e-05``). An array string starting with a
-    digit, or text inside a string, may raise a false alarm: it only costs the
-    standard path.
+    A key starting with a digit (JS lists integer-like keys first), a float whose
+    exponent orjson writes otherwise (``1e-7`` against Python's ``1e-07``; ``1e16``
+    against ``1e+16`` in older orjson) or with 4 zeros after the point (orjson
+    ``0.00001``, Python ``1e-05``). The exponent check wants a digit after the ``e``
+    (or ``e-``): a bare digit-and-``e``, as in random job ids, would send most stream
+    messages down the slow path. An array string starting with a digit, or text inside
+    a string, may still raise a false alarm: it only costs the standard path.
     """
     digits = raw.translate(_DIGITS)
-    return b'{"0' in digits or b',"0' in digits or b"0e" in digits or b"0.0000" in raw
+    return (
+        b'{"0' in digits
+        or b',"0' in digits
+        or b"0e0" in digits
+        or b"0e-0" in digits
+        or b"0.0000" in raw
+    )
 
 
 def _fast_text(value: Any) -> str | None:

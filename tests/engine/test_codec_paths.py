@@ -117,3 +117,31 @@ def test_text_orjson_would_read_differently_takes_the_standard_path() -> None:
         with_fast = _both(codec.loads, text)
         assert _same(*with_fast), text
     assert codec.loads("18446744073709551616") == 2**64
+
+
+@settings(max_examples=1000, deadline=None)
+@given(hs.floats(allow_nan=False, allow_infinity=False))
+def test_every_finite_float_writes_the_same_text_on_both_paths(value: float) -> None:
+    # The exponent forms are where orjson and Python part ways (1e-7 against 1e-07).
+    for wrapped in ([value], {"x": value}):
+        fast, plain = _both(codec.dumps, wrapped)
+        assert fast == plain
+
+
+@pytest.mark.parametrize("exponent", range(-330, 310))
+def test_floats_of_every_exponent_write_the_same_text_on_both_paths(exponent: int) -> None:
+    for mantissa in (1.0, -1.5, 9.999999):
+        try:
+            value = mantissa * 10.0**exponent
+        except OverflowError:
+            continue
+        fast, plain = _both(codec.dumps, [value])
+        assert fast == plain
+
+
+@pytest.mark.skipif(codec._fast_dumps is None, reason="the fast path needs orjson")
+def test_ids_with_a_digit_before_an_e_keep_the_fast_path() -> None:
+    # Random ids hold "1e", "9eK"…: those are not float exponents and must not send a
+    # stream message down the standard path.
+    message = {"g": "HVfIePZi1YIBEJ1eKLfRyjQ", "j": "Hb2e-x3E_Q", "ts": 1796362274655}
+    assert codec._fast_text(message) == codec._encode(message)
