@@ -96,23 +96,29 @@ PROMPTS = (
 )
 
 
-def run_all(page: Any, timeout: float = 120.0) -> None:
-    """Clear the committed outputs, Run > Run All Cells, and wait until every code cell has
-    run (each prompt shows its execution count)."""
-    menu(page, "Edit", "editmenu:clear-all")
-    wait_until(lambda: all("[ ]" in p for p in page.evaluate(PROMPTS)), timeout=20)
-    # A freshly started kernel can drop the first request while the page still connects: when
-    # no cell has started after a while, ask again (nothing ran, so nothing runs twice).
+def start_run_all(page: Any) -> None:
+    """Run > Run All Cells, and return once the first cell has started.
+
+    A freshly started kernel can drop the request while the page still connects (every
+    prompt stays ``[ ]``): when no cell has started after a while, ask again (nothing
+    ran, so nothing runs twice).
+    """
     for _ in range(3):
         menu(page, "Run", "runmenu:run-all")
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if any("[ ]" not in p for p in page.evaluate(PROMPTS)):
-                break
+                return
             time.sleep(0.2)
-        else:
-            continue
-        break
+    pytest.fail("Run All Cells never started a cell (asked 3 times)")
+
+
+def run_all(page: Any, timeout: float = 120.0) -> None:
+    """Clear the committed outputs, Run > Run All Cells, and wait until every code cell has
+    run (each prompt shows its execution count)."""
+    menu(page, "Edit", "editmenu:clear-all")
+    wait_until(lambda: all("[ ]" in p for p in page.evaluate(PROMPTS)), timeout=20)
+    start_run_all(page)
     wait_until(
         lambda: all(re.search(r"\[\d+\]", p) for p in page.evaluate(PROMPTS)), timeout=timeout
     )
@@ -183,7 +189,7 @@ def test_the_dashboard_updates_while_jobs_run(browser: Any, lab: Lab, redis_url:
     }
     (lab.root / "dashboard.ipynb").write_text(json.dumps(notebook))
     open_notebook(page, lab, "dashboard.ipynb")
-    menu(page, "Run", "runmenu:run-all")
+    start_run_all(page)
     board = page.locator(".jp-Cell").nth(3).locator(".jp-OutputArea-output")
     seen: list[int] = []
 
