@@ -241,9 +241,13 @@ def peer_env(args: Any, **extra: Any) -> dict[str, str]:
 
 
 def size_parser(
-    description: str, *, total: int, seq: int, warmup: int, count: int
+    description: str, *, total: int, seq: int, warmup: int, count: int, host: bool = True
 ) -> argparse.ArgumentParser:
-    """The options every benchmark takes (sizes, which columns to skip), with its defaults."""
+    """The options every benchmark takes (sizes, which columns to skip), with its defaults.
+
+    ``host``: also the host options (``--busy-cores``, ``--halt-poll-ns``,
+    ``--caller-cpus``), for a script that applies them with :func:`host_settings`.
+    """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--total", type=int, default=total)
     parser.add_argument("--concurrency", type=int, default=50)
@@ -258,22 +262,31 @@ def size_parser(
         action="store_true",
         help="skip hotmesh_nb with its worker in a separate process",
     )
-    parser.add_argument(
-        "--busy-cores",
-        type=int,
-        default=0,
-        metavar="N",
-        help="keep N cores out of idle for the run with a spinning process each, at the "
-        "lowest priority (shows what waking an idle core costs a sequential call)",
-    )
-    parser.add_argument(
-        "--halt-poll-ns",
-        type=int,
-        default=None,
-        metavar="NS",
-        help="on a KVM guest with the cpuidle-haltpoll driver: let an idle core poll up to "
-        "NS nanoseconds before it halts, for the run (root; the value before is restored)",
-    )
+    if host:
+        parser.add_argument(
+            "--busy-cores",
+            type=int,
+            default=0,
+            metavar="N",
+            help="keep N cores out of idle for the run with a spinning process each, at the "
+            "lowest priority (shows what waking an idle core costs a sequential call)",
+        )
+        parser.add_argument(
+            "--halt-poll-ns",
+            type=int,
+            default=None,
+            metavar="NS",
+            help="on a KVM guest with the cpuidle-haltpoll driver: let an idle core poll up to "
+            "NS nanoseconds before it halts, for the run (root; the value before is restored)",
+        )
+        parser.add_argument(
+            "--caller-cpus",
+            type=cpu_list,
+            default=None,
+            metavar="CPUS",
+            help="run hotmesh_nb's caller (its loop and the runtime thread) on these CPUs only, "
+            "e.g. 0 or 0,1; the server, separate workers and peers keep every CPU",
+        )
     parser.add_argument(
         "--peers-python",
         default=os.environ.get("HOTMESH_BENCH_PYTHON", sys.executable),
@@ -339,16 +352,86 @@ def guest_halt_polling(ns: int | None) -> Iterator[None]:
         HALT_POLL.write_text(before)
 
 
+def cpu_list(text: str) -> frozenset[int]:
+    """``--caller-cpus`` as a set: ``0`` or ``0,1``."""
+    try:
+        cpus = frozenset(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of CPU numbers: {text!r}") from None
+    if not cpus or min(cpus) < 0:
+        raise argparse.ArgumentTypeError(f"not a list of CPU numbers: {text!r}")
+    return cpus
+
+
+_caller_cpus: frozenset[int] | None = None
+"""Where :func:`drive` runs hotmesh_nb's caller (``--caller-cpus``); None: anywhere."""
+
+_every_cpu: frozenset[int] = frozenset()
+"""The CPUs this process could use before ``--caller-cpus`` (its children get them back)."""
+
+
+@contextlib.contextmanager
+def caller_cpus(cpus: frozenset[int] | None) -> Iterator[None]:
+    """For the duration, :func:`drive` runs its loop, and hotmesh_nb's runtime thread
+    (started from it, so it inherits the mask), on ``cpus`` only.
+
+    The two threads of one Python process take turns on the GIL anyway. On one CPU, a
+    hand-off between them is a switch on that CPU instead of a wake-up of another
+    (halted) one. Processes started meanwhile (a separate worker) get every CPU back
+    (:func:`worker_process`); the server and the peers start outside :func:`drive`.
+    """
+    global _caller_cpus, _every_cpu
+    if cpus is None:
+        yield
+        return
+    available = os.sched_getaffinity(0)
+    if not cpus <= available:
+        raise SystemExit(
+            f"--caller-cpus: CPU(s) {sorted(cpus - available)} not available here "
+            f"(this process may use {sorted(available)})"
+        )
+    _caller_cpus, _every_cpu = cpus, frozenset(available)
+    try:
+        yield
+    finally:
+        _caller_cpus = None
+
+
+@contextlib.contextmanager
+def _on_caller_cpus() -> Iterator[None]:
+    if _caller_cpus is None:
+        yield
+        return
+    # Linux: the mask of this thread only; threads started meanwhile inherit it.
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, _caller_cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
 @contextlib.contextmanager
 def host_settings(args: argparse.Namespace) -> Iterator[str]:
-    """The host conditions the options ask for (``--busy-cores``, ``--halt-poll-ns``),
-    for the duration; yields a line naming them for the report ("" when none)."""
+    """The host conditions the options ask for (``--busy-cores``, ``--halt-poll-ns``,
+    ``--caller-cpus``), for the duration; yields a line naming them for the report
+    ("" when none)."""
     notes = []
     if args.busy_cores:
         notes.append(f"{args.busy_cores} core(s) kept busy by a spinner at nice 19")
     if args.halt_poll_ns is not None:
         notes.append(f"guest halt-polling up to {args.halt_poll_ns} ns")
-    with busy_cores(args.busy_cores), guest_halt_polling(args.halt_poll_ns):
+    if args.caller_cpus is not None:
+        cpus = ",".join(str(cpu) for cpu in sorted(args.caller_cpus))
+        notes.append(
+            f"hotmesh_nb's caller and runtime thread on CPU {cpus} only (the server, "
+            "separate workers and peers on every CPU)"
+        )
+    with (
+        busy_cores(args.busy_cores),
+        guest_halt_polling(args.halt_poll_ns),
+        caller_cpus(args.caller_cpus),
+    ):
         yield f"Host for this run: {'; '.join(notes)}." if notes else ""
 
 
@@ -364,10 +447,11 @@ def drive(coro: Awaitable[T]) -> T:
     async def main() -> T:
         return await coro
 
-    try:
-        return asyncio.run(main())
-    finally:
-        hotmesh_nb.shutdown()
+    with _on_caller_cpus():
+        try:
+            return asyncio.run(main())
+        finally:
+            hotmesh_nb.shutdown()
 
 
 def run_both(
@@ -414,6 +498,10 @@ def worker_process(argv: list[str], ready: str, timeout: float = 60.0) -> Iterat
     """
     with tempfile.TemporaryFile(mode="w+") as log:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, text=True)
+        if _caller_cpus is not None:
+            # Started from a pinned caller: the worker is another process, free to run
+            # anywhere (it has not started its threads yet).
+            os.sched_setaffinity(proc.pid, _every_cpu)
         assert proc.stdout is not None
         # A worker that hangs before printing would block the readline below forever.
         killer = threading.Timer(timeout, proc.kill)

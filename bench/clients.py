@@ -113,6 +113,7 @@ def main() -> None:
         seq=5000,
         warmup=2000,
         count=0,
+        host=False,
     )
     args = parser.parse_args()
     with bench_server() as port:

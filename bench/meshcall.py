@@ -25,6 +25,7 @@ from typing import Any
 import redis
 from _common import (
     commands_per_call,
+    host_settings,
     idle_rate,
     peer_env,
     run_both,
@@ -183,7 +184,11 @@ def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--serve-worker":
         serve_worker(sys.argv[2])
         return
-    print(run(build_parser().parse_args()))
+    args = build_parser().parse_args()
+    with host_settings(args) as host:
+        print(run(args))
+        if host:
+            print(host)
 
 
 if __name__ == "__main__":

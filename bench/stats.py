@@ -83,7 +83,9 @@ async def measure(url: str, admin: redis.Redis, args: argparse.Namespace, app: s
 
 
 def main() -> None:
-    parser = size_parser(__doc__.splitlines()[0], total=2000, seq=300, warmup=50, count=200)
+    parser = size_parser(
+        __doc__.splitlines()[0], total=2000, seq=300, warmup=50, count=200, host=False
+    )
     args = parser.parse_args()
     results = {}
     with bench_server() as port:

@@ -1,5 +1,6 @@
-"""``bench/hello.py`` runs end to end; ``--busy-cores`` leaves no spinner behind, and
-``--halt-poll-ns`` puts the host's setting back.
+"""``bench/hello.py`` runs end to end; ``--busy-cores`` leaves no spinner behind,
+``--halt-poll-ns`` puts the host's setting back, and ``--caller-cpus`` pins hotmesh_nb's
+caller and nothing else.
 
 A smoke run (speed itself is never asserted): hotmesh_nb with its worker in the
 caller's process, small sizes, one core kept awake.
@@ -7,6 +8,7 @@ caller's process, small sizes, one core kept awake.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -29,11 +31,14 @@ def _spinners() -> set[str]:
     return found
 
 
-def test_the_hello_benchmark_fills_its_table_with_a_core_kept_busy() -> None:
+def test_the_hello_benchmark_fills_its_table_with_a_core_kept_busy_and_the_caller_pinned() -> None:
     before = _spinners()
     sizes = ["--total", "200", "--seq", "50", "--warmup", "10", "--count", "20"]
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), *sizes, "--no-peer", "--no-separate", "--busy-cores", "1"],
+        [
+            *(sys.executable, str(SCRIPT), *sizes, "--no-peer", "--no-separate"),
+            *("--busy-cores", "1", "--caller-cpus", str(min(os.sched_getaffinity(0)))),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -51,6 +56,9 @@ def test_the_hello_benchmark_fills_its_table_with_a_core_kept_busy() -> None:
     assert all(value.strip() not in ("", "—") for value in figures.values()), figures
     assert figures["Redis commands per job"].strip() == "8.00"
     assert _spinners() == before  # the spinner was stopped with the run
+    host = done.stdout.strip().splitlines()[-1]
+    assert host.startswith("Host for this run: 1 core(s) kept busy"), host
+    assert f"runtime thread on CPU {min(os.sched_getaffinity(0))} only" in host, host
 
 
 def test_guest_halt_polling_is_set_for_the_run_and_put_back() -> None:
@@ -79,3 +87,54 @@ def test_guest_halt_polling_is_set_for_the_run_and_put_back() -> None:
     with pytest.raises(RuntimeError), _common.guest_halt_polling(int(wanted)):
         raise RuntimeError("the run failed")
     assert setting.read_text().strip() == before
+
+
+_PIN_CHECK = """
+import asyncio, json, os, sys
+import _common
+from hotmesh_nb.runtime import get_runtime
+
+every = frozenset(os.sched_getaffinity(0))
+one = frozenset({min(every)})
+
+async def runtime_cpus():
+    return os.sched_getaffinity(0)
+
+async def where():
+    runtime = await asyncio.wrap_future(get_runtime().submit(runtime_cpus()))
+    stay = "print('ready', flush=True); import time; time.sleep(60)"
+    with _common.worker_process([sys.executable, "-c", stay], ready="ready") as pid:
+        worker = os.sched_getaffinity(pid)
+    return os.sched_getaffinity(0), runtime, worker
+
+with _common.caller_cpus(one):
+    caller, runtime, worker = _common.drive(where())
+after = os.sched_getaffinity(0)
+try:
+    with _common.caller_cpus(frozenset({max(every) + 1})):
+        refused = ""
+except SystemExit as exc:
+    refused = str(exc)
+print(json.dumps({
+    "one": sorted(one), "every": sorted(every), "caller": sorted(caller),
+    "runtime": sorted(runtime), "worker": sorted(worker), "after": sorted(after),
+    "refused": refused,
+}))
+"""
+
+
+def test_caller_cpus_pin_the_caller_and_its_runtime_thread_only() -> None:
+    # In a process of its own: the runtime thread must start under the pin.
+    done = subprocess.run(
+        [sys.executable, "-c", _PIN_CHECK],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=SCRIPT.parent,
+        env={**os.environ, "PYTHONPATH": str(SCRIPT.parent)},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["caller"] == seen["runtime"] == seen["one"]
+    assert seen["worker"] == seen["after"] == seen["every"]
+    assert seen["refused"].startswith("--caller-cpus: CPU(s) ")
