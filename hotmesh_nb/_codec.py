@@ -108,6 +108,8 @@ def _fast_text(value: Any) -> str | None:
         raw = _fast_dumps(value)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return None
+    if type(value) is str:  # no keys, no numbers: nothing _differs looks for
+        return raw.decode()
     if _differs(raw):
         return None
     return raw.decode()

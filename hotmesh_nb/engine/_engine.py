@@ -46,7 +46,7 @@ from ._quorum import Quorum, member_profile
 from ._scout import Scout
 from ._step import Step
 from ._stepper import Stepper
-from ._waiters import Subscriptions
+from ._waiters import Subscriptions, settled
 from .activities import _trigger_activity as trigger
 
 log = logging.getLogger(__name__)
@@ -381,7 +381,7 @@ class Engine:
             raise
         future = waiting[0][1]
         try:
-            payload = await asyncio.wait_for(future, wait_for)
+            payload = await settled(future, wait_for)
         except asyncio.TimeoutError:
             self.subscriptions.forget(job_id, future)
             raise HotMeshTimeout(

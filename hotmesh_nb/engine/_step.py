@@ -12,7 +12,6 @@ recognised by its guard and never applied twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .._codec import dumps
@@ -35,7 +34,7 @@ KEY = KEY_REF
 """Marks an operation argument that is a Redis key (declared in the script's KEYS)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
     """Writes, messages and the semaphore change accumulated for one job."""
 
@@ -69,6 +68,8 @@ class Step:
     :meth:`Stepper.commit`)."""
     seen_data: dict[str, Any] | None = None
     """Job data as the running activity saw it when it began (see :meth:`begin`)."""
+    _part: Partition | None = field(default=None, init=False, repr=False)
+    """:attr:`part`, once read."""
 
     @property
     def flag(self) -> str:
@@ -174,10 +175,14 @@ class Step:
         job_id: str = self.job.metadata["jid"]
         return job_id
 
-    @cached_property
+    @property
     def part(self) -> Partition:
         """The job's partition (its id never changes within a step)."""
-        return self.app.keys.part_of(self.job_id)
+        # Kept by hand: functools.cached_property takes a lock per first read on 3.11.
+        part = self._part
+        if part is None:
+            part = self._part = self.app.keys.part_of(self.job_id)
+        return part
 
     @property
     def engine_stream(self) -> str:

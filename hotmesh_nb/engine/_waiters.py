@@ -50,7 +50,7 @@ import fnmatch
 import logging
 import os
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
@@ -73,6 +73,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Callback = Callable[[str, dict[str, Any]], Any]
+T = TypeVar("T")
 
 _token: tuple[int, str] = (-1, "")
 
@@ -101,6 +102,32 @@ def settle_local(app: str, completion: str | bytes) -> None:
         return
     for subscriptions in _local.get(app, ()):
         subscriptions.settle(payload)
+
+
+async def settled(future: asyncio.Future[T], timeout: float | None) -> T:
+    """``future``'s result (a waiter from :meth:`Subscriptions.wait`), or
+    :class:`asyncio.TimeoutError` after ``timeout`` seconds (None: no limit).
+
+    What ``asyncio.wait_for`` does for a future, without the second future and the
+    callbacks it makes per call on 3.11. On timeout the future itself ends with the
+    error (its waiter list skips a done future; the caller then ``forget`` s it); a
+    caller cancelled meanwhile cancels it, as with ``wait_for``.
+    """
+    if timeout is None or future.done():
+        return await future
+    if timeout <= 0:
+        future.set_exception(asyncio.TimeoutError())
+        return await future
+    timer = asyncio.get_running_loop().call_later(timeout, _time_out, future)
+    try:
+        return await future
+    finally:
+        timer.cancel()
+
+
+def _time_out(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_exception(asyncio.TimeoutError())
 
 
 class Subscriptions:

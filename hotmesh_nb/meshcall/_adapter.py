@@ -11,13 +11,12 @@ message and formatted traceback, which the caller re-raises as
 from __future__ import annotations
 
 import concurrent.futures.thread
-import json
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from .. import runtime
-from .._codec import check_value
+from .._codec import check_value, loads
 from ..engine._stacks import remote_stack
 from ..engine._worker_service import Response, WorkerMessage
 from ..errors import PayloadError
@@ -81,7 +80,7 @@ def worker_callback(topic: str, fn: Callable[..., Any]) -> Callable[[WorkerMessa
     async def serve(message: WorkerMessage) -> Any:
         try:
             text = message.data.get("args")
-            args = json.loads(text) if isinstance(text, str) else (text or [])
+            args = loads(text) if isinstance(text, str) else (text or [])
             value = await get_runtime().call_user(fn, *args)
             return {
                 "response": encode(value, f"the return value of MeshCall topic '{topic}'", "result")

@@ -8,7 +8,6 @@ raised, the error. Reading it costs one ``HMGET``.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from .._codec import loads
 from .._lua import LuaScript
 from ..engine import _state as st
+from ..engine._waiters import settled
 from ..hotmesh import HotMesh
 
 # Deletes the job only when it has ended (status <= 0): a job started again in
@@ -111,7 +111,7 @@ async def _wait(
     hm: HotMesh, job_id: str, future: asyncio.Future[dict[str, Any]], timeout: float
 ) -> dict[str, Any]:
     try:
-        return await asyncio.wait_for(future, timeout)
+        return await settled(future, timeout)
     except BaseException:
         hm.engine.subscriptions.forget(job_id, future)
         raise
@@ -119,4 +119,4 @@ async def _wait(
 
 def decode_response(text: str | None) -> Any:
     """The function's answer from its JSON text (None when it returned nothing)."""
-    return None if text is None else json.loads(text)
+    return None if text is None else loads(text)
