@@ -117,10 +117,19 @@ class Lane:
             self._wire = opening.result()
 
     async def close(self) -> None:
-        """Close the lane's connection."""
+        """Close the lane's connection, and the one being made, once it is made."""
         wire, self._wire = self._wire, None
         if wire is not None:
             wire.close()
+        if self._opening is not None:
+            # Its caller gave up (shielded, it goes on): left alone, it would become the
+            # lane's connection after the lane closed, a socket nobody ever closes.
+            self._opening.add_done_callback(_close_opened)
+
+
+def _close_opened(opening: asyncio.Future[_Wire]) -> None:
+    if not opening.cancelled() and opening.exception() is None:
+        opening.result().close()
 
 
 def _pack(args: tuple[Any, ...]) -> bytes:
@@ -150,6 +159,7 @@ class _Wire(asyncio.Protocol):
     async def open(cls, pool: aioredis.ConnectionPool) -> _Wire:
         """Connect and greet through the pool's connection class, then take the socket."""
         conn: Any = await pool.get_connection()  # type: ignore[no-untyped-call]
+        wire = None
         try:
             reader_stream, writer = conn._reader, conn._writer
             if reader_stream is None or writer is None or len(reader_stream._buffer):
@@ -169,7 +179,14 @@ class _Wire(asyncio.Protocol):
             # connects again if the pool ever hands it out.
             conn._reader = conn._writer = None
         finally:
-            await pool.release(conn)
+            try:
+                await pool.release(conn)
+            except BaseException:
+                # Cancelled here (a shutdown cancels every task), the socket is the wire's
+                # already, and nobody would get the wire to close it.
+                if wire is not None:
+                    wire.close()
+                raise
         return wire
 
     async def round_trip(self, packed: bytes, count: int, timeout: float | None) -> list[Any]:

@@ -328,3 +328,26 @@ def test_drain_waits_for_every_flush_out(redis_url, run) -> None:
     out, count = run(main())
     assert out >= 1
     assert count == "40"
+
+
+def test_a_lane_closed_while_it_connects_leaves_no_connection_open(redis_url, run) -> None:
+    # A worker stopped right after it started: its read loop's lane was still connecting.
+    async def main() -> tuple[bool, bool]:
+        client, lane = _lane(redis_url)
+        sending = asyncio.ensure_future(lane.send([(("PING",), {})]))
+        await asyncio.sleep(0)  # the lane's connection is being made
+        connecting = lane._opening is not None
+        sending.cancel()
+        await lane.close()
+        with pytest.raises(asyncio.CancelledError):
+            await sending
+        for _ in range(100):  # the connection is made meanwhile
+            if lane._opening is None:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)
+        left_open = lane._wire is not None and not lane._wire._transport.is_closing()
+        await client.aclose()
+        return connecting, left_open
+
+    assert run(main()) == (True, False)
