@@ -116,7 +116,7 @@ async def settled(future: asyncio.Future[T], timeout: float | None) -> T:
     if timeout is None or future.done():
         return await future
     if timeout <= 0:
-        future.set_exception(asyncio.TimeoutError())
+        _time_out(future)
         return await future
     timer = asyncio.get_running_loop().call_later(timeout, _time_out, future)
     try:
