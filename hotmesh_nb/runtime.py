@@ -225,6 +225,10 @@ class Runtime:
         future.set_result(created)
         return created
 
+    def running(self, key: Hashable) -> Any | None:
+        """The service registered under ``key``, None when none is (or it is still starting)."""
+        return self._services.get(key)
+
     def services(self) -> dict[Hashable, Any]:
         """A snapshot of the registered services."""
         return dict(self._services)

@@ -11,6 +11,7 @@ message and formatted traceback, which the caller re-raises as
 from __future__ import annotations
 
 import concurrent.futures.thread
+import inspect
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -20,7 +21,7 @@ from .._codec import check_value, loads
 from ..engine._stacks import remote_stack
 from ..engine._worker_service import Response, WorkerMessage
 from ..errors import PayloadError
-from ..runtime import get_runtime
+from ..runtime import contained, get_runtime
 from ._meshcall_app import ERROR_CODE
 
 # Frames a remote traceback leaves out: they are the same for every call.
@@ -76,15 +77,19 @@ def error_response(exc: BaseException) -> Response:
 
 def worker_callback(topic: str, fn: Callable[..., Any]) -> Callable[[WorkerMessage], Any]:
     """The :class:`~hotmesh_nb.Worker` callback serving ``topic`` with ``fn``."""
+    what = f"the return value of MeshCall topic '{topic}'"
+    # Decided once: what ``Runtime.call_user`` would find on every call.
+    on_loop = inspect.iscoroutinefunction(fn)
 
     async def serve(message: WorkerMessage) -> Any:
         try:
             text = message.data.get("args")
             args = loads(text) if isinstance(text, str) else (text or [])
-            value = await get_runtime().call_user(fn, *args)
-            return {
-                "response": encode(value, f"the return value of MeshCall topic '{topic}'", "result")
-            }
+            if on_loop:
+                value = await contained(fn(*args))
+            else:
+                value = await get_runtime().call_user(fn, *args)
+            return {"response": encode(value, what, "result")}
         except Exception as exc:  # the caller gets it, with its type and traceback
             return error_response(exc)
 

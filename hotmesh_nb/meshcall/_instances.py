@@ -39,6 +39,11 @@ def _key(role: str, connection: ConnectionLike, namespace: str) -> Hashable:
 
 async def mesh(connection: ConnectionLike, namespace: str, *, engine: bool = True) -> HotMesh:
     """The MeshCall HotMesh (an engine, or a client when ``engine`` is False)."""
+    runtime = get_runtime()
+    # Every call asks: the one that finds it running costs a lookup, nothing more.
+    running = runtime.running(_key("engine", connection, namespace))
+    if running is not None:
+        return running.hm  # type: ignore[no-any-return]
 
     async def make() -> _Registered:
         hm = await HotMesh.init_async(
@@ -56,12 +61,7 @@ async def mesh(connection: ConnectionLike, namespace: str, *, engine: bool = Tru
             )
         return _Registered(hm)
 
-    runtime = get_runtime()
-    if not engine:
-        # A process that runs an engine already needs no second, client-only one.
-        running = runtime.services().get(_key("engine", connection, namespace))
-        if running is not None:
-            return running.hm
+    # A process that runs an engine already needs no second, client-only one (above).
     role = "engine" if engine else "client"
     registered = await runtime.service(_key(role, connection, namespace), make)
     return registered.hm

@@ -145,3 +145,33 @@ def test_ids_with_a_digit_before_an_e_keep_the_fast_path() -> None:
     # stream message down the standard path.
     message = {"g": "HVfIePZi1YIBEJ1eKLfRyjQ", "j": "Hb2e-x3E_Q", "ts": 1796362274655}
     assert codec._fast_text(message) == codec._encode(message)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"1":"a"}',  # a key starting with a digit, first in its object
+        b'[{"5":1}]',
+        b'{"a":1,"2":2}',  # ... or after another key
+        b'{"x":1e-7}',  # exponents orjson writes otherwise
+        b"[-1e-7]",
+        b"[1e16]",
+        b"[2.5e300]",
+        b"[0.00001]",  # four zeros after the point
+        b"[-0.00001]",
+    ],
+)
+def test_every_form_orjson_may_write_otherwise_is_flagged(text: bytes) -> None:
+    assert codec._differs(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"k":"work","g":"Abc123xyz0","j":"H8fK3eQ2x9Lm","ts":1733310000123,"d":",0"}',
+        b'{"data":{"args":"[5]","n":-12,"f":1.25},"code":200}',
+        b'["a-1","on 2024-01-02",-3,0.5]',
+    ],
+)
+def test_common_messages_keep_the_fast_path(text: bytes) -> None:
+    assert not codec._differs(text)

@@ -97,14 +97,21 @@ def test_a_callback_that_exits_fails_its_job_and_the_mesh_goes_on(
     assert hm.pubsub("sturdy.go", {"n": 7}, timeout=10) == {"n": 7}
 
 
-def test_a_meshcall_function_that_exits_raises_at_the_caller(redis_url, namespace) -> None:
+@pytest.mark.parametrize("kind", ["def", "async def"])
+def test_a_meshcall_function_that_exits_raises_at_the_caller(redis_url, namespace, kind) -> None:
     def leave(code):
         sys.exit(code)
 
-    MeshCall.connect("sturdy.leave", leave, connection=redis_url, namespace=namespace)
+    async def leave_async(code):
+        await asyncio.sleep(0)
+        sys.exit(code)
+
+    fn = leave if kind == "def" else leave_async
+    MeshCall.connect("sturdy.leave", fn, connection=redis_url, namespace=namespace)
     with pytest.raises(MeshCallError) as caught:
         MeshCall.exec("sturdy.leave", [4], connection=redis_url, namespace=namespace, timeout=10)
     assert "SystemExit" in str(caught.value)
+    assert caught.value.error_type == "SystemExit"
     MeshCall.connect("sturdy.echo", lambda x: x, connection=redis_url, namespace=namespace)
     assert MeshCall.exec("sturdy.echo", [5], connection=redis_url, namespace=namespace) == 5
 
