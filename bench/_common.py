@@ -23,6 +23,7 @@ import os
 import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -240,6 +241,17 @@ def peer_env(args: Any, **extra: Any) -> dict[str, str]:
     return {k: str(v) for k, v in env.items()}
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return value
+
+
 def size_parser(
     description: str, *, total: int, seq: int, warmup: int, count: int, host: bool = True
 ) -> argparse.ArgumentParser:
@@ -261,6 +273,15 @@ def size_parser(
         "--no-separate",
         action="store_true",
         help="skip hotmesh_nb with its worker in a separate process",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="measure every column N times in turn (ours, the original, the peer, ours, …); "
+        "each figure is then the median of its N, so a drift of the machine's speed falls on "
+        "every column alike",
     )
     if host:
         parser.add_argument(
@@ -460,15 +481,45 @@ def run_both(
     peer_script: str,
     env: dict[str, str],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Measure ours, then the original, against one fresh server; ``(ours, theirs)``."""
+    """Measure ours, then the original, against one fresh server; ``(ours, theirs)``
+    (``--rounds`` times in turn, each figure the median of its rounds)."""
     import redis
 
+    ours: list[dict[str, Any]] = []
+    peer: list[dict[str, Any]] = []
     with bench_server() as port:
         admin = redis.Redis(port=port, decode_responses=True)
-        ours = drive(measure(f"redis://127.0.0.1:{port}", admin, args))
-        admin.flushall()
-        peer = None if args.no_peer else run_peer(peer_script, port, env)
-    return ours, peer or {}
+        for _ in range(rounds_of(args)):
+            ours.append(drive(measure(f"redis://127.0.0.1:{port}", admin, args)))
+            admin.flushall()
+            if not args.no_peer:
+                peer.append(run_peer(peer_script, port, env) or {})
+                admin.flushall()
+    return median_result(ours), median_result(peer) if peer else {}
+
+
+def rounds_of(args: Any) -> int:
+    """How many times to measure each column (``--rounds``; at least once)."""
+    return max(1, int(getattr(args, "rounds", 1) or 1))
+
+
+def median_result(rounds: list[Any]) -> Any:
+    """One result from several rounds of one measure: every number the median of its rounds.
+
+    Dicts merge key by key (a key some rounds lack takes the median of those that have
+    it); anything that is not a number in every round (an error word, a label) is the
+    first round's.
+    """
+    first = rounds[0]
+    if isinstance(first, dict):
+        keys = dict.fromkeys(key for r in rounds if isinstance(r, dict) for key in r)
+        return {
+            key: median_result([r[key] for r in rounds if isinstance(r, dict) and key in r])
+            for key in keys
+        }
+    if all(isinstance(r, (int, float)) and not isinstance(r, bool) for r in rounds):
+        return statistics.median(rounds)
+    return first
 
 
 # --- hotmesh_nb with its worker in a process of its own -------------------------------------
@@ -675,21 +726,26 @@ def collect_columns(
     top: int,
 ) -> dict[str, dict[str, Any]]:
     """Every column's figures, measured one after another against one fresh server:
-    hotmesh_nb with its worker in this process and in another, the original, the peer."""
+    hotmesh_nb with its worker in this process and in another, the original, the peer
+    (``--rounds`` times in turn, each figure the median of its rounds)."""
     import redis
 
-    results: dict[str, dict[str, Any]] = {}
+    rounds: list[dict[str, dict[str, Any]]] = []
     with bench_server() as port:
         url = f"redis://127.0.0.1:{port}"
         admin = redis.Redis(port=port, decode_responses=True)
-        results["same"] = drive(measure(url, admin, args))
-        admin.flushall()
-        if not args.no_separate:
-            results["separate"] = drive(measure(url, admin, args, separate=True))
+        for _ in range(rounds_of(args)):
+            results: dict[str, dict[str, Any]] = {}
+            results["same"] = drive(measure(url, admin, args))
             admin.flushall()
-        if not args.no_peer:
-            answer = run_peer(node_script, port, peer_env(args))
-            results["original"] = original_columns(answer, per, top)
-            admin.flushall()
-            results["peer"] = run_python_peer(python_peer, port, args)
-    return results
+            if not args.no_separate:
+                results["separate"] = drive(measure(url, admin, args, separate=True))
+                admin.flushall()
+            if not args.no_peer:
+                answer = run_peer(node_script, port, peer_env(args))
+                results["original"] = original_columns(answer, per, top)
+                admin.flushall()
+                results["peer"] = run_python_peer(python_peer, port, args)
+                admin.flushall()
+            rounds.append(results)
+    return median_result(rounds)  # type: ignore[no-any-return]

@@ -1,12 +1,15 @@
 """Every comparison in one run: hello, MeshFlow, MeshCall and the lifecycle, then a summary.
 
-    python bench/compare.py [--quick] [--no-peer] [--peers-python PYTHON] [--out FILE]
+    python bench/compare.py [--quick] [--no-peer] [--rounds N] [--peers-python PYTHON] [--out FILE]
 
 Runs ``hello.py`` (beside the original and arq), ``meshflow.py`` (beside the
 original and DBOS), ``meshcall.py`` (beside the original) and ``lifecycle.py``
 one after the other, each on a fresh bench server, prints their tables, then
 one summary table: each target of issue 15 beside the figure measured here.
 ``--quick`` divides every size by 5 (a smoke run: the figures are noisier).
+Each benchmark measures its columns 3 times in turn (``--rounds``) and prints the
+median of each figure: on a shared machine whose speed drifts within minutes, one
+round of each could put a fast phase on one side of a ratio and a slow one on the other.
 ``--out`` also writes the whole report to a file.
 """
 
@@ -25,7 +28,7 @@ import hello
 import lifecycle
 import meshcall
 import meshflow
-from _common import column
+from _common import column, positive_int
 
 SIZES = ("total", "seq", "warmup", "count")
 
@@ -40,6 +43,8 @@ def _args(parser: argparse.ArgumentParser, opts: argparse.Namespace) -> argparse
     for name in ("no_peer", "peers_python"):
         if hasattr(args, name):
             setattr(args, name, getattr(opts, name))
+    if hasattr(args, "rounds"):
+        args.rounds = opts.rounds if opts.rounds is not None else 1 if opts.quick else 3
     return args
 
 
@@ -126,6 +131,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="every size ÷ 5 (a smoke run)")
     parser.add_argument("--no-peer", action="store_true", help="skip the original, arq, DBOS")
     parser.add_argument(
+        "--rounds",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="measure every column N times in turn, each figure the median of its N "
+        "(default 3; 1 with --quick)",
+    )
+    parser.add_argument(
         "--peers-python",
         default=os.environ.get("HOTMESH_BENCH_PYTHON", sys.executable),
         metavar="PYTHON",
@@ -138,7 +151,8 @@ def main() -> None:
     load = os.getloadavg()[0]
     parts = [
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
-        f"load average {load:.1f} at the start; Python {platform.python_version()}"
+        f"load average {load:.1f} at the start; Python {platform.python_version()}; "
+        f"{opts.rounds or (1 if opts.quick else 3)} round(s) per column, medians"
     ]
     print(parts[0], flush=True)
 

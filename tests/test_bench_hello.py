@@ -1,6 +1,6 @@
 """``bench/hello.py`` runs end to end; ``--busy-cores`` leaves no spinner behind,
-``--halt-poll-ns`` puts the host's setting back, and ``--caller-cpus`` pins hotmesh_nb's
-caller and nothing else.
+``--halt-poll-ns`` puts the host's setting back, ``--caller-cpus`` pins hotmesh_nb's
+caller and nothing else, and ``--rounds`` reports each figure's median.
 
 A smoke run (speed itself is never asserted): hotmesh_nb with its worker in the
 caller's process, small sizes, one core kept awake.
@@ -38,6 +38,7 @@ def test_the_hello_benchmark_fills_its_table_with_a_core_kept_busy_and_the_calle
         [
             *(sys.executable, str(SCRIPT), *sizes, "--no-peer", "--no-separate"),
             *("--busy-cores", "1", "--caller-cpus", str(min(os.sched_getaffinity(0)))),
+            *("--rounds", "2"),
         ],
         capture_output=True,
         text=True,
@@ -138,3 +139,40 @@ def test_caller_cpus_pin_the_caller_and_its_runtime_thread_only() -> None:
     assert seen["caller"] == seen["runtime"] == seen["one"]
     assert seen["worker"] == seen["after"] == seen["every"]
     assert seen["refused"].startswith("--caller-cpus: CPU(s) ")
+
+
+def _bench_common():
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import _common
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    return _common
+
+
+def test_rounds_merge_into_each_figures_median() -> None:
+    common = _bench_common()
+    rounds = [
+        {"seq": {"p50": 0.5}, "per_sec": 100, "top": {"evalsha": 2.0}, "label": "a"},
+        {"seq": {"p50": 0.9}, "per_sec": 300, "top": {"evalsha": 2.0, "xack": 1.0}},
+        {"seq": {"p50": 0.6}, "per_sec": 200, "top": {"evalsha": 4.0}, "label": "b"},
+    ]
+    assert common.median_result(rounds) == {
+        "seq": {"p50": 0.6},
+        "per_sec": 200,
+        "top": {"evalsha": 2.0, "xack": 1.0},  # a key some rounds lack: those that have it
+        "label": "a",  # not a number: the first round's
+    }
+    # An error word in any round is not averaged into a figure.
+    assert common.median_result([{"x": "not installed"}, {"x": 3}]) == {"x": "not installed"}
+    assert common.median_result([True, False, True]) is True  # flags are not numbers
+
+
+def test_rounds_must_be_at_least_one() -> None:
+    common = _bench_common()
+    parser = common.size_parser("x", total=1, seq=1, warmup=1, count=1)
+    assert parser.parse_args(["--rounds", "3"]).rounds == 3
+    assert parser.parse_args([]).rounds == 1
+    for bad in ("0", "-2", "two"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["--rounds", bad])
