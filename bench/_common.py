@@ -499,8 +499,9 @@ def run_both(
 
 
 def rounds_of(args: Any) -> int:
-    """How many times to measure each column (``--rounds``; at least once)."""
-    return max(1, int(getattr(args, "rounds", 1) or 1))
+    """How many times to measure each column (``--rounds``, which ``size_parser`` keeps at
+    least 1; a namespace built without it measures once)."""
+    return int(getattr(args, "rounds", 1))
 
 
 def median_result(rounds: list[Any]) -> Any:

@@ -44,7 +44,7 @@ def _args(parser: argparse.ArgumentParser, opts: argparse.Namespace) -> argparse
         if hasattr(args, name):
             setattr(args, name, getattr(opts, name))
     if hasattr(args, "rounds"):
-        args.rounds = opts.rounds if opts.rounds is not None else 1 if opts.quick else 3
+        args.rounds = opts.rounds
     return args
 
 
@@ -147,12 +147,14 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, help="also write the report to this file")
     opts = parser.parse_args()
+    if opts.rounds is None:
+        opts.rounds = 1 if opts.quick else 3
     began = time.perf_counter()
     load = os.getloadavg()[0]
     parts = [
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
         f"load average {load:.1f} at the start; Python {platform.python_version()}; "
-        f"{opts.rounds or (1 if opts.quick else 3)} round(s) per column, medians"
+        f"{opts.rounds} round(s) per column, medians"
     ]
     print(parts[0], flush=True)
 
