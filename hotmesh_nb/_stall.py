@@ -80,9 +80,12 @@ class StallWatch:
         if threshold() > 0:
             self._watcher.start()
 
-    def stop(self) -> None:
-        """Stop watching (the watch thread ends at its next tick)."""
+    def stop(self, timeout: float = 1.0) -> None:
+        """Stop watching; returns once the watch thread ended (it wakes at once), so that
+        a shutdown leaves no thread of ours behind."""
         self._stop.set()
+        if self._watcher.is_alive() and self._watcher is not threading.current_thread():
+            self._watcher.join(timeout)
 
     def _run(self) -> None:
         limit = threshold()
