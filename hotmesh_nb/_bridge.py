@@ -13,7 +13,6 @@ the exception, or a cancellation, in either direction.
 from __future__ import annotations
 
 import asyncio
-import functools
 import threading
 from collections import deque
 from collections.abc import Coroutine
@@ -25,13 +24,20 @@ T = TypeVar("T")
 class _Call:
     """One coroutine on its way to the runtime loop, and the caller's future for it."""
 
-    __slots__ = ("cancelled", "coro", "future", "task")
+    __slots__ = ("bridge", "cancelled", "coro", "future", "task")
 
-    def __init__(self, coro: Coroutine[Any, Any, Any], future: asyncio.Future[Any]) -> None:
+    def __init__(
+        self, bridge: Bridge, coro: Coroutine[Any, Any, Any], future: asyncio.Future[Any]
+    ) -> None:
+        self.bridge = bridge
         self.coro = coro
         self.future = future
         self.task: asyncio.Task[Any] | None = None
         self.cancelled = False
+
+    def __call__(self, _task: asyncio.Task[Any]) -> None:
+        """The task's done callback (the call itself: no partial object per call)."""
+        self.bridge._finished(self)
 
 
 class Bridge:
@@ -48,7 +54,7 @@ class Bridge:
 
     async def call(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run ``coro`` on the runtime loop and await its outcome on the caller's loop."""
-        call = _Call(coro, self._caller.create_future())
+        call = _Call(self, coro, self._caller.create_future())
         with self._lock:
             self._inbox.append(call)
             wake, self._starting = not self._starting, True
@@ -84,14 +90,14 @@ class Bridge:
                 continue
             task = self._runtime.create_task(call.coro)
             call.task = task
-            task.add_done_callback(functools.partial(self._finished, call))
+            task.add_done_callback(call)
 
     @staticmethod
     def _cancel(call: _Call) -> None:
         if call.task is not None:
             call.task.cancel()
 
-    def _finished(self, call: _Call, _task: asyncio.Task[Any]) -> None:
+    def _finished(self, call: _Call) -> None:
         with self._lock:
             self._outbox.append(call)
             wake, self._delivering = not self._delivering, True

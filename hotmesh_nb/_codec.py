@@ -143,7 +143,10 @@ def _c_encodable(value: Any) -> bool:
                 return False
         return True
     if kind is list:
-        return all(_c_encodable(item) for item in value)
+        for item in value:  # noqa: SIM110 - a loop, not all(…): no generator per list
+            if not _c_encodable(item):
+                return False
+        return True
     return False
 
 

@@ -165,19 +165,24 @@ class Runtime:
 
     async def run_async(self, coro: Coroutine[Any, Any, T]) -> T:
         """Await ``coro`` on the runtime loop from whatever loop the caller is on."""
+        return await self.route(coro)
+
+    def route(self, coro: Coroutine[Any, Any, T]) -> Awaitable[T]:
+        """What the caller's loop awaits to run ``coro`` on the runtime loop: ``coro``
+        itself when the caller is on it (no layer of its own: every API call goes here)."""
         try:
             current = asyncio.get_running_loop()
         except RuntimeError:
             current = None
         if current is self.loop:
-            return await coro
+            return coro
         if current is None or self._closed:
-            return await asyncio.wrap_future(self.submit(coro))
+            return asyncio.wrap_future(self.submit(coro))
         bridge = self._bridges.get(current)
         if bridge is None:
             bridge = self._bridges.setdefault(current, Bridge(self.loop, current))
         # The caller's active span goes along (a job started inside it is its child).
-        return await bridge.call(telemetry.carry(coro))
+        return bridge.call(telemetry.carry(coro))
 
     async def call_user(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Call a user callback: ``async def`` on the loop, plain ``def`` in a thread.
@@ -383,7 +388,7 @@ def on_runtime(
 
     @functools.wraps(async_fn)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        return await get_runtime().run_async(async_fn(*args, **kwargs))
+        return await get_runtime().route(async_fn(*args, **kwargs))
 
     return wrapper
 

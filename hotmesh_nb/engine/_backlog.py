@@ -60,6 +60,12 @@ class Backlog:
         if self._written and (self._task is None or self._task.done()):
             self._task = asyncio.get_running_loop().create_task(self._watch(), name="backlog")
 
+    @property
+    def may_refuse(self) -> bool:
+        """Whether :meth:`refuse_if_full` could refuse anything (a cap, and a topic the watch
+        saw waiting): asked before each new job, so that most cost nothing."""
+        return self.cap > 0 and bool(self._unserved)
+
     async def refuse_if_full(self, streams: list[str]) -> None:
         """Raise :class:`UnservedTopicError` when a new job would add to a full topic.
 

@@ -121,12 +121,14 @@ class Batcher:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="batcher")
 
-    async def submit(self, command: Command, *, patient: bool = True) -> Any:
-        """Queue ``command``; resolves with its reply (an exception reply raises).
+    def submit(self, command: Command, *, patient: bool = True) -> asyncio.Future[Any]:
+        """Queue ``command`` now; the future resolves with its reply (an exception reply
+        raises).
 
         A patient command waits out a server outage and is sent again; an
         impatient one fails at once with :class:`~hotmesh_nb.errors.ConnectError`
-        or :class:`~hotmesh_nb.errors.ServerFullError`.
+        or :class:`~hotmesh_nb.errors.ServerFullError`. A plain method returning the
+        future (every step submits): awaiting it is all a caller does.
         """
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append(_Entry(command, future, patient))
@@ -134,10 +136,7 @@ class Batcher:
             self._start_flushes()
         self._wake.set()
         self._ensure_task()
-        result = await future
-        if isinstance(result, Exception):
-            raise result
-        return result
+        return future
 
     def send(self, command: Command) -> None:
         """Queue ``command`` without waiting for it (acks, best-effort writes)."""
@@ -253,7 +252,11 @@ class Batcher:
             todo = sorted(noscript + refused)
         for entry in batch:
             if entry.future is not None and not entry.future.done():
-                entry.future.set_result(None if entry.first is None else replies[entry.first])
+                reply = None if entry.first is None else replies[entry.first]
+                if isinstance(reply, Exception):
+                    entry.future.set_exception(reply)
+                else:
+                    entry.future.set_result(reply)
 
     async def _send(self, commands: list[tuple[Any, Any]]) -> list[Any]:
         """Send ``(args, options)`` commands in one round trip; their replies (errors too)."""

@@ -112,6 +112,24 @@ class ConsumerStats:
     """Messages being handled right now."""
 
 
+class _Slots(asyncio.Semaphore):
+    """The consumer's handler slots: a semaphore that can also be taken without waiting."""
+
+    def try_acquire(self) -> bool:
+        """Take a slot if one is free and nobody queues for one; never waits.
+
+        Every step that hands work to a local worker asks: a plain method, where
+        ``await acquire()`` would make a coroutine. It reads the semaphore's own
+        count and queue (``_value``, ``_waiters``, the same since Python 3.8). A
+        queued waiter that was cancelled counts as queued: the work then goes
+        through the stream, which is always correct.
+        """
+        if self._value <= 0 or self._waiters:
+            return False
+        self._value -= 1
+        return True
+
+
 class StreamConsumer:
     """Consume one stream per partition as one member of a consumer group."""
 
@@ -169,7 +187,7 @@ class StreamConsumer:
         self.throttle = throttle or (lambda: 0.0)
         self.batcher = batcher or Batcher(client)
         self.stats = ConsumerStats()
-        self._slots = asyncio.Semaphore(self.concurrency)
+        self._slots = _Slots(self.concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._side: set[asyncio.Task[Any]] = set()
         self._loop_tasks: list[asyncio.Task[None]] = []
@@ -367,12 +385,11 @@ class StreamConsumer:
 
     # -- local work (see _local) ---------------------------------------------------
 
-    async def try_reserve(self) -> bool:
+    def try_reserve(self) -> bool:
         """Take a slot for local work, if one is free now (never waits)."""
-        if self._stopping or self._slots.locked() or self.throttle() > 0:
+        if self._stopping or self.throttle() > 0:
             return False
-        await self._slots.acquire()  # free: returns at once
-        return True
+        return self._slots.try_acquire()
 
     def release_local(self) -> None:
         """Give back a slot reserved for local work that was not written."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Coroutine
 from typing import Any
 
 from .._codec import dumps, loads
@@ -346,6 +347,11 @@ class Engine:
         if record[0] and record[1] == "true":
             self._active = text(record[0])
 
+    def active_app_loaded(self) -> AppRuntime | None:
+        """The active version's runtime when it is known and loaded (no I/O, no coroutine:
+        every new job asks)."""
+        return None if self._active is None else self.stepper.apps.get(self._active)
+
     async def active_app(self) -> AppRuntime:
         """The active version's runtime."""
         if self._active is None:
@@ -499,9 +505,9 @@ class Engine:
 
     # -- reading jobs ------------------------------------------------------------
 
-    async def commit(self, step: Step, **options: Any) -> tuple[int, int]:
-        """Apply a step (see :meth:`Stepper.commit`)."""
-        return await self.stepper.commit(step, **options)
+    def commit(self, step: Step, **options: Any) -> Coroutine[Any, Any, tuple[int, int]]:
+        """Apply a step (see :meth:`Stepper.commit`): its coroutine, with no layer of ours."""
+        return self.stepper.commit(step, **options)
 
     async def get_state(self, job_id: str) -> st.JobState:
         """The job's data, metadata and activity states."""

@@ -69,7 +69,7 @@ def unregister(consumer: StreamConsumer) -> None:
                 del _readers[(consumer.server, stream)]
 
 
-async def reserve(server: str, stream: str) -> StreamConsumer | None:
+def reserve(server: str, stream: str) -> StreamConsumer | None:
     """A consumer in this process of ``stream`` on the server at ``server`` that has just
     reserved a slot for a message of it, or None (nobody reads it here, or every reader
     is full, throttled, stopping or on another loop). Never waits. The caller hands the
@@ -80,6 +80,6 @@ async def reserve(server: str, stream: str) -> StreamConsumer | None:
         return None
     loop = asyncio.get_running_loop()
     for consumer in readers:
-        if consumer.loop is loop and await consumer.try_reserve():
+        if consumer.loop is loop and consumer.try_reserve():
             return consumer
     return None

@@ -148,9 +148,16 @@ class JobState:
             "$job": {"data": self.data, "metadata": self.metadata},
             "$app": {"settings": self.settings},
         }
-        depth_by_id = {a: i for i, a in enumerate(ancestors)}
+        # Most contexts have no ancestors: no comprehension to run for them.
+        depth_by_id = {a: i for i, a in enumerate(ancestors)} if ancestors else {}
         depth_by_id[aid] = len(ancestors)
         for other, dims in self.activities.items():
+            if len(dims) == 1:
+                # One dimension: both rules below pick it (most activities, most steps).
+                for only in dims.values():
+                    if only is not None:
+                        ctx[other] = only
+                continue
             wanted = depth_by_id.get(other)
             chosen = None
             if wanted is not None:

@@ -89,17 +89,18 @@ class Stepper:
             app = self.apps[version] = AppRuntime(AppSpec.from_dict(loads(raw)), self.keys)
         return app
 
-    async def load(
-        self, message: JobMessage, app: AppRuntime, *, force: bool = False
-    ) -> st.JobState | None:
-        """The job state a step needs (None when the job is gone or was recreated)."""
-        if not force and not app.needs_state(message.activity):
-            job = st.JobState(
-                metadata={"jid": message.job_id, "gid": message.gid}, settings=app.spec.settings
-            )
-            if message.trace is not None:
-                job.metadata[telemetry.METADATA_KEY] = message.trace
-            return job
+    @staticmethod
+    def _stateless(message: JobMessage, app: AppRuntime) -> st.JobState:
+        """The state of a step that reads nothing of its job (its writes need no reads)."""
+        job = st.JobState(
+            metadata={"jid": message.job_id, "gid": message.gid}, settings=app.spec.settings
+        )
+        if message.trace is not None:
+            job.metadata[telemetry.METADATA_KEY] = message.trace
+        return job
+
+    async def _read(self, message: JobMessage, app: AppRuntime) -> st.JobState | None:
+        """The job state the step reads (None when the job is gone or was recreated)."""
         key = self.keys.job(message.job_id)
         names = app.state_fields(message.activity, message.dad)
         if names is None:
@@ -113,14 +114,19 @@ class Stepper:
 
     async def resume(self, message: Resumption, ack: Ack | None = None) -> bool:
         """Apply a response (leg 2) to its activity. True when ``ack`` was acknowledged."""
-        app = await self.app_version(message.version)
+        # Every step asks: a loaded version is a dict lookup, not a coroutine.
+        app = self.apps.get(message.version) or await self.app_version(message.version)
         activity = app.activity(message.activity)
         code = getattr(message, "code", None)  # timers and cycles carry none
         final = code != PENDING
         # Timer wake-ups always read the job, so that wake-ups that fall due together all
         # take the same path and commit in the order the scout fired them (see hook.resume).
         timer = isinstance(message, TimeHook)
-        job = await self.load(message, app, force=timer or not final)
+        force = timer or not final
+        if force or app.needs_state(message.activity):
+            job = await self._read(message, app)
+        else:  # most answers: no read, and no coroutine to make
+            job = self._stateless(message, app)
         if job is None:
             return False
         # A final message is unique per activity and dimension: naming its guard after
@@ -144,12 +150,15 @@ class Stepper:
     async def transition(self, message: Transition, ack: Ack | None = None) -> bool:
         """Enter an activity (leg 1) once: a join, whichever path reaches it first, or a
         child queued behind the stream (a timer's wake-up)."""
-        app = await self.app_version(message.version)
+        app = self.apps.get(message.version) or await self.app_version(message.version)
         activity = app.activity(message.activity)
         graph = app.graph_of(activity.id)
         # A queued child (not a join) always reads the job, so that queued children of
         # different jobs commit in their stream order, whatever they need to read.
-        job = await self.load(message, app, force=not app.is_join(activity.id))
+        if not app.is_join(activity.id) or app.needs_state(message.activity):
+            job = await self._read(message, app)
+        else:
+            job = self._stateless(message, app)
         if job is None:
             return False
         guard = f"{st.ENTERED}{activity.id}{message.dad}"
@@ -216,7 +225,7 @@ class Stepper:
                 ack, ack_after = None, ack
         local: list[LocalWork] = []
         if messages and self.config.local_dispatch:
-            messages, local = await self._take_local(self.server, messages)
+            messages, local = self._take_local(self.server, messages)
         score = StreamConsumer.lease_score()
         call = StepCall(
             part.job(step.job_id),
@@ -231,7 +240,7 @@ class Stepper:
             ack=ack,
             writes=step.writes,
             messages=messages,
-            leases=[(c.lease_set(s), score, payload) for c, s, payload in local],
+            leases=[(c.lease_set(s), score, payload) for c, s, payload in local] if local else [],
             flag=step.flag,
             ops=ops,
             token=process_token(),  # a job this process waits for is settled here
@@ -275,14 +284,14 @@ class Stepper:
         return int(reply[0]), int(reply[1])
 
     @staticmethod
-    async def _take_local(
+    def _take_local(
         server: str, messages: list[tuple[str, str]]
     ) -> tuple[list[tuple[str, str]], list[LocalWork]]:
         """Split off the messages a worker of this process can take now (see ``_local``)."""
         kept: list[tuple[str, str]] = []
         local: list[LocalWork] = []
         for stream, payload in messages:
-            consumer = await _local.reserve(server, stream)
+            consumer = _local.reserve(server, stream)
             if consumer is None:
                 kept.append((stream, payload))
             else:

@@ -75,17 +75,24 @@ log = logging.getLogger(__name__)
 Callback = Callable[[str, dict[str, Any]], Any]
 T = TypeVar("T")
 
-_token: tuple[int, str] = (-1, "")
+_token = ""
 
 
 def process_token() -> str:
     """This process's name in job hashes (field ``w``); a forked child gets its own."""
     global _token
-    pid, token = _token
-    if pid != os.getpid():
-        token = f"P{os.getpid()}.{guid(10)}"
-        _token = (os.getpid(), token)
-    return token
+    if not _token:
+        _token = f"P{os.getpid()}.{guid(10)}"
+    return _token
+
+
+def _forget_token() -> None:
+    # Asked on every step: a fork hook, not a getpid() per call, tells a child apart.
+    global _token
+    _token = ""
+
+
+os.register_at_fork(after_in_child=_forget_token)
 
 
 _local: dict[str, list[Subscriptions]] = {}
@@ -227,6 +234,10 @@ class Subscriptions:
         self._patterns.pop(pattern, None)
         self._confirmed.pop(pattern, None)
         await self._pubsub.punsubscribe(pattern)
+
+    def follows(self, job_id: str) -> bool:
+        """Whether the done channel of ``job_id``'s partition is listened to already."""
+        return self._keys.part_of(job_id).done_channel in self._followed
 
     async def follow(self, job_id: str) -> None:
         """Listen to the done channel of ``job_id``'s partition (returns once the server

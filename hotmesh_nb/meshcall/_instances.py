@@ -37,13 +37,19 @@ def _key(role: str, connection: ConnectionLike, namespace: str) -> Hashable:
     return ("meshcall", role, where, namespace)
 
 
+def running(connection: ConnectionLike, namespace: str) -> HotMesh | None:
+    """The namespace's MeshCall engine when it runs in this process (one lookup: every
+    call asks, so the one that finds it creates no coroutine)."""
+    registered = get_runtime().running(_key("engine", connection, namespace))
+    return None if registered is None else registered.hm  # type: ignore[no-any-return]
+
+
 async def mesh(connection: ConnectionLike, namespace: str, *, engine: bool = True) -> HotMesh:
     """The MeshCall HotMesh (an engine, or a client when ``engine`` is False)."""
     runtime = get_runtime()
-    # Every call asks: the one that finds it running costs a lookup, nothing more.
-    running = runtime.running(_key("engine", connection, namespace))
-    if running is not None:
-        return running.hm  # type: ignore[no-any-return]
+    hm = running(connection, namespace)
+    if hm is not None:
+        return hm
 
     async def make() -> _Registered:
         hm = await HotMesh.init_async(

@@ -88,7 +88,12 @@ async def start_and_wait(
         for waiting_id, future in waiting:
             subscriptions.forget(waiting_id, future)
         raise
-    return job_id, await _wait(hm, job_id, waiting[0][1], timeout)
+    future = waiting[0][1]
+    try:  # _wait's work, in this frame: one coroutine fewer alive per call in flight
+        return job_id, await settled(future, timeout)
+    except BaseException:
+        subscriptions.forget(job_id, future)
+        raise
 
 
 async def join(

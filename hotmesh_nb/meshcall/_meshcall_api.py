@@ -101,7 +101,7 @@ class MeshCall:
         function raised, and :class:`~hotmesh_nb.TimeoutError` naming the
         topic when no answer came within ``timeout`` seconds.
         """
-        hm = await instances.mesh(connection, namespace)
+        hm = instances.running(connection, namespace) or await instances.mesh(connection, namespace)
         return await calls.call(hm, topic, args, call_id=id, ttl=ttl, flush=flush, timeout=timeout)
 
     @staticmethod

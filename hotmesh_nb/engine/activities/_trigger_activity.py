@@ -53,7 +53,7 @@ async def start_job(
     ``markers`` literally (``-name``). ``parent`` links a child job to the
     ``await`` activity that started it.
     """
-    app = app or await engine.active_app()
+    app = app or engine.active_app_loaded() or await engine.active_app()
     graph = app.spec.graph_for_topic(topic)
     if graph is None:
         topics = ", ".join(g.subscribes for g in app.spec.graphs)
@@ -138,7 +138,7 @@ async def start_job(
     step.writes[st.UPDATED] = metadata["ju"]
     if parent:
         _link_parent(engine, step, parent, job_id, now)
-    if ack is None:  # a user's new job, not a child started by a step
+    if ack is None and engine.backlog.may_refuse:  # a user's new job, while a topic is full
         await engine.backlog.refuse_if_full([stream for stream, _ in step.messages])
     if on_id is not None:
         on_id(job_id)
@@ -146,7 +146,8 @@ async def start_job(
             step.writes[st.WAITED_BY] = process_token()
             # Or, when another process ends it, from its partition's done channel: listened
             # to before the job exists (once per partition; then a set lookup).
-            await engine.subscriptions.follow(job_id)
+            if not engine.subscriptions.follows(job_id):
+                await engine.subscriptions.follow(job_id)
     code, _ = await engine.commit(step, create_status=status, ack=ack, fresh=fresh)
     telemetry.job_created(span, code)
     if code == 0:
