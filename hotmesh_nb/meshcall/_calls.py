@@ -116,9 +116,10 @@ async def flush(hm: HotMesh, topic: str, call_id: str) -> bool:
 async def _run(
     hm: HotMesh, topic: str, payload: dict[str, Any], timeout: float, *, forget_on_timeout: bool
 ) -> Any:
-    job_id = payload.get("id")
+    # Started, then awaited: a call that times out knows its job (a plain call ends it).
+    job_id, future = await jobs.start(hm, CALL_TOPIC, payload)
     try:
-        job_id, done = await jobs.start_and_wait(hm, CALL_TOPIC, payload, timeout)
+        done = await jobs.wait(hm, job_id, future, timeout)
     except asyncio.TimeoutError:
         raise await _timeout(hm, topic, job_id, timeout, forget_on_timeout) from None
     return _outcome(topic, job_id, done)
@@ -155,11 +156,11 @@ def _outcome(topic: str, job_id: str, done: dict[str, Any]) -> Any:
 
 
 async def _timeout(
-    hm: HotMesh, topic: str, job_id: str | None, timeout: float, forget: bool
+    hm: HotMesh, topic: str, job_id: str, timeout: float, forget: bool
 ) -> HotMeshTimeout:
     """The error for a call nobody answered in time (and, for a plain call, end its job)."""
     served = await _has_workers(hm, topic)
-    if forget and job_id is not None:
+    if forget:
         # Nobody waits for this answer any more: end the job so it does not linger.
         try:
             await hm.engine.interrupt(job_id, throw=False, expire=UNCACHED_EXPIRE)

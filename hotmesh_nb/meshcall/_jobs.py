@@ -67,14 +67,14 @@ async def delete_if_ended(hm: HotMesh, job_id: str) -> bool:
     return int(deleted) == 1
 
 
-async def start_and_wait(
-    hm: HotMesh, topic: str, payload: dict[str, Any], timeout: float
-) -> tuple[str, dict[str, Any]]:
-    """Start a job and wait for its completion payload (``{s, m, d, err}``).
+async def start(
+    hm: HotMesh, topic: str, payload: dict[str, Any]
+) -> tuple[str, asyncio.Future[dict[str, Any]]]:
+    """Start a job; its id, and the future of its completion payload (``{s, m, d, err}``)
+    for :func:`wait`.
 
     The waiter is registered before the job is written, so a fast job cannot
-    finish unseen. Raises ``DuplicateJobError`` when the job id is taken and
-    ``asyncio.TimeoutError`` (with the job still running) after ``timeout``.
+    finish unseen. Raises ``DuplicateJobError`` when the job id is taken.
     """
     waiting: list[tuple[str, asyncio.Future[dict[str, Any]]]] = []
     subscriptions = hm.engine.subscriptions
@@ -88,12 +88,7 @@ async def start_and_wait(
         for waiting_id, future in waiting:
             subscriptions.forget(waiting_id, future)
         raise
-    future = waiting[0][1]
-    try:  # _wait's work, in this frame: one coroutine fewer alive per call in flight
-        return job_id, await settled(future, timeout)
-    except BaseException:
-        subscriptions.forget(job_id, future)
-        raise
+    return job_id, waiting[0][1]
 
 
 async def join(
@@ -109,12 +104,14 @@ async def join(
     if not entry.running:
         hm.engine.subscriptions.forget(job_id, future)
         return None
-    return await _wait(hm, job_id, future, timeout)
+    return await wait(hm, job_id, future, timeout)
 
 
-async def _wait(
+async def wait(
     hm: HotMesh, job_id: str, future: asyncio.Future[dict[str, Any]], timeout: float
 ) -> dict[str, Any]:
+    """The completion payload ``future`` brings; ``asyncio.TimeoutError`` (with the job
+    still running) after ``timeout`` seconds."""
     try:
         return await settled(future, timeout)
     except BaseException:

@@ -207,6 +207,23 @@ def test_a_topic_nobody_serves_times_out_naming_it(ns: str) -> None:
         MeshCall.exec("nobody.home", [1], namespace=ns, timeout=0.5)
 
 
+def test_a_plain_call_that_times_out_ends_its_job_which_then_expires(
+    ns: str, redis_url: str
+) -> None:
+    # Nobody waits for the answer any more: left running, the job would never expire.
+    with pytest.raises(HotMeshTimeout, match="no worker serves it"):
+        MeshCall.exec("nobody.here", [1], namespace=ns, timeout=0.3)
+    admin = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        jobs = list(admin.scan_iter(f"{{{ns}:meshcall:*}}:j:*"))
+        assert len(jobs) == 1
+        assert int(float(admin.hget(jobs[0], ":") or 0)) < 0  # interrupted
+        assert 0 < admin.ttl(jobs[0]) <= 1
+        wait_until(lambda: not admin.exists(jobs[0]), timeout=5)
+    finally:
+        admin.close()
+
+
 def test_a_blocking_call_inside_an_async_callback_names_the_twin(ns: str) -> None:
     async def outer() -> str:
         try:
