@@ -184,15 +184,20 @@ class Runtime:
         # The caller's active span goes along (a job started inside it is its child).
         return bridge.call(telemetry.carry(coro))
 
-    async def call_user(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Call a user callback: ``async def`` on the loop, plain ``def`` in a thread.
+    def call_user(self, fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+        """Call a user callback: ``async def`` on the loop, plain ``def`` in a thread;
+        await what this returns for its value.
 
         A ``BaseException`` that is not an ``Exception`` (``sys.exit()``,
         ``KeyboardInterrupt``) comes back as :class:`~hotmesh_nb.errors.CallbackExit`:
         let through, it would stop this loop and with it the whole mesh of the process.
+        Not a coroutine itself: every worker message calls it.
         """
         if inspect.iscoroutinefunction(fn):
-            return await contained(fn(*args))
+            return contained(fn(*args))
+        return self._call_in_thread(fn, args)
+
+    async def _call_in_thread(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         # The thread runs in a copy of the caller's context: context variables set for
         # the call (an activity's heartbeat, a trace) reach plain ``def`` code too.
         context = contextvars.copy_context()

@@ -344,12 +344,12 @@ def worker_begin(app: str, topic: str, message: Work) -> Any:
     )
 
 
-def within(span: Any, work: Coroutine[Any, Any, T]) -> Coroutine[Any, Any, T]:
+def within(span: Any, work: Awaitable[T]) -> Awaitable[T]:
     """``work`` run with ``span`` as the active span (its logs and child spans join it)."""
     return work if span is None else _within(span, work)
 
 
-async def _within(span: Any, work: Coroutine[Any, Any, T]) -> T:
+async def _within(span: Any, work: Awaitable[T]) -> T:
     from opentelemetry import context, trace
 
     token = context.attach(trace.set_span_in_context(span))

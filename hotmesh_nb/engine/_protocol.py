@@ -18,6 +18,7 @@ with ``}`` and leaves those three keys out.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from enum import Enum, IntEnum
 from typing import Any, ClassVar, TypeVar
@@ -429,6 +430,12 @@ KEY_REF = "\x00"
 """Marks an operation argument that names a Redis key (it travels in ``KEYS``)."""
 
 
+def _op_arg(part: Any, key: Callable[[str], int]) -> Any:
+    """An operation's argument as the script reads it: a key reference becomes its KEYS
+    index, anything else a string."""
+    return key(part[1:]) if isinstance(part, str) and part[:1] == KEY_REF else str(part)
+
+
 @dataclass(slots=True)
 class StepCall:
     """One call of the step script (``lua/step.lua``): what it applies, atomically.
@@ -508,16 +515,10 @@ class StepCall:
         for lease_set, due, payload in self.leases:
             args += (key(lease_set), due, payload)
         args.append(self.flag)
-        ops = [
-            [
-                op[0],
-                *(
-                    key(part[1:]) if isinstance(part, str) and part[:1] == KEY_REF else str(part)
-                    for part in op[1:]
-                ),
-            ]
-            for op in self.ops
-        ]
-        args.append(json.dumps(ops, ensure_ascii=False, separators=(",", ":")) if ops else "[]")
+        ops_text = "[]"
+        if self.ops:  # most steps have none: no comprehension to run
+            ops = [[op[0], *(_op_arg(part, key) for part in op[1:])] for op in self.ops]
+            ops_text = json.dumps(ops, ensure_ascii=False, separators=(",", ":"))
+        args.append(ops_text)
         args.append(self.token)
         return keys, args

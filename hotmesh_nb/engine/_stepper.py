@@ -250,8 +250,6 @@ class Stepper:
             reply = await self.batcher.submit(
                 lambda pipe: STEP.add(pipe, keys, args), patient=create_status is None
             )
-            if isinstance(reply, Exception):
-                raise reply
         except BaseException:
             for consumer, stream, payload in local:
                 consumer.release_local()

@@ -91,8 +91,10 @@ def record(
     that partition's slot only.
     """
     stats = trigger.stats or {}
-    measures = [m for m in stats.get("measures") or [] if isinstance(m, dict)]
-    if not key or not measures:
+    if not key or not stats.get("measures"):  # most triggers: no list to build
+        return
+    measures = [m for m in stats["measures"] if isinstance(m, dict)]
+    if not measures:
         return
     if part is None:
         part = step.app.keys.part_of(job_id)
