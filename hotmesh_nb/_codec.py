@@ -97,6 +97,16 @@ def _differs(raw: bytes) -> bool:
     return b',"0' in shape or b"0e0" in shape or b"0.0000" in shape
 
 
+def _orjson_text(value: Any) -> str | None:
+    """orjson's JSON of a value :func:`_c_shape` found plain (no float), else None."""
+    if _fast_dumps is None:
+        return None
+    try:
+        return _fast_dumps(value).decode()
+    except TypeError:  # an integer beyond 64 bits: the standard path writes it
+        return None
+
+
 def _fast_text(value: Any) -> str | None:
     """The JSON of ``value`` by orjson when it is exactly what :func:`dumps` writes, else None.
 
@@ -124,30 +134,44 @@ MAX_DEPTH = 500
 _DOCS = "see docs/values.md"
 
 
-def _c_encodable(value: Any) -> bool:
-    """True when the C encoder writes the value exactly as :func:`dumps` must.
+_PLAIN = 1
+""":func:`_c_shape`: the C encoder writes the value exactly, and it holds no float."""
+
+_WITH_FLOATS = 3
+""":func:`_c_shape`: the C encoder writes the value exactly; a float is in it."""
+
+
+def _c_shape(value: Any) -> int:
+    """0 unless the C encoder writes the value exactly as :func:`dumps` must, else
+    :data:`_PLAIN` or :data:`_WITH_FLOATS`.
 
     Finite floats are fine (``repr`` round-trips them); dicts whose keys
-    JavaScript would reorder, JS-only values and NaN/infinities are not.
+    JavaScript would reorder, JS-only values and NaN/infinities are not. Without a
+    float, orjson writes such a value exactly too: only floats can take another form.
     """
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:
-        return True
+        return _PLAIN
     if kind is float:
-        return math.isfinite(value)
+        return _WITH_FLOATS if math.isfinite(value) else 0
+    shape = _PLAIN
     if kind is dict:
         for key, item in value.items():
             if type(key) is not str or (key[:1].isdigit() and key.isdigit()):
-                return False
-            if not _c_encodable(item):
-                return False
-        return True
+                return 0
+            inner = _c_shape(item)
+            if not inner:
+                return 0
+            shape |= inner
+        return shape
     if kind is list:
-        for item in value:  # noqa: SIM110 - a loop, not all(…): no generator per list
-            if not _c_encodable(item):
-                return False
-        return True
-    return False
+        for item in value:
+            inner = _c_shape(item)
+            if not inner:
+                return 0
+            shape |= inner
+        return shape
+    return 0
 
 
 def _is_index_key(key: str) -> bool:
@@ -195,7 +219,7 @@ def dumps(value: Any) -> str:
     text = _fast_text(value)
     if text is not None:
         return text
-    if _c_encodable(value):
+    if _c_shape(value):
         return _encode(value)
     if value is UNDEFINED:
         return "null"
@@ -234,10 +258,14 @@ def check_value(
     try:
         text = None
         try:
-            # The common case costs one pass: _c_encodable accepts exactly the values that
+            # The common case costs one pass: _c_shape accepts exactly the values that
             # are stored as they are (and refuses every value _check would refuse).
-            # orjson would also write enums, UUIDs and NaN: only plain values go to it.
-            if _c_encodable(value):
+            # orjson would also write enums, UUIDs and NaN: only plain values go to it,
+            # and its text needs no second look when the walk met no float.
+            shape = _c_shape(value)
+            if shape == _PLAIN:
+                text = _orjson_text(value) or _encode(value)
+            elif shape:
                 text = _fast_text(value) or _encode(value)
         except RecursionError:  # a cycle, or deeper than Python can walk: _check says which
             text = None

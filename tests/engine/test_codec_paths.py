@@ -175,3 +175,17 @@ def test_every_form_orjson_may_write_otherwise_is_flagged(text: bytes) -> None:
 )
 def test_common_messages_keep_the_fast_path(text: bytes) -> None:
     assert not codec._differs(text)
+
+
+def test_a_user_value_without_floats_needs_no_second_look(monkeypatch: pytest.MonkeyPatch) -> None:
+    if codec._fast_dumps is None:
+        pytest.skip("orjson is not installed: there is no fast path")
+    looked: list[bytes] = []
+    real = codec._differs
+    monkeypatch.setattr(codec, "_differs", lambda raw: looked.append(raw) or real(raw))
+    plain = {"id": "Ab1e5", "n": [1, -2, 2**62], "ok": True, "none": None, "1a": "x"}
+    assert codec.check_value(plain, "data") == codec._encode(plain)
+    assert looked == []
+    # A float is the one thing orjson may write in another form: that text is looked at.
+    assert codec.check_value({"f": 1e-7}, "data") == '{"f":1e-07}'
+    assert looked == [b'{"f":1e-7}']
