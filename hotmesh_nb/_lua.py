@@ -7,7 +7,9 @@ MeshFlow's ledger, the fallback search index); each registers its own scripts.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
@@ -75,6 +77,11 @@ class LuaScript:
         """Queue an EVALSHA on a pipeline (the script must be loaded)."""
         pipe.evalsha(self.sha, len(keys), *keys, *args)
 
+    def queued(self, keys: list[str], args: list[Any]) -> Callable[[Any], None]:
+        """The batcher command that queues this call (:meth:`add`) on a pipeline: a
+        partial, not a closure (every step makes one)."""
+        return functools.partial(_evalsha, self.sha, keys, args)
+
     async def call(self, client: aioredis.Redis, keys: list[str], args: list[Any]) -> Any:
         """Run the script now, loading it first if the server has forgotten it."""
         try:
@@ -82,6 +89,10 @@ class LuaScript:
         except redis_errors.NoScriptError:
             await self.load(client)
             return await client.evalsha(self.sha, len(keys), *keys, *args)
+
+
+def _evalsha(sha: str, keys: list[str], args: list[Any], pipe: Any) -> None:
+    pipe.evalsha(sha, len(keys), *keys, *args)
 
 
 def is_noscript(reply: Any) -> bool:

@@ -154,25 +154,28 @@ class AppRuntime:
         """
         cached = self._stateless.get(activity_id)
         if cached is None:
-            activity = self.activity(activity_id)
-            if activity.hook_topic or activity.type in ("await", "cycle", "interrupt", "signal"):
-                # Signals can arrive many times (dimensions come from the state), and the
-                # other types read the job to reach other jobs or re-enter ancestors.
-                self._stateless[activity_id] = True
-                return True
-            # An expire resolved when the work was queued travels with the answer.
-            early = self.expire_at_start(activity_id)
-            fields = tuple(f for f in LEG2_FIELDS if not (early and f == "expire"))
-            refs = self._leg_refs(activity, fields, set())
-            local = {activity_id}
-            refs |= self._children_refs(activity, local)
-            cached = not all(_is_local(ref, local) for ref in refs)
-            if self.graph_of(activity_id).expire is not None and not self.expire_at_start(
-                activity_id
-            ):
-                cached = cached or bool(self._refs(self.graph_of(activity_id).expire, "expire"))
-            self._stateless[activity_id] = cached
+            cached = self._stateless[activity_id] = self._reads_state(activity_id)
         return cached
+
+    def _reads_state(self, activity_id: str) -> bool:
+        """:meth:`needs_state` worked out (once per activity; a method of its own, so that
+        the cached answer costs no cells for its generator)."""
+        activity = self.activity(activity_id)
+        if activity.hook_topic or activity.type in ("await", "cycle", "interrupt", "signal"):
+            # Signals can arrive many times (dimensions come from the state), and the
+            # other types read the job to reach other jobs or re-enter ancestors.
+            return True
+        # An expire resolved when the work was queued travels with the answer.
+        early = self.expire_at_start(activity_id)
+        fields = tuple(f for f in LEG2_FIELDS if not (early and f == "expire"))
+        refs = self._leg_refs(activity, fields, set())
+        local = {activity_id}
+        refs |= self._children_refs(activity, local)
+        reads = not all(_is_local(ref, local) for ref in refs)
+        expire = self.graph_of(activity_id).expire
+        if expire is not None and not early:
+            reads = reads or bool(self._refs(expire, "expire"))
+        return reads
 
     def expire_at_start(self, activity_id: str) -> bool:
         """Whether a worker activity's ``expire`` may be resolved when its work is queued.

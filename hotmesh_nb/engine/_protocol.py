@@ -18,7 +18,6 @@ with ``}`` and leaves those three keys out.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from enum import Enum, IntEnum
 from typing import Any, ClassVar, TypeVar
@@ -430,10 +429,18 @@ KEY_REF = "\x00"
 """Marks an operation argument that names a Redis key (it travels in ``KEYS``)."""
 
 
-def _op_arg(part: Any, key: Callable[[str], int]) -> Any:
+def _key_index(index: dict[str, int], name: str) -> int:
+    """The KEYS index (1-based) of ``name``, added at the end when new: ``index`` lists
+    the keys in their order (dicts keep insertion order)."""
+    return index.setdefault(name, len(index) + 1)
+
+
+def _op_arg(part: Any, index: dict[str, int]) -> Any:
     """An operation's argument as the script reads it: a key reference becomes its KEYS
     index, anything else a string."""
-    return key(part[1:]) if isinstance(part, str) and part[:1] == KEY_REF else str(part)
+    if isinstance(part, str) and part[:1] == KEY_REF:
+        return _key_index(index, part[1:])
+    return str(part)
 
 
 @dataclass(slots=True)
@@ -485,16 +492,11 @@ class StepCall:
 
     def encode(self) -> tuple[list[str], list[Any]]:
         """``(KEYS, ARGV)`` of the script call."""
-        keys = [self.job_key, self.engine_stream]
+        # KEYS in order of first use (no closure: every step encodes one call).
         index = {self.job_key: 1, self.engine_stream: 2}
-
-        def key(name: str) -> int:
-            if name not in index:
-                keys.append(name)
-                index[name] = len(keys)
-            return index[name]
-
-        ack: list[Any] = [0, "", ""] if self.ack is None else [key(self.ack[0]), *self.ack[1:]]
+        ack: list[Any] = (
+            [0, "", ""] if self.ack is None else [_key_index(index, self.ack[0]), *self.ack[1:]]
+        )
         args: list[Any] = [
             self.mode,
             self.number,
@@ -510,15 +512,15 @@ class StepCall:
             args += (name, value)
         args.append(len(self.messages))
         for stream, payload in self.messages:
-            args += (key(stream), payload)
+            args += (index.setdefault(stream, len(index) + 1), payload)
         args.append(len(self.leases))
         for lease_set, due, payload in self.leases:
-            args += (key(lease_set), due, payload)
+            args += (index.setdefault(lease_set, len(index) + 1), due, payload)
         args.append(self.flag)
         ops_text = "[]"
         if self.ops:  # most steps have none: no comprehension to run
-            ops = [[op[0], *(_op_arg(part, key) for part in op[1:])] for op in self.ops]
+            ops = [[op[0], *(_op_arg(part, index) for part in op[1:])] for op in self.ops]
             ops_text = json.dumps(ops, ensure_ascii=False, separators=(",", ":"))
         args.append(ops_text)
         args.append(self.token)
-        return keys, args
+        return list(index), args

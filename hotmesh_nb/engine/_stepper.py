@@ -240,7 +240,7 @@ class Stepper:
             ack=ack,
             writes=step.writes,
             messages=messages,
-            leases=[(c.lease_set(s), score, payload) for c, s, payload in local] if local else [],
+            leases=_leases(local, score) if local else [],
             flag=step.flag,
             ops=ops,
             token=process_token(),  # a job this process waits for is settled here
@@ -248,7 +248,7 @@ class Stepper:
         keys, args = call.encode()
         try:
             reply = await self.batcher.submit(
-                lambda pipe: STEP.add(pipe, keys, args), patient=create_status is None
+                STEP.queued(keys, args), patient=create_status is None
             )
         except BaseException:
             for consumer, stream, payload in local:
@@ -370,3 +370,9 @@ class Stepper:
             raise JobNotFoundError(job_id)
         app = await self.app_version(loads(fields[st.META])["vrs"])
         return st.JobState.from_hash(fields, app.spec.settings)
+
+
+def _leases(local: list[LocalWork], score: int) -> list[tuple[str, int, str]]:
+    """The lease rows of a step's local work (apart from ``commit``: a comprehension there
+    would cost every step cells)."""
+    return [(consumer.lease_set(stream), score, payload) for consumer, stream, payload in local]

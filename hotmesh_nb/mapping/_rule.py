@@ -45,7 +45,7 @@ class Rule:
         if context is None:
             context = _EMPTY
         if self._copied and isinstance(context, dict):
-            context = {**context, **{k: clone(context[k]) for k in self._copied if k in context}}
+            context = _with_copies(context, self._copied)
         try:
             return self._ev(context, None)
         except RecursionError as exc:
@@ -58,6 +58,15 @@ class Rule:
     def __repr__(self) -> str:
         where = f", path={self.path!r}" if self.path else ""
         return f"Rule({self.source!r}{where})"
+
+
+def _with_copies(context: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """``context`` with fresh copies of the entries ``names`` (a mutating rule's reads).
+
+    A function of its own: a comprehension inside ``evaluate`` would make every
+    evaluation allocate a cell for the context, copies or not.
+    """
+    return {**context, **{k: clone(context[k]) for k in names if k in context}}
 
 
 def _kind(source: Any) -> str:

@@ -44,7 +44,7 @@ def resume(step: Step, activity: ActivitySpec, dad: str, message: Reply | Result
         # As the original: an error leg has no output data; ``output.metadata.err`` holds
         # the message and code. The stack and type are kept aside for the job's error.
         error = {"message": data.get("message", f"worker failed with code {code}"), "code": code}
-        details = {k: data[k] for k in ("name", "error") if k in data}
+        details = _details(data)
     node = step.save_activity(
         activity,
         dad,
@@ -75,3 +75,8 @@ def resume(step: Step, activity: ActivitySpec, dad: str, message: Reply | Result
         carried = message.expire
     step.resolve_flags(activity, ctx, expire=carried)
     flow.complete(step, activity, dad, code, closes=code != PENDING)
+
+
+def _details(data: dict[str, Any]) -> dict[str, Any]:
+    # Apart from ``resume``: a comprehension there would cost every answer a cell.
+    return {k: data[k] for k in ("name", "error") if k in data}
