@@ -37,7 +37,7 @@ class _Call:
 
     def __call__(self, _task: asyncio.Task[Any]) -> None:
         """The task's done callback (the call itself: no partial object per call)."""
-        self.bridge._finished(self)
+        self.bridge.finished(self)
 
 
 class Bridge:
@@ -97,7 +97,8 @@ class Bridge:
         if call.task is not None:
             call.task.cancel()
 
-    def _finished(self, call: _Call) -> None:
+    def finished(self, call: _Call) -> None:
+        """Queue a finished call for delivery on the caller's loop (its task's done callback)."""
         with self._lock:
             self._outbox.append(call)
             wake, self._delivering = not self._delivering, True
