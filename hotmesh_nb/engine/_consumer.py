@@ -495,16 +495,18 @@ class StreamConsumer:
         Handlers are idempotent (guarded steps), so running one again after an
         outage cut it short is safe; the message stays ours meanwhile (leases).
         """
-        outage = Outage(f"handling {stream}")
+        outage: Outage | None = None  # made at the first failure: most messages see none
         while True:
             try:
                 acked = await self.handler(stream, message_id, fields, deliveries)
             except Exception as exc:
                 if self._stopping or not is_transient(exc):
                     raise
+                outage = outage or Outage(f"handling {stream}")
                 await asyncio.sleep(outage.failed(exc))
                 continue
-            outage.ok()
+            if outage is not None:
+                outage.ok()
             return acked
 
     def ack(self, stream: str, message_id: str) -> None:

@@ -129,7 +129,14 @@ class JobState:
 
     def node(self, aid: str, dad: str) -> dict[str, Any]:
         """The (mutable) state of ``aid`` at ``dad``, created empty if absent."""
-        return self.activities.setdefault(aid, {}).setdefault(dad, {})
+        # get-then-set: setdefault would build two empty dicts on every call.
+        dims = self.activities.get(aid)
+        if dims is None:
+            dims = self.activities[aid] = {}
+        node = dims.get(dad)
+        if node is None:
+            node = dims[dad] = {}
+        return node
 
     def context(
         self,

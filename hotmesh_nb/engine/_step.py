@@ -271,8 +271,13 @@ class Step:
         ``err``, as ``ety``.
         """
         node = self.job.node(activity.id, dad)
-        output = node.setdefault("output", {})
-        meta = output.setdefault("metadata", {"aid": activity.id, "atp": activity.type})
+        output = node.get("output")
+        if output is None:
+            output = node["output"] = {}
+        meta: dict[str, Any] | None = output.get("metadata")
+        if meta is None:  # not setdefault: its default would be built on every call
+            meta = {"aid": activity.id, "atp": activity.type}
+            output["metadata"] = meta
         meta.setdefault("dad", dad)
         if activity.subtype and isinstance(activity.subtype, str):
             meta.setdefault("stp", activity.subtype)
