@@ -232,8 +232,9 @@ def loads(text: str | bytes) -> Any:
         try:
             raw = text.encode() if isinstance(text, str) else text
             # orjson reads an integer beyond 64 bits as a float: 19 digits in a row (or a
-            # false alarm, such as a long number in a string) take the standard path.
-            if _NINETEEN_DIGITS not in raw.translate(_DIGITS):
+            # false alarm, such as a long number in a string) take the standard path. A
+            # text shorter than that holds none (most arguments and answers).
+            if len(raw) < 19 or _NINETEEN_DIGITS not in raw.translate(_DIGITS):
                 return _fast_loads(raw)
         except ValueError:  # NaN literals, lone surrogates…: the standard decoder reads them
             pass
