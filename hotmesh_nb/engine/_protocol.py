@@ -512,10 +512,10 @@ class StepCall:
             args += (name, value)
         args.append(len(self.messages))
         for stream, payload in self.messages:
-            args += (index.setdefault(stream, len(index) + 1), payload)
+            args += (_key_index(index, stream), payload)
         args.append(len(self.leases))
         for lease_set, due, payload in self.leases:
-            args += (index.setdefault(lease_set, len(index) + 1), due, payload)
+            args += (_key_index(index, lease_set), due, payload)
         args.append(self.flag)
         ops_text = "[]"
         if self.ops:  # most steps have none: no comprehension to run

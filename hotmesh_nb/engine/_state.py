@@ -161,9 +161,9 @@ class JobState:
         for other, dims in self.activities.items():
             if len(dims) == 1:
                 # One dimension: both rules below pick it (most activities, most steps).
-                for only in dims.values():
-                    if only is not None:
-                        ctx[other] = only
+                (only,) = dims.values()
+                if only is not None:
+                    ctx[other] = only
                 continue
             wanted = depth_by_id.get(other)
             chosen = None
