@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--path",
         action="append",
-        type=Path,
+        type=lambda text: Path(text).resolve(),  # the traced runs start in bench/
         help="a checkout to measure (repeatable; default: this one)",
     )
     parser.add_argument("--workload", choices=["hello", "meshcall"], help=argparse.SUPPRESS)
