@@ -97,22 +97,13 @@ def _differs(raw: bytes) -> bool:
     return b',"0' in shape or b"0e0" in shape or b"0.0000" in shape
 
 
-def _orjson_text(value: Any) -> str | None:
-    """orjson's JSON of a value :func:`_c_shape` found plain (no float), else None."""
-    if _fast_dumps is None:
-        return None
-    try:
-        return _fast_dumps(value).decode()
-    except TypeError:  # an integer beyond 64 bits: the standard path writes it
-        return None
-
-
-def _fast_text(value: Any) -> str | None:
+def _fast_text(value: Any, *, plain: bool = False) -> str | None:
     """The JSON of ``value`` by orjson when it is exactly what :func:`dumps` writes, else None.
 
     orjson writes NaN and infinities as ``null``, as :func:`dumps` does (JS rules);
     enums and UUIDs it writes too, but those never reach it: job state holds none, and
-    :func:`check_value` walks a user's value before it is written.
+    :func:`check_value` walks a user's value before it is written. ``plain``: a walk
+    (:func:`_c_shape`) found no float in it, so its text needs no second look.
     """
     if _fast_dumps is None:
         return None
@@ -120,7 +111,7 @@ def _fast_text(value: Any) -> str | None:
         raw = _fast_dumps(value)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return None
-    if type(value) is str:  # no keys, no numbers: nothing _differs looks for
+    if plain or type(value) is str:  # no float, no keys: nothing _differs looks for
         return raw.decode()
     if _differs(raw):
         return None
@@ -264,10 +255,8 @@ def check_value(
             # orjson would also write enums, UUIDs and NaN: only plain values go to it,
             # and its text needs no second look when the walk met no float.
             shape = _c_shape(value)
-            if shape == _PLAIN:
-                text = _orjson_text(value) or _encode(value)
-            elif shape:
-                text = _fast_text(value) or _encode(value)
+            if shape:
+                text = _fast_text(value, plain=shape == _PLAIN) or _encode(value)
         except RecursionError:  # a cycle, or deeper than Python can walk: _check says which
             text = None
         if text is None:

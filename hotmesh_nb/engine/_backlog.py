@@ -72,7 +72,7 @@ class Backlog:
         The watch's view may be seconds old: a topic it saw full is looked at
         again now, so a worker that just arrived is never refused work.
         """
-        if self.cap <= 0 or not self._unserved:
+        if not self.may_refuse:
             return
         topics = {t for t in map(self._topic, streams) if t is not None}
         full = sorted(t for t in topics if self._unserved.get(t, 0) >= self.cap)
