@@ -22,13 +22,18 @@ are sent again. A submitter that will not wait (``patient=False``, a user's
 On a single server the batcher sends on a connection of its own (a
 :class:`~._wire.Lane`): redis-py's pipeline adds ~40 µs of bookkeeping per flush
 (pool checks, observability hooks, a timeout context per reply, retries we do
-ourselves). Other clients (a cluster) use redis-py's pipeline.
+ourselves). Other clients (a cluster) use redis-py's pipeline. On the lane, a flush
+is written as soon as it starts and settled from a callback when its replies are in;
+only a flush that must wait (an outage, a forgotten script, a full server) gets a
+task, which sends again what did not run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
+import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -36,7 +41,6 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from .._lua import is_noscript, load_all
-from ..runtime import cancel_and_wait
 from ._outage import Outage, explain, is_transient
 from ._wire import Lane
 
@@ -55,21 +59,22 @@ on redis-py's pipeline (a cluster) each takes connections of its own."""
 
 
 class Batcher:
-    """One batcher per client: its task starts the flushes (a task each), and ``submit``
-    returns the command's reply."""
+    """One batcher per client: its task starts the flushes, and ``submit`` returns the
+    command's reply."""
 
     def __init__(self, client: aioredis.Redis, max_batch: int = 512, *, name: str = "") -> None:
         self._client = client
         self._max_batch = max_batch
         self._queue: list[_Entry] = []
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._scheduled = False
+        """A flush of what is queued is due at the end of the loop's pass."""
         self._closed = False
         self._outage = Outage(f"pipeline {name}".strip())
         self._lane = Lane.of(client)
         self._replicas: tuple[int, int] | None = None
         self._short_of_replicas = False
-        self._flushing: set[asyncio.Task[None]] = set()
+        self._flushing: set[asyncio.Future[Any]] = set()
+        """Flushes out: their tasks, or the replies' futures of those written at once."""
         # Flushes run in a context of their own: never in a submitter's (its span).
         self._context = contextvars.Context()
 
@@ -117,9 +122,17 @@ class Batcher:
             log.warning("durability: %d replica(s) confirm writes again", count)
         self._short_of_replicas = short
 
-    def _ensure_task(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="batcher")
+    def _schedule(self) -> None:
+        """Flush what is queued once the loop has run what is ready now (every task that
+        submits in this pass joins the same flush)."""
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_scheduled, context=self._context)
+
+    def _flush_scheduled(self) -> None:
+        self._scheduled = False
+        if not self._closed:  # a closed batcher's connection stays closed
+            self._start_flushes()
 
     def submit(self, command: Command, *, patient: bool = True) -> asyncio.Future[Any]:
         """Queue ``command`` now; the future resolves with its reply (an exception reply
@@ -134,87 +147,127 @@ class Batcher:
         self._queue.append(_Entry(command, future, patient))
         if len(self._queue) >= EAGER_FLUSH:
             self._start_flushes()
-        self._wake.set()
-        self._ensure_task()
+        self._schedule()
         return future
 
     def send(self, command: Command) -> None:
         """Queue ``command`` without waiting for it (acks, best-effort writes)."""
         self._queue.append(_Entry(command, None, True))
-        self._wake.set()
-        self._ensure_task()
+        self._schedule()
 
     def flush_queued(self) -> bool:
-        """Start sending what is queued now, not when the loop's pass ends; True if any.
+        """Start sending what is queued now, not when the loop's pass ends; True when
+        some of it is left to a flush's task, which writes at the loop's next pass.
 
-        A caller about to write on another connection (a blocking read) yields once
-        after this, so that the commands queued before it reach the server first.
+        A caller about to write on another connection (a blocking read) then yields
+        once, so that the commands queued before it reach the server first.
         """
         if not self._queue:
             return False
-        self._start_flushes()
-        return True
+        return not self._start_flushes()
 
-    async def _run(self) -> None:
-        while not self._closed:
-            await self._wake.wait()
-            self._wake.clear()
-            self._start_flushes()
-
-    def _start_flushes(self) -> None:
-        """Send what is queued, as long as fewer than :data:`FLUSH_DEPTH` flushes are out."""
-        loop = asyncio.get_running_loop()
+    def _start_flushes(self) -> bool:
+        """Send what is queued, as long as fewer than :data:`FLUSH_DEPTH` flushes are out;
+        True when every flush started was written at once."""
+        written = True
         while self._queue and len(self._flushing) < FLUSH_DEPTH:
             batch = self._queue[: self._max_batch]
             del self._queue[: self._max_batch]
-            flush = loop.create_task(self._flush_batch(batch), context=self._context)
-            self._flushing.add(flush)
-            flush.add_done_callback(self._flushed)
+            written = self._start_flush(batch) and written
+        return written
+
+    def _start_flush(self, batch: list[_Entry]) -> bool:
+        """Write the batch now when the lane's connection is open, and settle it from a
+        callback when its replies are in: no task, and no loop pass before the write.
+        Anything else (no lane, no connection yet, a flush that must wait) runs in a
+        task of its own (:meth:`_flush`). True when the batch was written (or failed) at
+        once."""
+        try:
+            flush = _Flush(self._client, batch)
+        except Exception as exc:  # a command function that cannot queue its command
+            _fail(batch, exc)
+            log.exception("a pipeline flush failed")
+            return True
+        if self._lane is not None and Lane.takes(flush.stack):
+            commands = list(flush.stack)
+            waited = self._add_wait(commands)
+            try:
+                written = self._lane.start(commands)
+            except Exception:  # the socket refused the write: nothing went out
+                written = None
+            if written is not None:
+                self._flushing.add(written)
+                landed = functools.partial(self._landed, flush, commands, waited)
+                written.add_done_callback(landed, context=self._context)
+                return True
+        self._continue(flush, None)
+        return False
+
+    def _landed(
+        self, flush: _Flush, commands: list[tuple[Any, Any]], waited: int, written: Any
+    ) -> None:
+        """The replies of a flush written at once: settle its entries, or let a task go on
+        with it when some of it must wait (an outage, a forgotten script, a full server)."""
+        self._flushing.discard(written)
+        assert self._lane is not None
+        if written.cancelled():
+            _fail(flush.batch, asyncio.CancelledError())
+        else:
+            try:
+                answers = self._lane.decode(commands, written.result())
+            except Exception as exc:  # the connection failed (or went silent)
+                self._continue(flush, exc)
+            else:
+                self._take_waits(answers, waited)
+                if any(_needs_another_pass(answer) for answer in answers):
+                    self._continue(flush, answers)
+                else:
+                    self._outage.ok()
+                    flush.settle(answers)
+        if self._queue:
+            self._schedule()
+
+    def _continue(self, flush: _Flush, first: list[Any] | Exception | None) -> None:
+        """Run (the rest of) ``flush`` in a task: ``first`` is the outcome of its first
+        round trip when it was written already."""
+        task = asyncio.get_running_loop().create_task(
+            self._flush_batch(flush, first), context=self._context
+        )
+        self._flushing.add(task)
+        task.add_done_callback(self._flushed)
 
     def _flushed(self, flush: asyncio.Task[None]) -> None:
         self._flushing.discard(flush)
         if self._queue:
-            self._wake.set()
+            self._schedule()
 
-    async def _flush_batch(self, batch: list[_Entry]) -> None:
+    async def _flush_batch(self, flush: _Flush, first: list[Any] | Exception | None) -> None:
         """:meth:`_flush`, and whatever ends it early ends the batch's entries too: a
         submitter never waits for a flush that is gone."""
         try:
-            await self._flush(batch)
+            await self._flush(flush, first)
         except BaseException as exc:
-            for entry in batch:
-                if entry.future is None or entry.future.done():
-                    continue
-                if isinstance(exc, asyncio.CancelledError):
-                    entry.future.cancel()
-                else:
-                    entry.future.set_exception(exc)
+            _fail(flush.batch, exc)
             if isinstance(exc, Exception):
                 log.exception("a pipeline flush failed")
             else:
                 raise
 
-    async def _flush(self, batch: list[_Entry]) -> None:
-        pipe = self._client.pipeline(transaction=False)
-        # A command function may queue zero or several commands: remember which
-        # entry each queued command belongs to (its first reply is the entry's).
-        owners: list[int] = []
-        for n, entry in enumerate(batch):
-            before = len(pipe.command_stack)
-            entry.command(pipe)
-            entry.first = before if len(pipe.command_stack) > before else None
-            owners += [n] * (len(pipe.command_stack) - before)
-        stack = list(pipe.command_stack)
+    async def _flush(self, flush: _Flush, first: list[Any] | Exception | None) -> None:
+        """Send the flush's commands until each has its reply, waiting out outages."""
+        batch, stack, owners = flush.batch, flush.stack, flush.owners
         replies: list[Any] = [None] * len(stack)
         todo = list(range(len(stack)))
         reloads = 0
         while todo:
             try:
-                commands = [stack[i] for i in todo]
-                waited = self._add_wait(commands)
-                answers = await self._send(commands)
-                for _ in range(waited):
-                    self._check_wait(answers.pop())
+                if first is None:
+                    answers = await self._round_trip([stack[i] for i in todo])
+                else:
+                    outcome, first = first, None
+                    if isinstance(outcome, Exception):
+                        raise outcome
+                    answers = [await a if inspect.isawaitable(a) else a for a in outcome]
             except Exception as exc:
                 if not is_transient(exc) or self._closed:
                     _settle(batch, owners, todo, exc)
@@ -250,13 +303,19 @@ class Batcher:
             else:
                 refused = []
             todo = sorted(noscript + refused)
-        for entry in batch:
-            if entry.future is not None and not entry.future.done():
-                reply = None if entry.first is None else replies[entry.first]
-                if isinstance(reply, Exception):
-                    entry.future.set_exception(reply)
-                else:
-                    entry.future.set_result(reply)
+        flush.settle(replies)
+
+    async def _round_trip(self, commands: list[tuple[Any, Any]]) -> list[Any]:
+        """Send ``commands`` (and the ``WAIT`` a durability setting asks for); their replies."""
+        waited = self._add_wait(commands)
+        answers = await self._send(commands)
+        self._take_waits(answers, waited)
+        return answers
+
+    def _take_waits(self, answers: list[Any], waited: int) -> None:
+        """Remove the replies of the ``WAIT`` s appended to a flush, checking each."""
+        for _ in range(waited):
+            self._check_wait(answers.pop())
 
     async def _send(self, commands: list[tuple[Any, Any]]) -> list[Any]:
         """Send ``(args, options)`` commands in one round trip; their replies (errors too)."""
@@ -283,13 +342,13 @@ class Batcher:
         """Flush whatever is queued, and wait for every flush (used before stopping)."""
         while self._queue or self._flushing:
             self._start_flushes()
-            await asyncio.wait(list(self._flushing))
+            if self._flushing:  # none when every flush started failed at once
+                await asyncio.wait(list(self._flushing))
 
     async def close(self) -> None:
-        """Flush and stop the flusher task."""
+        """Flush what is queued, wait for every flush, then close the lane."""
         self._closed = True
         await self.drain()
-        await cancel_and_wait(self._task)
         if self._lane is not None:
             await self._lane.close()
 
@@ -304,6 +363,57 @@ class _Entry:
         self.future = future
         self.patient = patient
         self.first: int | None = None
+
+
+class _Flush:
+    """A batch as the commands it sends: ``stack[i]`` is ``(args, options)``, queued by
+    the command function of entry ``owners[i]``; an entry's reply is that of its first
+    command (:attr:`_Entry.first`)."""
+
+    __slots__ = ("batch", "owners", "stack")
+
+    def __init__(self, client: Any, batch: list[_Entry]) -> None:
+        pipe = client.pipeline(transaction=False)
+        # A command function may queue zero or several commands.
+        owners: list[int] = []
+        for n, entry in enumerate(batch):
+            before = len(pipe.command_stack)
+            entry.command(pipe)
+            entry.first = before if len(pipe.command_stack) > before else None
+            owners += [n] * (len(pipe.command_stack) - before)
+        self.batch = batch
+        self.owners = owners
+        self.stack: list[tuple[Any, Any]] = list(pipe.command_stack)
+
+    def settle(self, replies: list[Any]) -> None:
+        """Give each waiting entry its reply (``replies[i]`` answers ``stack[i]``)."""
+        for entry in self.batch:
+            if entry.future is not None and not entry.future.done():
+                reply = None if entry.first is None else replies[entry.first]
+                if isinstance(reply, Exception):
+                    entry.future.set_exception(reply)
+                else:
+                    entry.future.set_result(reply)
+
+
+def _needs_another_pass(reply: Any) -> bool:
+    """A reply the batcher does not hand out as it is: a forgotten script, a refusal for
+    now (OOM, LOADING…), or an awaitable from a reply callback."""
+    if isinstance(reply, Exception):
+        return is_noscript(reply) or is_transient(reply)
+    return inspect.isawaitable(reply)
+
+
+def _fail(batch: list[_Entry], exc: BaseException) -> None:
+    """End every entry of ``batch`` still waiting with ``exc`` (cancelled for a
+    cancellation)."""
+    for entry in batch:
+        if entry.future is None or entry.future.done():
+            continue
+        if isinstance(exc, asyncio.CancelledError):
+            entry.future.cancel()
+        else:
+            entry.future.set_exception(exc)
 
 
 def _settle(batch: list[_Entry], owners: list[int], which: list[int], exc: BaseException) -> None:

@@ -74,14 +74,32 @@ class Lane:
         decodes per command; the lane's reader decodes every reply alike)."""
         return not any(_NEVER_DECODE in options for _, options in commands)
 
+    def start(self, commands: list[tuple[Any, Any]]) -> asyncio.Future[list[Any]] | None:
+        """Write every command now on the open connection; the future resolves with their
+        raw replies (:meth:`decode` them). None when no connection is open: :meth:`send`
+        makes one. A write the socket refuses raises (nothing was sent)."""
+        wire = self._wire
+        if wire is None or wire.closed:
+            return None
+        return wire.start(_packed(commands), len(commands), self._timeout)
+
     async def send(self, commands: list[tuple[Any, Any]]) -> list[Any]:
         """Write every command at once, then return each reply (an error reply is returned)."""
         wire = self._wire
         if wire is None or wire.closed:
             wire = await self._connect()
-        raw = await wire.round_trip(
-            b"".join([_pack(args) for args, _ in commands]), len(commands), self._timeout
-        )
+        raw = await wire.round_trip(_packed(commands), len(commands), self._timeout)
+        replies = self.decode(commands, raw)
+        for n, reply in enumerate(replies):
+            if inspect.isawaitable(reply):
+                replies[n] = await reply
+        return replies
+
+    def decode(self, commands: list[tuple[Any, Any]], raw: list[Any]) -> list[Any]:
+        """The replies as redis-py's client returns them: its reply callbacks applied, an
+        error reply returned (a refusal explained). A callback may return an awaitable
+        (redis-py allows it; none of the commands the engine sends does): :meth:`send`
+        awaits it, a caller of :meth:`start` must."""
         callbacks = self._client.response_callbacks
         replies: list[Any] = []
         for (args, options), reply in zip(commands, raw):
@@ -97,8 +115,6 @@ class Lane:
             if callback is not None:
                 extra = {k: v for k, v in options.items() if k not in ("keys", _EMPTY_RESPONSE)}
                 reply = callback(reply, **extra)
-                if inspect.isawaitable(reply):
-                    reply = await reply
             replies.append(reply)
         return replies
 
@@ -130,6 +146,10 @@ class Lane:
 def _close_opened(opening: asyncio.Future[_Wire]) -> None:
     if not opening.cancelled() and opening.exception() is None:
         opening.result().close()
+
+
+def _packed(commands: list[tuple[Any, Any]]) -> bytes:
+    return b"".join([_pack(args) for args, _ in commands])
 
 
 def _pack(args: tuple[Any, ...]) -> bytes:
@@ -189,8 +209,9 @@ class _Wire(asyncio.Protocol):
                 raise
         return wire
 
-    async def round_trip(self, packed: bytes, count: int, timeout: float | None) -> list[Any]:
-        """Write ``packed`` (``count`` commands) and return their ``count`` replies.
+    def start(self, packed: bytes, count: int, timeout: float | None) -> asyncio.Future[list[Any]]:
+        """Write ``packed`` (``count`` commands); the future resolves with their ``count``
+        replies, or fails with the connection (closed, or silent for ``timeout`` seconds).
 
         Several round trips may be in flight: the server answers them in the order
         they were written.
@@ -207,13 +228,16 @@ class _Wire(asyncio.Protocol):
                 raise
             self.close()
             raise lost from None
-        self._pending.append(_RoundTrip(done, count))
         timer = None if timeout is None else loop.call_later(timeout, self._expire, done)
+        self._pending.append(_RoundTrip(done, count, timer))
+        return done
+
+    async def round_trip(self, packed: bytes, count: int, timeout: float | None) -> list[Any]:
+        """:meth:`start`, awaited."""
+        done = self.start(packed, count, timeout)
         try:
             return await done
         finally:
-            if timer is not None:
-                timer.cancel()
             if not done.done() or done.cancelled():
                 # Cancelled midway: the replies still due would answer the next flush.
                 self.close()
@@ -231,6 +255,8 @@ class _Wire(asyncio.Protocol):
                 trip.replies.append(reply)
                 if len(trip.replies) == trip.count:
                     pending.popleft()
+                    if trip.timer is not None:
+                        trip.timer.cancel()
                     if not trip.done.done():
                         trip.done.set_result(trip.replies)
         except redis_errors.InvalidResponse as exc:
@@ -254,6 +280,8 @@ class _Wire(asyncio.Protocol):
     def _settle(self, exc: Exception) -> None:
         pending, self._pending = self._pending, collections.deque()
         for trip in pending:
+            if trip.timer is not None:
+                trip.timer.cancel()
             if not trip.done.done():
                 trip.done.set_exception(exc)
 
@@ -265,13 +293,16 @@ class _Wire(asyncio.Protocol):
 
 
 class _RoundTrip:
-    """One write's future and the replies it has received so far."""
+    """One write's future, its timeout and the replies it has received so far."""
 
-    __slots__ = ("count", "done", "replies")
+    __slots__ = ("count", "done", "replies", "timer")
 
-    def __init__(self, done: asyncio.Future[list[Any]], count: int) -> None:
+    def __init__(
+        self, done: asyncio.Future[list[Any]], count: int, timer: asyncio.TimerHandle | None
+    ) -> None:
         self.done = done
         self.count = count
+        self.timer = timer
         self.replies: list[Any] = []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -10,10 +11,13 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
+from redis import exceptions as redis_errors
 from waiting import check_deadline, wait_until
 
 import hotmesh_nb
@@ -272,22 +276,12 @@ def test_local_work_whose_step_reply_was_lost_runs_at_once(mesh) -> None:
     the reply of that step is lost (a failover, a dropped socket), ``pub`` fails and the
     caller retries to find the job exists; the lease is nobody's. It goes onto the
     topic's stream at once and runs once, long before ``reclaim_after``."""
-    from redis import exceptions as redis_errors
-
     calls: list[str] = []
     hm = mesh(
         "leased", LEASED_APP, {"leased.work": lambda m: calls.append(m.metadata["jid"]) or {}},
         reclaim_after=600,
     )  # fmt: skip
-    batcher = hm.engine.batcher
-    sent = batcher._send
-
-    async def lose_the_reply(commands: list) -> list:
-        await sent(commands)  # the server runs the step...
-        batcher._send = sent
-        raise redis_errors.ConnectionError("the reply was lost")  # ... its reply never comes
-
-    batcher._send = lose_the_reply
+    _lose_a_reply(hm.engine.batcher, [])
     with pytest.raises(hotmesh_nb.ConnectError):
         hm.pub("leased.go", {"id": "lost-reply"})
     with pytest.raises(hotmesh_nb.DuplicateJobError):
@@ -325,14 +319,13 @@ def test_local_work_of_a_step_sent_again_after_a_lost_reply_runs_once(mesh) -> N
     """A worker's answer is a patient step: when its reply is lost, the pipeline sends it
     again and hears "already applied". The next worker's lease that the first sending
     wrote is nobody's: it goes onto the stream at once and runs once."""
-    from redis import exceptions as redis_errors
-
     calls: list[str] = []
     hm: hotmesh_nb.HotMesh
 
     async def first(message: hotmesh_nb.WorkerMessage) -> dict:
         calls.append("first")
-        batcher._send = lose_the_reply  # the flush of this answer's step
+        # The flush of this answer's step (the app's definition was read before).
+        _lose_a_reply(batcher, lost, of=lambda commands: commands[0][0][0] == "EVALSHA")
         return {}
 
     async def second(message: hotmesh_nb.WorkerMessage) -> dict:
@@ -345,19 +338,45 @@ def test_local_work_of_a_step_sent_again_after_a_lost_reply_runs_once(mesh) -> N
     )  # fmt: skip
     (service,) = [w for w in hm.workers if w.topic == "chained.first"]
     batcher = service.batcher  # the one that sends the worker's answers
-    sent = batcher._send
     lost: list[int] = []
-
-    async def lose_the_reply(commands: list) -> list:
-        replies = await sent(commands)
-        if not any(args[0] == "EVALSHA" for args, _ in commands):
-            return replies  # not the step yet (the app's definition, read once)
-        batcher._send = sent
-        lost.append(len(commands))
-        raise redis_errors.ConnectionError("the reply was lost")
 
     job_id = hm.pub("chained.go", {})
     wait_until(lambda: hm.get_status(job_id) == 0, timeout=20)
     assert hm.get_state(job_id)["data"] == {"done": True}
     assert calls == ["first", "second"]
     assert lost == [1]  # the answer's step was sent twice, and ran once
+
+
+def _lose_a_reply(
+    batcher: Any, lost: list[int], *, of: Callable[[list[Any]], bool] = lambda commands: True
+) -> None:
+    """The next flush of ``batcher`` that ``of`` picks runs on the server and loses its
+    reply, as a dropped socket would (``lost`` gets its length), whether the flush is
+    written at once or from a task; the flushes after it go through."""
+    lane = batcher._lane
+    start, send = lane.start, lane.send
+
+    def restore() -> None:
+        del lane.start, lane.send
+
+    def lossy_start(commands: list[Any]) -> asyncio.Future[list[Any]] | None:
+        written = start(commands)
+        if written is None or not of(commands):
+            return written
+        restore()
+        lost.append(len(commands))
+        reply: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        written.add_done_callback(
+            lambda _: reply.set_exception(redis_errors.ConnectionError("the reply was lost"))
+        )
+        return reply
+
+    async def lossy_send(commands: list[Any]) -> list[Any]:
+        replies = await send(commands)  # the server runs the step...
+        if not of(commands):
+            return replies
+        restore()
+        lost.append(len(commands))
+        raise redis_errors.ConnectionError("the reply was lost")  # ... its reply never comes
+
+    lane.start, lane.send = lossy_start, lossy_send

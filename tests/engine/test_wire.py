@@ -251,30 +251,42 @@ def test_a_lost_connection_fails_every_flush_out_on_it(redis_url, run) -> None:
     assert after == [True]
 
 
-class _CountingBatcher(Batcher):
-    """A batcher that remembers how many commands each of its flushes sent."""
+class _CountingLane(Lane):
+    """A batcher's lane that remembers how many commands each write sent, and how many
+    flushes of the batcher were out at that moment."""
 
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self, client: aioredis.Redis, batcher: Batcher) -> None:
         super().__init__(client)
+        self.batcher = batcher
         self.sizes: list[int] = []
         self.most_out = 0
 
-    async def _send(self, commands: list[tuple[Any, Any]]) -> list[Any]:
+    def _count(self, commands: list[tuple[Any, Any]], joining: int) -> None:
         self.sizes.append(len(commands))
-        self.most_out = max(self.most_out, len(self._flushing))
-        return await super()._send(commands)
+        self.most_out = max(self.most_out, len(self.batcher._flushing) + joining)
+
+    def start(self, commands: list[tuple[Any, Any]]) -> asyncio.Future[list[Any]] | None:
+        written = super().start(commands)
+        if written is not None:  # written at once: the flush joins the batcher's once written
+            self._count(commands, 1)
+        return written
+
+    async def send(self, commands: list[tuple[Any, Any]]) -> list[Any]:
+        self._count(commands, 0)  # from a flush's task, already counted as out
+        return await super().send(commands)
 
 
 def test_a_long_queue_goes_out_in_overlapping_flushes(redis_url, run) -> None:
     async def main() -> tuple[list[Any], list[int], int]:
         client = aioredis.Redis.from_url(redis_url, decode_responses=True)
-        batcher = _CountingBatcher(client)
+        batcher = Batcher(client)
+        lane = batcher._lane = _CountingLane(client, batcher)
         k = _key()
         # 100 submitters in one loop pass: the first 16 need not wait for the other 84.
         replies = await asyncio.gather(*(batcher.submit(lambda p: p.incr(k)) for _ in range(100)))
         await batcher.close()
         await client.aclose()
-        return replies, batcher.sizes, batcher.most_out
+        return replies, lane.sizes, lane.most_out
 
     replies, sizes, most_out = run(main())
     assert sorted(replies) == list(range(1, 101))  # each ran once
@@ -312,7 +324,7 @@ def test_a_flush_that_breaks_fails_its_submitters_instead_of_leaving_them_waitin
 def test_drain_waits_for_every_flush_out(redis_url, run) -> None:
     async def main() -> tuple[int, Any]:
         client = aioredis.Redis.from_url(redis_url, decode_responses=True)
-        batcher = _CountingBatcher(client)
+        batcher = Batcher(client)
         k = _key()
         submitted = [asyncio.ensure_future(batcher.submit(lambda p: p.incr(k))) for _ in range(40)]
         await asyncio.sleep(0)  # the submits queue; the first flushes go out
@@ -328,6 +340,75 @@ def test_drain_waits_for_every_flush_out(redis_url, run) -> None:
     out, count = run(main())
     assert out >= 1
     assert count == "40"
+
+
+def _counting_tasks(loop: asyncio.AbstractEventLoop) -> dict[str, int]:
+    """Count the tasks ``loop`` makes from now on, by coroutine name."""
+    made: dict[str, int] = {}
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **options: Any) -> asyncio.Task[Any]:
+        made[coro.__qualname__] = made.get(coro.__qualname__, 0) + 1
+        return asyncio.Task(coro, loop=loop, **options)
+
+    loop.set_task_factory(factory)
+    return made
+
+
+def test_once_connected_a_flush_is_written_at_once_and_settled_without_a_task(
+    redis_url, run
+) -> None:
+    async def main() -> tuple[list[Any], dict[str, int], int]:
+        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        batcher = Batcher(client)
+        lane = batcher._lane = _CountingLane(client, batcher)
+        k = _key()
+        await batcher.submit(lambda p: p.ping())  # the lane connects (in a flush's task)
+        made = _counting_tasks(asyncio.get_running_loop())
+        replies = [await batcher.submit(lambda p: p.incr(k)) for _ in range(20)]
+        # A full flush starts inside ``submit``: it is on the wire before submit returns.
+        before = len(lane.sizes)
+        many = [batcher.submit(lambda p: p.incr(k)) for _ in range(16)]
+        written_at_once = len(lane.sizes) - before
+        replies += await asyncio.gather(*many)
+        await batcher.close()
+        await client.aclose()
+        return replies, made, written_at_once
+
+    replies, made, written_at_once = run(main())
+    assert replies == list(range(1, 37))
+    assert made.get("Batcher._flush_batch", 0) == 0, made
+    assert written_at_once == 1
+
+
+def test_a_flush_written_at_once_whose_connection_drops_is_sent_again_and_runs_once(
+    redis_url, run
+) -> None:
+    async def main() -> tuple[Any, str | None, dict[str, int]]:
+        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        admin = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        name = f"lane-{uuid.uuid4().hex[:6]}"
+        batcher = Batcher(client)
+        k = _key()
+        await batcher.submit(lambda p: p.client_setname(name))  # connected, and named
+        (lane_id,) = [c["id"] for c in await admin.client_list() if c["name"] == name]
+        made = _counting_tasks(asyncio.get_running_loop())
+        # Writes wait on the server, so the INCR is written but not run when the
+        # connection is killed: it must go out again, on a new connection, once.
+        await admin.client_pause(300, all=False)
+        reply = asyncio.ensure_future(batcher.submit(lambda p: p.incr(k)))
+        await asyncio.sleep(0.05)
+        await admin.client_kill_filter(_id=lane_id)
+        value = await asyncio.wait_for(reply, 10)
+        count = await admin.get(k)
+        await batcher.close()
+        await client.aclose()
+        await admin.aclose()
+        return value, count, made
+
+    value, count, made = run(main())
+    assert value == 1
+    assert count == "1"
+    assert made.get("Batcher._flush_batch") == 1, made  # the rest of that flush, in a task
 
 
 def test_a_lane_closed_while_it_connects_leaves_no_connection_open(redis_url, run) -> None:
