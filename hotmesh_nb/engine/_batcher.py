@@ -59,8 +59,9 @@ on redis-py's pipeline (a cluster) each takes connections of its own."""
 
 
 class Batcher:
-    """One batcher per client: its task starts the flushes, and ``submit`` returns the
-    command's reply."""
+    """One batcher per client: ``submit`` queues a command and returns its reply's
+    future; what is queued goes out once per loop pass, or at once when
+    :data:`EAGER_FLUSH` commands wait."""
 
     def __init__(self, client: aioredis.Redis, max_batch: int = 512, *, name: str = "") -> None:
         self._client = client
@@ -204,7 +205,11 @@ class Batcher:
         return False
 
     def _landed(
-        self, flush: _Flush, commands: list[tuple[Any, Any]], waited: int, written: Any
+        self,
+        flush: _Flush,
+        commands: list[tuple[Any, Any]],
+        waited: int,
+        written: asyncio.Future[list[Any]],
     ) -> None:
         """The replies of a flush written at once: settle its entries, or let a task go on
         with it when some of it must wait (an outage, a forgotten script, a full server)."""
