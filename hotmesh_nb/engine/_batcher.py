@@ -41,6 +41,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from .._lua import is_noscript, load_all
+from ..errors import HotMeshError
 from ._outage import Outage, explain, is_transient
 from ._wire import Lane
 
@@ -52,6 +53,12 @@ Command = Callable[[Any], None]
 EAGER_FLUSH = 16
 """Queued commands that start a flush without waiting for the loop's pass to end (the
 server then works while the client makes the rest; 8 to 24 measured alike)."""
+
+STOPPED = (
+    "stopped: this engine (or worker) was stopped, and sends nothing any more; "
+    "HotMesh.init(...) starts a new one"
+)
+"""What a command submitted after :meth:`Batcher.close` fails with."""
 
 FLUSH_DEPTH = 4
 """Flushes out at once. They share the lane's connection, whose replies come in order;
@@ -123,6 +130,11 @@ class Batcher:
             log.warning("durability: %d replica(s) confirm writes again", count)
         self._short_of_replicas = short
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called: nothing is sent any more."""
+        return self._closed
+
     def _schedule(self) -> None:
         """Flush what is queued once the loop has run what is ready now (every task that
         submits in this pass joins the same flush)."""
@@ -143,8 +155,14 @@ class Batcher:
         impatient one fails at once with :class:`~hotmesh_nb.errors.ConnectError`
         or :class:`~hotmesh_nb.errors.ServerFullError`. A plain method returning the
         future (every step submits): awaiting it is all a caller does.
+
+        After :meth:`close` (its engine or worker was stopped) the future fails with
+        :class:`~hotmesh_nb.errors.HotMeshError` at once: nothing is sent any more.
         """
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if self._closed:
+            future.set_exception(HotMeshError(STOPPED))
+            return future
         self._queue.append(_Entry(command, future, patient))
         if len(self._queue) >= EAGER_FLUSH:
             self._start_flushes()
@@ -152,7 +170,10 @@ class Batcher:
         return future
 
     def send(self, command: Command) -> None:
-        """Queue ``command`` without waiting for it (acks, best-effort writes)."""
+        """Queue ``command`` without waiting for it (acks, best-effort writes); dropped
+        after :meth:`close` (an ack never sent leaves its message to a reclaimer)."""
+        if self._closed:
+            return
         self._queue.append(_Entry(command, None, True))
         self._schedule()
 

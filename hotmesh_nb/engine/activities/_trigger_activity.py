@@ -18,6 +18,7 @@ from .. import _flow as flow
 from .. import _state as st
 from .. import _trigger_stats as trigger_stats
 from .._app_runtime import AppRuntime
+from .._batcher import STOPPED
 from .._protocol import Await, Result
 from .._step import SUCCESS, Step
 from .._waiters import process_token
@@ -52,7 +53,11 @@ async def start_job(
     ``search`` fields are stored as searchable strings (``_name``) and
     ``markers`` literally (``-name``). ``parent`` links a child job to the
     ``await`` activity that started it.
+
+    A stopped engine raises :class:`~hotmesh_nb.errors.HotMeshError` at once.
     """
+    if engine.batcher.closed:
+        raise HotMeshError(STOPPED)
     app = app or engine.active_app_loaded() or await engine.active_app()
     graph = app.spec.graph_for_topic(topic)
     if graph is None:
