@@ -27,7 +27,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 import hotmesh_nb
-from hotmesh_nb import ConnectError, HotMesh, Worker
+from hotmesh_nb import ConnectError, HotMesh, MeshCall, Worker
+from hotmesh_nb import _caller_reads as caller_reads
 
 APP = """
 app:
@@ -173,6 +174,32 @@ def test_a_job_runs_over_mutual_tls(tls: tuple[int, Path], namespace: str) -> No
     hm.activate("1")
     assert hm.pubsub("tls.go", {"n": 21}, timeout=30) == {"twice": 42}
     assert hm.connection.url == url  # the parameters went through connect() untouched
+
+
+def test_a_cached_meshcall_answer_is_read_over_tls_from_the_callers_loop(
+    tls: tuple[int, Path], namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = _url(*tls)
+    failures: list[str] = []
+    failed = caller_reads.failed
+
+    async def counted(connection: hotmesh_nb.Connection) -> None:
+        failures.append(connection.url)
+        await failed(connection)
+
+    monkeypatch.setattr(caller_reads, "failed", counted)
+    MeshCall.connect("tls.upper", str.upper, connection=url, namespace=namespace)
+    first = MeshCall.exec("tls.upper", ["a"], id="a", ttl=60, connection=url, namespace=namespace)
+
+    async def again() -> tuple[str, int]:
+        answer = await MeshCall.exec_async(
+            "tls.upper", ["b"], id="a", ttl=60, connection=url, namespace=namespace
+        )
+        loop = asyncio.get_running_loop()
+        return answer, sum(1 for held_loop, _ in caller_reads._held if held_loop is loop)
+
+    assert asyncio.run(again()) == ("A", 1)  # read over this loop's own TLS connection
+    assert first == "A" and failures == []
 
 
 def test_no_client_certificate_or_an_unknown_server_is_refused(tls: tuple[int, Path]) -> None:

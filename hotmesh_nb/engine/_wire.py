@@ -132,11 +132,16 @@ class Lane:
         if not opening.cancelled() and opening.exception() is None:
             self._wire = opening.result()
 
-    async def close(self) -> None:
-        """Close the lane's connection, and the one being made, once it is made."""
+    async def close(self, *, at_once: bool = False) -> None:
+        """Close the lane's connection, and the one being made, once it is made.
+
+        ``at_once`` drops it without a goodbye (no TLS ``close_notify``, unsent bytes
+        lost): the socket is closed at the loop's next pass, which matters to a loop
+        about to close itself.
+        """
         wire, self._wire = self._wire, None
         if wire is not None:
-            wire.close()
+            wire.close(at_once=at_once)
         if self._opening is not None:
             # Its caller gave up (shielded, it goes on): left alone, it would become the
             # lane's connection after the lane closed, a socket nobody ever closes.
@@ -285,11 +290,14 @@ class _Wire(asyncio.Protocol):
             if not trip.done.done():
                 trip.done.set_exception(exc)
 
-    def close(self) -> None:
-        """Drop the connection (replies still due are never read)."""
+    def close(self, *, at_once: bool = False) -> None:
+        """Drop the connection (replies still due are never read); ``at_once``: abort it."""
         self.closed = True
         with contextlib.suppress(Exception):
-            self._transport.close()
+            if at_once:
+                self._transport.abort()
+            else:
+                self._transport.close()
 
 
 class _RoundTrip:

@@ -23,6 +23,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from redis.exceptions import ConnectionError, RedisError, TimeoutError
+
+from .. import _caller_reads as caller_reads
 from .._codec import loads
 from ..durations import Duration, to_seconds
 from ..errors import DuplicateJobError, JobError, JobNotFoundError
@@ -42,6 +45,9 @@ DEFAULT_TIMEOUT = 30.0
 
 _ATTEMPTS = 5
 """Lookups before giving up when other callers keep replacing the same call job."""
+
+MISS = object()
+"""What :func:`cached_here` returns when it has no answer (None is an answer)."""
 
 
 def call_job_id(topic: str, call_id: str) -> str:
@@ -72,13 +78,7 @@ async def call(
     timeout: float,
 ) -> Any:
     """Run ``topic``'s function with ``args`` (or return its cached answer)."""
-    if isinstance(args, (str, bytes, dict)):
-        raise TypeError(f"args must be a list of arguments, not {type(args).__name__}")
-    payload = {
-        "topic": topic,
-        "args": encode(list(args), "MeshCall arguments", "args"),
-        "expire": expire_seconds(ttl),
-    }
+    payload = _payload(topic, args, ttl)
     if call_id is None:
         return await _run(hm, topic, payload, timeout, forget_on_timeout=True)
     job_id = call_job_id(topic, str(call_id))
@@ -106,6 +106,42 @@ async def call(
         f"MeshCall topic '{topic}': the call '{call_id}' kept being replaced by other callers",
         job_id=job_id,
     )
+
+
+async def cached_here(
+    hm: HotMesh, topic: str, args: Sequence[Any], *, call_id: str, ttl: Duration | None
+) -> Any:
+    """The cached answer of ``call_id``, read from the caller's own event loop; :data:`MISS`
+    when there is none (or this loop cannot read it): :func:`call` then runs on the runtime.
+
+    The arguments are checked as :func:`call` checks them: a bad call fails the same
+    way whether or not its answer is cached.
+    """
+    reads = await caller_reads.reads_for(hm.connection)
+    if reads is None:
+        return MISS
+    _payload(topic, args, ttl)
+    try:
+        entry = await jobs.read_with(reads, hm, call_job_id(topic, str(call_id)))
+    except (ConnectionError, TimeoutError, OSError):
+        # The runtime's route knows outages and failovers: it takes this call and, for a
+        # while, this loop's next ones.
+        await caller_reads.failed(hm.connection)
+        return MISS
+    except RedisError:
+        return MISS  # the runtime's route answers, with this error if it persists
+    return jobs.decode_response(entry.response) if entry.usable else MISS
+
+
+def _payload(topic: str, args: Sequence[Any], ttl: Duration | None) -> dict[str, Any]:
+    """The call job's data; raises on arguments that cannot be sent or a bad ``ttl``."""
+    if isinstance(args, (str, bytes, dict)):
+        raise TypeError(f"args must be a list of arguments, not {type(args).__name__}")
+    return {
+        "topic": topic,
+        "args": encode(list(args), "MeshCall arguments", "args"),
+        "expire": expire_seconds(ttl),
+    }
 
 
 async def flush(hm: HotMesh, topic: str, call_id: str) -> bool:

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .._caller_reads import CallerReads
 from .._codec import loads
 from .._lua import LuaScript
 from ..engine import _state as st
@@ -52,7 +53,16 @@ async def read(hm: HotMesh, job_id: str) -> Entry:
     """The call job ``job_id`` (one command, pipelined with concurrent ones)."""
     key = hm.keys.job(job_id)
     # The engine's batcher sends the reads of concurrent callers in one round trip.
-    status, response, error = await hm.engine.batcher.submit(lambda pipe: pipe.hmget(key, _FIELDS))
+    return _entry(await hm.engine.batcher.submit(lambda pipe: pipe.hmget(key, _FIELDS)))
+
+
+async def read_with(reads: CallerReads, hm: HotMesh, job_id: str) -> Entry:
+    """The call job ``job_id``, read from the caller's own event loop."""
+    return _entry(await reads.hmget(hm.keys.job(job_id), _FIELDS))
+
+
+def _entry(values: list[Any]) -> Entry:
+    status, response, error = values
     return Entry(
         None if status is None else int(float(status)),
         None if response is None else loads(response),

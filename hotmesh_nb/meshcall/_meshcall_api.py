@@ -73,7 +73,6 @@ class MeshCall:
         return await instances.serve(connection, namespace, worker)
 
     @staticmethod
-    @on_runtime
     async def exec_async(
         topic: str,
         args: Sequence[Any] = (),
@@ -100,9 +99,19 @@ class MeshCall:
         ``error_type``, ``message`` and ``remote_traceback``) when the
         function raised, and :class:`~hotmesh_nb.TimeoutError` naming the
         topic when no answer came within ``timeout`` seconds.
+
+        Awaited on another event loop than the runtime's, a cached answer is
+        read from that loop (one ``HMGET`` over a connection of its own, see
+        ``_caller_reads``) rather than through the runtime's thread; anything
+        else goes to the runtime.
         """
-        hm = instances.running(connection, namespace) or await instances.mesh(connection, namespace)
-        return await calls.call(hm, topic, args, call_id=id, ttl=ttl, flush=flush, timeout=timeout)
+        if id is not None and not flush:
+            hm = instances.running(connection, namespace)
+            if hm is not None:
+                answer = await calls.cached_here(hm, topic, args, call_id=id, ttl=ttl)
+                if answer is not calls.MISS:
+                    return answer
+        return await _exec(topic, args, id, ttl, flush, timeout, connection, namespace)
 
     @staticmethod
     @on_runtime
@@ -214,3 +223,19 @@ class MeshCall:
     interrupt = staticmethod(blocking(interrupt_async.__func__))  # type: ignore[attr-defined]
     hotmesh = staticmethod(blocking(hotmesh_async.__func__))  # type: ignore[attr-defined]
     shutdown = staticmethod(blocking(shutdown_async.__func__))  # type: ignore[attr-defined]
+
+
+@on_runtime
+async def _exec(
+    topic: str,
+    args: Sequence[Any],
+    id: str | None,
+    ttl: Duration | None,
+    flush: bool,
+    timeout: float,
+    connection: ConnectionLike,
+    namespace: str,
+) -> Any:
+    """``exec_async`` on the runtime loop: the call, its cache lookup and its wait."""
+    hm = instances.running(connection, namespace) or await instances.mesh(connection, namespace)
+    return await calls.call(hm, topic, args, call_id=id, ttl=ttl, flush=flush, timeout=timeout)

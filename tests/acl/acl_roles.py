@@ -10,6 +10,7 @@ prints one JSON line with what it got.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import threading
@@ -130,7 +131,11 @@ def meshcall_client(url: str, ns: str) -> dict[str, Any]:
     """Call the function, fresh and cached."""
     fresh = MeshCall.exec("shout", ["hi"], connection=url, namespace=ns)
     cached = MeshCall.exec("shout", ["ho"], id="ho", ttl="1 minute", connection=url, namespace=ns)
-    return {"fresh": fresh, "cached": cached}
+    # Awaited on a loop of its own, the cached answer is read from that loop.
+    again = asyncio.run(
+        MeshCall.exec_async("shout", ["ha"], id="ho", ttl="1 minute", connection=url, namespace=ns)
+    )
+    return {"fresh": fresh, "cached": cached, "again": again}
 
 
 def meshflow_worker(url: str, ns: str) -> None:

@@ -202,7 +202,8 @@ def test_meshcall_meshflow_and_meshdata_run_as_engine_users(
 ) -> None:
     served, calling = users.url(namespace, "engine"), users.url(namespace, "engine")
     parts.serve("meshcall-worker", served, namespace)
-    assert parts.call("meshcall-client", calling, namespace) == {"fresh": "HI", "cached": "HO"}
+    got = parts.call("meshcall-client", calling, namespace)
+    assert got == {"fresh": "HI", "cached": "HO", "again": "HO"}
     parts.serve("meshflow-worker", served, namespace)
     assert parts.call("meshflow-client", calling, namespace) == {"result": "Hello, Ada! go"}
     parts.serve("meshdata-worker", served, namespace)

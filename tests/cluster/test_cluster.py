@@ -350,6 +350,50 @@ def test_meshcall_exec_cache_and_cron(redis_url: str, namespace: str) -> None:
     assert ticks == [7, 7]
 
 
+def test_meshcall_cached_answers_read_on_the_callers_loop(redis_url: str, namespace: str) -> None:
+    calls: list[int] = []
+    MeshCall.connect(
+        "sq", lambda n: calls.append(n) or n * n, connection=redis_url, namespace=namespace
+    )
+    ids = range(12)  # jobs of the app's partitions: their keys lie on several nodes
+
+    async def main() -> tuple[list[int], int]:
+        first = [
+            await MeshCall.exec_async(
+                "sq", [n], id=f"s{n}", ttl=60, connection=redis_url, namespace=namespace
+            )
+            for n in ids
+        ]
+        # All in one pass of this loop: one pipeline, split by node by the cluster client.
+        again = await asyncio.gather(
+            *(
+                MeshCall.exec_async(
+                    "sq", [0], id=f"s{n}", ttl=60, connection=redis_url, namespace=namespace
+                )
+                for n in ids
+            )
+        )
+        assert first == list(again)
+        named = [
+            c
+            for c in await asyncio.to_thread(_client_list, redis_url)
+            if c.get("name") == "hotmesh-nb-caller"
+        ]
+        return list(again), len(named)
+
+    answers, connections = asyncio.run(main())
+    assert answers == [n * n for n in ids] and sorted(calls) == list(ids)
+    assert connections >= 1
+
+
+def _client_list(url: str) -> list[dict]:
+    client = redis.RedisCluster.from_url(url, decode_responses=True)
+    try:
+        return [c for node in client.get_primaries() for c in client.client_list(target_nodes=node)]
+    finally:
+        client.close()
+
+
 # -- MeshFlow ----------------------------------------------------------------------------------
 
 
