@@ -50,10 +50,14 @@ class CallerReads:
         self._queue: list[tuple[_Command, asyncio.Future[Any]]] = []
         self._sending: set[asyncio.Future[None]] = set()
         self._keeper: AsyncGenerator[None, None] | None = None
+        self._closed = False
 
     def hmget(self, key: str, fields: tuple[str, ...]) -> asyncio.Future[list[Any]]:
         """``HMGET key fields``, sent with the other reads of this pass of the loop."""
         future = asyncio.get_running_loop().create_future()
+        if self._closed:
+            future.set_exception(ConnectionError("these reads were closed"))
+            return future
         if not self._queue:
             future.get_loop().call_soon(self._flush)
         self._queue.append(((("HMGET", key, *fields), {}), future))
@@ -61,28 +65,22 @@ class CallerReads:
 
     def _flush(self) -> None:
         batch, self._queue = self._queue, []
+        if not batch:  # closed since this flush was scheduled
+            return
         commands = [command for command, _ in batch]
-        if self._lane is not None:
+        lane = self._lane
+        if lane is not None:
             try:
-                started = self._lane.start(commands)
+                started = lane.start(commands)
             except Exception as exc:  # the socket refused the write: nothing was sent
                 _settle(batch, exc)
                 return
             if started is not None:
-                started.add_done_callback(lambda done: self._landed(batch, done))
+                started.add_done_callback(lambda done: _landed(lane, batch, done))
                 return
         task = asyncio.ensure_future(self._send(batch, commands))
         self._sending.add(task)  # held until done: the loop keeps only a weak reference
         task.add_done_callback(self._sending.discard)
-
-    def _landed(self, batch: list[tuple[_Command, asyncio.Future[Any]]], done: Any) -> None:
-        if done.cancelled():
-            _settle(batch, asyncio.CancelledError())
-        elif done.exception() is not None:
-            _settle(batch, done.exception())
-        else:
-            assert self._lane is not None
-            _settle(batch, self._lane.decode([c for c, _ in batch], done.result()))
 
     async def _send(
         self, batch: list[tuple[_Command, asyncio.Future[Any]]], commands: list[_Command]
@@ -101,8 +99,9 @@ class CallerReads:
             _settle(batch, replies)
 
     async def aclose(self) -> None:
-        """Close the connection (reads still queued fail)."""
-        _settle(self._queue, ConnectionError("closed"))
+        """Close the connection (reads still queued fail, later ones too)."""
+        self._closed = True
+        _settle(self._queue, ConnectionError("these reads were closed"))
         self._queue = []
         if self._lane is not None:
             # Its loop may be ending (``asyncio.run``): the socket must close now, before
@@ -110,6 +109,16 @@ class CallerReads:
             await self._lane.close(at_once=True)
             await asyncio.sleep(0)
         await self._client.aclose()
+
+
+def _landed(lane: Lane, batch: list[tuple[_Command, asyncio.Future[Any]]], done: Any) -> None:
+    """Settle ``batch`` from the replies (or the failure) of the write that carried it."""
+    if done.cancelled():
+        _settle(batch, asyncio.CancelledError())
+    elif done.exception() is not None:
+        _settle(batch, done.exception())
+    else:
+        _settle(batch, lane.decode([command for command, _ in batch], done.result()))
 
 
 def _settle(batch: list[tuple[_Command, asyncio.Future[Any]]], outcome: Any) -> None:
@@ -154,6 +163,8 @@ async def reads_for(connection: Connection) -> CallerReads | None:
         # A loop closed without finalizing its generators left its entry behind.
         for stale in [k for k in _held if k[0].is_closed()]:
             del _held[stale]
+        for stale in [k for k in _cooling if k[0].is_closed()]:
+            del _cooling[stale]
         _held[key] = reads
     reads._keeper = _keep(key, reads)
     # The loop now tracks the generator: ``shutdown_asyncgens`` (the end of

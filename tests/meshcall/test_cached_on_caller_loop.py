@@ -102,6 +102,16 @@ def test_shutdown_closes_the_connection_of_a_loop_that_goes_on(ns: str, admin: r
         assert caller_connections(admin) == 1
         hotmesh_nb.shutdown()
         wait_until(lambda: caller_connections(admin) == 0)
+        # The loop goes on calling: a fresh runtime, then a fresh connection of the loop.
+        MeshCall.connect("user", Counter(), namespace=ns)
+        for _ in range(2):
+            answer = asyncio.run_coroutine_threadsafe(
+                MeshCall.exec_async("user", [2], id="u1", ttl="1 hour", namespace=ns), loop
+            ).result(HANG_GUARD)
+            assert answer == {"n": 1}
+        assert caller_connections(admin) == 1
+        hotmesh_nb.shutdown()
+        wait_until(lambda: caller_connections(admin) == 0)
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(HANG_GUARD)
