@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings
 
-from hotmesh_nb import server
+from hotmesh_nb import Connection, server
 
 # Property tests draw the same examples on every run, so that the suite (and CI) gives the
 # same answer twice; `HOTMESH_HYPOTHESIS_PROFILE=explore` draws new ones to hunt for bugs.
@@ -45,6 +45,23 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def namespace() -> str:
     """A namespace no other test uses."""
     return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def caller_read_failures(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The server URLs of the reads from a caller's own loop that failed during the test
+    (``hotmesh_nb._caller_reads``: each failure sends that loop to the runtime a while)."""
+    from hotmesh_nb import _caller_reads
+
+    failures: list[str] = []
+    failed = _caller_reads.failed
+
+    async def counted(connection: Connection) -> None:
+        failures.append(connection.url)
+        await failed(connection)
+
+    monkeypatch.setattr(_caller_reads, "failed", counted)
+    return failures
 
 
 @pytest.fixture(scope="module")

@@ -177,17 +177,9 @@ def test_a_job_runs_over_mutual_tls(tls: tuple[int, Path], namespace: str) -> No
 
 
 def test_a_cached_meshcall_answer_is_read_over_tls_from_the_callers_loop(
-    tls: tuple[int, Path], namespace: str, monkeypatch: pytest.MonkeyPatch
+    tls: tuple[int, Path], namespace: str, caller_read_failures: list[str]
 ) -> None:
     url = _url(*tls)
-    failures: list[str] = []
-    failed = caller_reads.failed
-
-    async def counted(connection: hotmesh_nb.Connection) -> None:
-        failures.append(connection.url)
-        await failed(connection)
-
-    monkeypatch.setattr(caller_reads, "failed", counted)
     MeshCall.connect("tls.upper", str.upper, connection=url, namespace=namespace)
     first = MeshCall.exec("tls.upper", ["a"], id="a", ttl=60, connection=url, namespace=namespace)
 
@@ -199,7 +191,7 @@ def test_a_cached_meshcall_answer_is_read_over_tls_from_the_callers_loop(
         return answer, sum(1 for held_loop, _ in caller_reads._held if held_loop is loop)
 
     assert asyncio.run(again()) == ("A", 1)  # read over this loop's own TLS connection
-    assert first == "A" and failures == []
+    assert first == "A" and caller_read_failures == []
 
 
 def test_no_client_certificate_or_an_unknown_server_is_refused(tls: tuple[int, Path]) -> None:

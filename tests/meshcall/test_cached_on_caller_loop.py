@@ -150,16 +150,8 @@ def test_bad_arguments_fail_alike_when_the_answer_is_cached(ns: str) -> None:
 
 
 def test_a_failed_read_falls_back_to_the_runtime_and_cools_the_loop_off(
-    ns: str, admin: redis.Redis, monkeypatch: pytest.MonkeyPatch
+    ns: str, admin: redis.Redis, caller_read_failures: list[str]
 ) -> None:
-    failures: list[str] = []
-    failed = caller_reads.failed
-
-    async def counted(connection: hotmesh_nb.Connection) -> None:
-        failures.append(connection.url)
-        await failed(connection)
-
-    monkeypatch.setattr(caller_reads, "failed", counted)
     fn = Counter()
     MeshCall.connect("user", fn, namespace=ns)
     MeshCall.exec("user", [1], id="u1", ttl="1 hour", namespace=ns)
@@ -188,4 +180,4 @@ def test_a_failed_read_falls_back_to_the_runtime_and_cools_the_loop_off(
 
     assert asyncio.run(main()) == [{"n": 1}, {"n": 1}, {"n": 1}, 0]
     assert fn.calls == [1]
-    assert len(failures) == 1  # the third call did not try this loop's connection again
+    assert len(caller_read_failures) == 1  # the third call did not try this loop's connection again
