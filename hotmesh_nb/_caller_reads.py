@@ -90,7 +90,7 @@ class CallerReads:
                 replies: list[Any] = await self._lane.send(commands)
             else:
                 pipe = self._client.pipeline(transaction=False)
-                for (args, _), _ in batch:
+                for args, _ in commands:
                     pipe.execute_command(*args)
                 replies = await pipe.execute(raise_on_error=False)
         except Exception as exc:
