@@ -10,6 +10,7 @@ from ..keys import Keys
 from ..mapping import Rule, compile_rule
 from ..model import ActivitySpec, AppSpec, GraphSpec
 from . import _state as st
+from ._job_paths import DataPath, declare, job_map_name
 
 
 @dataclass
@@ -27,6 +28,7 @@ class AppRuntime:
     _job_keys: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _hoists: dict[str, bool] = field(default_factory=dict, repr=False)
     _reads: dict[str, set[str] | None] = field(default_factory=dict, repr=False)
+    _job_paths: dict[str, dict[str, DataPath]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for graph in self.spec.graphs:
@@ -38,10 +40,13 @@ class AppRuntime:
                 self._incoming[aid] = len(froms)
             keys: set[str] = set()
             hoists = False
+            paths: dict[str, DataPath] = {}
             for activity in graph.activities.values():
                 keys.update(_job_map_keys(activity.job_maps))
                 hoists = hoists or any(k.endswith(("[-]", "[_]")) for k in activity.job_maps)
+                declare(paths, activity.job_maps)
             self._job_keys[graph.subscribes] = frozenset(keys)
+            self._job_paths[graph.subscribes] = paths
             self._hoists[graph.subscribes] = hoists
 
     @property
@@ -88,6 +93,23 @@ class AppRuntime:
     def job_keys(self, graph: GraphSpec) -> frozenset[str]:
         """Top-level job data keys some ``job.maps`` of the graph writes."""
         return self._job_keys.get(graph.subscribes, frozenset())
+
+    def job_paths(self, graph: GraphSpec) -> dict[str, DataPath]:
+        """The job data paths the graph's ``job.maps`` declare, by top-level key."""
+        return self._job_paths.get(graph.subscribes, {})
+
+    def _writes_nested(self, activity: ActivitySpec) -> bool:
+        """Whether ``activity`` may write a job data key declared with nested paths (its
+        value is merged with the job's, so the step must read the job)."""
+        paths = self.job_paths(self.graph_of(activity.id))
+        if any(k.endswith(("[-]", "[_]")) for k in activity.job_maps):
+            return any(not node.leaf for node in paths.values())
+        for key in activity.job_maps:
+            name = job_map_name(key)
+            node = paths.get(name) if name is not None else None
+            if node is not None and not node.leaf:
+                return True
+        return False
 
     def state_fields(self, activity_id: str, dad: str) -> list[str] | None:
         """The job hash fields a step at ``activity_id``/``dad`` reads (None: all of them).
@@ -171,6 +193,8 @@ class AppRuntime:
         refs = self._leg_refs(activity, fields, set())
         local = {activity_id}
         refs |= self._children_refs(activity, local)
+        if any(self._writes_nested(self.activity(aid)) for aid in local):
+            return True
         reads = not all(_is_local(ref, local) for ref in refs)
         expire = self.graph_of(activity_id).expire
         if expire is not None and not early:
@@ -254,9 +278,4 @@ def _is_local(reference: str, local: set[str]) -> bool:
 
 
 def _job_map_keys(maps: dict[str, Any]) -> set[str]:
-    keys = set()
-    for key in maps:
-        name = key.split("[", 1)[0] if key.endswith("]") else key
-        if not key.endswith(("[-]", "[_]")):
-            keys.add(name)
-    return keys
+    return {name for name in map(job_map_name, maps) if name is not None}

@@ -19,7 +19,9 @@ from .._ids import fast_guid, iso_compact, now_ms
 from ..errors import MappingError
 from ..mapping import UNDEFINED
 from ..model import ActivitySpec, GraphSpec
+from . import _job_paths
 from . import _state as st
+from ._job_paths import job_map_name
 from ._protocol import KEY_REF, Message, WebHook
 
 if TYPE_CHECKING:
@@ -324,23 +326,50 @@ class Step:
         self.writes[st.data_field(key)] = dumps(value)
 
     def apply_job_maps(self, activity: ActivitySpec, ctx: dict[str, Any]) -> None:
-        """Write an activity's ``job.maps`` to job data (with the ``[-]``/``[_]`` forms)."""
-        for key, rule in activity.job_maps.items():
-            value = self.resolve(rule, ctx, activity, f"job.maps.{key}", field=False)
-            if key.endswith(("[-]", "[_]")):
+        """Write an activity's ``job.maps`` to job data.
+
+        As the original's ``mapJobData``: the plain keys first, in order, then the
+        suffixed ones in order (``name[N]`` sets ``name``, ``name[-]``/``name[_]``
+        hoist their object's keys), each overwriting what an earlier one set; then
+        what the graph's declared paths keep (see ``_job_paths``) is written.
+        """
+        resolved = [
+            (key, self.resolve(rule, ctx, activity, f"job.maps.{key}", field=False))
+            for key, rule in activity.job_maps.items()
+        ]
+        output = {key: value for key, value in resolved if job_map_name(key) == key}
+        for key, value in resolved:
+            name = job_map_name(key)
+            if name is None:
                 if isinstance(value, dict):
-                    for inner, inner_value in value.items():
-                        self.set_data(inner, inner_value)
+                    output.update(value)
                 elif value is not UNDEFINED and value is not None:
                     raise MappingError(
                         f"'{key}' must map to an object whose keys are hoisted into the job "
                         f"data, not {type(value).__name__}",
-                        rule=rule,
+                        rule=activity.job_maps[key],
                         path=f"{activity.id}.job.maps.{key}",
                     )
-                continue
-            name = key.split("[", 1)[0] if key.endswith("]") and "[" in key else key
-            self.set_data(name, value)
+            elif name != key:
+                output[name] = value
+        for name, value in output.items():
+            self.write_job_value(name, value)
+
+    def write_job_value(self, name: str, value: Any) -> None:
+        """Write a top-level job data key as the graph's declared paths keep it.
+
+        ``-``/``_`` keys are stored as they are, and so is a key that only a hoist
+        (``[-]``/``[_]``) writes (see ``_job_paths``); a key declared with nested
+        paths keeps only those, merged with the job's current value (the step has
+        read it: ``AppRuntime.needs_state``).
+        """
+        node = None if name[:1] in ("-", "_") else self.app.job_paths(self.graph).get(name)
+        if node is not None and not node.leaf:
+            value = _job_paths.kept(node, value)
+            if value is UNDEFINED:
+                return
+            value = _job_paths.merged(node, self.job.data.get(name), value)
+        self.set_data(name, value)
 
     def fail_job(self, error: dict[str, Any], detail: dict[str, Any] | None = None) -> None:
         """Mark the job as failed (the job still ends when its threads end).

@@ -20,7 +20,7 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     data = step.map_object(activity.input_maps, ctx, activity, "input.maps")
     # As in the original, an input key named like a job data key also sets that job field.
     for key in step.app.job_keys(step.graph).intersection(data):
-        step.set_data(key, data[key])
+        step.write_job_value(key, data[key])
     step.save_activity(activity, dad, started=True)
     policy = {"retry": activity.retry} if activity.retry else None
     message = Work(**step.address(activity, dad), topic=topic, data=data, policy=policy)
