@@ -7,7 +7,7 @@
       wf 589 → one durable item, in this job:
                act → proxy (worker: the activity)   599 → proxy_wait → proxy_retry ↺ act
                                                     200 → proxy_back ↺ run
-               sleeper (durable timer)              → sleep_back ↺ run
+               sleeper (durable timer) → slept      → slept_back ↺ run
                waiter (web hook) → wait_rec         → wait_back ↺ run
                childer (await a child workflow) → child_rec → child_back ↺ run
       wf 590 → collate (await a ``meshflow.collate`` job running several items at once)
@@ -36,7 +36,7 @@ import yaml
 
 APP_ID = "meshflow"
 """The app every workflow job belongs to (``hm.jobs()`` of this app lists workflows)."""
-APP_VERSION = "1"
+APP_VERSION = "2"
 """Bump when the graphs change: workers and clients deploy it when it is missing."""
 EXECUTE = "meshflow.execute"
 """Topic starting a workflow (or hook thread) job."""
@@ -108,11 +108,10 @@ def _handlers(p: str, item: str, back: str | None) -> tuple[dict, dict, dict]:
                 }
             },
         },
-        f"{p}sleeper": {
-            "type": "hook",
-            "sleep": item[:-1] + ".seconds}",
-            "job": {"maps": {"ledger[-]": item[:-1] + ".ledger}"}},
-        },
+        f"{p}sleeper": {"type": "hook", "sleep": item[:-1] + ".seconds}"},
+        # Records the sleep once the timer fired: a sleeping hook's own job maps run
+        # before it sleeps (as the original's).
+        f"{p}slept": {"type": "hook", "job": {"maps": {"ledger[-]": item[:-1] + ".ledger}"}}},
         f"{p}waiter": {"type": "hook"},
         f"{p}wait_rec": {
             "type": "hook",
@@ -158,6 +157,7 @@ def _handlers(p: str, item: str, back: str | None) -> tuple[dict, dict, dict]:
         f"{p}act": [{"to": f"{p}proxy"}],
         f"{p}proxy": [{"to": f"{p}proxy_wait", "conditions": {"code": RETRY}}],
         f"{p}proxy_wait": [{"to": f"{p}proxy_retry"}],
+        f"{p}sleeper": [{"to": f"{p}slept"}],
         f"{p}waiter": [{"to": f"{p}wait_rec"}],
         f"{p}childer": [{"to": f"{p}child_rec"}],
     }
@@ -178,7 +178,7 @@ def _handlers(p: str, item: str, back: str | None) -> tuple[dict, dict, dict]:
             del acts[name]
         del trans[f"{p}waiter"]
         hooks = {}
-        for source in ("proxy", "sleeper", "child_rec"):
+        for source in ("proxy", "slept", "child_rec"):
             name = f"{p}{source}_back"
             acts[name] = {"type": "cycle", "ancestor": back, "input": {"maps": {"attempt": 1}}}
             entry: dict[str, Any] = {"to": name}

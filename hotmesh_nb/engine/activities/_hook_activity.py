@@ -53,16 +53,14 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     """Leg 1: wait for a signal or a timer, or pass through."""
     ctx = step.context(activity, dad)
     if activity.hook_topic:
-        step.save_activity(activity, dad, started=True)
-        ctx = step.context(activity, dad)
-        step.apply_job_maps(activity, ctx)  # as the original: job maps run before the signal
+        ctx = _map_before_waiting(step, activity, dad, ctx)
         message = WebHook(**step.address(activity, dad))
         ttl = max(step.expire_seconds(), SIGNAL_TTL)
         step.add_wait(activity.hook_topic, wait_value(step, activity, ctx), ttl, message)
         return
     seconds = sleep_seconds(step, activity, ctx)
     if seconds is not None:
-        step.save_activity(activity, dad, started=True)
+        _map_before_waiting(step, activity, dad, ctx)
         # Microseconds in the due time: timers set in the same millisecond still fire in
         # the order they were set (equal scores would fall back to the members' order).
         due = time.time_ns() / 1_000_000 + int(seconds * 1000)
@@ -73,6 +71,18 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
         activity, dad, data=output, code=SUCCESS, status="success", started=True, ended=True
     )
     finish(step, activity, dad, SUCCESS)
+
+
+def _map_before_waiting(
+    step: Step, activity: ActivitySpec, dad: str, ctx: dict[str, Any]
+) -> dict[str, Any]:
+    """Leg 1 of a hook that waits: as the original, its output and job maps run before
+    the wait (a sleeper's ``job.maps`` show while it sleeps) and again when it resumes."""
+    output = step.map_object(activity.output_maps, ctx, activity, "output.maps")
+    step.save_activity(activity, dad, data=output if output else UNDEFINED, started=True)
+    ctx = step.context(activity, dad)
+    step.apply_job_maps(activity, ctx)
+    return ctx
 
 
 def finish(
