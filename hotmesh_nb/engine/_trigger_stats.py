@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import re
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -73,6 +74,25 @@ def bucket_of(moment: dt.datetime, granularity: str) -> str:
     moment = moment.astimezone(dt.timezone.utc)
     floored = moment.replace(minute=moment.minute - moment.minute % width, second=0, microsecond=0)
     return floored.strftime("%Y%m%d%H%M")
+
+
+_current: dict[str, tuple[int, str]] = {}
+
+
+def current_bucket(stats: dict[str, Any]) -> str:
+    """The bucket a job started now falls in: its metadata's ``ts`` (``'0'`` for an
+    ``infinity`` granularity), worked out once a minute per granularity."""
+    try:
+        granularity = granularity_of(stats)
+    except HotMeshError:
+        granularity = DEFAULT_GRANULARITY  # refused where the stats are recorded
+    now = time.time()
+    minute = int(now // 60)
+    cached = _current.get(granularity)
+    if cached is None or cached[0] != minute:
+        moment = dt.datetime.fromtimestamp(minute * 60, dt.timezone.utc)
+        cached = _current[granularity] = (minute, bucket_of(moment, granularity))
+    return cached[1]
 
 
 def record(

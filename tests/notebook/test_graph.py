@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from nb_apps import BRANCHES, SEED
 
+from hotmesh_nb.meshflow._factory import APP_VERSION
 from hotmesh_nb.model import load_app
 from hotmesh_nb.notebook import GraphView
 from hotmesh_nb.notebook import _render as render
@@ -404,7 +405,7 @@ def test_collapsed_graphs_and_branches_make_meshflow_narrower() -> None:
     view = full.collapse()  # every graph but the entry: meshflow.collate
     assert view.collapsed == {"meshflow.collate"}
     assert '"graph meshflow.collate" [' in view.source and '"c_fan" [' not in view.source
-    assert "graph meshflow.collate: 12 activities (collapsed)" in view.text()
+    assert "graph meshflow.collate: 13 activities (collapsed)" in view.text()
     # The collate branch's await now points at the folded graph.
     branches = view.collapse("act", "sleeper", "childer", "collate", "retry_wait")
     source = branches.source
@@ -474,7 +475,7 @@ def test_the_graph_magic_fits_by_default_and_draws_everything_with_full(cell) ->
 
     deployed = cell(f"%%hotmesh deploy\n{app_yaml()}")
     assert deployed.note == FIT_NOTE and "meshflow.collate" in deployed.collapsed
-    cell("%hotmesh activate meshflow 1")
+    cell(f"%hotmesh activate meshflow {APP_VERSION}")
     assert cell("%hotmesh graph meshflow").collapsed == deployed.collapsed
     every = cell("%hotmesh graph meshflow --full")
     assert every.collapsed == frozenset() and every.note is None and '"c_fan" [' in every.source

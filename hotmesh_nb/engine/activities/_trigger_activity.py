@@ -89,7 +89,7 @@ async def start_job(
         "app": engine.keys.app,
         "vrs": app.version,
         "aid": trigger.id,
-        "ts": now,
+        "ts": trigger_stats.current_bucket(trigger.stats or {}),  # as the original's
         "jc": now,
         "ju": now,
     }
