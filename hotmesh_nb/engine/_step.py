@@ -325,6 +325,14 @@ class Step:
         self.job.data[key] = value
         self.writes[st.data_field(key)] = dumps(value)
 
+    def output_data(self, activity: ActivitySpec, ctx: dict[str, Any]) -> Any:
+        """The ``output.data`` of an activity that makes its own (hook, signal, interrupt):
+        its mapped ``output.maps``, or nothing without them (``{$self.output.data}`` is
+        then undefined, as in the original)."""
+        if not activity.output_maps:
+            return UNDEFINED
+        return self.map_object(activity.output_maps, ctx, activity, "output.maps")
+
     def apply_job_maps(self, activity: ActivitySpec, ctx: dict[str, Any]) -> None:
         """Write an activity's ``job.maps`` to job data.
 

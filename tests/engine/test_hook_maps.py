@@ -77,3 +77,40 @@ def test_a_web_hook_maps_before_its_signal_and_again_after(mesh) -> None:
     hm.hook("waitmaps.go", {"id": job_id, "value": 7})
     wait_until(lambda: hm.get_status(job_id) == 0)
     assert hm.get_state(job_id)["data"] == {"waiting": True, "value": 7}
+
+
+PASS_THROUGH = """
+app:
+  id: passdata
+  version: '1'
+  graphs:
+    - subscribes: passdata.test
+      activities:
+        t1:
+          type: trigger
+        bare:
+          type: hook
+          job:
+            maps:
+              bare: '{$self.output.data}'
+        mapped:
+          type: hook
+          output:
+            maps:
+              a: 1
+          job:
+            maps:
+              mapped: '{$self.output.data}'
+      transitions:
+        t1:
+          - to: bare
+        bare:
+          - to: mapped
+"""
+
+
+def test_a_hook_without_output_maps_has_no_output_data(mesh) -> None:
+    # As the original: {$self.output.data} of a pass-through without output.maps is
+    # undefined, so the job map writes nothing.
+    hm = mesh("passdata", PASS_THROUGH)
+    assert hm.pubsub("passdata.test", {}) == {"mapped": {"a": 1}}

@@ -66,7 +66,7 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
         due = time.time_ns() / 1_000_000 + int(seconds * 1000)
         step.add_timer(round(due, 3), TimeHook(**step.address(activity, dad)))
         return
-    output = step.map_object(activity.output_maps, ctx, activity, "output.maps")
+    output = step.output_data(activity, ctx)
     step.save_activity(
         activity, dad, data=output, code=SUCCESS, status="success", started=True, ended=True
     )
@@ -78,8 +78,7 @@ def _map_before_waiting(
 ) -> dict[str, Any]:
     """Leg 1 of a hook that waits: as the original, its output and job maps run before
     the wait (a sleeper's ``job.maps`` show while it sleeps) and again when it resumes."""
-    output = step.map_object(activity.output_maps, ctx, activity, "output.maps")
-    step.save_activity(activity, dad, data=output if output else UNDEFINED, started=True)
+    step.save_activity(activity, dad, data=step.output_data(activity, ctx), started=True)
     ctx = step.context(activity, dad)
     step.apply_job_maps(activity, ctx)
     return ctx

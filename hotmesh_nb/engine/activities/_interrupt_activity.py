@@ -49,7 +49,7 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     seconds = (
         int(expire) if isinstance(expire, (int, float)) and not isinstance(expire, bool) else None
     )
-    output = step.map_object(activity.output_maps, ctx, activity, "output.maps")
+    output = step.output_data(activity, ctx)
     step.save_activity(activity, dad, data=output, code=SUCCESS, started=True, ended=True)
     ctx = step.context(activity, dad)
     step.apply_job_maps(activity, ctx)

@@ -56,7 +56,7 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
         value = signal_value(step, str(topic), data)
         if value is not None:
             step.add_signal(str(topic), value, data, code=code, status=status)
-    output = step.map_object(activity.output_maps, ctx, activity, "output.maps")
+    output = step.output_data(activity, ctx)
     step.save_activity(activity, dad, data=output, code=SUCCESS, started=True, ended=True)
     ctx = step.context(activity, dad)
     step.apply_job_maps(activity, ctx)
