@@ -100,16 +100,18 @@ class AppRuntime:
 
     def _writes_nested(self, activity: ActivitySpec) -> bool:
         """Whether ``activity`` may write a job data key declared with nested paths (its
-        value is merged with the job's, so the step must read the job)."""
+        value is merged with the job's, so the step must read the job): through its
+        ``job.maps``, or a worker's input key named like one."""
         paths = self.job_paths(self.graph_of(activity.id))
+        nested = {name for name, node in paths.items() if not node.leaf}
+        if not nested:
+            return False
         if any(k.endswith(("[-]", "[_]")) for k in activity.job_maps):
-            return any(not node.leaf for node in paths.values())
-        for key in activity.job_maps:
-            name = job_map_name(key)
-            node = paths.get(name) if name is not None else None
-            if node is not None and not node.leaf:
-                return True
-        return False
+            return True
+        written = {job_map_name(key) for key in activity.job_maps}
+        if activity.type == "worker":
+            written.update(activity.input_maps)
+        return not nested.isdisjoint(written)
 
     def state_fields(self, activity_id: str, dad: str) -> list[str] | None:
         """The job hash fields a step at ``activity_id``/``dad`` reads (None: all of them).

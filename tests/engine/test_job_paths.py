@@ -203,3 +203,46 @@ def test_an_input_key_named_like_job_data_sets_only_its_declared_paths(mesh) -> 
     hm = mesh("inkey", INPUT_KEY, {"inkey.work": lambda message: {}})
     data = hm.pubsub("inkey.test", {"lit": {"y": "Y", "z": "not declared"}})
     assert data == {"lit": {"y": "Y"}}
+
+
+INLINE = """
+app:
+  id: inline
+  version: '1'
+  graphs:
+    - subscribes: inline.test
+      activities:
+        t1:
+          type: trigger
+          job:
+            maps:
+              out:
+                first: '{t1.output.data.a}'
+                second: '{t1.output.data.none}'
+        w1:
+          type: worker
+          topic: inline.one
+          input:
+            maps:
+              n: '{t1.output.data.n}'
+        w2:
+          type: worker
+          topic: inline.two
+          input:
+            maps:
+              out:
+                second: '{w1.output.data.n}'
+      transitions:
+        t1:
+          - to: w1
+        w1:
+          - to: w2
+"""
+
+
+def test_an_input_key_merges_even_when_its_step_starts_from_an_answer(mesh) -> None:
+    # w1's answer starts w2 in the same step, and w2's input key "out" is job data
+    # declared with nested paths (by the trigger): that step reads the job, and keeps
+    # what the trigger wrote.
+    hm = mesh("inline", INLINE, {"inline.one": _echo, "inline.two": lambda message: {}})
+    assert hm.pubsub("inline.test", {"a": "A", "n": 2}) == {"out": {"first": "A", "second": 2}}
