@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -13,29 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from original import install_original
 
 from hotmesh_nb.mapping import UNDEFINED, JSDate
 
 NODE_DIR = Path(__file__).parent / "node"
-ORIGINAL_DIR = Path(
-    os.environ.get("HOTMESH_ORIGINAL", Path.home() / ".cache" / "hotmesh-nb" / "mapping-original")
-)
-
-
-def install_original() -> Path:
-    """The original 0.3.32 installed (once, with ``npm ci``) from ``node/package-lock.json``."""
-    if not (ORIGINAL_DIR / "node_modules" / "@hotmeshio" / "hotmesh").is_dir():
-        ORIGINAL_DIR.mkdir(parents=True, exist_ok=True)
-        for name in ("package.json", "package-lock.json"):
-            shutil.copy(NODE_DIR / name, ORIGINAL_DIR / name)
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--silent"],
-            cwd=ORIGINAL_DIR,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-    return ORIGINAL_DIR
 
 
 class Original:

@@ -1,0 +1,74 @@
+// Runs YAML apps on the ORIGINAL HotMesh 0.3.32 engine and prints what each job holds.
+//   HOTMESH_ORIGINAL=<dir holding node_modules> node apps.js <server url> <namespace> <cases.json>
+// cases.json: [{id, yaml, workers: [topic], jobs: [{name, topic, data, wait_ms?, settle_ms?}]}]
+// Every worker topic answers with the echo that test_apps_against_the_original.py gives
+// ours: its input, plus {seen: <topic>, n2: 2 * input.n}, or the error {message, code}
+// with code = input.code when that is 400 or more. Prints one JSON line:
+// [{app, job, status, data}] (data: getState(...).data, null when the job holds none).
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+const root = process.env.HOTMESH_ORIGINAL;
+const { HotMesh } = require(path.join(root, 'node_modules/@hotmeshio/hotmesh'));
+const Redis = require(path.join(root, 'node_modules/ioredis'));
+
+const [url, namespace, casesFile] = process.argv.slice(2);
+const where = new URL(url);
+const options = where.protocol === 'unix:'
+  ? { path: decodeURIComponent(where.pathname) }
+  : { host: where.hostname, port: Number(where.port || 6379) };
+const connection = { class: Redis, options };
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function echo(topic) {
+  return async (message) => {
+    const data = message.data || {};
+    const code = data.code ?? 200;
+    if (code >= 400) {
+      return { code, status: 'error', metadata: { ...message.metadata }, data: { message: 'boom', code } };
+    }
+    return {
+      code,
+      status: 'success',
+      metadata: { ...message.metadata },
+      data: { ...data, seen: topic, n2: (data.n ?? 0) * 2 },
+    };
+  };
+}
+
+async function main() {
+  const cases = JSON.parse(fs.readFileSync(casesFile, 'utf8'));
+  const results = [];
+  for (const app of cases) {
+    const hotMesh = await HotMesh.init({
+      appId: app.id,
+      namespace,
+      logLevel: 'error',
+      engine: { connection },
+      workers: app.workers.map((topic) => ({ topic, connection, callback: echo(topic) })),
+    });
+    await hotMesh.deploy(app.yaml);
+    await hotMesh.activate('1');
+    for (const job of app.jobs) {
+      const jobId = await hotMesh.pub(job.topic, job.data);
+      for (let waited = 0; waited < (job.wait_ms ?? 5000); waited += 20) {
+        if ((await hotMesh.getStatus(jobId)) <= 0) break;
+        await sleep(20);
+      }
+      await sleep(job.settle_ms ?? 50);
+      const status = await hotMesh.getStatus(jobId);
+      const state = await hotMesh.getState(job.topic, jobId);
+      results.push({ app: app.id, job: job.name, status, data: state.data ?? null });
+    }
+  }
+  process.stdout.write(JSON.stringify(results) + '\n');
+}
+
+main().then(
+  () => process.exit(0), // the original's own stop waits out its loops for many seconds
+  (error) => {
+    process.stderr.write(String((error && error.stack) || error) + '\n');
+    process.exit(1);
+  },
+);

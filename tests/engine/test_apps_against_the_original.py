@@ -1,0 +1,372 @@
+"""YAML apps run side by side: the original HotMesh 0.3.32 engine (``node/apps.js``) and
+ours, on the same server, must leave each job with the same status and the same data.
+
+The apps reach the places where the two stores differ most: job data kept along the
+paths ``job.maps`` declares, hooks that map before they wait, transitions on conditions
+and codes, and awaited children. FIDELITY.md lists the deliberate differences; the apps
+here stay clear of them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from original import install_original
+from test_hook_maps import PASS_THROUGH, SLEEPER, WAITER
+from test_job_paths import ARR, INLINE, INPUT_KEY, MERGE, OBJ, ORDER, SHAPES
+
+import hotmesh_nb
+from hotmesh_nb import HotMesh, Response, Worker, WorkerMessage
+
+APPS_JS = Path(__file__).parent / "node" / "apps.js"
+
+CONDITIONS = """
+app:
+  id: conditions
+  version: '1'
+  graphs:
+    - subscribes: conditions.test
+      activities:
+        t1:
+          type: trigger
+        big:
+          type: worker
+          topic: conditions.work
+          input:
+            maps:
+              n: '{t1.output.data.n}'
+          job:
+            maps:
+              branch: big
+              bn: '{$self.output.data.n2}'
+        small:
+          type: hook
+          job:
+            maps:
+              branch: small
+        either:
+          type: hook
+          job:
+            maps:
+              either: true
+      transitions:
+        t1:
+          - to: big
+            conditions:
+              match:
+                - expected: true
+                  actual:
+                    '@pipe':
+                      - ['{t1.output.data.n}', 3]
+                      - ['{@conditional.greater_than}']
+          - to: small
+            conditions:
+              match:
+                - expected: true
+                  actual:
+                    '@pipe':
+                      - ['{t1.output.data.n}', 3]
+                      - ['{@conditional.less_than_or_equal}']
+          - to: either
+            conditions:
+              gate: or
+              match:
+                - expected: 7
+                  actual: '{t1.output.data.n}'
+                - expected: 'yes'
+                  actual: '{t1.output.data.flag}'
+"""
+
+CODES = """
+app:
+  id: codes
+  version: '1'
+  graphs:
+    - subscribes: codes.test
+      activities:
+        t1:
+          type: trigger
+        w1:
+          type: worker
+          topic: codes.work
+          input:
+            maps:
+              code: '{t1.output.data.code}'
+              n: 2
+          job:
+            maps:
+              first: '{$self.output.data.n2}'
+              err: '{$self.output.metadata.err}'
+        ok:
+          type: hook
+          job:
+            maps:
+              route: ok
+        failed:
+          type: hook
+          job:
+            maps:
+              route: failed
+              message: '{w1.output.data.message}'
+        unprocessable:
+          type: hook
+          job:
+            maps:
+              route: unprocessable
+      transitions:
+        t1:
+          - to: w1
+        w1:
+          - to: ok
+          - to: failed
+            conditions:
+              code: 500
+          - to: unprocessable
+            conditions:
+              code: [422, 409]
+"""
+
+CHILD = """
+app:
+  id: child
+  version: '1'
+  graphs:
+    - subscribes: child.parent
+      activities:
+        t1:
+          type: trigger
+        a1:
+          type: await
+          topic: child.child
+          input:
+            maps:
+              n: '{t1.output.data.n}'
+              code: '{t1.output.data.code}'
+          job:
+            maps:
+              child: '{a1.output.data.cn}'
+              done: '{$self.output.data.done}'
+        fire:
+          type: await
+          topic: child.child
+          await: false
+          input:
+            maps:
+              n: 1
+          job:
+            maps:
+              fired:
+                '@pipe':
+                  - ['{fire.output.data}']
+                  - ['{@object.keys}']
+      transitions:
+        t1:
+          - to: a1
+          - to: fire
+    - subscribes: child.child
+      activities:
+        ct:
+          type: trigger
+        cw:
+          type: worker
+          topic: child.work
+          input:
+            maps:
+              n: '{ct.output.data.n}'
+              code: '{ct.output.data.code}'
+          job:
+            maps:
+              cn: '{$self.output.data.n2}'
+              done: true
+      transitions:
+        ct:
+          - to: cw
+"""
+
+
+def _job(name: str, topic: str, data: dict[str, Any], **wait: int) -> dict[str, Any]:
+    return {"name": name, "topic": topic, "data": data, **wait}
+
+
+CASES: list[dict[str, Any]] = [
+    {
+        "id": "shapes",
+        "yaml": SHAPES,
+        "workers": ["shapes.work"],
+        "jobs": [
+            _job(
+                "shapes",
+                "shapes.test",
+                {
+                    "arr": ARR,
+                    "obj": OBJ,
+                    "a": "A",
+                    "empty": "",
+                    "eobj": {},
+                    "nul": None,
+                    "z": 0,
+                    "hoist": {"_s": "a", "-m": 1, "lit": {"y": "H"}},
+                },
+            ),
+            _job("literal", "shapes.test", {"arr": ARR, "obj": OBJ, "empty": "", "hoist": {}}),
+            _job("short", "shapes.test", {"arr": [7], "obj": {"0": "x"}, "hoist": {}}),
+        ],
+    },
+    {
+        "id": "order",
+        "yaml": ORDER,
+        "workers": [],
+        "jobs": [_job("order", "order.test", {"arr": ["a", "b", "c"], "hoist": {"h": "H"}})],
+    },
+    {
+        "id": "merge",
+        "yaml": MERGE,
+        "workers": ["merge.work"],
+        "jobs": [_job("merge", "merge.test", {"a": "A", "n": 2})],
+    },
+    {
+        "id": "inkey",
+        "yaml": INPUT_KEY,
+        "workers": ["inkey.work"],
+        "jobs": [_job("inkey", "inkey.test", {"lit": {"y": "Y", "z": "not declared"}})],
+    },
+    {
+        "id": "inline",
+        "yaml": INLINE,
+        "workers": ["inline.one", "inline.two"],
+        "jobs": [_job("inline", "inline.test", {"a": "A", "n": 2})],
+    },
+    {
+        "id": "sleepmaps",
+        "yaml": SLEEPER,
+        "workers": [],
+        "jobs": [
+            _job(
+                "asleep",
+                "sleepmaps.test",
+                {"seconds": 30, "phase": "before"},
+                wait_ms=0,
+                settle_ms=300,
+            )
+        ],
+    },
+    {
+        "id": "waitmaps",
+        "yaml": WAITER,
+        "workers": [],
+        "jobs": [_job("waiting", "waitmaps.test", {}, wait_ms=0, settle_ms=300)],
+    },
+    {
+        "id": "passdata",
+        # (the original's mapped hook output also carries the hook's metadata: FIDELITY.md)
+        "yaml": PASS_THROUGH.replace(
+            "mapped: '{$self.output.data}'", "mapped: '{$self.output.data.a}'"
+        ),
+        "workers": [],
+        "jobs": [_job("pass", "passdata.test", {})],
+    },
+    {
+        "id": "conditions",
+        "yaml": CONDITIONS,
+        "workers": ["conditions.work"],
+        "jobs": [
+            _job("big", "conditions.test", {"n": 5}),
+            _job("small", "conditions.test", {"n": 1}),
+            _job("seven", "conditions.test", {"n": 7}),
+            _job("flag", "conditions.test", {"n": 2, "flag": "yes"}),
+            _job("none", "conditions.test", {}),
+        ],
+    },
+    {
+        "id": "codes",
+        "yaml": CODES,
+        "workers": ["codes.work"],
+        "jobs": [
+            _job(f"code {code}", "codes.test", {} if code is None else {"code": code})
+            for code in (None, 500, 422, 409, 404)
+        ],
+    },
+    {
+        "id": "child",
+        "yaml": CHILD,
+        "workers": ["child.work"],
+        "jobs": [
+            _job("await", "child.parent", {"n": 4}),
+            _job("child fails", "child.parent", {"n": 4, "code": 500}),
+        ],
+    },
+]
+
+
+def _echo(topic: str) -> Any:
+    """The worker of ``node/apps.js``, in Python."""
+
+    def work(message: WorkerMessage) -> Response:
+        data = dict(message.data or {})
+        code = 200 if data.get("code") is None else int(data["code"])
+        if code >= 400:
+            return Response(data={"message": "boom", "code": code}, code=code, status="error")
+        return Response(data={**data, "seen": topic, "n2": (data.get("n") or 0) * 2}, code=code)
+
+    return work
+
+
+def _run_original(url: str, namespace: str, tmp_path: Path) -> list[dict[str, Any]]:
+    cases = tmp_path / "cases.json"
+    cases.write_text(json.dumps(CASES))
+    done = subprocess.run(
+        ["node", str(APPS_JS), url, namespace, str(cases)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": os.environ["PATH"], "HOTMESH_ORIGINAL": str(install_original())},
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _run_ours(url: str, namespace: str) -> list[dict[str, Any]]:
+    results = []
+    try:
+        for app in CASES:
+            hm = HotMesh.init(
+                app["id"],
+                connection=url,
+                namespace=namespace,
+                workers=[Worker(topic, _echo(topic)) for topic in app["workers"]],
+            )
+            hm.deploy(app["yaml"])
+            hm.activate("1")
+            for job in app["jobs"]:
+                job_id = hm.pub(job["topic"], job["data"])
+                deadline = time.monotonic() + job.get("wait_ms", 5000) / 1000
+                while hm.get_status(job_id) > 0 and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                time.sleep(job.get("settle_ms", 50) / 1000)
+                status = hm.get_status(job_id)
+                data = hm.get_state(job_id)["data"]
+                results.append(
+                    {"app": app["id"], "job": job["name"], "status": status, "data": data}
+                )
+    finally:
+        hotmesh_nb.shutdown()
+    return results
+
+
+@pytest.mark.slow
+def test_each_job_ends_with_the_originals_status_and_data(
+    redis_url: str, namespace: str, tmp_path: Path
+) -> None:
+    theirs = _run_original(redis_url, namespace + "o", tmp_path)
+    ours = _run_ours(redis_url, namespace)
+    assert [(r["app"], r["job"]) for r in ours] == [(r["app"], r["job"]) for r in theirs]
+    for mine, original in zip(ours, theirs):
+        where = f"{mine['app']} / {mine['job']}"
+        assert mine["status"] == original["status"], where
+        assert mine["data"] == (original["data"] or {}), where
