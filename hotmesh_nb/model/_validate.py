@@ -17,6 +17,7 @@ in the message and all of them in ``errors``.
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 from typing import Any
 
@@ -25,6 +26,8 @@ from hotmesh_nb.keys import check_partitions
 from hotmesh_nb.model._located import file_of, line_of
 from hotmesh_nb.model._rules import check_rule
 from hotmesh_nb.model._specs import ACTIVITY_TYPES, MatchSpec, TransitionSpec
+
+log = logging.getLogger(__name__)
 
 APP_ID_RE = re.compile(r"^[A-Za-z0-9-]+$")
 _CODE_RE = re.compile(r"^[0-9]+$")
@@ -377,14 +380,25 @@ def check_activity(problems: Problems, aid: str, node: Any, parent: Any) -> str 
                 "subtype",
                 activity=aid,
             )
-    elif kind == "cycle" and not (isinstance(node.get("ancestor"), str) and node["ancestor"]):
-        problems.add(
-            "a cycle activity needs 'ancestor': the id of an earlier activity (usually a hook "
-            "with 'cycle: true') to re-enter",
-            node,
-            "ancestor" if "ancestor" in node else "type",
-            activity=aid,
-        )
+    elif kind == "cycle":
+        if not (isinstance(node.get("ancestor"), str) and node["ancestor"]):
+            problems.add(
+                "a cycle activity needs 'ancestor': the id of an earlier activity (usually a "
+                "hook with 'cycle: true') to re-enter",
+                node,
+                "ancestor" if "ancestor" in node else "type",
+                activity=aid,
+            )
+        if "job" in node:
+            # The original deploys it and never applies it; so do we, and say so.
+            where = ValidationError(
+                "a cycle activity's 'job' maps are never applied (as in the original): map "
+                "the data in the ancestor it re-enters, or in the activity before it",
+                file=file_of(node),
+                line=line_of(node, "job"),
+                activity=aid,
+            )
+            log.warning("%s", where)
     return kind
 
 

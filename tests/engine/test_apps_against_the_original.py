@@ -189,6 +189,72 @@ app:
           - to: cw
 """
 
+CYCLE = """
+app:
+  id: cycle
+  version: '1'
+  graphs:
+    - subscribes: cycle.test
+      activities:
+        t1:
+          type: trigger
+        c1:
+          type: hook
+          cycle: true
+          job:
+            maps:
+              entered: '{$self.output.data.n}'
+        w1:
+          type: worker
+          topic: cycle.work
+          input:
+            maps:
+              n:
+                '@pipe':
+                  - ['{c1.output.data.n}', 1]
+                  - ['{@logical.or}']
+          job:
+            maps:
+              last: '{$self.output.data.n2}'
+        again:
+          type: cycle
+          ancestor: c1
+          input:
+            maps:
+              n: '{w1.output.data.n2}'
+          job:
+            maps:
+              never: 1
+        done:
+          type: hook
+          job:
+            maps:
+              final: '{w1.output.data.n2}'
+              c1n: '{c1.output.data.n}'
+      transitions:
+        t1:
+          - to: c1
+        c1:
+          - to: w1
+        w1:
+          - to: again
+            conditions:
+              match:
+                - expected: true
+                  actual:
+                    '@pipe':
+                      - ['{w1.output.data.n2}', 16]
+                      - ['{@conditional.less_than}']
+          - to: done
+            conditions:
+              match:
+                - expected: false
+                  actual:
+                    '@pipe':
+                      - ['{w1.output.data.n2}', 16]
+                      - ['{@conditional.less_than}']
+"""
+
 
 def _job(name: str, topic: str, data: dict[str, Any], **wait: int) -> dict[str, Any]:
     return {"name": name, "topic": topic, "data": data, **wait}
@@ -291,6 +357,12 @@ CASES: list[dict[str, Any]] = [
             _job(f"code {code}", "codes.test", {} if code is None else {"code": code})
             for code in (None, 500, 422, 409, 404)
         ],
+    },
+    {
+        "id": "cycle",
+        "yaml": CYCLE,
+        "workers": ["cycle.work"],
+        "jobs": [_job("four rounds", "cycle.test", {})],
     },
     {
         "id": "child",

@@ -65,3 +65,34 @@ def test_well_formed_rules_give_no_warning() -> None:
         None,
     ):
         assert lint_rule(rule) == [], rule
+
+
+def test_job_maps_on_a_cycle_activity_deploy_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    text = """app:
+  id: warn
+  version: '1'
+  graphs:
+    - subscribes: warn.go
+      activities:
+        t1:
+          type: trigger
+        c1:
+          type: hook
+          cycle: true
+        back:
+          type: cycle
+          ancestor: c1
+          job:
+            maps:
+              never: 1
+      transitions:
+        t1:
+          - to: c1
+        c1:
+          - to: back
+"""
+    with caplog.at_level(logging.WARNING):
+        load_app(text)
+    assert "'job' maps are never applied" in caplog.text and "back" in caplog.text

@@ -25,7 +25,10 @@ def next_dimension(dad: str, depth: int) -> str:
 
 
 def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
-    """Leg 1: send the ancestor its next iteration; this thread continues there."""
+    """Leg 1: send the ancestor its next iteration; this thread continues there.
+
+    Its ``job.maps``, if any, are never applied: the original ignores them too (the
+    deploy warns)."""
     ctx = step.context(activity, dad)
     data = step.map_object(activity.input_maps, ctx, activity, "input.maps")
     ancestor = step.app.activity(str(activity.ancestor))
@@ -33,7 +36,6 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
     step.save_activity(
         activity, dad, data=data, code=SUCCESS, status="success", started=True, ended=True
     )
-    step.apply_job_maps(activity, step.context(activity, dad))
     step.send(step.engine_stream, Cycle(**step.address(ancestor, target), data=data))
     step.forget(_old_iteration(step, ancestor, target))
 
