@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from original import install_original
 from test_hook_maps import PASS_THROUGH, SLEEPER, WAITER
-from test_job_paths import ARR, INLINE, INPUT_KEY, MERGE, OBJ, ORDER, SHAPES
+from test_job_paths import ARR, INLINE, INPUT_KEY, MERGE, OBJ, ORDER, PAYLOAD, SHAPES
 
 import hotmesh_nb
 from hotmesh_nb import HotMesh, Response, Worker, WorkerMessage
@@ -266,20 +266,8 @@ CASES: list[dict[str, Any]] = [
         "yaml": SHAPES,
         "workers": ["shapes.work"],
         "jobs": [
-            _job(
-                "shapes",
-                "shapes.test",
-                {
-                    "arr": ARR,
-                    "obj": OBJ,
-                    "a": "A",
-                    "empty": "",
-                    "eobj": {},
-                    "nul": None,
-                    "z": 0,
-                    "hoist": {"_s": "a", "-m": 1, "lit": {"y": "H"}},
-                },
-            ),
+            # (without the hoisted "q" no rule declares: FIDELITY.md)
+            _job("shapes", "shapes.test", {**PAYLOAD, "hoist": {"_s": "a", "lit": {"y": "H"}}}),
             _job("literal", "shapes.test", {"arr": ARR, "obj": OBJ, "empty": "", "hoist": {}}),
             _job("short", "shapes.test", {"arr": [7], "obj": {"0": "x"}, "hoist": {}}),
         ],

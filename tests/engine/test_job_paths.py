@@ -62,19 +62,21 @@ def _echo(message: WorkerMessage) -> dict[str, Any]:
     return dict(message.data)
 
 
+PAYLOAD = {
+    "arr": ARR,
+    "obj": OBJ,
+    "a": "A",
+    "empty": "",
+    "eobj": {},
+    "nul": None,
+    "z": 0,
+    "hoist": {"_s": "a", "-m": 1, "q": 2, "lit": {"y": "H"}},
+}
+
+
 def test_values_are_kept_along_the_declared_paths(mesh) -> None:
     hm = mesh("shapes", SHAPES, {"shapes.work": _echo})
-    payload = {
-        "arr": ARR,
-        "obj": OBJ,
-        "a": "A",
-        "empty": "",
-        "eobj": {},
-        "nul": None,
-        "z": 0,
-        "hoist": {"_s": "a", "-m": 1, "q": 2, "lit": {"y": "H"}},
-    }
-    data = hm.pubsub("shapes.test", payload)
+    data = hm.pubsub("shapes.test", PAYLOAD)
     assert data == {
         # a key declared whole keeps its value as it is, empty strings inside included
         "whole": ARR,
