@@ -437,7 +437,8 @@ class HotMesh:
         """Signal the job whose hook waits on ``topic`` for the value ``data`` resolves to.
 
         A signal sent before its hook registered is kept and delivered when it
-        does. ``code=202`` keeps the hook open for more signals. Returns the
+        does. ``status="pending"`` (with ``code=202``, as the original's) keeps the
+        hook open for more signals. Returns the
         resolved match value (None when no graph listens on ``topic``).
         """
         check_topic(topic, "hook topic")

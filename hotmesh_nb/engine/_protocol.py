@@ -305,7 +305,7 @@ class WebHook(JobMessage):
     status: str | None = _wire("status", None, optional=True)
     """The signal's status."""
     code: int | None = _wire("code", None, optional=True)
-    """The signal's code (202 keeps the hook open)."""
+    """The signal's code (a ``pending`` status, not the code, keeps the hook open)."""
     data: Any = _wire("data", None, optional=True)
     """The signal's data."""
 

@@ -35,6 +35,7 @@ from ._protocol import (
     StepOutcome,
     TimeHook,
     Transition,
+    WebHook,
 )
 from ._scripts import STEP
 from ._step import PENDING, Step
@@ -118,7 +119,8 @@ class Stepper:
         app = self.apps.get(message.version) or await self.app_version(message.version)
         activity = app.activity(message.activity)
         code = getattr(message, "code", None)  # timers and cycles carry none
-        final = code != PENDING
+        # A signal keeps its hook open when it is pending (its code aside), as the original.
+        final = message.status != "pending" if isinstance(message, WebHook) else code != PENDING
         # Timer wake-ups always read the job, so that wake-ups that fall due together all
         # take the same path and commit in the order the scout fired them (see hook.resume).
         timer = isinstance(message, TimeHook)

@@ -1,5 +1,6 @@
 """YAML apps run side by side: the original HotMesh 0.3.32 engine (``node/apps.js``) and
-ours, on the same server, must leave each job with the same status and the same data.
+ours, on the same server, must leave each job with the same status and the same data
+(read when it ends, or settles, and again after its app's signals).
 
 The apps reach the places where the two stores differ most: job data kept along the
 paths ``job.maps`` declares, hooks that map before they wait, transitions on conditions
@@ -255,6 +256,51 @@ app:
                       - ['{@conditional.less_than}']
 """
 
+SIGNALS = """
+app:
+  id: signals
+  version: '1'
+  graphs:
+    - subscribes: signals.test
+      expire: 60
+      hooks:
+        signals.go:
+          - to: waiter
+            conditions:
+              match:
+                - expected: '{$job.metadata.jid}'
+                  actual: '{$self.hook.data.id}'
+      activities:
+        t1:
+          type: trigger
+          stats:
+            id: '{$self.input.data.id}'
+        waiter:
+          type: hook
+          job:
+            maps:
+              last: '{$self.hook.data.v}'
+              count:
+                '@pipe':
+                  - ['{$job.data.count}', 0]
+                  - ['{@logical.or}', 1]
+                  - ['{@math.add}']
+        each:
+          type: hook
+          job:
+            maps:
+              each: '{waiter.hook.data.v}'
+      transitions:
+        t1:
+          - to: waiter
+        waiter:
+          - to: each
+"""
+
+
+def _signal(name: str, data: dict[str, Any], **how: Any) -> dict[str, Any]:
+    return {"name": name, "hook": "signals.go", "data": data, **how}
+
 
 def _job(name: str, topic: str, data: dict[str, Any], **wait: int) -> dict[str, Any]:
     return {"name": name, "topic": topic, "data": data, **wait}
@@ -353,6 +399,23 @@ CASES: list[dict[str, Any]] = [
         "jobs": [_job("four rounds", "cycle.test", {})],
     },
     {
+        "id": "signals",
+        "yaml": SIGNALS,
+        "workers": [],
+        "jobs": [
+            # mapped before it waits, then once per signal; a pending one keeps it open
+            _job("open", "signals.test", {"id": "signals-1"}, wait_ms=0, settle_ms=300),
+            _job("closes", "signals.test", {"id": "signals-2"}, wait_ms=0, settle_ms=300),
+            _signal("a", {"id": "signals-1", "v": "a"}, status="pending", code=202),
+            _signal("b", {"id": "signals-1", "v": "b"}, status="pending", code=202),
+            _signal("c", {"id": "signals-1", "v": "c"}),
+            _signal("late", {"id": "signals-1", "v": "d"}),
+            # a 202 that is not pending closes the hook, as a 200 does
+            _signal("x", {"id": "signals-2", "v": "x"}, code=202),
+            _signal("y", {"id": "signals-2", "v": "y"}),
+        ],
+    },
+    {
         "id": "child",
         "yaml": CHILD,
         "workers": ["child.work"],
@@ -391,6 +454,11 @@ def _run_original(url: str, namespace: str, tmp_path: Path) -> list[dict[str, An
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _read(hm: HotMesh, app: str, name: str, job_id: str) -> dict[str, Any]:
+    status, data = hm.get_status(job_id), hm.get_state(job_id)["data"]
+    return {"app": app, "job": name, "status": status, "data": data}
+
+
 def _run_ours(url: str, namespace: str) -> list[dict[str, Any]]:
     results = []
     try:
@@ -403,17 +471,23 @@ def _run_ours(url: str, namespace: str) -> list[dict[str, Any]]:
             )
             hm.deploy(app["yaml"])
             hm.activate("1")
+            started = []
             for job in app["jobs"]:
+                if "hook" in job:
+                    status = job.get("status", "success")
+                    hm.hook(job["hook"], job["data"], status=status, code=job.get("code", 200))
+                    time.sleep(job.get("settle_ms", 300) / 1000)
+                    continue
                 job_id = hm.pub(job["topic"], job["data"])
                 deadline = time.monotonic() + job.get("wait_ms", 5000) / 1000
                 while hm.get_status(job_id) > 0 and time.monotonic() < deadline:
                     time.sleep(0.02)
                 time.sleep(job.get("settle_ms", 50) / 1000)
-                status = hm.get_status(job_id)
-                data = hm.get_state(job_id)["data"]
-                results.append(
-                    {"app": app["id"], "job": job["name"], "status": status, "data": data}
-                )
+                started.append((job["name"], job_id, len(results)))
+                results.append(_read(hm, app["id"], job["name"], job_id))
+            if any("hook" in job for job in app["jobs"]):  # read again what the signals changed
+                for name, job_id, at in started:
+                    results[at] = _read(hm, app["id"], name, job_id)
     finally:
         hotmesh_nb.shutdown()
     return results

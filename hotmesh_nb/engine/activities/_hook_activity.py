@@ -17,7 +17,7 @@ from ...mapping import UNDEFINED, to_js_string
 from ...model import ActivitySpec
 from .. import _flow as flow
 from .._protocol import TimeHook, WebHook
-from .._step import PENDING, SUCCESS, Step
+from .._step import SUCCESS, Step
 
 SIGNAL_TTL = 365 * 86400
 """Least seconds a hook's registration lasts (a waiting job does not expire; a stale
@@ -92,12 +92,14 @@ def finish(
     index: int = 0,
     *,
     queued: bool = False,
+    stays_open: bool = False,
 ) -> None:
-    """Map job data, evaluate flags and follow the transitions (``queued``: see flow.complete)."""
+    """Map job data, evaluate flags and follow the transitions (``queued``: see
+    flow.complete; ``stays_open``: a pending signal, more may follow)."""
     ctx = step.context(activity, dad)
     step.apply_job_maps(activity, ctx)
     step.resolve_flags(activity, ctx)
-    flow.complete(step, activity, dad, code, closes=code != PENDING, index=index, queued=queued)
+    flow.complete(step, activity, dad, code, closes=not stays_open, index=index, queued=queued)
 
 
 def resume(step: Step, activity: ActivitySpec, dad: str, message: TimeHook | WebHook) -> None:
@@ -113,14 +115,17 @@ def resume(step: Step, activity: ActivitySpec, dad: str, message: TimeHook | Web
         finish(step, activity, dad, SUCCESS, queued=True)
         return
     code = int(message.code or SUCCESS)
+    status = message.status or "success"
+    # As the original: the status keeps the hook open (a 202 sent as a success closes it).
+    pending = status == "pending"
     data = message.data
     node = step.save_activity(
         activity,
         dad,
         hook=UNDEFINED if data is None else data,
         code=code,
-        status=message.status or "success",
-        ended=code != PENDING,
+        status=status,
+        ended=not pending,
     )
     ctx = step.context(activity, dad)
     output = step.map_object(activity.output_maps, ctx, activity, "output.maps")
@@ -129,4 +134,4 @@ def resume(step: Step, activity: ActivitySpec, dad: str, message: TimeHook | Web
     index = int(meta.get("n", 0))
     meta["n"] = index + 1
     step.save_activity(activity, dad, data=output if output else UNDEFINED)
-    finish(step, activity, dad, code, index)
+    finish(step, activity, dad, code, index, stays_open=pending)

@@ -1,10 +1,12 @@
 // Runs YAML apps on the ORIGINAL HotMesh 0.3.32 engine and prints what each job holds.
 //   HOTMESH_ORIGINAL=<dir holding node_modules> node apps.js <server url> <namespace> <cases.json>
 // cases.json: [{id, yaml, workers: [topic], jobs: [{name, topic, data, wait_ms?, settle_ms?}]}]
+// (a job entry with `hook: <topic>` sends that signal instead, then waits settle_ms)
 // Every worker topic answers with the echo that test_apps_against_the_original.py gives
 // ours: its input, plus {seen: <topic>, n2: 2 * input.n}, or the error {message, code}
 // with code = input.code when that is 400 or more. Prints one JSON line:
-// [{app, job, status, data}] (data: getState(...).data, null when the job holds none).
+// [{app, job, status, data}] (data: getState(...).data, null when the job holds none),
+// read again, in an app that sends signals, once its signals have run.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -50,7 +52,13 @@ async function main() {
     });
     await hotMesh.deploy(app.yaml);
     await hotMesh.activate('1');
+    const started = [];
     for (const job of app.jobs) {
+      if (job.hook) { // a signal: {name, hook: <topic>, data, status?, code?}
+        await hotMesh.hook(job.hook, job.data, job.status ?? 'success', job.code ?? 200);
+        await sleep(job.settle_ms ?? 300);
+        continue;
+      }
       const jobId = await hotMesh.pub(job.topic, job.data);
       for (let waited = 0; waited < (job.wait_ms ?? 5000); waited += 20) {
         if ((await hotMesh.getStatus(jobId)) <= 0) break;
@@ -59,7 +67,15 @@ async function main() {
       await sleep(job.settle_ms ?? 50);
       const status = await hotMesh.getStatus(jobId);
       const state = await hotMesh.getState(job.topic, jobId);
+      started.push([job, jobId, results.length]);
       results.push({ app: app.id, job: job.name, status, data: state.data ?? null });
+    }
+    if (app.jobs.some((job) => job.hook)) { // read again what the signals changed
+      for (const [job, jobId, at] of started) {
+        const status = await hotMesh.getStatus(jobId);
+        const state = await hotMesh.getState(job.topic, jobId);
+        results[at] = { app: app.id, job: job.name, status, data: state.data ?? null };
+      }
     }
   }
   process.stdout.write(JSON.stringify(results) + '\n');
