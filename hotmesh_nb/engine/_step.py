@@ -119,7 +119,7 @@ class Step:
                 "signal",
                 KEY + part.hook_waiter(topic, value),
                 KEY + part.early_signals(topic, value),
-                "1" if status == "pending" else "0",  # the original keeps it open so
+                "1" if status == "pending" else "0",  # only a pending signal keeps it open
                 extra,
                 dumps(data),
             ],
