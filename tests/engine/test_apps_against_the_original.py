@@ -297,6 +297,49 @@ app:
           - to: each
 """
 
+METADATA = """
+app:
+  id: metadata
+  version: '1'
+  graphs:
+    - subscribes: metadata.test
+      activities:
+        t1:
+          type: trigger
+          stats:
+            id: '{$self.input.data.id}'
+            key: '{$self.input.data.k}'
+          job:
+            maps:
+              jid: '{$job.metadata.jid}'
+              tpc: '{$job.metadata.tpc}'
+              app: '{$job.metadata.app}'
+              vrs: '{$job.metadata.vrs}'
+              key: '{$job.metadata.key}'
+              aid: '{$job.metadata.aid}'
+              js: '{$job.metadata.js}'
+              self: '{$self.output.metadata.aid}'
+              dad: '{$self.output.metadata.dad}'
+              atp: '{$self.output.metadata.atp}'
+        w1:
+          type: worker
+          topic: metadata.work
+          input:
+            maps:
+              n: 1
+          job:
+            maps:
+              w_jid: '{$job.metadata.jid}'
+              w_js: '{$job.metadata.js}'
+              w_aid: '{$self.output.metadata.aid}'
+              w_atp: '{$self.output.metadata.atp}'
+              w_stp: '{$self.output.metadata.stp}'
+              w_dad: '{$self.output.metadata.dad}'
+      transitions:
+        t1:
+          - to: w1
+"""
+
 
 def _signal(name: str, data: dict[str, Any], **how: Any) -> dict[str, Any]:
     return {"name": name, "hook": "signals.go", "data": data, **how}
@@ -414,6 +457,12 @@ CASES: list[dict[str, Any]] = [
             _signal("x", {"id": "signals-2", "v": "x"}, code=202),
             _signal("y", {"id": "signals-2", "v": "y"}),
         ],
+    },
+    {
+        "id": "metadata",
+        "yaml": METADATA,
+        "workers": ["metadata.work"],
+        "jobs": [_job("read", "metadata.test", {"id": "metadata-1", "k": "kk"})],
     },
     {
         "id": "child",

@@ -92,6 +92,7 @@ async def start_job(
         "ts": trigger_stats.current_bucket(trigger.stats or {}),  # as the original's
         "jc": now,
         "ju": now,
+        "js": 0,  # what the trigger's rules read, as the original's (not stored: see below)
     }
     if stats and stats.get("key") is not None:
         key = app.resolve(stats["key"], ctx, f"{trigger.id}.stats.key")
