@@ -21,7 +21,6 @@ from ..mapping import UNDEFINED
 from ..model import ActivitySpec, GraphSpec
 from . import _job_paths
 from . import _state as st
-from ._job_paths import job_map_name
 from ._protocol import KEY_REF, Message, WebHook
 
 if TYPE_CHECKING:
@@ -342,12 +341,15 @@ class Step:
         what the graph's declared paths keep (see ``_job_paths``) is written.
         """
         resolved = [
-            (key, self.resolve(rule, ctx, activity, f"job.maps.{key}", field=False))
+            (
+                key,
+                _job_paths.job_map_name(key),
+                self.resolve(rule, ctx, activity, f"job.maps.{key}", field=False),
+            )
             for key, rule in activity.job_maps.items()
         ]
-        output = {key: value for key, value in resolved if job_map_name(key) == key}
-        for key, value in resolved:
-            name = job_map_name(key)
+        output = {key: value for key, name, value in resolved if name == key}
+        for key, name, value in resolved:
             if name is None:
                 if isinstance(value, dict):
                     output.update(value)

@@ -23,13 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from original import install_original
 
 from hotmesh_nb.errors import MappingError
 from hotmesh_nb.mapping import function_names, resolve, strict_equals, to_js_string, to_json, truthy
 from hotmesh_nb.mapping._compiler import call_function
 from hotmesh_nb.mapping._function_registry import FUNCTIONS
 
-from .conftest import decode, install_original, same
+from .conftest import decode, same
 
 NODE_DIR = Path(__file__).parent / "node"
 TABLE = json.loads((NODE_DIR / "expected.json").read_text())
