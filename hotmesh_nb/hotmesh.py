@@ -438,7 +438,10 @@ class HotMesh:
 
         A signal sent before its hook registered is kept and delivered when it
         does. ``status="pending"`` (with ``code=202``, as the original's) keeps the
-        hook open for more signals. Returns the
+        hook open for more signals. ``status="error"`` closes the hook without its
+        data (``{$self.hook.data}`` is undefined there): ``data`` becomes the hook's
+        ``output.metadata.err`` and, when no transition takes ``code``, the job's
+        error. The transitions' ``code`` conditions read ``code``. Returns the
         resolved match value (None when no graph listens on ``topic``).
         """
         check_topic(topic, "hook topic")

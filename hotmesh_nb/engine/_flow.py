@@ -87,22 +87,25 @@ def complete(
     code: int,
     *,
     closes: bool = True,
+    failed: bool = False,
     index: int = 0,
     queued: bool = False,
 ) -> int:
     """Follow the transitions of ``activity`` and start its children.
 
     ``closes`` is False while the activity stays open (a pending response): its
-    thread continues. ``index`` numbers the dimension of this activity's children
-    (the Nth message an open activity receives starts its children at ``dad,N``).
-    ``queued`` starts every child through a transition message on the engine stream
-    instead of within this step (see ``hook.resume``: a timer's wake-up). Returns
-    the number of children started. An error code no transition handles fails the
-    job.
+    thread continues. ``failed``: the activity ended with an ``error`` status; when
+    no transition takes it, the job fails. As in the original, the status decides,
+    not the code: an error with code 200 that nothing handles fails the job, a 500
+    sent as a success does not. ``index`` numbers the dimension of this activity's
+    children (the Nth message an open activity receives starts its children at
+    ``dad,N``). ``queued`` starts every child through a transition message on the
+    engine stream instead of within this step (see ``hook.resume``: a timer's
+    wake-up). Returns the number of children started.
     """
     targets = follow(step, activity, dad, code)
     step.delta += len(targets) - (1 if closes else 0)
-    if not targets and code >= 400 and step.job.error is None:
+    if not targets and failed and step.job.error is None:
         node = step.job.node(activity.id, dad)
         meta = node.get("output", {}).get("metadata", {})
         err = meta.get("error") or {

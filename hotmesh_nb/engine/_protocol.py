@@ -205,6 +205,15 @@ class Work(JobMessage):
     step need not read the job for it (see ``AppRuntime.expire_at_start``)."""
 
 
+def status_for(code: int) -> str:
+    """The status an answer without one has: 202 is ``pending``, an error code (400 and
+    up) ``error``, anything else ``success``. Given a status, the status decides (a
+    ``pending`` 200 keeps its activity open, a ``success`` 202 closes it)."""
+    if code == 202:
+        return "pending"
+    return "success" if code < 400 else "error"
+
+
 @_register
 @dataclass(slots=True, kw_only=True)
 class Reply(JobMessage):
@@ -214,9 +223,9 @@ class Reply(JobMessage):
     reply_guid: str = _wire("rg")
     """Unique id of this answer (a pending 202 answer may be followed by others)."""
     status: str = _wire("status")
-    """``success``, ``pending`` or ``error``."""
+    """``success``, ``pending`` (the activity stays open) or ``error``."""
     code: int = _wire("code")
-    """200, 202 (pending: the activity stays open) or an error code."""
+    """200, 202 or an error code: the transitions' ``code`` conditions read it."""
     data: Any = _wire("data", None)
     """The callback's output (or the error's description)."""
     attempt: int = _wire("try", 0)

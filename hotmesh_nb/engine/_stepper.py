@@ -30,15 +30,18 @@ from ._protocol import (
     Apply,
     Cycle,
     JobMessage,
+    Reply,
+    Result,
     Resumption,
     StepCall,
     StepOutcome,
     TimeHook,
     Transition,
     WebHook,
+    status_for,
 )
 from ._scripts import STEP
-from ._step import PENDING, Step
+from ._step import Step
 from ._waiters import process_token, settle_local
 from .activities import TYPES
 
@@ -118,9 +121,7 @@ class Stepper:
         # Every step asks: a loaded version is a dict lookup, not a coroutine.
         app = self.apps.get(message.version) or await self.app_version(message.version)
         activity = app.activity(message.activity)
-        code = getattr(message, "code", None)  # timers and cycles carry none
-        # A signal keeps its hook open when it is pending (its code aside), as the original.
-        final = message.status != "pending" if isinstance(message, WebHook) else code != PENDING
+        final = not _keeps_open(message)
         # Timer wake-ups always read the job, so that wake-ups that fall due together all
         # take the same path and commit in the order the scout fired them (see hook.resume).
         timer = isinstance(message, TimeHook)
@@ -378,3 +379,14 @@ def _leases(local: list[LocalWork], score: int) -> list[tuple[str, int, str]]:
     """The lease rows of a step's local work (apart from ``commit``: a comprehension there
     would cost every step cells)."""
     return [(consumer.lease_set(stream), score, payload) for consumer, stream, payload in local]
+
+
+def _keeps_open(message: Resumption) -> bool:
+    """Whether ``message`` leaves its activity open for more: as in the original, a
+    ``pending`` status does, whatever the code (a signal without a status succeeds; an
+    answer without one has its code's, see ``status_for``)."""
+    if isinstance(message, WebHook):
+        return message.status == "pending"
+    if isinstance(message, (Reply, Result)):
+        return (message.status or status_for(int(message.code or 200))) == "pending"
+    return False

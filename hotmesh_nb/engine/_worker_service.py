@@ -21,7 +21,7 @@ from ..runtime import cancel_and_wait
 from ._batcher import Batcher
 from ._config import EngineConfig
 from ._consumer import Ack, ConsumerStats, StreamConsumer, add_ack
-from ._protocol import Message, Reply, WireVersionError, Work, decode
+from ._protocol import Message, Reply, WireVersionError, Work, decode, status_for
 from ._quorum import Throttles, member_profile
 from ._stacks import remote_stack, reset, share_tracebacks
 from ._stepper import Stepper
@@ -50,7 +50,11 @@ class Response:
 
     ``code`` 200 succeeds, 202 is pending (the activity stays open and more
     responses may follow), 4xx/5xx are errors (a ``retry`` policy may retry
-    them; otherwise transitions on that code run or the job fails).
+    them; otherwise transitions on that code run or the job fails). A
+    ``status`` given beside the code decides instead, as in the original:
+    ``Response(data, code=202, status="success")`` closes the activity and
+    ``code=500, status="success"`` does not fail the job (only transitions read
+    the code).
     """
 
     data: Any = None
@@ -66,25 +70,19 @@ class Response:
 Callback = Callable[[WorkerMessage], Any]
 
 
-def _status_for(code: int) -> str:
-    if code == 202:
-        return "pending"
-    return "success" if code < 400 else "error"
-
-
 def normalise(result: Any) -> tuple[str, int, dict[str, Any]]:
     """``(status, code, data)`` of whatever a callback returned."""
     if isinstance(result, Response):
         code = int(result.code)
         data = result.data
-        status = result.status or _status_for(code)
+        status = result.status or status_for(code)
     elif isinstance(result, dict) and (
         "data" in result and ("metadata" in result or "code" in result or "status" in result)
     ):
         # The original's StreamDataResponse shape: {status?, code?, metadata, data}.
         code = int(result.get("code") or 200)
         data = result.get("data")
-        status = result.get("status") or _status_for(code)
+        status = result.get("status") or status_for(code)
     else:
         code, data, status = 200, result, "success"
     if data is None:

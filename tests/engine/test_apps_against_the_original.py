@@ -341,6 +341,251 @@ app:
 """
 
 
+EMIT = """
+app:
+  id: emit
+  version: '1'
+  graphs:
+    - subscribes: emit.parent
+      expire: 120
+      activities:
+        p1:
+          type: trigger
+        a1:
+          type: await
+          topic: emit.child
+          input:
+            maps:
+              n: '{p1.output.data.n}'
+          job:
+            maps:
+              got: '{$self.output.data}'
+              cn: '{$self.output.data.cn}'
+              w1: '{$self.output.data.w1}'
+              w2: '{$self.output.data.w2}'
+              count:
+                '@pipe':
+                  - ['{$job.data.count}', 0]
+                  - ['{@logical.or}', 1]
+                  - ['{@math.add}']
+      transitions:
+        p1:
+          - to: a1
+    - subscribes: emit.child
+      expire: 120
+      activities:
+        c1:
+          type: trigger
+          job:
+            maps:
+              cn: '{$self.output.data.n}'
+        w1:
+          type: worker
+          topic: emit.work
+          emit: true
+          input:
+            maps:
+              n: '{c1.output.data.n}'
+          job:
+            maps:
+              w1: '{$self.output.data.n2}'
+        w2:
+          type: worker
+          topic: emit.work
+          input:
+            maps:
+              n: 10
+          job:
+            maps:
+              w2: '{$self.output.data.n2}'
+      transitions:
+        c1:
+          - to: w1
+        w1:
+          - to: w2
+"""
+
+PERSIST = """
+app:
+  id: persist
+  version: '1'
+  graphs:
+    - subscribes: persist.test
+      expire: 120
+      hooks:
+        persist.go:
+          - to: waiter
+            conditions:
+              match:
+                - expected: '{$job.metadata.jid}'
+                  actual: '{$self.hook.data.id}'
+      activities:
+        t1:
+          type: trigger
+          stats:
+            id: '{$self.input.data.id}'
+        w1:
+          type: worker
+          topic: persist.work
+          persist: true
+          input:
+            maps:
+              n: 3
+          job:
+            maps:
+              a: '{$self.output.data.n2}'
+        waiter:
+          type: hook
+          job:
+            maps:
+              v: '{$self.hook.data.v}'
+      transitions:
+        t1:
+          - to: w1
+        w1:
+          - to: waiter
+"""
+
+STATUSES = """
+app:
+  id: statuses
+  version: '1'
+  graphs:
+    - subscribes: statuses.test
+      expire: 120
+      activities:
+        t1:
+          type: trigger
+        w1:
+          type: worker
+          topic: statuses.work
+          input:
+            maps:
+              n: 2
+              code: '{t1.output.data.code}'
+              status: '{t1.output.data.status}'
+              bare: '{t1.output.data.bare}'
+          job:
+            maps:
+              a: '{$self.output.data.n2}'
+              seen: '{$self.output.data.seen}'
+        w2:
+          type: worker
+          topic: statuses.work
+          input:
+            maps:
+              n: 5
+          job:
+            maps:
+              b: '{$self.output.data.n2}'
+      transitions:
+        t1:
+          - to: w1
+        w1:
+          - to: w2
+            conditions:
+              code: [200, 202]
+"""
+
+SIGNALER = """
+app:
+  id: signaler
+  version: '1'
+  graphs:
+    - subscribes: signaler.wait
+      expire: 120
+      hooks:
+        signaler.go:
+          - to: waiter
+            conditions:
+              match:
+                - expected: '{$job.metadata.jid}'
+                  actual: '{$self.hook.data.id}'
+      activities:
+        t1:
+          type: trigger
+          stats:
+            id: '{$self.input.data.id}'
+        waiter:
+          type: hook
+          job:
+            maps:
+              v: '{$self.hook.data.v}'
+              all: '{$self.hook.data}'
+      transitions:
+        t1:
+          - to: waiter
+    - subscribes: signaler.send
+      expire: 120
+      activities:
+        s0:
+          type: trigger
+        s1:
+          type: signal
+          subtype: one
+          topic: signaler.go
+          signal:
+            maps:
+              id: '{s0.output.data.target}'
+              v: '{s0.output.data.v}'
+          job:
+            maps:
+              sent: true
+          output:
+            maps:
+              o: '{s0.output.data.v}'
+        s2:
+          type: hook
+          job:
+            maps:
+              after: '{s1.output.data.o}'
+      transitions:
+        s0:
+          - to: s1
+        s1:
+          - to: s2
+"""
+
+ERROR_SIGNALS = """
+app:
+  id: errsignals
+  version: '1'
+  graphs:
+    - subscribes: errsignals.test
+      expire: 120
+      hooks:
+        errsignals.go:
+          - to: waiter
+            conditions:
+              match:
+                - expected: '{$job.metadata.jid}'
+                  actual: '{$self.hook.data.id}'
+      activities:
+        t1:
+          type: trigger
+          stats:
+            id: '{$self.input.data.id}'
+        waiter:
+          type: hook
+          job:
+            maps:
+              v: '{$self.hook.data.v}'
+              mapped: true
+        after:
+          type: hook
+          job:
+            maps:
+              after: '{waiter.hook.data.v}'
+      transitions:
+        t1:
+          - to: waiter
+        waiter:
+          - to: after
+            conditions:
+              code: 500
+"""
+
+
 def _signal(name: str, data: dict[str, Any], **how: Any) -> dict[str, Any]:
     return {"name": name, "hook": "signals.go", "data": data, **how}
 
@@ -465,6 +710,90 @@ CASES: list[dict[str, Any]] = [
         "jobs": [_job("read", "metadata.test", {"id": "metadata-1", "k": "kk"})],
     },
     {
+        "id": "emit",
+        "yaml": EMIT,
+        "workers": ["emit.work"],
+        "jobs": [
+            # the child emits to its awaiting parent once before it ends
+            _job("parent", "emit.parent", {"n": 4}),
+            _job("child", "emit.child", {"n": 3}),
+        ],
+    },
+    {
+        "id": "persist",
+        "yaml": PERSIST,
+        "workers": ["persist.work"],
+        "jobs": [
+            _job("persist", "persist.test", {"id": "persist-1"}, wait_ms=0, settle_ms=400),
+            {"name": "v", "hook": "persist.go", "data": {"id": "persist-1", "v": "V"}},
+        ],
+    },
+    {
+        "id": "statuses",
+        "yaml": STATUSES,
+        "workers": ["statuses.work"],
+        # the status decides whether the activity stays open and whether the job
+        # fails; the code picks the transitions (w1 → w2 on 200 and 202)
+        "jobs": [
+            _job(
+                f"{code} {status}{' bare' if bare else ''}",
+                "statuses.test",
+                {"code": code, "status": status, **({"bare": True} if bare else {})},
+                wait_ms=0 if status == "pending" else 5000,
+                settle_ms=300,
+            )
+            for code, status, bare in (
+                (202, "success", False),
+                (200, "pending", False),
+                (500, "success", False),
+                (500, "pending", False),
+                (200, "error", False),
+                (404, "error", False),
+                (409, "error", True),  # an error answer without a message
+            )
+        ],
+    },
+    {
+        "id": "signaler",
+        "yaml": SIGNALER,
+        "workers": [],
+        "jobs": [
+            _job("waits", "signaler.wait", {"id": "signaler-1"}, wait_ms=0, settle_ms=300),
+            _job("sends", "signaler.send", {"target": "signaler-1", "v": "hi"}, settle_ms=300),
+        ],
+    },
+    {
+        "id": "errsignals",
+        "yaml": ERROR_SIGNALS,
+        "workers": [],
+        "jobs": [
+            *(
+                _job(f"job {n}", "errsignals.test", {"id": f"err-{n}"}, wait_ms=0, settle_ms=100)
+                for n in range(5)
+            ),
+            # an error signal closes the hook without its data; it fails the job unless a
+            # transition takes its code; an error code with another status does not
+            *(
+                {
+                    "name": f"{code} {status}",
+                    "hook": "errsignals.go",
+                    "data": {"id": f"err-{n}", "v": f"{code} {status}"},
+                    "code": code,
+                    "status": status,
+                }
+                for n, (code, status) in enumerate(
+                    (
+                        (500, "error"),
+                        (500, "success"),
+                        (404, "error"),
+                        (404, "success"),
+                        (200, "error"),
+                    )
+                )
+            ),
+        ],
+    },
+    {
         "id": "child",
         "yaml": CHILD,
         "workers": ["child.work"],
@@ -482,9 +811,13 @@ def _echo(topic: str) -> Any:
     def work(message: WorkerMessage) -> Response:
         data = dict(message.data or {})
         code = 200 if data.get("code") is None else int(data["code"])
-        if code >= 400:
+        status = data.get("status")
+        if code >= 400 and status is None:
             return Response(data={"message": "boom", "code": code}, code=code, status="error")
-        return Response(data={**data, "seen": topic, "n2": (data.get("n") or 0) * 2}, code=code)
+        if data.get("bare"):
+            return Response(data={"note": "bare"}, code=code, status=status)
+        body = {**data, "seen": topic, "n2": (data.get("n") or 0) * 2}
+        return Response(data=body, code=code, status=status)
 
     return work
 
@@ -504,8 +837,9 @@ def _run_original(url: str, namespace: str, tmp_path: Path) -> list[dict[str, An
 
 
 def _read(hm: HotMesh, app: str, name: str, job_id: str) -> dict[str, Any]:
-    status, data = hm.get_status(job_id), hm.get_state(job_id)["data"]
-    return {"app": app, "job": name, "status": status, "data": data}
+    status, state = hm.get_status(job_id), hm.get_state(job_id)
+    err = state["metadata"].get("err")
+    return {"app": app, "job": name, "status": status, "data": state["data"], "err": err}
 
 
 def _run_ours(url: str, namespace: str) -> list[dict[str, Any]]:
@@ -553,3 +887,4 @@ def test_each_job_ends_with_the_originals_status_and_data(
         where = f"{mine['app']} / {mine['job']}"
         assert mine["status"] == original["status"], where
         assert mine["data"] == (original["data"] or {}), where
+        assert mine["err"] == original["err"], where  # the job's error, as stored

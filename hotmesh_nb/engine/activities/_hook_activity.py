@@ -93,13 +93,23 @@ def finish(
     *,
     queued: bool = False,
     stays_open: bool = False,
+    failed: bool = False,
 ) -> None:
-    """Map job data, evaluate flags and follow the transitions (``queued``: see
-    flow.complete; ``stays_open``: a pending signal, more may follow)."""
+    """Map job data, evaluate flags and follow the transitions (``queued``, ``failed``:
+    see flow.complete; ``stays_open``: a pending signal, more may follow)."""
     ctx = step.context(activity, dad)
     step.apply_job_maps(activity, ctx)
     step.resolve_flags(activity, ctx)
-    flow.complete(step, activity, dad, code, closes=not stays_open, index=index, queued=queued)
+    flow.complete(
+        step,
+        activity,
+        dad,
+        code,
+        closes=not stays_open,
+        failed=failed,
+        index=index,
+        queued=queued,
+    )
 
 
 def resume(step: Step, activity: ActivitySpec, dad: str, message: TimeHook | WebHook) -> None:
@@ -116,6 +126,9 @@ def resume(step: Step, activity: ActivitySpec, dad: str, message: TimeHook | Web
         return
     code = int(message.code or SUCCESS)
     status = message.status or "success"
+    if status == "error":
+        _resume_with_error(step, activity, dad, code, message.data)
+        return
     # As the original: the status keeps the hook open (a 202 sent as a success closes it).
     pending = status == "pending"
     data = message.data
@@ -135,3 +148,17 @@ def resume(step: Step, activity: ActivitySpec, dad: str, message: TimeHook | Web
     meta["n"] = index + 1
     step.save_activity(activity, dad, data=output if output else UNDEFINED)
     finish(step, activity, dad, code, index, stays_open=pending)
+
+
+def _resume_with_error(step: Step, activity: ActivitySpec, dad: str, code: int, data: Any) -> None:
+    """A signal sent with the ``error`` status, as the original takes it: the hook keeps
+    no hook data (``{$self.hook.data}`` is undefined in its rules) and maps no output;
+    its ``output.metadata.err`` is the signal's data, which becomes the job's error
+    when no transition takes ``code``. The hook closes."""
+    node = step.save_activity(activity, dad, code=code, status="error", error=data, ended=True)
+    meta = node["output"]["metadata"]
+    fields = data if isinstance(data, dict) else {}
+    meta["error"] = {**fields, "is_stream_error": True}
+    index = int(meta.get("n", 0))
+    meta["n"] = index + 1
+    finish(step, activity, dad, code, index, failed=True)

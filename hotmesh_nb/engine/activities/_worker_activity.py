@@ -7,8 +7,8 @@ from typing import Any
 from ...mapping import UNDEFINED
 from ...model import ActivitySpec
 from .. import _flow as flow
-from .._protocol import Reply, Result, Work
-from .._step import PENDING, Step
+from .._protocol import Reply, Result, Work, status_for
+from .._step import Step
 
 
 def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
@@ -34,7 +34,7 @@ def enter(step: Step, activity: ActivitySpec, dad: str) -> None:
 def resume(step: Step, activity: ActivitySpec, dad: str, message: Reply | Result) -> None:
     """Leg 2: record the worker's response (or the awaited child's result) and move on."""
     code = int(message.code or 200)
-    status = message.status or ("success" if code < 300 else "error")
+    status = message.status or status_for(code)
     data = message.data
     if not isinstance(data, dict):
         data = {} if data is None else {"response": data}
@@ -42,8 +42,9 @@ def resume(step: Step, activity: ActivitySpec, dad: str, message: Reply | Result
     details: dict[str, Any] = {}
     if status == "error":
         # As the original: an error leg has no output data; ``output.metadata.err`` holds
-        # the message and code. The stack and type are kept aside for the job's error.
-        error = {"message": data.get("message", f"worker failed with code {code}"), "code": code}
+        # the message ("unknown" when the answer has none) and code. The stack and type
+        # are kept aside for the job's error.
+        error = {"message": data.get("message", "unknown"), "code": code}
         details = _details(data)
     node = step.save_activity(
         activity,
@@ -74,7 +75,9 @@ def resume(step: Step, activity: ActivitySpec, dad: str, message: Reply | Result
     if isinstance(message, Reply) and step.app.expire_at_start(activity.id):
         carried = message.expire
     step.resolve_flags(activity, ctx, expire=carried)
-    flow.complete(step, activity, dad, code, closes=code != PENDING)
+    # As the original's: the status, not the code, says whether the activity stays open
+    # (a 202 that succeeds closes it; a pending 200 keeps it open).
+    flow.complete(step, activity, dad, code, closes=status != "pending", failed=error is not None)
 
 
 def _details(data: dict[str, Any]) -> dict[str, Any]:

@@ -3,9 +3,12 @@
 // cases.json: [{id, yaml, workers: [topic], jobs: [{name, topic, data, wait_ms?, settle_ms?}]}]
 // (a job entry with `hook: <topic>` sends that signal instead, then waits settle_ms)
 // Every worker topic answers with the echo that test_apps_against_the_original.py gives
-// ours: its input, plus {seen: <topic>, n2: 2 * input.n}, or the error {message, code}
-// with code = input.code when that is 400 or more. Prints one JSON line:
-// [{app, job, status, data}] (data: getState(...).data, null when the job holds none),
+// ours: its input, plus {seen: <topic>, n2: 2 * input.n} ({note: 'bare'} when input.bare),
+// with code = input.code (default 200) and status = input.status (default: 'pending' for
+// 202, else 'success'); without a status, a code of 400 or more answers the error
+// {message: 'boom', code}. Prints one JSON line:
+// [{app, job, status, data, err}] (data: getState(...).data, null when the job holds none;
+// err: its metadata.err, null without one),
 // read again, in an app that sends signals, once its signals have run.
 'use strict';
 const fs = require('fs');
@@ -27,16 +30,21 @@ function echo(topic) {
   return async (message) => {
     const data = message.data || {};
     const code = data.code ?? 200;
-    if (code >= 400) {
+    if (code >= 400 && data.status == null) {
       return { code, status: 'error', metadata: { ...message.metadata }, data: { message: 'boom', code } };
     }
     return {
       code,
-      status: 'success',
+      status: data.status ?? (code === 202 ? 'pending' : 'success'),
       metadata: { ...message.metadata },
-      data: { ...data, seen: topic, n2: (data.n ?? 0) * 2 },
+      data: data.bare ? { note: 'bare' } : { ...data, seen: topic, n2: (data.n ?? 0) * 2 },
     };
   };
+}
+
+function read(app, job, status, state) {
+  const err = (state.metadata && state.metadata.err) ?? null;
+  return { app: app.id, job: job.name, status, data: state.data ?? null, err };
 }
 
 async function main() {
@@ -68,13 +76,13 @@ async function main() {
       const status = await hotMesh.getStatus(jobId);
       const state = await hotMesh.getState(job.topic, jobId);
       started.push([job, jobId, results.length]);
-      results.push({ app: app.id, job: job.name, status, data: state.data ?? null });
+      results.push(read(app, job, status, state));
     }
     if (app.jobs.some((job) => job.hook)) { // read again what the signals changed
       for (const [job, jobId, at] of started) {
         const status = await hotMesh.getStatus(jobId);
         const state = await hotMesh.getState(job.topic, jobId);
-        results[at] = { app: app.id, job: job.name, status, data: state.data ?? null };
+        results[at] = read(app, job, status, state);
       }
     }
   }
