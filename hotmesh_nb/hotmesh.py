@@ -469,13 +469,17 @@ class HotMesh:
 
     @on_runtime
     async def get_stats_async(self, topic: str, query: dict[str, Any]) -> dict[str, Any]:
-        """Job counts and measures of a trigger's ``stats`` (the original's ``getStats``).
+        """Job counts of a trigger's ``stats`` (the original's ``getStats``, report for
+        report).
 
         ``query`` is ``{'data': {...}, 'range': '1h', 'end': 'NOW', 'sparse': False}``
         (exactly two of ``start``/``end``/``range``, or ``range`` alone): ``data``
-        resolves the trigger's ``stats.key``. Returns ``{key, granularity, range,
-        end, count, measures: [{target, type, value}], segments: [{time, count,
-        measures}]}``. See :mod:`hotmesh_nb.engine._trigger_stats`.
+        resolves the trigger's ``stats.key``. Returns ``{key, granularity, range?,
+        end?, count, measures: [{target, type: 'count', value}], segments?: [{count?,
+        time, measures}]}``, ``time`` as ``YYYY-MM-DDTHH:MMZ``; ``sparse=True`` leaves
+        ``segments`` out. Like the original's, the report has the ``count`` measures
+        only: :meth:`stats_frame` has ``sum``, ``avg`` and ``mdn`` too. See
+        :mod:`hotmesh_nb.engine._trigger_stats`.
         """
         return await self.engine.get_stats(topic, query)
 
@@ -484,29 +488,29 @@ class HotMesh:
         self, topic: str, query: dict[str, Any], facets: list[str]
     ) -> dict[str, Any]:
         """Ids of the jobs a trigger's ``index`` measures filed under ``facets``
-        (the original's ``getIds``): ``{key, facets, granularity, range, start,
-        counts: [{facet, count}], segments: [{time, measures: [{time, target, count,
-        type: 'ids', ids}]}]}``."""
+        (the original's ``getIds``, report for report): ``{key, facets, granularity,
+        range?, start?, counts: [{facet, count}], segments: [{time, measures: [{type:
+        'ids', target, time, count, ids}]}]}``, a segment for every bucket and a
+        measure for every facet. No ``facets`` (``[]``) means every ``count`` facet
+        :meth:`get_stats` finds."""
         return await self.engine.get_ids(topic, query, facets)
 
     @on_runtime
     async def stats_frame_async(self, topic: str, query: dict[str, Any]) -> Any:
-        """:meth:`get_stats` as a DataFrame: one row per time bucket and measure."""
-        report = await self.engine.get_stats(topic, query)
+        """:meth:`get_stats` as a DataFrame: one row per time bucket and measure, of the
+        buckets that hold jobs: their count (target ``'jobs'``), then every measure,
+        ``sum``, ``avg`` (per job) and ``mdn`` too (the original's report has only the
+        ``count`` ones)."""
+        rows = await self.engine.measure_rows(topic, query)
         import pandas as pd
 
-        rows = [
-            {
-                "time": pd.Timestamp(dt_bucket(segment["time"])),
-                "target": measure["target"] if measure else "jobs",
-                "type": measure["type"] if measure else "count",
-                "value": measure["value"] if measure else segment["count"],
-            }
-            for segment in report["segments"]
-            for measure in [None, *segment["measures"]]
-        ]
-        columns = ["time", "target", "type", "value"]
-        return pd.DataFrame(rows, columns=columns)
+        return pd.DataFrame(
+            [
+                {"time": pd.Timestamp(dt_bucket(bucket)), "target": t, "type": k, "value": v}
+                for bucket, t, k, v in rows
+            ],
+            columns=["time", "target", "type", "value"],
+        )
 
     @on_runtime
     async def ids_frame_async(self, topic: str, query: dict[str, Any], facets: list[str]) -> Any:
@@ -709,9 +713,11 @@ def _job_callback(callback: Callable[[str, dict], Any]) -> Callable[[str, dict],
 
 
 def dt_bucket(bucket: str) -> Any:
-    """A stats bucket name (``YYYYMMDDHHmm``, UTC; ``0`` for all time) as a datetime."""
+    """A stats bucket (``YYYYMMDDHHmm``, or a report's ``YYYY-MM-DDTHH:MMZ``; UTC; ``0``
+    for all time) as a datetime."""
     import datetime as dt
 
     if bucket == "0":
         return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-    return dt.datetime.strptime(bucket, "%Y%m%d%H%M").replace(tzinfo=dt.timezone.utc)
+    form = "%Y-%m-%dT%H:%MZ" if "T" in bucket else "%Y%m%d%H%M"
+    return dt.datetime.strptime(bucket, form).replace(tzinfo=dt.timezone.utc)

@@ -94,6 +94,7 @@ class Engine:
     stats_source = signals.stats_source
     get_stats = signals.get_stats
     get_ids = signals.get_ids
+    measure_rows = signals.measure_rows
 
     # -- life cycle --------------------------------------------------------------
 

@@ -25,6 +25,8 @@ from .activities._interrupt_activity import error_for as interrupt_error
 from .activities._signal_activity import signal_value
 
 if TYPE_CHECKING:
+    from ..model import ActivitySpec, GraphSpec
+    from ._app_runtime import AppRuntime
     from ._engine import Engine
 
 
@@ -48,18 +50,23 @@ async def hook(
     return value
 
 
+def _stats_trigger(engine: Engine, app: AppRuntime, topic: str) -> tuple[GraphSpec, ActivitySpec]:
+    """The graph that subscribes to (or hooks) ``topic``, and its trigger."""
+    graph = app.spec.graph_for_topic(topic) or next(
+        (g for g in app.spec.graphs if topic in (g.hooks or {})), None
+    )
+    if graph is None:
+        raise HotMeshError(f"no graph of app '{engine.keys.app}' subscribes to or hooks '{topic}'")
+    return graph, graph.activities[graph.trigger]
+
+
 async def stats_source(engine: Engine, topic: str, query: dict[str, Any]) -> tuple[str, str]:
     """``(key, granularity)`` of a stats query: the trigger's ``stats.key`` on its data.
 
     ``topic`` is a graph's ``subscribes`` topic or a hook topic of its ``hooks``.
     """
     app = await engine.active_app()
-    graph = app.spec.graph_for_topic(topic) or next(
-        (g for g in app.spec.graphs if topic in (g.hooks or {})), None
-    )
-    if graph is None:
-        raise HotMeshError(f"no graph of app '{engine.keys.app}' subscribes to or hooks '{topic}'")
-    trigger = graph.activities[graph.trigger]
+    graph, trigger = _stats_trigger(engine, app, topic)
     rule = (trigger.stats or {}).get("key")
     if rule is None:
         raise HotMeshError(
@@ -80,6 +87,19 @@ async def get_stats(engine: Engine, topic: str, query: dict[str, Any]) -> dict[s
     """Counts and measures of the jobs of one stats key over a time window."""
     key, granularity = await stats_source(engine, topic, query)
     return await trigger_stats.get_stats(engine.client, engine.keys, key, granularity, query)
+
+
+async def measure_rows(
+    engine: Engine, topic: str, query: dict[str, Any]
+) -> list[tuple[str, str, str, int | float]]:
+    """Every measure of one stats key per bucket: ``(bucket, target, type, value)``
+    (``sum``, ``avg`` and ``mdn`` too, which the original's report leaves out)."""
+    key, granularity = await stats_source(engine, topic, query)
+    _, trigger = _stats_trigger(engine, await engine.active_app(), topic)
+    medians = trigger_stats.median_targets(trigger.stats or {})
+    return await trigger_stats.measure_rows(
+        engine.client, engine.keys, key, granularity, query, medians
+    )
 
 
 async def get_ids(

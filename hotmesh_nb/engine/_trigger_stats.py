@@ -14,8 +14,11 @@ by ``/``); buckets are UTC times floored to the granularity (``5m`` by default,
 ``10m``, ``15m``, ``30m``, ``1h``, or ``infinity`` for one bucket ``0``).
 :func:`get_stats`, :func:`get_ids` and ``hook_all``'s key resolver read them
 back over a window (``range`` such as ``'1h'``, ``start``, ``end`` or
-``'NOW'``). Unlike the original, buckets expire ``EngineConfig.stats_expire``
-seconds after their last write, and a namespace other than ``hmsh`` works.
+``'NOW'``), the first two in the original's reports, key for key (which have
+the ``count`` measures only); :func:`measure_rows` gives every measure. Unlike
+the original, buckets expire ``EngineConfig.stats_expire`` seconds after their
+last write, a namespace other than ``hmsh`` works, and a query with ``range``
+alone, or with ``start`` and ``end``, covers the window it names (FIDELITY.md).
 
 Partitions: a job's stats are written in its own partition (the creating step
 touches one slot), so one key's bucket is spread over the app's P partitions.
@@ -163,7 +166,7 @@ def stat_ops(
 
 
 def median_targets(stats: dict[str, Any]) -> list[str]:
-    """The targets of a trigger's ``mdn`` measures (what :func:`get_stats` ``medians`` takes)."""
+    """The targets of a trigger's ``mdn`` measures (what :func:`measure_rows` ``medians`` takes)."""
     return [
         target_path(m.get("target"))
         for m in stats.get("measures") or []
@@ -234,21 +237,10 @@ def _span(value: Any) -> dt.timedelta:
     return dt.timedelta(seconds=int(match.group(1)) * _UNIT[match.group(2)])
 
 
-async def get_stats(
-    client: aioredis.Redis,
-    keys: Keys,
-    key: str,
-    granularity: str,
-    query: dict[str, Any],
-    medians: Sequence[str] = (),
-) -> dict[str, Any]:
-    """Job counts and measures of ``key`` over the query's window, from every partition.
-
-    ``medians`` names ``mdn`` targets (see :func:`median_targets`) to report as
-    ``{'type': 'mdn'}`` measures: per bucket, and over the whole window, the
-    median of the union of the partitions' values.
-    """
-    buckets = window(query, granularity)
+async def _read_counters(
+    client: aioredis.Redis, keys: Keys, key: str, buckets: Sequence[str], medians: Sequence[str]
+) -> tuple[list[dict[str, float]], list[dict[str, list[float]]]]:
+    """Each bucket's counters (every partition's hash, merged) and ``mdn`` values."""
     parts = keys.parts
     pipe = client.pipeline(transaction=False)
     for bucket in buckets:
@@ -264,44 +256,105 @@ async def get_stats(
         {target: merge_sorted([next(replies) for _ in parts]) for target in medians}
         for _ in buckets
     ]
+    return hashes, values
+
+
+def _counts(fields: dict[str, float]) -> list[dict[str, Any]]:
+    """A bucket's ``count`` measures (``count:<target>:<value>`` fields), in field order."""
+    return [
+        {"target": name[6:], "type": "count", "value": _num(value)}
+        for name, value in fields.items()
+        if name.startswith("count:")
+    ]
+
+
+async def get_stats(
+    client: aioredis.Redis,
+    keys: Keys,
+    key: str,
+    granularity: str,
+    query: dict[str, Any],
+) -> dict[str, Any]:
+    """Job counts of ``key`` over the query's window, from every partition, in the
+    original's report: ``{key, granularity, range?, end?, count, measures,
+    segments?}``.
+
+    ``measures`` are the ``count`` measures over the window (``{target:
+    '<target>:<value>', type: 'count', value}``, in order of first appearance),
+    as the original reports them: its report leaves ``sum``, ``avg`` and ``mdn``
+    out (:func:`measure_rows` has them). ``range`` and ``end`` echo the query
+    when it has them. ``segments`` (absent when ``sparse`` is ``True``) has one
+    ``{count?, time, measures}`` per bucket, ``time`` as ``YYYY-MM-DDTHH:MMZ``
+    (``'0'`` for ``infinity``); an empty bucket has no ``count``.
+    """
+    buckets = window(query, granularity)
+    hashes, _ = await _read_counters(client, keys, key, buckets, ())
     total = 0.0
-    sums: dict[str, float] = {}
+    measures: dict[str, float] = {}
     segments = []
+    for bucket, fields in zip(buckets, hashes):
+        total += fields.get("count", 0.0)
+        found = _counts(fields)
+        for measure in found:
+            measures[measure["target"]] = measures.get(measure["target"], 0.0) + measure["value"]
+        segment: dict[str, Any] = {"count": _num(fields["count"])} if "count" in fields else {}
+        segment["time"] = iso_bucket(bucket)
+        segment["measures"] = found
+        segments.append(segment)
+    report: dict[str, Any] = {"key": key, "granularity": granularity}
+    for name in ("range", "end"):
+        if query.get(name) is not None:
+            report[name] = query[name]
+    report["count"] = _num(total)
+    report["measures"] = [
+        {"target": target, "type": "count", "value": _num(value)}
+        for target, value in measures.items()
+    ]
+    if query.get("sparse") is not True:
+        report["segments"] = segments
+    return report
+
+
+async def measure_rows(
+    client: aioredis.Redis,
+    keys: Keys,
+    key: str,
+    granularity: str,
+    query: dict[str, Any],
+    medians: Sequence[str] = (),
+) -> list[tuple[str, str, str, int | float]]:
+    """Every measure of ``key`` per bucket of the query's window, as ``(bucket, target,
+    type, value)`` rows: the bucket's job count (target ``'jobs'``), then its ``count``,
+    ``sum`` and ``avg`` measures (``avg`` is the sum over the bucket's jobs) and the
+    median of each of ``medians`` (see :func:`median_targets`). Only buckets that
+    hold something have rows; ``sparse`` is ignored.
+    """
+    buckets = window(query, granularity)
+    hashes, values = await _read_counters(client, keys, key, buckets, medians)
+    rows: list[tuple[str, str, str, int | float]] = []
     for bucket, fields, found in zip(buckets, hashes, values):
         count = fields.get("count", 0.0)
-        total += count
-        measures = []
-        for name, value in sorted(fields.items()):
+        if fields:
+            rows.append((bucket, "jobs", "count", _num(count)))
+        for name, value in fields.items():
             if name == "count":
                 continue
             kind, _, target = name.partition(":")
-            sums[name] = sums.get(name, 0.0) + value
-            measures.append({"target": target, "type": kind, "value": _num(value)})
+            if kind == "avg":
+                value = value / count if count else 0.0
+            rows.append((bucket, target, kind, _num(value)))
         for target in medians:
             if found[target]:
-                value = median(found[target])
-                measures.append({"target": target, "type": "mdn", "value": _num(value)})
-        if fields or any(found.values()) or not query.get("sparse"):
-            segments.append({"time": bucket, "count": _num(count), "measures": measures})
-    measures = []
-    for name, value in sorted(sums.items()):
-        kind, _, target = name.partition(":")
-        if kind == "avg":
-            value = value / total if total else 0.0
-        measures.append({"target": target, "type": kind, "value": _num(value)})
-    for target in medians:
-        union = sorted(v for found in values for v in found[target])
-        if union:
-            measures.append({"target": target, "type": "mdn", "value": _num(median(union))})
-    return {
-        "key": key,
-        "granularity": granularity,
-        "range": query.get("range"),
-        "end": query.get("end", "NOW" if query.get("range") else None),
-        "count": _num(total),
-        "measures": measures,
-        "segments": segments,
-    }
+                rows.append((bucket, target, "mdn", _num(median(found[target]))))
+    return rows
+
+
+def iso_bucket(bucket: str) -> str:
+    """A bucket as the original's reports name it: ``YYYY-MM-DDTHH:MMZ`` (``'0'``,
+    the ``infinity`` bucket, stays ``'0'``)."""
+    if len(bucket) != 12:
+        return bucket
+    return f"{bucket[:4]}-{bucket[4:6]}-{bucket[6:8]}T{bucket[8:10]}:{bucket[10:12]}Z"
 
 
 def merge_counters(hashes: Sequence[dict[str, Any]]) -> dict[str, float]:
@@ -338,41 +391,53 @@ async def get_ids(
     query: dict[str, Any],
     facets: list[str],
 ) -> dict[str, Any]:
-    """Ids of ``key``'s jobs indexed under each facet, per bucket of the query's window.
+    """Ids of ``key``'s jobs indexed under each facet, per bucket of the query's window, in
+    the original's report: ``{key, facets, granularity, range?, start?, counts,
+    segments}``.
 
-    Each bucket's ids are every partition's list, concatenated in partition order
-    (each list in creation order).
+    No ``facets`` means those of the ``count`` measures :func:`get_stats` finds.
+    ``counts`` has one ``{facet, count}`` per facet; every bucket has a segment
+    ``{time, measures}`` with one ``{type: 'ids', target, time, count, ids}`` per
+    facet, empty ones included (``sparse`` is ignored, as by the original).
+    ``range`` and ``start`` echo the query when it has them. Each bucket's ids are
+    every partition's list, concatenated in partition order (each list in
+    creation order).
     """
-    buckets = window(query, granularity)
+    if not facets:
+        report = await get_stats(client, keys, key, granularity, query)
+        facets = list(dict.fromkeys(m["target"] for m in report["measures"]))
+    buckets = window(query, granularity) if facets else []
     parts = keys.parts
     pipe = client.pipeline(transaction=False)
-    for bucket in buckets:
-        for facet in facets:
+    for facet in facets:
+        for bucket in buckets:
             for part in parts:
                 pipe.lrange(part.stats_ids(key, bucket, facet), 0, -1)
     lists = iter(await pipe.execute())
-    counts = dict.fromkeys(facets, 0)
+    found = {
+        (facet, bucket): [job_id for _ in parts for job_id in next(lists)]
+        for facet in facets
+        for bucket in buckets
+    }
+    counts: dict[str, int] = {}
+    for (facet, _), ids in found.items():
+        counts[facet] = counts.get(facet, 0) + len(ids)
     segments = []
     for bucket in buckets:
-        measures = []
-        for facet in facets:
-            ids = [job_id for _ in parts for job_id in next(lists)]
-            counts[facet] += len(ids)
-            if ids:
-                measures.append(
-                    {"time": bucket, "target": facet, "count": len(ids), "type": "ids", "ids": ids}
-                )
-        if measures or not query.get("sparse"):
-            segments.append({"time": bucket, "measures": measures})
-    return {
-        "key": key,
-        "facets": facets,
-        "granularity": granularity,
-        "range": query.get("range"),
-        "start": buckets[0] if buckets else None,
-        "counts": [{"facet": f, "count": n} for f, n in counts.items()],
-        "segments": segments,
-    }
+        time = iso_bucket(bucket)
+        measures = [
+            {"type": "ids", "target": f, "time": time, "count": len(ids), "ids": ids}
+            for f in facets
+            for ids in (found[f, bucket],)
+        ]
+        segments.append({"time": time, "measures": measures})
+    report = {"key": key, "facets": facets, "granularity": granularity}
+    for name in ("range", "start"):
+        if query.get(name) is not None:
+            report[name] = query[name]
+    report["counts"] = [{"facet": f, "count": n} for f, n in counts.items()]
+    report["segments"] = segments
+    return report
 
 
 def ids_of(report: dict[str, Any]) -> list[str]:

@@ -84,38 +84,62 @@ def test_the_jobs_stats_land_in_their_own_partitions(layouts) -> None:
     assert {five.partition_of_key(k).index for k in found} == used
 
 
+def _by_target(report: dict) -> dict:
+    """``report`` with its measures in target order: across partitions, the order in
+    which values were first seen is each partition's, not one order of creation."""
+
+    def ordered(measures: list) -> list:
+        return sorted(measures, key=lambda m: m["target"])
+
+    out = {**report, "measures": ordered(report["measures"])}
+    if "segments" in report:
+        out["segments"] = [{**s, "measures": ordered(s["measures"])} for s in report["segments"]]
+    return out
+
+
 def test_get_stats_sums_every_partition_like_one(layouts) -> None:
     client, five, one = layouts
     query = {"data": {}, "range": "1h", "end": "NOW"}
-    merged = run(stats.get_stats(client, five, KEY, "5m", query, medians=["amount"]))
-    single = run(stats.get_stats(client, one, KEY, "5m", query, medians=["amount"]))
-    assert merged == single
+    merged = run(stats.get_stats(client, five, KEY, "5m", query))
+    single = run(stats.get_stats(client, one, KEY, "5m", query))
+    assert _by_target(merged) == _by_target(single)
     assert merged["count"] == len(JOBS)
-    amounts = sorted(a for *_, a in JOBS)
     measures = {(m["type"], m["target"]): m["value"] for m in merged["measures"]}
-    assert measures == {
-        ("count", "color:red"): 15,
-        ("count", "color:blue"): 15,
-        ("sum", "amount"): sum(amounts),
-        ("avg", "amount"): sum(amounts) / len(JOBS),
-        ("mdn", "amount"): (amounts[14] + amounts[15]) / 2,
-    }
+    assert measures == {("count", "color:red"): 15, ("count", "color:blue"): 15}
     # Two buckets hold jobs: each counts its own, from every partition.
-    counts = [s["count"] for s in merged["segments"] if s["count"]]
+    counts = [s["count"] for s in merged["segments"] if "count" in s]
     assert counts == [10, 20]
     sparse = run(stats.get_stats(client, five, KEY, "5m", {**query, "sparse": True}))
-    assert [s["count"] for s in sparse["segments"]] == [10, 20]
-    assert sparse == run(stats.get_stats(client, one, KEY, "5m", {**query, "sparse": True}))
+    assert "segments" not in sparse
+    assert _by_target(sparse) == _by_target(
+        run(stats.get_stats(client, one, KEY, "5m", {**query, "sparse": True}))
+    )
+
+
+def test_every_measure_of_every_partition_reads_like_one(layouts) -> None:
+    client, five, one = layouts
+    query = {"data": {}, "range": "1h", "end": "NOW"}
+    merged = run(stats.measure_rows(client, five, KEY, "5m", query, medians=["amount"]))
+    single = run(stats.measure_rows(client, one, KEY, "5m", query, medians=["amount"]))
+    assert sorted(merged) == sorted(single)
+    totals: dict = {}
+    for _, target, kind, value in merged:
+        totals.setdefault((kind, target), []).append(value)
+    early = sorted(a for _, when, _, a in JOBS if when is EARLIER)
+    late = sorted(a for _, when, _, a in JOBS if when is NOW)
+    assert totals[("count", "jobs")] == [10, 20]
+    assert totals[("sum", "amount")] == [sum(early), sum(late)]
+    assert totals[("avg", "amount")] == [sum(early) / 10, sum(late) / 20]
 
 
 def test_a_bucket_median_is_over_the_union_of_the_partitions(layouts) -> None:
     client, five, _ = layouts
     query = {"data": {}, "range": "1h", "end": "NOW"}
-    report = run(stats.get_stats(client, five, KEY, "5m", query, medians=["amount"]))
+    rows = run(stats.measure_rows(client, five, KEY, "5m", query, medians=["amount"]))
     early = sorted(a for _, when, _, a in JOBS if when is EARLIER)
-    segment = next(s for s in report["segments"] if s["count"] == len(early))
-    mdn = [m["value"] for m in segment["measures"] if m["type"] == "mdn"]
-    assert mdn == [(early[4] + early[5]) / 2]
+    late = sorted(a for _, when, _, a in JOBS if when is NOW)
+    mdn = [value for _, _, kind, value in rows if kind == "mdn"]
+    assert mdn == [(early[4] + early[5]) / 2, (late[9] + late[10]) / 2]
     assert stats.median([1.0, 2.0, 9.0]) == 2.0 and stats.median([4.0]) == 4.0
 
 

@@ -1,7 +1,9 @@
 // Runs YAML apps on the ORIGINAL HotMesh 0.3.32 engine and prints what each job holds.
 //   HOTMESH_ORIGINAL=<dir holding node_modules> node apps.js <server url> <namespace> <cases.json>
-// cases.json: [{id, yaml, workers: [topic], jobs: [{name, topic, data, wait_ms?, settle_ms?}]}]
-// (a job entry with `hook: <topic>` sends that signal instead, then waits settle_ms)
+// cases.json: [{id, yaml, namespace?, workers: [topic], jobs: [{name, topic, data, wait_ms?,
+// settle_ms?}]}] (an app's own namespace, when it has one, replaces the command line's)
+// (a job entry with `hook: <topic>` sends that signal instead, then waits settle_ms;
+// an app's reports: [{topic, query, facets?}] are getStats / getIds after its jobs)
 // Every worker topic answers with the echo that test_apps_against_the_original.py gives
 // ours: its input, plus {seen: <topic>, n2: 2 * input.n} ({note: 'bare'} when input.bare),
 // with code = input.code (default 200) and status = input.status (default: 'pending' for
@@ -53,7 +55,7 @@ async function main() {
   for (const app of cases) {
     const hotMesh = await HotMesh.init({
       appId: app.id,
-      namespace,
+      namespace: app.namespace ?? namespace,
       logLevel: 'error',
       engine: { connection },
       workers: app.workers.map((topic) => ({ topic, connection, callback: echo(topic) })),
@@ -77,6 +79,18 @@ async function main() {
       const state = await hotMesh.getState(job.topic, jobId);
       started.push([job, jobId, results.length]);
       results.push(read(app, job, status, state));
+    }
+    const names = Object.fromEntries(started.map(([job, jobId]) => [jobId, job.name]));
+    for (const [i, q] of (app.reports || []).entries()) { // getStats / getIds, ids as job names
+      const report = q.facets
+        ? await hotMesh.getIds(q.topic, q.query, q.facets)
+        : await hotMesh.getStats(q.topic, q.query);
+      for (const segment of report.segments || []) {
+        for (const measure of segment.measures) {
+          if (measure.ids) measure.ids = measure.ids.map((id) => names[id] ?? id);
+        }
+      }
+      results.push({ app: app.id, job: `report ${i}`, report });
     }
     if (app.jobs.some((job) => job.hook)) { // read again what the signals changed
       for (const [job, jobId, at] of started) {
