@@ -319,13 +319,27 @@ class HotMesh:
 
     @on_runtime
     async def export_async(self, job_id: str) -> dict[str, Any]:
-        """The job with a timeline: one entry per activity and dimension.
+        """The job as the original's ``export`` gives it, with a timeline.
 
-        Each timeline entry has ``activity``, ``type``, ``dimension``, ``start``,
-        ``end`` (datetimes, None while open), ``status``, ``code``, ``data`` and
-        ``error`` (a failed activity's stored error, else None).
+        ``dependencies`` (always ``[]``), ``process`` (each activity's stored state
+        under its dimension's indexes, ``process['0']['0']['w1']`` for ``w1`` at
+        ``,0,0``, and the job's ``{data, metadata}`` under ``'$<topic>'``) and
+        ``status`` (the status semaphore as stored, a string) are the original's;
+        ``data`` and ``metadata`` are :meth:`get_state`'s. Each ``timeline`` entry
+        has ``activity``, ``type``, ``dimension``, ``start``, ``end`` (datetimes,
+        None while open), ``status``, ``code``, ``data`` and ``error`` (a failed
+        activity's stored error, else None).
         """
         state = await self.engine.get_state(job_id)
+        process: dict[str, Any] = {}
+        for aid, dims in state.activities.items():
+            for dad, node in dims.items():
+                branch = process
+                for index in dad.split(",")[1:]:
+                    branch = branch.setdefault(index, {})
+                branch[aid] = node
+        topic = state.metadata.get("tpc")
+        process[f"${topic}"] = state.output()
         timeline = []
         for aid, dims in state.activities.items():
             for dad, node in dims.items():
@@ -348,7 +362,8 @@ class HotMesh:
                     }
                 )
         timeline.sort(key=lambda e: (e["start"] is None, e["start"], e["dimension"]))
-        return {**state.output(), "status": state.status, "timeline": timeline}
+        original = {"dependencies": [], "process": process, "status": str(state.status)}
+        return {**original, **state.output(), "timeline": timeline}
 
     @on_runtime
     async def scrub_async(self, job_id: str) -> None:

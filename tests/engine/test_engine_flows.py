@@ -384,6 +384,13 @@ def test_pub_returns_at_once_and_jobs_are_readable(mesh) -> None:
     assert [e["activity"] for e in exported["timeline"]] == ["t1", "w1"]
     assert all(e["end"] is not None for e in exported["timeline"])
     assert exported["timeline"][1]["code"] == 200
+    # The original's export beside the timeline: each activity under its dimension.
+    assert exported["dependencies"] == [] and exported["status"] == "0"
+    process = exported["process"]
+    assert sorted(process) == ["$myfirstapp.test", "0"]
+    assert process["$myfirstapp.test"] == hm.get_state(job_id)
+    assert process["0"]["t1"]["output"]["metadata"]["dad"] == ",0"
+    assert process["0"]["0"]["w1"]["output"]["metadata"]["dad"] == ",0,0"
     hm.scrub(job_id)
     with pytest.raises(hotmesh_nb.JobNotFoundError):
         hm.get_state(job_id)
