@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:
     from ._app_runtime import AppRuntime
 
-SUCCESS, PENDING = 200, 202
+SUCCESS = 200
 
 KEY = KEY_REF
 """Marks an operation argument that is a Redis key (declared in the script's KEYS)."""
