@@ -10,14 +10,16 @@ from .._codec import loads
 from ._graph import ActivityState, JobMark
 
 
-def job_status(semaphore: int | None, failed: bool) -> str:
+def job_status(semaphore: int | str | None, failed: bool) -> str:
     """The status label of a job from its semaphore and whether it recorded an error.
 
     ``> 0`` running (threads open), ``0`` done (or ``error`` when it failed),
-    ``<= -100000000`` interrupted, other negatives pending.
+    ``<= -100000000`` interrupted, other negatives pending. An export's semaphore is
+    the stored text (as the original's ``export``).
     """
     if semaphore is None:
         return "unknown"
+    semaphore = int(semaphore)
     if semaphore > 0:
         return "running"
     if semaphore == 0:

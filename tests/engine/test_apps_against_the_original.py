@@ -22,6 +22,7 @@ import pytest
 from original import install_original
 from test_hook_maps import PASS_THROUGH, SLEEPER, WAITER
 from test_job_paths import ARR, INLINE, INPUT_KEY, MERGE, OBJ, ORDER, PAYLOAD, SHAPES
+from test_status_decides import HOOK as ERROR_SIGNALS
 
 import hotmesh_nb
 from hotmesh_nb import HotMesh, Response, Worker, WorkerMessage
@@ -572,45 +573,6 @@ app:
           - to: s1
         s1:
           - to: s2
-"""
-
-ERROR_SIGNALS = """
-app:
-  id: errsignals
-  version: '1'
-  graphs:
-    - subscribes: errsignals.test
-      expire: 120
-      hooks:
-        errsignals.go:
-          - to: waiter
-            conditions:
-              match:
-                - expected: '{$job.metadata.jid}'
-                  actual: '{$self.hook.data.id}'
-      activities:
-        t1:
-          type: trigger
-          stats:
-            id: '{$self.input.data.id}'
-        waiter:
-          type: hook
-          job:
-            maps:
-              v: '{$self.hook.data.v}'
-              mapped: true
-        after:
-          type: hook
-          job:
-            maps:
-              after: '{waiter.hook.data.v}'
-      transitions:
-        t1:
-          - to: waiter
-        waiter:
-          - to: after
-            conditions:
-              code: 500
 """
 
 

@@ -85,12 +85,13 @@ def test_an_error_sent_with_code_200_fails_the_job_nothing_handles(mesh) -> None
 
 HOOK = """
 app:
-  id: errhook
+  id: errsignals
   version: '1'
   graphs:
-    - subscribes: errhook.test
+    - subscribes: errsignals.test
+      expire: 120
       hooks:
-        errhook.go:
+        errsignals.go:
           - to: waiter
             conditions:
               match:
@@ -99,36 +100,40 @@ app:
       activities:
         t1:
           type: trigger
+          stats:
+            id: '{$self.input.data.id}'
         waiter:
           type: hook
           job:
             maps:
               v: '{$self.hook.data.v}'
               mapped: true
-        handled:
+        after:
           type: hook
           job:
             maps:
+              after: '{waiter.hook.data.v}'
               handled: true
       transitions:
         t1:
           - to: waiter
         waiter:
-          - to: handled
+          - to: after
             conditions:
-              code: 409
+              code: 500
 """
+"""Also run side by side with the original (test_apps_against_the_original.py)."""
 
 
 def _signalled(hm, job_id: str, **how) -> dict:
-    hm.hook("errhook.go", {"id": job_id, "v": "V"}, **how)
+    hm.hook("errsignals.go", {"id": job_id, "v": "V"}, **how)
     wait_until(lambda: hm.get_status(job_id) == 0)
     return hm.get_state(job_id)
 
 
 def test_an_error_signal_ends_its_hook_without_its_data_and_fails_the_job(mesh) -> None:
-    hm = mesh("errhook", HOOK)
-    job_id = hm.pub("errhook.test", {})
+    hm = mesh("errsignals", HOOK)
+    job_id = hm.pub("errsignals.test", {})
     state = _signalled(hm, job_id, status="error", code=404)
     # The job maps run, but {$self.hook.data} is undefined on an error leg.
     assert state["data"] == {"mapped": True}
@@ -137,16 +142,16 @@ def test_an_error_signal_ends_its_hook_without_its_data_and_fails_the_job(mesh) 
 
 
 def test_an_error_signal_a_transition_takes_does_not_fail_the_job(mesh) -> None:
-    hm = mesh("errhook", HOOK)
-    job_id = hm.pub("errhook.test", {})
-    state = _signalled(hm, job_id, status="error", code=409)
-    assert state["data"] == {"mapped": True, "handled": True}
+    hm = mesh("errsignals", HOOK)
+    job_id = hm.pub("errsignals.test", {})
+    state = _signalled(hm, job_id, status="error", code=500)
+    assert state["data"] == {"mapped": True, "handled": True}  # no hook data for "after"
     assert "err" not in state["metadata"]
 
 
 def test_a_signal_with_an_error_code_and_no_error_status_succeeds(mesh) -> None:
-    hm = mesh("errhook", HOOK)
-    job_id = hm.pub("errhook.test", {})
+    hm = mesh("errsignals", HOOK)
+    job_id = hm.pub("errsignals.test", {})
     state = _signalled(hm, job_id, code=404)
     assert state["data"] == {"v": "V", "mapped": True}
     assert "err" not in state["metadata"]
