@@ -537,8 +537,9 @@ def trace_frame(export: dict[str, Any]) -> Any:
     metadata = export.get("metadata") or {}
     job_id = str(metadata.get("jid"))
     entries = export.get("timeline") or []
-    status = export.get("status")
-    ended = isinstance(status, int) and status <= 0 and status != -1
+    stored = export.get("status")  # the semaphore as stored (text, as the original's)
+    status = None if stored is None else int(stored)
+    ended = status is not None and status <= 0 and status != -1
     job_start = parse_compact(metadata.get("jc"))
     job_end = parse_compact(metadata.get("ju")) if ended else None
     if metadata.get("err"):
