@@ -9,7 +9,7 @@ engine exposes them as its methods.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._codec import check_value, dumps, loads
 from .._ids import iso_compact
@@ -25,8 +25,6 @@ from .activities._interrupt_activity import error_for as interrupt_error
 from .activities._signal_activity import signal_value
 
 if TYPE_CHECKING:
-    from ..model import ActivitySpec, GraphSpec
-    from ._app_runtime import AppRuntime
     from ._engine import Engine
 
 
@@ -50,24 +48,29 @@ async def hook(
     return value
 
 
-def _stats_trigger(engine: Engine, app: AppRuntime, topic: str) -> tuple[GraphSpec, ActivitySpec]:
-    """The graph that subscribes to (or hooks) ``topic``, and its trigger."""
+class StatsSource(NamedTuple):
+    """Where a stats query reads: the key its data gives, and the trigger's settings."""
+
+    key: str
+    granularity: str
+    medians: list[str]
+    """The targets of the trigger's ``mdn`` measures."""
+
+
+async def stats_source(engine: Engine, topic: str, query: dict[str, Any]) -> StatsSource:
+    """The trigger's ``stats.key`` on the query's data, with its granularity and medians.
+
+    ``topic`` is a graph's ``subscribes`` topic or a hook topic of its ``hooks``.
+    """
+    app = await engine.active_app()
     graph = app.spec.graph_for_topic(topic) or next(
         (g for g in app.spec.graphs if topic in (g.hooks or {})), None
     )
     if graph is None:
         raise HotMeshError(f"no graph of app '{engine.keys.app}' subscribes to or hooks '{topic}'")
-    return graph, graph.activities[graph.trigger]
-
-
-async def stats_source(engine: Engine, topic: str, query: dict[str, Any]) -> tuple[str, str]:
-    """``(key, granularity)`` of a stats query: the trigger's ``stats.key`` on its data.
-
-    ``topic`` is a graph's ``subscribes`` topic or a hook topic of its ``hooks``.
-    """
-    app = await engine.active_app()
-    graph, trigger = _stats_trigger(engine, app, topic)
-    rule = (trigger.stats or {}).get("key")
+    trigger = graph.activities[graph.trigger]
+    stats = trigger.stats or {}
+    rule = stats.get("key")
     if rule is None:
         raise HotMeshError(
             f"the trigger '{trigger.id}' of '{graph.subscribes}' has no stats.key: it keeps "
@@ -80,12 +83,13 @@ async def stats_source(engine: Engine, topic: str, query: dict[str, Any]) -> tup
     key = app.resolve(rule, ctx, f"{trigger.id}.stats.key")
     if key in (None, UNDEFINED, ""):
         raise HotMeshError(f"the stats key rule {rule!r} resolves to nothing for {data!r}")
-    return str(key), trigger_stats.granularity_of(trigger.stats or {})
+    granularity = trigger_stats.granularity_of(stats)
+    return StatsSource(str(key), granularity, trigger_stats.median_targets(stats))
 
 
 async def get_stats(engine: Engine, topic: str, query: dict[str, Any]) -> dict[str, Any]:
     """Counts and measures of the jobs of one stats key over a time window."""
-    key, granularity = await stats_source(engine, topic, query)
+    key, granularity, _ = await stats_source(engine, topic, query)
     return await trigger_stats.get_stats(engine.client, engine.keys, key, granularity, query)
 
 
@@ -94,9 +98,7 @@ async def measure_rows(
 ) -> list[tuple[str, str, str, int | float]]:
     """Every measure of one stats key per bucket: ``(bucket, target, type, value)``
     (``sum``, ``avg`` and ``mdn`` too, which the original's report leaves out)."""
-    key, granularity = await stats_source(engine, topic, query)
-    _, trigger = _stats_trigger(engine, await engine.active_app(), topic)
-    medians = trigger_stats.median_targets(trigger.stats or {})
+    key, granularity, medians = await stats_source(engine, topic, query)
     return await trigger_stats.measure_rows(
         engine.client, engine.keys, key, granularity, query, medians
     )
@@ -106,7 +108,7 @@ async def get_ids(
     engine: Engine, topic: str, query: dict[str, Any], facets: list[str]
 ) -> dict[str, Any]:
     """Ids of the jobs of one stats key under ``facets``, per time bucket."""
-    key, granularity = await stats_source(engine, topic, query)
+    key, granularity, _ = await stats_source(engine, topic, query)
     return await trigger_stats.get_ids(engine.client, engine.keys, key, granularity, query, facets)
 
 
@@ -129,7 +131,7 @@ async def hook_all(
     if key_resolver is not None:
         if not facets:
             raise HotMeshError("hook_all with a key_resolver needs facets ('name:value')")
-        key, granularity = await stats_source(engine, topic, key_resolver)
+        key, granularity, _ = await stats_source(engine, topic, key_resolver)
         report = await trigger_stats.get_ids(
             engine.client, engine.keys, key, granularity, key_resolver, facets
         )
